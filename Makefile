@@ -1,0 +1,35 @@
+# The two commands that open the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DB ?= var/demo.sqlite3
+
+.PHONY: run test test-slow bench demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(DEMO_DB): | $(STAMP)
+	mkdir -p $(dir $(DEMO_DB))
+	$(BIN)/kiosk demo --db $(DEMO_DB)
+
+demo: $(DEMO_DB)
+
+run: $(STAMP) $(DEMO_DB)
+	$(BIN)/kiosk run --db $(DEMO_DB) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

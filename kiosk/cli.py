@@ -1,0 +1,73 @@
+"""`kiosk` command line. Every command takes --db and --config; errors exit non-zero with one line on stderr.
+
+Feature modules add their own sub-commands through `register_cli(subparsers)` (see kiosk.features);
+each handler is `handler(args, settings) -> int`, called with the database already open.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from kiosk import config
+
+Handler = Callable[[argparse.Namespace, config.Settings], int]
+
+
+class CliError(Exception):
+    """A user error: printed as one line on stderr, exit status 2, nothing changed."""
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH", help="station database (default: from config)")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: XDG config path)")
+
+
+def command(subparsers, name: str, handler: Handler, help: str, *, needs_db: bool = True) -> argparse.ArgumentParser:
+    """Add a sub-command that opens the database (unless needs_db=False) before `handler` runs."""
+    parser = subparsers.add_parser(name, help=help, description=help)
+    add_common(parser)
+    parser.set_defaults(handler=handler, needs_db=needs_db)
+    return parser
+
+
+def load_settings(args: argparse.Namespace) -> config.Settings:
+    settings = config.load(getattr(args, "config", None))
+    if getattr(args, "db", None):
+        settings.database.path = args.db
+    if getattr(args, "station", None):
+        settings.station.kind = args.station
+    if getattr(args, "lang", None):
+        settings.language = args.lang
+    config.validate(settings)
+    return settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from kiosk import commands, features
+
+    parser = argparse.ArgumentParser(prog="kiosk", description="School Station Kiosk")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.register_cli(subparsers)
+    for feature in features.loaded():
+        register = getattr(feature, "register_cli", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args)
+        if args.needs_db:
+            from kiosk.db import open_database
+
+            open_database(settings.database_path())
+        return args.handler(args, settings)
+    except (CliError, config.ConfigError) as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

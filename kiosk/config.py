@@ -1,0 +1,249 @@
+"""Settings: defaults here, a TOML file on top, `KIOSK_*` environment variables on top of that.
+
+File: `--config PATH`, else `$KIOSK_CONFIG`, else `$XDG_CONFIG_HOME/kiosk/config.toml` (if it exists).
+Environment: `KIOSK_<SECTION>__<KEY>=value`, e.g. `KIOSK_SCHOOL__NAME=...`, `KIOSK_STATION__KIND=gate`;
+shortcuts `KIOSK_DB` (database path), `KIOSK_STATION` (station kind), `KIOSK_LANG` (zh-CN / en).
+Where a rule differs between schools it is a setting here, with the default from DOMAIN.md.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from kiosk import paths
+
+STATION_KINDS = ("gate", "dorm", "canteen", "office")
+LANGUAGES = ("zh-CN", "en")
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; the message says which key and why."""
+
+
+@dataclass
+class SchoolSettings:
+    id: str = "demo"
+    name: str = "示范寄宿学校"
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass
+class StationSettings:
+    kind: str = "gate"
+    name: str = "gate-1"
+    building: str = ""  # dorm stations: the building they count ("" = ask at login)
+
+
+@dataclass
+class DatabaseSettings:
+    path: str = ""  # "" = XDG data dir
+
+
+@dataclass
+class SecuritySettings:
+    idle_lock_minutes: int = 5
+    pin_max_tries: int = 5
+    lockout_minutes: int = 15
+
+
+@dataclass
+class ScannerSettings:
+    burst_gap_ms: int = 40  # keys closer than this belong to one scanner burst
+    repeat_ignore_seconds: float = 2.0
+
+
+@dataclass
+class GateSettings:
+    visiting_hours: str = "07:00-21:00"  # outside: a night visit, needs the duty leader
+    visitor_default_stay_minutes: int = 120
+    visitor_retention_days: int = 180
+    # Closed management: boarders stay in from drop-off to dismissal (ISO weekday 1=Monday).
+    closed_from: str = "1 07:00"
+    closed_until: str = "5 16:30"
+    day_student_hours: str = "06:30-22:00"
+
+
+@dataclass
+class SlipSettings:
+    head_teacher_max_days: float = 3.0
+    discipline_max_days: float = 7.0  # above this the principal approves too
+
+
+@dataclass
+class DormSettings:
+    lights_out: str = "22:00"
+    headcount_window_minutes: int = 30
+    escalation_minutes: list[int] = field(default_factory=lambda: [0, 30, 60])
+
+
+@dataclass
+class CanteenSettings:
+    min_weight_grams: int = 125
+    retention_hours: int = 48
+    fridge_min_c: float = 0.0
+    fridge_max_c: float = 8.0
+    require_reviewer: bool = False
+    records_retention_days: int = 730
+
+
+@dataclass
+class PrinterSettings:
+    backend: str = "png"  # png | tspl | escpos | cups
+    device: str = ""  # TSPL device file, or host:port for TCP 9100
+    cups_queue: str = ""
+    label_size: str = "40x30"  # millimetres: 40x30, 50x30, 60x40
+    dpi: int = 203
+    output_dir: str = ""  # png backend; "" = XDG data dir / labels
+
+
+@dataclass
+class SyncSettings:
+    central_url: str = ""  # "" = local only
+    interval_seconds: int = 10
+
+
+@dataclass
+class Settings:
+    language: str = "zh-CN"
+    school: SchoolSettings = field(default_factory=SchoolSettings)
+    station: StationSettings = field(default_factory=StationSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    scanner: ScannerSettings = field(default_factory=ScannerSettings)
+    gate: GateSettings = field(default_factory=GateSettings)
+    slips: SlipSettings = field(default_factory=SlipSettings)
+    dorm: DormSettings = field(default_factory=DormSettings)
+    canteen: CanteenSettings = field(default_factory=CanteenSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+
+    def database_path(self) -> Path:
+        return Path(self.database.path) if self.database.path else paths.data_dir() / "kiosk.sqlite3"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Turn a TOML value or an environment string into the field's type, or say why not."""
+    origin = getattr(annotation, "__origin__", None)
+    try:
+        if annotation is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if annotation is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if annotation is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if annotation is str:
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise ValueError(value)
+            return str(value)
+        if origin is list:
+            if isinstance(value, str):
+                value = [part for part in value.split(",") if part.strip()]
+            if not isinstance(value, list):
+                raise ValueError(value)
+            (item_type,) = annotation.__args__
+            return [_coerce(item, item_type, key) for item in value]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: {value!r} is not a valid {getattr(annotation, '__name__', annotation)}") from None
+    raise ConfigError(f"{key}: unsupported setting type")
+
+
+def _apply(target: Any, values: dict[str, Any], prefix: str) -> None:
+    hints = get_type_hints(type(target))
+    known = {f.name for f in fields(target)}
+    for key, value in values.items():
+        dotted = f"{prefix}{key}"
+        if key not in known:
+            raise ConfigError(f"{dotted}: unknown setting")
+        current = getattr(target, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{dotted}: expected a [section]")
+            _apply(current, value, f"{dotted}.")
+        else:
+            setattr(target, key, _coerce(value, hints[key], dotted))
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    shortcuts = {"KIOSK_DB": ("database", "path"), "KIOSK_STATION": ("station", "kind"), "KIOSK_LANG": ("language",)}
+    overrides: dict[str, Any] = {}
+    for name, value in environ.items():
+        if name in shortcuts:
+            parts = shortcuts[name]
+        elif name.startswith("KIOSK_") and "__" in name:
+            parts = tuple(part.lower() for part in name[len("KIOSK_"):].split("__"))
+        else:
+            continue
+        node = overrides
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return overrides
+
+
+def validate(settings: Settings) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if settings.station.kind not in STATION_KINDS:
+        raise ConfigError(f"station.kind: {settings.station.kind!r} is not one of {', '.join(STATION_KINDS)}")
+    if settings.language not in LANGUAGES:
+        raise ConfigError(f"language: {settings.language!r} is not one of {', '.join(LANGUAGES)}")
+    try:
+        ZoneInfo(settings.school.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"school.timezone: unknown time zone {settings.school.timezone!r}") from None
+    if settings.security.pin_max_tries < 1 or settings.security.idle_lock_minutes < 1:
+        raise ConfigError("security: pin_max_tries and idle_lock_minutes must be at least 1")
+    if settings.canteen.min_weight_grams <= 0 or settings.canteen.retention_hours <= 0:
+        raise ConfigError("canteen: min_weight_grams and retention_hours must be positive")
+
+
+def config_path(explicit: str | None, environ: dict[str, str] | None = None) -> Path | None:
+    environ = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if environ.get("KIOSK_CONFIG"):
+        return Path(environ["KIOSK_CONFIG"])
+    default = paths.config_dir() / "config.toml"
+    return default if default.exists() else None
+
+
+def load(explicit_path: str | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Effective settings. Raises ConfigError with a one-line reason; never half-applies."""
+    environ = dict(os.environ if environ is None else environ)
+    settings = Settings()
+    path = config_path(explicit_path, environ)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path}: not valid TOML ({error})") from None
+        _apply(settings, data, "")
+    _apply(settings, _env_overrides(environ), "")
+    validate(settings)
+    return settings
+
+
+def dumps(settings: Settings) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(settings.as_dict())
