@@ -1,0 +1,167 @@
+"""KioskApp: one station full-screen. Login, home, idle lock, quit guard, language switch, status bar.
+
+Nothing leaves the app without an admin PIN: Textual's default bindings are not inherited,
+ctrl+q and ctrl+c both go to the guard, and the command palette is off.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+
+from kiosk import features, i18n
+from kiosk.config import Settings
+from kiosk.context import KioskContext
+from kiosk.db import ensure_station_identity
+from kiosk.i18n import t
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import HelpScreen, PinDialog
+from kiosk.screens.home import HomeScreen
+from kiosk.screens.login import LoginScreen
+from kiosk.services.actor import Actor
+from kiosk.services.auth import StaffSession
+from kiosk.services.facts import audit_only
+from kiosk.widgets.bars import StatusBar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StationStatus:
+    sync_text: str
+    alert_text: str = ""
+
+
+def gather_status(ctx: KioskContext) -> StationStatus:
+    """Sync state and alerts from every feature that reports some (runs in a worker thread)."""
+    sync_text = t("core.sync_local_only")
+    alerts: list[str] = []
+    for feature in features.loaded():
+        sync_status = getattr(feature, "sync_status", None)
+        if sync_status is not None:
+            sync_text = sync_status(ctx) or sync_text
+        status_alerts = getattr(feature, "status_alerts", None)
+        if status_alerts is not None:
+            alerts.extend(status_alerts(ctx))
+    return StationStatus(sync_text, " · ".join(alerts))
+
+
+class KioskApp(App, inherit_bindings=False):
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    STATUS_SECONDS = 5.0
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "core.key_quit", priority=True),
+        Binding("ctrl+c", "quit", show=False, priority=True),
+        Binding("f1", "help", "core.key_help", priority=True),
+        Binding("f9", "toggle_language", "core.key_language", priority=True),
+        Binding("ctrl+l", "lock", "core.key_lock", priority=True),
+    ]
+
+    def __init__(self, settings: Settings, *, station_id: str | None = None) -> None:
+        super().__init__()
+        i18n.set_language(settings.language)
+        self.ctx = KioskContext(settings=settings, station_id=station_id or ensure_station_identity())
+        self.station_status = StationStatus(t("core.sync_local_only"))
+        self.last_activity = time.monotonic()
+        self._quit_dialog_open = False
+        self.title = t("core.app_title")
+
+    def get_default_screen(self) -> LoginScreen:
+        return LoginScreen()
+
+    def on_mount(self) -> None:
+        self.set_interval(5.0, self.lock_if_idle)
+        self.set_interval(self.STATUS_SECONDS, self.refresh_station_status)
+        self.refresh_station_status()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_activity = time.monotonic()
+        await super().on_event(event)
+
+    # -- session -----------------------------------------------------------------------------------
+    def start_session(self, session: StaffSession) -> None:
+        self.ctx.session = session
+        self.last_activity = time.monotonic()
+        self.push_screen(HomeScreen())
+
+    def lock(self, message_key: str) -> None:
+        """Back to the login screen: every screen above it (with any unsaved input) is discarded."""
+        if self.ctx.session is not None:
+            audit_only(self.ctx.actor(), "auth.lock", detail={"reason": message_key})
+        self.ctx.session = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        login = self.screen_stack[0]
+        if isinstance(login, LoginScreen):
+            login.reset(t(message_key))
+            login.refresh_bars()
+
+    def action_lock(self) -> None:
+        if self.ctx.session is not None:
+            self.lock("core.locked_manual")
+
+    def lock_if_idle(self) -> None:
+        idle_limit = self.ctx.settings.security.idle_lock_minutes * 60
+        if self.ctx.session is not None and time.monotonic() - self.last_activity >= idle_limit:
+            self.lock("core.locked_idle")
+
+    # -- quit guard --------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        if self._quit_dialog_open:
+            return
+        self._quit_dialog_open = True
+
+        def done(session: StaffSession | None) -> None:
+            self._quit_dialog_open = False
+            if session is None:
+                self.notify(t("core.quit_denied"), severity="warning")
+                return
+            admin = Actor(school_id=self.ctx.school_id, station_id=self.ctx.station_id, staff_id=session.staff_id,
+                          staff_number=session.number, staff_name=session.name, roles=session.roles)
+            audit_only(admin, "app.quit")
+            self.exit()
+
+        self.push_screen(PinDialog("core.quit_title", admin_only=True, prompt_key="core.quit_prompt"), done)
+
+    # -- help and language ---------------------------------------------------------------------------
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen = self.screen
+        own = screen.key_help() if hasattr(screen, "key_help") else []
+        global_keys = [(self.get_key_display(b), t(b.description)) for b in self.BINDINGS if b.description]
+        own = [item for item in own if item[1] not in {label for _, label in global_keys}]
+        name = t(getattr(screen, "TITLE_KEY", "core.app_title"), station="", screen="").strip(" ·")
+        self.push_screen(HelpScreen(name, own, global_keys))
+
+    def action_toggle_language(self) -> None:
+        i18n.set_language("en" if i18n.language() == "zh-CN" else "zh-CN")
+        self.title = t("core.app_title")
+        for screen in self.screen_stack:
+            if hasattr(screen, "refresh_text"):
+                screen.refresh_text()
+            if isinstance(screen, KioskScreen):
+                screen.refresh_bars()
+        self.notify(t("core.language_switched"))
+
+    # -- status bar ------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="status")
+    def refresh_station_status(self) -> None:
+        try:
+            status = gather_status(self.ctx)
+        except Exception:  # a broken status source must never take the station down
+            log.exception("status refresh failed")
+            return
+        self.call_from_thread(self._show_status, status)
+
+    def _show_status(self, status: StationStatus) -> None:
+        self.station_status = status
+        for bar in self.screen.query(StatusBar):
+            bar.refresh_status()

@@ -1,0 +1,78 @@
+"""KioskScreen: the base of every station screen.
+
+- `self.ctx` is the running station's KioskContext (settings, session, actor()).
+- BINDINGS descriptions are i18n keys ("gate.key_register"); the key bar and F1 help translate them.
+- Escape goes back (the home and login screens ignore it).
+- The status bar (top) and key bar (bottom) are mounted for you; compose only your content.
+- Override `refresh_text()` to re-render your texts when the language is switched at run time.
+- Database work only in thread workers (`@work(thread=True, exclusive=True, exit_on_error=False)`)
+  calling services that return dataclasses.
+"""
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+
+from kiosk.context import KioskContext
+from kiosk.i18n import t
+from kiosk.widgets.bars import KeyBar, StatusBar
+
+
+def binding_help(screen) -> list[tuple[str, str]]:
+    """(key as shown, translated description) for every visible binding active on `screen`."""
+    shown: list[tuple[str, str]] = []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.show and binding.description and active.enabled:
+            shown.append((screen.app.get_key_display(binding), t(binding.description)))
+    return shown
+
+
+class KioskScreen(Screen):
+    TITLE_KEY = "core.app_title"  # i18n key of the screen's name, shown in F1 help
+    BINDINGS = [Binding("escape", "back", "core.key_back")]
+
+    @property
+    def ctx(self) -> KioskContext:
+        return self.app.ctx
+
+    def on_mount(self) -> None:
+        self.mount(StatusBar())
+        self.mount(KeyBar())
+
+    def on_screen_resume(self) -> None:
+        self.refresh_bars()
+
+    def key_help(self) -> list[tuple[str, str]]:
+        return binding_help(self)
+
+    def refresh_bars(self) -> None:
+        for bar in self.query(StatusBar):
+            bar.refresh_status()
+        for keys in self.query(KeyBar):
+            keys.refresh_keys()
+
+    def refresh_text(self) -> None:
+        """Re-render translated texts after a language switch (subclasses extend)."""
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+class KioskModal(ModalScreen):
+    """Base of dialogs: Escape cancels (dismisses with None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "core.cancel")]
+
+    @property
+    def ctx(self) -> KioskContext:
+        return self.app.ctx
+
+    def key_help(self) -> list[tuple[str, str]]:
+        return binding_help(self)
+
+    def refresh_text(self) -> None:
+        pass
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

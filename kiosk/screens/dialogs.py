@@ -1,0 +1,146 @@
+"""Small dialogs every station uses: confirm who you are (PIN), yes/no, one line of text, key help."""
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Static
+
+from kiosk.i18n import t
+from kiosk.screens.base import KioskModal
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 64; height: auto; border: thick $accent; background: $surface; padding: 1 2; }}
+{name} .dialog-title {{ text-style: bold; width: 100%; content-align: center middle; margin-bottom: 1; }}
+{name} .dialog-error {{ color: $error; text-style: bold; height: auto; }}
+{name} Input {{ margin-bottom: 1; }}
+"""
+
+
+class PinDialog(KioskModal):
+    """Ask a staff number (unless given) and PIN; dismiss with a StaffSession, or None on Escape.
+
+    `admin_only=True` accepts only an admin (used by the quit guard and admin actions).
+    """
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PinDialog")
+
+    def __init__(self, title_key: str = "core.pin_title", staff_number: str | None = None, *,
+                 admin_only: bool = False, prompt_key: str | None = None) -> None:
+        super().__init__()
+        self.title_key = title_key
+        self.prompt_key = prompt_key
+        self.staff_number = staff_number
+        self.admin_only = admin_only
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(t(self.title_key), classes="dialog-title")
+            if self.prompt_key:
+                yield Static(t(self.prompt_key))
+            yield Label(t("core.pin_staff"))
+            yield Input(value=self.staff_number or "", id="pin-staff", disabled=self.staff_number is not None)
+            yield Label(t("core.pin_pin"))
+            yield Input(password=True, id="pin-pin", max_length=8)
+            yield Static("", id="pin-error", classes="dialog-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#pin-pin" if self.staff_number else "#pin-staff", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "pin-staff":
+            self.query_one("#pin-pin", Input).focus()
+            return
+        self.check(self.query_one("#pin-staff", Input).value, event.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def check(self, number: str, pin: str) -> None:
+        from kiosk.services.auth import find_staff, session_for, check_pin, verify_admin_pin
+
+        ctx = self.app.ctx
+        if self.admin_only:
+            session = verify_admin_pin(number, pin, ctx.school_id)
+        else:
+            staff = find_staff(number, ctx.school_id)
+            session = session_for(staff) if staff and staff.active and check_pin(pin, staff.pin_hash) else None
+        self.app.call_from_thread(self._finish, session)
+
+    def _finish(self, session) -> None:
+        if session is None:
+            self.query_one("#pin-error", Static).update(t("core.pin_wrong"))
+            pin = self.query_one("#pin-pin", Input)
+            pin.value = ""
+            pin.focus()
+            return
+        self.dismiss(session)
+
+
+class ConfirmDialog(KioskModal):
+    """A yes/no question; Enter or y confirms, Escape or n cancels. Dismisses with a bool."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
+    BINDINGS = [Binding("enter,y", "confirm", "core.confirm"), Binding("escape,n", "cancel", "core.cancel")]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.message, classes="dialog-title")
+            yield Static(f"[b]Enter[/b] {t('core.confirm')}    [b]Esc[/b] {t('core.cancel')}")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class TextDialog(KioskModal):
+    """Ask one line of text (a reason, a name); dismisses with the text, or None on Escape or empty."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
+
+    def __init__(self, title_key: str, prompt_key: str | None = None, *, value: str = "") -> None:
+        super().__init__()
+        self.title_key = title_key
+        self.prompt_key = prompt_key
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(t(self.title_key), classes="dialog-title")
+            if self.prompt_key:
+                yield Static(t(self.prompt_key))
+            yield Input(value=self.value, id="text-value", max_length=200)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        self.dismiss(text or None)
+
+
+class HelpScreen(KioskModal):
+    """F1: the keys of the screen below, then the keys that work everywhere."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen")
+    BINDINGS = [Binding("escape,f1", "cancel", "core.cancel")]
+
+    def __init__(self, screen_name: str, keys: list[tuple[str, str]], global_keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.screen_name = screen_name
+        self.keys = keys
+        self.global_keys = global_keys
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(t("core.help_title", screen=self.screen_name), classes="dialog-title")
+            yield Static("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in self.keys))
+            yield Label(t("core.help_global"), classes="dialog-title")
+            yield Static("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in self.global_keys))
+            yield Static(t("core.help_close"))

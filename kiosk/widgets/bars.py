@@ -1,0 +1,70 @@
+"""The status bar (top) and key bar (bottom) every screen shows."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from kiosk import clock
+from kiosk.i18n import t
+
+
+def station_label(kind: str) -> str:
+    return t(f"core.station_{kind}")
+
+
+class StatusBar(Horizontal):
+    """School · station · who is on duty · clock (school time) · sync state · alerts."""
+
+    DEFAULT_CSS = """
+    StatusBar { dock: top; height: 1; background: $primary-darken-2; color: $text; }
+    StatusBar > Static { width: auto; padding: 0 1; }
+    StatusBar > #status-spacer { width: 1fr; }
+    StatusBar > #status-alerts { background: $error; color: $text; text-style: bold; }
+    StatusBar > #status-alerts.-empty { display: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-school")
+        yield Static(id="status-station")
+        yield Static(id="status-duty")
+        yield Static(id="status-spacer")
+        yield Static(id="status-alerts", classes="-empty")
+        yield Static(id="status-sync")
+        yield Static(id="status-clock")
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+        self.set_interval(1.0, self.refresh_clock)
+
+    def refresh_clock(self) -> None:
+        ctx = self.app.ctx
+        self.query_one("#status-clock", Static).update(
+            clock.to_school(clock.now(), ctx.zone).strftime("%Y-%m-%d %H:%M:%S"))
+
+    def refresh_status(self) -> None:
+        ctx = self.app.ctx
+        self.query_one("#status-school", Static).update(ctx.settings.school.name)
+        self.query_one("#status-station", Static).update(f"{station_label(ctx.station_kind)} {ctx.settings.station.name}")
+        duty = t("core.on_duty", name=ctx.session.name) if ctx.session else t("core.nobody_on_duty")
+        self.query_one("#status-duty", Static).update(duty)
+        status = self.app.station_status
+        self.query_one("#status-sync", Static).update(status.sync_text)
+        alerts = self.query_one("#status-alerts", Static)
+        alerts.update(status.alert_text)
+        alerts.set_class(not status.alert_text, "-empty")
+        self.refresh_clock()
+
+
+class KeyBar(Static):
+    """The active keys of the current screen, in the current language."""
+
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.refresh_keys()
+
+    def refresh_keys(self) -> None:
+        self.update("  ".join(f"[b]{key}[/b] {label}" for key, label in self.screen.key_help()))

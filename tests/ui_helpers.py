@@ -1,0 +1,36 @@
+"""Helpers for Pilot tests: start a station app on the test database and log in."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from textual.widgets import Input
+
+from kiosk.app import KioskApp
+from kiosk.config import Settings
+
+SIZE = (110, 36)
+
+
+@asynccontextmanager
+async def start_app(settings: Settings, station: str = "gate", size: tuple[int, int] = SIZE):
+    settings.station.kind = station
+    app = KioskApp(settings)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        yield app, pilot
+
+
+async def type_text(pilot, text: str) -> None:
+    for char in text:
+        await pilot.press(char)
+
+
+async def login(pilot, number: str, pin: str) -> None:
+    """Type staff number + PIN on the login screen and wait until the attempt is done."""
+    app = pilot.app
+    app.screen.query_one("#login-staff", Input).value = number
+    app.screen.query_one("#login-pin", Input).focus()
+    await type_text(pilot, pin)
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
