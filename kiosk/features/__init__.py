@@ -8,6 +8,8 @@ A feature module may define any of:
 - seed_demo(demo): add its week of demo history (demo is kiosk.services.demo.DemoContext)
 - station_actions(station_kind) -> list[kiosk.features.StationAction]: entries on a station's home menu
 - daily_jobs: list of callables(settings) run once a day by the app (e.g. retention purge)
+- status_alerts(ctx) -> list[str]: short translated alerts for every station's status bar (open incidents, overdue)
+- sync_status(ctx) -> str | None: the sync state text for the status bar (the sync feature)
 """
 from __future__ import annotations
 
