@@ -23,6 +23,7 @@ from typing import Callable
 FEATURE_MODULES: list[str] = [
     "kiosk.features.people",
     "kiosk.features.slips",
+    "kiosk.features.dorm",
 ]
 
 
