@@ -1,0 +1,210 @@
+"""Printer backends: the same 1-bit image goes to a PNG file, a TSPL label printer (device file or
+TCP 9100), an ESC/POS printer (python-escpos, optional) or a CUPS queue (`lp`).
+
+A printer that is off, missing or misconfigured raises PrinterError with an i18n key; its str() is
+bilingual (zh-CN / en). Nothing here touches the database: a recorded fact stays recorded and the
+label can be printed again.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from kiosk import paths
+from kiosk.i18n import t, t_in
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+    from kiosk.config import PrinterSettings
+
+BACKENDS = ("png", "tspl", "escpos", "cups")
+TCP_TIMEOUT_SECONDS = 3.0
+TSPL_GAP_MM = 2
+
+
+class PrinterError(Exception):
+    """The label was not printed. `key`/`values` give the message in the current language (`message()`)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(f"{t_in('zh-CN', key, **values)} / {t_in('en', key, **values)}")
+
+    def message(self) -> str:
+        return t(self.key, **self.values)
+
+
+class Printer(Protocol):
+    def print_image(self, image: "PILImage.Image", name: str = "label") -> str:
+        """Print one label; returns a short description of where it went. Raises PrinterError."""
+
+
+def _check(image: "PILImage.Image") -> None:
+    if image.mode != "1":
+        raise ValueError(f"labels are 1-bit images (mode '1'), got mode {image.mode!r}")
+
+
+def tspl_bytes(image: "PILImage.Image", *, dpi: int = 203, gap_mm: float = TSPL_GAP_MM, copies: int = 1) -> bytes:
+    """One TSPL job for `image`: SIZE, GAP, CLS, BITMAP (mode 0, overwrite), PRINT.
+
+    TSPL BITMAP rows are packed MSB first and a 0 bit prints black: exactly Pillow's mode "1" bytes.
+    """
+    _check(image)
+    width_bytes = (image.width + 7) // 8
+    width_mm = round(image.width * 25.4 / dpi, 1)
+    height_mm = round(image.height * 25.4 / dpi, 1)
+    header = (
+        f"SIZE {width_mm:g} mm,{height_mm:g} mm\r\n"
+        f"GAP {gap_mm:g} mm,0 mm\r\n"
+        "DIRECTION 1\r\n"
+        "CLS\r\n"
+        f"BITMAP 0,0,{width_bytes},{image.height},0,"
+    ).encode("ascii")
+    return header + image.tobytes() + f"\r\nPRINT 1,{copies}\r\n".encode("ascii")
+
+
+def parse_host_port(device: str) -> tuple[str, int] | None:
+    """"host:port" (or "tcp://host:port") -> (host, port); None for a device path."""
+    text = device.removeprefix("tcp://")
+    if text.startswith("/") or ":" not in text:
+        return None
+    host, _, port = text.rpartition(":")
+    if not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
+def send_raw(device: str, data: bytes) -> str:
+    """Write bytes to a TCP printer (host:port) or a device file; PrinterError when it is not there."""
+    if not device:
+        raise PrinterError("labels.printer_not_configured")
+    address = parse_host_port(device)
+    if address is not None:
+        try:
+            with socket.create_connection(address, timeout=TCP_TIMEOUT_SECONDS) as connection:
+                connection.sendall(data)
+        except OSError as error:
+            raise PrinterError("labels.printer_unreachable", device=device, reason=error.strerror or str(error)) from None
+        return device
+    if not os.path.exists(device):
+        raise PrinterError("labels.printer_missing", device=device)
+    try:
+        # O_NONBLOCK: a printer that is switched off must not hang the station on open().
+        fd = os.open(device, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "wb", closefd=True) as handle:
+            handle.write(data)
+    except OSError as error:
+        raise PrinterError("labels.printer_unreachable", device=device, reason=error.strerror or str(error)) from None
+    return device
+
+
+@dataclass
+class PngPrinter:
+    """The default: the label as a PNG file (the preview is exactly what prints)."""
+
+    output_dir: Path
+
+    def print_image(self, image: "PILImage.Image", name: str = "label") -> str:
+        _check(image)
+        try:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            path = self.output_dir / f"{name}.png"
+            image.save(path, format="PNG")
+        except OSError as error:
+            raise PrinterError("labels.printer_unreachable", device=str(self.output_dir),
+                               reason=error.strerror or str(error)) from None
+        return str(path)
+
+
+@dataclass
+class TsplPrinter:
+    device: str
+    dpi: int = 203
+
+    def print_image(self, image: "PILImage.Image", name: str = "label") -> str:
+        return send_raw(self.device, tspl_bytes(image, dpi=self.dpi))
+
+
+@dataclass
+class EscposPrinter:
+    """ESC/POS receipt printers through python-escpos (optional: `pip install .[escpos]`)."""
+
+    device: str
+
+    def print_image(self, image: "PILImage.Image", name: str = "label") -> str:
+        _check(image)
+        try:
+            from escpos import printer as escpos_printer
+        except ImportError:
+            raise PrinterError("labels.escpos_missing") from None
+        if not self.device:
+            raise PrinterError("labels.printer_not_configured")
+        address = parse_host_port(self.device)
+        try:
+            if address is not None:
+                device = escpos_printer.Network(address[0], port=address[1], timeout=TCP_TIMEOUT_SECONDS)
+            else:
+                if not os.path.exists(self.device):
+                    raise PrinterError("labels.printer_missing", device=self.device)
+                device = escpos_printer.File(self.device)
+            device.image(image.convert("L"))
+            device.cut()
+            device.close()
+        except PrinterError:
+            raise
+        except Exception as error:  # python-escpos raises its own and OS errors alike
+            raise PrinterError("labels.printer_unreachable", device=self.device, reason=str(error)) from None
+        return self.device
+
+
+@dataclass
+class CupsPrinter:
+    """A CUPS queue through `lp` (sites with a vendor driver)."""
+
+    queue: str
+
+    def print_image(self, image: "PILImage.Image", name: str = "label") -> str:
+        _check(image)
+        lp = shutil.which("lp")
+        if lp is None:
+            raise PrinterError("labels.cups_missing")
+        with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as handle:
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            handle.write(buffer.getvalue())
+            path = handle.name
+        command = [lp, "-t", name] + (["-d", self.queue] if self.queue else []) + [path]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=15)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise PrinterError("labels.printer_unreachable", device=self.queue or "lp", reason=str(error)) from None
+        finally:
+            Path(path).unlink(missing_ok=True)
+        if result.returncode != 0:
+            reason = (result.stderr or result.stdout).strip().splitlines()[:1]
+            raise PrinterError("labels.printer_unreachable", device=self.queue or "lp",
+                               reason=reason[0] if reason else f"lp exit {result.returncode}")
+        return self.queue or "lp"
+
+
+def get_printer(settings: "PrinterSettings") -> Printer:
+    """The backend named in [printer] settings."""
+    backend = settings.backend
+    if backend == "png":
+        folder = Path(settings.output_dir) if settings.output_dir else paths.data_dir() / "labels"
+        return PngPrinter(folder)
+    if backend == "tspl":
+        return TsplPrinter(settings.device, settings.dpi)
+    if backend == "escpos":
+        return EscposPrinter(settings.device)
+    if backend == "cups":
+        return CupsPrinter(settings.cups_queue)
+    raise PrinterError("labels.unknown_backend", backend=backend, choices=", ".join(BACKENDS))

@@ -1,0 +1,178 @@
+"""Label rendering and printer backends: exact dots, 1-bit, real CJK glyphs, QR read back by zxing-cpp."""
+from __future__ import annotations
+
+import re
+import socket
+import threading
+
+import pytest
+from PIL import Image, ImageChops
+
+from kiosk.config import PrinterSettings
+from kiosk.labels import render
+from kiosk.labels.printers import PngPrinter, PrinterError, TsplPrinter, get_printer, send_raw, tspl_bytes
+from kiosk.labels.render import label_dots, render_text_qr_label
+
+LINES = ["午餐 2026-11-18", "128 g", "留样 11-18 10:05", "留样人 张三丰"]
+
+
+def make(size="40x30", payload="LY3F9A2B7C1D0E", title="红烧狮子头"):
+    return render_text_qr_label(title, LINES, payload, footer=["可处理时间 11-20 10:06"], size=size)
+
+
+@pytest.mark.parametrize("size,dots", [("40x30", (320, 240)), ("50x30", (400, 240)), ("60x40", (480, 320))])
+def test_label_has_exact_printer_dots_and_is_one_bit(size, dots):
+    assert label_dots(size, 203) == dots
+    label = make(size)
+    assert label.image.size == dots
+    assert label.image.mode == "1"
+    assert label.missing == ""
+    assert label.qr_module_dots >= 3
+
+
+def test_unknown_size_is_refused():
+    with pytest.raises(render.LabelError):
+        label_dots("10x10")
+
+
+def test_chinese_glyphs_come_from_a_real_font_not_the_notdef_box():
+    font = render._font(40)
+    box = render._glyph_signature(font, render.MISSING_PROBE)
+    for char in "红烧狮子头可处理时间留样人餐":
+        assert render._glyph_signature(font, char) != box, char
+    # and the probe really is the box: a private-use code point is reported missing
+    assert render.missing_chars("鱼\ue001") == "\ue001"
+
+
+def test_title_pixels_differ_from_boxes():
+    real = make(title="红烧狮子头").image
+    boxes = make(title="\ue001\ue002\ue003\ue004\ue005").image
+    top = (0, 0, 320, 50)
+    assert ImageChops.difference(real.crop(top).convert("L"), boxes.crop(top).convert("L")).getbbox() is not None
+
+
+def test_missing_characters_are_reported_and_drawn_as_question_marks():
+    label = make(title="鱼\ue001")
+    assert label.missing == "\ue001"
+
+
+@pytest.mark.parametrize("size", ["40x30", "50x30", "60x40"])
+def test_qr_reads_back_with_zxing(size):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    label = make(size, payload="LY0A1B2C3D4E5F")
+    results = zxingcpp.read_barcodes(label.image.convert("L"))
+    assert [r.text for r in results] == ["LY0A1B2C3D4E5F"]
+
+
+def test_non_ascii_qr_payload_is_refused():
+    with pytest.raises(render.LabelError):
+        make(payload="留样1")
+
+
+def test_tspl_stream_carries_the_image_bit_for_bit():
+    image = make().image
+    data = tspl_bytes(image)
+    head, _, rest = data.partition(b"BITMAP ")
+    assert b"SIZE 40 mm,30 mm\r\n" in head and b"GAP 2 mm,0 mm\r\n" in head and b"CLS\r\n" in head
+    match = re.match(rb"(\d+),(\d+),(\d+),(\d+),(\d+),", rest)
+    x, y, width_bytes, height, mode = (int(v) for v in match.groups())
+    assert (x, y, width_bytes, height, mode) == (0, 0, 40, 240, 0)
+    bitmap = rest[match.end():match.end() + width_bytes * height]
+    assert rest[match.end() + width_bytes * height:] == b"\r\nPRINT 1,1\r\n"
+    back = Image.frombytes("1", (width_bytes * 8, height), bitmap)
+    assert ImageChops.difference(back.convert("L"), image.convert("L")).getbbox() is None
+    # a 0 bit prints black: the QR finder's top-left dark module is a black pixel and a 0 bit
+    black = next((px, py) for py in range(height) for px in range(image.width) if image.getpixel((px, py)) == 0)
+    byte = bitmap[black[1] * width_bytes + black[0] // 8]
+    assert byte & (0x80 >> (black[0] % 8)) == 0
+
+
+class FakeTcpPrinter:
+    """A socket server on 127.0.0.1 that keeps what one connection sends."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.server.settimeout(5)
+        self.port = self.server.getsockname()[1]
+        self.received = b""
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        connection, _ = self.server.accept()
+        with connection:
+            connection.settimeout(5)
+            while chunk := connection.recv(65536):
+                self.received += chunk
+
+    def close(self):
+        self.thread.join(5)
+        self.server.close()
+
+
+def test_fake_tcp_printer_receives_the_label():
+    fake = FakeTcpPrinter()
+    image = make().image
+    where = TsplPrinter(f"127.0.0.1:{fake.port}").print_image(image)
+    fake.close()
+    assert where == f"127.0.0.1:{fake.port}"
+    assert fake.received == tspl_bytes(image)
+
+
+def test_printer_off_gives_a_clear_bilingual_error():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there now: a printer that is switched off
+    with pytest.raises(PrinterError) as caught:
+        TsplPrinter(f"127.0.0.1:{port}").print_image(make().image)
+    text = str(caught.value)
+    assert "打印机" in text and "Printer" in text and "reprint" in text
+
+
+def test_missing_device_file_and_unconfigured_printer(tmp_path):
+    with pytest.raises(PrinterError) as caught:
+        send_raw(str(tmp_path / "lp0"), b"x")
+    assert caught.value.key == "labels.printer_missing"
+    with pytest.raises(PrinterError) as caught:
+        send_raw("", b"x")
+    assert caught.value.key == "labels.printer_not_configured"
+
+
+def test_device_file_backend_writes_the_stream(tmp_path):
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")
+    image = make().image
+    TsplPrinter(str(device)).print_image(image)
+    assert device.read_bytes() == tspl_bytes(image)
+
+
+def test_png_backend_preview_is_exactly_the_image(tmp_path):
+    image = make().image
+    path = PngPrinter(tmp_path).print_image(image, name="s1")
+    saved = Image.open(path)
+    assert saved.mode == "1" and ImageChops.difference(saved.convert("L"), image.convert("L")).getbbox() is None
+
+
+def test_escpos_without_the_package_says_how_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_escpos(name, *args, **kwargs):
+        if name.startswith("escpos"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_escpos)
+    printer = get_printer(PrinterSettings(backend="escpos", device="127.0.0.1:9"))
+    with pytest.raises(PrinterError) as caught:
+        printer.print_image(make().image)
+    assert "python-escpos" in str(caught.value)
+
+
+def test_unknown_backend_is_a_printer_error():
+    with pytest.raises(PrinterError):
+        get_printer(PrinterSettings(backend="fax"))
