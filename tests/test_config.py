@@ -1,0 +1,65 @@
+import pytest
+
+from kiosk import cli, config
+
+
+def test_defaults_follow_the_domain_rules():
+    settings = config.load(environ={})
+    assert settings.school.timezone == "Asia/Shanghai"
+    assert settings.language == "zh-CN"
+    assert settings.canteen.min_weight_grams == 125 and settings.canteen.retention_hours == 48
+    assert settings.gate.visitor_retention_days == 180
+    assert settings.security.idle_lock_minutes == 5 and settings.security.pin_max_tries == 5
+
+
+def test_file_then_environment_override(tmp_path):
+    path = tmp_path / "station.toml"
+    path.write_text('[school]\nname = "一中"\n[station]\nkind = "dorm"\n[canteen]\nmin_weight_grams = 150\n', encoding="utf-8")
+    settings = config.load(str(path), environ={"KIOSK_STATION__KIND": "canteen", "KIOSK_LANG": "en"})
+    assert settings.school.name == "一中"
+    assert settings.station.kind == "canteen"  # environment wins over the file
+    assert settings.canteen.min_weight_grams == 150
+    assert settings.language == "en"
+
+
+def test_environment_lists_and_booleans():
+    settings = config.load(environ={"KIOSK_DORM__ESCALATION_MINUTES": "0,15,45", "KIOSK_CANTEEN__REQUIRE_REVIEWER": "yes"})
+    assert settings.dorm.escalation_minutes == [0, 15, 45]
+    assert settings.canteen.require_reviewer is True
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[station]\nkind = "roof"\n', "station.kind"),
+    ('[school]\ntimezone = "Mars/Base"\n', "school.timezone"),
+    ('[school]\nnmae = "x"\n', "school.nmae: unknown setting"),
+    ('[canteen]\nmin_weight_grams = "heavy"\n', "canteen.min_weight_grams"),
+    ('[school\n', "not valid TOML"),
+    ('school = 3\n', "expected a [section]"),
+])
+def test_bad_config_is_a_one_line_error(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(config.ConfigError) as error:
+        config.load(str(path), environ={})
+    assert message in str(error.value)
+
+
+def test_missing_explicit_config_file(tmp_path):
+    with pytest.raises(config.ConfigError, match="not found"):
+        config.load(str(tmp_path / "nope.toml"), environ={})
+
+
+def test_config_show_prints_effective_toml(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("KIOSK_SCHOOL__NAME", "实验中学")
+    assert cli.main(["config", "show", "--db", str(tmp_path / "x.sqlite3")]) == 0
+    out = capsys.readouterr().out
+    assert 'name = "实验中学"' in out
+    assert "[canteen]" in out and "min_weight_grams = 125" in out
+
+
+def test_cli_reports_config_errors_without_traceback(capsys, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[station]\nkind = "roof"\n', encoding="utf-8")
+    assert cli.main(["config", "show", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kiosk: station.kind") and err.count("\n") == 1

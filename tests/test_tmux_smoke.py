@@ -1,0 +1,53 @@
+"""Start the kiosk the README's way in a real terminal (tmux) and read the Chinese login screen."""
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def capture(session: str) -> str:
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+
+
+def wait_for(session: str, text: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = capture(session)
+        if text in screen:
+            return screen
+        time.sleep(0.3)
+    raise AssertionError(f"{text!r} not on screen after {timeout}s:\n{screen}")
+
+
+@pytest.fixture
+def tmux_session(have_tmux):
+    name = f"kiosk-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def start(session: str, command: str, env: dict[str, str]) -> None:
+    exports = " ".join(f"{key}={value}" for key, value in env.items())
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+                    f"cd {ROOT} && env {exports} {command}"], check=True)
+
+
+def test_make_run_shows_the_chinese_login_screen(tmux_session, tmp_path):
+    """`make run` creates the demo school and shows its login; a gatekeeper logs in; quitting needs an admin."""
+    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
+           "DEMO_DB": tmp_path / "demo.sqlite3", "LANG": "C.UTF-8"}
+    start(tmux_session, "make run", env)
+    screen = wait_for(tmux_session, "请输入工号", timeout=120)
+    assert "示范寄宿学校" in screen and "门卫室" in screen
+    for keys in (["G001", "Enter"], ["111111", "Enter"]):
+        subprocess.run(["tmux", "send-keys", "-t", tmux_session, *keys], check=True)
+        time.sleep(0.5)
+    screen = wait_for(tmux_session, "值班：", timeout=20)
+    subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-q"], check=True)
+    wait_for(tmux_session, "退出程序需要管理员确认", timeout=10)

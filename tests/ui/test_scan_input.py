@@ -1,0 +1,43 @@
+"""The scanner input: burst detection, Enter and ctrl+j, repeat suppression, junk filtering."""
+from textual.app import App, ComposeResult
+
+from kiosk.widgets.scan_input import ScanInput, clean_code
+
+
+class ScanApp(App):
+    def __init__(self):
+        super().__init__()
+        self.scans = []
+
+    def compose(self) -> ComposeResult:
+        yield ScanInput(id="scan", burst_gap_ms=10_000, repeat_ignore_seconds=2)
+
+    def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
+        self.scans.append((event.code, event.from_scanner))
+
+
+async def test_enter_and_ctrl_j_submit_and_repeats_are_ignored():
+    app = ScanApp()
+    async with app.run_test() as pilot:
+        await pilot.press(*"ABC123", "enter")
+        await pilot.press(*"ABC123", "ctrl+j")  # same code again at once: ignored
+        await pilot.press(*"XYZ9", "ctrl+j")
+        await pilot.pause()
+        assert [code for code, _ in app.scans] == ["ABC123", "XYZ9"]
+        assert app.scans[0][1] is True  # a fast burst counts as a scanner
+        assert app.query_one(ScanInput).value == ""
+
+
+async def test_slow_typing_is_not_a_scan():
+    app = ScanApp()
+    async with app.run_test() as pilot:
+        scan = app.query_one(ScanInput)
+        scan.burst_gap = 0.0  # every gap is "slow"
+        await pilot.press(*"20260101", "enter")
+        await pilot.pause()
+        assert app.scans == [("20260101", False)]
+
+
+def test_clean_code_drops_control_characters_and_bounds_length():
+    assert clean_code("\x00AB\x1bC\t \n") == "ABC"
+    assert len(clean_code("9" * 10_000)) == 512

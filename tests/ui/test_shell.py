@@ -1,0 +1,120 @@
+"""Pilot tests of the station shell: login, lockout, idle lock, quit guard, language switch, help."""
+import time
+
+from textual.widgets import Input, Static
+
+from kiosk.models import AuditEntry
+from kiosk.screens.dialogs import HelpScreen, PinDialog
+from kiosk.screens.home import HomeScreen
+from kiosk.screens.login import LoginScreen
+from tests.ui_helpers import login, start_app, type_text
+
+
+def message(app) -> str:
+    return str(app.screen.query_one("#login-message", Static).render())
+
+
+async def test_gatekeeper_logs_in_and_sees_the_gate_home(demo_school):
+    async with start_app(demo_school, "gate") as (app, pilot):
+        assert isinstance(app.screen, LoginScreen)
+        await login(pilot, "G001", "111111")
+        assert isinstance(app.screen, HomeScreen)
+        assert app.ctx.session.number == "G001"
+
+
+async def test_wrong_pin_says_how_many_tries_are_left_then_locks(demo_school):
+    async with start_app(demo_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "000000")
+        assert "4" in message(app) and isinstance(app.screen, LoginScreen)
+        for _ in range(4):
+            await login(pilot, "G001", "000000")
+        assert "锁定" in message(app)
+        await login(pilot, "G001", "111111")
+        assert isinstance(app.screen, LoginScreen) and "锁定" in message(app)
+
+
+async def test_wrong_station_role_is_refused_with_a_reason(demo_school):
+    async with start_app(demo_school, "canteen") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        assert isinstance(app.screen, LoginScreen)
+        assert "不能在本站登录" in message(app)
+
+
+async def test_idle_station_locks_and_forgets_the_form(demo_school):
+    async with start_app(demo_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        app.last_activity = time.monotonic() - 5 * 60 - 1
+        app.lock_if_idle()
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        assert app.ctx.session is None
+        assert app.screen.query_one("#login-staff", Input).value == ""
+        assert "自动锁屏" in message(app)
+        assert AuditEntry.select().where(AuditEntry.action == "auth.lock").count() == 1
+
+
+async def test_quit_keys_need_an_admin_pin(demo_school):
+    async with start_app(demo_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        for key in ("ctrl+q", "ctrl+c"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, PinDialog)
+            # a gatekeeper's own PIN does not open the door
+            app.screen.query_one("#pin-staff", Input).value = "G001"
+            app.screen.query_one("#pin-pin", Input).focus()
+            await type_text(pilot, "111111")
+            await pilot.press("enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, PinDialog) and app.is_running
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+        assert app.return_code is None
+
+
+async def test_admin_pin_quits(demo_school):
+    async with start_app(demo_school, "gate") as (app, pilot):
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        app.screen.query_one("#pin-staff", Input).value = "A001"
+        app.screen.query_one("#pin-pin", Input).focus()
+        await type_text(pilot, "888888")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.is_running
+    assert AuditEntry.select().where(AuditEntry.action == "app.quit").count() == 1
+
+
+async def test_command_palette_is_closed(demo_school):
+    async with start_app(demo_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_language_switches_at_run_time(demo_school):
+    async with start_app(demo_school, "gate") as (app, pilot):
+        assert "请输入工号" in str(app.screen.query_one("#login-prompt", Static).render())
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "staff number" in str(app.screen.query_one("#login-prompt", Static).render())
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "请输入工号" in str(app.screen.query_one("#login-prompt", Static).render())
+
+
+async def test_f1_lists_the_keys(demo_school):
+    async with start_app(demo_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "锁屏" in text and "帮助" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
