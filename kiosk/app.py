@@ -78,7 +78,9 @@ class KioskApp(App, inherit_bindings=False):
     def on_mount(self) -> None:
         self.set_interval(5.0, self.lock_if_idle)
         self.set_interval(self.STATUS_SECONDS, self.refresh_station_status)
+        self.set_interval(15 * 60, self.run_daily_jobs)
         self.refresh_station_status()
+        self.run_daily_jobs()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
@@ -150,6 +152,16 @@ class KioskApp(App, inherit_bindings=False):
             if isinstance(screen, KioskScreen):
                 screen.refresh_bars()
         self.notify(t("core.language_switched"))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="daily")
+    def run_daily_jobs(self) -> None:
+        from kiosk import clock
+        from kiosk.services.jobs import run_daily_jobs_if_due
+
+        try:
+            run_daily_jobs_if_due(self.ctx.settings, clock.now())
+        except Exception:  # logged; retried at the next check
+            log.exception("daily jobs failed")
 
     # -- status bar ------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="status")
