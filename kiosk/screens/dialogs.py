@@ -104,18 +104,21 @@ class TextDialog(KioskModal):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
 
-    def __init__(self, title_key: str, prompt_key: str | None = None, *, value: str = "") -> None:
+    def __init__(self, title_key: str, prompt_key: str | None = None, *, value: str = "", password: bool = False,
+                 **title_values: object) -> None:
         super().__init__()
         self.title_key = title_key
+        self.title_values = title_values
         self.prompt_key = prompt_key
         self.value = value
+        self.password = password
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t(self.title_key), classes="dialog-title")
+            yield Label(t(self.title_key, **self.title_values), classes="dialog-title")
             if self.prompt_key:
                 yield Static(t(self.prompt_key))
-            yield Input(value=self.value, id="text-value", max_length=200)
+            yield Input(value=self.value, id="text-value", max_length=200, password=self.password)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

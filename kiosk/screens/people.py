@@ -1,0 +1,168 @@
+"""Look up students and staff by name, number or pinyin initials; admins reset PINs and (de)activate staff."""
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Static
+
+from kiosk.i18n import t
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import ConfirmDialog, TextDialog
+
+
+class PeopleScreen(KioskScreen):
+    TITLE_KEY = "core.people_title"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("f2", "focus_search", "core.people_key_search"),
+        Binding("f5", "reset_pin", "core.people_key_reset_pin"),
+        Binding("f6", "toggle_active", "core.people_key_toggle_active"),
+    ]
+
+    DEFAULT_CSS = """
+    PeopleScreen #people-title { text-style: bold; color: $accent; padding: 0 1; }
+    PeopleScreen #people-query { margin: 0 1; }
+    PeopleScreen DataTable { height: 1fr; margin: 0 1; }
+    PeopleScreen #people-detail { height: auto; min-height: 2; padding: 0 1; border-top: solid $accent; }
+    PeopleScreen #people-message { height: auto; padding: 0 1; text-style: bold; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="people-title")
+        yield Input(id="people-query", max_length=40)
+        yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="people-detail")
+        yield Static(id="people-message")
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+        self.query_one("#people-query", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("reset_pin", "toggle_active"):
+            return self.ctx.session is not None and self.ctx.session.is_admin()
+        return True
+
+    def refresh_text(self) -> None:
+        self.query_one("#people-title", Static).update(t("core.people_title"))
+        self.query_one("#people-query", Input).placeholder = t("core.search_placeholder")
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for key in ("kind", "number", "name", "class", "detail"):
+            table.add_column(t(f"core.people_col_{key}"), key=key)
+        self.show_hits(self.hits)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#people-query", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.search(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search")
+    def search(self, query: str) -> None:
+        from kiosk.services.people import search_people
+
+        hits = search_people(query, self.ctx.school_id, limit=50, include_inactive=True)
+        self.app.call_from_thread(self.show_hits, hits)
+
+    def show_hits(self, hits) -> None:
+        self.hits = list(hits)
+        table = self.query_one(DataTable)
+        table.clear()
+        for hit in self.hits:
+            table.add_row(t(f"core.people_kind_{hit.kind}"), hit.number, hit.name, hit.class_name, hit.detail)
+        self.query_one("#people-detail", Static).update(t("core.search_nothing") if not self.hits and
+                                                         self.query_one("#people-query", Input).value.strip() else "")
+
+    def selected(self):
+        table = self.query_one(DataTable)
+        if not self.hits or table.cursor_row is None or table.cursor_row >= len(self.hits):
+            return None
+        return self.hits[table.cursor_row]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        hit = self.selected()
+        if hit is not None and hit.kind == "student":
+            self.show_student(hit.number)
+        elif hit is not None:
+            self.query_one("#people-detail", Static).update(f"{hit.name}（{hit.number}）{hit.detail}")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    def show_student(self, number: str) -> None:
+        from kiosk.services.people import student_by_number
+
+        info = student_by_number(number, self.ctx.school_id)
+        if info is None:
+            return
+        place = f"{info.building} {info.room}" + (f"-{info.bed}" if info.bed else "") if info.room else t("core.people_detail_day")
+        text = t("core.people_detail_student", name=info.name, number=info.number, class_name=info.class_name,
+                 place=place, guardian=info.guardian_name, phone=info.guardian_phone)
+        self.app.call_from_thread(self.query_one("#people-detail", Static).update, text)
+
+    def say(self, text: str) -> None:
+        self.query_one("#people-message", Static).update(text)
+
+    def selected_staff(self):
+        hit = self.selected()
+        if hit is None or hit.kind != "staff":
+            self.say(t("core.people_pick_staff"))
+            return None
+        return hit
+
+    def action_reset_pin(self) -> None:
+        hit = self.selected_staff()
+        if hit is None:
+            return
+
+        def chosen(pin: str | None) -> None:
+            if pin:
+                self.run_admin("reset_pin", hit, pin)
+
+        self.app.push_screen(TextDialog("core.people_new_pin_title", "core.people_new_pin_prompt", password=True,
+                                        name=hit.name), chosen)
+
+    def action_toggle_active(self) -> None:
+        hit = self.selected_staff()
+        if hit is not None:
+            self.ask_toggle_active(hit)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="admin")
+    def ask_toggle_active(self, hit) -> None:
+        from kiosk.services import staff_admin
+
+        account = staff_admin.account(hit.id)
+        key = "core.people_confirm_deactivate" if account.active else "core.people_confirm_activate"
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                self.run_admin("set_active", hit, not account.active)
+
+        self.app.call_from_thread(self.app.push_screen, ConfirmDialog(t(key, name=hit.name, number=hit.number)), confirmed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="admin")
+    def run_admin(self, operation: str, hit, value) -> None:
+        from kiosk.services import staff_admin
+
+        actor = self.ctx.actor()
+        try:
+            if operation == "reset_pin":
+                staff_admin.reset_pin(actor, hit.id, value)
+                message = t("core.people_pin_reset_done", name=hit.name)
+            else:
+                account = staff_admin.set_active(actor, hit.id, value)
+                message = t("core.people_activated" if account.active else "core.people_deactivated", name=hit.name)
+        except staff_admin.StaffAdminError as error:
+            message = t(error.key)
+        self.app.call_from_thread(self.after_admin, message)
+
+    def after_admin(self, message: str) -> None:
+        self.say(message)
+        self.search(self.query_one("#people-query", Input).value)

@@ -1,0 +1,70 @@
+"""The people directory: pinyin search, student details, admin PIN reset and deactivation."""
+from textual.widgets import DataTable, Input, Static
+
+from kiosk.models import Staff
+from kiosk.screens.dialogs import ConfirmDialog, TextDialog
+from kiosk.screens.people import PeopleScreen
+from kiosk.services.auth import check_pin
+from tests.ui_helpers import login, start_app, type_text
+
+
+async def open_people(app, pilot, number, pin):
+    await login(pilot, number, pin)
+    await pilot.press("n")
+    await pilot.pause()
+    assert isinstance(app.screen, PeopleScreen)
+
+
+async def search(app, pilot, text):
+    app.screen.query_one("#people-query", Input).value = text
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return app.screen.query_one(DataTable)
+
+
+async def test_gatekeeper_finds_a_student_by_pinyin_initials(demo_school):
+    from kiosk.models import Student
+
+    student = Student.select().order_by(Student.number).first()
+    async with start_app(demo_school, "gate") as (app, pilot):
+        await open_people(app, pilot, "G001", "111111")
+        table = await search(app, pilot, student.initials)
+        numbers = [table.get_row_at(i)[1] for i in range(table.row_count)]
+        assert student.number in numbers
+        # a gatekeeper cannot reset PINs: the key is not even active
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, PeopleScreen)
+
+
+async def test_admin_resets_a_pin_and_deactivates_staff(demo_school):
+    async with start_app(demo_school, "office") as (app, pilot):
+        await open_people(app, pilot, "A001", "888888")
+        table = await search(app, pilot, "G002")
+        assert table.row_count == 1
+        table.focus()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, TextDialog)
+        await type_text(pilot, "12")  # too short: refused, nothing changes
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "4-8" in str(app.screen.query_one("#people-message", Static).render())
+        assert check_pin("111111", Staff.get(Staff.number == "G002").pin_hash)
+        await pilot.press("f5")
+        await pilot.pause()
+        await type_text(pilot, "246810")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert check_pin("246810", Staff.get(Staff.number == "G002").pin_hash)
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert Staff.get(Staff.number == "G002").active is False
