@@ -78,6 +78,7 @@ class DormSettings:
     lights_out: str = "22:00"
     headcount_window_minutes: int = 30
     escalation_minutes: list[int] = field(default_factory=lambda: [0, 30, 60])
+    escalation_overdue_minutes: int = 15  # an unacknowledged escalation step turns overdue after this
 
 
 @dataclass

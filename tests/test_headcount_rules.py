@@ -212,3 +212,11 @@ class TestEscalation:
         assert not r.can_acknowledge(lead, frozenset({"head_teacher"}))
         assert not r.can_acknowledge(duty, frozenset({"dorm_supervisor"}))
         assert r.can_acknowledge(lead, frozenset({"admin"}))
+
+
+def test_verbal_exception_exit_is_on_leave_with_its_exception_id():
+    slips = {"s1": r.SlipFact("s1", "", NOW - timedelta(hours=1), exception_id="ex-1")}
+    result = r.reconcile_room(ROOM, six(), NOW, slips=slips)
+    (absence,) = result.expected_absent
+    assert (absence.reason, absence.exception_id, absence.slip_id) == ("on_leave", "ex-1", "")
+    assert r.reason_allowed("on_leave", slips["s1"])

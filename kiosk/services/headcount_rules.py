@@ -63,14 +63,19 @@ class SlipFact:
     return_due: datetime | None = None
     revoked: bool = False
     slip_code: str = ""
+    exception_id: str = ""  # a head teacher's verbal permission recorded at the gate (flagged until confirmed)
 
     @property
     def out(self) -> bool:
         return self.exited_at is not None and self.returned_at is None
 
     @property
+    def authorised(self) -> bool:
+        return bool(self.slip_id or self.exception_id)
+
+    @property
     def legitimately_out(self) -> bool:
-        return self.out and bool(self.slip_id) and not self.revoked
+        return self.out and self.authorised and not self.revoked
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ class ExpectedAbsence:
     return_due: datetime | None = None
     note: str = ""
     record_id: str = ""
+    exception_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -257,7 +263,7 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
         if slip is not None and slip.legitimately_out:
             expected_absent.append(ExpectedAbsence(
                 b.student_id, b.number, b.name, b.class_name, "on_leave", slip.slip_id, slip.slip_code,
-                slip.exited_at, slip.return_due))
+                slip.exited_at, slip.return_due, exception_id=slip.exception_id))
             if mark is not None and mark.present:
                 present_absentees.append(StudentLine(b.student_id, b.number, b.name, b.class_name, "present",
                                                      gate="out", gate_at=slip.exited_at, slip_id=slip.slip_id))
@@ -276,7 +282,7 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
                 late = slip.return_due is not None and slip.returned_at > slip.return_due
                 gate, gate_at = (GATE_RETURNED_LATE if late else GATE_RETURNED), slip.returned_at
             elif slip.out:
-                gate, gate_at = (GATE_REVOKED_OUT if slip.slip_id else GATE_OUT_NO_SLIP), slip.exited_at
+                gate, gate_at = (GATE_REVOKED_OUT if slip.authorised else GATE_OUT_NO_SLIP), slip.exited_at
         if mark is None:
             state, reason, note = "unmarked", "", ""
         elif mark.present:
@@ -371,7 +377,7 @@ def reason_allowed(reason: str, slip: SlipFact | None) -> bool:
     if reason not in REASONS:
         return False
     if reason == "on_leave":
-        return slip is not None and slip.out and bool(slip.slip_id)
+        return slip is not None and slip.out and slip.authorised
     return True
 
 
@@ -417,6 +423,8 @@ def escalation_ladder(opened_at: datetime, now: datetime, minutes: Iterable[int]
     (the record shows who was told); steps not yet due when it closed are not needed.
     """
     minutes = sorted(int(m) for m in minutes)
+    if closed_at is not None:
+        now = min(now, closed_at)  # a closed incident's ladder stays as it was when it closed
     by_step = {}
     for ack in sorted(acks, key=lambda a: a.at):
         by_step.setdefault(ack.step, ack)

@@ -1,0 +1,299 @@
+"""Headcount services on a real (temporary file) database: opening a round from roster + gate + records,
+marking, counting with discrepancies, incidents and escalation, guests, submission and late returns."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kiosk import clock
+from kiosk.models import Building, Room, Staff, Student
+from kiosk.models.dorm import HeadcountRound, Incident, RoomMark
+from kiosk.models.slips import GateCrossing, PassSlip, SlipRevocation
+from kiosk.services import headcount as hc
+from kiosk.services.actor import Actor
+from kiosk.services.facts import record, verify_audit_chain
+
+ZONE = ZoneInfo("Asia/Shanghai")
+EVENING = datetime(2026, 11, 18, 13, 30, tzinfo=timezone.utc)  # Wed 21:30 Shanghai
+
+
+def staff(number: str) -> Staff:
+    return Staff.get(Staff.number == number)
+
+
+def actor_of(member: Staff) -> Actor:
+    return Actor(school_id=member.school_id, station_id="st-dorm", staff_id=member.id, staff_number=member.number,
+                 staff_name=member.name, roles=member.role_set())
+
+
+def session(number: str, pin: str):
+    return hc.verify_staff("demo", number, pin)
+
+
+class _NoFeatureSeeding:
+    """The demo roster and staff only: no feature's history (its gate crossings would move students out)."""
+
+    @staticmethod
+    def loaded():
+        return ()
+
+
+@pytest.fixture
+def bare_school(db, settings, frozen_now, monkeypatch):
+    from kiosk.services import demo
+
+    monkeypatch.setattr(demo, "features", _NoFeatureSeeding)
+    demo.create_demo_school(settings, seed=7, scale="small")
+    return settings
+
+
+@pytest.fixture
+def dorm(bare_school):
+    demo_school = bare_school
+    clock.freeze(EVENING)
+    building = Building.select().order_by(Building.name).first()
+    rooms = list(Room.select().where(Room.building == building))
+    full = [room for room in rooms if Student.select().where(Student.room == room).count() >= 3]
+    supervisor = staff("D001")
+    return {"building": building, "room": full[0], "room2": full[1], "actor": actor_of(supervisor),
+            "settings": demo_school}
+
+
+def students_of(room) -> list[Student]:
+    return list(Student.select().where((Student.room == room) & Student.active & Student.boarder).order_by(Student.number))
+
+
+def crossing(student, direction, at, *, slip_id=None, return_by=None, kind="slip"):
+    gk = staff("G001")
+    row = GateCrossing(school_id="demo", station_id="st-gate", staff_id=gk.id, recorded_at=at, student=student.id,
+                       direction=direction, kind=kind, slip_id=slip_id, at=at, return_by=return_by)
+    with record(actor_of(gk), "test.crossing", entity="gate_crossing", entity_id=row.id) as w:
+        w.insert(row)
+    return row
+
+
+def make_slip(student, *, revoked_at=None) -> str:
+    teacher = staff("T001")
+    slip = PassSlip(school_id="demo", station_id="st-office", staff_id=teacher.id, recorded_at=EVENING - timedelta(days=1),
+                    student=student.id, student_number=student.number, reason_kind="home", leave_from=EVENING - timedelta(days=1),
+                    leave_to=EVENING + timedelta(days=1), return_by=EVENING + timedelta(days=2), required_roles="head_teacher",
+                    key_id=1, code="TEST")
+    with record(actor_of(teacher), "test.slip", entity="pass_slip", entity_id=slip.id) as w:
+        w.insert(slip)
+        if revoked_at:
+            w.insert(SlipRevocation(school_id="demo", station_id="st-office", staff_id=teacher.id, recorded_at=revoked_at,
+                                    slip=slip.id, reason="test"))
+    return slip.id
+
+
+def test_open_headcount_computes_expected_from_roster_gate_and_records(dorm):
+    room = dorm["room"]
+    a, b, c = students_of(room)[:3]
+    slip = make_slip(a)
+    crossing(a, "exit", EVENING - timedelta(hours=3), slip_id=slip, return_by=EVENING + timedelta(days=2))
+    hc.record_whereabouts(dorm["actor"], b.id, "sick_bay", "发烧")
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    result = view.room(room.id)
+    residents = len(students_of(room))
+    assert result.residents == residents and result.expected_count == residents - 2
+    reasons = {(x.student_id, x.reason) for x in result.expected_absent}
+    assert reasons == {(a.id, "on_leave"), (b.id, "sick_bay")}
+    leave = next(x for x in result.expected_absent if x.reason == "on_leave")
+    assert leave.slip_id == slip and leave.exited_at == EVENING - timedelta(hours=3)
+    assert view.night == date(2026, 11, 18) and view.seq == 1
+    # Opening again the same night returns the same open round.
+    assert hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE).round_id == view.round_id
+
+
+def test_revoked_slip_and_returned_student_are_expected_in_the_room(dorm):
+    room = dorm["room"]
+    a, b = students_of(room)[:2]
+    slip_a = make_slip(a, revoked_at=EVENING - timedelta(hours=1))
+    crossing(a, "exit", EVENING - timedelta(hours=2), slip_id=slip_a)
+    slip_b = make_slip(b)
+    crossing(b, "exit", EVENING - timedelta(days=1), slip_id=slip_b, return_by=EVENING - timedelta(hours=5))
+    crossing(b, "return", EVENING - timedelta(hours=2), slip_id=slip_b)
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    result = view.room(room.id)
+    assert not result.expected_absent
+    gates = {line.student_id: line.gate for line in result.expected}
+    assert gates[a.id] == "revoked_out" and gates[b.id] == "returned_late"
+    # b is marked absent although the gate saw them return: flagged, never resolved silently.
+    hc.mark_absent(dorm["actor"], view.round_id, b.id, "other", "在教室自习")
+    result = hc.round_view(view.round_id).room(room.id)
+    assert [(d.kind, d.student_id) for d in result.disagreements] == [("returned_not_in_room", b.id)]
+
+
+def test_confirm_room_marks_everyone_present_in_one_call(dorm):
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    result = hc.confirm_room(dorm["actor"], view.round_id, dorm["room"].id)
+    assert result.status == "done" and result.present_count == result.expected_count
+    assert RoomMark.select().where(RoomMark.round == view.round_id).count() == result.expected_count
+    assert verify_audit_chain() is None
+
+
+def test_count_with_missing_student_needs_names_then_marks_and_opens_incident(dorm):
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    room = view.room(dorm["room"].id)
+    expected = room.expected_count
+    first = hc.count_room(dorm["actor"], view.round_id, room.room_id, expected - 1)
+    assert first.outcome.kind == "missing" and first.outcome.difference == 1
+    assert RoomMark.select().count() == 0  # nothing written until the supervisor names who is missing
+    missing_id = room.expected[0].student_id
+    done = hc.count_room(dorm["actor"], view.round_id, room.room_id, expected - 1,
+                         missing={missing_id: ("unknown", "")})
+    assert done.room.present_count == expected - 1 and done.room.unknown_count == 1
+    assert hc.open_incident_count("demo") == 1
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.count_room(dorm["actor"], view.round_id, room.room_id, expected - 1, missing={"nobody": ("other", "x")})
+    assert error.value.key == "dorm.err_count_names"
+
+
+def test_count_with_extra_person_records_the_name(dorm):
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    room = view.room(dorm["room"].id)
+    outcome = hc.count_room(dorm["actor"], view.round_id, room.room_id, room.expected_count + 1)
+    assert outcome.outcome.kind == "extra"
+    done = hc.count_room(dorm["actor"], view.round_id, room.room_id, room.expected_count + 1,
+                         extras=[("李某", "外班同学")])
+    assert [e.name for e in done.room.extras] == ["李某"] and done.room.status == "done"
+
+
+def test_on_leave_without_gate_record_and_other_without_note_are_refused(dorm):
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    student = students_of(dorm["room"])[0]
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.mark_absent(dorm["actor"], view.round_id, student.id, "on_leave")
+    assert error.value.key == "dorm.err_on_leave_no_slip"
+    with pytest.raises(hc.HeadcountError):
+        hc.mark_absent(dorm["actor"], view.round_id, student.id, "other", "  ")
+    assert RoomMark.select().count() == 0
+
+
+def test_card_scan_marks_present_and_refuses_other_buildings(dorm):
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    student = students_of(dorm["room"])[0]
+    result = hc.scan_card(dorm["actor"], view.round_id, student.number)
+    assert result.student_name == student.name
+    assert RoomMark.get(RoomMark.student == student.id).method == "scan"
+    other = (Student.select().join(Room).where((Room.building != dorm["building"].id) & Student.boarder).first())
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.scan_card(dorm["actor"], view.round_id, other.number)
+    assert error.value.key == "dorm.err_card_other_building"
+    with pytest.raises(hc.HeadcountError):
+        hc.scan_card(dorm["actor"], view.round_id, "NOPE")
+
+
+def test_unknown_escalation_acknowledged_step_by_step_then_closed(dorm):
+    settings = dorm["settings"].dorm
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    student = students_of(dorm["room"])[0]
+    mark = hc.mark_absent(dorm["actor"], view.round_id, student.id, "unknown")
+    incident = hc.incident_view(mark.incident_id, settings)
+    assert [s.state for s in incident.steps] == ["due", "waiting", "waiting"]
+    with pytest.raises(hc.HeadcountError) as error:  # a supervisor cannot acknowledge for the head teacher
+        hc.acknowledge(dorm["actor"], incident.incident_id, 0, session("D002", "222222"), settings)
+    assert error.value.key == "dorm.err_role"
+    with pytest.raises(hc.HeadcountError):
+        session("T001", "000000")
+    hc.acknowledge(dorm["actor"], incident.incident_id, 0, session("T001", "444444"), settings)
+    clock.advance(timedelta(minutes=50))
+    incident = hc.incident_view(incident.incident_id, settings)
+    assert [s.state for s in incident.steps] == ["acknowledged", "overdue", "waiting"]
+    hc.acknowledge(dorm["actor"], incident.incident_id, 1, session("L001", "777777"), settings)
+    clock.advance(timedelta(minutes=15))
+    assert hc.incident_view(incident.incident_id, settings).steps[2].state == "due"
+    with pytest.raises(hc.HeadcountError):
+        hc.close_incident(dorm["actor"], incident.incident_id, "  ", session("L001", "777777"), settings)
+    closed = hc.close_incident(dorm["actor"], incident.incident_id, "在网吧，家长已接回", session("L001", "777777"), settings)
+    assert not closed.is_open and closed.confirmed_name == staff("L001").name
+    assert closed.steps[2].state == "due"  # came due before closing, never acknowledged: stays visible
+    clock.advance(timedelta(hours=2))
+    assert hc.incident_view(incident.incident_id, settings).steps[2].state == "due"  # frozen at closing
+    assert hc.open_incident_count("demo") == 0
+    with pytest.raises(hc.HeadcountError):
+        hc.acknowledge(dorm["actor"], incident.incident_id, 2, session("P001", "666666"), settings)
+
+
+def test_submit_needs_everyone_accounted_then_freezes_a_signed_summary(dorm):
+    actor = dorm["actor"]
+    view = hc.open_headcount(actor, dorm["building"].id, ZONE)
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.submit_round(actor, view.round_id, session("D001", "222222"))
+    assert error.value.key == "dorm.err_unmarked"
+    unknown = students_of(dorm["room"])[0]
+    for room in view.rooms:
+        hc.confirm_room(actor, view.round_id, room.room_id)
+    mark = hc.mark_absent(actor, view.round_id, unknown.id, "unknown")
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.submit_round(actor, view.round_id, session("D002", "222222"))
+    assert error.value.key == "dorm.err_signer"
+    submitted = hc.submit_round(actor, view.round_id, session("D001", "222222"))
+    assert submitted.submitted and submitted.totals.absent["unknown"] == 1
+    assert hc.verify_summary(view.round_id)
+    row = HeadcountRound.get_by_id(view.round_id)
+    assert row.summary["open_incidents"] == [mark.incident_id] and row.summary["staff_number"] == "D001"
+    room_summary = next(r for r in row.summary["rooms"] if r["room"] == dorm["room"].number)
+    assert room_summary["absent_students"][0]["number"] == unknown.number
+    # Closed for changes; the incident stays open.
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.tick(actor, view.round_id, unknown.id)
+    assert error.value.key == "dorm.err_round_submitted"
+    assert hc.open_incident_count("demo") == 1
+    # A late return at the gate updates the incident, not the submitted record.
+    clock.advance(timedelta(minutes=40))
+    crossing(unknown, "return", clock.now(), kind="day_card")
+    assert hc.note_gate_returns(actor) == 1
+    assert Incident.get_by_id(mark.incident_id).gate_return_at == clock.now()
+    assert HeadcountRound.get_by_id(view.round_id).summary == row.summary and hc.verify_summary(view.round_id)
+    # A second round the same night is a new record.
+    second = hc.open_headcount(actor, dorm["building"].id, ZONE)
+    assert second.round_id != view.round_id and second.seq == 2
+    # Tampering with the stored summary is detected.
+    HeadcountRound.update(summary={**row.summary, "seq": 9}).where(HeadcountRound.id == view.round_id).execute()
+    assert not hc.verify_summary(view.round_id)
+    history = hc.history(dorm["building"].id)
+    assert history[0].unknown == 1 and history[0].night == date(2026, 11, 18)
+
+
+def test_guest_needs_head_teacher_and_dorm_manager_and_adds_to_expected(dorm):
+    actor = dorm["actor"]
+    room = dorm["room"]
+    night = date(2026, 11, 18)
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.register_guest(actor, room.id, night, "王芳", "110101199003074514", "母亲", None,
+                          session("D002", "222222"), session("M001", "222222"))
+    assert error.value.key == "dorm.err_role"
+    guest = hc.register_guest(actor, room.id, night, "王芳", "110101199003074514", "母亲", None,
+                              session("T001", "444444"), session("M001", "222222"))
+    assert guest.id_masked == "110101********4514"
+    view = hc.open_headcount(actor, dorm["building"].id, ZONE)
+    result = view.room(room.id)
+    assert [g.name for g in result.guests] == ["王芳"]
+    assert result.expected_count == len(students_of(room)) + 1
+
+
+def test_moved_and_inactive_students(dorm):
+    actor = dorm["actor"]
+    a, b = students_of(dorm["room"])[:2]
+    Student.update(room=dorm["room2"].id).where(Student.id == a.id).execute()
+    Student.update(active=False).where(Student.id == b.id).execute()
+    view = hc.open_headcount(actor, dorm["building"].id, ZONE)
+    assert a.id in {line.student_id for line in view.room(dorm["room2"].id).expected}
+    assert a.id not in {line.student_id for line in view.room(dorm["room"].id).expected}
+    assert b.id not in {line.student_id for r in view.rooms for line in r.expected}
+    with pytest.raises(hc.HeadcountError):
+        hc.tick(actor, view.round_id, b.id)
+
+
+def test_night_report_lists_leave_names_without_a_round(dorm):
+    a = students_of(dorm["room"])[0]
+    slip = make_slip(a)
+    crossing(a, "exit", EVENING - timedelta(hours=3), slip_id=slip, return_by=EVENING + timedelta(days=2))
+    report = hc.night_report("demo", date(2026, 11, 18), ZONE, dorm["settings"].dorm, dorm["building"].name)
+    (night,) = report
+    assert night.source == "computed"
+    leave = [x for room in night.summary["rooms"] for x in room["expected_absent"]]
+    assert [(x["number"], x["reason"]) for x in leave] == [(a.number, "on_leave")]
