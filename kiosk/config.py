@@ -89,6 +89,7 @@ class CanteenSettings:
     fridge_max_c: float = 8.0
     require_reviewer: bool = False
     records_retention_days: int = 730
+    disposal_overdue_hours: int = 24  # due for disposal longer than this = overdue
 
 
 @dataclass

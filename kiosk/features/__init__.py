@@ -24,6 +24,7 @@ FEATURE_MODULES: list[str] = [
     "kiosk.features.people",
     "kiosk.features.slips",
     "kiosk.features.dorm",
+    "kiosk.features.canteen",
 ]
 
 

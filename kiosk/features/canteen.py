@@ -1,0 +1,196 @@
+"""Canteen feature: food sample retention 食品留样 with QR labels, disposal, incident holds, register.
+
+Registered in kiosk.features. Tables: kiosk/models/canteen.py (migration m0005); rules:
+kiosk/services/sample_rules.py; services: kiosk/services/canteen.py; labels: kiosk/labels/.
+CLI: `kiosk label sample SAMPLE_ID [-o FILE.png] [--print]`, `kiosk label test -o FILE.png`,
+`kiosk export samples --from DATE --to DATE`.
+"""
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime, timedelta
+
+from kiosk.config import Settings
+from kiosk.models.canteen import MODELS as _MODELS
+
+MODELS = list(_MODELS)
+CANTEEN_ROLES = frozenset({"canteen", "food_safety"})
+
+
+# ---------------------------------------------------------------- exports
+
+def export_samples(settings: Settings, start: date | None, end: date | None):
+    """留样记录表 in the paper form's columns (missed dishes included as 未留样 rows)."""
+    from kiosk.services.canteen import register_table
+
+    return register_table(settings, start, end)
+
+
+EXPORTS = {"samples": export_samples}
+
+
+# ---------------------------------------------------------------- CLI
+
+def register_cli(subparsers) -> None:
+    from kiosk.cli import command
+
+    label = subparsers.add_parser("label", help="render or print labels")
+    label_sub = label.add_subparsers(dest="label_command", required=True, metavar="ACTION")
+    sample = command(label_sub, "sample", cmd_label_sample, "render (and print) one food sample's label")
+    sample.add_argument("sample_id", help="the sample's id or label code (LY...)")
+    sample.add_argument("-o", "--output", help="write the label as a PNG file")
+    sample.add_argument("--print", dest="do_print", action="store_true", help="send it to the configured printer")
+    test = command(label_sub, "test", cmd_label_test, "render a test label (no database needed)", needs_db=False)
+    test.add_argument("-o", "--output", required=True, help="PNG file to write")
+    test.add_argument("--print", dest="do_print", action="store_true", help="also send it to the configured printer")
+
+
+def _save_png(label, path: str) -> None:
+    from kiosk.cli import CliError
+
+    try:
+        label.image.save(path, format="PNG")
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def cmd_label_sample(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.cli import CliError
+    from kiosk.db import ensure_station_identity
+    from kiosk.labels.printers import PrinterError
+    from kiosk.services.actor import Actor
+    from kiosk.services.canteen import CanteenError, find_sample, print_label, render_label
+
+    try:
+        view = find_sample(settings, args.sample_id)
+    except CanteenError as error:
+        raise CliError(str(error)) from None
+    label = render_label(settings, view)
+    if label.missing:
+        print(f"warning: no font for {label.missing!r}; drawn as '?'")
+    if args.output:
+        _save_png(label, args.output)
+        print(f"{view.dish_name} {view.qr_payload} -> {args.output}")
+    if args.do_print or not args.output:
+        actor = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="cli")
+        try:
+            where = print_label(actor, settings, view.id)
+        except PrinterError as error:
+            raise CliError(str(error)) from None
+        print(f"printed {view.qr_payload} -> {where}")
+    return 0
+
+
+def cmd_label_test(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.cli import CliError
+    from kiosk.labels.printers import PrinterError, get_printer
+    from kiosk.labels.render import LabelError, render_text_qr_label
+
+    try:
+        label = render_text_qr_label("测试标签 Test", [settings.school.name, f"{settings.printer.label_size} mm",
+                                                     f"{settings.printer.dpi} dpi", settings.printer.backend],
+                                     "LYTEST000000", footer=["可处理时间 12-31 23:59"],
+                                     size=settings.printer.label_size, dpi=settings.printer.dpi)
+    except LabelError as error:
+        raise CliError(str(error)) from None
+    _save_png(label, args.output)
+    print(f"{label.image.width}x{label.image.height} dots, QR module {label.qr_module_dots} dots -> {args.output}")
+    if args.do_print:
+        try:
+            print(f"printed -> {get_printer(settings.printer).print_image(label.image, name='test')}")
+        except PrinterError as error:
+            raise CliError(str(error)) from None
+    return 0
+
+
+# ---------------------------------------------------------------- demo data
+
+DEMO_MENUS = {
+    "breakfast": ["白粥", "肉包", "茶叶蛋", "炒米粉", "豆浆", "花卷", "煎饺", "小米粥"],
+    "lunch": ["红烧肉", "宫保鸡丁", "番茄炒蛋", "清炒时蔬", "麻婆豆腐", "鱼香肉丝", "土豆烧牛肉", "米饭", "紫菜蛋花汤"],
+    "dinner": ["糖醋里脊", "青椒肉丝", "蒜蓉西兰花", "红烧鱼块", "酸辣土豆丝", "米饭", "冬瓜排骨汤", "香菇青菜"],
+}
+
+
+def seed_demo(demo) -> None:
+    """Two weeks of meals with menus and samples: old ones disposed (a few left overdue), one dish missed,
+    one incident hold over two days."""
+    from zoneinfo import ZoneInfo
+
+    from kiosk.ids import short_code
+    from kiosk.models import database_proxy
+    from kiosk.models.canteen import IncidentHold, Meal, MenuDish, Sample, SampleDisposal
+    from kiosk.services import sample_rules as rules
+    from kiosk.services.facts import record
+
+    settings = demo.settings
+    zone = ZoneInfo(settings.school.timezone)
+    staff = demo.staff_with_role("canteen")
+    admins = demo.staff_with_role("admin")
+    if not staff:
+        return
+    officer = (demo.staff_with_role("food_safety") or staff)[0]
+    rng = demo.rng
+    today = demo.now.astimezone(zone).date()
+    retention = settings.canteen.retention_hours
+    missed_day, hold_days = today - timedelta(days=3), (today - timedelta(days=6), today - timedelta(days=5))
+    with database_proxy.atomic():
+        if admins:
+            admin = demo.actor_for(admins[0])
+            hold_at = datetime.combine(hold_days[1] + timedelta(days=1), datetime.min.time().replace(hour=9), zone)
+            hold = IncidentHold(school_id=admin.school_id, station_id=admin.station_id, staff_id=admin.staff_id,
+                                recorded_at=hold_at, start_date=hold_days[0], end_date=hold_days[1],
+                                reason="学生肠胃不适待查，留样封存备检", set_by_name=admin.staff_name)
+            with record(admin, "canteen.hold_set", entity="incident_hold", entity_id=hold.id, at=hold_at,
+                        detail={"from": hold_days[0].isoformat(), "to": hold_days[1].isoformat(), "reason": hold.reason}) as w:
+                w.insert(hold)
+        for back in range(13, -1, -1):
+            day = today - timedelta(days=back)
+            for kind in ("breakfast", "lunch", "dinner"):
+                service_time = rules.DEFAULT_SERVICE_TIMES[kind]
+                service = rules.service_at(day, service_time, zone)
+                cook = rng.choice(staff)
+                actor = demo.actor_for(cook)
+                planned_at = service - timedelta(hours=20)
+                if planned_at > demo.now:
+                    continue
+                names = rng.sample(DEMO_MENUS[kind], 3 if kind == "breakfast" else 4)
+                meal = Meal(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
+                            recorded_at=planned_at, meal_date=day, kind=kind, service_time=service_time)
+                dishes = [MenuDish(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
+                                   recorded_at=planned_at, meal_id=meal.id, name=name, position=i)
+                          for i, name in enumerate(names)]
+                with record(actor, "canteen.meal_add", entity="meal", entity_id=meal.id, at=planned_at,
+                            detail={"date": day.isoformat(), "kind": kind, "dishes": names}) as w:
+                    w.insert(meal)
+                    for dish in dishes:
+                        w.insert(dish)
+                for index, dish in enumerate(dishes):
+                    sampled_at = service - timedelta(minutes=rng.randrange(10, 40))
+                    if sampled_at > demo.now:
+                        continue
+                    if day == missed_day and kind == "dinner" and index == len(dishes) - 1:
+                        continue  # the demo's one missed dish: served without a sample
+                    sample = Sample(
+                        school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
+                        recorded_at=sampled_at, meal_id=meal.id, dish_id=dish.id, meal_date=day, meal_kind=kind,
+                        dish_name=dish.name, grams=rng.randrange(126, 180), sampled_at=sampled_at,
+                        sampler_id=cook.id, sampler_name=cook.name, fridge="1号留样柜", shelf=f"{index + 1}层",
+                        temperature_c=round(rng.uniform(2.0, 6.0), 1), retention_hours=retention,
+                        disposable_at=rules.disposable_at(sampled_at, retention))
+                    sample.label_code = short_code(sample.id)
+                    with record(actor, "canteen.sample", entity="sample", entity_id=sample.id, at=sampled_at,
+                                detail={"dish": dish.name, "grams": sample.grams, "meal": kind, "date": day.isoformat()}) as w:
+                        w.insert(sample)
+                    disposed_at = sample.disposable_at + timedelta(hours=rng.randrange(1, 6))
+                    held = hold_days[0] <= day <= hold_days[1] and admins
+                    if held or sample.disposable_at > demo.now - timedelta(hours=12) or (back == 4 and kind == "lunch"):
+                        continue  # held, not yet due / just due, or (day -4 lunch) left overdue on purpose
+                    reviewer = officer if officer.id != cook.id else staff[-1]
+                    disposal = SampleDisposal(
+                        school_id=actor.school_id, station_id=actor.station_id, staff_id=cook.id, recorded_at=disposed_at,
+                        sample_id=sample.id, disposed_at=disposed_at, disposer_id=cook.id, disposer_name=cook.name,
+                        reviewer_id=reviewer.id, reviewer_name=reviewer.name)
+                    with record(actor, "canteen.dispose", entity="sample", entity_id=sample.id, at=disposed_at,
+                                detail={"dish": dish.name, "reviewer": reviewer.name}) as w:
+                        w.insert(disposal)

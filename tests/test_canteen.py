@@ -1,0 +1,235 @@
+"""Canteen services with a frozen clock: menu, samples, labels, printers, disposal, holds, register, CLI."""
+from __future__ import annotations
+
+import socket
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image
+
+from kiosk import clock
+from kiosk.cli import main
+from kiosk.labels.printers import PrinterError
+from kiosk.models import AuditEntry, Outbox
+from kiosk.models.canteen import Sample, SampleDisposal
+from kiosk.services import canteen as c
+from kiosk.services.actor import Actor
+from kiosk.services.canteen import CanteenError
+
+DAY = date(2026, 11, 18)  # the frozen clock's day: Wed 10:00 Shanghai
+
+
+@pytest.fixture
+def cook(db, settings, frozen_now):
+    return Actor(school_id=settings.school.id, station_id="st-test", staff_id="staff-c1", staff_number="C001",
+                 staff_name="王师傅", roles=frozenset({"canteen"}))
+
+
+@pytest.fixture
+def officer(settings):
+    return Actor(school_id=settings.school.id, station_id="st-test", staff_id="staff-f1", staff_number="F001",
+                 staff_name="李安全", roles=frozenset({"food_safety", "canteen"}))
+
+
+@pytest.fixture
+def admin(settings):
+    return Actor(school_id=settings.school.id, station_id="st-test", staff_id="staff-a1", staff_number="A001",
+                 staff_name="赵管理", roles=frozenset({"admin"}))
+
+
+@pytest.fixture
+def lunch(cook, settings):
+    meal_id = c.add_meal(cook, settings, DAY, "lunch", "11:50")
+    c.add_dishes(cook, settings, meal_id, ["红烧肉", "清炒时蔬", "米饭", "红烧肉", " "])
+    return meal_id
+
+
+def dishes(settings, day=DAY):
+    return {d.name: d for m in c.meals_for_day(settings, day) for d in m.dishes}
+
+
+def test_menu_entry_skips_duplicates_and_blank_names(settings, lunch):
+    (meal,) = c.meals_for_day(settings, DAY)
+    assert [d.name for d in meal.dishes] == ["红烧肉", "清炒时蔬", "米饭"]
+    assert all(d.state == "pending" for d in meal.dishes) and not meal.served
+    # one lunch per day: adding it again returns the same meal
+    assert c.add_meal(c.Actor(settings.school.id, "st", "x", roles=frozenset({"canteen"})), settings, DAY, "lunch") == lunch
+
+
+def test_copy_menu_from_an_earlier_day(settings, cook, lunch):
+    added = c.copy_menu(cook, settings, DAY, DAY + timedelta(days=7))
+    assert added == 3
+    assert [d.name for d in dishes(settings, DAY + timedelta(days=7)).values()] == ["红烧肉", "清炒时蔬", "米饭"]
+    assert c.copy_menu(cook, settings, DAY, DAY + timedelta(days=7)) == 0  # nothing new
+    with pytest.raises(CanteenError):
+        c.copy_menu(cook, settings, DAY - timedelta(days=30), DAY)
+
+
+def test_under_weight_is_refused_with_the_shortfall_and_writes_nothing(settings, cook, lunch):
+    before = AuditEntry.select().count()
+    with pytest.raises(CanteenError) as caught:
+        c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, "110")
+    assert caught.value.key == "canteen.err_weight_short" and caught.value.values["shortfall"] == 15
+    assert "还差 15 克" in str(caught.value) and "15 g short" in str(caught.value)
+    assert Sample.select().count() == 0 and AuditEntry.select().count() == before
+    settings.canteen.min_weight_grams = 100  # a locality with a lower minimum
+    assert c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, "110").sample.grams == 110
+
+
+def test_recorded_sample_says_who_where_when_and_queues_for_sync(settings, cook, lunch, frozen_now):
+    result = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, "150 g", fridge="1号柜", shelf="2层",
+                             temperature="9.5")
+    s = result.sample
+    assert (s.grams, s.sampler_name, s.fridge, s.shelf, s.temperature_c) == (150, "王师傅", "1号柜", "2层", 9.5)
+    assert s.sampled_at == frozen_now and s.disposable_at == frozen_now + timedelta(hours=48)
+    assert result.temperature.state == "too_warm"  # recorded, and reported
+    assert s.qr_payload == "LY" + s.label_code and len(s.label_code) == 12 and s.label_code.isascii()
+    row = Sample.get_by_id(s.id)
+    assert (row.station_id, row.staff_id) == ("st-test", "staff-c1")
+    assert Outbox.select().where(Outbox.row_id == s.id).exists()
+    with pytest.raises(CanteenError):
+        c.record_sample(cook, settings, dishes(settings)["米饭"].id, "150", temperature="warm")
+
+
+def test_menu_check_marks_unsampled_dishes_missed_after_service(settings, cook, lunch):
+    c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150)
+    c.record_sample(cook, settings, dishes(settings)["米饭"].id, 130)
+    (meal,) = c.meals_for_day(settings, DAY)
+    assert not meal.violation and meal.sampled_count == 2
+    clock.advance(timedelta(hours=1, minutes=50))  # 11:50: served
+    (meal,) = c.meals_for_day(settings, DAY)
+    assert meal.violation and meal.missed == ("清炒时蔬",)
+    assert {d.name: d.state for d in meal.dishes} == {"红烧肉": "sampled", "清炒时蔬": "missed", "米饭": "sampled"}
+
+
+def test_dish_with_a_sample_cannot_leave_the_menu(settings, cook, lunch):
+    dish = dishes(settings)["红烧肉"]
+    c.record_sample(cook, settings, dish.id, 150)
+    with pytest.raises(CanteenError):
+        c.remove_dish(cook, settings, dish.id)
+    c.remove_dish(cook, settings, dishes(settings)["米饭"].id)
+    assert list(dishes(settings)) == ["红烧肉", "清炒时蔬"]
+
+
+def test_disposal_by_scan_waits_for_retention_then_records_who_and_reviewer(settings, cook, officer, lunch):
+    s = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    clock.advance(timedelta(hours=45, minutes=30))
+    outcome = c.dispose(officer, settings, s.qr_payload, reviewer_id="staff-c1", reviewer_name="王师傅")
+    assert not outcome.done and outcome.reason == "too_early" and (outcome.hours_left, outcome.minutes_left) == (2, 30)
+    assert SampleDisposal.select().count() == 0
+    clock.advance(timedelta(hours=2, minutes=30))
+    with pytest.raises(CanteenError):  # the reviewer cannot be the disposer
+        c.dispose(officer, settings, s.qr_payload, reviewer_id="staff-f1", reviewer_name="李安全")
+    outcome = c.dispose(officer, settings, s.label_code.lower(), reviewer_id="staff-c1", reviewer_name="王师傅")
+    assert outcome.done and outcome.sample.state == "disposed"
+    assert (outcome.sample.disposer_name, outcome.sample.reviewer_name) == ("李安全", "王师傅")
+    again = c.dispose(officer, settings, s.qr_payload)
+    assert not again.done and again.reason == "already_disposed"
+    with pytest.raises(CanteenError):
+        c.dispose(officer, settings, "LYNOSUCHCODE")
+
+
+def test_reviewer_required_setting(settings, cook, officer, lunch):
+    settings.canteen.require_reviewer = True
+    s = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    clock.advance(timedelta(hours=49))
+    with pytest.raises(CanteenError) as caught:
+        c.dispose(officer, settings, s.qr_payload)
+    assert caught.value.key == "canteen.err_reviewer_required"
+
+
+def test_incident_hold_blocks_disposal_and_lists_samples(settings, cook, officer, admin, lunch):
+    s = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    with pytest.raises(CanteenError):
+        c.set_hold(officer, settings, DAY, DAY, "学生腹泻")  # admin only
+    with pytest.raises(CanteenError):
+        c.set_hold(admin, settings, DAY, DAY - timedelta(days=1), "学生腹泻")
+    hold_id = c.set_hold(admin, settings, DAY - timedelta(days=1), DAY, "学生腹泻")
+    clock.advance(timedelta(hours=72))
+    outcome = c.dispose(officer, settings, s.qr_payload)
+    assert not outcome.done and outcome.reason == "held" and outcome.sample.hold_reasons == ("学生腹泻",)
+    assert [v.id for v in c.held_samples(settings)] == [s.id]
+    (hold,) = c.holds(settings)
+    assert hold.active and hold.samples == 1 and hold.set_by_name == "赵管理"
+    due, overdue = c.disposal_lists(settings)
+    assert due == [] and overdue == []  # held samples are on neither list
+    c.release_hold(admin, settings, hold_id, "排除食源性原因")
+    assert c.dispose(officer, settings, s.qr_payload).done
+
+
+def test_due_and_overdue_lists(settings, cook, lunch):
+    a = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    clock.advance(timedelta(hours=30))
+    b = c.record_sample(cook, settings, dishes(settings)["米饭"].id, 150).sample
+    clock.advance(timedelta(hours=20))  # a: due 2 h ago; b: not yet
+    due, overdue = c.disposal_lists(settings)
+    assert [v.id for v in due] == [a.id] and overdue == []
+    clock.advance(timedelta(hours=29))  # a: due 31 h ago -> overdue; b: due 1 h ago
+    due, overdue = c.disposal_lists(settings)
+    assert [v.id for v in due] == [b.id] and [v.id for v in overdue] == [a.id]
+
+
+def test_register_has_the_paper_columns_and_shows_missed_dishes(settings, cook, lunch):
+    c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150, fridge="1号柜", shelf="2层", temperature=4)
+    clock.advance(timedelta(hours=3))
+    table = c.register_table(settings, *c.period_range("week", DAY))
+    assert table.title == "留样记录表"
+    assert table.headers[:6] == ["日期", "餐次", "菜品名称", "留样量(克)", "留样时间", "留样人"]
+    rows = {row[2]: row for row in table.rows}
+    assert rows["红烧肉"][3] == 150 and rows["红烧肉"][4] == "2026-11-18 10:00" and rows["红烧肉"][6] == "1号柜 2层"
+    assert rows["红烧肉"][8] == "2026-11-20 10:00"
+    assert rows["清炒时蔬"][-1] == "未留样（违规）"
+    assert c.period_range("month", DAY) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert c.period_range("week", DAY) == (date(2026, 11, 16), date(2026, 11, 22))
+    assert c.register_table(settings, DAY + timedelta(days=1), None).rows == []
+
+
+def test_meal_checks(settings, cook, lunch):
+    c.add_meal_check(cook, settings, lunch, "tasting", "王师傅", True, "咸淡适中")
+    c.add_meal_check(cook, settings, lunch, "accompany", "张校长", True, "米饭偏硬")
+    (meal,) = c.meals_for_day(settings, DAY)
+    assert [(k.kind, k.person_name) for k in meal.checks] == [("tasting", "王师傅"), ("accompany", "张校长")]
+    with pytest.raises(CanteenError):
+        c.add_meal_check(cook, settings, lunch, "tasting", "  ", True)
+
+
+def test_label_of_a_recorded_sample_reads_back_to_the_record(settings, cook, lunch):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    s = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    label = c.render_label(settings, s)
+    assert label.image.size == (320, 240) and label.image.mode == "1" and label.missing == ""
+    (result,) = zxingcpp.read_barcodes(label.image.convert("L"))
+    assert c.find_sample(settings, result.text).id == s.id
+
+
+def test_print_to_png_then_printer_off_keeps_the_sample_and_reprint_works(settings, cook, lunch, tmp_path):
+    s = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    where = c.print_label(cook, settings, s.id)
+    assert Image.open(where).size == (320, 240)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    settings.printer.backend, settings.printer.device = "tspl", f"127.0.0.1:{port}"
+    with pytest.raises(PrinterError) as caught:
+        c.print_label(cook, settings, s.id)
+    assert "记录已保存" in str(caught.value)
+    assert Sample.get_by_id(s.id).dish_name == "红烧肉"
+    settings.printer.backend = "png"
+    assert c.print_label(cook, settings, s.id).endswith(f"sample-{s.label_code}.png")
+    prints = AuditEntry.select().where(AuditEntry.action == "canteen.label_print").count()
+    assert prints == 2  # the failed attempt is not logged as printed
+
+
+def test_cli_label_test_and_sample_and_export(settings, cook, lunch, tmp_path, capsys):
+    s = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    db = ["--db", settings.database.path]
+    assert main(["label", "test", "-o", str(tmp_path / "t.png")]) == 0
+    assert Image.open(tmp_path / "t.png").size == (320, 240)
+    assert main(["label", "sample", s.qr_payload, "-o", str(tmp_path / "s.png")] + db) == 0
+    assert Image.open(tmp_path / "s.png").mode == "1"
+    assert main(["label", "sample", "LYNOPE"] + db) == 2
+    assert "找不到留样记录" in capsys.readouterr().err
+    assert main(["export", "samples", "--from", "2026-11-18", "--to", "2026-11-18", "-o", str(tmp_path / "r.csv")] + db) == 0
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    assert "菜品名称" in text and "红烧肉" in text
