@@ -9,7 +9,7 @@ import pytest
 
 from kiosk import clock
 from kiosk.models import Building, Room, Staff, Student
-from kiosk.models.dorm import HeadcountRound, Incident, RoomMark
+from kiosk.models.dorm import HeadcountRound, Incident, RoomConfirm, RoomMark
 from kiosk.models.slips import GateCrossing, PassSlip, SlipRevocation
 from kiosk.services import headcount as hc
 from kiosk.services.actor import Actor
@@ -130,7 +130,14 @@ def test_confirm_room_marks_everyone_present_in_one_call(dorm):
     view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
     result = hc.confirm_room(dorm["actor"], view.round_id, dorm["room"].id)
     assert result.status == "done" and result.present_count == result.expected_count
-    assert RoomMark.select().where(RoomMark.round == view.round_id).count() == result.expected_count
+    (confirm,) = RoomConfirm.select().where(RoomConfirm.round == view.round_id)
+    assert len(confirm.students) == result.expected_count and confirm.method == "all"
+    # A later individual mark wins over the room confirmation; confirming again marks them present again.
+    student = result.expected[0].student_id
+    hc.mark_absent(dorm["actor"], view.round_id, student, "other", "在医务室输液")
+    assert hc.round_view(view.round_id).room(dorm["room"].id).absent[0].student_id == student
+    again = hc.confirm_room(dorm["actor"], view.round_id, dorm["room"].id)
+    assert again.status == "done"
     assert verify_audit_chain() is None
 
 
@@ -140,7 +147,7 @@ def test_count_with_missing_student_needs_names_then_marks_and_opens_incident(do
     expected = room.expected_count
     first = hc.count_room(dorm["actor"], view.round_id, room.room_id, expected - 1)
     assert first.outcome.kind == "missing" and first.outcome.difference == 1
-    assert RoomMark.select().count() == 0  # nothing written until the supervisor names who is missing
+    assert RoomMark.select().count() == 0 and RoomConfirm.select().count() == 0  # nothing until names are given
     missing_id = room.expected[0].student_id
     done = hc.count_room(dorm["actor"], view.round_id, room.room_id, expected - 1,
                          missing={missing_id: ("unknown", "")})

@@ -1,4 +1,4 @@
-"""Dorm: headcount rounds, room marks and counts, whereabouts, incidents and acknowledgements,
+"""Dorm: headcount rounds, room marks and confirmations, whereabouts, incidents and acknowledgements,
 extra persons, overnight guests (see kiosk/models/dorm.py)."""
 from kiosk.migrations import run_sql
 
@@ -14,11 +14,11 @@ CREATE INDEX "room_mark_round_id" ON "room_mark" ("round_id");
 CREATE INDEX "room_mark_room_id" ON "room_mark" ("room_id");
 CREATE INDEX "room_mark_student_id" ON "room_mark" ("student_id");
 CREATE UNIQUE INDEX "room_mark_round_id_student_id" ON "room_mark" ("round_id", "student_id");
-CREATE TABLE "room_count" ("id" VARCHAR(36) NOT NULL PRIMARY KEY, "school_id" VARCHAR(40) NOT NULL, "station_id" VARCHAR(40) NOT NULL, "staff_id" VARCHAR(36), "recorded_at" TEXT NOT NULL, "round_id" VARCHAR(36) NOT NULL, "room_id" VARCHAR(36) NOT NULL, "counted" INTEGER NOT NULL, "expected" INTEGER NOT NULL, FOREIGN KEY ("round_id") REFERENCES "headcount_round" ("id"), FOREIGN KEY ("room_id") REFERENCES "room" ("id"));
-CREATE INDEX "room_count_school_id" ON "room_count" ("school_id");
-CREATE INDEX "room_count_round_id" ON "room_count" ("round_id");
-CREATE INDEX "room_count_room_id" ON "room_count" ("room_id");
-CREATE INDEX "room_count_round_id_room_id" ON "room_count" ("round_id", "room_id");
+CREATE TABLE "room_confirm" ("id" VARCHAR(36) NOT NULL PRIMARY KEY, "school_id" VARCHAR(40) NOT NULL, "station_id" VARCHAR(40) NOT NULL, "staff_id" VARCHAR(36), "recorded_at" TEXT NOT NULL, "round_id" VARCHAR(36) NOT NULL, "room_id" VARCHAR(36) NOT NULL, "method" VARCHAR(8) NOT NULL, "students" TEXT NOT NULL, "counted" INTEGER, "expected" INTEGER NOT NULL, FOREIGN KEY ("round_id") REFERENCES "headcount_round" ("id"), FOREIGN KEY ("room_id") REFERENCES "room" ("id"));
+CREATE INDEX "room_confirm_school_id" ON "room_confirm" ("school_id");
+CREATE INDEX "room_confirm_round_id" ON "room_confirm" ("round_id");
+CREATE INDEX "room_confirm_room_id" ON "room_confirm" ("room_id");
+CREATE INDEX "room_confirm_round_id_room_id" ON "room_confirm" ("round_id", "room_id");
 CREATE TABLE "whereabouts" ("id" VARCHAR(36) NOT NULL PRIMARY KEY, "school_id" VARCHAR(40) NOT NULL, "station_id" VARCHAR(40) NOT NULL, "staff_id" VARCHAR(36), "recorded_at" TEXT NOT NULL, "student_id" VARCHAR(36) NOT NULL, "kind" VARCHAR(16) NOT NULL, "note" VARCHAR(255) NOT NULL, "since" TEXT NOT NULL, "until" TEXT, "ended_by" VARCHAR(36), FOREIGN KEY ("student_id") REFERENCES "student" ("id"));
 CREATE INDEX "whereabouts_school_id" ON "whereabouts" ("school_id");
 CREATE INDEX "whereabouts_student_id" ON "whereabouts" ("student_id");

@@ -8,9 +8,10 @@ tables, the roster and the gate crossings (kiosk.models.slips).
 - HeadcountRound: one count of one building on one night (`night` = the evening's ISO date; a second
   round the same night is a new row with seq + 1). Submitting freezes a summary JSON (per room expected,
   present, absent by reason, names) and its SHA-256; the submitted row is never changed afterwards.
-- RoomMark: the latest mark of one student in one round (present, or absent with a reason). Updated in
-  place through the write path (each change is an outbox row and an audit entry, so the history is kept).
-- RoomCount: a typed count for a room (append-only): what was counted against what was expected.
+- RoomMark: the latest individual mark of one student in one round (ticked or scanned present, or absent
+  with a reason). Updated in place through the write path (each change is an outbox row and an audit entry).
+- RoomConfirm: a whole room confirmed present in one key, or by a typed count (append-only), listing the
+  students it marked present. A student's state is the latest of their RoomMark and RoomConfirm facts.
 - Whereabouts: sick bay 医务室 / collected by parent 家长接走, from `since` until `until` (null = still).
 - Incident: an unknown whereabouts. Closes only with a recorded whereabouts and who confirmed it.
   A gate return after the round was submitted is written here (gate_return_at), never into the round.
@@ -54,10 +55,15 @@ class RoomMark(FactModel):
         indexes = ((("round", "student"), True),)
 
 
-class RoomCount(FactModel):
-    round = peewee.ForeignKeyField(HeadcountRound, backref="counts")
-    room = peewee.ForeignKeyField(Room, backref="counts")
-    counted = peewee.IntegerField()
+class RoomConfirm(FactModel):
+    """A room confirmed in one key (all present) or by a typed count: the students it marked present,
+    listed, so one row stands for the whole room (a 600-bed building is ~100 rows, not 600)."""
+
+    round = peewee.ForeignKeyField(HeadcountRound, backref="confirms")
+    room = peewee.ForeignKeyField(Room, backref="confirms")
+    method = peewee.CharField(max_length=8)  # all | count
+    students = JSONField()  # ids of the students marked present by this confirmation
+    counted = peewee.IntegerField(null=True)  # the typed count (method=count)
     expected = peewee.IntegerField()
 
     class Meta:
@@ -130,4 +136,4 @@ class OvernightGuest(FactModel):
         indexes = ((("room", "night"), False), (("school_id", "night"), False))
 
 
-DORM_MODELS = [HeadcountRound, RoomMark, RoomCount, Whereabouts, Incident, IncidentAck, ExtraPerson, OvernightGuest]
+DORM_MODELS = [HeadcountRound, RoomMark, RoomConfirm, Whereabouts, Incident, IncidentAck, ExtraPerson, OvernightGuest]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from kiosk import clock
 from kiosk.config import DormSettings
 from kiosk.models import Building, Room, Staff, Student, database_proxy
 from kiosk.models.base import UtcDateTimeField, utc_text
-from kiosk.models.dorm import (ExtraPerson, HeadcountRound, Incident, IncidentAck, OvernightGuest, RoomCount, RoomMark,
+from kiosk.models.dorm import (ExtraPerson, HeadcountRound, Incident, IncidentAck, OvernightGuest, RoomConfirm, RoomMark,
                                Whereabouts)
 from kiosk.models.slips import SlipRevocation
 from kiosk.services import headcount_rules as rules
@@ -296,9 +296,21 @@ def _guest_facts(building_id: str, night: date) -> list[rules.GuestFact]:
 
 
 def _marks(round_id: str) -> dict[str, rules.Mark]:
-    rows = RoomMark.select(RoomMark.student, RoomMark.present, RoomMark.reason, RoomMark.note, RoomMark.method) \
-        .where(RoomMark.round == round_id).tuples()
-    return {sid: rules.Mark(sid, bool(present), reason, note, method) for sid, present, reason, note, method in rows}
+    """Each student's latest mark in the round: an individual RoomMark or a room confirmation listing them."""
+    facts: list[tuple[str, str, rules.Mark]] = []
+    for sid, present, reason, note, method, at, row_id in (
+            RoomMark.select(RoomMark.student, RoomMark.present, RoomMark.reason, RoomMark.note, RoomMark.method,
+                            RoomMark.recorded_at, RoomMark.id).where(RoomMark.round == round_id).tuples()):
+        facts.append((_TIME.db_value(at) if isinstance(at, datetime) else at, row_id,
+                      rules.Mark(sid, bool(present), reason, note, method)))
+    for students, method, at, row_id in (
+            RoomConfirm.select(RoomConfirm.students, RoomConfirm.method, RoomConfirm.recorded_at, RoomConfirm.id)
+            .where(RoomConfirm.round == round_id).tuples()):
+        stamp = _TIME.db_value(at) if isinstance(at, datetime) else at
+        facts.extend((stamp, row_id, rules.Mark(sid, True, method=method)) for sid in students)
+    # Fixed-width UTC text and UUIDv7 ids: text order is time order, ties broken by creation order.
+    facts.sort(key=lambda fact: (fact[0], fact[1]))
+    return {mark.student_id: mark for _, _, mark in facts}
 
 
 def _extras(round_id: str) -> list[rules.ExtraFact]:
@@ -419,8 +431,35 @@ def confirm_room(actor: Actor, round_id: str, room_id: str) -> rules.RoomResult:
     if todo:
         with record(actor, "dorm.room_all_present", entity="headcount_round", entity_id=row.id,
                     detail={"room": room_row.number, "students": len(todo), "expected": room.expected_count}) as w:
-            _set_marks(w, actor, row, room_id, [(sid, True, "", "") for sid in todo], "all", now)
+            w.insert(_confirm_row(actor, row, room, todo, "all", now))
     return _room_now(row, room_id, now)
+
+
+def _confirm_row(actor: Actor, row: HeadcountRound, room: rules.RoomResult, student_ids: list[str], method: str,
+                 at: datetime, counted: int | None = None) -> RoomConfirm:
+    return RoomConfirm(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id, recorded_at=at,
+                       round=row.id, room=room.room_id, method=method, students=sorted(student_ids), counted=counted,
+                       expected=room.expected_count)
+
+
+def confirm_rooms(actor: Actor, round_id: str, room_ids: list[str]) -> int:
+    """Mark every expected student of several rooms present in one transaction (demo history and the
+    benchmark fill years of nights this way; the station confirms room by room). Returns rooms confirmed."""
+    _actor_check(actor)
+    now = clock.now()
+    row = _open_round(round_id)
+    wanted = set(room_ids)
+    rooms = [room for room in reconcile(row.building_id, date.fromisoformat(row.night), now, row.id)
+             if room.room_id in wanted]
+    written = 0
+    with record(actor, "dorm.rooms_all_present", entity="headcount_round", entity_id=row.id,
+                detail={"rooms": [room.number for room in rooms]}) as w:
+        for room in rooms:
+            todo = [line.student_id for line in room.expected if line.state != "present"]
+            if todo:
+                w.insert(_confirm_row(actor, row, room, todo, "all", now))
+                written += 1
+    return written
 
 
 def count_room(actor: Actor, round_id: str, room_id: str, counted: int, *,
@@ -450,14 +489,14 @@ def count_room(actor: Actor, round_id: str, room_id: str, counted: int, *,
     slips = slip_facts(row.building_id, now)
     for sid, (reason, note) in missing.items():
         _check_reason(reason, note, slips.get(sid))
-    marks = [(sid, sid not in missing, *(missing.get(sid, ("", "")))) for sid in expected_ids]
-    marks = [(sid, present, reason, clean_text(note)) for sid, present, reason, note in marks]
+    present_ids = [sid for sid in expected_ids if sid not in missing]
+    absent_marks = [(sid, False, reason, clean_text(note)) for sid, (reason, note) in missing.items()]
     detail = {"room": room_row.number, "counted": counted, "expected": room.expected_count,
               "missing": sorted(missing), "extras": [name for name, _ in extras]}
     with record(actor, "dorm.room_count", entity="headcount_round", entity_id=row.id, detail=detail) as w:
-        w.insert(RoomCount(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                           recorded_at=now, round=row.id, room=room_id, counted=counted, expected=room.expected_count))
-        _set_marks(w, actor, row, room_id, marks, "count", now)
+        w.insert(_confirm_row(actor, row, room, present_ids, "count", now, counted))
+        if absent_marks:
+            _set_marks(w, actor, row, room_id, absent_marks, "count", now)
         for name, note in extras:
             w.insert(ExtraPerson(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
                                  recorded_at=now, round=row.id, room=room_id, name=name, note=note))
@@ -610,7 +649,7 @@ def submit_round(actor: Actor, round_id: str, signer: StaffSession) -> RoundView
                         "open_incidents": len(payload["open_incidents"])}) as w:
         w.update(row, HeadcountRound.submitted_at, HeadcountRound.submitted_by, HeadcountRound.submitted_name,
                  HeadcountRound.summary, HeadcountRound.summary_hash)
-    return round_view(round_id, now)
+    return replace(view, submitted_at=now, submitted_name=actor.staff_name, summary_hash=digest)
 
 
 def verify_summary(round_id: str) -> bool:
