@@ -1,0 +1,224 @@
+"""The gate's rules for slips and student cards: pure functions of `now` and data, returning dataclasses.
+
+- `slip_verdict(now, decoded, slip_state, student, crossings, settings)`: a scanned slip code.
+- `card_verdict(now, student, crossings, settings, direction)`: a student card (or a typed number without a slip).
+- `required_roles(leave_from, return_by, settings)`: the approval ladder.
+- `slip_status(now, state, payload)`: issued / pending / out / returned / overdue / revoked / expired.
+- `in_closed_management(now, settings)`, `overdue_minutes(...)`.
+
+Nothing here reads the database or the clock.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from kiosk.config import Settings
+from kiosk.services.slip_codec import CodecError, DecodeResult, SlipPayload
+
+EXIT, RETURN, REFUSE = "exit", "return", "refuse"
+
+# Refusal reason codes (i18n: slips.reason_<code>).
+REFUSALS = (
+    "damaged", "forged", "unknown_key", "expired", "not_yet_valid", "revoked", "already_used", "inactive",
+    "not_boarder", "waiting_approval", "outside_hours", "unknown_student", "boarder_no_slip",
+)
+_CODEC_REASONS = {"damaged": "damaged", "unknown_key": "unknown_key", "bad_signature": "forged"}
+
+
+@dataclass(frozen=True)
+class StudentInfo:
+    id: str
+    number: str
+    name: str
+    class_name: str
+    boarder: bool
+    active: bool
+    dorm: str = ""  # "男生1号楼 305" or ""
+    guardian_phone: str = ""
+
+
+@dataclass(frozen=True)
+class Crossing:
+    direction: str  # exit | return
+    kind: str  # slip | day_card | verbal_exception
+    at: datetime
+    slip_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SlipState:
+    """What this station's database knows about a slip; None when the row has not synced here yet."""
+
+    slip_id: str
+    approved: bool
+    revoked: bool
+    required_roles: tuple[str, ...] = ()
+    approvals: tuple[str, ...] = ()  # roles that have approved
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # exit | return | refuse
+    reason_code: str
+    args: Mapping[str, object] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()  # e.g. ("card_lending",), ("late",)
+    slip_id: str | None = None  # a return by card that closes an open slip names it here
+
+    @property
+    def allowed(self) -> bool:
+        return self.kind != REFUSE
+
+
+def _local(at: datetime, settings: Settings) -> datetime:
+    return at.astimezone(ZoneInfo(settings.school.timezone))
+
+
+def _fmt(at: datetime, settings: Settings) -> str:
+    return _local(at, settings).strftime("%m-%d %H:%M")
+
+
+def _week_position(text: str) -> int:
+    """'1 07:00' (ISO weekday, time) -> minutes since Monday 00:00."""
+    day, hm = text.split()
+    hours, minutes = hm.split(":")
+    return (int(day) - 1) * 1440 + int(hours) * 60 + int(minutes)
+
+
+def in_closed_management(now: datetime, settings: Settings) -> bool:
+    """Between Monday drop-off and Friday dismissal (settings.gate.closed_from / closed_until, school time)."""
+    local = _local(now, settings)
+    position = (local.isoweekday() - 1) * 1440 + local.hour * 60 + local.minute
+    start, end = _week_position(settings.gate.closed_from), _week_position(settings.gate.closed_until)
+    if start <= end:
+        return start <= position < end
+    return position >= start or position < end
+
+
+def _parse_hours(text: str) -> tuple[time, time]:
+    low, high = text.split("-")
+    return time.fromisoformat(low.strip()), time.fromisoformat(high.strip())
+
+
+def within_day_hours(now: datetime, settings: Settings) -> bool:
+    low, high = _parse_hours(settings.gate.day_student_hours)
+    current = _local(now, settings).time()
+    return low <= current <= high if low <= high else (current >= low or current <= high)
+
+
+def required_roles(leave_from: datetime, return_by: datetime, settings: Settings) -> tuple[str, ...]:
+    """Ladder: up to head_teacher_max_days the head teacher; up to discipline_max_days also discipline; beyond, also the principal."""
+    days = (return_by - leave_from) / timedelta(days=1)
+    if days <= settings.slips.head_teacher_max_days:
+        return ("head_teacher",)
+    if days <= settings.slips.discipline_max_days:
+        return ("head_teacher", "discipline")
+    return ("head_teacher", "discipline", "principal")
+
+
+def overdue_minutes(now: datetime, return_by: datetime, returned_at: datetime | None = None) -> int:
+    """Minutes past the deadline (0 if not late); a return after the deadline counts until it happened."""
+    end = returned_at or now
+    return max(0, int((end - return_by).total_seconds() // 60))
+
+
+def _slip_crossings(crossings: Sequence[Crossing], slip_id: str) -> tuple[Crossing | None, Crossing | None]:
+    exit_ = next((c for c in crossings if c.slip_id == slip_id and c.direction == EXIT), None)
+    back = next((c for c in crossings if c.slip_id == slip_id and c.direction == RETURN), None)
+    return exit_, back
+
+
+def slip_status(now: datetime, state: SlipState | None, payload: SlipPayload, crossings: Sequence[Crossing]) -> str:
+    """issued | pending | out | returned | overdue | revoked | expired."""
+    exit_, back = _slip_crossings(crossings, payload.slip_id)
+    if back is not None:
+        return "returned"
+    if exit_ is not None:
+        return "overdue" if now > payload.return_by else "out"
+    if state is not None and state.revoked:
+        return "revoked"
+    approved = state.approved if state is not None else not payload.needs_approval
+    if not approved:
+        return "pending" if now <= payload.leave_to else "expired"
+    if now > payload.leave_to:
+        return "expired"
+    return "issued"
+
+
+def _student_refusal(student: StudentInfo | None) -> Verdict | None:
+    if student is None:
+        return Verdict(REFUSE, "unknown_student")
+    if not student.active:
+        return Verdict(REFUSE, "inactive")
+    return None
+
+
+def slip_verdict(now: datetime, decoded: DecodeResult, slip_state: SlipState | None, student: StudentInfo | None,
+                 crossings: Sequence[Crossing], settings: Settings) -> Verdict:
+    """The gate's answer to a scanned slip. `crossings` are the student's crossings (any order)."""
+    if isinstance(decoded, CodecError):
+        return Verdict(REFUSE, _CODEC_REASONS.get(decoded.reason, "damaged"))
+    payload = decoded.payload
+    refusal = _student_refusal(student)
+    if refusal is not None:
+        return Verdict(refusal.kind, refusal.reason_code, {"number": payload.student_number}, slip_id=payload.slip_id)
+    if not student.boarder:
+        return Verdict(REFUSE, "not_boarder", slip_id=payload.slip_id)
+    exit_, back = _slip_crossings(crossings, payload.slip_id)
+    if back is not None:
+        return Verdict(REFUSE, "already_used", {"at": _fmt(back.at, settings)}, slip_id=payload.slip_id)
+    if exit_ is not None:
+        # Out on this slip: always let them back in (even revoked or late); lateness is shown and flagged.
+        late = overdue_minutes(now, payload.return_by)
+        if late:
+            return Verdict(RETURN, "slip_return_late", {"minutes": late}, ("late",), slip_id=payload.slip_id)
+        return Verdict(RETURN, "slip_return", {"until": _fmt(payload.return_by, settings)}, slip_id=payload.slip_id)
+    if slip_state is not None and slip_state.revoked:
+        return Verdict(REFUSE, "revoked", slip_id=payload.slip_id)
+    approved = slip_state.approved if slip_state is not None else not payload.needs_approval
+    if not approved:
+        return Verdict(REFUSE, "waiting_approval", slip_id=payload.slip_id)
+    if now < payload.leave_from:
+        return Verdict(REFUSE, "not_yet_valid", {"at": _fmt(payload.leave_from, settings)}, slip_id=payload.slip_id)
+    if now > payload.leave_to:
+        return Verdict(REFUSE, "expired", {"at": _fmt(payload.leave_to, settings)}, slip_id=payload.slip_id)
+    return Verdict(EXIT, "slip_exit", {"until": _fmt(payload.return_by, settings)}, slip_id=payload.slip_id)
+
+
+def weekday_key(now: datetime, settings: Settings) -> str:
+    return f"slips.weekday_{_local(now, settings).isoweekday()}"
+
+
+def _last(crossings: Sequence[Crossing]) -> Crossing | None:
+    return max(crossings, key=lambda c: c.at, default=None)
+
+
+def card_verdict(now: datetime, student: StudentInfo | None, crossings: Sequence[Crossing], settings: Settings,
+                 direction: str) -> Verdict:
+    """A student card (or typed number) with no slip, in the gate lane's `direction` (exit | return)."""
+    refusal = _student_refusal(student)
+    if refusal is not None:
+        return refusal
+    last = _last([c for c in crossings if c.at <= now])
+    if student.boarder:
+        if direction == RETURN:
+            if last is not None and last.direction == EXIT and last.kind == "slip" and last.slip_id:
+                return Verdict(RETURN, "slip_return_card", slip_id=last.slip_id)
+            return Verdict(RETURN, "card_return")
+        if in_closed_management(now, settings):
+            return Verdict(REFUSE, "boarder_no_slip", {"weekday_key": weekday_key(now, settings)})
+        return Verdict(EXIT, "card_exit_open")
+    if not within_day_hours(now, settings):
+        return Verdict(REFUSE, "outside_hours", {"hours": settings.gate.day_student_hours})
+    flags: tuple[str, ...] = ()
+    last_card = _last([c for c in crossings if c.kind == "day_card" and c.at <= now])
+    if last_card is not None and last_card.direction == direction:
+        flags = ("card_lending",)
+    return Verdict(direction, "card_exit" if direction == EXIT else "card_return", flags=flags)
+
+
+def default_direction(now: datetime, settings: Settings) -> str:
+    """A lane without a set direction: mornings students come in, afternoons they go out (school time)."""
+    return RETURN if _local(now, settings).hour < 12 else EXIT
