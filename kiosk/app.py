@@ -6,6 +6,7 @@ ctrl+q and ctrl+c both go to the guard, and the command palette is off.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 import time
 from dataclasses import dataclass
 
@@ -51,7 +52,7 @@ def gather_status(ctx: KioskContext) -> StationStatus:
 
 
 class KioskApp(App, inherit_bindings=False):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (bench, tests) find it
     ENABLE_COMMAND_PALETTE = False
     STATUS_SECONDS = 5.0
 
