@@ -63,3 +63,28 @@ def test_cli_reports_config_errors_without_traceback(capsys, tmp_path):
     assert cli.main(["config", "show", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("kiosk: station.kind") and err.count("\n") == 1
+
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_config_text_loads_or_gives_a_config_error(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fuzz") / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        config.load(str(path), environ={})
+    except config.ConfigError as error:
+        assert "\n" not in str(error).strip()
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(["KIOSK_STATION", "KIOSK_LANG", "KIOSK_SECURITY__PIN_MAX_TRIES",
+                                        "KIOSK_DORM__ESCALATION_MINUTES", "KIOSK_NOPE__X", "KIOSK_CANTEEN__FRIDGE_MAX_C"]),
+                       st.text(max_size=20)))
+def test_any_environment_override_loads_or_gives_a_config_error(environ):
+    try:
+        config.load(environ=environ)
+    except config.ConfigError:
+        pass

@@ -41,3 +41,12 @@ async def test_slow_typing_is_not_a_scan():
 def test_clean_code_drops_control_characters_and_bounds_length():
     assert clean_code("\x00AB\x1bC\t \n") == "ABC"
     assert len(clean_code("9" * 10_000)) == 512
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.text())
+def test_clean_code_output_is_always_printable_and_bounded(raw):
+    code = clean_code(raw)
+    assert len(code) <= 512 and all(ch.isprintable() for ch in code) and code == code.strip()
