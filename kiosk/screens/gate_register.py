@@ -1,0 +1,406 @@
+"""Gate: the visitor register form, and the watchlist decision dialog.
+
+Keyboard only: Enter moves to the next field; scanning (or typing) an ID number and Enter checks it and
+prefills a returning visitor; Enter in the host field searches; Ctrl+S / F10 saves. A failed check keeps
+everything typed and puts the cursor on the field to fix. A watchlist hit opens the decision dialog.
+"""
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from kiosk import clock
+from kiosk.i18n import t
+from kiosk.screens.base import KioskModal, KioskScreen
+from kiosk.services import visitor_rules as rules
+from kiosk.services.visitor_rules import HostRef, VisitForm
+from kiosk.widgets.scan_input import ScanInput
+
+# (field, label key, widget kind) in form order; field names match FieldError.field.
+FIELDS = (
+    ("id_type", "gate.f_id_type", "select"),
+    ("id_number", "gate.f_id_number", "scan"),
+    ("name", "gate.f_name", "input"),
+    ("phone", "gate.f_phone", "input"),
+    ("category", "gate.f_category", "select"),
+    ("unit", "gate.f_unit", "input"),
+    ("reason", "gate.f_reason", "input"),
+    ("host", "gate.f_host", "input"),
+    ("companions", "gate.f_companions", "input"),
+    ("companion_names", "gate.f_companion_names", "input"),
+    ("vehicle_plate", "gate.f_vehicle", "input"),
+    ("items", "gate.f_items", "input"),
+    ("expected_leave", "gate.f_expected_leave", "input"),
+    ("duty_leader", "gate.f_duty_leader", "input"),
+)
+TEXT_FIELDS = [name for name, _, kind in FIELDS if kind != "select"]
+
+
+def id_type_options() -> list[tuple[str, str]]:
+    return [(t(f"gate.idtype_{kind}"), kind) for kind in rules.ID_TYPES]
+
+
+def category_options() -> list[tuple[str, str]]:
+    return [(t(f"gate.category_{kind}"), kind) for kind in rules.CATEGORIES]
+
+
+class RegisterScreen(KioskScreen):
+    TITLE_KEY = "gate.title_register"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("ctrl+s,f10", "save", "gate.key_save", priority=True),
+        Binding("f6", "slip", "gate.key_slip"),
+        Binding("ctrl+r", "clear", "gate.key_clear"),
+    ]
+
+    DEFAULT_CSS = """
+    RegisterScreen #reg-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
+    RegisterScreen #reg-form { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 3; height: auto; padding: 0 1; }
+    RegisterScreen #reg-form > Label { height: 3; content-align: right middle; width: 100%; padding-right: 1; }
+    RegisterScreen #reg-hosts { height: auto; max-height: 8; margin: 0 1; display: none; border: round $accent; }
+    RegisterScreen #reg-hosts.-shown { display: block; }
+    RegisterScreen #reg-message { height: auto; min-height: 2; padding: 0 1; text-style: bold; color: $error; }
+    RegisterScreen #reg-message.-info { color: $success; }
+    RegisterScreen #reg-message.-warn { color: $warning; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.host: HostRef | None = None
+        self.host_hits: list[HostRef] = []
+        self.last_visit = None
+        self.message_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="reg-title")
+        with Grid(id="reg-form"):
+            for name, label_key, kind in FIELDS:
+                yield Label(t(label_key), id=f"l-{name}")
+                if kind == "select":
+                    options = id_type_options() if name == "id_type" else category_options()
+                    value = "resident" if name == "id_type" else Select.NULL
+                    yield Select(options, id=f"f-{name}", value=value, allow_blank=name != "id_type")
+                elif kind == "scan":
+                    yield ScanInput(id=f"f-{name}", clear_on_submit=False, max_length=40)
+                else:
+                    yield Input(id=f"f-{name}", max_length=80)
+        yield OptionList(id="reg-hosts")
+        yield Static("", id="reg-message")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_text()
+        self.query_one("#f-id_number").focus()
+
+    def refresh_text(self) -> None:
+        gate = self.ctx.settings.gate
+        self.query_one("#reg-title", Static).update(t("gate.title_register"))
+        for name, label_key, _ in FIELDS:
+            self.query_one(f"#l-{name}", Label).update(t(label_key))
+        for name, options in (("id_type", id_type_options()), ("category", category_options())):
+            select = self.query_one(f"#f-{name}", Select)
+            keep = select.value
+            select.set_options(options)  # resets the selection: put it back
+            if keep != Select.NULL:
+                select.value = keep
+        self.query_one("#f-id_number", Input).placeholder = t("gate.ph_id_number")
+        self.query_one("#f-host", Input).placeholder = t("gate.ph_host")
+        self.query_one("#f-expected_leave", Input).placeholder = t("gate.ph_expected_leave",
+                                                                  minutes=gate.visitor_default_stay_minutes)
+        night = rules.is_night_visit(clock.now().astimezone(self.ctx.zone), gate.visiting_hours)
+        leader = self.query_one("#f-duty_leader", Input)
+        leader.placeholder = t("gate.ph_duty_leader")
+        if night and not self.message_text:
+            self.show(t("gate.night_notice", hours=gate.visiting_hours), "warn")
+
+    # ------------------------------------------------------------ helpers
+
+    def value(self, name: str) -> str:
+        return self.query_one(f"#f-{name}", Input).value
+
+    def set_value(self, name: str, value: str) -> None:
+        self.query_one(f"#f-{name}", Input).value = value
+
+    def show(self, text: str, kind: str = "error") -> None:
+        self.message_text = text
+        message = self.query_one("#reg-message", Static)
+        message.update(text)
+        message.set_class(kind == "info", "-info")
+        message.set_class(kind == "warn", "-warn")
+
+    def focus_field(self, name: str) -> None:
+        self.query_one(f"#f-{name}").focus()
+
+    def action_clear(self) -> None:
+        for name in TEXT_FIELDS:
+            self.set_value(name, "")
+        self.query_one("#f-id_type", Select).value = "resident"
+        self.query_one("#f-category", Select).clear()
+        self.host = None
+        self.hide_hosts()
+        self.focus_field("id_number")
+
+    def hide_hosts(self) -> None:
+        self.query_one("#reg-hosts", OptionList).remove_class("-shown")
+
+    # ------------------------------------------------------------ keyboard flow
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        field = (event.input.id or "").removeprefix("f-")
+        if field == "host":
+            self.search_hosts(event.value)
+            return
+        if field == "duty_leader":
+            self.action_save()
+            return
+        self.focus_next()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.has_focus and event.value is not Select.NULL:
+            self.focus_next()
+
+    def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
+        event.stop()
+        self.lookup_id(event.code, self.query_one("#f-id_type", Select).value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "f-host" and self.host is not None and event.value != self.host.name:
+            self.host = None  # typing over a chosen host un-chooses it
+
+    # ------------------------------------------------------------ ID lookup (returning visitor)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-id")
+    def lookup_id(self, code: str, id_type: str) -> None:
+        from kiosk.services.visitors import returning_visitor
+
+        today = clock.now().astimezone(self.ctx.zone).date()
+        if id_type == "resident":
+            id_type = rules.guess_id_type(code)  # a scanned passport or permit switches the type by itself
+        checked = rules.check_id(id_type, code, today)
+        prefill = returning_visitor(self.ctx.school_id, checked.number) if checked.ok else None
+        self.app.call_from_thread(self.after_lookup, id_type, checked, prefill)
+
+    def after_lookup(self, id_type: str, checked, prefill) -> None:
+        self.query_one("#f-id_type", Select).value = id_type
+        if not checked.ok:
+            self.show(t(f"gate.{checked.error}", **checked.error_values))
+            self.focus_field("id_number")
+            return
+        self.set_value("id_number", checked.number)
+        if prefill is None:
+            self.show(t(f"gate.{checked.warning}") if checked.warning else "", "warn")
+            self.focus_field("name")
+            return
+        self.set_value("name", prefill.name)
+        self.set_value("phone", prefill.phone)
+        self.query_one("#f-category", Select).value = prefill.category
+        self.set_value("unit", prefill.unit)
+        self.set_value("reason", prefill.reason)
+        self.set_value("vehicle_plate", prefill.vehicle_plate)
+        if prefill.host_id:
+            self.host = HostRef(prefill.host_kind, prefill.host_id, prefill.host_name)
+            self.set_value("host", prefill.host_name)
+        last = prefill.last_visit.astimezone(self.ctx.zone).strftime("%Y-%m-%d")
+        self.show(t("gate.returning", visits=prefill.visits + 1, date=last), "info")
+        self.focus_field("reason")
+
+    # ------------------------------------------------------------ host search
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-host")
+    def search_hosts(self, query: str) -> None:
+        from kiosk.services.visitors import search_hosts
+
+        hits = search_hosts(query, self.ctx.school_id)
+        self.app.call_from_thread(self.show_hosts, hits)
+
+    def show_hosts(self, hits: list[HostRef]) -> None:
+        self.host_hits = hits
+        menu = self.query_one("#reg-hosts", OptionList)
+        menu.clear_options()
+        if not hits:
+            self.hide_hosts()
+            self.show(t("gate.host_none_found"))
+            self.focus_field("host")
+            return
+        for index, hit in enumerate(hits):
+            kind = t("gate.host_student") if hit.kind == "student" else t("gate.host_staff")
+            menu.add_option(Option(f"{hit.name}  [dim]{kind} {hit.detail}[/dim]", id=str(index)))
+        menu.add_class("-shown")
+        menu.highlighted = 0
+        menu.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.host = self.host_hits[int(event.option.id)]
+        self.set_value("host", self.host.name)
+        self.hide_hosts()
+        self.show(t("gate.host_chosen", name=self.host.name), "info")
+        self.focus_field("companions")
+
+    # ------------------------------------------------------------ save
+
+    def build_form(self) -> VisitForm | tuple[str, str]:
+        """The form as typed, or (field, message) for a field the screen itself cannot read."""
+        now_local = clock.now().astimezone(self.ctx.zone)
+        companions = rules.parse_companions(self.value("companions"))
+        if companions is None:
+            return "companions", t("gate.companions_bad")
+        try:
+            leave = rules.parse_leave_time(self.value("expected_leave"), now_local)
+        except ValueError:
+            return "expected_leave", t("gate.leave_bad")
+        category = self.query_one("#f-category", Select).value
+        host = self.host if self.host is not None and self.value("host") == self.host.name else None
+        return VisitForm(
+            id_type=str(self.query_one("#f-id_type", Select).value), id_number=self.value("id_number"),
+            name=self.value("name"), phone=self.value("phone"),
+            category="" if category is Select.NULL else str(category), reason=self.value("reason"),
+            unit=self.value("unit"), host=host, companions=companions,
+            companion_names=self.value("companion_names"), vehicle_plate=self.value("vehicle_plate"),
+            items=self.value("items"), expected_leave_at=leave, duty_leader=self.value("duty_leader"),
+        )
+
+    def action_save(self) -> None:
+        form = self.build_form()
+        if isinstance(form, tuple):
+            field, message = form
+            self.show(message)
+            self.focus_field(field)
+            return
+        self.show(t("gate.working"), "info")
+        self.submit(form, None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-register")
+    def submit(self, form: VisitForm, decision) -> None:
+        from kiosk.services.visitors import register_visit
+
+        result = register_visit(self.ctx.actor(), form, self.ctx.settings, decision)
+        self.app.call_from_thread(self.after_submit, form, result)
+
+    def after_submit(self, form: VisitForm, result) -> None:
+        if result.status == "invalid":
+            first = result.errors[0]
+            self.show(t(f"gate.{first.key}", **first.values))
+            self.focus_field(first.field)
+            return
+        if result.status == "needs_decision":
+            if result.problem:
+                self.show(t(f"gate.{result.problem}"))
+
+            def decided(decision) -> None:
+                if decision is None:
+                    self.show("")
+                    self.focus_field("id_number")
+                    return
+                self.submit(form, decision)
+
+            self.app.push_screen(DecisionScreen(result.hits, result.level), decided)
+            return
+        visit = result.visit
+        self.last_visit = visit if result.status == "admitted" else None
+        self.action_clear()
+        if result.status == "refused":
+            self.show(t("gate.saved_refused", name=visit.name), "warn")
+        else:
+            self.show(t("gate.saved_admitted", name=visit.name, code=visit.code), "info")
+
+    # ------------------------------------------------------------ visitor slip
+
+    def action_slip(self) -> None:
+        if self.last_visit is not None:
+            self.print_slip(self.last_visit)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-slip")
+    def print_slip(self, visit) -> None:
+        from kiosk.services.visitor_slip import print_visitor_slip
+
+        result = print_visitor_slip(self.ctx.settings, visit)
+        self.app.call_from_thread(self.after_slip, result)
+
+    def after_slip(self, result) -> None:
+        if not result.ok:
+            self.show(t("gate.slip_failed", error=result.error))
+        elif result.is_file:
+            self.show(t("gate.slip_saved", path=result.where), "info")
+        else:
+            self.show(t("gate.slip_printed"), "info")
+
+
+class DecisionScreen(KioskModal):
+    """A watchlist hit: allow (written reason; past a deny entry also a duty leader's PIN) or refuse.
+
+    Dismisses with a kiosk.services.visitors.Decision, or None (Escape: nothing recorded, form kept).
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "core.cancel"),
+        Binding("a", "allow", "gate.key_allow"),
+        Binding("r", "refuse", "gate.key_refuse"),
+    ]
+    DEFAULT_CSS = """
+    DecisionScreen { align: center middle; }
+    DecisionScreen > Vertical { width: 84; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    DecisionScreen #decision-title { text-style: bold; color: $error; width: 100%; content-align: center middle; }
+    DecisionScreen #decision-hits { margin: 1 0; }
+    DecisionScreen #decision-error { color: $error; text-style: bold; height: auto; }
+    """
+
+    def __init__(self, hits, level: str) -> None:
+        super().__init__()
+        self.hits = hits
+        self.level = level
+        self.reason = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t("gate.decision_title"), id="decision-title")
+            lines = [t("gate.decision_hit", level=t(f"gate.level_{hit.level}"), match=t(f"gate.match_{hit.match}"),
+                       name=hit.entry_name or "-", reason=hit.reason) for hit in self.hits]
+            yield Static("\n".join(lines), id="decision-hits")
+            yield Static(t(f"gate.decision_prompt_{self.level}"))
+            yield Static(f"[b]A[/b] {t('gate.key_allow')}    [b]R[/b] {t('gate.key_refuse')}    "
+                         f"[b]Esc[/b] {t('core.cancel')}")
+            yield Static("", id="decision-error")
+
+    def action_refuse(self) -> None:
+        from kiosk.services.visitors import Decision
+
+        self.dismiss(Decision("refuse"))
+
+    def action_allow(self) -> None:
+        self.app.push_screen(TextDialogReason(), self._got_reason)
+
+    def _got_reason(self, reason: str | None) -> None:
+        from kiosk.services.visitors import Decision
+
+        if not reason or len(reason.strip()) < 2:
+            self.query_one("#decision-error", Static).update(t("gate.decision_reason_required"))
+            return
+        self.reason = reason
+        if self.level != "deny":
+            self.dismiss(Decision("allow", reason))
+            return
+        from kiosk.screens.dialogs import PinDialog
+
+        self.app.push_screen(PinDialog("gate.approver_title"), self._got_approver)
+
+    def _got_approver(self, session) -> None:
+        from kiosk.services.visitors import Decision
+
+        if session is None:
+            return
+        if not (session.roles & rules.OVERRIDE_ROLES):
+            self.query_one("#decision-error", Static).update(t("gate.approver_not_allowed", name=session.name))
+            return
+        self.dismiss(Decision("allow", self.reason, session.staff_id, session.name, session.roles))
+
+
+def TextDialogReason():
+    from kiosk.screens.dialogs import TextDialog
+
+    return TextDialog("gate.decision_reason_title", "gate.decision_reason_prompt")

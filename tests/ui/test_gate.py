@@ -1,0 +1,247 @@
+"""Gate screens with Pilot: a full registration, a repeat visitor, a watchlist refusal, a sign-out by scan,
+the evacuation export, a failed ID check that keeps the form."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable, Input, Select, Static
+
+from kiosk import clock
+from kiosk.models.visitors import Visit, WatchlistDecision
+from kiosk.screens.gate_onsite import OnsiteScreen
+from kiosk.screens.gate_register import DecisionScreen, RegisterScreen
+from kiosk.services import visitors
+from tests.test_gate_services import actor_for, form, make_school
+from tests.ui_helpers import login, start_app, type_text
+
+ID = "11010519491231002X"
+
+
+@pytest.fixture
+def gate_school(db, settings, frozen_now):
+    return make_school(settings)
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_register(app, pilot):
+    await login(pilot, "G001", "111111")
+    await pilot.press("v")
+    await pilot.pause()
+    assert isinstance(app.screen, RegisterScreen)
+    return app.screen
+
+
+def message(screen, selector: str = "#reg-message") -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def scan(pilot, text: str) -> None:
+    await type_text(pilot, text)
+    await pilot.press("enter")
+
+
+async def test_full_registration_with_the_keyboard(gate_school):
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        assert screen.query_one("#f-id_number", Input).has_focus
+        await scan(pilot, ID.lower())
+        await settle(app, pilot)
+        assert screen.query_one("#f-id_number", Input).value == ID
+        assert screen.query_one("#f-name", Input).has_focus
+        await type_text(pilot, "王建国")
+        await pilot.press("enter")
+        await type_text(pilot, "13812345678")
+        await pilot.press("enter")
+        assert screen.query_one("#f-category", Select).has_focus
+        screen.query_one("#f-category", Select).value = "parent"  # Select's overlay is Textual's own; set directly
+        await pilot.pause()
+        screen.query_one("#f-reason", Input).focus()
+        await type_text(pilot, "送生活用品")
+        await pilot.press("enter")
+        assert screen.query_one("#f-host", Input).has_focus
+        await type_text(pilot, "zhl")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("enter")  # pick the first hit
+        await pilot.pause()
+        assert screen.host is not None and screen.host.name.startswith("张华丽")
+        assert screen.query_one("#f-companions", Input).has_focus
+        await type_text(pilot, "1")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        visit = Visit.get()
+        assert (visit.name, visit.id_number, visit.phone, visit.category, visit.companions) == (
+            "王建国", ID, "13812345678", "parent", 1)
+        assert visit.host_name.startswith("张华丽") and visit.staff_id == actor_for("G001").staff_id
+        assert visit.code in message(screen)
+        assert screen.query_one("#f-name", Input).value == ""  # ready for the next visitor
+        # F6 prints the slip: with the png backend, a file whose path is shown.
+        await pilot.press("f6")
+        await settle(app, pilot)
+        assert f"visitor-{visit.code}.png" in message(screen)
+
+
+async def test_failed_id_check_keeps_the_form_and_focuses_the_field(gate_school):
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        screen.query_one("#f-name", Input).value = "王建国"
+        screen.query_one("#f-phone", Input).value = "13812345678"
+        screen.query_one("#f-id_number", Input).value = "110105194912310021"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "校验位" in message(screen)
+        assert screen.query_one("#f-id_number", Input).has_focus
+        assert screen.query_one("#f-name", Input).value == "王建国"
+        assert Visit.select().count() == 0
+
+
+async def test_repeat_visitor_is_a_scan_and_a_save(gate_school):
+    visitors.register_visit(actor_for("G002"), form(), gate_school)
+    clock.advance(timedelta(days=2))
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        await scan(pilot, ID)
+        await settle(app, pilot)
+        assert screen.query_one("#f-name", Input).value == "王建国"
+        assert screen.query_one("#f-host", Input).value.startswith("张华丽")
+        assert "第 2 次" in message(screen)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert Visit.select().count() == 2
+        newest = Visit.select().order_by(Visit.time_in.desc()).first()
+        assert newest.staff_id == actor_for("G001").staff_id and newest.time_in == clock.now()
+
+
+async def test_watchlist_refusal_is_recorded(gate_school):
+    visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="deny",
+                             reason="法院限制令", expires_at=None)
+    visitors.register_visit  # the gatekeeper does not know; the scan finds nothing to prefill
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        await scan(pilot, ID)
+        await settle(app, pilot)
+        values = {"name": "郑志远", "phone": "13912340000", "reason": "要求见孩子"}
+        for name, value in values.items():
+            screen.query_one(f"#f-{name}", Input).value = value
+        screen.query_one("#f-category", Select).value = "parent"
+        screen.query_one("#f-host", Input).focus()
+        await type_text(pilot, "zhl")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        assert "法院限制令" in str(app.screen.query_one("#decision-hits", Static).render())
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        visit = Visit.get()
+        assert visit.status == "refused"
+        assert WatchlistDecision.get().decision == "refuse"
+        assert "拒绝入校" in message(screen)
+        assert visitors.onsite("demo") == []
+
+
+async def test_sign_out_by_scanning_the_slip_and_evacuation_export(gate_school, tmp_path):
+    first = visitors.register_visit(actor_for("G002"), form(), gate_school).visit
+    second = visitors.register_visit(actor_for("G002"), form(id_number="360426199101010071", name="李四"),
+                                     gate_school).visit
+    clock.advance(timedelta(minutes=150))  # both overstay their 120 minutes
+    async with start_app(gate_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("o")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, OnsiteScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 2
+        assert "2" in message(screen, "#onsite-summary")
+        assert screen.query_one("#onsite-scan", Input).has_focus
+        await scan(pilot, first.code)
+        await settle(app, pilot)
+        assert Visit.get_by_id(first.id).time_out == clock.now()
+        assert table.row_count == 1
+        assert "王建国" in message(screen, "#onsite-message")
+        # the same slip again (after the scanner's repeat window): refused with the reason
+        clock.advance(timedelta(seconds=5))
+        screen.query_one("#onsite-scan").focus()
+        await scan(pilot, "NOSUCHCODE1")
+        await settle(app, pilot)
+        assert "NOSUCHCODE1" in message(screen, "#onsite-message")
+        await pilot.press("f7")
+        await settle(app, pilot)
+        text = message(screen, "#onsite-message")
+        assert ".csv" in text
+        path = text.split("：", 1)[1].split("（")[0].strip()
+        content = open(path, encoding="utf-8-sig").read()
+        assert "李四" in content and "360426199101010071" not in content and second.code in content
+
+
+async def test_patrol_handover_and_office_watchlist_screens(gate_school):
+    from kiosk.models.visitors import PatrolRound, ShiftHandover, WatchlistEntry
+    from kiosk.screens.gate_shift import HandoverScreen, PatrolScreen
+    from kiosk.screens.gate_watchlist import WatchlistScreen
+
+    visitors.register_visit(actor_for("G002"), form(), gate_school)
+    async with start_app(gate_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PatrolScreen)
+        app.screen.query_one("#patrol-clear").value = False
+        await pilot.press("ctrl+s")  # not all clear without findings: refused
+        await settle(app, pilot)
+        assert PatrolRound.select().count() == 0
+        app.screen.query_one("#patrol-findings", Input).value = "东侧围墙外有人逗留，已劝离"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert PatrolRound.get().all_clear is False
+        await pilot.press("escape")
+        await pilot.press("h")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, HandoverScreen)
+        assert "王建国" in message(screen, "#handover-items")
+        screen.query_one("#handover-notes", Input).value = "东侧门锁已报修"
+        screen.query_one("#handover-outgoing-pin", Input).value = "111111"
+        screen.query_one("#handover-incoming", Input).value = "G002"
+        screen.query_one("#handover-incoming-pin", Input).value = "000000"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert ShiftHandover.select().count() == 0
+        assert screen.query_one("#handover-incoming-pin", Input).has_focus
+        screen.query_one("#handover-outgoing-pin", Input).value = "111111"
+        screen.query_one("#handover-incoming-pin", Input).focus()
+        await type_text(pilot, "111111")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        handover = ShiftHandover.get()
+        assert handover.onsite_count == 1 and handover.notes == "东侧门锁已报修"
+    async with start_app(gate_school, "office") as (app, pilot):
+        await login(pilot, "Z001", "555555")
+        await pilot.press("w")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, WatchlistScreen)
+        screen.query_one("#watch-name", Input).value = "钱多多"
+        await pilot.press("ctrl+s")  # no reason yet
+        await settle(app, pilot)
+        assert WatchlistEntry.select().count() == 0 and screen.query_one("#watch-reason", Input).has_focus
+        await type_text(pilot, "多次进校推销")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        entry = WatchlistEntry.get()
+        assert (entry.name, entry.level, entry.active) == ("钱多多", "deny", True)
+        screen.query_one(DataTable).focus()
+        await pilot.press("f8")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert WatchlistEntry.get().active is False
