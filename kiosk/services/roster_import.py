@@ -448,6 +448,11 @@ def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int])
     ), []
 
 
+class _Holder(NamedTuple):
+    number: str
+    name: str
+
+
 @dataclass
 class _RosterPlan:
     rows: int
@@ -481,8 +486,8 @@ def plan_roster(sheet: Sheet, school_id: str, *, full: bool) -> _RosterPlan:
     new_building_gender: dict[str, tuple[str, int]] = {}
     good: list[StudentRow] = []
     beds_in_file: dict[tuple[str, str, int], int] = {}
-    room_beds = {(room.building.name, room.number): room.beds
-                 for room in Room.select(Room, Building).join(Building).where(Room.school_id == school_id)}
+    room_beds = {(building, number): beds for building, number, beds in
+                 Room.select(Building.name, Room.number, Room.beds).join(Building).where(Room.school_id == school_id).tuples()}
     for student in candidates:
         bad = False
         if student.building:
@@ -509,11 +514,12 @@ def plan_roster(sheet: Sheet, school_id: str, *, full: bool) -> _RosterPlan:
 
     # Beds held by active students who keep them after this import: everyone not in the file for a
     # partial import; for a full import only students whose row is bad (the others become inactive).
-    occupied: dict[tuple[str, str, int], Student] = {}
-    query = (Student.select(Student, Room, Building).join(Room).join(Building)
-             .where((Student.school_id == school_id) & Student.active & Student.bed.is_null(False)))
-    for holder in query:
-        occupied[(holder.room.building.name, holder.room.number, holder.bed)] = holder
+    occupied: dict[tuple[str, str, int], _Holder] = {}
+    query = (Student.select(Building.name, Room.number, Student.bed, Student.number, Student.name)
+             .join(Room).join(Building)
+             .where((Student.school_id == school_id) & Student.active & Student.bed.is_null(False)).tuples())
+    for building, room, bed, number, name in query:
+        occupied[(building, room, bed)] = _Holder(number, name)
     while True:
         applied = {student.number for student in good}
         changed = False
@@ -560,7 +566,12 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
         return ImportReport("roster", plan.rows, 0, 0, 0, 0, bad_rows, tuple(plan.errors), imported=False, dry_run=dry_run)
 
     now = clock.now()
-    existing = {s.number: s for s in Student.select().where(Student.school_id == school_id)}
+    # updated_at is left out: it is set anew on every row written, and parsing 5,000 timestamps is slow.
+    loaded = [field for field in Student._meta.sorted_fields if field is not Student.updated_at]
+    existing = {s.number: s for s in Student.select(*loaded).where(Student.school_id == school_id)}
+    # Room id -> (building, room) in one query, instead of two lazy look-ups per student.
+    places = {room_id: (building, number) for room_id, building, number in
+              Room.select(Room.id, Building.name, Room.number).join(Building).where(Room.school_id == school_id).tuples()}
     changes: list[tuple[Student, StudentRow, list[str]]] = []
     inserts: list[StudentRow] = []
     unchanged = 0
@@ -569,7 +580,7 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
         if current is None:
             inserts.append(student)
             continue
-        fields = _student_changes(current, student)
+        fields = _student_changes(current, student, places)
         if fields:
             changes.append((current, student, fields))
         else:
@@ -614,7 +625,7 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
     return report
 
 
-def _student_changes(current: Student, row: StudentRow) -> list[str]:
+def _student_changes(current: Student, row: StudentRow, places: dict[str, tuple[str, str]]) -> list[str]:
     fields = [name for name in ("name", "gender", "grade", "class_name", "boarder", "bed", "guardian_name",
                                 "guardian_phone", "active") if getattr(current, name) != getattr(row, name)]
     if "name" in fields or not current.initials:
@@ -622,8 +633,7 @@ def _student_changes(current: Student, row: StudentRow) -> list[str]:
     if current.room_id is None:
         same_room = not row.building
     else:
-        room = current.room
-        same_room = (room.building.name, room.number) == (row.building, row.room)
+        same_room = places.get(current.room_id) == (row.building, row.room)
     if not same_room:
         fields.append("room")
     return fields
