@@ -118,3 +118,18 @@ async def test_f1_lists_the_keys(demo_school):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_no_key_combination_leaves_the_app(demo_school):
+    keys = [f"ctrl+{c}" for c in "abcdefghijklmnopqrstuvwxyz"] + [f"f{n}" for n in range(1, 13)] + [
+        "escape", "ctrl+backslash", "ctrl+shift+q", "alt+f4", "ctrl+alt+delete", "super+q"]
+    async with start_app(demo_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            while len(app.screen_stack) > 2 and not isinstance(app.screen, HomeScreen):
+                await pilot.press("escape")  # close whatever dialog or screen the key opened
+                await pilot.pause()
+            assert app.is_running, f"{key} left the app"
+        assert app.return_code is None
