@@ -26,7 +26,69 @@ def export_samples(settings: Settings, start: date | None, end: date | None):
     return register_table(settings, start, end)
 
 
-EXPORTS = {"samples": export_samples}
+def export_held(settings: Settings, start: date | None = None, end: date | None = None):
+    """Samples under an active incident hold, for the inspectors (dates are ignored)."""
+    from kiosk.i18n import t
+    from kiosk.services.canteen import REGISTER_HEADERS, held_samples, zone
+    from kiosk.services.exports import Table
+
+    here = zone(settings)
+    fmt = lambda at: at.astimezone(here).strftime("%Y-%m-%d %H:%M")
+    rows = [[s.meal_date.isoformat(), t(f"canteen.meal_{s.meal_kind}"), s.dish_name, s.grams, fmt(s.sampled_at),
+             s.sampler_name, " ".join(p for p in (s.fridge, s.shelf) if p), s.temperature_c, s.qr_payload,
+             "；".join(s.hold_reasons)] for s in held_samples(settings)]
+    headers = [t(f"canteen.col_{key}") for key in REGISTER_HEADERS[:8]] + [t("canteen.col_list_code"), t("canteen.col_note")]
+    return Table(t("canteen.export_held_title"), headers, rows)
+
+
+EXPORTS = {"samples": export_samples, "held_samples": export_held}
+
+
+# ---------------------------------------------------------------- station menu and alerts
+
+def station_actions(station_kind: str) -> list:
+    from kiosk.features import StationAction
+
+    if station_kind != "canteen":
+        return []
+
+    def meals():
+        from kiosk.screens.canteen import MealsScreen
+        return MealsScreen()
+
+    def dispose():
+        from kiosk.screens.canteen import DisposalScreen
+        return DisposalScreen()
+
+    def lists():
+        from kiosk.screens.canteen import DisposalListsScreen
+        return DisposalListsScreen()
+
+    def holds():
+        from kiosk.screens.canteen import HoldsScreen
+        return HoldsScreen()
+
+    return [StationAction("m", "canteen.menu_meals", CANTEEN_ROLES, meals),
+            StationAction("d", "canteen.menu_dispose", CANTEEN_ROLES, dispose),
+            StationAction("l", "canteen.menu_lists", CANTEEN_ROLES, lists),
+            StationAction("k", "canteen.menu_holds", CANTEEN_ROLES, holds)]
+
+
+def status_alerts(ctx) -> list[str]:
+    """At the canteen station: today's dishes served without a sample, samples overdue for disposal."""
+    if ctx.station_kind != "canteen":
+        return []
+    from kiosk.i18n import t
+    from kiosk.services.canteen import disposal_lists, meals_for_day, school_today
+
+    alerts = []
+    missed = sum(len(m.missed) for m in meals_for_day(ctx.settings, school_today(ctx.settings)))
+    if missed:
+        alerts.append(t("canteen.alert_missed", count=missed))
+    overdue = len(disposal_lists(ctx.settings)[1])
+    if overdue:
+        alerts.append(t("canteen.alert_overdue", count=overdue))
+    return alerts
 
 
 # ---------------------------------------------------------------- CLI

@@ -423,6 +423,18 @@ def print_label(actor: Actor, settings: Settings, sample_id: str) -> str:
 
 # ---- disposal -----------------------------------------------------------------------------------
 
+def check_disposal(settings: Settings, code: str) -> DisposalOutcome:
+    """What disposing of a scanned sample would do now, without writing (the screen asks for the reviewer
+    only when disposal is allowed)."""
+    view = find_sample(settings, code)
+    sample = Sample.get_by_id(view.id)
+    verdict = rules.disposal_verdict(clock.now(), sampled_at=sample.sampled_at, retention_hours=sample.retention_hours,
+                                     meal_date=sample.meal_date, holds=_hold_spans(settings.school.id),
+                                     disposed=view.state == "disposed")
+    hours, minutes = rules.split_remaining(verdict.remaining)
+    return DisposalOutcome(verdict.allowed, verdict.reason, view, hours, minutes)
+
+
 def dispose(actor: Actor, settings: Settings, code: str, *, reviewer_id: str | None = None, reviewer_name: str = "",
             note: str = "") -> DisposalOutcome:
     """Dispose of a scanned sample if its retention time has passed and no incident hold covers it.

@@ -1,0 +1,673 @@
+"""Canteen station screens: today's meals (menu check), record a sample and print its label, disposal by
+label scan, due/overdue lists, incident holds. Screens only show and ask; all work is in
+kiosk.services.canteen, called from thread workers."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, Label, Static
+
+from kiosk.i18n import t
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import ConfirmDialog, PinDialog, TextDialog
+from kiosk.widgets.scan_input import ScanInput
+
+MISSED_STYLE = "bold white on red"
+OVERDUE_STYLE = "bold red"
+OK_STYLE = "green"
+
+
+def _local(ctx, at, fmt: str = "%m-%d %H:%M") -> str:
+    return at.astimezone(ctx.zone).strftime(fmt) if at else ""
+
+
+def meal_name(kind: str, name: str = "") -> str:
+    return t(f"canteen.meal_{kind}") + (f" {name}" if name else "")
+
+
+def _error_text(error: Exception) -> str:
+    message = getattr(error, "message", None)
+    return message() if callable(message) else str(error)
+
+
+class MealsScreen(KioskScreen):
+    """A day's meals with their menus; each dish sampled or not, red when served without a sample."""
+
+    TITLE_KEY = "canteen.meals_title"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("f2", "record", "canteen.key_record"),
+        Binding("f3", "add_dishes", "canteen.key_add_dishes"),
+        Binding("f4", "standard_meals", "canteen.key_standard_meals"),
+        Binding("f5", "copy_menu", "canteen.key_copy"),
+        Binding("f6", "reprint", "canteen.key_reprint"),
+        Binding("f7", "prev_day", "canteen.key_prev_day"),
+        Binding("f8", "next_day", "canteen.key_next_day"),
+        Binding("f11", "meal_check('tasting')", "canteen.key_tasting"),  # f9 is the language switch
+        Binding("f12", "meal_check('accompany')", "canteen.key_accompany"),
+    ]
+
+    DEFAULT_CSS = """
+    MealsScreen #meals-title { text-style: bold; color: $accent; padding: 0 1; }
+    MealsScreen DataTable { height: 1fr; margin: 0 1; }
+    MealsScreen #meals-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; }
+    """
+
+    def __init__(self, day: date | None = None) -> None:
+        super().__init__()
+        self.day = day
+        self.meals = []
+        self.rows: list[tuple[object, object]] = []  # (meal, dish or None) per table row
+        self.loaded = False
+        self.last_place = ("", "")  # fridge, shelf: remembered between samples
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="meals-title")
+        yield DataTable(id="meals-table", cursor_type="row", zebra_stripes=False)
+        yield Static(id="meals-message")
+
+    def on_mount(self) -> None:
+        if self.day is None:
+            from kiosk.services.canteen import school_today
+
+            self.day = school_today(self.ctx.settings)
+        self.refresh_text()
+        self.query_one(DataTable).focus()
+        self.load()
+
+    def refresh_text(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for key in ("meal", "dish", "state", "sample", "code"):
+            table.add_column(t(f"canteen.meals_col_{key}"), key=key)
+        self.show(self.meals)
+
+    def say(self, text: str, style: str = "") -> None:
+        self.query_one("#meals-message", Static).update(Text(text, style=style))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self) -> None:
+        from kiosk.services.canteen import meals_for_day
+
+        meals = meals_for_day(self.ctx.settings, self.day)
+        self.app.call_from_thread(self.show, meals, True)
+
+    def show(self, meals, loaded: bool = False) -> None:
+        self.meals = list(meals)
+        self.loaded = self.loaded or loaded
+        weekday = t(f"canteen.weekday_{self.day.isoweekday()}") if self.day else ""
+        missed = sum(len(m.missed) for m in self.meals)
+        title = t("canteen.meals_title_day", day=self.day.isoformat() if self.day else "", weekday=weekday)
+        if missed:
+            title += "  " + t("canteen.meals_missed_count", count=missed)
+        self.query_one("#meals-title", Static).update(title)
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        self.rows = []
+        for meal in self.meals:
+            checks = "  ".join(t(f"canteen.check_{c.kind}_short", name=c.person_name) for c in meal.checks)
+            summary = t("canteen.meal_summary", done=meal.sampled_count, total=len(meal.dishes))
+            head_style = MISSED_STYLE if meal.violation else "bold"
+            table.add_row(Text(f"{meal_name(meal.kind, meal.name)} {meal.service_time}", style=head_style),
+                          Text(summary, style=head_style), Text(checks), "", "")
+            self.rows.append((meal, None))
+            if not meal.dishes:
+                table.add_row("", Text(t("canteen.meal_no_menu"), style="italic"), "", "", "")
+                self.rows.append((meal, None))
+            for dish in meal.dishes:
+                style = {"missed": MISSED_STYLE, "sampled": OK_STYLE}.get(dish.state, "")
+                last = dish.samples[-1] if dish.samples else None
+                sample = (t("canteen.meals_sample_cell", grams=last.grams, at=_local(self.ctx, last.sampled_at, "%H:%M"),
+                            name=last.sampler_name) if last else "")
+                table.add_row("", Text("  " + dish.name, style=style), Text(t(f"canteen.state_{dish.state}"), style=style),
+                              sample, last.qr_payload if last else "")
+                self.rows.append((meal, dish))
+        if self.rows and cursor is not None:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))
+        if self.loaded and not self.meals:
+            self.say(t("canteen.meals_empty"))
+        elif str(self.query_one("#meals-message", Static).render()) == t("canteen.meals_empty"):
+            self.say("")
+
+    def selected(self):
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return None, None
+        return self.rows[table.cursor_row]
+
+    def action_record(self) -> None:
+        meal, dish = self.selected()
+        if dish is None:
+            self.say(t("canteen.pick_dish"))
+            return
+
+        def done(outcome) -> None:
+            if outcome is not None:
+                self.last_place = outcome.place
+                self.say(outcome.text, outcome.style)
+                self.load()
+
+        self.app.push_screen(RecordSampleScreen(meal, dish, *self.last_place), done)
+
+    def action_add_dishes(self) -> None:
+        meal, _ = self.selected()
+        if meal is None:
+            self.say(t("canteen.pick_meal"))
+            return
+
+        def entered(text: str | None) -> None:
+            if text:
+                import re
+
+                self.run_change("add_dishes", meal.id, [part for part in re.split(r"[,，、;；/]+", text) if part.strip()])
+
+        self.app.push_screen(TextDialog("canteen.add_dishes_title", "canteen.add_dishes_prompt",
+                                        meal=meal_name(meal.kind, meal.name)), entered)
+
+    def action_standard_meals(self) -> None:
+        self.run_change("standard_meals", None, None)
+
+    def action_copy_menu(self) -> None:
+        def entered(text: str | None) -> None:
+            if text:
+                self.run_change("copy", None, text)
+
+        default = (self.day - timedelta(days=7)).isoformat()
+        self.app.push_screen(TextDialog("canteen.copy_title", "canteen.copy_prompt", value=default), entered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="change")
+    def run_change(self, what: str, meal_id, value) -> None:
+        from kiosk.services import canteen
+
+        settings, actor = self.ctx.settings, self.ctx.actor()
+        try:
+            if what == "add_dishes":
+                count = canteen.add_dishes(actor, settings, meal_id, value)
+                text, style = t("canteen.dishes_added", count=count), OK_STYLE
+            elif what == "standard_meals":
+                for kind in ("breakfast", "lunch", "dinner"):
+                    canteen.add_meal(actor, settings, self.day, kind)
+                text, style = t("canteen.standard_meals_done"), OK_STYLE
+            else:
+                try:
+                    source = date.fromisoformat(value.strip())
+                except ValueError:
+                    raise canteen.CanteenError("canteen.err_date", value=value.strip()) from None
+                count = canteen.copy_menu(actor, settings, source, self.day)
+                text, style = t("canteen.copy_done", count=count, day=source.isoformat()), OK_STYLE
+        except canteen.CanteenError as error:
+            text, style = error.message(), OVERDUE_STYLE
+        self.app.call_from_thread(self.after_change, text, style)
+
+    def after_change(self, text: str, style: str) -> None:
+        self.say(text, style)
+        self.load()
+
+    def action_reprint(self) -> None:
+        _, dish = self.selected()
+        if dish is None or not dish.samples:
+            self.say(t("canteen.pick_sampled_dish"))
+            return
+        self.reprint(dish.samples[-1].id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="print")
+    def reprint(self, sample_id: str) -> None:
+        from kiosk.labels.printers import PrinterError
+        from kiosk.services.canteen import print_label
+
+        try:
+            where = print_label(self.ctx.actor(), self.ctx.settings, sample_id)
+            text, style = t("canteen.printed", where=where), OK_STYLE
+        except PrinterError as error:
+            text, style = error.message(), OVERDUE_STYLE
+        self.app.call_from_thread(self.say, text, style)
+
+    def action_prev_day(self) -> None:
+        self.day -= timedelta(days=1)
+        self.load()
+
+    def action_next_day(self) -> None:
+        self.day += timedelta(days=1)
+        self.load()
+
+    def action_meal_check(self, kind: str) -> None:
+        meal, _ = self.selected()
+        if meal is None:
+            self.say(t("canteen.pick_meal"))
+            return
+
+        def person_entered(person: str | None) -> None:
+            if not person:
+                return
+
+            def ok_answered(ok: bool) -> None:
+                def feedback_entered(feedback: str | None) -> None:
+                    self.save_check(meal.id, kind, person, ok, feedback or "")
+
+                self.app.push_screen(TextDialog("canteen.check_feedback_title", "canteen.check_feedback_prompt"),
+                                     feedback_entered)
+
+            self.app.push_screen(ConfirmDialog(t(f"canteen.check_{kind}_ok_question")), ok_answered)
+
+        self.app.push_screen(TextDialog(f"canteen.check_{kind}_title", "canteen.check_person_prompt",
+                                        meal=meal_name(meal.kind, meal.name)), person_entered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="change")
+    def save_check(self, meal_id: str, kind: str, person: str, ok: bool, feedback: str) -> None:
+        from kiosk.services import canteen
+
+        try:
+            canteen.add_meal_check(self.ctx.actor(), self.ctx.settings, meal_id, kind, person, ok, feedback)
+            text, style = t("canteen.check_saved", name=person), OK_STYLE
+        except canteen.CanteenError as error:
+            text, style = error.message(), OVERDUE_STYLE
+        self.app.call_from_thread(self.after_change, text, style)
+
+
+class RecordOutcome:
+    """What the record form hands back to the meals screen."""
+
+    def __init__(self, text: str, style: str, place: tuple[str, str], sample_id: str) -> None:
+        self.text, self.style, self.place, self.sample_id = text, style, place, sample_id
+
+
+class RecordSampleScreen(KioskScreen):
+    """Weight (typed), fridge, shelf, fridge temperature; Enter moves on, the last Enter (or F2) records the
+    sample and prints its label. Sampled time = now, sampler = the logged-in person."""
+
+    TITLE_KEY = "canteen.record_title"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("f2", "save", "canteen.key_save"),
+    ]
+    FIELDS = ("weight", "fridge", "shelf", "temperature")
+
+    DEFAULT_CSS = """
+    RecordSampleScreen { align: center middle; }
+    RecordSampleScreen > Vertical { width: 70; height: auto; border: thick $accent; padding: 1 2; }
+    RecordSampleScreen #record-title { text-style: bold; color: $accent; margin-bottom: 1; }
+    RecordSampleScreen #record-error { color: $error; text-style: bold; height: auto; }
+    """
+
+    def __init__(self, meal, dish, fridge: str = "", shelf: str = "") -> None:
+        super().__init__()
+        self.meal, self.dish = meal, dish
+        self.defaults = {"fridge": fridge, "shelf": shelf}
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(id="record-title")
+            for name in self.FIELDS:
+                yield Label(id=f"record-label-{name}")
+                yield Input(value=self.defaults.get(name, ""), id=f"record-{name}", max_length=20)
+            yield Static(id="record-error")
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+        self.query_one("#record-weight", Input).focus()
+
+    def refresh_text(self) -> None:
+        settings = self.ctx.settings
+        self.query_one("#record-title", Static).update(
+            t("canteen.record_heading", dish=self.dish.name, meal=meal_name(self.meal.kind, self.meal.name),
+              day=self.meal.meal_date.isoformat(), sampler=self.ctx.session.name if self.ctx.session else ""))
+        labels = {"weight": t("canteen.record_weight", minimum=settings.canteen.min_weight_grams),
+                  "fridge": t("canteen.record_fridge"), "shelf": t("canteen.record_shelf"),
+                  "temperature": t("canteen.record_temperature", low=f"{settings.canteen.fridge_min_c:g}",
+                                   high=f"{settings.canteen.fridge_max_c:g}")}
+        for name, text in labels.items():
+            self.query_one(f"#record-label-{name}", Label).update(text)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        name = (event.input.id or "").removeprefix("record-")
+        if name in self.FIELDS[:-1]:
+            self.query_one(f"#record-{self.FIELDS[self.FIELDS.index(name) + 1]}", Input).focus()
+        else:
+            self.action_save()
+
+    def action_save(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        values = {name: self.query_one(f"#record-{name}", Input).value for name in self.FIELDS}
+        self.save(values)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def save(self, values: dict[str, str]) -> None:
+        from kiosk.labels.printers import PrinterError
+        from kiosk.services import canteen
+
+        settings, actor = self.ctx.settings, self.ctx.actor()
+        try:
+            result = canteen.record_sample(actor, settings, self.dish.id, values["weight"], fridge=values["fridge"],
+                                           shelf=values["shelf"], temperature=values["temperature"])
+        except canteen.CanteenError as error:
+            self.app.call_from_thread(self.refused, error.message())
+            return
+        sample = result.sample
+        text = t("canteen.recorded", dish=sample.dish_name, grams=sample.grams, code=sample.qr_payload)
+        style = OK_STYLE
+        if not result.temperature.ok:
+            text += " " + t(f"canteen.temperature_{result.temperature.state}", value=f"{result.temperature.celsius:g}",
+                            low=f"{result.temperature.low:g}", high=f"{result.temperature.high:g}")
+            style = OVERDUE_STYLE
+        try:
+            where = canteen.print_label(actor, settings, sample.id)
+            text += " " + t("canteen.printed", where=where)
+        except PrinterError as error:
+            text += " " + error.message() + " " + t("canteen.reprint_hint")
+            style = OVERDUE_STYLE
+        outcome = RecordOutcome(text, style, (sample.fridge, sample.shelf), sample.id)
+        self.app.call_from_thread(self.dismiss, outcome)
+
+    def refused(self, message: str) -> None:
+        self.busy = False
+        self.query_one("#record-error", Static).update(message)
+        weight = self.query_one("#record-weight", Input)
+        weight.focus()
+
+
+class DisposalScreen(KioskScreen):
+    """Scan a sample's label: disposed if its retention time has passed and no hold covers it; otherwise
+    the screen says how long is left, or why not. The reviewer confirms with number + PIN."""
+
+    TITLE_KEY = "canteen.dispose_title"
+    BINDINGS = [Binding("escape", "back", "core.key_back")]
+
+    DEFAULT_CSS = """
+    DisposalScreen #dispose-title { text-style: bold; color: $accent; padding: 0 1; }
+    DisposalScreen ScanInput { margin: 1 1; }
+    DisposalScreen #dispose-verdict { height: auto; min-height: 5; padding: 1 2; margin: 0 1; border: heavy $accent; }
+    DisposalScreen #dispose-verdict.-ok { border: heavy green; }
+    DisposalScreen #dispose-verdict.-refused { border: heavy red; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="dispose-title")
+        yield ScanInput(id="dispose-scan")
+        yield Static(id="dispose-verdict")
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+        self.query_one(ScanInput).focus()
+
+    def refresh_text(self) -> None:
+        self.query_one("#dispose-title", Static).update(t("canteen.dispose_title"))
+        self.query_one(ScanInput).placeholder = t("canteen.dispose_placeholder")
+
+    def verdict(self, text: str, kind: str) -> None:
+        box = self.query_one("#dispose-verdict", Static)
+        box.update(text)
+        box.set_class(kind == "ok", "-ok")
+        box.set_class(kind == "refused", "-refused")
+        self.query_one(ScanInput).focus()
+
+    def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
+        self.check(event.code)
+
+    def describe(self, sample) -> str:
+        return t("canteen.dispose_sample", dish=sample.dish_name, meal=meal_name(sample.meal_kind),
+                 day=sample.meal_date.isoformat(), sampled=_local(self.ctx, sample.sampled_at),
+                 sampler=sample.sampler_name, code=sample.qr_payload)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def check(self, code: str) -> None:
+        from kiosk.services import canteen
+
+        try:
+            outcome = canteen.check_disposal(self.ctx.settings, code)
+        except canteen.CanteenError as error:
+            self.app.call_from_thread(self.verdict, error.message(), "refused")
+            return
+        if not outcome.done:
+            self.app.call_from_thread(self.refused, outcome)
+            return
+        self.app.call_from_thread(self.ask_reviewer, code, outcome.sample)
+
+    def refused(self, outcome) -> None:
+        sample = outcome.sample
+        if outcome.reason == "too_early":
+            why = t("canteen.dispose_too_early", hours=outcome.hours_left, minutes=outcome.minutes_left,
+                    at=_local(self.ctx, sample.disposable_at))
+        elif outcome.reason == "held":
+            why = t("canteen.dispose_held", reasons="；".join(sample.hold_reasons))
+        else:
+            why = t("canteen.dispose_already", at=_local(self.ctx, sample.disposed_at), name=sample.disposer_name)
+        self.verdict(f"{why}\n{self.describe(sample)}", "refused")
+
+    def ask_reviewer(self, code: str, sample) -> None:
+        def reviewed(session) -> None:
+            if session is None and self.ctx.settings.canteen.require_reviewer:
+                self.verdict(t("canteen.err_reviewer_required"), "refused")
+                return
+            self.dispose(code, session)
+
+        self.verdict(t("canteen.dispose_allowed", dish=sample.dish_name), "")
+        prompt = "canteen.reviewer_prompt_required" if self.ctx.settings.canteen.require_reviewer else "canteen.reviewer_prompt"
+        self.app.push_screen(PinDialog("canteen.reviewer_title", prompt_key=prompt), reviewed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def dispose(self, code: str, reviewer) -> None:
+        from kiosk.services import canteen
+
+        try:
+            outcome = canteen.dispose(self.ctx.actor(), self.ctx.settings, code,
+                                      reviewer_id=reviewer.staff_id if reviewer else None,
+                                      reviewer_name=reviewer.name if reviewer else "")
+        except canteen.CanteenError as error:
+            self.app.call_from_thread(self.verdict, error.message(), "refused")
+            return
+        if not outcome.done:
+            self.app.call_from_thread(self.refused, outcome)
+            return
+        sample = outcome.sample
+        text = t("canteen.dispose_done", dish=sample.dish_name, name=sample.disposer_name,
+                 reviewer=sample.reviewer_name or t("canteen.no_reviewer")) + "\n" + self.describe(sample)
+        self.app.call_from_thread(self.verdict, text, "ok")
+
+
+def _sample_row(ctx, sample) -> list[object]:
+    style = {"overdue": OVERDUE_STYLE, "held": "bold yellow"}.get(sample.state, "")
+    place = " ".join(part for part in (sample.fridge, sample.shelf) if part)
+    return [Text(t(f"canteen.state_{sample.state}"), style=style), sample.meal_date.isoformat(),
+            meal_name(sample.meal_kind), sample.dish_name, _local(ctx, sample.sampled_at),
+            _local(ctx, sample.disposable_at), place, sample.qr_payload]
+
+
+SAMPLE_COLUMNS = ("state", "date", "meal", "dish", "sampled_at", "disposable_at", "place", "code")
+
+
+class DisposalListsScreen(KioskScreen):
+    """Samples overdue for disposal (first, red) and due for disposal."""
+
+    TITLE_KEY = "canteen.lists_title"
+    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f5", "reload", "canteen.key_reload")]
+
+    DEFAULT_CSS = """
+    DisposalListsScreen #lists-title { text-style: bold; color: $accent; padding: 0 1; }
+    DisposalListsScreen DataTable { height: 1fr; margin: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lists = ([], [])
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="lists-title")
+        yield DataTable(id="lists-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+        self.query_one(DataTable).focus()
+        self.action_reload()
+
+    def refresh_text(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for key in SAMPLE_COLUMNS:
+            table.add_column(t(f"canteen.col_list_{key}"), key=key)
+        self.show(self.lists)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def action_reload(self) -> None:
+        from kiosk.services.canteen import disposal_lists
+
+        lists = disposal_lists(self.ctx.settings)
+        self.app.call_from_thread(self.show, lists)
+
+    def show(self, lists) -> None:
+        self.lists = lists
+        due, overdue = lists
+        self.query_one("#lists-title", Static).update(t("canteen.lists_heading", overdue=len(overdue), due=len(due)))
+        table = self.query_one(DataTable)
+        table.clear()
+        for sample in list(overdue) + list(due):
+            table.add_row(*_sample_row(self.ctx, sample))
+
+
+class HoldsScreen(KioskScreen):
+    """Incident holds 封存 and the samples they hold (the list for the inspectors). Admins set and release."""
+
+    TITLE_KEY = "canteen.holds_title"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("f2", "new_hold", "canteen.key_new_hold"),
+        Binding("f3", "release_hold", "canteen.key_release_hold"),
+    ]
+
+    DEFAULT_CSS = """
+    HoldsScreen .holds-title { text-style: bold; color: $accent; padding: 0 1; }
+    HoldsScreen #holds-table { height: auto; max-height: 10; margin: 0 1; }
+    HoldsScreen #held-table { height: 1fr; margin: 0 1; }
+    HoldsScreen #holds-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = ([], [])
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="holds-heading", classes="holds-title")
+        yield DataTable(id="holds-table", cursor_type="row")
+        yield Static(id="held-heading", classes="holds-title")
+        yield DataTable(id="held-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="holds-message")
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+        self.query_one("#holds-table", DataTable).focus()
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("new_hold", "release_hold"):
+            return self.ctx.session is not None and self.ctx.session.is_admin()
+        return True
+
+    def refresh_text(self) -> None:
+        self.query_one("#holds-heading", Static).update(t("canteen.holds_title"))
+        holds = self.query_one("#holds-table", DataTable)
+        holds.clear(columns=True)
+        for key in ("state", "from", "to", "reason", "by", "samples"):
+            holds.add_column(t(f"canteen.col_hold_{key}"), key=key)
+        held = self.query_one("#held-table", DataTable)
+        held.clear(columns=True)
+        for key in SAMPLE_COLUMNS:
+            held.add_column(t(f"canteen.col_list_{key}"), key=key)
+        self.show(self.data)
+
+    def say(self, text: str, style: str = "") -> None:
+        self.query_one("#holds-message", Static).update(Text(text, style=style))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self) -> None:
+        from kiosk.services.canteen import held_samples, holds
+
+        data = (holds(self.ctx.settings), held_samples(self.ctx.settings))
+        self.app.call_from_thread(self.show, data)
+
+    def show(self, data) -> None:
+        self.data = data
+        holds, held = data
+        table = self.query_one("#holds-table", DataTable)
+        table.clear()
+        for hold in holds:
+            state = t("canteen.hold_active") if hold.active else t("canteen.hold_released",
+                                                                   at=_local(self.ctx, hold.released_at))
+            table.add_row(Text(state, style="bold yellow" if hold.active else ""), hold.start_date.isoformat(),
+                          hold.end_date.isoformat(), hold.reason, hold.set_by_name, str(hold.samples))
+        self.query_one("#held-heading", Static).update(t("canteen.held_heading", count=len(held)))
+        samples = self.query_one("#held-table", DataTable)
+        samples.clear()
+        for sample in held:
+            samples.add_row(*_sample_row(self.ctx, sample))
+
+    def action_new_hold(self) -> None:
+        from kiosk.services.canteen import school_today
+
+        today = school_today(self.ctx.settings).isoformat()
+
+        def got_start(start: str | None) -> None:
+            if not start:
+                return
+
+            def got_end(end: str | None) -> None:
+                if not end:
+                    return
+
+                def got_reason(reason: str | None) -> None:
+                    if reason:
+                        self.change("set", (start, end, reason))
+
+                self.app.push_screen(TextDialog("canteen.hold_reason_title", "canteen.hold_reason_prompt"), got_reason)
+
+            self.app.push_screen(TextDialog("canteen.hold_end_title", "canteen.hold_date_prompt", value=start), got_end)
+
+        self.app.push_screen(TextDialog("canteen.hold_start_title", "canteen.hold_date_prompt", value=today), got_start)
+
+    def action_release_hold(self) -> None:
+        table = self.query_one("#holds-table", DataTable)
+        holds = self.data[0]
+        if not holds or table.cursor_row is None or table.cursor_row >= len(holds) or not holds[table.cursor_row].active:
+            self.say(t("canteen.pick_hold"))
+            return
+        hold = holds[table.cursor_row]
+
+        def got_reason(reason: str | None) -> None:
+            if reason:
+                self.change("release", (hold.id, reason))
+
+        self.app.push_screen(TextDialog("canteen.release_title", "canteen.release_prompt"), got_reason)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="change")
+    def change(self, what: str, values: tuple) -> None:
+        from kiosk.services import canteen
+
+        settings, actor = self.ctx.settings, self.ctx.actor()
+        try:
+            if what == "set":
+                start_text, end_text, reason = values
+                dates = []
+                for text in (start_text, end_text):
+                    try:
+                        dates.append(date.fromisoformat(text.strip()))
+                    except ValueError:
+                        raise canteen.CanteenError("canteen.err_date", value=text.strip()) from None
+                canteen.set_hold(actor, settings, dates[0], dates[1], reason)
+                text, style = t("canteen.hold_set_done", start=dates[0].isoformat(), end=dates[1].isoformat()), OK_STYLE
+            else:
+                canteen.release_hold(actor, settings, values[0], values[1])
+                text, style = t("canteen.hold_release_done"), OK_STYLE
+        except canteen.CanteenError as error:
+            text, style = error.message(), OVERDUE_STYLE
+        self.app.call_from_thread(self.after_change, text, style)
+
+    def after_change(self, text: str, style: str) -> None:
+        self.say(text, style)
+        self.load()

@@ -1,0 +1,202 @@
+"""Canteen station in a Pilot: record a sample -> label printed -> dispose by scan; printer off -> reprint."""
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from textual.widgets import DataTable, Input, Static
+
+from kiosk import clock
+from kiosk.models.canteen import Sample, SampleDisposal
+from kiosk.screens.canteen import DisposalScreen, MealsScreen, RecordSampleScreen
+from kiosk.screens.dialogs import PinDialog
+from kiosk.widgets.scan_input import ScanInput
+from tests.ui_helpers import login, start_app, type_text
+
+
+@pytest.fixture
+def canteen_school(db, settings, frozen_now):
+    """A school with three staff (canteen C001, food safety F001, admin A001) and today's three meals:
+    much faster than the whole demo school, which these tests do not need."""
+    from kiosk.db import ensure_station_identity
+    from kiosk.models import School, Staff
+    from kiosk.services import canteen
+    from kiosk.services.actor import Actor
+    from kiosk.services.auth import hash_pin
+    from kiosk.services.facts import record
+
+    system = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="test")
+    with record(system, "test.setup") as w:
+        w.insert(School(id=settings.school.id, name=settings.school.name, timezone=settings.school.timezone))
+        for number, name, roles, pin in (("C001", "王师傅", "canteen", "333333"), ("F001", "李安全", "food_safety,canteen", "333333"),
+                                         ("A001", "赵管理", "admin", "888888")):
+            w.insert(Staff(school_id=settings.school.id, number=number, name=name, initials="", roles=roles,
+                           card_code=f"STAFF-{number}", pin_hash=hash_pin(pin), updated_at=frozen_now))
+    cook = Actor(settings.school.id, system.station_id, "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
+    today = canteen.school_today(settings)
+    for kind, dishes in (("breakfast", ["白粥", "肉包"]), ("lunch", ["红烧肉", "清炒时蔬", "米饭"]), ("dinner", ["青椒肉丝"])):
+        canteen.add_dishes(cook, settings, canteen.add_meal(cook, settings, today, kind), dishes)
+    return settings
+
+
+def text_of(app, selector) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def settle(app, pilot):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_meals(app, pilot):
+    await login(pilot, "C001", "333333")
+    await pilot.press("m")
+    await settle(app, pilot)
+    assert isinstance(app.screen, MealsScreen)
+
+
+async def select_pending_lunch_dish(app, pilot):
+    screen = app.screen
+    index = next(i for i, (meal, dish) in enumerate(screen.rows)
+                 if meal.kind == "lunch" and dish is not None and dish.state == "pending")
+    screen.query_one(DataTable).move_cursor(row=index)
+    await pilot.pause()
+    return screen.rows[index][1]
+
+
+async def record(app, pilot, grams: str):
+    await pilot.press("f2")
+    await pilot.pause()
+    assert isinstance(app.screen, RecordSampleScreen)
+    app.screen.query_one("#record-weight", Input).value = grams
+    await pilot.press("f2")
+    await settle(app, pilot)
+
+
+async def test_record_print_and_dispose(canteen_school):
+    settings = canteen_school
+    async with start_app(settings, "canteen") as (app, pilot):
+        await open_meals(app, pilot)
+        dish = await select_pending_lunch_dish(app, pilot)
+        # under the minimum: refused with the shortfall, the form stays
+        await record(app, pilot, "100")
+        assert isinstance(app.screen, RecordSampleScreen)
+        assert "还差 25 克" in text_of(app, "#record-error")
+        assert not Sample.select().where(Sample.dish_id == dish.id).exists()
+        # fill the form with Enter between fields, as a person would
+        weight = app.screen.query_one("#record-weight", Input)
+        weight.value = ""
+        weight.focus()
+        await type_text(pilot, "150")
+        for _ in range(3):
+            await pilot.press("enter")
+        await type_text(pilot, "4")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MealsScreen)
+        sample = Sample.get(Sample.dish_id == dish.id)
+        assert (sample.grams, sample.temperature_c, sample.sampler_name) == (150, 4.0, app.ctx.session.name)
+        message = text_of(app, "#meals-message")
+        assert "已记录" in message and "标签已打印" in message
+        assert (Path(settings.printer.output_dir) / f"sample-{sample.label_code}.png").exists()
+        assert any(d is not None and d.id == dish.id and d.state == "sampled" for _, d in app.screen.rows)
+
+        # dispose: too early, then (48 h later) allowed with a reviewer's PIN
+        await pilot.press("escape")
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, DisposalScreen)
+        scan = app.screen.query_one(ScanInput)
+        scan.value = "LY" + sample.label_code
+        await pilot.press("enter")
+        await settle(app, pilot)
+        verdict = text_of(app, "#dispose-verdict")
+        assert "未到处理时间" in verdict and "48 小时 0 分" in verdict  # the clock is frozen
+        clock.advance(timedelta(hours=48, minutes=1))
+        scan.value = sample.label_code
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PinDialog)
+        app.screen.query_one("#pin-staff", Input).value = "F001"
+        app.screen.query_one("#pin-pin", Input).value = "333333"
+        app.screen.query_one("#pin-pin", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert isinstance(app.screen, DisposalScreen)
+        assert "已处理" in text_of(app, "#dispose-verdict")
+        disposal = SampleDisposal.get(SampleDisposal.sample_id == sample.id)
+        assert disposal.disposer_id == app.ctx.session.staff_id and disposal.reviewer_name
+
+
+async def test_printer_off_keeps_the_sample_and_reprint_works(canteen_school):
+    settings = canteen_school
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    settings.printer.backend, settings.printer.device = "tspl", f"127.0.0.1:{port}"
+    async with start_app(settings, "canteen") as (app, pilot):
+        await open_meals(app, pilot)
+        dish = await select_pending_lunch_dish(app, pilot)
+        await record(app, pilot, "130")
+        assert isinstance(app.screen, MealsScreen)
+        message = text_of(app, "#meals-message")
+        assert "已记录" in message and "无法打印" in message and "F6" in message
+        sample = Sample.get(Sample.dish_id == dish.id)
+        row = next(i for i, (_, d) in enumerate(app.screen.rows) if d is not None and d.id == dish.id)
+        app.screen.query_one(DataTable).move_cursor(row=row)
+        settings.printer.backend = "png"  # the printer is back
+        await pilot.press("f6")
+        await settle(app, pilot)
+        assert "标签已打印" in text_of(app, "#meals-message")
+        assert (Path(settings.printer.output_dir) / f"sample-{sample.label_code}.png").exists()
+
+
+async def test_missed_dish_shows_red_after_service(canteen_school):
+    async with start_app(canteen_school, "canteen") as (app, pilot):
+        await open_meals(app, pilot)
+        clock.advance(timedelta(hours=2))  # 12:00: lunch has been served, nothing sampled yet
+        await pilot.press("f7")
+        await pilot.press("f8")  # reload the same day
+        await settle(app, pilot)
+        lunch_dishes = [d for meal, d in app.screen.rows if meal.kind == "lunch" and d is not None]
+        assert lunch_dishes and all(d.state == "missed" for d in lunch_dishes)
+        assert "违规" in text_of(app, "#meals-title")
+
+
+def test_meal_view_snapshot(canteen_school, snap_compare, monkeypatch):
+    """Today's meals at 12:30 (lunch served): one lunch dish sampled, the others red as missed."""
+    from itertools import count
+
+    from kiosk.app import KioskApp
+    from kiosk.services import canteen
+    from kiosk.services.actor import Actor
+
+    serial = count(1)  # label codes come from random id bits: make them fixed for the picture
+    monkeypatch.setattr(canteen, "short_code", lambda row_id: f"SNAP{next(serial):08d}")
+
+    settings = canteen_school
+    settings.station.kind, settings.station.name = "canteen", "canteen-1"
+    cook = Actor(settings.school.id, "st-snapshot", "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
+    meals = canteen.meals_for_day(settings, canteen.school_today(settings))
+    lunch = next(m for m in meals if m.kind == "lunch")
+    canteen.record_sample(cook, settings, lunch.dishes[0].id, 150, fridge="1号柜", shelf="2层")
+    breakfast = next(m for m in meals if m.kind == "breakfast")
+    for dish in breakfast.dishes:
+        canteen.record_sample(cook, settings, dish.id, 140)
+    clock.advance(timedelta(hours=2, minutes=30))
+
+    async def open_meals(pilot):
+        await pilot.pause()
+        await login(pilot, "C001", "333333")
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(KioskApp(settings, station_id="st-snapshot"), terminal_size=(110, 30), run_before=open_meals)
