@@ -45,8 +45,10 @@ def private_key_path(school_id: str, key_id: int, key_dir: Path | None = None) -
 
 def public_keys(school_id: str) -> dict[int, bytes]:
     """Every public key this station knows for the school, retired ones included (old slips still verify)."""
-    return {row.key_id: bytes.fromhex(row.public_key)
-            for row in SlipKey.select(SlipKey.key_id, SlipKey.public_key).where(SlipKey.school_id == school_id)}
+    from kiosk.models import database_proxy
+
+    rows = database_proxy.execute_sql('SELECT key_id, public_key FROM slip_key WHERE school_id = ?', (school_id,))
+    return {key_id: bytes.fromhex(public_hex) for key_id, public_hex in rows.fetchall()}
 
 
 def list_keys(school_id: str, key_dir: Path | None = None) -> list[KeyInfo]:
