@@ -318,3 +318,35 @@ def test_host_search_by_pinyin_initials_name_and_number(gate):
     assert visitors.search_hosts("李国强", "demo")[0].kind == "staff"
     assert visitors.search_hosts("G001", "demo")[0].name == "门卫甲"
     assert visitors.search_hosts("", "demo") == []
+
+
+def test_visitor_slip_png_reads_back_as_the_visit_code(gate):
+    from PIL import Image
+
+    from kiosk.services.visitor_slip import print_visitor_slip
+    from tests.conftest import require
+
+    try:
+        import zxingcpp
+    except ImportError:
+        zxingcpp = None
+    visit = visitors.register_visit(actor_for("G001"), form(), gate).visit
+    result = print_visitor_slip(gate, visit)
+    assert result.ok and result.is_file and result.where.endswith(f"visitor-{visit.code}.png")
+    image = Image.open(result.where)
+    assert image.mode == "1" and image.size == (320, 240)
+    require(zxingcpp is not None, "zxing-cpp is not installed")
+    codes = [r.text for r in zxingcpp.read_barcodes(image.convert("L"))]
+    assert codes == [visit.code]
+    # The code read back signs the visitor out.
+    assert visitors.sign_out_by_code(actor_for("G001"), codes[0]).id == visit.id
+
+
+def test_slip_printer_failure_is_a_message(gate):
+    from kiosk.services.visitor_slip import print_visitor_slip
+
+    visit = visitors.register_visit(actor_for("G001"), form(), gate).visit
+    gate.printer.backend = "tspl"
+    gate.printer.device = "/nonexistent/printer"
+    result = print_visitor_slip(gate, visit)
+    assert not result.ok and result.error

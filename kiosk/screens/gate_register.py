@@ -52,7 +52,8 @@ class RegisterScreen(KioskScreen):
     TITLE_KEY = "gate.title_register"
     BINDINGS = [
         Binding("escape", "back", "core.key_back"),
-        Binding("ctrl+s,f10", "save", "gate.key_save", priority=True),
+        Binding("ctrl+s", "save", "gate.key_save", priority=True),
+        Binding("f10", "save", "gate.key_save", show=False, priority=True),
         Binding("f6", "slip", "gate.key_slip"),
         Binding("ctrl+r", "clear", "gate.key_clear"),
     ]

@@ -35,7 +35,8 @@ class _GateForm(KioskScreen):
 class PatrolScreen(_GateForm):
     TITLE_KEY = "gate.title_patrol"
     BINDINGS = [Binding("escape", "back", "core.key_back"),
-                Binding("ctrl+s,f10", "save", "gate.key_save", priority=True)]
+                Binding("ctrl+s", "save", "gate.key_save", priority=True),
+                Binding("f10", "save", "gate.key_save", show=False, priority=True)]
     DEFAULT_CSS = SCREEN_CSS.format(name="PatrolScreen")
 
     def compose(self) -> ComposeResult:
@@ -126,7 +127,8 @@ class PatrolScreen(_GateForm):
 class HandoverScreen(_GateForm):
     TITLE_KEY = "gate.title_handover"
     BINDINGS = [Binding("escape", "back", "core.key_back"),
-                Binding("ctrl+s,f10", "save", "gate.key_save", priority=True)]
+                Binding("ctrl+s", "save", "gate.key_save", priority=True),
+                Binding("f10", "save", "gate.key_save", show=False, priority=True)]
     DEFAULT_CSS = SCREEN_CSS.format(name="HandoverScreen") + """
     HandoverScreen #handover-items { padding: 0 1; height: auto; max-height: 10; }
     """

@@ -18,7 +18,8 @@ from kiosk.services import visitor_rules as rules
 class WatchlistScreen(_GateForm):
     TITLE_KEY = "gate.title_watchlist"
     BINDINGS = [Binding("escape", "back", "core.key_back"),
-                Binding("ctrl+s,f10", "save", "gate.key_add", priority=True),
+                Binding("ctrl+s", "save", "gate.key_add", priority=True),
+        Binding("f10", "save", "gate.key_add", show=False, priority=True),
                 Binding("f8", "revoke", "gate.key_revoke")]
     DEFAULT_CSS = SCREEN_CSS.format(name="WatchlistScreen").replace("grid-size: 2; grid-columns: 22 1fr;",
                                                                      "grid-size: 4; grid-columns: 12 1fr 12 1fr;")

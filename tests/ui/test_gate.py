@@ -245,3 +245,27 @@ async def test_patrol_handover_and_office_watchlist_screens(gate_school):
         await pilot.press("enter")
         await settle(app, pilot)
         assert WatchlistEntry.get().active is False
+
+
+def test_register_form_snapshot(gate_school, snap_compare):
+    """The register form after a failed ID check: everything typed is kept, the reason is shown."""
+    from kiosk.app import KioskApp
+
+    gate_school.station.kind = "gate"
+    gate_school.station.name = "gate-1"
+
+    async def run_before(pilot):
+        app = pilot.app
+        await pilot.pause()
+        await login(pilot, "G001", "111111")
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        for name, value in (("name", "王建国"), ("phone", "13812345678"), ("reason", "送生活用品"),
+                            ("id_number", "110105194912310021")):
+            screen.query_one(f"#f-{name}", Input).value = value
+        screen.query_one("#f-category", Select).value = "parent"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+
+    assert snap_compare(KioskApp(gate_school, station_id="st-snapshot"), terminal_size=(110, 36), run_before=run_before)
