@@ -106,6 +106,9 @@ class PrinterSettings:
 class SyncSettings:
     central_url: str = ""  # "" = local only
     interval_seconds: int = 10
+    batch_size: int = 1000  # outbox rows per push (a local transaction is never split)
+    page_size: int = 5000  # rows per pull page
+    pull_tables: list[str] = field(default_factory=list)  # table patterns to pull; [] = by station kind
 
 
 @dataclass

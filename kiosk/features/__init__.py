@@ -26,6 +26,7 @@ FEATURE_MODULES: list[str] = [
     "kiosk.features.slips",
     "kiosk.features.dorm",
     "kiosk.features.canteen",
+    "kiosk.features.sync",
 ]
 
 

@@ -1,0 +1,247 @@
+"""Sync feature: local sync tables, `kiosk sync`, `kiosk central ...`, the status-bar text, the admin screen.
+
+The status bar calls `sync_status(ctx)` (every few seconds, in a worker thread); the first call on a
+station with `sync.central_url` set starts the background SyncWorker (kiosk.sync.worker).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+
+from kiosk.cli import CliError, command
+from kiosk.config import STATION_KINDS
+from kiosk.models.sync import MODELS  # noqa: F401  (the registry reads MODELS)
+
+_WORKER = {"thread": None}
+_WORKER_LOCK = threading.Lock()
+
+
+def start_worker(settings):
+    """Start the background sync worker once per process (no-op without a central URL); returns it or None."""
+    if not settings.sync.central_url:
+        return None
+    with _WORKER_LOCK:
+        worker = _WORKER["thread"]
+        if worker is None or not worker.is_alive():
+            from kiosk.sync.worker import SyncWorker
+
+            worker = SyncWorker(settings)
+            worker.start()
+            _WORKER["thread"] = worker
+        return worker
+
+
+def stop_worker() -> None:
+    with _WORKER_LOCK:
+        worker = _WORKER["thread"]
+        _WORKER["thread"] = None
+    if worker is not None:
+        worker.stop()
+
+
+def status_text(state, zone) -> str:
+    """The status bar's sync text (pure: state in, text out)."""
+    from kiosk.i18n import t
+
+    if not state.enabled:
+        return t("sync.local_only")
+    parts = []
+    if state.online is None:
+        parts.append(t("sync.connecting"))
+    elif state.online:
+        parts.append(t("sync.online"))
+    else:
+        parts.append(t("sync.offline"))
+    parts.append(t("sync.pending", count=state.pending))
+    if state.last_success is not None:
+        parts.append(t("sync.last_success", time=state.last_success.astimezone(zone).strftime("%m-%d %H:%M")))
+    if state.dead_letters or state.conflicts:
+        parts.append(t("sync.problems", dead=state.dead_letters, conflicts=state.conflicts))
+    if state.clock_warning:
+        parts.append(t("sync.clock_warning"))
+    return " ".join(parts)
+
+
+def sync_status(ctx) -> str | None:
+    """The status bar's sync text; None without a central database (the shell then says "local only")."""
+    from kiosk.sync.worker import sync_state
+
+    if not ctx.settings.sync.central_url:
+        return None
+    start_worker(ctx.settings)
+    return status_text(sync_state(ctx.settings), ctx.zone)
+
+
+def station_actions(station_kind: str):
+    from kiosk.features import StationAction
+
+    try:
+        import kiosk.screens.sync_admin  # noqa: F401
+    except ImportError:
+        return []
+
+    def make_screen():
+        from kiosk.screens.sync_admin import SyncAdminScreen
+
+        return SyncAdminScreen()
+
+    return [StationAction(key="f11", label_key="sync.menu_admin", roles=frozenset({"admin"}), make_screen=make_screen)]
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+def register_cli(subparsers) -> None:
+    sync = command(subparsers, "sync", cmd_sync, "push and pull with the shared database (loop; --once for one round)")
+    sync.add_argument("action", nargs="?", choices=("status",), help="status: show pending rows, cursors, convergence")
+    sync.add_argument("--once", action="store_true", help="one round, then exit (status 1 if central is unreachable)")
+    sync.add_argument("--json", action="store_true", help="status as JSON")
+
+    central = subparsers.add_parser("central", help="the shared PostgreSQL database")
+    central_sub = central.add_subparsers(dest="central_command", required=True, metavar="ACTION")
+    init = command(central_sub, "init", cmd_central_init, "create or upgrade the shared schema", needs_db=False)
+    init.add_argument("--url", help="postgresql://... (default: sync.central_url)")
+    add = command(central_sub, "add-station", cmd_central_add, "create a station's own role; prints its config TOML",
+                  needs_db=False)
+    add.add_argument("name")
+    add.add_argument("--kind", choices=STATION_KINDS, required=True)
+    add.add_argument("--url", help="postgresql://... as an administrator (default: sync.central_url)")
+    add.add_argument("--school", help="school id (default: school.id)")
+    remove = command(central_sub, "remove-station", cmd_central_remove, "revoke a station's role", needs_db=False)
+    remove.add_argument("name")
+    remove.add_argument("--url", help="postgresql://... as an administrator (default: sync.central_url)")
+
+
+def _url(args, settings) -> str:
+    url = args.url or settings.sync.central_url
+    if not url:
+        raise CliError("no central database: pass --url postgresql://... or set sync.central_url")
+    return url
+
+
+def cmd_central_init(args: argparse.Namespace, settings) -> int:
+    from kiosk.sync import central
+
+    try:
+        server_epoch = central.init(_url(args, settings))
+    except central.CentralError as error:
+        raise CliError(str(error)) from None
+    except Exception as error:
+        raise CliError(f"cannot initialise {central.redact(_url(args, settings))}: {_first_line(error)}") from None
+    print(f"central schema ready (server epoch {server_epoch})")
+    return 0
+
+
+def cmd_central_add(args: argparse.Namespace, settings) -> int:
+    from kiosk import config
+    from kiosk.sync import central
+
+    try:
+        role = central.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id)
+    except central.CentralError as error:
+        raise CliError(str(error)) from None
+    except Exception as error:
+        raise CliError(f"cannot add station {args.name}: {_first_line(error)}") from None
+    station = config.Settings()
+    station.school.id = args.school or settings.school.id
+    station.school.name = settings.school.name
+    station.school.timezone = settings.school.timezone
+    station.station.kind = args.kind
+    station.station.name = args.name
+    station.sync.central_url = role.url
+    station.sync.interval_seconds = settings.sync.interval_seconds
+    sys.stdout.write(f"# station {args.name} ({args.kind}); role {role.role}. Keep this file private: it holds the password.\n")
+    sys.stdout.write(config.dumps(station))
+    return 0
+
+
+def cmd_central_remove(args: argparse.Namespace, settings) -> int:
+    from kiosk.sync import central
+
+    try:
+        role = central.remove_station(_url(args, settings), args.name)
+    except central.CentralError as error:
+        raise CliError(str(error)) from None
+    except Exception as error:
+        raise CliError(f"cannot remove station {args.name}: {_first_line(error)}") from None
+    print(f"station {args.name} removed; role {role} dropped")
+    return 0
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def cmd_sync(args: argparse.Namespace, settings) -> int:
+    if args.action == "status":
+        report = status_report(settings)
+        if args.json:
+            print(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True))
+        else:
+            print(f"pending {report['pending']}; last push {report['last_push'] or '-'}; last pull {report['last_pull'] or '-'}; "
+                  f"converged {'yes' if report['converged'] else 'no'}")
+            for stream, cursor in sorted(report["cursors"].items()):
+                print(f"  {stream:24} {cursor['server_seq']:>10} {'ok' if cursor['converged'] else '--'}")
+        return 0
+    if not settings.sync.central_url:
+        raise CliError("no central database: set sync.central_url (see `kiosk central add-station`)")
+    from kiosk.sync import central, engine
+
+    config = engine.SyncConfig.from_settings(settings)
+    database = central.connect(settings.sync.central_url)
+    failures = 0
+    try:
+        while True:
+            try:
+                result = engine.sync_once(database, config)
+                print(f"pushed {result.push.sent} ({result.push.accepted} new, {result.push.dead} dead), "
+                      f"pulled {result.pull.applied if result.pull else 0}, pending {engine.pending_count()}, "
+                      f"{result.seconds:.2f} s", flush=True)
+                failures = 0
+            except engine.SyncError as error:
+                if args.once:
+                    print(f"kiosk: {error}", file=sys.stderr)
+                    return 1
+                failures += 1
+                from kiosk.sync.worker import backoff_delay
+
+                delay = backoff_delay(failures)
+                print(f"kiosk: {error}; retrying in {delay:.0f} s", file=sys.stderr, flush=True)
+                time.sleep(delay)
+                continue
+            if args.once:
+                return 0
+            time.sleep(max(1, settings.sync.interval_seconds))
+    finally:
+        engine._drop_connection(database)
+
+
+def status_report(settings) -> dict:
+    """`kiosk sync status --json`: pending, last push/pull, cursors and whether this station has converged."""
+    from kiosk.db import ensure_station_identity, local_value
+    from kiosk.models.sync import SyncConflict, SyncCursor, SyncDeadLetter
+    from kiosk.sync import engine
+    from kiosk.sync.worker import sync_state
+
+    state = sync_state(settings)
+    cursors = {row.stream: {"server_seq": row.server_seq, "converged": bool(row.converged),
+                            "count": row.verified_count, "checksum": row.verified_checksum, "refetches": row.refetches}
+               for row in SyncCursor.select()}
+    pending = engine.pending_count()
+    return {
+        "station_id": ensure_station_identity(),
+        "epoch": engine.epoch(),
+        "central": bool(settings.sync.central_url),
+        "pending": pending,
+        "last_push": local_value(engine.LAST_PUSH_KEY),
+        "last_pull": local_value(engine.LAST_PULL_KEY),
+        "cursors": cursors,
+        "converged": pending == 0 and bool(cursors) and all(c["converged"] for c in cursors.values()),
+        "dead_letters": SyncDeadLetter.select().count(),
+        "conflicts": SyncConflict.select().count(),
+        "clock_warning": state.clock_warning,
+        "hlc": local_value("sync_hlc"),
+    }

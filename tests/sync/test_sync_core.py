@@ -1,0 +1,188 @@
+"""Push, pull, idempotency, cursors, dead letters, conflicts against a real PostgreSQL."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from kiosk import clock
+from kiosk.models import database_proxy
+from kiosk.sync import engine
+from tests.sync.conftest import assert_converged, central_rows, central_scalar
+
+
+def test_rows_written_at_one_station_reach_the_other_and_converge(make_station, central_url):
+    gate, dorm = make_station("gate"), make_station("dorm", "dorm")
+    ids = set(gate.write(30, per_transaction=3)) | set(dorm.write(5))
+    first = gate.sync()
+    assert first.push.sent == 30 and first.push.accepted == 30 and gate.pending() == 0
+    dorm.sync()
+    gate.sync()
+    assert_converged(central_url, [gate, dorm], ids)
+    # Pulled rows are not queued to be pushed back.
+    with dorm.use():
+        assert engine.pending_count() == 0
+        assert database_proxy.execute_sql("SELECT count(*) FROM outbox").fetchone()[0] == 5
+
+
+def test_a_resent_batch_is_a_harmless_no_op(make_station, central_url):
+    """The answer was lost after central committed: the station sends the same rows again."""
+    gate = make_station("gate")
+    ids = set(gate.write(40, per_transaction=4))
+    with gate.use():
+        rows, suspects = engine._stamp(engine.next_batch(500))
+        body, _ = engine._batch_json(rows, suspects, valid_only=False)
+        config = gate.config()
+        first = engine._call_push(gate.central, config, gate.station_id, engine.epoch(), body)
+        # ... the answer never arrives; the rows stay pending and go again:
+        assert engine.pending_count() == 40
+    assert first["accepted"] == 40
+    again = gate.push()
+    assert again.duplicates == 1 and again.accepted == 0 and gate.pending() == 0
+    assert central_scalar(central_url, "SELECT count(*) FROM fact WHERE school_id = %s", (gate.school,)) == 40
+    gate.pull()
+    assert_converged(central_url, [gate], ids)
+
+
+def test_batches_never_split_a_local_transaction(make_station, central_url):
+    gate = make_station("gate")
+    gate.write(7, per_transaction=7)
+    gate.write(700, per_transaction=100)
+    with gate.use():
+        txns = dict(database_proxy.execute_sql("SELECT seq, txn FROM outbox"))
+        assert None not in txns.values()
+        seen_batches = []
+        while True:
+            batch = engine.next_batch(250)
+            if not batch:
+                break
+            seen_batches.append([row.seq for row in batch])
+            engine._ack(engine._stamp(batch)[0], {}, gate.station_id, 1, gate.school)
+    for batch in seen_batches:
+        assert len(batch) <= 250
+    # Each transaction lies wholly inside one batch.
+    where = {seq: i for i, batch in enumerate(seen_batches) for seq in batch}
+    by_txn: dict[int, set[int]] = {}
+    for seq, txn in txns.items():
+        by_txn.setdefault(txn, set()).add(where[seq])
+    assert all(len(batches) == 1 for batches in by_txn.values())
+    assert len(by_txn) == 8
+
+
+def test_a_transaction_bigger_than_a_batch_goes_whole(make_station):
+    gate = make_station("gate")
+    gate.write(30, per_transaction=30)
+    with gate.use():
+        assert len(engine.next_batch(10)) == 30
+
+
+def test_a_poisoned_row_is_dead_lettered_and_the_queue_moves_on(make_station, central_url):
+    gate, office = make_station("gate"), make_station("office", "office")
+    before = set(gate.write(3))
+    with gate.use():
+        # A row central must refuse: the gate may not write the roster (office only) ...
+        from kiosk.models import Building
+        from kiosk.services.facts import record
+
+        with record(gate.actor(), "building.add") as w:
+            w.insert(Building(school_id=gate.school, name="A", gender="M"))
+        # ... and one whose payload is not even JSON (a bug elsewhere wrote it bypassing the write path).
+        database_proxy.execute_sql(
+            "INSERT INTO outbox (table_name, row_id, op, payload, created_at, txn) VALUES ('probe', 'x1', 'insert', '{not json', ?, -1)",
+            (clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
+    after = set(gate.write(3))
+    result = gate.sync()
+    assert result.push.dead == 2
+    assert gate.pending() == 0
+    with gate.use():
+        reasons = sorted(r[0] for r in database_proxy.execute_sql("SELECT reason FROM sync_dead_letter"))
+    assert reasons[0].startswith("table building is written by office")
+    assert reasons[1].startswith("unreadable payload")
+    assert central_scalar(central_url, "SELECT count(*) FROM dead_letter WHERE school_id = %s", (gate.school,)) == 2
+    office.sync()
+    gate.sync()
+    assert_converged(central_url, [gate, office], before | after)
+    assert central_rows(central_url, gate.school, "building") == {}
+
+
+def test_cursors_never_go_backwards_and_pages_cover_everything(make_station, central_url):
+    gate, dorm = make_station("gate"), make_station("dorm", "dorm")
+    ids = set(gate.write_bulk(2500, per_transaction=50))
+    gate.sync()
+    with dorm.use():
+        config = dorm.config(page_size=300)
+        seen = []
+        original = engine._apply
+
+        def spy(stream, rows, **kw):
+            seen.append(engine.cursor_of(stream) if stream else 0)
+            return original(stream, rows, **kw)
+
+        engine._apply = spy
+        try:
+            engine.pull(dorm.central, config)
+        finally:
+            engine._apply = original
+    assert seen == sorted(seen) and len(seen) >= 9
+    assert_converged(central_url, [dorm], ids)
+
+
+def test_checksum_mismatch_triggers_a_full_refetch(make_station, central_url):
+    gate, dorm = make_station("gate"), make_station("dorm", "dorm")
+    ids = set(gate.write(20))
+    gate.sync()
+    dorm.sync()
+    with dorm.use():  # local damage: a row lost and one edited behind sync's back
+        victim, edited = sorted(ids)[:2]
+        database_proxy.execute_sql("DELETE FROM probe WHERE id = ?", (victim,))
+        database_proxy.execute_sql("DELETE FROM sync_row_version WHERE row_id = ?", (victim,))
+        database_proxy.execute_sql("UPDATE sync_row_version SET hlc = 1 WHERE row_id = ?", (edited,))
+    result = dorm.pull()
+    assert "probe" in result.refetched
+    assert_converged(central_url, [dorm], ids)
+
+
+def test_concurrent_updates_keep_the_newest_and_record_a_conflict(make_station, central_url):
+    """Two stations change the same row while offline: last writer by (HLC, station) wins everywhere,
+    the loser is kept in the history and listed as a conflict."""
+    gate, dorm = make_station("gate"), make_station("dorm", "dorm")
+    (row_id,) = gate.write(1)
+    gate.sync()
+    dorm.sync()
+    start = clock.now()
+    clock.freeze(start)
+    dorm.update(row_id, text="dorm says")
+    clock.freeze(start + timedelta(seconds=5))
+    gate.update(row_id, text="gate says later")
+    gate.sync()  # newer arrives first
+    dorm.sync()  # older arrives second: loses, becomes a conflict
+    gate.sync()
+    dorm.sync()
+    clock.freeze(None)
+    assert central_rows(central_url, gate.school)[row_id][0] == "gate says later"
+    assert_converged(central_url, [gate, dorm], {row_id})
+    for station in (gate, dorm):
+        with station.use():
+            conflicts = list(database_proxy.execute_sql("SELECT kind, row_id, detail FROM sync_conflict"))
+        assert [(c[0], c[1]) for c in conflicts] == [("stale_update", row_id)]
+        assert json.loads(conflicts[0][2])["lost"]["text"] == "dorm says"
+
+
+def test_status_report_and_state(make_station, central_url, settings):
+    from kiosk.features.sync import status_report
+    from kiosk.sync.worker import sync_state
+
+    gate = make_station("gate")
+    gate.write(4)
+    settings.sync.central_url = central_url
+    settings.school.id = gate.school
+    with gate.use():
+        before = status_report(settings)
+        assert before["pending"] == 4 and before["converged"] is False
+    gate.sync()
+    with gate.use():
+        report = status_report(settings)
+        state = sync_state(settings)
+    assert report["pending"] == 0 and report["converged"] is True
+    assert report["cursors"]["probe"]["server_seq"] == 4
+    assert report["last_push"] and report["last_pull"]
+    assert state.pending == 0 and state.enabled and state.dead_letters == 0
