@@ -88,7 +88,7 @@ def station_actions(station_kind: str):
 
         return SyncAdminScreen()
 
-    return [StationAction(key="f11", label_key="sync.menu_admin", roles=frozenset({"admin"}), make_screen=make_screen)]
+    return [StationAction(key="f12", label_key="sync.menu_admin", roles=frozenset({"admin"}), make_screen=make_screen)]
 
 
 # ------------------------------------------------------------------------------------------------ CLI

@@ -1,0 +1,83 @@
+"""Station admin: refused records (dead letters) and conflicts for a person to review, with their reasons."""
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from kiosk.i18n import t
+from kiosk.screens.base import KioskScreen
+
+
+CONFLICT_KEYS = {"stale_update": "sync.conflict_stale_update", "duplicate_insert": "sync.conflict_duplicate_insert"}
+
+
+class SyncAdminScreen(KioskScreen):
+    TITLE_KEY = "sync.admin_title"
+    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f5", "reload", "sync.key_reload")]
+    DEFAULT_CSS = """
+    SyncAdminScreen .sync-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
+    SyncAdminScreen .sync-sub { text-style: bold; padding: 0 1; height: 1; margin-top: 1; }
+    SyncAdminScreen #sync-summary { padding: 0 1; height: auto; }
+    SyncAdminScreen DataTable { height: 1fr; margin: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="sync-title", classes="sync-title")
+        yield Static(id="sync-summary")
+        yield Static(id="sync-dead-title", classes="sync-sub")
+        yield DataTable(id="sync-dead", cursor_type="row")
+        yield Static(id="sync-conflicts-title", classes="sync-sub")
+        yield DataTable(id="sync-conflicts", cursor_type="row")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_text()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def load(self) -> None:
+        from kiosk.sync.review import sync_problems
+
+        problems = sync_problems(self.ctx.settings)
+        self.app.call_from_thread(self.show, problems)
+
+    def show(self, problems) -> None:
+        self.problems = problems
+        self.refresh_text()
+
+    def refresh_text(self) -> None:
+        self.query_one("#sync-title", Static).update(t("sync.admin_title"))
+        self.query_one("#sync-dead-title", Static).update(t("sync.admin_dead_title"))
+        self.query_one("#sync-conflicts-title", Static).update(t("sync.admin_conflicts_title"))
+        problems = self.problems
+        zone = self.ctx.zone
+        dead = self.query_one("#sync-dead", DataTable)
+        conflicts = self.query_one("#sync-conflicts", DataTable)
+        dead.clear(columns=True)
+        conflicts.clear(columns=True)
+        dead.add_columns(t("sync.col_when"), t("sync.col_table"), t("sync.col_row"), t("sync.col_reason"))
+        conflicts.add_columns(t("sync.col_when"), t("sync.col_kind"), t("sync.col_table"), t("sync.col_row"),
+                              t("sync.col_stations"))
+        if problems is None:
+            return
+        last = problems.last_success.astimezone(zone).strftime("%Y-%m-%d %H:%M") if problems.last_success else t("sync.admin_never")
+        self.query_one("#sync-summary", Static).update(t("sync.admin_summary", pending=problems.pending, last=last))
+        for item in problems.dead_letters:
+            dead.add_row(item.at.astimezone(zone).strftime("%m-%d %H:%M"), item.table, item.row_id[:13], item.reason)
+        for item in problems.conflicts:
+            kind = t(CONFLICT_KEYS[item.kind]) if item.kind in CONFLICT_KEYS else item.kind
+            conflicts.add_row(item.at.astimezone(zone).strftime("%m-%d %H:%M"), kind, item.table, item.row_id[:13],
+                              f"{item.station_id} / {item.other_station_id}")
+        if not problems.dead_letters:
+            dead.add_row("", t("sync.admin_none"), "", "")
+        if not problems.conflicts:
+            conflicts.add_row("", t("sync.admin_none"), "", "", "")
