@@ -380,14 +380,9 @@ def status_alerts(ctx) -> list[str]:
 
 # ---------------------------------------------------------------- station menu
 
-_SCREENS_READY = False  # the gate/office slip screens are being written; no menu entry until they work
-
 
 def station_actions(station_kind: str):
     from kiosk.features import StationAction
-
-    if not _SCREENS_READY:
-        return []
 
     if station_kind == "gate":
         def check():

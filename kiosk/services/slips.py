@@ -122,6 +122,7 @@ class OverdueRow:
     guardian_phone: str
     resolved: bool = False
     resolution: str = ""
+    returned_at: datetime | None = None  # came back late, alert still open until someone records what happened
 
 
 @dataclass(frozen=True)
@@ -652,6 +653,25 @@ def overdue_board(settings: Settings, now: datetime | None = None, *, include_re
             slip_rules.overdue_minutes(now, out.return_by), teacher.name if teacher else "",
             teacher.phone if teacher else "", student.guardian_phone,
             alert is not None and alert.resolved_at is not None, alert.resolution if alert else "",
+        ))
+    shown = {row.slip_id for row in rows}
+    for alert in alerts.values():
+        if alert.slip_id in shown or (alert.resolved_at is not None and not include_resolved):
+            continue
+        back = (GateCrossing.select().where((GateCrossing.slip_id == alert.slip_id) & (GateCrossing.direction == "return"))
+                .order_by(GateCrossing.at).first())
+        exited = (GateCrossing.select().where((GateCrossing.slip_id == alert.slip_id) & (GateCrossing.direction == "exit"))
+                  .order_by(GateCrossing.at).first())
+        if exited is None:
+            continue
+        student = Student.get_by_id(alert.student_id)
+        teacher = _head_teacher(school_id, student.class_name)
+        returned = back.at if back is not None else None
+        rows.append(OverdueRow(
+            alert.id, alert.slip_id, student_info(student), exited.at, alert.return_by,
+            slip_rules.overdue_minutes(now, alert.return_by, returned), teacher.name if teacher else "",
+            teacher.phone if teacher else "", student.guardian_phone, alert.resolved_at is not None, alert.resolution,
+            returned,
         ))
     return sorted(rows, key=lambda r: r.return_by)
 

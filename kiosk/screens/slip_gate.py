@@ -1,0 +1,374 @@
+"""Gate: student pass checks (slip QR, student card or typed number), the overdue board 请假未归,
+and the head teacher's verbal permission 班主任口头同意. Screens show and ask; services decide."""
+from __future__ import annotations
+
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Label, Static
+from rich.text import Text
+
+from kiosk import clock
+from kiosk.i18n import t
+from kiosk.screens.base import KioskScreen
+from kiosk.widgets.scan_input import ScanInput
+
+
+def _hm(at, zone) -> str:
+    return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
+
+
+class VerdictBanner(Static, can_focus=True):
+    """The full-width verdict. Focused after a scan so Enter confirms; typing a scan moves back to the input."""
+
+    DEFAULT_CSS = """
+    VerdictBanner { width: 100%; height: 5; content-align: center middle; text-style: bold;
+                    background: $panel; color: $text-muted; border: heavy $panel-lighten-2; }
+    VerdictBanner.-exit { background: #0b6e2f; color: #ffffff; border: heavy #34d46a; }
+    VerdictBanner.-return { background: #0b4f8a; color: #ffffff; border: heavy #4ea8ff; }
+    VerdictBanner.-refuse { background: #a1101a; color: #ffffff; border: heavy #ff5a64; }
+    VerdictBanner:focus { border: double #ffffff; }
+    """
+
+    def on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character:
+            event.stop()
+            scan = self.screen.query_one("#slip-scan", ScanInput)
+            scan.focus()
+            scan.insert_text_at_cursor(event.character)
+
+
+class SlipCheckScreen(KioskScreen):
+    TITLE_KEY = "slips.title_check"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("enter", "confirm", "slips.key_confirm"),
+        Binding("f3", "toggle_direction", "slips.key_direction"),
+    ]
+    DEFAULT_CSS = """
+    SlipCheckScreen #slip-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
+    SlipCheckScreen #slip-direction { padding: 0 1; height: 1; }
+    SlipCheckScreen #slip-scan { margin: 0 1; }
+    SlipCheckScreen #slip-details { padding: 0 2; height: auto; min-height: 6; }
+    SlipCheckScreen #slip-hint { padding: 0 2; height: 1; color: $text-muted; }
+    SlipCheckScreen #slip-message { padding: 0 2; height: auto; min-height: 1; text-style: bold; color: $success; }
+    SlipCheckScreen #slip-message.-error { color: $error; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.check = None
+        self.code = ""
+        self.direction = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="slip-title")
+        yield Static(id="slip-direction")
+        yield ScanInput(id="slip-scan")
+        yield VerdictBanner("", id="slip-verdict")
+        yield Static("", id="slip-details")
+        yield Static("", id="slip-hint")
+        yield Static("", id="slip-message")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        from kiosk.services.slip_rules import default_direction
+
+        self.direction = default_direction(clock.now(), self.ctx.settings)
+        self.refresh_text()
+        self.query_one("#slip-scan", ScanInput).focus()
+
+    def refresh_text(self) -> None:
+        self.query_one("#slip-title", Static).update(t("slips.title_check"))
+        self.query_one("#slip-scan", ScanInput).placeholder = t("slips.ph_scan")
+        self.query_one("#slip-direction", Static).update(
+            t("slips.card_direction", direction=t(f"slips.direction_{self.direction}")))
+        if self.check is not None:
+            self.show_check(self.check, self.code)
+        else:
+            self.query_one("#slip-verdict", VerdictBanner).update(t("slips.waiting_scan"))
+
+    def message(self, text: str, error: bool = False) -> None:
+        widget = self.query_one("#slip-message", Static)
+        widget.update(text)
+        widget.set_class(error, "-error")
+
+    def action_toggle_direction(self) -> None:
+        self.direction = "return" if self.direction == "exit" else "exit"
+        self.refresh_text()
+
+    def action_back(self) -> None:
+        if self.check is not None:
+            self.clear_check()
+            return
+        self.dismiss()
+
+    def clear_check(self) -> None:
+        self.check = None
+        self.code = ""
+        banner = self.query_one("#slip-verdict", VerdictBanner)
+        banner.remove_class("-exit", "-return", "-refuse")
+        banner.update(t("slips.waiting_scan"))
+        self.query_one("#slip-details", Static).update("")
+        self.query_one("#slip-hint", Static).update("")
+        self.query_one("#slip-scan", ScanInput).focus()
+
+    def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
+        event.stop()
+        self.message("")
+        self.run_check(event.code, self.direction)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-check")
+    def run_check(self, code: str, direction: str) -> None:
+        from kiosk.services.slips import check_at_gate, raise_overdue_alerts
+
+        actor = self.ctx.actor()
+        check = check_at_gate(actor, self.ctx.settings, code, direction=direction)
+        self.app.call_from_thread(self.show_check, check, code)
+        raise_overdue_alerts(actor, self.ctx.settings)
+
+    def show_check(self, check, code: str) -> None:
+        self.check, self.code = check, code
+        zone = self.ctx.zone
+        verdict = check.verdict
+        banner = self.query_one("#slip-verdict", VerdictBanner)
+        banner.remove_class("-exit", "-return", "-refuse")
+        banner.add_class(f"-{verdict.kind}")
+        banner.update(f"{t(f'slips.verdict_{verdict.kind}')}\n{check.reason}")
+        lines = []
+        if check.student is not None:
+            s = check.student
+            kind = t("slips.boarder") if s.boarder else t("slips.day_student")
+            lines.append(t("slips.line_student", name=s.name, number=s.number, class_name=s.class_name, kind=kind,
+                           dorm=s.dorm or "-"))
+        if check.slip is not None:
+            v = check.slip
+            lines.append(t("slips.line_window", start=_hm(v.leave_from, zone), end=_hm(v.leave_to, zone),
+                           back=_hm(v.return_by, zone)))
+            companion = " ".join(p for p in (v.companion_name, v.companion_relation, v.companion_phone) if p)
+            lines.append(t("slips.line_companion", companion=companion or "-", issuer=v.issuer_name or "-"))
+        for flag in verdict.flags:
+            lines.append(Text(t(f"slips.flag_{flag}"), style="bold yellow").markup)
+        self.query_one("#slip-details", Static).update("\n".join(lines))
+        hint = t("slips.hint_confirm") if verdict.allowed else t("slips.hint_refused")
+        self.query_one("#slip-hint", Static).update(hint)
+        if verdict.allowed:
+            banner.focus()
+        else:
+            self.query_one("#slip-scan", ScanInput).focus()
+
+    def action_confirm(self) -> None:
+        if self.check is None or not self.check.verdict.allowed:
+            return
+        self.record(self.check, self.code)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-record")
+    def record(self, check, code: str) -> None:
+        from kiosk.services.slips import SlipError, record_crossing
+
+        try:
+            done = record_crossing(self.ctx.actor(), self.ctx.settings, check, code)
+        except SlipError as error:
+            self.app.call_from_thread(self.after_record, None, str(error))
+            return
+        self.app.call_from_thread(self.after_record, done, "")
+
+    def after_record(self, done, error: str) -> None:
+        name = self.check.student.name if self.check is not None and self.check.student else ""
+        self.clear_check()
+        if done is None:
+            self.message(error, error=True)
+            return
+        self.message(t("slips.recorded", name=name, direction=t(f"slips.direction_{done.direction}"),
+                       time=done.at.astimezone(self.ctx.zone).strftime("%H:%M")))
+
+
+class OverdueScreen(KioskScreen):
+    """请假未归: everyone out past their deadline, how late, head teacher and guardian phones; F2 records what happened."""
+
+    TITLE_KEY = "slips.title_overdue"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("f2", "resolve", "slips.key_resolve"),
+        Binding("f5", "refresh", "slips.key_refresh"),
+    ]
+    DEFAULT_CSS = """
+    OverdueScreen #overdue-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
+    OverdueScreen #overdue-summary { padding: 0 1; height: 1; }
+    OverdueScreen DataTable { height: 1fr; margin: 0 1; }
+    OverdueScreen #overdue-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $success; }
+    OverdueScreen #overdue-message.-error { color: $error; }
+    """
+    COLUMNS = ("col_name", "col_class", "col_dorm", "col_exited", "col_return_by", "col_late", "col_head_teacher",
+               "col_guardian", "col_alert")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="overdue-title")
+        yield Static(id="overdue-summary")
+        yield DataTable(id="overdue-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="overdue-message")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_text()
+        self.query_one(DataTable).focus()
+        self.action_refresh()
+        self.set_interval(60, self.action_refresh)
+
+    def refresh_text(self) -> None:
+        self.query_one("#overdue-title", Static).update(t("slips.title_overdue"))
+        self.show_rows(self.rows)
+
+    def message(self, text: str, error: bool = False) -> None:
+        widget = self.query_one("#overdue-message", Static)
+        widget.update(text)
+        widget.set_class(error, "-error")
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-overdue")
+    def load(self) -> None:
+        from kiosk.services.slips import overdue_board, raise_overdue_alerts
+
+        raise_overdue_alerts(self.ctx.actor(), self.ctx.settings)
+        rows = overdue_board(self.ctx.settings)
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows) -> None:
+        self.rows = rows
+        zone = self.ctx.zone
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(t(f"slips.{key}") for key in self.COLUMNS))
+        for row in rows:
+            late = t("slips.late", hours=row.minutes_late // 60, minutes=row.minutes_late % 60)
+            state = t("slips.alert_returned", time=_hm(row.returned_at, zone)) if row.returned_at else t("slips.alert_open")
+            style = "" if row.returned_at else "bold red"
+            cells = (row.student.name, row.student.class_name, row.student.dorm, _hm(row.exited_at, zone),
+                     _hm(row.return_by, zone), late, f"{row.head_teacher} {row.head_teacher_phone}".strip(),
+                     row.guardian_phone, state)
+            table.add_row(*(Text(c, style=style) for c in cells), key=row.slip_id)
+        out = sum(1 for r in rows if r.returned_at is None)
+        self.query_one("#overdue-summary", Static).update(
+            t("slips.overdue_summary", count=out, open=len(rows)) if rows else t("slips.overdue_none"))
+
+    def action_resolve(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return
+        row = self.rows[table.cursor_row]
+        if row.alert_id is None:
+            return
+        from kiosk.screens.dialogs import TextDialog
+
+        def got(note: str | None) -> None:
+            if note:
+                self.resolve(row.alert_id, note)
+
+        self.app.push_screen(TextDialog("slips.resolve_title", "slips.resolve_prompt", name=row.student.name), got)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-resolve")
+    def resolve(self, alert_id: str, note: str) -> None:
+        from kiosk.services.slips import SlipError, overdue_board, resolve_alert
+
+        try:
+            resolve_alert(self.ctx.actor(), alert_id, note)
+        except SlipError as error:
+            self.app.call_from_thread(self.message, str(error), True)
+            return
+        rows = overdue_board(self.ctx.settings)
+        self.app.call_from_thread(self.show_rows, rows)
+        self.app.call_from_thread(self.message, t("slips.resolved"))
+
+
+class VerbalExceptionScreen(KioskScreen):
+    """班主任口头同意: recorded as an exception (never a slip), flagged until the teacher confirms it."""
+
+    TITLE_KEY = "slips.title_verbal"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("f2", "save", "slips.key_save"),
+        Binding("f3", "toggle_direction", "slips.key_direction"),
+    ]
+    DEFAULT_CSS = """
+    VerbalExceptionScreen #verbal-title { text-style: bold; color: $warning; padding: 0 1; height: 1; }
+    VerbalExceptionScreen #verbal-warning { padding: 0 1; height: auto; color: $warning; }
+    VerbalExceptionScreen Label { padding: 0 1; }
+    VerbalExceptionScreen Input { margin: 0 1; }
+    VerbalExceptionScreen #verbal-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $warning; }
+    VerbalExceptionScreen #verbal-message.-error { color: $error; }
+    """
+    FIELDS = ("student", "teacher", "phone", "note")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.direction = "exit"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="verbal-title")
+        yield Static(id="verbal-warning")
+        yield Static(id="verbal-direction")
+        for name in self.FIELDS:
+            yield Label(id=f"verbal-label-{name}")
+            yield Input(id=f"verbal-{name}", max_length=60)
+        yield Static("", id="verbal-message")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_text()
+        self.query_one("#verbal-student", Input).focus()
+
+    def refresh_text(self) -> None:
+        self.query_one("#verbal-title", Static).update(t("slips.title_verbal"))
+        self.query_one("#verbal-warning", Static).update(t("slips.verbal_warning"))
+        self.query_one("#verbal-direction", Static).update(
+            t("slips.verbal_direction", direction=t(f"slips.direction_{self.direction}")))
+        for name in self.FIELDS:
+            self.query_one(f"#verbal-label-{name}", Label).update(t(f"slips.field_verbal_{name}"))
+
+    def action_toggle_direction(self) -> None:
+        self.direction = "return" if self.direction == "exit" else "exit"
+        self.refresh_text()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        names = [f"verbal-{n}" for n in self.FIELDS]
+        index = names.index(event.input.id) if event.input.id in names else -1
+        if 0 <= index < len(names) - 1:
+            self.query_one(f"#{names[index + 1]}", Input).focus()
+        else:
+            self.action_save()
+
+    def message(self, text: str, error: bool = False) -> None:
+        widget = self.query_one("#verbal-message", Static)
+        widget.update(text)
+        widget.set_class(error, "-error")
+
+    def action_save(self) -> None:
+        values = {n: self.query_one(f"#verbal-{n}", Input).value for n in self.FIELDS}
+        self.save(values, self.direction)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-verbal")
+    def save(self, values: dict, direction: str) -> None:
+        from kiosk.services.slips import SlipError, record_verbal_exception
+
+        try:
+            row = record_verbal_exception(self.ctx.actor(), student_number=values["student"], direction=direction,
+                                          teacher_name=values["teacher"], teacher_phone=values["phone"],
+                                          note=values["note"])
+        except SlipError as error:
+            self.app.call_from_thread(self.message, str(error), True)
+            return
+        self.app.call_from_thread(self.after_save, row)
+
+    def after_save(self, row) -> None:
+        for name in self.FIELDS:
+            self.query_one(f"#verbal-{name}", Input).value = ""
+        self.query_one("#verbal-student", Input).focus()
+        self.message(t("slips.verbal_recorded", name=row.student.name, teacher=row.teacher_name,
+                       direction=t(f"slips.direction_{row.direction}")))

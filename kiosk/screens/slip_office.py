@@ -1,0 +1,377 @@
+"""Office: issue a pass slip (signed, printed), the slip list with approvals and revocation, the gate's
+refusals, and verbal permissions waiting for the teacher's confirmation."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Label, Select, Static
+from rich.text import Text
+
+from kiosk import clock
+from kiosk.i18n import t
+from kiosk.screens.base import KioskScreen
+
+STATUS_STYLE = {"overdue": "bold red", "out": "bold", "pending": "yellow", "revoked": "dim", "expired": "dim",
+                "returned": "green", "issued": ""}
+
+
+def _hm(at, zone) -> str:
+    return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
+
+
+class _Message:
+    def message(self, text: str, error: bool = False) -> None:
+        widget = self.query_one(".office-message", Static)
+        widget.update(text)
+        widget.set_class(error, "-error")
+
+
+OFFICE_CSS = """
+{name} .office-title {{ text-style: bold; color: $accent; padding: 0 1; height: 1; }}
+{name} .office-summary {{ padding: 0 1; height: 1; }}
+{name} DataTable {{ height: 1fr; margin: 0 1; }}
+{name} .office-message {{ height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $success; }}
+{name} .office-message.-error {{ color: $error; }}
+"""
+
+
+def kind_options() -> list[tuple[str, str]]:
+    from kiosk.models.slips import REASON_KINDS
+
+    return [(t(f"slips.kind_{k}"), k) for k in REASON_KINDS]
+
+
+class IssueScreen(_Message, KioskScreen):
+    """Head teacher (own class) or admin: fill the form, F2 issues the signed slip and prints it."""
+
+    TITLE_KEY = "slips.title_issue"
+    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f2", "issue", "slips.key_issue")]
+    DEFAULT_CSS = OFFICE_CSS.format(name="IssueScreen") + """
+    IssueScreen Label { padding: 0 1; }
+    IssueScreen Input, IssueScreen Select { margin: 0 1; }
+    IssueScreen VerticalScroll { height: 1fr; }
+    """
+    FIELDS = ("student", "note", "from", "to", "return_by", "companion", "relation", "phone")
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        yield Static(classes="office-title", id="issue-title")
+        with VerticalScroll():
+            yield Label(id="issue-label-student")
+            yield Input(id="issue-student", max_length=32)
+            yield Label(id="issue-label-kind")
+            yield Select(kind_options(), id="issue-kind", allow_blank=False, value="home")
+            for name in self.FIELDS[1:]:
+                yield Label(id=f"issue-label-{name}")
+                yield Input(id=f"issue-{name}", max_length=60)
+        yield Static("", classes="office-message")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        zone = self.ctx.zone
+        now = clock.now().astimezone(zone).replace(second=0, microsecond=0)
+        defaults = {"from": now, "to": now + timedelta(hours=3), "return_by": now + timedelta(days=1)}
+        for name, value in defaults.items():
+            self.query_one(f"#issue-{name}", Input).value = value.strftime("%Y-%m-%d %H:%M")
+        self.refresh_text()
+        self.query_one("#issue-student", Input).focus()
+
+    def refresh_text(self) -> None:
+        from kiosk.models.slips import REASON_KINDS
+
+        self.query_one("#issue-title", Static).update(t("slips.title_issue"))
+        self.query_one("#issue-label-student", Label).update(t("slips.field_student"))
+        self.query_one("#issue-label-kind", Label).update(t("slips.field_kind"))
+        select = self.query_one("#issue-kind", Select)
+        current = select.value
+        select.set_options(kind_options())
+        select.value = current if current in REASON_KINDS else "home"
+        for name in self.FIELDS[1:]:
+            self.query_one(f"#issue-label-{name}", Label).update(t(f"slips.field_{name}"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def action_issue(self) -> None:
+        from kiosk.clock import parse_local
+
+        values = {n: self.query_one(f"#issue-{n}", Input).value.strip() for n in self.FIELDS}
+        times = {}
+        for name in ("from", "to", "return_by"):
+            try:
+                times[name] = parse_local(values[name].replace(" ", "T"), self.ctx.zone)
+            except ValueError:
+                self.message(t("slips.err_time", field=t(f"slips.field_{name}")), True)
+                self.query_one(f"#issue-{name}", Input).focus()
+                return
+        self.issue(values, times, self.query_one("#issue-kind", Select).value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-issue")
+    def issue(self, values: dict, times: dict, kind: str) -> None:
+        from kiosk.services.slips import SlipError, issue_slip
+        from kiosk.services.slip_print import print_slip
+
+        try:
+            issued = issue_slip(self.ctx.actor(), self.ctx.settings, student_number=values["student"], reason_kind=kind,
+                                reason_note=values["note"], leave_from=times["from"], leave_to=times["to"],
+                                return_by=times["return_by"], companion_name=values["companion"],
+                                companion_relation=values["relation"], companion_phone=values["phone"])
+        except SlipError as error:
+            self.app.call_from_thread(self.message, str(error), True)
+            return
+        try:
+            where = print_slip(issued.slip, self.ctx.settings)
+            printed = t("slips.printed", where=where)
+        except Exception as error:  # noqa: BLE001 - the slip is issued; printing can be repeated from the list
+            printed = t("slips.print_failed", error=str(error))
+        self.app.call_from_thread(self.after_issue, issued, printed)
+
+    def after_issue(self, issued, printed: str) -> None:
+        view = issued.slip
+        self.message(t("slips.issued", name=view.student_name, short=view.short,
+                       status=t(f"slips.status_{view.status}")) + "\n" + printed)
+        self.query_one("#issue-student", Input).value = ""
+        self.query_one("#issue-student", Input).focus()
+
+
+class SlipListScreen(_Message, KioskScreen):
+    """A head teacher sees their class; discipline office, principal and admin see every class.
+    F2 approves (the next step of the ladder this person may give), F8 revokes with a reason, F6 prints again."""
+
+    TITLE_KEY = "slips.title_list"
+    BINDINGS = [
+        Binding("escape", "back", "core.key_back"),
+        Binding("f2", "approve", "slips.key_approve"),
+        Binding("f6", "reprint", "slips.key_reprint"),
+        Binding("f8", "revoke", "slips.key_revoke"),
+        Binding("f5", "refresh", "slips.key_refresh"),
+    ]
+    DEFAULT_CSS = OFFICE_CSS.format(name="SlipListScreen")
+    COLUMNS = ("col_short", "col_status", "col_name", "col_class", "col_kind", "col_from", "col_to", "col_return_by",
+               "col_approvals", "col_companion")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="office-title", id="list-title")
+        yield Static(classes="office-summary", id="list-summary")
+        yield DataTable(id="list-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", classes="office-message")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_text()
+        self.query_one(DataTable).focus()
+        self.action_refresh()
+
+    def refresh_text(self) -> None:
+        self.query_one("#list-title", Static).update(t("slips.title_list"))
+        self.show_rows(self.rows)
+
+    def class_filter(self) -> str | None:
+        session = self.ctx.session
+        if session is None:
+            return None
+        if session.roles & {"admin", "discipline", "principal"}:
+            return None
+        return session.class_name or "-"
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-list")
+    def load(self) -> None:
+        from kiosk.services.slips import class_slips
+
+        rows = class_slips(self.ctx.school_id, self.class_filter())
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows) -> None:
+        self.rows = rows
+        zone = self.ctx.zone
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(t(f"slips.{key}") for key in self.COLUMNS))
+        for v in rows:
+            approvals = "/".join(t(f"slips.role_{r}") + ("+" if r in v.approvals else "-") for r in v.required_roles)
+            companion = " ".join(p for p in (v.companion_name, v.companion_relation) if p)
+            cells = (v.short, t(f"slips.status_{v.status}"), v.student_name, v.class_name, t(f"slips.kind_{v.reason_kind}"),
+                     _hm(v.leave_from, zone), _hm(v.leave_to, zone), _hm(v.return_by, zone), approvals, companion)
+            table.add_row(*(Text(c, style=STATUS_STYLE.get(v.status, "")) for c in cells), key=v.id)
+        self.query_one("#list-summary", Static).update(t("slips.list_summary", count=len(rows)))
+
+    def selected(self):
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def action_approve(self) -> None:
+        view = self.selected()
+        if view is not None:
+            self.act("approve", view.id, "")
+
+    def action_revoke(self) -> None:
+        view = self.selected()
+        if view is None:
+            return
+        from kiosk.screens.dialogs import TextDialog
+
+        def got(reason: str | None) -> None:
+            if reason:
+                self.act("revoke", view.id, reason)
+
+        self.app.push_screen(TextDialog("slips.revoke_title", "slips.revoke_prompt", name=view.student_name), got)
+
+    def action_reprint(self) -> None:
+        view = self.selected()
+        if view is not None:
+            self.act("print", view.id, "")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-act")
+    def act(self, what: str, slip_id: str, reason: str) -> None:
+        from kiosk.services import slips as svc
+        from kiosk.services.slip_print import print_slip
+
+        actor = self.ctx.actor()
+        try:
+            if what == "approve":
+                view = svc.approve_slip(actor, slip_id)
+                text = t("slips.approved", name=view.student_name, status=t(f"slips.status_{view.status}"))
+            elif what == "revoke":
+                view = svc.revoke_slip(actor, slip_id, reason)
+                text = t("slips.revoked_done", name=view.student_name)
+            else:
+                view = svc.slip_view(actor.school_id, slip_id)
+                text = t("slips.printed", where=print_slip(view, self.ctx.settings))
+        except svc.SlipError as error:
+            self.app.call_from_thread(self.message, str(error), True)
+            return
+        except Exception as error:  # noqa: BLE001 - a printer failure; nothing was changed
+            self.app.call_from_thread(self.message, t("slips.print_failed", error=str(error)), True)
+            return
+        rows = svc.class_slips(self.ctx.school_id, self.class_filter())
+        self.app.call_from_thread(self.show_rows, rows)
+        self.app.call_from_thread(self.message, text)
+
+
+class RefusalsScreen(_Message, KioskScreen):
+    """Every refused scan at the gate (forgeries, expired, boarders without a slip, ...), newest first."""
+
+    TITLE_KEY = "slips.title_refusals"
+    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f5", "refresh", "slips.key_refresh")]
+    DEFAULT_CSS = OFFICE_CSS.format(name="RefusalsScreen")
+    COLUMNS = ("col_time", "col_name", "col_reason", "col_raw", "col_station", "col_staff")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="office-title", id="ref-title")
+        yield DataTable(id="ref-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", classes="office-message")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_text()
+        self.query_one(DataTable).focus()
+        self.action_refresh()
+
+    def refresh_text(self) -> None:
+        self.query_one("#ref-title", Static).update(t("slips.title_refusals"))
+        self.show_rows(self.rows)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-refusals")
+    def load(self) -> None:
+        from kiosk.services.slips import scans
+
+        rows = scans(self.ctx.school_id, refusals_only=True)
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows) -> None:
+        self.rows = rows
+        zone = self.ctx.zone
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(t(f"slips.{key}") for key in self.COLUMNS))
+        for r in rows:
+            table.add_row(_hm(r.at, zone), r.student_name, r.reason, r.raw[:24], r.station_id, r.staff_name, key=r.id)
+
+
+class ExceptionsScreen(_Message, KioskScreen):
+    """Verbal permissions recorded at the gate, until the head teacher (or discipline office) confirms (F2)."""
+
+    TITLE_KEY = "slips.title_exceptions"
+    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f2", "confirm", "slips.key_confirm_exception"),
+                Binding("f5", "refresh", "slips.key_refresh")]
+    DEFAULT_CSS = OFFICE_CSS.format(name="ExceptionsScreen")
+    COLUMNS = ("col_time", "col_name", "col_class", "col_direction", "col_teacher", "col_gatekeeper", "col_note")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="office-title", id="exc-title")
+        yield DataTable(id="exc-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", classes="office-message")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_text()
+        self.query_one(DataTable).focus()
+        self.action_refresh()
+
+    def refresh_text(self) -> None:
+        self.query_one("#exc-title", Static).update(t("slips.title_exceptions"))
+        self.show_rows(self.rows)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-exceptions")
+    def load(self) -> None:
+        from kiosk.services.slips import verbal_exceptions
+
+        rows = verbal_exceptions(self.ctx.school_id)
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows) -> None:
+        self.rows = rows
+        zone = self.ctx.zone
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(t(f"slips.{key}") for key in self.COLUMNS))
+        for r in rows:
+            table.add_row(_hm(r.at, zone), r.student.name, r.student.class_name, t(f"slips.direction_{r.direction}"),
+                          f"{r.teacher_name} {r.teacher_phone}", r.gatekeeper, r.note, key=r.id)
+
+    def action_confirm(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return
+        self.confirm(self.rows[table.cursor_row].id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-exc-confirm")
+    def confirm(self, exception_id: str) -> None:
+        from kiosk.services.slips import SlipError, confirm_verbal_exception, verbal_exceptions
+
+        try:
+            row = confirm_verbal_exception(self.ctx.actor(), exception_id)
+        except SlipError as error:
+            self.app.call_from_thread(self.message, str(error), True)
+            return
+        rows = verbal_exceptions(self.ctx.school_id)
+        self.app.call_from_thread(self.show_rows, rows)
+        self.app.call_from_thread(self.message, t("slips.exception_confirmed", name=row.student.name))
