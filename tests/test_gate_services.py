@@ -350,3 +350,21 @@ def test_slip_printer_failure_is_a_message(gate):
     gate.printer.device = "/nonexistent/printer"
     result = print_visitor_slip(gate, visit)
     assert not result.ok and result.error
+
+
+def test_daily_purge_job_and_overstay_alert(gate):
+    from kiosk.context import KioskContext
+    from kiosk.features import gate as gate_feature
+
+    keeper = actor_for("G001")
+    visitors.register_visit(keeper, form(), gate)
+    ctx = KioskContext(settings=gate, station_id="st-test")
+    assert gate_feature.status_alerts(ctx) == []
+    clock.advance(timedelta(minutes=121))
+    assert gate_feature.status_alerts(ctx) == ["访客超时 1 人"]
+    gate.station.kind = "dorm"
+    assert gate_feature.status_alerts(ctx) == []
+    clock.advance(timedelta(days=gate.gate.visitor_retention_days))
+    for job in gate_feature.daily_jobs:
+        job(gate)
+    assert Visit.get().name == "" and Visit.get().purged_at is not None

@@ -13,6 +13,7 @@ from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.scan_input import ScanInput
 
+REVEAL_SECONDS = 20
 COLUMNS = ("col_name", "col_id", "col_phone", "col_category", "col_host", "col_companions", "col_time_in",
            "col_expected_leave", "col_overstay", "col_code")
 
@@ -38,6 +39,7 @@ class OnsiteScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows = []
+        self.message_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="onsite-title")
@@ -59,6 +61,7 @@ class OnsiteScreen(KioskScreen):
         self.show_rows(self.rows)
 
     def show(self, text: str, info: bool = False) -> None:
+        self.message_text = text
         message = self.query_one("#onsite-message", Static)
         message.update(text)
         message.set_class(info, "-info")
@@ -192,4 +195,9 @@ class OnsiteScreen(KioskScreen):
             self.app.call_from_thread(self.show, t(f"gate.{error.key}", **error.values))
             return
         name = next((v.name for v in self.rows if v.id == visit_id), "")
-        self.app.call_from_thread(self.show, t("gate.revealed", name=name, number=number), True)
+        self.app.call_from_thread(self.show_revealed, t("gate.revealed", name=name, number=number))
+
+    def show_revealed(self, text: str) -> None:
+        """A revealed number stays on screen only briefly."""
+        self.show(text, True)
+        self.set_timer(REVEAL_SECONDS, lambda: self.show("") if self.message_text == text else None)

@@ -40,6 +40,16 @@ FIELDS = (
 TEXT_FIELDS = [name for name, _, kind in FIELDS if kind != "select"]
 
 
+class IdInput(ScanInput):
+    """The ID number field: a scan or Enter checks the number; Enter on an empty field moves on (no document)."""
+
+    async def action_submit(self) -> None:
+        if not self.value.strip():
+            self.screen.focus_next()
+            return
+        await super().action_submit()
+
+
 def id_type_options() -> list[tuple[str, str]]:
     return [(t(f"gate.idtype_{kind}"), kind) for kind in rules.ID_TYPES]
 
@@ -86,7 +96,7 @@ class RegisterScreen(KioskScreen):
                     value = "resident" if name == "id_type" else Select.NULL
                     yield Select(options, id=f"f-{name}", value=value, allow_blank=name != "id_type")
                 elif kind == "scan":
-                    yield ScanInput(id=f"f-{name}", clear_on_submit=False, max_length=40)
+                    yield IdInput(id=f"f-{name}", clear_on_submit=False, max_length=40)
                 else:
                     yield Input(id=f"f-{name}", max_length=80)
         yield OptionList(id="reg-hosts")

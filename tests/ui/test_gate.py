@@ -265,7 +265,73 @@ def test_register_form_snapshot(gate_school, snap_compare):
                             ("id_number", "110105194912310021")):
             screen.query_one(f"#f-{name}", Input).value = value
         screen.query_one("#f-category", Select).value = "parent"
+        for field in screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor would make the picture depend on timing
         await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        app.refresh_station_status()  # the status bar's sync text settles before the picture is taken
         await settle(app, pilot)
 
     assert snap_compare(KioskApp(gate_school, station_id="st-snapshot"), terminal_size=(110, 36), run_before=run_before)
+
+
+async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gate_school):
+    from kiosk.screens.dialogs import PinDialog, TextDialog
+
+    visitors.register_visit(actor_for("G002"), form(), gate_school)  # a known visitor, then put on the list
+    visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="deny",
+                             reason="法院限制令", expires_at=None)
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        await scan(pilot, ID)
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, TextDialog)
+        await type_text(pilot, "值班领导陪同在传达室见面")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PinDialog)
+        pin_dialog = app.screen
+        pin_dialog.query_one("#pin-staff", Input).value = "G002"  # another gatekeeper cannot approve
+        pin_dialog.query_one("#pin-pin", Input).value = "111111"
+        pin_dialog.query_one("#pin-pin", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        assert "没有放行权限" in str(app.screen.query_one("#decision-error", Static).render())
+        await pilot.press("a")
+        await pilot.pause()
+        await type_text(pilot, "值班领导陪同在传达室见面")
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("#pin-staff", Input).value = "L001"
+        app.screen.query_one("#pin-pin", Input).value = "777777"
+        app.screen.query_one("#pin-pin", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        newest = Visit.select().order_by(Visit.time_in.desc(), Visit.id.desc()).first()
+        assert newest.status == "admitted"
+        decision = WatchlistDecision.get(WatchlistDecision.visit_id == newest.id)
+        assert (decision.decision, decision.approver_name) == ("allow", "李国强")
+        # On-site list: an admin reveals the full number (audited); the list itself shows it masked.
+        await pilot.press("escape")
+        await pilot.press("o")
+        await settle(app, pilot)
+        table = app.screen.query_one(DataTable)
+        assert ID not in "".join(str(cell) for cell in table.get_row_at(0))
+        table.focus()
+        await pilot.press("f8")
+        await pilot.pause()
+        app.screen.query_one("#pin-staff", Input).value = "A001"
+        app.screen.query_one("#pin-pin", Input).value = "888888"
+        app.screen.query_one("#pin-pin", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert ID in message(app.screen, "#onsite-message")
+        from kiosk.models import AuditEntry
+        assert AuditEntry.select().where(AuditEntry.action == "gate.id_revealed").count() == 1
