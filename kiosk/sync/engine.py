@@ -15,6 +15,7 @@ written, and this order guarantees no remote stamp received after the write can 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import logging
@@ -197,8 +198,10 @@ def next_batch(limit: int) -> list[_OutRow]:
         _OUT_COLUMNS + 'WHERE "acked_at" IS NULL AND "txn" = ? ORDER BY "seq"', (last,))]
 
 
+@functools.lru_cache(maxsize=4096)
 def _created_ms(text: str) -> int:
-    return hlc.to_ms(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc))
+    """Milliseconds of an outbox created_at (rows of one transaction share it, hence the cache)."""
+    return hlc.to_ms(datetime.fromisoformat(text))
 
 
 def _stamp(rows: list[_OutRow]) -> tuple[list[_OutRow], list[bool]]:
@@ -258,6 +261,20 @@ def _call_push(central, config: SyncConfig, sid: str, ep: int, body: str) -> dic
     return result if isinstance(result, dict) else json.loads(result)
 
 
+def send_batch(central, config: SyncConfig, sid: str, ep: int, rows: list[_OutRow], suspects: list[bool]):
+    """Send one stamped batch; returns central's answer and the rows found unreadable here."""
+    import peewee
+
+    body, poisoned = _batch_json(rows, suspects, valid_only=False)
+    try:
+        return _call_push(central, config, sid, ep, body), poisoned
+    except peewee.DataError as error:
+        # A payload is not valid JSON (22P02 and friends): send the rest, dead-letter the poisoned rows.
+        log.warning("sync: batch refused (%s); checking each payload", str(error).splitlines()[0])
+        body, poisoned = _batch_json(rows, suspects, valid_only=True)
+        return _call_push(central, config, sid, ep, body), poisoned
+
+
 def _ack(rows: list[_OutRow], dead: dict[int, str], sid: str, ep: int, school_id: str) -> None:
     """Mark a batch acknowledged, remember its dead letters and our own row versions: one local transaction."""
     now = clock.now()
@@ -283,8 +300,6 @@ def _ack(rows: list[_OutRow], dead: dict[int, str], sid: str, ep: int, school_id
 
 def push(central, config: SyncConfig, *, max_batches: int | None = None) -> PushResult:
     """Push every pending row (rows written meanwhile too, up to the queue's end when we started)."""
-    import peewee
-
     result = PushResult()
     sid = station_id()
     end = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
@@ -296,14 +311,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
             break
         rows, suspects = _stamp(rows)
         ep = epoch()
-        body, poisoned = _batch_json(rows, suspects, valid_only=False)
-        try:
-            answer = _call_push(central, config, sid, ep, body)
-        except peewee.DataError as error:
-            # A payload is not valid JSON (22P02 and friends): send the rest, dead-letter the poisoned rows.
-            log.warning("sync: batch refused (%s); checking each payload", error)
-            body, poisoned = _batch_json(rows, suspects, valid_only=True)
-            answer = _call_push(central, config, sid, ep, body)
+        answer, poisoned = send_batch(central, config, sid, ep, rows, suspects)
         result.sent += len(rows)
         status = answer.get("status")
         if status == "epoch_conflict":
@@ -403,25 +411,28 @@ def _apply(stream: str, rows: list[tuple], *, force: bool, result: PullResult, c
         for server_seq, row_id, payload_text, stamp, sid in winners.values():
             payload = json.loads(payload_text) if isinstance(payload_text, str) else payload_text
             cols = tuple(c for c in payload if c in known)
-            groups.setdefault(cols, []).append(tuple(payload[c] for c in cols))
-        for cols, values in groups.items():
+            groups.setdefault(cols, []).append((server_seq, row_id, tuple(payload[c] for c in cols)))
+        for cols, items in groups.items():
+            sql = _upsert_sql(stream, list(cols), pk)
             try:
                 with write_transaction():
-                    database_proxy.cursor().executemany(_upsert_sql(stream, list(cols), pk), values)
+                    database_proxy.cursor().executemany(sql, [item[2] for item in items])
             except Exception as error:  # e.g. a unique key held locally by another row: row by row
                 log.warning("sync: pulled rows of %s need one-by-one apply: %s", stream, error)
-                for value in values:
+                for server_seq, row_id, value in items:
                     try:
                         with write_transaction():
-                            database_proxy.execute_sql(_upsert_sql(stream, list(cols), pk), value)
+                            database_proxy.execute_sql(sql, value)
                     except Exception as row_error:
-                        row_id = value[cols.index(pk)] if pk in cols else ""
+                        # Kept as a local dead letter (epoch 0, seq = -server_seq) for the admin screen; the
+                        # stream's checksum stays unequal, so the station does not claim convergence.
                         winners.pop(row_id, None)
                         result.failed += 1
                         database_proxy.execute_sql(
                             'INSERT OR REPLACE INTO "sync_dead_letter" ("school_id", "outbox_seq", "epoch", "table_name", '
                             '"row_id", "reason", "payload", "at") VALUES (?, ?, 0, ?, ?, ?, ?, ?)',
-                            ("", -1, stream, row_id, f"pull: {row_error}"[:500], json.dumps(dict(zip(cols, value))), now_text))
+                            ("", -server_seq, stream, row_id, f"pull: {row_error}"[:500],
+                             json.dumps(dict(zip(cols, value)), ensure_ascii=False), now_text))
         database_proxy.cursor().executemany(
             'INSERT OR REPLACE INTO "sync_row_version" ("table_name", "row_id", "hlc", "station_id") VALUES (?, ?, ?, ?)',
             [(stream, row[1], row[3], row[4]) for row in winners.values()])
@@ -546,6 +557,13 @@ def _pull_stream(central, config: SyncConfig, stream: str, result: PullResult, v
     mine = local_digest(stream)
     if mine == (count, checksum):
         _set_verified(stream, count, checksum, True)
+        return
+    refused = database_proxy.execute_sql(
+        'SELECT count(*) FROM "sync_dead_letter" WHERE "epoch" = 0 AND "table_name" = ?', (stream,)).fetchone()[0]
+    if refused and count - mine[0] == refused:
+        # Explained by rows this station could not hold (listed on the admin screen): a refetch would only
+        # fail the same way. Not converged until a person resolves them.
+        _set_verified(stream, mine[0], mine[1], False)
         return
     log.warning("sync: stream %s differs from central (%s rows here, %s there); refetching", stream, mine[0], count)
     _refetch(central, config, stream, result)

@@ -25,12 +25,22 @@ def test_every_station_kind_offers_the_screen_to_admins_only():
         assert len(actions) == 1 and actions[0].roles == frozenset({"admin"})
 
 
-async def test_admin_screen_lists_dead_letters_and_conflicts(demo_school):
+async def test_admin_screen_lists_dead_letters_and_conflicts(db, settings, frozen_now):
+    from kiosk.models import School, Staff
+    from kiosk.services.actor import system_actor
+    from kiosk.services.auth import hash_pin
+    from kiosk.services.facts import record
     from kiosk.sync.engine import pending_count
 
-    _problems(demo_school.school.id)
+    school_id = settings.school.id
+    with record(system_actor(school_id), "staff.add") as w:
+        w.insert(School(id=school_id, name="test school"))
+        w.insert(Staff(school_id=school_id, number="A001", name="admin", roles="admin", pin_hash=hash_pin("888888"),
+                       updated_at=frozen_now))
+    _problems(school_id)
     pending = pending_count()
-    async with start_app(demo_school, station="gate") as (app, pilot):
+    assert pending == 2
+    async with start_app(settings, station="gate") as (app, pilot):
         await login(pilot, "A001", "888888")
         await pilot.press("f12")
         await app.workers.wait_for_complete()

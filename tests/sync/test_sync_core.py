@@ -186,3 +186,26 @@ def test_status_report_and_state(make_station, central_url, settings):
     assert report["cursors"]["probe"]["server_seq"] == 4
     assert report["last_push"] and report["last_pull"]
     assert state.pending == 0 and state.enabled and state.dead_letters == 0
+
+
+def test_a_pulled_row_the_station_cannot_hold_is_listed_and_the_rest_apply(make_station, central_url):
+    """The office's building "A" clashes with a local building "A" (unique name): that row becomes a local dead
+    letter, the other rows apply, and the stream is not reported as converged."""
+    from kiosk.models import Building
+    from kiosk.services.facts import record
+
+    office, gate = make_station("office", "office"), make_station("gate")
+    with office.use(), record(office.actor(), "building.add") as w:
+        w.insert(Building(school_id=office.school, name="A", gender="M"))
+        w.insert(Building(school_id=office.school, name="B", gender="F"))
+    office.sync()
+    with gate.use(), record(gate.actor(), "building.add") as w:
+        w.insert(Building(school_id=gate.school, name="A", gender="M"))
+    result = gate.sync()
+    assert result.push.dead == 1 and result.pull.failed == 1
+    with gate.use():
+        names = sorted(row[0] for row in database_proxy.execute_sql("SELECT name FROM building"))
+        reasons = [row[0] for row in database_proxy.execute_sql("SELECT reason FROM sync_dead_letter ORDER BY outbox_seq")]
+    assert names == ["A", "B"]
+    assert any(reason.startswith("pull: UNIQUE") for reason in reasons)
+    assert gate.converged()["building"] is False
