@@ -272,6 +272,8 @@ def test_overdue_alert_raised_once_and_resolved_with_note(school):
     assert back.verdict.reason_code == "slip_return_late"
     svc.record_crossing(gate, school, back, issued.code)
     assert alert.id in {a[0] for a in svc.open_alerts("demo")}
+    late_row = next(r for r in svc.overdue_board(school) if r.slip_id == issued.slip.id)
+    assert late_row.returned_at is not None and late_row.minutes_late == 30  # still on the board until resolved
     with pytest.raises(svc.SlipError):
         svc.resolve_alert(gate, alert.id, " ")
     svc.resolve_alert(gate, alert.id, "堵车晚归，已联系家长")
@@ -357,3 +359,18 @@ def test_slip_png(school, tmp_path):
         return
     found = zxingcpp.read_barcodes(Image.open(path).convert("L"))
     assert [r.text for r in found] == [issued.code]
+
+
+def test_day_student_card_lending_flag_is_recorded(school):
+    gate = actor_for("G001")
+    day = (Student.select().where((Student.boarder == False) & (Student.class_name == "高一(1)班"))  # noqa: E712
+           .order_by(Student.number.desc()).first())
+    GateCrossing.delete().where(GateCrossing.student == day.id).execute()  # a clean history for this student
+    first = svc.check_at_gate(gate, school, day.number, direction="return")
+    assert first.verdict.flags == ()
+    svc.record_crossing(gate, school, first, day.number)
+    clock.advance(timedelta(minutes=5))
+    second = svc.check_at_gate(gate, school, day.number, direction="return")
+    assert second.verdict.kind == "return" and second.verdict.flags == ("card_lending",)
+    done = svc.record_crossing(gate, school, second, day.number)
+    assert GateCrossing.get(GateCrossing.id == done.crossing_id).flags == "card_lending"
