@@ -374,3 +374,19 @@ def test_day_student_card_lending_flag_is_recorded(school):
     assert second.verdict.kind == "return" and second.verdict.flags == ("card_lending",)
     done = svc.record_crossing(gate, school, second, day.number)
     assert GateCrossing.get(GateCrossing.id == done.crossing_id).flags == "card_lending"
+
+
+def test_private_key_in_a_configured_folder(school, tmp_path):
+    from kiosk.services import slip_codec
+
+    folder = tmp_path / "office-keys"
+    info = create_key(actor_for("A001"), key_dir=folder, rotate=True)
+    assert info.private_file.startswith(str(folder))
+    school.slips.key_dir = str(folder)
+    issued = issue()
+    decoded = slip_codec.decode(issued.code, __import__("kiosk.services.slip_keys", fromlist=["x"]).public_keys("demo"))
+    assert decoded.payload.key_id == info.key_id
+    school.slips.key_dir = ""
+    with pytest.raises(svc.SlipError) as error:  # key 2 is the active one; its private file is elsewhere
+        issue()
+    assert error.value.key == "slips.err_no_key"

@@ -36,7 +36,9 @@ def register_cli(subparsers) -> None:
     keys = subparsers.add_parser("keys", help="slip-signing keys (office private key, gate public keys)")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     init = command(keys_sub, "init", cmd_keys_init, "create the office's Ed25519 key pair (private file 0600)")
-    init.add_argument("--out", metavar="DIR", help="folder for the private key file (default: data dir/keys)")
+    init.add_argument("--out", metavar="DIR",
+                      help="folder for the private key file (default: [slips] key_dir, else data dir/keys); "
+                           "set [slips] key_dir to the same folder so the office can sign with it")
     init.add_argument("--rotate", action="store_true", help="make a new key even if one exists (old ones retire)")
     command(keys_sub, "list", cmd_keys_list, "list the signing keys this station knows")
     export = command(keys_sub, "export-public", cmd_keys_export, "write the public keys a gate station needs")
@@ -123,7 +125,8 @@ def cmd_keys_init(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.services.slip_keys import SlipKeyError, create_key
 
     try:
-        info = create_key(_system_actor(settings), key_dir=Path(args.out) if args.out else None, rotate=args.rotate)
+        folder = args.out or settings.slips.key_dir
+        info = create_key(_system_actor(settings), key_dir=Path(folder) if folder else None, rotate=args.rotate)
     except SlipKeyError as error:
         raise CliError(str(error)) from None
     print(f"key {info.key_id}: public {info.public_key}")
@@ -134,7 +137,7 @@ def cmd_keys_init(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.services.slip_keys import list_keys
 
-    for key in list_keys(settings.school.id):
+    for key in list_keys(settings.school.id, Path(settings.slips.key_dir) if settings.slips.key_dir else None):
         state = "retired" if key.retired_at else "active"
         print(f"{key.key_id}\t{state}\t{key.public_key}\t{'private: ' + key.private_file if key.private_file else ''}")
     return 0

@@ -5,6 +5,7 @@ every function returns frozen dataclasses. The rules themselves live in slip_rul
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -308,7 +309,7 @@ def write_slip(actor: Actor, settings: Settings, student: Student, *, reason_kin
     now = at
     roles = slip_rules.required_roles(leave_from, return_by, settings)
     try:
-        key_id, private = signing_key(actor.school_id)
+        key_id, private = signing_key(actor.school_id, Path(settings.slips.key_dir) if settings.slips.key_dir else None)
     except SlipKeyError:
         raise SlipError("slips.err_no_key") from None
     slip_id = new_id()
