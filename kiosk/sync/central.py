@@ -219,7 +219,7 @@ REVOKE ALL ON FUNCTION sync_push(text, text, integer, text, text) FROM PUBLIC;
 """
 
 # What a station role may read (pull streams, conflicts, the counter and server epoch).
-STATION_READS = ("row_state", "conflict", "school_counter", "sync_meta")
+STATION_READS = ("row_state", "conflict", "school_counter", "sync_meta", "batch")
 
 
 class CentralError(Exception):

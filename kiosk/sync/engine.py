@@ -261,6 +261,29 @@ def _call_push(central, config: SyncConfig, sid: str, ep: int, body: str) -> dic
     return result if isinstance(result, dict) else json.loads(result)
 
 
+ACKED_KEY = "sync_acked"  # "epoch:seq" of the last row central acknowledged
+
+
+def _requeue_what_central_lost(central, config: SyncConfig, sid: str) -> None:
+    """Central restored from a backup older than our last acknowledgement: send those rows again."""
+    acked = _local(ACKED_KEY)
+    if not acked:
+        return
+    acked_epoch, acked_seq = (int(part) for part in acked.split(":"))
+    if acked_epoch != epoch():
+        return
+    row = central.execute_sql("SELECT last_seq FROM batch WHERE school_id = %s AND station_id = %s AND epoch = %s",
+                              (config.school_id, sid, acked_epoch)).fetchone()
+    held = row[0] if row else 0
+    if held >= acked_seq:
+        return
+    log.warning("sync: central holds our rows only up to %s of %s; sending the rest again", held, acked_seq)
+    with write_transaction():
+        database_proxy.execute_sql('UPDATE "outbox" SET "acked_at" = NULL WHERE "seq" > ? AND "acked_at" IS NOT NULL', (held,))
+        database_proxy.execute_sql('DELETE FROM "sync_dead_letter" WHERE "epoch" = ? AND "outbox_seq" > ?', (acked_epoch, held))
+        _set_local(ACKED_KEY, f"{acked_epoch}:{held}")
+
+
 def send_batch(central, config: SyncConfig, sid: str, ep: int, rows: list[_OutRow], suspects: list[bool]):
     """Send one stamped batch; returns central's answer and the rows found unreadable here."""
     import peewee
@@ -296,6 +319,7 @@ def _ack(rows: list[_OutRow], dead: dict[int, str], sid: str, ep: int, school_id
             'WHERE (excluded."hlc", excluded."station_id") > ("sync_row_version"."hlc", "sync_row_version"."station_id")',
             [(row.table, row.row_id, row.hlc, sid) for row in rows if row.seq not in dead])
         _set_local(LAST_PUSH_KEY, now_text)
+        _set_local(ACKED_KEY, f"{ep}:{rows[-1].seq}")
 
 
 def push(central, config: SyncConfig, *, max_batches: int | None = None) -> PushResult:
@@ -303,6 +327,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
     result = PushResult()
     sid = station_id()
     end = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
+    _requeue_what_central_lost(central, config, sid)
     if pending_count():
         measure_clock_offset(central)
     while max_batches is None or result.batches < max_batches:

@@ -361,3 +361,25 @@ def test_a_re_created_central_gets_every_station_row_back(tmp_path, own_central,
         gate.close()
         dorm.close()
         database_proxy.initialize(None)
+
+
+def test_central_restored_from_an_older_backup_gets_the_missing_rows_again(make_station, central_url):
+    """Central comes back from a backup taken before our last acknowledgement: the station notices (its batch
+    register is behind) and sends those rows again, though it thought them delivered."""
+    gate, dorm = make_station("gate"), make_station("dorm", "dorm")
+    early = set(gate.write(3))
+    gate.sync()
+    late = set(gate.write(4))
+    gate.sync()
+    admin = connect(central_url)
+    with admin.atomic():  # what a restore of the earlier backup looks like for this school
+        admin.execute_sql("DELETE FROM row_state WHERE school_id = %s AND row_id IN (SELECT row_id FROM fact WHERE "
+                          "school_id = %s AND seq > 3)", (gate.school, gate.school))
+        admin.execute_sql("DELETE FROM fact WHERE school_id = %s AND seq > 3", (gate.school,))
+        admin.execute_sql("UPDATE batch SET last_seq = 3 WHERE school_id = %s", (gate.school,))
+    admin.close()
+    assert set(central_rows(central_url, gate.school)) == early
+    result = gate.sync()
+    assert result.push.accepted == 4
+    dorm.sync()
+    assert_converged(central_url, [gate, dorm], early | late)
