@@ -85,6 +85,7 @@ class RegisterScreen(KioskScreen):
         self.host_hits: list[HostRef] = []
         self.last_visit = None
         self.message_text = ""
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="reg-title")
@@ -276,7 +277,19 @@ class RegisterScreen(KioskScreen):
             items=self.value("items"), expected_leave_at=leave, duty_leader=self.value("duty_leader"),
         )
 
+    def action_back(self) -> None:
+        menu = self.query_one("#reg-hosts", OptionList)
+        if menu.has_class("-shown"):  # Escape closes the host list first; the form stays
+            self.hide_hosts()
+            self.focus_field("host")
+            return
+        super().action_back()
+
     def action_save(self) -> None:
+        if self.saving:  # a second Ctrl+S while the first is being written must not register twice
+            return
+        if not any(self.value(name).strip() for name in TEXT_FIELDS):
+            return  # a blank form (just saved and cleared): nothing to save, keep the last message
         form = self.build_form()
         if isinstance(form, tuple):
             field, message = form
@@ -284,16 +297,22 @@ class RegisterScreen(KioskScreen):
             self.focus_field(field)
             return
         self.show(t("gate.working"), "info")
+        self.saving = True
         self.submit(form, None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gate-register")
     def submit(self, form: VisitForm, decision) -> None:
         from kiosk.services.visitors import register_visit
 
-        result = register_visit(self.ctx.actor(), form, self.ctx.settings, decision)
+        try:
+            result = register_visit(self.ctx.actor(), form, self.ctx.settings, decision)
+        except Exception:
+            self.app.call_from_thread(setattr, self, "saving", False)
+            raise
         self.app.call_from_thread(self.after_submit, form, result)
 
     def after_submit(self, form: VisitForm, result) -> None:
+        self.saving = False
         if result.status == "invalid":
             first = result.errors[0]
             self.show(t(f"gate.{first.key}", **first.values))
@@ -308,6 +327,7 @@ class RegisterScreen(KioskScreen):
                     self.show("")
                     self.focus_field("id_number")
                     return
+                self.saving = True
                 self.submit(form, decision)
 
             self.app.push_screen(DecisionScreen(result.hits, result.level), decided)

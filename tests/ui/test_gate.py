@@ -68,13 +68,21 @@ async def test_full_registration_with_the_keyboard(gate_school):
         await type_text(pilot, "zhl")
         await pilot.press("enter")
         await settle(app, pilot)
+        await pilot.press("escape")  # closes the host list, keeps the form
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#f-host", Input).has_focus
+        assert screen.query_one("#f-name", Input).value == "王建国"
+        await pilot.press("enter")
+        await settle(app, pilot)
         await pilot.press("enter")  # pick the first hit
         await pilot.pause()
         assert screen.host is not None and screen.host.name.startswith("张华丽")
         assert screen.query_one("#f-companions", Input).has_focus
         await type_text(pilot, "1")
         await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # an impatient second press registers nothing more
         await settle(app, pilot)
+        assert Visit.select().count() == 1
         visit = Visit.get()
         assert (visit.name, visit.id_number, visit.phone, visit.category, visit.companions) == (
             "王建国", ID, "13812345678", "parent", 1)
