@@ -390,3 +390,13 @@ def test_private_key_in_a_configured_folder(school, tmp_path):
     with pytest.raises(svc.SlipError) as error:  # key 2 is the active one; its private file is elsewhere
         issue()
     assert error.value.key == "slips.err_no_key"
+
+
+def test_status_bar_alerts(school):
+    from types import SimpleNamespace
+
+    from kiosk.features.slips import status_alerts
+
+    office = status_alerts(SimpleNamespace(station_kind="office", school_id="demo"))
+    assert any(text.startswith("请假未归") for text in office) and any("口头同意" in text for text in office)
+    assert status_alerts(SimpleNamespace(station_kind="canteen", school_id="demo")) == []

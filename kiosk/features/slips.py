@@ -368,14 +368,16 @@ def status_alerts(ctx) -> list[str]:
     if ctx.station_kind not in ("gate", "office"):
         return []
     from kiosk.i18n import t
-    from kiosk.services.slips import open_alerts, verbal_exceptions
+    from kiosk.models.slips import OverdueAlert, VerbalException
 
     alerts = []
-    count = len(open_alerts(ctx.school_id))
+    count = OverdueAlert.select().where((OverdueAlert.school_id == ctx.school_id)
+                                        & OverdueAlert.resolved_at.is_null()).count()
     if count:
         alerts.append(t("slips.alert_overdue", count=count))
     if ctx.station_kind == "office":
-        pending = len(verbal_exceptions(ctx.school_id))
+        pending = VerbalException.select().where((VerbalException.school_id == ctx.school_id)
+                                                 & VerbalException.confirmed_at.is_null()).count()
         if pending:
             alerts.append(t("slips.alert_verbal", count=pending))
     return alerts
