@@ -298,8 +298,10 @@ def send_batch(central, config: SyncConfig, sid: str, ep: int, rows: list[_OutRo
         return _call_push(central, config, sid, ep, body), poisoned
 
 
-def _ack(rows: list[_OutRow], dead: dict[int, str], sid: str, ep: int, school_id: str) -> None:
-    """Mark a batch acknowledged, remember its dead letters and our own row versions: one local transaction."""
+def _ack(rows: list[_OutRow], dead: dict[int, str], sid: str, ep: int, school_id: str,
+         pulled: set[str] | None = None) -> None:
+    """Mark a batch acknowledged, remember its dead letters and our own row versions (only for tables this
+    station pulls: versions serve the pull's last-writer-wins and checksum): one local transaction."""
     now = clock.now()
     now_text = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     cursor = database_proxy.cursor
@@ -317,7 +319,8 @@ def _ack(rows: list[_OutRow], dead: dict[int, str], sid: str, ep: int, school_id
             'INSERT INTO "sync_row_version" ("table_name", "row_id", "hlc", "station_id") VALUES (?, ?, ?, ?) '
             'ON CONFLICT ("table_name", "row_id") DO UPDATE SET "hlc" = excluded."hlc", "station_id" = excluded."station_id" '
             'WHERE (excluded."hlc", excluded."station_id") > ("sync_row_version"."hlc", "sync_row_version"."station_id")',
-            [(row.table, row.row_id, row.hlc, sid) for row in rows if row.seq not in dead])
+            [(row.table, row.row_id, row.hlc, sid) for row in rows
+             if row.seq not in dead and (pulled is None or row.table in pulled)])
         _set_local(LAST_PUSH_KEY, now_text)
         _set_local(ACKED_KEY, f"{ep}:{rows[-1].seq}")
 
@@ -328,6 +331,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
     sid = station_id()
     end = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
     _requeue_what_central_lost(central, config, sid)
+    pulled = set(streams_for(config))
     if pending_count():
         measure_clock_offset(central)
     while max_batches is None or result.batches < max_batches:
@@ -353,7 +357,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
         dead = {int(item["seq"]): str(item["reason"]) for item in answer.get("dead", [])}
         for row, reason in poisoned:
             dead[row.seq] = reason
-        _ack(rows, dead, sid, ep, config.school_id)
+        _ack(rows, dead, sid, ep, config.school_id, pulled)
         if "now_ms" in answer:
             _set_local(hlc.OFFSET_KEY, str(int(answer["now_ms"]) - hlc.to_ms(clock.now())))
         result.batches += 1
