@@ -134,6 +134,21 @@ def test_header_hints_and_grade_from_class(tmp_path, actor):
     assert (row.number, row.grade, row.bed, row.room.number) == ("G2026001", "高二", 5, "402")
 
 
+def test_title_rows_above_the_header_are_skipped(tmp_path, actor):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["示范寄宿学校 2026 级学生名册"])
+    sheet.append(["制表：教务处", None, None, "2026-09-01"])
+    sheet.append(HEADER)
+    sheet.append(student())
+    sheet.append(student("2026002", "", bed="2"))
+    workbook.save(tmp_path / "titled.xlsx")
+    report = import_roster(tmp_path / "titled.xlsx", actor, skip_bad=True)
+    assert report.created == 1 and keys(report) == [(5, "missing")]
+
+
 def test_utf16_unicode_text_from_excel(tmp_path, actor):
     text = "\t".join(HEADER) + "\r\n" + "\t".join(student()) + "\r\n"
     path = tmp_path / "roster.txt"

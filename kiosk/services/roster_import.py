@@ -103,11 +103,14 @@ class ImportReport:
 
 # ---------------------------------------------------------------- reading files
 
+Rows = tuple[tuple[int, tuple[str, ...]], ...]  # (row number as the spreadsheet shows it, cleaned cells)
+
+
 @dataclass(frozen=True)
 class Sheet:
-    headers: tuple[str, ...]  # cleaned header cells
-    header_row: int
-    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (row number, cleaned cells); blank rows left out
+    """A file's non-blank rows, header (and any title rows above it) included."""
+
+    rows: Rows
 
 
 def cell_text(value: object) -> str:
@@ -137,7 +140,9 @@ def read_sheet(path: Path | str) -> Sheet:
         raw_rows = _xlsx_rows(path, data)
     else:
         raw_rows = _csv_rows(path, data)
-    return _to_sheet(path, raw_rows)
+    if not raw_rows:
+        raise ImportFileError("file_no_header", path=str(path))
+    return Sheet(rows=tuple(raw_rows))
 
 
 def _xlsx_rows(path: Path, data: bytes) -> list[tuple[int, tuple[str, ...]]]:
@@ -200,13 +205,6 @@ def _csv_rows(path: Path, data: bytes) -> list[tuple[int, tuple[str, ...]]]:
     return rows
 
 
-def _to_sheet(path: Path, raw_rows: list[tuple[int, tuple[str, ...]]]) -> Sheet:
-    if not raw_rows:
-        raise ImportFileError("file_no_header", path=str(path))
-    header_row, headers = raw_rows[0]
-    return Sheet(headers=headers, header_row=header_row, rows=tuple(raw_rows[1:]))
-
-
 def header_key(text: str) -> str:
     """`性别（男/女）` -> `性别`; `Guardian Phone` -> `guardianphone`; `*姓名` -> `姓名`."""
     text = clean_text(text).lower()
@@ -256,20 +254,37 @@ COLUMN_KEYS = {
 }
 
 
-def map_columns(sheet: Sheet, aliases: dict[str, str], required: tuple[str, ...], *, staff: bool = False) -> dict[str, int]:
-    """field -> column index (first matching header wins); `ImportFileError` naming missing required columns."""
+HEADER_SEARCH_ROWS = 10  # Excel exports often put a title row (学校 2026 级学生名册) above the header
+
+
+def map_columns(headers: tuple[str, ...], aliases: dict[str, str]) -> dict[str, int]:
+    """field -> column index; the first matching header wins."""
     columns: dict[str, int] = {}
-    for index, header in enumerate(sheet.headers):
+    for index, header in enumerate(headers):
         field = aliases.get(header_key(header))
         if field is not None and field not in columns:
             columns[field] = index
-    missing = [field for field in required if field not in columns]
-    if missing:
-        names = [("col_staff_number" if staff and field == "number" else COLUMN_KEYS[field]) for field in missing]
-        zh = "、".join(t_in("zh-CN", f"people.{name}") for name in names)
-        en = ", ".join(t_in("en", f"people.{name}") for name in names)
-        raise ImportFileError("file_missing_columns", columns=f"{zh} ({en})")
     return columns
+
+
+def locate_header(sheet: Sheet, aliases: dict[str, str], required: tuple[str, ...], *,
+                  staff: bool = False) -> tuple[dict[str, int], Rows]:
+    """(columns, data rows): the header is the first of the top rows that names every required column.
+
+    `ImportFileError` naming the missing columns (as seen in the most complete candidate row) otherwise.
+    """
+    best: dict[str, int] = {}
+    for position, (_, cells) in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+        columns = map_columns(cells, aliases)
+        if all(field in columns for field in required):
+            return columns, sheet.rows[position + 1:]
+        if sum(f in columns for f in required) > sum(f in best for f in required):
+            best = columns
+    missing = [field for field in required if field not in best]
+    names = [("col_staff_number" if staff and field == "number" else COLUMN_KEYS[field]) for field in missing]
+    zh = "、".join(t_in("zh-CN", f"people.{name}") for name in names)
+    en = ", ".join(t_in("en", f"people.{name}") for name in names)
+    raise ImportFileError("file_missing_columns", columns=f"{zh} ({en})")
 
 
 # ---------------------------------------------------------------- value rules
@@ -465,12 +480,11 @@ def _cell(cells: tuple[str, ...], index: int) -> str:
     return cells[index] if index < len(cells) else ""
 
 
-def plan_roster(sheet: Sheet, school_id: str, *, full: bool) -> _RosterPlan:
-    columns = map_columns(sheet, STUDENT_HEADERS, STUDENT_REQUIRED)
+def plan_roster(rows: Rows, columns: dict[str, int], school_id: str, *, full: bool) -> _RosterPlan:
     errors: list[RowError] = []
     candidates: list[StudentRow] = []
     first_row: dict[str, int] = {}
-    for row, cells in sheet.rows:
+    for row, cells in rows:
         student, row_errors = check_student_row(row, cells, columns)
         number = _cell(cells, columns["number"])
         if number and number in first_row:
@@ -538,7 +552,7 @@ def plan_roster(sheet: Sheet, school_id: str, *, full: bool) -> _RosterPlan:
         if not changed:
             break
     errors.sort(key=lambda error: error.row)
-    return _RosterPlan(rows=len(sheet.rows), good=good, errors=errors, numbers_in_file=numbers_in_file)
+    return _RosterPlan(rows=len(rows), good=good, errors=errors, numbers_in_file=numbers_in_file)
 
 
 def _file_detail(path: Path) -> dict[str, str]:
@@ -555,11 +569,11 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
     """Import students: create new numbers, update known ones, and (full=True) deactivate the active ones
     missing from the file. Buildings and rooms named in the file are created when missing."""
     path = Path(path)
-    sheet = read_sheet(path)
-    if not sheet.rows:
+    columns, rows = locate_header(read_sheet(path), STUDENT_HEADERS, STUDENT_REQUIRED)
+    if not rows:
         raise ImportFileError("file_no_rows", path=str(path))
     school_id = actor.school_id
-    plan = plan_roster(sheet, school_id, full=full)
+    plan = plan_roster(rows, columns, school_id, full=full)
     bad_rows = len({error.row for error in plan.errors})
     blocked = bool(plan.errors) and not skip_bad
     if blocked:
@@ -730,8 +744,7 @@ class _StaffPlan:
     errors: list[RowError]
 
 
-def plan_staff(sheet: Sheet, school_id: str) -> _StaffPlan:
-    columns = map_columns(sheet, STAFF_HEADERS, STAFF_REQUIRED, staff=True)
+def plan_staff(rows: Rows, columns: dict[str, int], school_id: str) -> _StaffPlan:
     existing = {s.number: s for s in Staff.select().where(Staff.school_id == school_id)}
     cards = {s.card_code: s for s in existing.values() if s.card_code}
     classes = {c for (c,) in Student.select(Student.class_name).where((Student.school_id == school_id) & Student.active)
@@ -741,8 +754,8 @@ def plan_staff(sheet: Sheet, school_id: str) -> _StaffPlan:
     first_row: dict[str, int] = {}
     first_card: dict[str, int] = {}
     index = columns["number"]
-    numbers_in_file = {_cell(cells, index) for _, cells in sheet.rows} - {""}
-    for row, cells in sheet.rows:
+    numbers_in_file = {_cell(cells, index) for _, cells in rows} - {""}
+    for row, cells in rows:
         member, row_errors = check_staff_row(row, cells, columns)
         number = _cell(cells, columns["number"])
         if number and number in first_row:
@@ -768,7 +781,7 @@ def plan_staff(sheet: Sheet, school_id: str) -> _StaffPlan:
         errors.extend(row_errors)
         if member is not None and not row_errors:
             good.append(member)
-    return _StaffPlan(rows=len(sheet.rows), good=good, errors=errors)
+    return _StaffPlan(rows=len(rows), good=good, errors=errors)
 
 
 def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_bad: bool = False,
@@ -778,11 +791,11 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
     from kiosk.services.auth import check_pin, hash_pin
 
     path = Path(path)
-    sheet = read_sheet(path)
-    if not sheet.rows:
+    columns, rows = locate_header(read_sheet(path), STAFF_HEADERS, STAFF_REQUIRED, staff=True)
+    if not rows:
         raise ImportFileError("file_no_rows", path=str(path))
     school_id = actor.school_id
-    plan = plan_staff(sheet, school_id)
+    plan = plan_staff(rows, columns, school_id)
     bad_rows = len({error.row for error in plan.errors})
     if plan.errors and not skip_bad:
         return ImportReport("staff", plan.rows, 0, 0, 0, 0, bad_rows, tuple(plan.errors), imported=False, dry_run=dry_run)
@@ -836,5 +849,5 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
 __all__ = [
     "ImportFileError", "ImportReport", "RowError", "Sheet", "StaffRow", "StudentRow", "bilingual", "cell_text",
     "check_staff_row", "check_student_row", "decode_text", "header_key", "import_roster", "import_staff",
-    "normalise_phone", "parse_roles", "read_sheet",
+    "locate_header", "normalise_phone", "parse_roles", "read_sheet",
 ]
