@@ -204,7 +204,7 @@ def test_label_of_a_recorded_sample_reads_back_to_the_record(settings, cook, lun
 
 def test_print_to_png_then_printer_off_keeps_the_sample_and_reprint_works(settings, cook, lunch, tmp_path):
     s = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
-    where = c.print_label(cook, settings, s.id)
+    where = c.print_label(cook, settings, s.id).where
     assert Image.open(where).size == (320, 240)
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
@@ -216,7 +216,7 @@ def test_print_to_png_then_printer_off_keeps_the_sample_and_reprint_works(settin
     assert "记录已保存" in str(caught.value)
     assert Sample.get_by_id(s.id).dish_name == "红烧肉"
     settings.printer.backend = "png"
-    assert c.print_label(cook, settings, s.id).endswith(f"sample-{s.label_code}.png")
+    assert c.print_label(cook, settings, s.id).where.endswith(f"sample-{s.label_code}.png")
     prints = AuditEntry.select().where(AuditEntry.action == "canteen.label_print").count()
     assert prints == 2  # the failed attempt is not logged as printed
 
@@ -233,3 +233,26 @@ def test_cli_label_test_and_sample_and_export(settings, cook, lunch, tmp_path, c
     assert main(["export", "samples", "--from", "2026-11-18", "--to", "2026-11-18", "-o", str(tmp_path / "r.csv")] + db) == 0
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     assert "菜品名称" in text and "红烧肉" in text
+
+
+def test_a_dish_name_no_font_can_draw_is_reported_not_boxed(settings, cook):
+    meal = c.add_meal(cook, settings, DAY, "dinner")
+    c.add_dishes(cook, settings, meal, ["\ue123鱼"])  # a private-use character: no font has it
+    s = c.record_sample(cook, settings, dishes(settings)["\ue123鱼"].id, 150).sample
+    printed = c.print_label(cook, settings, s.id)
+    assert printed.missing == "\ue123"
+
+
+def test_register_and_held_list_exports(settings, cook, admin, lunch, tmp_path):
+    from openpyxl import load_workbook
+
+    c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150)
+    path = c.export_register(settings, "m", DAY, tmp_path)
+    assert path.endswith("samples-month-2026-11-01.xlsx")
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("日期", "餐次", "菜品名称") and any(r[2] == "红烧肉" and r[3] == 150 for r in rows[1:])
+    with pytest.raises(CanteenError):
+        c.export_register(settings, "year", DAY, tmp_path)
+    c.set_hold(admin, settings, DAY, DAY, "学生腹泻")
+    rows = list(load_workbook(c.export_held_list(settings, tmp_path)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][2] == "红烧肉" and rows[1][-1] == "学生腹泻"

@@ -176,3 +176,25 @@ def test_escpos_without_the_package_says_how_to_install(monkeypatch):
 def test_unknown_backend_is_a_printer_error():
     with pytest.raises(PrinterError):
         get_printer(PrinterSettings(backend="fax"))
+
+
+def test_escpos_backend_sends_a_raster_image_to_a_tcp_printer():
+    pytest.importorskip("escpos")  # optional extra: pip install '.[escpos]'
+    fake = FakeTcpPrinter()
+    image = make().image
+    where = get_printer(PrinterSettings(backend="escpos", device=f"127.0.0.1:{fake.port}")).print_image(image)
+    fake.close()
+    assert where == f"127.0.0.1:{fake.port}"
+    assert b"\x1dv0" in fake.received  # GS v 0: raster bit image
+    assert fake.received.endswith(b"\x1dVA\x00") or b"\x1dV" in fake.received  # cut
+
+
+def test_escpos_printer_off_is_a_printer_error():
+    pytest.importorskip("escpos")
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    with pytest.raises(PrinterError) as caught:
+        get_printer(PrinterSettings(backend="escpos", device=f"127.0.0.1:{port}")).print_image(make().image)
+    assert caught.value.key == "labels.printer_unreachable"

@@ -28,17 +28,9 @@ def export_samples(settings: Settings, start: date | None, end: date | None):
 
 def export_held(settings: Settings, start: date | None = None, end: date | None = None):
     """Samples under an active incident hold, for the inspectors (dates are ignored)."""
-    from kiosk.i18n import t
-    from kiosk.services.canteen import REGISTER_HEADERS, held_samples, zone
-    from kiosk.services.exports import Table
+    from kiosk.services.canteen import held_table
 
-    here = zone(settings)
-    fmt = lambda at: at.astimezone(here).strftime("%Y-%m-%d %H:%M")
-    rows = [[s.meal_date.isoformat(), t(f"canteen.meal_{s.meal_kind}"), s.dish_name, s.grams, fmt(s.sampled_at),
-             s.sampler_name, " ".join(p for p in (s.fridge, s.shelf) if p), s.temperature_c, s.qr_payload,
-             "；".join(s.hold_reasons)] for s in held_samples(settings)]
-    headers = [t(f"canteen.col_{key}") for key in REGISTER_HEADERS[:8]] + [t("canteen.col_list_code"), t("canteen.col_note")]
-    return Table(t("canteen.export_held_title"), headers, rows)
+    return held_table(settings)
 
 
 EXPORTS = {"samples": export_samples, "held_samples": export_held}
@@ -136,7 +128,7 @@ def cmd_label_sample(args: argparse.Namespace, settings: Settings) -> int:
     if args.do_print or not args.output:
         actor = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="cli")
         try:
-            where = print_label(actor, settings, view.id)
+            where = print_label(actor, settings, view.id).where
         except PrinterError as error:
             raise CliError(str(error)) from None
         print(f"printed {view.qr_payload} -> {where}")

@@ -48,6 +48,7 @@ class MealsScreen(KioskScreen):
         Binding("f6", "reprint", "canteen.key_reprint"),
         Binding("f7", "prev_day", "canteen.key_prev_day"),
         Binding("f8", "next_day", "canteen.key_next_day"),
+        Binding("f10", "export_register", "canteen.key_register"),
         Binding("f11", "meal_check('tasting')", "canteen.key_tasting"),  # f9 is the language switch
         Binding("f12", "meal_check('accompany')", "canteen.key_accompany"),
     ]
@@ -222,10 +223,33 @@ class MealsScreen(KioskScreen):
         from kiosk.services.canteen import print_label
 
         try:
-            where = print_label(self.ctx.actor(), self.ctx.settings, sample_id)
-            text, style = t("canteen.printed", where=where), OK_STYLE
+            printed = print_label(self.ctx.actor(), self.ctx.settings, sample_id)
+            text, style = t("canteen.printed", where=printed.where), OK_STYLE
+            if printed.missing:
+                text, style = text + " " + t("canteen.label_missing_chars", chars=printed.missing), OVERDUE_STYLE
         except PrinterError as error:
             text, style = error.message(), OVERDUE_STYLE
+        self.app.call_from_thread(self.say, text, style)
+
+    def action_export_register(self) -> None:
+        def entered(text: str | None) -> None:
+            if text:
+                self.export_register(text)
+
+        self.app.push_screen(TextDialog("canteen.register_export_title", "canteen.register_export_prompt", value="w"),
+                             entered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def export_register(self, period: str) -> None:
+        from kiosk.services import canteen
+
+        try:
+            path = canteen.export_register(self.ctx.settings, period, self.day)
+            text, style = t("canteen.exported", path=path), OK_STYLE
+        except canteen.CanteenError as error:
+            text, style = error.message(), OVERDUE_STYLE
+        except OSError as error:
+            text, style = t("canteen.export_failed", reason=error.strerror or str(error)), OVERDUE_STYLE
         self.app.call_from_thread(self.say, text, style)
 
     def action_prev_day(self) -> None:
@@ -359,8 +383,11 @@ class RecordSampleScreen(KioskScreen):
                             low=f"{result.temperature.low:g}", high=f"{result.temperature.high:g}")
             style = OVERDUE_STYLE
         try:
-            where = canteen.print_label(actor, settings, sample.id)
-            text += " " + t("canteen.printed", where=where)
+            printed = canteen.print_label(actor, settings, sample.id)
+            text += " " + t("canteen.printed", where=printed.where)
+            if printed.missing:
+                text += " " + t("canteen.label_missing_chars", chars=printed.missing)
+                style = OVERDUE_STYLE
         except PrinterError as error:
             text += " " + error.message() + " " + t("canteen.reprint_hint")
             style = OVERDUE_STYLE
@@ -540,6 +567,7 @@ class HoldsScreen(KioskScreen):
         Binding("escape", "back", "core.key_back"),
         Binding("f2", "new_hold", "canteen.key_new_hold"),
         Binding("f3", "release_hold", "canteen.key_release_hold"),
+        Binding("f4", "export_held", "canteen.key_export_held"),
     ]
 
     DEFAULT_CSS = """
@@ -671,3 +699,13 @@ class HoldsScreen(KioskScreen):
     def after_change(self, text: str, style: str) -> None:
         self.say(text, style)
         self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def action_export_held(self) -> None:
+        from kiosk.services.canteen import export_held_list
+
+        try:
+            text, style = t("canteen.exported", path=export_held_list(self.ctx.settings)), OK_STYLE
+        except OSError as error:
+            text, style = t("canteen.export_failed", reason=error.strerror or str(error)), OVERDUE_STYLE
+        self.app.call_from_thread(self.say, text, style)

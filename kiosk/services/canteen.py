@@ -408,8 +408,14 @@ def render_label(settings: Settings, view: SampleView):
                                 dpi=settings.printer.dpi)
 
 
-def print_label(actor: Actor, settings: Settings, sample_id: str) -> str:
-    """Print (or reprint) a sample's label on the configured printer; returns where it went.
+@dataclass(frozen=True)
+class PrintedLabel:
+    where: str  # file, device or queue it went to
+    missing: str = ""  # characters no font could draw (printed as "?"): shown to the user, never silent
+
+
+def print_label(actor: Actor, settings: Settings, sample_id: str) -> PrintedLabel:
+    """Print (or reprint) a sample's label on the configured printer; says where it went.
     Raises kiosk.labels.printers.PrinterError when the printer is off or missing: the sample stays recorded."""
     from kiosk.labels.printers import get_printer
 
@@ -418,7 +424,7 @@ def print_label(actor: Actor, settings: Settings, sample_id: str) -> str:
     where = get_printer(settings.printer).print_image(label.image, name=f"sample-{view.label_code}")
     audit_only(actor, "canteen.label_print", entity="sample", entity_id=view.id,
                detail={"backend": settings.printer.backend, "to": where, "missing_chars": label.missing})
-    return where
+    return PrintedLabel(where, label.missing)
 
 
 # ---- disposal -----------------------------------------------------------------------------------
@@ -580,3 +586,51 @@ def register_table(settings: Settings, start: date | None, end: date | None, lan
     say = (lambda key: t_in(language, key)) if language else t
     return Table(title=say("canteen.register_title"), headers=[say(f"canteen.col_{h}") for h in REGISTER_HEADERS],
                  rows=register_rows(settings, start, end, language))
+
+
+def held_table(settings: Settings):
+    """Samples under an active incident hold, for the inspectors."""
+    from kiosk.services.exports import Table
+
+    here = zone(settings)
+    fmt = lambda at: at.astimezone(here).strftime("%Y-%m-%d %H:%M")
+    rows = [[s.meal_date.isoformat(), t(f"canteen.meal_{s.meal_kind}"), s.dish_name, s.grams, fmt(s.sampled_at),
+             s.sampler_name, " ".join(p for p in (s.fridge, s.shelf) if p), s.temperature_c, s.qr_payload,
+             "；".join(s.hold_reasons)] for s in held_samples(settings)]
+    headers = [t(f"canteen.col_{key}") for key in REGISTER_HEADERS[:8]] + [t("canteen.col_list_code"), t("canteen.col_note")]
+    return Table(t("canteen.export_held_title"), headers, rows)
+
+
+PERIOD_WORDS = {"d": "day", "day": "day", "日": "day", "天": "day", "w": "week", "week": "week", "周": "week",
+                "m": "month", "month": "month", "月": "month"}
+
+
+def export_register(settings: Settings, period: str, anchor: date, folder=None) -> str:
+    """Write the register 留样记录表 for the day / week / month containing `anchor` as an XLSX file in the
+    station's export folder; returns its path."""
+    from kiosk import paths
+    from kiosk.services.exports import write_table
+    from pathlib import Path
+
+    word = PERIOD_WORDS.get(period.strip().lower())
+    if word is None:
+        raise CanteenError("canteen.err_period", period=period.strip()[:20])
+    start, end = period_range(word, anchor)
+    folder = Path(folder) if folder else paths.data_dir() / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"samples-{word}-{start.isoformat()}.xlsx"
+    write_table(register_table(settings, start, end), path, "xlsx")
+    return str(path)
+
+
+def export_held_list(settings: Settings, folder=None) -> str:
+    """Write the list of samples under an incident hold (for the inspectors) as XLSX; returns its path."""
+    from kiosk import paths
+    from kiosk.services.exports import write_table
+    from pathlib import Path
+
+    folder = Path(folder) if folder else paths.data_dir() / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"held-samples-{clock.now().astimezone(zone(settings)).strftime('%Y%m%d-%H%M')}.xlsx"
+    write_table(held_table(settings), path, "xlsx")
+    return str(path)

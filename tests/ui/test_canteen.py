@@ -200,3 +200,43 @@ def test_meal_view_snapshot(canteen_school, snap_compare, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(KioskApp(settings, station_id="st-snapshot"), terminal_size=(110, 30), run_before=open_meals)
+
+
+async def test_admin_sets_an_incident_hold_and_sees_the_held_samples(canteen_school):
+    from kiosk.screens.canteen import HoldsScreen
+    from kiosk.screens.dialogs import TextDialog
+    from kiosk.services import canteen
+    from kiosk.services.actor import Actor
+
+    settings = canteen_school
+    cook = Actor(settings.school.id, "st", "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
+    meal = next(m for m in canteen.meals_for_day(settings, canteen.school_today(settings)) if m.kind == "breakfast")
+    canteen.record_sample(cook, settings, meal.dishes[0].id, 150)
+    async with start_app(settings, "canteen") as (app, pilot):
+        await login(pilot, "C001", "333333")
+        await pilot.press("k")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HoldsScreen)
+        await pilot.press("f2")  # not an admin: the key does nothing
+        await pilot.pause()
+        assert isinstance(app.screen, HoldsScreen)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        await login(pilot, "A001", "888888")
+        await pilot.press("k")
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        for _ in range(2):  # start and end date: today, prefilled
+            assert isinstance(app.screen, TextDialog)
+            await pilot.press("enter")
+            await pilot.pause()
+        app.screen.query_one(Input).value = "学生腹泻待查"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HoldsScreen)
+        assert "已封存" in text_of(app, "#holds-message")
+        held = app.screen.query_one("#held-table", DataTable)
+        assert held.row_count == 1 and "1" in text_of(app, "#held-heading")
+        (hold,) = canteen.holds(settings)
+        assert hold.reason == "学生腹泻待查" and hold.set_by_name == "赵管理" and hold.samples == 1
