@@ -1,4 +1,5 @@
 """The single write path and the hash-chained audit log."""
+import peewee
 import pytest
 
 from kiosk import cli, clock
@@ -113,3 +114,30 @@ def test_times_are_stored_as_utc_text(db, frozen_now):
         with record(ACTOR, "naive") as w:
             w.insert(Staff(school_id="demo", number="1", name="x", roles="admin", pin_hash="x",
                            updated_at=clock.now().replace(tzinfo=None)))
+
+
+def test_insert_many_queues_every_row_in_one_fact(db):
+    from kiosk.models import Building
+
+    add_school()
+    rows = [Building(school_id="demo", name=f"楼{i}", gender="M") for i in range(1203)]
+    with record(ACTOR, "building.bulk") as w:
+        w.insert_many(rows, chunk=500)
+    assert Building.select().count() == 1203
+    queued = Outbox.select().where(Outbox.table == "building")
+    assert queued.count() == 1203
+    assert {o.row_id for o in queued} == {b.id for b in rows}
+    assert AuditEntry.select().where(AuditEntry.action == "building.bulk").count() == 1
+    assert verify_audit_chain() is None
+
+
+def test_insert_many_is_all_or_nothing(db):
+    from kiosk.models import Building
+
+    add_school()
+    rows = [Building(school_id="demo", name="同名", gender="M") for _ in range(2)]  # unique (school, name)
+    with pytest.raises(peewee.IntegrityError):
+        with record(ACTOR, "building.bulk") as w:
+            w.insert_many(rows)
+    assert Building.select().count() == 0
+    assert Outbox.select().where(Outbox.table == "building").count() == 0

@@ -44,6 +44,28 @@ class FactWriter:
         self._queue(row, "insert")
         return row
 
+    def insert_many(self, rows: list[BaseModel], chunk: int = 500) -> list[BaseModel]:
+        """Insert many rows of one model with set-based statements (a roster import, a demo week).
+
+        Same guarantees as insert(): the rows, their outbox rows and the fact's audit entry commit together.
+        Rows must be complete (ids come from field defaults when the row object is made).
+        """
+        if not rows:
+            return rows
+        model = type(rows[0])
+        if any(type(row) is not model for row in rows):
+            raise TypeError("insert_many takes rows of one model")
+        table = model._meta.table_name
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            model.insert_many([row.__data__ for row in part]).execute()
+            Outbox.insert_many([
+                {"table": table, "row_id": str(row._pk), "op": "insert", "payload": row_payload(row), "created_at": self.at}
+                for row in part
+            ]).execute()
+        self.touched.extend((table, str(row._pk), "insert") for row in rows)
+        return rows
+
     def update(self, row: BaseModel, *only: peewee.Field) -> BaseModel:
         changed = row.save(only=list(only) or None)
         if changed != 1:
