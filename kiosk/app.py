@@ -5,7 +5,9 @@ ctrl+q and ctrl+c both go to the guard, and the command palette is off.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from pathlib import Path
 import time
 from dataclasses import dataclass
@@ -77,6 +79,13 @@ class KioskApp(App, inherit_bindings=False):
         return LoginScreen()
 
     def on_mount(self) -> None:
+        # The terminal went away (tmux closed, SSH dropped, console gone): nobody can use this
+        # station any more, so end cleanly and let the service manager start a fresh one.
+        # Without this the app keeps running, and spinning, with no terminal.
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests) or no SIGHUP
+            pass
         self.set_interval(5.0, self.lock_if_idle)
         self.set_interval(self.STATUS_SECONDS, self.refresh_station_status)
         self.set_interval(15 * 60, self.run_daily_jobs)

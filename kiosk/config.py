@@ -34,7 +34,7 @@ class SchoolSettings:
 @dataclass
 class StationSettings:
     kind: str = "gate"
-    name: str = "gate-1"
+    name: str = ""  # shown beside the kind on the status bar, e.g. "east-gate"
     building: str = ""  # dorm stations: the building they count ("" = ask at login)
 
 

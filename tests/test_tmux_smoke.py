@@ -1,5 +1,6 @@
 """Start the kiosk the README's way in a real terminal (tmux) and read the Chinese login screen."""
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -25,11 +26,25 @@ def wait_for(session: str, text: str, timeout: float = 60) -> str:
     raise AssertionError(f"{text!r} not on screen after {timeout}s:\n{screen}")
 
 
+def pane_process_group(session: str) -> int | None:
+    out = subprocess.run(["tmux", "display-message", "-p", "-t", session, "#{pane_pid}"], capture_output=True, text=True)
+    try:
+        return os.getpgid(int(out.stdout.strip()))
+    except (ValueError, ProcessLookupError):
+        return None
+
+
 @pytest.fixture
 def tmux_session(have_tmux):
     name = f"kiosk-test-{uuid.uuid4().hex[:8]}"
     yield name
+    group = pane_process_group(name)
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    if group is not None:  # make and kiosk run in the pane's process group: leave nothing behind
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def start(session: str, command: str, env: dict[str, str]) -> None:
@@ -51,3 +66,24 @@ def test_make_run_shows_the_chinese_login_screen(tmux_session, tmp_path):
     screen = wait_for(tmux_session, "值班：", timeout=20)
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-q"], check=True)
     wait_for(tmux_session, "退出程序需要管理员确认", timeout=10)
+
+
+def test_closing_the_terminal_ends_the_station(tmux_session, tmp_path):
+    """A station whose terminal disappears exits (and systemd restarts it) instead of running on, unseen."""
+    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
+           "LANG": "C.UTF-8"}
+    database = tmp_path / "station.sqlite3"
+    subprocess.run([str(ROOT / ".venv/bin/kiosk"), "demo", "--db", str(database)], check=True, capture_output=True,
+                   env={**os.environ, **{k: str(v) for k, v in env.items()}})
+    start(tmux_session, f".venv/bin/kiosk run --db {database}", env)
+    wait_for(tmux_session, "请输入工号", timeout=60)
+    pid = int(subprocess.run(["pgrep", "-f", f"kiosk run --db {database}"], capture_output=True, text=True).stdout.split()[0])
+    subprocess.run(["tmux", "kill-session", "-t", tmux_session], check=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the kiosk kept running after its terminal closed")

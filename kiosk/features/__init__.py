@@ -22,6 +22,7 @@ from typing import Callable
 # Order matters only for menus and demo seeding (slips before the dorm that reads them).
 FEATURE_MODULES: list[str] = [
     "kiosk.features.people",
+    "kiosk.features.directory",
     "kiosk.features.gate",
     "kiosk.features.slips",
     "kiosk.features.dorm",

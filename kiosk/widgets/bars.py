@@ -45,7 +45,7 @@ class StatusBar(Horizontal):
     def refresh_status(self) -> None:
         ctx = self.app.ctx
         self.query_one("#status-school", Static).update(ctx.settings.school.name)
-        self.query_one("#status-station", Static).update(f"{station_label(ctx.station_kind)} {ctx.settings.station.name}")
+        self.query_one("#status-station", Static).update(f"{station_label(ctx.station_kind)} {ctx.settings.station.name}".strip())
         duty = t("core.on_duty", name=ctx.session.name) if ctx.session else t("core.nobody_on_duty")
         self.query_one("#status-duty", Static).update(duty)
         status = self.app.station_status
