@@ -612,14 +612,16 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
     with record(actor, "people.import_roster", entity="school", entity_id=school_id, detail=detail, at=now) as w:
         _ensure_school(w, school_id, school_name)
         rooms = _RoomBook(w, school_id, plan.good)
+        new_students = []
         for student in inserts:
             room = rooms.get(student)
-            w.insert(Student(
+            new_students.append(Student(
                 school_id=school_id, number=student.number, name=student.name, initials=pinyin_initials(student.name),
                 gender=student.gender, grade=student.grade, class_name=student.class_name, boarder=student.boarder,
                 room=room, bed=student.bed if room else None, guardian_name=student.guardian_name,
                 guardian_phone=student.guardian_phone, active=student.active, updated_at=now,
             ))
+        w.insert_many(new_students)
         for current, target, fields in changes:
             for name in fields:
                 if name == "room":
