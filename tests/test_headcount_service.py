@@ -256,8 +256,12 @@ def test_submit_needs_everyone_accounted_then_freezes_a_signed_summary(dorm):
     assert Incident.get_by_id(mark.incident_id).gate_return_at == clock.now()
     assert HeadcountRound.get_by_id(view.round_id).summary == row.summary and hc.verify_summary(view.round_id)
     # A second round the same night is a new record.
-    second = hc.open_headcount(actor, dorm["building"].id, ZONE)
-    assert second.round_id != view.round_id and second.seq == 2
+    assert hc.open_headcount(actor, dorm["building"].id, ZONE).round_id == view.round_id  # shows the submitted one
+    second = hc.open_headcount(actor, dorm["building"].id, ZONE, new_round=True)
+    assert second.round_id != view.round_id and second.seq == 2 and not second.submitted
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.open_headcount(actor, dorm["building"].id, ZONE, new_round=True)
+    assert error.value.key == "dorm.err_round_still_open"
     # Tampering with the stored summary is detected.
     HeadcountRound.update(summary={**row.summary, "seq": 9}).where(HeadcountRound.id == view.round_id).execute()
     assert not hc.verify_summary(view.round_id)

@@ -83,8 +83,7 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
         summary = night.summary
         if night.source == "submitted":
             source = t("dorm.report_source_submitted", name=night.submitted_name,
-                       at=night.submitted_at.astimezone(zone).strftime("%H:%M"), hash=night.round_id and
-                       summary_hash_short(summary))
+                       at=night.submitted_at.astimezone(zone).strftime("%H:%M"), hash=night.summary_hash[:12])
         else:
             source = t(f"dorm.report_source_{night.source}")
         print(t("dorm.report_building", building=night.building_name, night=args.date.isoformat(), source=source))
@@ -107,11 +106,11 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
         if absent:
             print("  " + t("dorm.report_absent_list") + ":")
             for number, a in absent:
-                print(f"    {number:>5}  {a['number']}  {a['name']}  {t('dorm.reason_' + a['reason'])}  {a['note']}".rstrip())
+                print(f"    {number:>5}  {a['number']}  {a['name']}  {reason_text(a['reason'])}  {a['note']}".rstrip())
         disagreements = [(room["room"], d) for room in summary["rooms"] for d in room["disagreements"]]
         print("  " + t("dorm.report_disagreements") + ":")
         for number, d in disagreements:
-            print(f"    {number:>5}  {d['number']}  {d['name']}  {t('dorm.dis_' + d['kind'])}  {d['slip']} "
+            print(f"    {number:>5}  {d['number']}  {d['name']}  {disagreement_text(d['kind'])}  {d['slip']} "
                   f"{_local(d['at'], zone)}".rstrip())
         if not disagreements:
             print("    " + t("dorm.report_none"))
@@ -125,10 +124,16 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def summary_hash_short(summary: dict) -> str:
-    from kiosk.services.headcount import summary_hash
+def reason_text(reason: str) -> str:
+    from kiosk.i18n import t
 
-    return summary_hash(summary)[:12]
+    return t(f"dorm.reason_{reason}")
+
+
+def disagreement_text(kind: str) -> str:
+    from kiosk.i18n import t
+
+    return t(f"dorm.dis_{kind}")
 
 
 # ---------------------------------------------------------------- exports
@@ -219,7 +224,7 @@ def station_actions(station_kind: str):
 
     leaders = frozenset({"head_teacher", "duty_leader", "principal", "discipline"})
     if station_kind == "dorm":
-        return [StationAction("n", "dorm.action_headcount", DORM_ROLES, headcount),
+        return [StationAction("r", "dorm.action_headcount", DORM_ROLES, headcount),
                 StationAction("u", "dorm.action_incidents", DORM_ROLES, incident_list)]
     if station_kind == "office":
         return [StationAction("u", "dorm.action_incidents", leaders, incident_list)]

@@ -198,15 +198,21 @@ def find_building(school_id: str, name_or_id: str) -> BuildingInfo:
     raise HeadcountError("dorm.err_building_unknown", name=name_or_id)
 
 
-def _room_facts(building_id: str) -> list[rules.RoomFact]:
-    rows = Room.select(Room.id, Room.number, Room.beds).where(Room.building == building_id).tuples()
+def _room_facts(building_id: str, room_id: str | None = None) -> list[rules.RoomFact]:
+    query = Room.select(Room.id, Room.number, Room.beds).where(Room.building == building_id)
+    if room_id is not None:
+        query = query.where(Room.id == room_id)
+    rows = query.tuples()
     return [rules.RoomFact(room_id, number, beds) for room_id, number, beds in rows]
 
 
-def _boarders(building_id: str) -> list[rules.BoarderFact]:
-    rows = (Student.select(Student.id, Student.number, Student.name, Student.class_name, Student.room,
-                           Student.active, Student.boarder)
-            .join(Room).where(Room.building == building_id).tuples())
+def _boarders(building_id: str, room_id: str | None = None) -> list[rules.BoarderFact]:
+    query = (Student.select(Student.id, Student.number, Student.name, Student.class_name, Student.room,
+                            Student.active, Student.boarder)
+             .join(Room).where(Room.building == building_id))
+    if room_id is not None:
+        query = query.where(Student.room == room_id)
+    rows = query.tuples()
     return [rules.BoarderFact(sid, number, name, class_name, room_id, bool(active), bool(boarder))
             for sid, number, name, class_name, room_id, active, boarder in rows]
 
@@ -216,18 +222,18 @@ SELECT s.id, (SELECT c.id FROM gate_crossing c
               WHERE c.student_id = s.id AND c.kind IN ('slip', 'verbal_exception') AND c.at <= ?
               ORDER BY c.at DESC LIMIT 1)
 FROM student s JOIN room r ON r.id = s.room_id
-WHERE r.building_id = ? AND s.active = 1 AND s.boarder = 1
+WHERE r.building_id = ? AND s.active = 1 AND s.boarder = 1 AND (? IS NULL OR r.id = ?)
 """
 
 
-def slip_facts(building_id: str, now: datetime) -> dict[str, rules.SlipFact]:
+def slip_facts(building_id: str, now: datetime, room_id: str | None = None) -> dict[str, rules.SlipFact]:
     """Each boarder's latest slip (or verbal-exception) crossing at the gate as of `now`, as a SlipFact.
 
     A return is kept only when it happened in the last RETURN_RELEVANT_HOURS (a fact about tonight).
     Uses the index gate_crossing(student_id, at): one probe per boarder, whatever the years of history.
     """
     stamp = utc_text(now)
-    latest = [row[1] for row in database_proxy.execute_sql(_LATEST_CROSSING_SQL, (stamp, building_id)) if row[1]]
+    latest = [row[1] for row in database_proxy.execute_sql(_LATEST_CROSSING_SQL, (stamp, building_id, room_id, room_id)) if row[1]]
     if not latest:
         return {}
     crossings = []
@@ -280,12 +286,14 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-def _whereabouts_facts(building_id: str, now: datetime) -> list[rules.WhereaboutsFact]:
+def _whereabouts_facts(building_id: str, now: datetime, room_id: str | None = None) -> list[rules.WhereaboutsFact]:
     rows = (Whereabouts.select(Whereabouts.id, Whereabouts.student, Whereabouts.kind, Whereabouts.note,
                                Whereabouts.since, Whereabouts.until)
             .join(Student).join(Room)
             .where((Room.building == building_id) & (Whereabouts.since <= now)
                    & (Whereabouts.until.is_null() | (Whereabouts.until > now))))
+    if room_id is not None:
+        rows = rows.where(Room.id == room_id)
     return [rules.WhereaboutsFact(w.id, w.student_id, w.kind, w.note, w.since, w.until) for w in rows]
 
 
@@ -318,13 +326,19 @@ def _extras(round_id: str) -> list[rules.ExtraFact]:
     return [rules.ExtraFact(e.room_id, e.name, e.note, e.student_id) for e in rows]
 
 
-def reconcile(building_id: str, night: date, now: datetime, round_id: str | None = None) -> tuple[rules.RoomResult, ...]:
-    """Every room of the building as of `now`, with the round's marks if a round is given."""
-    return rules.reconcile_building(
-        _room_facts(building_id), _boarders(building_id), now,
-        slips=slip_facts(building_id, now), whereabouts=_whereabouts_facts(building_id, now),
-        guests=_guest_facts(building_id, night),
-        marks=_marks(round_id) if round_id else {}, extras=_extras(round_id) if round_id else ())
+def _facts(building_id: str, night: date, now: datetime, round_id: str | None = None,
+           room_id: str | None = None) -> dict:
+    """The inputs of the reconciliation, read once (so a caller can reconcile again after a write)."""
+    return dict(rooms=_room_facts(building_id, room_id), boarders=_boarders(building_id, room_id), now=now,
+                slips=slip_facts(building_id, now, room_id), whereabouts=_whereabouts_facts(building_id, now, room_id),
+                guests=_guest_facts(building_id, night),
+                marks=_marks(round_id) if round_id else {}, extras=_extras(round_id) if round_id else ())
+
+
+def reconcile(building_id: str, night: date, now: datetime, round_id: str | None = None,
+              room_id: str | None = None) -> tuple[rules.RoomResult, ...]:
+    """Every room of the building (or just `room_id`) as of `now`, with the round's marks if a round is given."""
+    return rules.reconcile_building(**_facts(building_id, night, now, round_id, room_id))
 
 
 # ---------------------------------------------------------------- rounds
@@ -357,7 +371,8 @@ def round_view(round_id: str, now: datetime | None = None) -> RoundView:
 
 
 def open_headcount(actor: Actor, building_id: str, zone: ZoneInfo, *, new_round: bool = False) -> RoundView:
-    """Tonight's open round for the building (started now if there is none, or if `new_round`)."""
+    """Tonight's round for the building: the open one; else the last submitted one; a new round is started
+    when there is none yet tonight, or when `new_round` is asked for after a submission."""
     _actor_check(actor)
     now = clock.now()
     night = night_of(now, zone).isoformat()
@@ -367,6 +382,8 @@ def open_headcount(actor: Actor, building_id: str, zone: ZoneInfo, *, new_round:
     rounds = list(HeadcountRound.select().where((HeadcountRound.building == building_id) & (HeadcountRound.night == night))
                   .order_by(HeadcountRound.seq))
     current = next((r for r in reversed(rounds) if r.submitted_at is None), None)
+    if current is None and rounds and not new_round:
+        return round_view(rounds[-1].id, now)  # tonight's submitted round; a new round only when asked
     if current is None or new_round:
         if current is not None:
             raise HeadcountError("dorm.err_round_still_open")
@@ -414,10 +431,16 @@ def _set_marks(w, actor: Actor, row: HeadcountRound, room_id: str, marks: list[t
 
 
 def _room_now(row: HeadcountRound, room_id: str, now: datetime) -> rules.RoomResult:
-    for room in reconcile(row.building_id, date.fromisoformat(row.night), now, row.id):
+    for room in reconcile(row.building_id, date.fromisoformat(row.night), now, row.id, room_id):
         if room.room_id == room_id:
             return room
     raise HeadcountError("dorm.err_room_unknown")
+
+
+def room_result(round_id: str, room_id: str) -> rules.RoomResult:
+    """One room of a round as it stands now (cheap: only that room's facts)."""
+    row = _get_round(round_id)
+    return _room_now(row, room_id, clock.now())
 
 
 def confirm_room(actor: Actor, round_id: str, room_id: str) -> rules.RoomResult:
@@ -426,13 +449,18 @@ def confirm_room(actor: Actor, round_id: str, room_id: str) -> rules.RoomResult:
     now = clock.now()
     row = _open_round(round_id)
     room_row = _room_of_round(row, room_id)
-    room = _room_now(row, room_id, now)
+    facts = _facts(row.building_id, date.fromisoformat(row.night), now, row.id, room_id)
+    (room,) = rules.reconcile_building(**facts)
     todo = [line.student_id for line in room.expected if line.state != "present"]
-    if todo:
-        with record(actor, "dorm.room_all_present", entity="headcount_round", entity_id=row.id,
-                    detail={"room": room_row.number, "students": len(todo), "expected": room.expected_count}) as w:
-            w.insert(_confirm_row(actor, row, room, todo, "all", now))
-    return _room_now(row, room_id, now)
+    if not todo:
+        return room
+    with record(actor, "dorm.room_all_present", entity="headcount_round", entity_id=row.id,
+                detail={"room": room_row.number, "students": len(todo), "expected": room.expected_count}) as w:
+        w.insert(_confirm_row(actor, row, room, todo, "all", now))
+    # The same facts plus the marks just written: no second round of queries on every key.
+    facts["marks"] = {**facts["marks"], **{sid: rules.Mark(sid, True, method="all") for sid in todo}}
+    (room,) = rules.reconcile_building(**facts)
+    return room
 
 
 def _confirm_row(actor: Actor, row: HeadcountRound, room: rules.RoomResult, student_ids: list[str], method: str,
@@ -486,7 +514,7 @@ def count_room(actor: Actor, round_id: str, room_id: str, counted: int, *,
         return CountResult(outcome, room)
     if any(sid not in expected_ids for sid in missing) or any(not name for name, _ in extras):
         raise HeadcountError("dorm.err_count_names")
-    slips = slip_facts(row.building_id, now)
+    slips = slip_facts(row.building_id, now, room_id)
     for sid, (reason, note) in missing.items():
         _check_reason(reason, note, slips.get(sid))
     present_ids = [sid for sid in expected_ids if sid not in missing]
@@ -558,7 +586,7 @@ def mark_absent(actor: Actor, round_id: str, student_id: str, reason: str, note:
     row = _open_round(round_id)
     student = _student_in_building(row, student_id)
     note = clean_text(note)
-    _check_reason(reason, note, slip_facts(row.building_id, now).get(student.id))
+    _check_reason(reason, note, slip_facts(row.building_id, now, student.room_id).get(student.id))
     incident_id = None
     with record(actor, "dorm.mark_absent", entity="student", entity_id=student.id,
                 detail={"round": row.id, "room": student.room.number, "reason": reason, "note": note}) as w:
@@ -736,6 +764,23 @@ def register_guest(actor: Actor, room_id: str, night: date, name: str, id_number
     return _guest_view(row)
 
 
+def register_guest_by_numbers(actor: Actor, building_id: str, night: date, room_number: str, name: str,
+                              id_number: str, relation: str, student_number: str, teacher: StaffSession,
+                              manager: StaffSession) -> GuestView:
+    """The guest form as typed at the station: a room number of this building and an optional student number."""
+    room = Room.get_or_none((Room.building == building_id) & (Room.number == clean_text(room_number)))
+    if room is None:
+        raise HeadcountError("dorm.err_room_unknown")
+    student_id = None
+    if clean_text(student_number):
+        student = Student.get_or_none((Student.school_id == actor.school_id)
+                                      & (Student.number == clean_text(student_number)))
+        if student is None:
+            raise HeadcountError("dorm.err_student_not_here")
+        student_id = student.id
+    return register_guest(actor, room.id, night, name, id_number, relation, student_id, teacher, manager)
+
+
 def _guest_view(g: OvernightGuest) -> GuestView:
     return GuestView(g.id, g.room.number, date.fromisoformat(g.night), g.name, g.id_masked, g.relation,
                      g.student.name if g.student_id else "", g.teacher_name, g.manager_name)
@@ -901,6 +946,7 @@ class BuildingNight:
     submitted_name: str
     submitted_at: datetime | None
     summary: dict  # same shape as a submitted summary
+    summary_hash: str = ""  # the stored signature (submitted rounds)
 
 
 def night_report(school_id: str, night: date, zone: ZoneInfo, dorm: DormSettings,
@@ -916,7 +962,7 @@ def night_report(school_id: str, night: date, zone: ZoneInfo, dorm: DormSettings
         submitted = next((r for r in rows if r.submitted_at is not None), None)
         if submitted is not None:
             result.append(BuildingNight(info.name, "submitted", submitted.id, submitted.submitted_name,
-                                        submitted.submitted_at, submitted.summary))
+                                        submitted.submitted_at, submitted.summary, submitted.summary_hash))
             continue
         now = clock.now()
         lights_out = _lights_out(night, zone, dorm)

@@ -1,0 +1,247 @@
+"""Dorm station in a Pilot: one-key rooms, a count with a discrepancy, ticking, card scans, an unknown
+whereabouts escalated on the incident screen, and a snapshot of the building view."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+from textual.widgets import Static
+
+from kiosk import clock
+from kiosk.models.dorm import Incident, IncidentAck, RoomConfirm, RoomMark
+from kiosk.screens.dialogs import PinDialog
+from kiosk.screens.dorm import HeadcountScreen, IncidentScreen, MissingDialog, ReasonDialog, TickScreen
+from tests.ui_helpers import login, start_app, type_text
+
+EVENING = datetime(2026, 11, 18, 13, 30, tzinfo=timezone.utc)  # Wed 21:30 Shanghai
+NAMES = "王伟 李娜 张敏 刘洋 陈静 杨磊 黄丽 赵强 吴军 周杰 徐涛 孙明 马超 朱平 胡刚 郭英 何华 高萍".split()
+
+
+def build_tiny_dorm(settings, now):
+    """One building, three rooms of six boarders, and the staff the dorm needs (cheap and deterministic)."""
+    from kiosk.db import ensure_station_identity
+    from kiosk.models import Building, Room, School, Staff, Student
+    from kiosk.services.actor import Actor
+    from kiosk.services.auth import hash_pin
+    from kiosk.services.facts import record
+
+    system = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="test")
+    with record(system, "test.setup") as w:
+        w.insert(School(id=settings.school.id, name=settings.school.name, timezone=settings.school.timezone))
+        building = w.insert(Building(school_id="demo", name="男生1号楼", gender="M"))
+        for r in range(3):
+            room = w.insert(Room(school_id="demo", building=building, number=f"10{r + 1}", beds=6))
+            for bed in range(1, 7):
+                n = r * 6 + bed
+                w.insert(Student(school_id="demo", number=f"202501{n:02d}", name=NAMES[n - 1], gender="M",
+                                 grade="高一", class_name="高一(1)班", boarder=True, room=room, bed=bed,
+                                 active=True, updated_at=now))
+        for number, name, roles, pin, klass in (("D001", "宿管甲", "dorm_supervisor", "222222", ""),
+                                                ("T001", "班主任乙", "head_teacher", "444444", "高一(1)班"),
+                                                ("L001", "值班领导丙", "duty_leader", "777777", ""),
+                                                ("M001", "宿管主任丁", "dorm_manager", "222222", "")):
+            w.insert(Staff(school_id="demo", number=number, name=name, roles=roles, class_name=klass,
+                           pin_hash=hash_pin(pin), updated_at=now))
+
+
+@pytest.fixture
+def tiny_dorm(db, settings):
+    clock.freeze(EVENING)
+    build_tiny_dorm(settings, EVENING)
+    settings.station.building = "男生1号楼"
+    return settings
+
+
+async def settle(app, pilot):
+    """Wait for the database workers; workers waiting on a dialog (groups *-ask) wait for keys, not for us."""
+    from textual.worker import WorkerCancelled
+
+    await pilot.pause()
+    for worker in [w for w in app.workers if not w.group.endswith("-ask")]:
+        try:
+            await asyncio.wait_for(worker.wait(), 30)
+        except WorkerCancelled:
+            pass  # superseded by a newer exclusive worker (a reload)
+    await pilot.pause()
+
+
+async def open_building(app, pilot):
+    await login(pilot, "D001", "222222")
+    await pilot.press("r")
+    await settle(app, pilot)
+    await settle(app, pilot)
+    assert isinstance(app.screen, HeadcountScreen)
+    assert app.screen.view is not None and len(app.screen.view.rooms) == 3
+
+
+def message(app) -> str:
+    return str(app.screen.query_one("#hc-message", Static).render())
+
+
+async def test_enter_confirms_a_room_and_moves_on(tiny_dorm):
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.view.rooms[0].status == "done" and screen.cursor == 1
+        assert "101" in message(app)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.view.totals.rooms_done == 2
+        assert RoomConfirm.select().count() == 2
+
+
+async def test_count_with_a_discrepancy_asks_who_is_missing(tiny_dorm):
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await type_text(pilot, "5")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MissingDialog)
+        await pilot.press("enter")  # nobody selected yet: refuses to finish
+        assert isinstance(app.screen, MissingDialog)
+        await pilot.press("down", "space", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReasonDialog)
+        await pilot.press("2")  # sick bay
+        await settle(app, pilot)
+        assert isinstance(app.screen, HeadcountScreen)
+        room = app.screen.view.rooms[0]
+        assert room.present_count == 5 and room.absent_by_reason()["sick_bay"] == 1
+        (absent,) = RoomMark.select().where(RoomMark.present == False)  # noqa: E712
+        assert absent.student.number == "20250102" and absent.reason == "sick_bay"
+        assert RoomConfirm.get().counted == 5
+
+
+async def test_count_higher_than_expected_asks_for_the_extra_name(tiny_dorm):
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await type_text(pilot, "7")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await type_text(pilot, "外班李某")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        room = app.screen.view.rooms[0]
+        assert [e.name for e in room.extras] == ["外班李某"] and room.status == "done"
+
+
+async def test_tick_list_and_unknown_absence_opens_an_incident(tiny_dorm):
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TickScreen)
+        await pilot.press("space")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ReasonDialog)
+        await pilot.press("5")  # unknown
+        await settle(app, pilot)
+        assert isinstance(app.screen, TickScreen)
+        states = [line.state for line in app.screen.room.expected]
+        assert states[:2] == ["present", "absent"]
+        (incident,) = Incident.select()
+        assert incident.student.number == "20250102"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen.view.rooms[0].unknown_count == 1 and app.screen.view.rooms[0].status == "problem"
+
+
+async def test_student_card_scan_marks_present(tiny_dorm):
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await type_text(pilot, "20250108")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        mark = RoomMark.get()
+        assert mark.student.number == "20250108" and mark.method == "scan"
+        assert "赵强" in message(app)
+        assert app.screen.view.rooms[1].present_count == 1
+        await type_text(pilot, "99999999")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "99999999" in message(app) and RoomMark.select().count() == 1
+
+
+async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_screen(tiny_dorm):
+    from kiosk.services import headcount as hc
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        round_id = app.screen.view.round_id
+        student = app.screen.view.rooms[2].expected[0]
+        hc.mark_absent(app.ctx.actor(), round_id, student.student_id, "unknown", "室友说晚饭后没见到")
+        await pilot.press("i")
+        await settle(app, pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        detail = str(app.screen.query_one("#inc-detail", Static).render())
+        assert student.name in detail and "班主任" in detail and "待确认" in detail
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, PinDialog)
+        app.screen.query_one("#pin-staff").value = "T001"
+        app.screen.query_one("#pin-pin").focus()
+        await type_text(pilot, "444444")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        (ack,) = IncidentAck.select()
+        assert ack.step == 0 and ack.ack_name == "班主任乙"
+        detail = str(app.screen.query_one("#inc-detail", Static).render())
+        assert "已确认" in detail
+
+
+async def pin(app, pilot, number: str, code: str) -> None:
+    assert isinstance(app.screen, PinDialog)
+    app.screen.query_one("#pin-staff").value = number
+    app.screen.query_one("#pin-pin").focus()
+    await type_text(pilot, code)
+    await pilot.press("enter")
+    await settle(app, pilot)
+    await settle(app, pilot)
+
+
+async def test_guest_registration_needs_both_approvals_and_adds_to_the_room(tiny_dorm):
+    from kiosk.models.dorm import OvernightGuest
+    from kiosk.screens.dorm import GuestScreen
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, GuestScreen)
+        for value in ("101", "王芳", "110101199003074514", "母亲", ""):
+            await type_text(pilot, value)
+            await pilot.press("enter")
+        await pilot.pause()
+        await pin(app, pilot, "T001", "444444")
+        await pin(app, pilot, "M001", "222222")
+        assert isinstance(app.screen, GuestScreen)
+        assert "王芳" in str(app.screen.query_one("#guest-message", Static).render())
+        guest = OvernightGuest.get()
+        assert guest.id_masked == "110101********4514" and guest.teacher_name == "班主任乙"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        room = app.screen.view.rooms[0]
+        assert room.expected_count == 7 and [g.name for g in room.guests] == ["王芳"]
+
+
+def test_snapshot_building_view(tiny_dorm, snap_compare):
+    async def run_before(pilot):
+        await pilot.pause()
+        await open_building(pilot.app, pilot)
+        await pilot.press("enter")
+        await settle(pilot.app, pilot)
+        await type_text(pilot, "20250108")
+        await pilot.press("enter")
+        await settle(pilot.app, pilot)
+
+    from kiosk.app import KioskApp
+
+    tiny_dorm.station.kind = "dorm"
+    assert snap_compare(KioskApp(tiny_dorm, station_id="st-snapshot"), terminal_size=(110, 36), run_before=run_before)
