@@ -7,7 +7,8 @@ import sys
 import kiosk.models, kiosk.db, kiosk.config, kiosk.services.facts, kiosk.services.auth, kiosk.services.demo, kiosk.cli
 import kiosk.features
 kiosk.features.loaded()
-heavy = [m for m in ("textual", "PIL", "qrcode", "psycopg2", "openpyxl") if m in sys.modules]
+# psycopg2 is not listed: peewee itself imports it at import time whenever it is installed.
+heavy = [m for m in ("textual", "PIL", "qrcode", "openpyxl", "cryptography", "pypinyin", "zxingcpp") if m in sys.modules]
 print(",".join(heavy))
 """
 
