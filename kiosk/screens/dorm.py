@@ -427,13 +427,16 @@ class HeadcountScreen(KioskScreen):
             return
         try:
             result = hc.scan_card(self.ctx.actor(), self.view.round_id, code)
-            room = next(r for r in self.view.rooms if r.number == result.room_number)
-            fresh = hc.room_result(self.view.round_id, room.room_id)
+            room = next((r for r in self.view.rooms if r.number == result.room_number), None)
+            fresh = hc.room_result(self.view.round_id, room.room_id) if room is not None else None
         except hc.HeadcountError as error:
             self.app.call_from_thread(self.say, error.text())
             return
         self.app.call_from_thread(self.say, t("dorm.scan_ok", name=result.student_name, room=result.room_number), True)
-        self.app.call_from_thread(self.update_room, fresh)
+        if fresh is None:  # the roster changed since the view was drawn
+            self.app.call_from_thread(self.reload)
+        else:
+            self.app.call_from_thread(self.update_room, fresh)
 
     # ------------------------------------------------------------ other keys
 
