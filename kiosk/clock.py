@@ -6,7 +6,9 @@ All times are aware UTC datetimes inside the program and in the database;
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -57,3 +59,21 @@ def parse_local(text: str, zone: ZoneInfo) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC)
+
+
+@contextmanager
+def frozen_at(at: datetime) -> Iterator[datetime]:
+    """Run a block with the clock frozen at `at`, then restore whatever it was (frozen or running).
+
+    For writing history at past times through the normal services (demo seeding); never used while
+    a station is serving users, since the clock is process-wide.
+    """
+    global _frozen
+    with _lock:
+        previous = _frozen
+    freeze(at)
+    try:
+        yield at
+    finally:
+        with _lock:
+            _frozen = previous

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kiosk import clock
 from kiosk.config import Settings
 from kiosk.models.dorm import DORM_MODELS
 
@@ -233,19 +233,6 @@ def station_actions(station_kind: str):
 
 # ---------------------------------------------------------------- demo
 
-@contextmanager
-def _clock_at(moment: datetime):
-    """Seed history at a past moment through the normal services, then put the clock back as it was."""
-    from kiosk import clock
-
-    previous = clock._frozen
-    clock.freeze(moment)
-    try:
-        yield
-    finally:
-        clock.freeze(previous)
-
-
 def seed_demo(demo) -> None:
     """A week of submitted nights for every building; one night with an unknown whereabouts escalated and
     closed; one gate/dorm disagreement (from the slips' demo crossings); a sick-bay record; a guest."""
@@ -273,19 +260,19 @@ def seed_demo(demo) -> None:
                 continue  # the first building has the whole week; the others the last two nights (keeps seeding fast)
             member = supervisors[index % len(supervisors)]
             actor = demo.actor_for(member)
-            with _clock_at(at - timedelta(hours=3)):
+            with clock.frozen_at(at - timedelta(hours=3)):
                 if night == nights[-4] and index == 0:
                     boarder = next(s for s in demo.boarders if s.room_id and s.room.building_id == building.id)
                     record_id = hc.record_whereabouts(actor, boarder.id, "sick_bay", "发烧 38.2℃，校医留观")
                     sick_record = record_id
             if night == guest_night and index == 1:
-                with _clock_at(at - timedelta(hours=1)):
+                with clock.frozen_at(at - timedelta(hours=1)):
                     room_student = next(s for s in demo.boarders if s.room_id and s.room.building_id == building.id)
                     teacher = teachers.get(room_student.class_name)
                     if teacher is not None:
                         hc.register_guest(actor, room_student.room_id, night, "张秀英", "11010119800307451X", "母亲",
                                           room_student.id, session_for(teacher), session_for(managers[0]))
-            with _clock_at(at):
+            with clock.frozen_at(at):
                 view = hc.open_headcount(actor, building.id, zone)
                 unknown = None
                 flagged = None
@@ -303,19 +290,19 @@ def seed_demo(demo) -> None:
                         hc.tick(actor, view.round_id, student_id)
                 mark = hc.mark_absent(actor, view.round_id, unknown.student_id, "unknown", "室友称晚饭后未见") \
                     if unknown else None
-            with _clock_at(at + timedelta(minutes=12)):
+            with clock.frozen_at(at + timedelta(minutes=12)):
                 hc.submit_round(actor, view.round_id, session_for(member))
             if mark is not None:
                 teacher = teachers.get(unknown.class_name) or next(iter(teachers.values()))
-                with _clock_at(at + timedelta(minutes=4)):
+                with clock.frozen_at(at + timedelta(minutes=4)):
                     hc.acknowledge(actor, mark.incident_id, 0, session_for(teacher), demo.settings.dorm, "已电话联系家长")
-                with _clock_at(at + timedelta(minutes=33)):
+                with clock.frozen_at(at + timedelta(minutes=33)):
                     hc.acknowledge(actor, mark.incident_id, 1, session_for(leaders[0]), demo.settings.dorm, "组织寻找")
-                with _clock_at(at + timedelta(minutes=52)):
+                with clock.frozen_at(at + timedelta(minutes=52)):
                     hc.close_incident(actor, mark.incident_id, "在校外网吧，由父亲接回家，明早返校",
                                       session_for(leaders[0]), demo.settings.dorm)
         if night == nights[-4]:
-            with _clock_at(datetime.combine(night + timedelta(days=1), time(7, 30), zone)):
+            with clock.frozen_at(datetime.combine(night + timedelta(days=1), time(7, 30), zone)):
                 hc.end_whereabouts(demo.actor_for(supervisors[0]), sick_record)
 
 
