@@ -216,6 +216,25 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION sync_push(text, text, integer, text, text) FROM PUBLIC;
+
+-- A station role reads its own school only (one server can hold a district). The owner (and sync_push,
+-- which runs as the owner) is not subject to these policies.
+CREATE OR REPLACE FUNCTION station_school() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $fn$
+    SELECT school_id FROM station WHERE role_name = session_user AND removed_at IS NULL
+$fn$;
+ALTER TABLE row_state ENABLE ROW LEVEL SECURITY;
+ALTER TABLE conflict ENABLE ROW LEVEL SECURITY;
+ALTER TABLE school_counter ENABLE ROW LEVEL SECURITY;
+ALTER TABLE batch ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS own_school ON row_state;
+CREATE POLICY own_school ON row_state FOR SELECT USING (school_id = (SELECT station_school()));
+DROP POLICY IF EXISTS own_school ON conflict;
+CREATE POLICY own_school ON conflict FOR SELECT USING (school_id = (SELECT station_school()));
+DROP POLICY IF EXISTS own_school ON school_counter;
+CREATE POLICY own_school ON school_counter FOR SELECT USING (school_id = (SELECT station_school()));
+DROP POLICY IF EXISTS own_school ON batch;
+CREATE POLICY own_school ON batch FOR SELECT USING (school_id = (SELECT station_school()));
 """
 
 # What a station role may read (pull streams, conflicts, the counter and server epoch).

@@ -62,8 +62,16 @@ def test_add_station_prints_a_complete_config_and_the_role_has_least_privilege(c
         with pytest.raises(peewee.ProgrammingError, match="belongs to school"):
             with role.atomic():
                 role.execute_sql("SELECT sync_push(%s, %s, 1, 'office', %s)", ("other-school", gate.station_id, body))
-        # It may read the shared rows it pulls.
+        # It may read the shared rows it pulls, of its own school only.
         assert role.execute_sql("SELECT count(*) FROM row_state WHERE school_id = %s", (school,)).fetchone()[0] == 3
+        other = central.connect(central_url)
+        body_other = json.dumps([{"seq": 1, "txn": 1, "t": "probe", "id": "elsewhere", "op": "insert", "h": 1,
+                                  "p": {"id": "elsewhere"}}])
+        with other.atomic():
+            other.execute_sql("SELECT sync_push(%s, 'st-other', 1, 'gate', %s)", ("other-" + school, body_other))
+        other.close()
+        assert role.execute_sql("SELECT count(*) FROM row_state").fetchone()[0] == 3
+        assert role.execute_sql("SELECT count(*) FROM school_counter").fetchone()[0] == 1
     finally:
         role.close()
     assert central_scalar(central_url, "SELECT count(*) FROM fact WHERE school_id = %s", (school,)) == 3
