@@ -34,3 +34,9 @@ async def login(pilot, number: str, pin: str) -> None:
     await pilot.press("enter")
     await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def settle(pilot) -> None:
+    """Wait until every worker (status bar refresh, searches, saves) is done and the screen is redrawn."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
