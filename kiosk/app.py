@@ -86,11 +86,21 @@ class KioskApp(App, inherit_bindings=False):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests) or no SIGHUP
             pass
+        for feature in features.loaded():
+            starter = getattr(feature, "on_app_start", None)
+            if starter is not None:
+                starter(self.ctx)
         self.set_interval(5.0, self.lock_if_idle)
         self.set_interval(self.STATUS_SECONDS, self.refresh_station_status)
         self.set_interval(15 * 60, self.run_daily_jobs)
         self.refresh_station_status()
         self.run_daily_jobs()
+
+    def on_unmount(self) -> None:
+        for feature in features.loaded():
+            stopper = getattr(feature, "on_app_stop", None)
+            if stopper is not None:
+                stopper(self.ctx)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):

@@ -10,6 +10,7 @@ A feature module may define any of:
 - daily_jobs: list of callables(settings) run once a day by the app (e.g. retention purge)
 - status_alerts(ctx) -> list[str]: short translated alerts for every station's status bar (open incidents, overdue)
 - sync_status(ctx) -> str | None: the sync state text for the status bar (the sync feature)
+- on_app_start(ctx) / on_app_stop(ctx): start and stop background work with a station app (the sync worker)
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Sync feature: local sync tables, `kiosk sync`, `kiosk central ...`, the status-bar text, the admin screen.
 
-The status bar calls `sync_status(ctx)` (every few seconds, in a worker thread); the first call on a
-station with `sync.central_url` set starts the background SyncWorker (kiosk.sync.worker).
+A station app with `sync.central_url` set starts the background SyncWorker (kiosk.sync.worker) through
+`on_app_start`; the status bar reads its state through `sync_status(ctx)` every few seconds.
 """
 from __future__ import annotations
 
@@ -32,6 +32,15 @@ def start_worker(settings):
             worker.start()
             _WORKER["thread"] = worker
         return worker
+
+
+def on_app_start(ctx) -> None:
+    """A station app starts its sync worker with it (nothing happens without a central URL)."""
+    start_worker(ctx.settings)
+
+
+def on_app_stop(ctx) -> None:
+    stop_worker()
 
 
 def stop_worker() -> None:
@@ -71,7 +80,6 @@ def sync_status(ctx) -> str | None:
 
     if not ctx.settings.sync.central_url:
         return None
-    start_worker(ctx.settings)
     return status_text(sync_state(ctx.settings), ctx.zone)
 
 
