@@ -23,12 +23,12 @@ from typing import Callable
 # Order matters only for menus and demo seeding (slips before the dorm that reads them).
 FEATURE_MODULES: list[str] = [
     "kiosk.features.people",
-    "kiosk.features.directory",
     "kiosk.features.gate",
     "kiosk.features.slips",
     "kiosk.features.dorm",
     "kiosk.features.canteen",
-    "kiosk.features.sync",
+    "kiosk.features.directory",  # after the stations' own tasks on the menu
+    "kiosk.features.sync",  # its admin-only entry last
 ]
 
 
