@@ -3,7 +3,7 @@
 Registered in kiosk.features. Tables: kiosk/models/slips.py; rules: kiosk/services/slip_rules.py (pure);
 codec: slip_codec.py; keys: slip_keys.py; services: slips.py.
 
-CLI: `kiosk keys init|rotate|list|export-public|import-public`, `kiosk slip issue|approve|revoke|list|png`,
+CLI: `kiosk keys init [--rotate]|list|export-public|import-public`, `kiosk slip issue|approve|revoke|list|png`,
 `kiosk gate check CODE [--at ISO] [--direction out|in] [--record --staff NO] [--json]`.
 Export `gate`: every crossing and every scan (refusals included) in a date range.
 """
@@ -16,9 +16,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kiosk.config import Settings
+from kiosk.models.slip_review import SLIP_REVIEW_MODELS
 from kiosk.models.slips import SLIP_MODELS
 
-MODELS = list(SLIP_MODELS)
+MODELS = list(SLIP_MODELS) + list(SLIP_REVIEW_MODELS)
 GATE_ROLES = frozenset({"gatekeeper"})
 ISSUE_ROLES = frozenset({"head_teacher"})
 APPROVE_ROLES = frozenset({"head_teacher", "discipline", "principal"})
@@ -364,7 +365,7 @@ EXPORTS = {"gate": export_gate}
 
 
 def status_alerts(ctx) -> list[str]:
-    """Open overdue alerts (gate and office) and unconfirmed verbal exceptions (office)."""
+    """Open overdue alerts and unreviewed slip conflicts (gate and office); unconfirmed verbal exceptions (office)."""
     if ctx.station_kind not in ("gate", "office"):
         return []
     from kiosk.i18n import t
@@ -375,6 +376,11 @@ def status_alerts(ctx) -> list[str]:
                                         & OverdueAlert.resolved_at.is_null()).count()
     if count:
         alerts.append(t("slips.alert_overdue", count=count))
+    from kiosk.services.slip_conflicts import unreviewed_count
+
+    conflicts = unreviewed_count(ctx.school_id)
+    if conflicts:
+        alerts.append(t("slips.alert_conflicts", count=conflicts))
     if ctx.station_kind == "office":
         pending = VerbalException.select().where((VerbalException.school_id == ctx.school_id)
                                                  & VerbalException.confirmed_at.is_null()).count()
@@ -422,10 +428,15 @@ def station_actions(station_kind: str):
             from kiosk.screens.slip_office import ExceptionsScreen
             return ExceptionsScreen()
 
+        def conflicts():
+            from kiosk.screens.slip_conflicts import ConflictsScreen
+            return ConflictsScreen()
+
         return [StationAction("i", "slips.menu_issue", ISSUE_ROLES, issue),
                 StationAction("c", "slips.menu_list", APPROVE_ROLES, slips),
                 StationAction("f", "slips.menu_refusals", OFFICE_ROLES, refusals),
-                StationAction("y", "slips.menu_exceptions", OFFICE_ROLES, exceptions)]
+                StationAction("y", "slips.menu_exceptions", OFFICE_ROLES, exceptions),
+                StationAction("k", "slips.menu_conflicts", OFFICE_ROLES, conflicts)]
     return []
 
 

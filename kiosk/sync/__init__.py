@@ -1,1 +1,1 @@
-"""Sync between a station's SQLite database and the shared PostgreSQL (see kiosk/sync/DESIGN.md)."""
+"""Sync between a station's SQLite database and the shared PostgreSQL (the design is in README.md, "Sync")."""
