@@ -15,7 +15,7 @@ RUNS = 5
 # Each probe runs in a fresh interpreter, headless, and reports when its first screen is ready
 # to take keys: time since the interpreter started, and peak resident memory.
 KIOSK_PROBE = """
-import time, resource, json, sys
+import time, json, sys
 from kiosk import cli
 from kiosk.app import KioskApp
 settings = cli.load_settings(cli.build_parser().parse_args(["run", "--db", sys.argv[1], "--station", "gate"]))
@@ -24,13 +24,13 @@ open_database(settings.database_path())
 class Probe(KioskApp):
     def on_ready(self):  # Textual's Ready: the first frame is on screen and keys are taken
         elapsed = time.perf_counter() - START
-        print(json.dumps({"seconds": elapsed, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        print(json.dumps({"seconds": elapsed, "rss_mib": peak_rss_mib()}))
         self.exit()
 Probe(settings).run(headless=True, size=(120, 36))
 """
 
 BARE_PROBE = """
-import time, resource, json
+import time, json
 from textual.app import App
 from textual.widgets import Input, Static
 class Bare(App):
@@ -40,12 +40,20 @@ class Bare(App):
         yield Input(password=True)
     def on_ready(self):
         print(json.dumps({"seconds": time.perf_counter() - START,
-                          "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                          "rss_mib": peak_rss_mib()}))
         self.exit()
 Bare().run(headless=True, size=(120, 36))
 """
 
-PRELUDE = "import time\nSTART = time.perf_counter()\n"
+# Peak resident memory of this process image. Not ru_maxrss: Linux carries the parent's peak across exec,
+# so a probe started by a big benchmark process would report the parent's memory.
+PRELUDE = """import time
+START = time.perf_counter()
+def peak_rss_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+"""
 
 
 def isolated_env(workdir: Path) -> dict[str, str]:

@@ -95,7 +95,7 @@ class RegisterScreen(KioskScreen):
                 if kind == "select":
                     options = id_type_options() if name == "id_type" else category_options()
                     value = "resident" if name == "id_type" else Select.NULL
-                    yield Select(options, id=f"f-{name}", value=value, allow_blank=name != "id_type")
+                    yield Select(options, id=f"f-{name}", value=value, allow_blank=name != "id_type", prompt=t("core.choose"))
                 elif kind == "scan":
                     yield IdInput(id=f"f-{name}", clear_on_submit=False, max_length=40)
                 else:

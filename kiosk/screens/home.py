@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
+from textual.containers import Center
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -23,6 +24,7 @@ class HomeScreen(KioskScreen):
 
     DEFAULT_CSS = """
     HomeScreen { align: center middle; }
+    HomeScreen Center { height: auto; }
     HomeScreen #home-title { text-style: bold; color: $accent; width: 100%; content-align: center middle; margin: 1 0; }
     HomeScreen OptionList { width: 72; height: auto; max-height: 24; border: heavy $accent; }
     HomeScreen #home-hint { width: 100%; content-align: center middle; color: $text-muted; margin-top: 1; }
@@ -30,7 +32,8 @@ class HomeScreen(KioskScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="home-title")
-        yield OptionList(id="home-menu")
+        with Center():
+            yield OptionList(id="home-menu")
         yield Static(id="home-hint")
 
     def on_mount(self) -> None:
