@@ -1,0 +1,64 @@
+"""A slip used at two gates while both were offline: after both sync, one exit stands and the other is a
+conflict the office lists for a person to review (SYNC.md, "Conflicts"); the review syncs back to the gates."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kiosk import clock
+from kiosk.ids import new_id
+from kiosk.models import Student
+from kiosk.models.slips import GateCrossing
+from kiosk.services.facts import record
+from kiosk.services.slip_conflicts import DOUBLE_USE, review_conflict, slip_conflicts, unreviewed_count
+
+ALL = dict(pull_tables=())  # each station kind pulls what it pulls in production
+
+
+def test_two_gates_offline_then_one_conflict_at_the_office(make_station, frozen_now):
+    from dataclasses import replace
+
+    office = make_station("office", "office")
+    gate_a = make_station("gate-a", "gate")
+    gate_b = make_station("gate-b", "gate")
+    school = office.school
+    with office.use():
+        student_id = new_id()
+        with record(office.actor(), "test.roster") as w:
+            w.insert(Student(id=student_id, school_id=school, number="20260101", name="张华丽", initials="zhl",
+                             gender="F", grade="高一", class_name="高一(1)班", boarder=True, active=True,
+                             updated_at=clock.now()))
+    office.sync(**ALL)
+    gate_a.sync(**ALL)
+    gate_b.sync(**ALL)
+
+    slip_id = new_id()  # the slip verified by signature at both gates (its row need not be there)
+    ids = {}
+    for station, minutes in ((gate_b, 3), (gate_a, 0)):  # both offline: neither sees the other's exit
+        with station.use():
+            at = frozen_now + timedelta(minutes=minutes)
+            actor = station.actor()
+            crossing_id = new_id()
+            with record(actor, "gate.exit", entity="gate_crossing", entity_id=crossing_id, at=at) as w:
+                w.insert(GateCrossing(id=crossing_id, school_id=school, station_id=actor.station_id, staff_id=None,
+                                      recorded_at=at, student=student_id, direction="exit", kind="slip",
+                                      slip_id=slip_id, at=at, return_by=at + timedelta(hours=6)))
+            ids[station.name] = crossing_id
+            assert slip_conflicts(school) == []  # alone, each gate sees one normal exit
+
+    for station in (gate_a, gate_b, office, gate_a):
+        station.sync(**ALL)
+    with office.use():
+        rows = slip_conflicts(school)
+        assert [(r.kind, r.crossing_id, r.student_name, r.station_id, r.standing_station_id) for r in rows] == [
+            (DOUBLE_USE, ids["gate-b"], "张华丽", gate_b.station_id, gate_a.station_id)]
+        assert GateCrossing.select().count() == 2  # both facts kept, nothing merged
+        review_conflict(replace(office.actor(), roles=frozenset({"discipline"})), DOUBLE_USE, ids["gate-b"],
+                        "东门先放行 西门重复扫码")
+        assert unreviewed_count(school) == 0
+    with gate_a.use():
+        assert unreviewed_count(school) == 1  # the review has not reached this gate yet
+    office.sync(**ALL)
+    gate_a.sync(**ALL)
+    with gate_a.use():
+        assert unreviewed_count(school) == 0
+        assert [r.review_note for r in slip_conflicts(school, include_reviewed=True)] == ["东门先放行 西门重复扫码"]
