@@ -230,6 +230,6 @@ async def test_office_screen_lists_and_reviews(tiny):
         await pilot.pause()
         assert app.screen is screen
         assert table.row_count == 0
-        assert "张华丽" in str(screen.query_one(".office-message", Static).render())
+        assert "张华丽" in str(screen.query_one(".table-message", Static).render())
     review = SlipConflictReview.get()
     assert (review.crossing_id, review.note, review.kind) == (second, "西门误扫", DOUBLE_USE)

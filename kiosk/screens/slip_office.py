@@ -13,6 +13,7 @@ from rich.text import Text
 from kiosk import clock
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.table import TableScreen
 
 STATUS_STYLE = {"overdue": "bold red", "out": "bold", "pending": "yellow", "revoked": "dim", "expired": "dim",
                 "returned": "green", "issued": ""}
@@ -262,106 +263,42 @@ class SlipListScreen(_Message, KioskScreen):
         self.app.call_from_thread(self.message, text)
 
 
-class RefusalsScreen(_Message, KioskScreen):
+class RefusalsScreen(TableScreen):
     """Every refused scan at the gate (forgeries, expired, boarders without a slip, ...), newest first."""
 
     TITLE_KEY = "slips.title_refusals"
-    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f5", "refresh", "slips.key_refresh")]
-    DEFAULT_CSS = OFFICE_CSS.format(name="RefusalsScreen")
-    COLUMNS = ("col_time", "col_name", "col_reason", "col_raw", "col_station", "col_staff")
+    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_time", "col_name", "col_reason", "col_raw", "col_station", "col_staff"))
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(classes="office-title", id="ref-title")
-        yield DataTable(id="ref-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", classes="office-message")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.refresh_text()
-        self.query_one(DataTable).focus()
-        self.action_refresh()
-
-    def refresh_text(self) -> None:
-        self.query_one("#ref-title", Static).update(t("slips.title_refusals"))
-        self.show_rows(self.rows)
-
-    def action_refresh(self) -> None:
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-refusals")
-    def load(self) -> None:
+    def fetch(self):
         from kiosk.services.slips import scans
 
-        rows = scans(self.ctx.school_id, refusals_only=True)
-        self.app.call_from_thread(self.show_rows, rows)
+        return scans(self.ctx.school_id, refusals_only=True)
 
-    def show_rows(self, rows) -> None:
-        self.rows = rows
-        zone = self.ctx.zone
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(t(f"slips.{key}") for key in self.COLUMNS))
-        for r in rows:
-            table.add_row(_hm(r.at, zone), r.student_name, r.reason, r.raw[:24], r.station_id, r.staff_name, key=r.id)
+    def cells(self, r):
+        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, r.raw[:24], r.station_id, r.staff_name
 
 
-class ExceptionsScreen(_Message, KioskScreen):
+class ExceptionsScreen(TableScreen):
     """Verbal permissions recorded at the gate, until the head teacher (or discipline office) confirms (F2)."""
 
     TITLE_KEY = "slips.title_exceptions"
-    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f2", "confirm", "slips.key_confirm_exception"),
-                Binding("f5", "refresh", "slips.key_refresh")]
-    DEFAULT_CSS = OFFICE_CSS.format(name="ExceptionsScreen")
-    COLUMNS = ("col_time", "col_name", "col_class", "col_direction", "col_teacher", "col_gatekeeper", "col_note")
+    BINDINGS = TableScreen.BINDINGS + [Binding("f2", "confirm", "slips.key_confirm_exception")]
+    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_time", "col_name", "col_class", "col_direction", "col_teacher",
+                                                    "col_gatekeeper", "col_note"))
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(classes="office-title", id="exc-title")
-        yield DataTable(id="exc-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", classes="office-message")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.refresh_text()
-        self.query_one(DataTable).focus()
-        self.action_refresh()
-
-    def refresh_text(self) -> None:
-        self.query_one("#exc-title", Static).update(t("slips.title_exceptions"))
-        self.show_rows(self.rows)
-
-    def action_refresh(self) -> None:
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-exceptions")
-    def load(self) -> None:
+    def fetch(self):
         from kiosk.services.slips import verbal_exceptions
 
-        rows = verbal_exceptions(self.ctx.school_id)
-        self.app.call_from_thread(self.show_rows, rows)
+        return verbal_exceptions(self.ctx.school_id)
 
-    def show_rows(self, rows) -> None:
-        self.rows = rows
-        zone = self.ctx.zone
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(t(f"slips.{key}") for key in self.COLUMNS))
-        for r in rows:
-            table.add_row(_hm(r.at, zone), r.student.name, r.student.class_name, t(f"slips.direction_{r.direction}"),
-                          f"{r.teacher_name} {r.teacher_phone}", r.gatekeeper, r.note, key=r.id)
+    def cells(self, r):
+        return (_hm(r.at, self.ctx.zone), r.student.name, r.student.class_name, t(f"slips.direction_{r.direction}"),
+                f"{r.teacher_name} {r.teacher_phone}", r.gatekeeper, r.note)
 
     def action_confirm(self) -> None:
-        table = self.query_one(DataTable)
-        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
-            return
-        self.confirm(self.rows[table.cursor_row].id)
+        row = self.selected()
+        if row is not None:
+            self.confirm(row.id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="slip-exc-confirm")
     def confirm(self, exception_id: str) -> None:

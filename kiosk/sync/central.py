@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 # Tables only the office writes to the shared database (others are read-only for them).
 OFFICE_ONLY_TABLES = (
     "school", "building", "room", "student", "staff",
-    "pass_slip", "slip_approval", "slip_revocation", "slip_key", "watchlist_entry",
+    "pass_slip", "slip_approval", "slip_revocation", "slip_key", "slip_conflict_review", "watchlist_entry",
 )
 
 SCHEMA = r"""

@@ -1,0 +1,81 @@
+"""TableScreen: a titled list loaded in a worker, with a message line. The shape of most review lists
+(refusals, verbal permissions, conflicts, ...): subclasses say what to fetch and how a row reads."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from kiosk.i18n import t
+from kiosk.screens.base import KioskScreen
+
+
+class TableScreen(KioskScreen):
+    TITLE_KEY = "core.app_title"
+    COLUMN_KEYS: Sequence[str] = ()  # i18n keys of the column headers
+    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f5", "refresh", "core.key_refresh")]
+
+    DEFAULT_CSS = """
+    TableScreen .table-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
+    TableScreen DataTable { height: 1fr; margin: 0 1; }
+    TableScreen .table-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $success; }
+    TableScreen .table-message.-error { color: $error; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Any] = []
+
+    # -- what subclasses provide -------------------------------------------------------------------
+    def fetch(self) -> list[Any]:
+        """Load the rows (runs in a worker thread; call services only)."""
+        raise NotImplementedError
+
+    def cells(self, row: Any) -> Sequence[object]:
+        """The cells of one row, in COLUMN_KEYS order."""
+        raise NotImplementedError
+
+    # -- the common part -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(classes="table-title")
+        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield Static("", classes="table-message")
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+        self.query_one(DataTable).focus()
+        self.action_refresh()
+
+    def refresh_text(self) -> None:
+        self.query_one(".table-title", Static).update(t(self.TITLE_KEY))
+        self.show_rows(self.rows)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="table-load")
+    def load(self) -> None:
+        rows = self.fetch()
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows: list[Any]) -> None:
+        self.rows = list(rows)
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(t(key) for key in self.COLUMN_KEYS))
+        for row in self.rows:
+            table.add_row(*self.cells(row), key=getattr(row, "id", None))
+
+    def selected(self) -> Any | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def message(self, text: str, error: bool = False) -> None:
+        widget = self.query_one(".table-message", Static)
+        widget.update(text)
+        widget.set_class(error, "-error")
