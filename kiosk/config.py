@@ -71,7 +71,7 @@ class GateSettings:
 class SlipSettings:
     head_teacher_max_days: float = 3.0
     discipline_max_days: float = 7.0  # above this the principal approves too
-    key_dir: str = ""  # office: folder of the private signing key ("" = data dir/keys); never synced
+    key_dir: str = ""  # office: folder of the private signing key ("" = beside the database, <db>.keys/); never synced
 
 
 @dataclass

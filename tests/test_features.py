@@ -22,3 +22,18 @@ def test_every_feature_imports_and_its_models_are_registered():
     names = {model._meta.table_name for model in all_models()}
     assert {"visit", "watchlist_entry", "pass_slip", "gate_crossing", "sample", "sample_disposal",
             "headcount_round", "incident", "sync_cursor"} <= names
+
+
+def test_two_demo_databases_on_one_machine_each_keep_their_own_keys(tmp_path):
+    """A second office database (a demo, a rebuild) must not trip over the first one's private key files."""
+    from kiosk.config import Settings
+    from kiosk.db import close_database, open_database
+    from kiosk.services.demo import create_demo_school
+
+    for name in ("first", "second"):
+        settings = Settings()
+        settings.database.path = str(tmp_path / f"{name}.sqlite3")
+        open_database(settings.database_path())
+        create_demo_school(settings, seed=3, scale="small")
+        close_database()
+        assert list((tmp_path / f"{name}.sqlite3.keys").glob("slip-*.pem"))

@@ -54,11 +54,10 @@ def school(template, settings, frozen_now):
     """A private copy of the demo school database and its office key (as `kiosk demo` leaves them)."""
     import shutil
 
-    from kiosk import paths
     from kiosk.db import close_database, open_database
 
     shutil.copy(template / "demo.sqlite3", settings.database.path)
-    shutil.copytree(template / "data" / "kiosk" / "keys", paths.data_dir() / "keys")
+    shutil.copytree(template / "demo.sqlite3.keys", settings.database.path + ".keys")
     open_database(settings.database_path())
     yield settings
     close_database()

@@ -38,7 +38,7 @@ def register_cli(subparsers) -> None:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     init = command(keys_sub, "init", cmd_keys_init, "create the office's Ed25519 key pair (private file 0600)")
     init.add_argument("--out", metavar="DIR",
-                      help="folder for the private key file (default: [slips] key_dir, else data dir/keys); "
+                      help="folder for the private key file (default: [slips] key_dir, else <database>.keys/ beside the database); "
                            "set [slips] key_dir to the same folder so the office can sign with it")
     init.add_argument("--rotate", action="store_true", help="make a new key even if one exists (old ones retire)")
     command(keys_sub, "list", cmd_keys_list, "list the signing keys this station knows")

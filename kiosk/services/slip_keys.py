@@ -36,6 +36,17 @@ class KeyInfo:
 
 
 def default_key_dir() -> Path:
+    """Beside the database that holds the keys' public halves: `<database file>.keys/`.
+
+    One office database, one key folder: a second database on the same machine (a demo, a rebuilt office)
+    never finds, or collides with, another database's private keys. `[slips] key_dir` overrides it.
+    """
+    from kiosk.models import database_proxy
+
+    name = getattr(database_proxy.obj, "database", "") or ""
+    if name and name != ":memory:":
+        database_file = Path(name)
+        return database_file.with_name(database_file.name + ".keys")
     return paths.data_dir() / "keys"
 
 
