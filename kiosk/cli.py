@@ -71,3 +71,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug, not a user error: one line here, the traceback in the log
+        log_path = log_unexpected(error)
+        print(f"kiosk: unexpected error: {type(error).__name__}: {error} (details in {log_path})", file=sys.stderr)
+        return 1
+
+
+def log_unexpected(error: BaseException) -> str:
+    import logging
+    import traceback
+
+    from kiosk import paths
+
+    path = paths.data_dir() / "kiosk.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("".join(traceback.format_exception(error)))
+    except OSError:
+        logging.getLogger(__name__).exception("unexpected error")
+        return "stderr"
+    return str(path)

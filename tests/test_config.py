@@ -88,3 +88,15 @@ def test_any_environment_override_loads_or_gives_a_config_error(environ):
         config.load(environ=environ)
     except config.ConfigError:
         pass
+
+
+def test_an_unexpected_error_is_one_line_and_logged(capsys, monkeypatch, tmp_path):
+    from kiosk import commands
+
+    def broken(args, settings):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(commands, "cmd_config_show", broken)
+    assert cli.main(["config", "show"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "KeyError" in err and "kiosk.log" in err
