@@ -10,6 +10,7 @@ from textual.widgets import Input, Label, Static
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.bars import station_label
+from kiosk.widgets.field_input import FieldInput
 
 
 class LoginScreen(KioskScreen):
@@ -32,9 +33,9 @@ class LoginScreen(KioskScreen):
                 yield Static(id="login-title")
                 yield Static(id="login-prompt")
                 yield Label(id="login-staff-label")
-                yield Input(id="login-staff", max_length=64)
+                yield FieldInput(id="login-staff", max_length=64, next_field="#login-pin")
                 yield Label(id="login-pin-label")
-                yield Input(id="login-pin", password=True, max_length=8)
+                yield FieldInput(id="login-pin", password=True, max_length=8)
                 yield Static("", id="login-message")
 
     def on_mount(self) -> None:
@@ -75,8 +76,7 @@ class LoginScreen(KioskScreen):
         if event.input.id == "login-staff":
             if not staff:
                 self.show_message(t("core.login_need_staff"))
-                return
-            self.query_one("#login-pin", Input).focus()
+                self.query_one("#login-staff", Input).focus()
             return
         if not staff:
             self.show_message(t("core.login_need_staff"))

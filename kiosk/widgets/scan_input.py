@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 from textual import events
-from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Input
+
+from kiosk.widgets.field_input import FieldInput
 
 MAX_CODE_LENGTH = 512  # a slip QR is < 200 characters; anything longer is junk
 
@@ -22,8 +22,9 @@ def clean_code(raw: str) -> str:
     return "".join(ch for ch in raw if ch.isprintable()).strip()[:MAX_CODE_LENGTH]
 
 
-class ScanInput(Input):
-    BINDINGS = [Binding("ctrl+j", "submit", show=False)]
+class ScanInput(FieldInput):
+    """Enter and ctrl+j are handled in the input's own queue (see FieldInput), so a second scan right
+    behind the first is never glued onto it."""
 
     class Scanned(Message):
         def __init__(self, scan_input: "ScanInput", code: str, from_scanner: bool) -> None:

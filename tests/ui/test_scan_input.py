@@ -50,3 +50,15 @@ from hypothesis import given, strategies as st  # noqa: E402
 def test_clean_code_output_is_always_printable_and_bounded(raw):
     code = clean_code(raw)
     assert len(code) <= 512 and all(ch.isprintable() for ch in code) and code == code.strip()
+
+
+async def test_two_scans_back_to_back_stay_two_codes():
+    from textual import events
+
+    app = ScanApp()
+    async with app.run_test() as pilot:
+        for key in list("AAA111") + ["enter"] + list("BBB222") + ["ctrl+j"]:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause()
+        await pilot.pause()
+        assert [code for code, _ in app.scans] == ["AAA111", "BBB222"]

@@ -133,3 +133,17 @@ async def test_no_key_combination_leaves_the_app(demo_school):
                 await pilot.pause()
             assert app.is_running, f"{key} left the app"
         assert app.return_code is None
+
+
+async def test_typed_ahead_pin_after_a_staff_card_scan_is_not_lost(demo_school):
+    """A card scan (burst + Enter) followed at once by the PIN: every key lands in the field meant."""
+    from textual import events
+
+    async with start_app(demo_school, "gate") as (app, pilot):
+        burst = list("STAFF-G001") + ["enter"] + list("111111") + ["enter"]
+        for key in burst:  # posted in one go, as a scanner and a quick typist would
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen), message(app) if isinstance(app.screen, LoginScreen) else ""
