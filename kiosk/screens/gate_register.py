@@ -70,8 +70,11 @@ class RegisterScreen(KioskScreen):
 
     DEFAULT_CSS = """
     RegisterScreen #reg-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
-    RegisterScreen #reg-form { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 3; height: auto; padding: 0 1; }
-    RegisterScreen #reg-form > Label { height: 3; content-align: right middle; width: 100%; padding-right: 1; }
+    /* Compact one-line fields: the whole form, the host list and the message fit an 80x24 console. */
+    RegisterScreen #reg-form { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 1; grid-gutter: 1 0;
+                               height: auto; padding: 1 1 0 1; }
+    RegisterScreen #reg-form > Label { height: 1; content-align: right middle; width: 100%; padding-right: 1; }
+    RegisterScreen #reg-form > Input, RegisterScreen #reg-form > Select { background: $boost; }
     RegisterScreen #reg-hosts { height: auto; max-height: 8; margin: 0 1; display: none; border: round $accent; }
     RegisterScreen #reg-hosts.-shown { display: block; }
     RegisterScreen #reg-message { height: auto; min-height: 2; padding: 0 1; text-style: bold; color: $error; }
@@ -95,11 +98,12 @@ class RegisterScreen(KioskScreen):
                 if kind == "select":
                     options = id_type_options() if name == "id_type" else category_options()
                     value = "resident" if name == "id_type" else Select.NULL
-                    yield Select(options, id=f"f-{name}", value=value, allow_blank=name != "id_type", prompt=t("core.choose"))
+                    yield Select(options, id=f"f-{name}", value=value, allow_blank=name != "id_type",
+                                 prompt=t("core.choose"), compact=True)
                 elif kind == "scan":
-                    yield IdInput(id=f"f-{name}", clear_on_submit=False, max_length=40)
+                    yield IdInput(id=f"f-{name}", clear_on_submit=False, max_length=40, compact=True)
                 else:
-                    yield Input(id=f"f-{name}", max_length=80)
+                    yield Input(id=f"f-{name}", max_length=80, compact=True)
         yield OptionList(id="reg-hosts")
         yield Static("", id="reg-message")
 
