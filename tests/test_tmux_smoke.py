@@ -87,3 +87,35 @@ def test_closing_the_terminal_ends_the_station(tmux_session, tmp_path):
             return
         time.sleep(0.2)
     raise AssertionError("the kiosk kept running after its terminal closed")
+
+
+def test_gatekeeper_registers_a_visitor_in_a_real_terminal(tmux_session, tmp_path):
+    """Keyboard only, as at the gate: log in, open the register, fill it, pick the host, save."""
+    import sqlite3
+
+    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
+           "LANG": "C.UTF-8", "KIOSK_GATE__VISITING_HOURS": "00:00-23:59"}  # never a night visit, whenever CI runs
+    database = tmp_path / "station.sqlite3"
+    subprocess.run([str(ROOT / ".venv/bin/kiosk"), "demo", "--db", str(database)], check=True, capture_output=True,
+                   env={**os.environ, **{k: str(v) for k, v in env.items()}})
+    start(tmux_session, f".venv/bin/kiosk run --db {database}", env)
+    wait_for(tmux_session, "请输入工号", timeout=60)
+
+    def keys(*sequence: str, literal: bool = False) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", tmux_session, *(["-l"] if literal else []), *sequence], check=True)
+        time.sleep(0.5)
+
+    keys("G001", literal=True), keys("Enter"), keys("111111", literal=True), keys("Enter")
+    wait_for(tmux_session, "访客登记", timeout=20)
+    keys("v", literal=True)
+    wait_for(tmux_session, "证件号码", timeout=20)
+    for value in ("11010519491231002X", "王建国", "13812345678"):
+        keys(value, literal=True), keys("Enter")
+    keys("Enter"), keys("Down"), keys("Enter")  # category: the first choice, 家长
+    keys("Tab"), keys("Tab"), keys("送生活用品", literal=True), keys("Enter")
+    keys("T001", literal=True), keys("Enter")
+    wait_for(tmux_session, "教职工 T001", timeout=20)  # the host list
+    keys("Enter"), keys("C-s")
+    wait_for(tmux_session, "已登记：王建国", timeout=20)
+    row = sqlite3.connect(database).execute("SELECT name, category, status, host_name FROM visit WHERE name = '王建国'").fetchone()
+    assert row is not None and row[1:3] == ("parent", "admitted") and row[3]
