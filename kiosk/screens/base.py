@@ -37,8 +37,11 @@ class KioskScreen(Screen):
         return self.app.ctx
 
     def on_mount(self) -> None:
-        self.mount(StatusBar())
-        self.mount(KeyBar())
+        # Textual calls on_mount of every class in the MRO by itself, so subclasses must not call
+        # super().on_mount(); the guard keeps one bar of each even if one does.
+        if not self.query(StatusBar):
+            self.mount(StatusBar())
+            self.mount(KeyBar())
 
     def on_screen_resume(self) -> None:
         self.refresh_bars()

@@ -107,7 +107,6 @@ class BuildingPickScreen(KioskScreen):
         yield Static(id="pick-hint")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one(OptionList).focus()
         self.load()
@@ -192,7 +191,6 @@ class HeadcountScreen(KioskScreen):
         yield Static(id="hc-hint")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(CommandInput).focus()
         self.refresh_text()
         self.load()
@@ -740,7 +738,6 @@ class IncidentScreen(KioskScreen):
         yield Static("", id="inc-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one(DataTable).focus()
         self.load()
@@ -898,7 +895,6 @@ class GuestScreen(KioskScreen):
             yield Static("", id="guest-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#guest-room", Input).focus()
 
     def say(self, text: str, info: bool = False) -> None:
@@ -961,7 +957,6 @@ class HistoryScreen(KioskScreen):
         yield DataTable(id="hist-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(DataTable).focus()
         self.load()
 

@@ -49,7 +49,6 @@ class OnsiteScreen(KioskScreen):
         yield Static("", id="onsite-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one("#onsite-scan", ScanInput).focus()
         self.action_refresh()

@@ -108,7 +108,6 @@ class RegisterScreen(KioskScreen):
         yield Static("", id="reg-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one("#f-id_number").focus()
 

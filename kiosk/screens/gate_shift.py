@@ -61,7 +61,6 @@ class PatrolScreen(_GateForm):
         return [(t(f"gate.place_{place}"), place) for place in PATROL_PLACES]
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one("#patrol-place").focus()
         self.load()
@@ -151,7 +150,6 @@ class HandoverScreen(_GateForm):
         yield DataTable(id="handover-recent", cursor_type="row")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.items = []
         self.refresh_text()
         self.query_one("#handover-notes").focus()

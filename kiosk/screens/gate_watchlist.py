@@ -47,7 +47,6 @@ class WatchlistScreen(_GateForm):
         yield DataTable(id="watch-table", cursor_type="row")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one("#watch-id").focus()
         self.load()

@@ -71,7 +71,6 @@ class SlipCheckScreen(KioskScreen):
         yield Static("", id="slip-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         from kiosk.services.slip_rules import default_direction
 
         self.direction = default_direction(clock.now(), self.ctx.settings)
@@ -213,7 +212,6 @@ class OverdueScreen(KioskScreen):
         yield Static("", id="overdue-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one(DataTable).focus()
         self.action_refresh()
@@ -319,7 +317,6 @@ class VerbalExceptionScreen(KioskScreen):
         yield Static("", id="verbal-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one("#verbal-student", Input).focus()
 

@@ -72,7 +72,6 @@ class IssueScreen(_Message, KioskScreen):
         yield Static("", classes="office-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         zone = self.ctx.zone
         now = clock.now().astimezone(zone).replace(second=0, microsecond=0)
         defaults = {"from": now, "to": now + timedelta(hours=3), "return_by": now + timedelta(days=1)}
@@ -167,7 +166,6 @@ class SlipListScreen(_Message, KioskScreen):
         yield Static("", classes="office-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.query_one(DataTable).focus()
         self.action_refresh()

@@ -36,7 +36,6 @@ class SyncAdminScreen(KioskScreen):
         yield DataTable(id="sync-conflicts", cursor_type="row")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_text()
         self.action_reload()
 

@@ -147,3 +147,22 @@ async def test_typed_ahead_pin_after_a_staff_card_scan_is_not_lost(demo_school):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen), message(app) if isinstance(app.screen, LoginScreen) else ""
+
+
+async def test_every_station_screen_has_exactly_one_status_bar_and_key_bar(demo_school):
+    """Textual runs each class's on_mount itself; a screen calling super().on_mount() once mounted two of each."""
+    from kiosk.screens.home import allowed_actions
+    from kiosk.widgets.bars import KeyBar, StatusBar
+
+    for station in ("gate", "dorm", "canteen", "office"):
+        async with start_app(demo_school, station) as (app, pilot):
+            await login(pilot, "A001", "888888")
+            for action in allowed_actions(station, app.ctx.session.roles):
+                await app.push_screen(action.make_screen())
+                await pilot.pause()
+                screen = app.screen
+                counts = (len(screen.query(StatusBar)), len(screen.query(KeyBar)))
+                assert counts == (1, 1), f"{station} {action.key} {type(screen).__name__}: {counts}"
+                while not isinstance(app.screen, HomeScreen):
+                    app.pop_screen()
+                    await pilot.pause()
