@@ -5,12 +5,13 @@ from __future__ import annotations
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Input, Label, Static
 from rich.text import Text
 
 from kiosk import clock
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.table import TableScreen
 from kiosk.widgets.scan_input import ScanInput
 
 
@@ -182,85 +183,48 @@ class SlipCheckScreen(KioskScreen):
                        time=done.at.astimezone(self.ctx.zone).strftime("%H:%M")))
 
 
-class OverdueScreen(KioskScreen):
+class OverdueScreen(TableScreen):
     """请假未归: everyone out past their deadline, how late, head teacher and guardian phones; F2 records what happened."""
 
     TITLE_KEY = "slips.title_overdue"
-    BINDINGS = [
-        Binding("escape", "back", "core.key_back"),
-        Binding("f2", "resolve", "slips.key_resolve"),
-        Binding("f5", "refresh", "slips.key_refresh"),
-    ]
+    BINDINGS = TableScreen.BINDINGS + [Binding("f2", "resolve", "slips.key_resolve")]
     DEFAULT_CSS = """
-    OverdueScreen #overdue-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
     OverdueScreen #overdue-summary { padding: 0 1; height: 1; }
-    OverdueScreen DataTable { height: 1fr; margin: 0 1; }
-    OverdueScreen #overdue-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $success; }
-    OverdueScreen #overdue-message.-error { color: $error; }
     """
-    COLUMNS = ("col_name", "col_class", "col_dorm", "col_exited", "col_return_by", "col_late", "col_head_teacher",
-               "col_guardian", "col_alert")
+    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_name", "col_class", "col_dorm", "col_exited", "col_return_by",
+                                                    "col_late", "col_head_teacher", "col_guardian", "col_alert"))
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="overdue-title")
+    def compose_above_table(self) -> ComposeResult:
         yield Static(id="overdue-summary")
-        yield DataTable(id="overdue-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="overdue-message")
 
     def on_mount(self) -> None:
-        self.refresh_text()
-        self.query_one(DataTable).focus()
-        self.action_refresh()
-        self.set_interval(60, self.action_refresh)
+        self.set_interval(60, self.action_refresh)  # someone becomes overdue while the board is open
 
-    def refresh_text(self) -> None:
-        self.query_one("#overdue-title", Static).update(t("slips.title_overdue"))
-        self.show_rows(self.rows)
-
-    def message(self, text: str, error: bool = False) -> None:
-        widget = self.query_one("#overdue-message", Static)
-        widget.update(text)
-        widget.set_class(error, "-error")
-
-    def action_refresh(self) -> None:
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-overdue")
-    def load(self) -> None:
+    def fetch(self):
         from kiosk.services.slips import overdue_board, raise_overdue_alerts
 
         raise_overdue_alerts(self.ctx.actor(), self.ctx.settings)
-        rows = overdue_board(self.ctx.settings)
-        self.app.call_from_thread(self.show_rows, rows)
+        return overdue_board(self.ctx.settings)
+
+    def cells(self, row):
+        zone = self.ctx.zone
+        late = t("slips.late", hours=row.minutes_late // 60, minutes=row.minutes_late % 60)
+        state = t("slips.alert_returned", time=_hm(row.returned_at, zone)) if row.returned_at else t("slips.alert_open")
+        style = "" if row.returned_at else "bold red"
+        cells = (row.student.name, row.student.class_name, row.student.dorm, _hm(row.exited_at, zone),
+                 _hm(row.return_by, zone), late, f"{row.head_teacher} {row.head_teacher_phone}".strip(),
+                 row.guardian_phone, state)
+        return tuple(Text(cell, style=style) for cell in cells)
 
     def show_rows(self, rows) -> None:
-        self.rows = rows
-        zone = self.ctx.zone
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(t(f"slips.{key}") for key in self.COLUMNS))
-        for row in rows:
-            late = t("slips.late", hours=row.minutes_late // 60, minutes=row.minutes_late % 60)
-            state = t("slips.alert_returned", time=_hm(row.returned_at, zone)) if row.returned_at else t("slips.alert_open")
-            style = "" if row.returned_at else "bold red"
-            cells = (row.student.name, row.student.class_name, row.student.dorm, _hm(row.exited_at, zone),
-                     _hm(row.return_by, zone), late, f"{row.head_teacher} {row.head_teacher_phone}".strip(),
-                     row.guardian_phone, state)
-            table.add_row(*(Text(c, style=style) for c in cells), key=row.slip_id)
+        super().show_rows(rows)
         out = sum(1 for r in rows if r.returned_at is None)
         self.query_one("#overdue-summary", Static).update(
             t("slips.overdue_summary", count=out, open=len(rows)) if rows else t("slips.overdue_none"))
 
     def action_resolve(self) -> None:
-        table = self.query_one(DataTable)
-        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
-            return
-        row = self.rows[table.cursor_row]
-        if row.alert_id is None:
+        row = self.selected()
+        if row is None or row.alert_id is None:
             return
         from kiosk.screens.dialogs import TextDialog
 

@@ -38,9 +38,14 @@ class TableScreen(KioskScreen):
         """The cells of one row, in COLUMN_KEYS order."""
         raise NotImplementedError
 
+    def compose_above_table(self) -> ComposeResult:
+        """Anything between the title and the table (a summary line); nothing by default."""
+        yield from ()
+
     # -- the common part -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(classes="table-title")
+        yield from self.compose_above_table()
         yield DataTable(cursor_type="row", zebra_stripes=True)
         yield Static("", classes="table-message")
 
