@@ -233,3 +233,23 @@ async def test_office_screen_lists_and_reviews(tiny):
         assert "张华丽" in str(screen.query_one(".table-message", Static).render())
     review = SlipConflictReview.get()
     assert (review.crossing_id, review.note, review.kind) == (second, "西门误扫", DOUBLE_USE)
+
+
+def test_status_count_is_recomputed_only_when_the_facts_grow(tiny, monkeypatch):
+    import kiosk.services.slip_conflicts as conflicts
+
+    calls = []
+    real = conflicts.slip_conflicts
+    monkeypatch.setattr(conflicts, "slip_conflicts", lambda school_id, **kw: calls.append(1) or real(school_id, **kw))
+    slip = issue_slip(tiny)
+    now = clock.now()
+    write_crossing("gate-east", slip.id, "exit", now)
+    assert conflicts.unreviewed_count("demo") == 0
+    assert conflicts.unreviewed_count("demo") == 0
+    assert len(calls) == 1  # nothing new: the cached count
+    second = write_crossing("gate-west", slip.id, "exit", now + timedelta(minutes=2))
+    assert conflicts.unreviewed_count("demo") == 1 and len(calls) == 2  # a crossing arrived
+    review_conflict(office_actor(), DOUBLE_USE, second, "西门误扫")  # (it looks the conflicts up itself)
+    calls.clear()
+    assert conflicts.unreviewed_count("demo") == 0 and len(calls) == 1  # a review arrived: recomputed
+    assert conflicts.unreviewed_count("demo") == 0 and len(calls) == 1
