@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical

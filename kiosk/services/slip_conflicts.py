@@ -23,7 +23,7 @@ from kiosk.i18n import t
 from kiosk.models import Staff, Student, database_proxy
 from kiosk.models.base import UtcDateTimeField
 from kiosk.models.slip_review import SlipConflictReview
-from kiosk.models.slips import GateCrossing, SlipRevocation
+from kiosk.models.slips import SlipRevocation
 from kiosk.services.actor import Actor
 from kiosk.services.facts import record
 from kiosk.services.names import clean_text
