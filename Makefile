@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# A demo that fails half-way is removed, so the next `make run` builds it again instead of using it.
 $(DEMO_DB): | $(STAMP)
 	mkdir -p $(dir $(DEMO_DB))
-	$(BIN)/kiosk demo --db $(DEMO_DB)
+	$(BIN)/kiosk demo --db $(DEMO_DB) || { rm -rf $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB).keys; exit 1; }
 
 demo: $(DEMO_DB)
 
