@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from pathlib import Path
 import time
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from kiosk.screens.login import LoginScreen
 from kiosk.services.actor import Actor
 from kiosk.services.auth import StaffSession
 from kiosk.services.facts import audit_only
+from kiosk.terminal_watch import terminal_gone
 from kiosk.widgets.bars import StatusBar
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,9 @@ class KioskApp(App, inherit_bindings=False):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests) or no SIGHUP
             pass
+        # ...and when the SIGHUP never comes (see kiosk.terminal_watch), notice the hang-up ourselves.
+        if not self.is_headless and sys.__stdin__ is not None and sys.__stdin__.isatty():
+            self.set_interval(1.0, self.exit_if_terminal_gone)
         for feature in features.loaded():
             starter = getattr(feature, "on_app_start", None)
             if starter is not None:
@@ -95,6 +100,11 @@ class KioskApp(App, inherit_bindings=False):
         self.set_interval(15 * 60, self.run_daily_jobs)
         self.refresh_station_status()
         self.run_daily_jobs()
+
+    def exit_if_terminal_gone(self) -> None:
+        if terminal_gone(sys.__stdin__.fileno()):
+            log.warning("the terminal was hung up; the station exits")
+            self.exit()
 
     def on_unmount(self) -> None:
         for feature in features.loaded():

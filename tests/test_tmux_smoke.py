@@ -68,14 +68,19 @@ def test_make_run_shows_the_chinese_login_screen(tmux_session, tmp_path):
     wait_for(tmux_session, "退出程序需要管理员确认", timeout=10)
 
 
-def test_closing_the_terminal_ends_the_station(tmux_session, tmp_path):
-    """A station whose terminal disappears exits (and systemd restarts it) instead of running on, unseen."""
+@pytest.mark.parametrize("launcher", ["direct", "make"])
+def test_closing_the_terminal_ends_the_station(tmux_session, tmp_path, launcher):
+    """A station whose terminal disappears exits (and systemd restarts it) instead of running on, unseen.
+
+    Started directly (the systemd unit) it gets SIGHUP. Under `make run`, make leads the session and
+    keeps the SIGHUP to itself, so the station must notice the hang-up on its own."""
     env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
            "LANG": "C.UTF-8"}
     database = tmp_path / "station.sqlite3"
     subprocess.run([str(ROOT / ".venv/bin/kiosk"), "demo", "--db", str(database)], check=True, capture_output=True,
                    env={**os.environ, **{k: str(v) for k, v in env.items()}})
-    start(tmux_session, f".venv/bin/kiosk run --db {database}", env)
+    command = f"make run DEMO_DB={database}" if launcher == "make" else f".venv/bin/kiosk run --db {database}"
+    start(tmux_session, command, env)
     wait_for(tmux_session, "请输入工号", timeout=60)
     pid = int(subprocess.run(["pgrep", "-f", f"kiosk run --db {database}"], capture_output=True, text=True).stdout.split()[0])
     subprocess.run(["tmux", "kill-session", "-t", tmux_session], check=True)
