@@ -91,6 +91,9 @@ class CanteenSettings:
     require_reviewer: bool = False
     records_retention_days: int = 730
     disposal_overdue_hours: int = 24  # due for disposal longer than this = overdue
+    scale_port: str = ""  # serial port of the sample scale, e.g. /dev/ttyUSB0; "" = weights are typed
+    scale_baud: int = 9600
+    scale_unit: str = "g"  # the unit of a scale that sends bare numbers: g or kg
 
 
 @dataclass
@@ -219,6 +222,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("security: pin_max_tries and idle_lock_minutes must be at least 1")
     if settings.canteen.min_weight_grams <= 0 or settings.canteen.retention_hours <= 0:
         raise ConfigError("canteen: min_weight_grams and retention_hours must be positive")
+    if settings.canteen.scale_unit not in ("g", "kg") or settings.canteen.scale_baud <= 0:
+        raise ConfigError("canteen: scale_unit must be g or kg, and scale_baud positive (e.g. 9600)")
 
 
 def config_path(explicit: str | None, environ: dict[str, str] | None = None) -> Path | None:

@@ -302,13 +302,15 @@ class RecordOutcome:
 
 
 class RecordSampleScreen(KioskScreen):
-    """Weight (typed), fridge, shelf, fridge temperature; Enter moves on, the last Enter (or F2) records the
-    sample and prints its label. Sampled time = now, sampler = the logged-in person."""
+    """Weight (typed, or F3 reads the scale when one is configured), fridge, shelf, fridge temperature;
+    Enter moves on, the last Enter (or F2) records the sample and prints its label.
+    Sampled time = now, sampler = the logged-in person."""
 
     TITLE_KEY = "canteen.record_title"
     BINDINGS = [
         Binding("escape", "back", "core.key_back"),
         Binding("f2", "save", "canteen.key_save"),
+        Binding("f3", "read_scale", "canteen.key_read_scale"),
     ]
     FIELDS = ("weight", "fridge", "shelf", "temperature")
 
@@ -317,6 +319,7 @@ class RecordSampleScreen(KioskScreen):
     RecordSampleScreen > Vertical { width: 70; height: auto; border: thick $accent; padding: 1 2; }
     RecordSampleScreen #record-title { text-style: bold; color: $accent; margin-bottom: 1; }
     RecordSampleScreen #record-error { color: $error; text-style: bold; height: auto; }
+    RecordSampleScreen #record-note { color: $success; height: auto; }
     """
 
     def __init__(self, meal, dish, fridge: str = "", shelf: str = "") -> None:
@@ -324,6 +327,7 @@ class RecordSampleScreen(KioskScreen):
         self.meal, self.dish = meal, dish
         self.defaults = {"fridge": fridge, "shelf": shelf}
         self.busy = False
+        self.scale_grams: int | None = None  # the last weight read from the scale, to tell it from a typed one
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -331,6 +335,7 @@ class RecordSampleScreen(KioskScreen):
             for name in self.FIELDS:
                 yield Label(id=f"record-label-{name}")
                 yield Input(value=self.defaults.get(name, ""), id=f"record-{name}", max_length=20)
+            yield Static(id="record-note")
             yield Static(id="record-error")
 
     def on_mount(self) -> None:
@@ -342,12 +347,57 @@ class RecordSampleScreen(KioskScreen):
         self.query_one("#record-title", Static).update(
             t("canteen.record_heading", dish=self.dish.name, meal=meal_name(self.meal.kind, self.meal.name),
               day=self.meal.meal_date.isoformat(), sampler=self.ctx.session.name if self.ctx.session else ""))
-        labels = {"weight": t("canteen.record_weight", minimum=settings.canteen.min_weight_grams),
+        weight = t("canteen.record_weight", minimum=settings.canteen.min_weight_grams)
+        if settings.canteen.scale_port:
+            weight += t("canteen.record_weight_scale_hint")
+        labels = {"weight": weight,
                   "fridge": t("canteen.record_fridge"), "shelf": t("canteen.record_shelf"),
                   "temperature": t("canteen.record_temperature", low=f"{settings.canteen.fridge_min_c:g}",
                                    high=f"{settings.canteen.fridge_max_c:g}")}
         for name, text in labels.items():
             self.query_one(f"#record-label-{name}", Label).update(text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "read_scale":  # no scale configured: no F3 on screen, weights are typed
+            return bool(self.ctx.settings.canteen.scale_port)
+        return True
+
+    def action_read_scale(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self.query_one("#record-error", Static).update("")
+        self.query_one("#record-note", Static).update(t("scale.reading"))
+        self.read_scale()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scale")
+    def read_scale(self) -> None:
+        from kiosk.scale import ScaleError, read_weight
+
+        canteen = self.ctx.settings.canteen
+        try:
+            grams = read_weight(canteen.scale_port, canteen.scale_baud, canteen.scale_unit)
+        except ScaleError as error:
+            self.app.call_from_thread(self.scale_failed, error.message())
+            return
+        self.app.call_from_thread(self.scale_read, grams)
+
+    def scale_read(self, grams: int) -> None:
+        self.busy = False
+        self.scale_grams = grams
+        self.query_one("#record-weight", Input).value = str(grams)
+        self.query_one("#record-note", Static).update(t("scale.read_ok", grams=grams))
+        self.query_one("#record-fridge", Input).focus()
+
+    def scale_failed(self, message: str) -> None:
+        self.busy = False
+        self.query_one("#record-note", Static).update("")
+        self.query_one("#record-error", Static).update(message)
+        self.query_one("#record-weight", Input).focus()
+
+    def weight_source(self, typed: str) -> str:
+        """"scale" when the weight field still holds what the scale read, else "typed" (for the audit)."""
+        return "scale" if self.scale_grams is not None and typed.strip() == str(self.scale_grams) else "typed"
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         name = (event.input.id or "").removeprefix("record-")
@@ -361,6 +411,7 @@ class RecordSampleScreen(KioskScreen):
             return
         self.busy = True
         values = {name: self.query_one(f"#record-{name}", Input).value for name in self.FIELDS}
+        values["weight_source"] = self.weight_source(values["weight"])
         self.save(values)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -371,7 +422,8 @@ class RecordSampleScreen(KioskScreen):
         settings, actor = self.ctx.settings, self.ctx.actor()
         try:
             result = canteen.record_sample(actor, settings, self.dish.id, values["weight"], fridge=values["fridge"],
-                                           shelf=values["shelf"], temperature=values["temperature"])
+                                           shelf=values["shelf"], temperature=values["temperature"],
+                                           weight_source=values["weight_source"])
         except canteen.CanteenError as error:
             self.app.call_from_thread(self.refused, error.message())
             return

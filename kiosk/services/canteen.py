@@ -337,9 +337,11 @@ def parse_temperature(text: str) -> float | None:
 
 
 def record_sample(actor: Actor, settings: Settings, dish_id: str, grams: int | str, *, fridge: str = "",
-                  shelf: str = "", temperature: float | str | None = None) -> RecordedSample:
+                  shelf: str = "", temperature: float | str | None = None,
+                  weight_source: str = "typed") -> RecordedSample:
     """Record a retained sample of a dish: sampled now by the logged-in person. Under the minimum weight it is
-    refused with the shortfall. A fridge outside the band is recorded and reported (the sample must exist)."""
+    refused with the shortfall. A fridge outside the band is recorded and reported (the sample must exist).
+    `weight_source` (typed | scale) goes to the audit trail, for an inspector who asks how it was weighed."""
     _require(actor)
     dish = MenuDish.get_or_none((MenuDish.id == dish_id) & (MenuDish.school_id == settings.school.id))
     if dish is None or dish.removed_at is not None:
@@ -366,7 +368,8 @@ def record_sample(actor: Actor, settings: Settings, dish_id: str, grams: int | s
     sample.label_code = short_code(sample.id)
     with record(actor, "canteen.sample", entity="sample", entity_id=sample.id,
                 detail={"dish": dish.name, "grams": weight.grams, "meal": meal.kind, "date": meal.meal_date.isoformat(),
-                        "temperature": celsius, "temperature_state": band.state}) as w:
+                        "temperature": celsius, "temperature_state": band.state,
+                        "weight_source": weight_source if weight_source in ("typed", "scale") else "typed"}) as w:
         w.insert(sample)
     return RecordedSample(_views(settings, [sample], now)[0], band)
 

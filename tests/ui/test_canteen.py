@@ -133,6 +133,56 @@ async def test_record_print_and_dispose(canteen_school):
         assert disposal.disposer_id == app.ctx.session.staff_id and disposal.reviewer_name
 
 
+async def test_weight_read_from_the_scale_is_recorded_as_such(canteen_school):
+    """F3 reads the serial scale into the weight field; a failed read says why and keeps the form."""
+    from kiosk.models.audit import AuditEntry
+    from tests.fake_scale import FakeScale
+
+    settings = canteen_school
+    with FakeScale([b"US,GS,+0000.060kg\r\n", b"ST,GS,+0000.146kg\r\n"]) as scale:
+        settings.canteen.scale_port = scale.port
+        async with start_app(settings, "canteen") as (app, pilot):
+            await open_meals(app, pilot)
+            dish = await select_pending_lunch_dish(app, pilot)
+            await pilot.press("f2")
+            await pilot.pause()
+            assert "读电子秤" in str(app.screen.query_one("KeyBar").render())
+            await pilot.press("f3")
+            await settle(app, pilot)
+            assert app.screen.query_one("#record-weight", Input).value == "146"
+            assert "146 克" in text_of(app, "#record-note")
+            assert app.screen.focused.id == "record-fridge"  # on to the next field
+            await pilot.press("f2")
+            await settle(app, pilot)
+            sample = Sample.get(Sample.dish_id == dish.id)
+            assert sample.grams == 146
+            entry = AuditEntry.get((AuditEntry.action == "canteen.sample") & (AuditEntry.entity_id == sample.id))
+            assert entry.detail["weight_source"] == "scale"
+
+            # the scale is unplugged: a clear message, the form stays, typing still works
+            await select_pending_lunch_dish(app, pilot)
+            await pilot.press("f2")
+            await pilot.pause()
+            settings.canteen.scale_port = scale.port + "-gone"
+            await pilot.press("f3")
+            await settle(app, pilot)
+            assert isinstance(app.screen, RecordSampleScreen)
+            assert "找不到电子秤" in text_of(app, "#record-error")
+            assert app.screen.weight_source("146") == "typed"
+
+
+async def test_without_a_scale_there_is_no_scale_key(canteen_school):
+    async with start_app(canteen_school, "canteen") as (app, pilot):
+        await open_meals(app, pilot)
+        await select_pending_lunch_dish(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "读电子秤" not in str(app.screen.query_one("KeyBar").render())
+        await pilot.press("f3")
+        await settle(app, pilot)
+        assert "电子秤" not in text_of(app, "#record-note") + text_of(app, "#record-error")
+
+
 async def test_printer_off_keeps_the_sample_and_reprint_works(canteen_school):
     settings = canteen_school
     probe = socket.socket()
