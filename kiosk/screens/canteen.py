@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.dialogs import ConfirmDialog, PinDialog, TextDialog
+from kiosk.screens.dialogs import ChoiceDialog, ConfirmDialog, PinDialog, TextDialog
 from kiosk.widgets.scan_input import ScanInput
 
 MISSED_STYLE = "bold white on red"
@@ -27,7 +27,8 @@ def _local(ctx, at, fmt: str = "%m-%d %H:%M") -> str:
 
 
 def meal_name(kind: str, name: str = "") -> str:
-    return t(f"canteen.meal_{kind}") + (f" {name}" if name else "")
+    kind_text = t(f"canteen.meal_{kind}")
+    return kind_text + (f" {name}" if name and name != kind_text else "")
 
 
 def _error_text(error: Exception) -> str:
@@ -44,6 +45,7 @@ class MealsScreen(KioskScreen):
         Binding("f2", "record", "canteen.key_record"),
         Binding("f3", "add_dishes", "canteen.key_add_dishes"),
         Binding("f4", "standard_meals", "canteen.key_standard_meals"),
+        Binding("a", "add_meal", "canteen.key_add_meal"),
         Binding("f5", "copy_menu", "canteen.key_copy"),
         Binding("f6", "reprint", "canteen.key_reprint"),
         Binding("f7", "prev_day", "canteen.key_prev_day"),
@@ -174,6 +176,32 @@ class MealsScreen(KioskScreen):
     def action_standard_meals(self) -> None:
         self.run_change("standard_meals", None, None)
 
+    def action_add_meal(self) -> None:
+        """An extra (加餐) or event (活动餐) meal: kind, then its name, then its service time."""
+        from kiosk.services.sample_rules import DEFAULT_SERVICE_TIMES
+
+        def kind_chosen(kind: str | None) -> None:
+            if kind is None:
+                return
+
+            def name_entered(name: str | None) -> None:
+                if name is None:
+                    return
+
+                def time_entered(service_time: str | None) -> None:
+                    if service_time:
+                        self.run_change("add_meal", kind, (name, service_time))
+
+                self.app.push_screen(TextDialog("canteen.add_meal_time_title", "canteen.add_meal_time_prompt",
+                                                value=DEFAULT_SERVICE_TIMES[kind], meal=name), time_entered)
+
+            self.app.push_screen(TextDialog("canteen.add_meal_name_title", "canteen.add_meal_name_prompt",
+                                            value=t(f"canteen.meal_{kind}")), name_entered)
+
+        self.app.push_screen(ChoiceDialog(t("canteen.add_meal_title", day=self.day.isoformat()),
+                                          [(kind, t(f"canteen.meal_{kind}")) for kind in ("extra", "event")]),
+                             kind_chosen)
+
     def action_copy_menu(self) -> None:
         def entered(text: str | None) -> None:
             if text:
@@ -183,14 +211,19 @@ class MealsScreen(KioskScreen):
         self.app.push_screen(TextDialog("canteen.copy_title", "canteen.copy_prompt", value=default), entered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="change")
-    def run_change(self, what: str, meal_id, value) -> None:
+    def run_change(self, what: str, target, value) -> None:
+        """`target`: the meal id (add_dishes) or the meal kind (add_meal)."""
         from kiosk.services import canteen
 
         settings, actor = self.ctx.settings, self.ctx.actor()
         try:
             if what == "add_dishes":
-                count = canteen.add_dishes(actor, settings, meal_id, value)
+                count = canteen.add_dishes(actor, settings, target, value)
                 text, style = t("canteen.dishes_added", count=count), OK_STYLE
+            elif what == "add_meal":
+                name, service_time = value
+                canteen.add_meal(actor, settings, self.day, target, service_time, name)
+                text, style = t("canteen.meal_added", meal=name, time=service_time), OK_STYLE
             elif what == "standard_meals":
                 for kind in ("breakfast", "lunch", "dinner"):
                     canteen.add_meal(actor, settings, self.day, kind)

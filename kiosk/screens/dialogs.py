@@ -1,11 +1,12 @@
-"""Small dialogs every station uses: confirm who you are (PIN), yes/no, one line of text, key help."""
+"""Small dialogs every station uses: confirm who you are (PIN), yes/no, one line of text, a choice, key help."""
 from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from kiosk.i18n import t
 from kiosk.screens.base import KioskModal
@@ -126,6 +127,36 @@ class TextDialog(KioskModal):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         self.dismiss(text or None)
+
+
+class ChoiceDialog(KioskModal):
+    """Pick one of a few options: arrow keys and Enter, or the option's number. Dismisses with its value,
+    or None on Escape."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ChoiceDialog") + "ChoiceDialog OptionList { height: auto; }"
+
+    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options  # (value, label shown)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*(Option(f"{index}  {label}", id=value)
+                               for index, (value, label) in enumerate(self.options, start=1)))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_key(self, event) -> None:
+        if event.character and event.character.isdigit() and 1 <= int(event.character) <= len(self.options):
+            event.stop()
+            self.dismiss(self.options[int(event.character) - 1][0])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
 
 
 class HelpScreen(KioskModal):

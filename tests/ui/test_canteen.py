@@ -183,6 +183,50 @@ async def test_without_a_scale_there_is_no_scale_key(canteen_school):
         assert "电子秤" not in text_of(app, "#record-note") + text_of(app, "#record-error")
 
 
+async def test_an_extra_meal_is_added_from_the_keyboard_and_a_bad_time_changes_nothing(canteen_school):
+    from kiosk.models.canteen import Meal
+    from kiosk.screens.dialogs import ChoiceDialog, TextDialog
+
+    async with start_app(canteen_school, "canteen") as (app, pilot):
+        await open_meals(app, pilot)
+        before = Meal.select().count()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("1")  # 加餐
+        await pilot.pause()
+        assert isinstance(app.screen, TextDialog)
+        app.screen.query_one(Input).value = "晚自习加餐"
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "25:70"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MealsScreen) and Meal.select().count() == before
+        assert "25:70" in text_of(app, "#meals-message")
+
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the second choice, 活动餐, with the arrow keys
+        await pilot.pause()
+        app.screen.query_one(Input).value = "运动会午餐"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "12:00"  # the event meal's default time
+        await pilot.press("enter")
+        await settle(app, pilot)
+        meal = Meal.get(Meal.name == "运动会午餐")
+        assert (meal.kind, meal.service_time) == ("event", "12:00")
+        assert any(m.id == meal.id for m in app.screen.meals)
+        assert "已添加" in text_of(app, "#meals-message")
+
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("escape")  # changed their mind: nothing is added
+        await settle(app, pilot)
+        assert isinstance(app.screen, MealsScreen) and Meal.select().count() == before + 1
+
+
 async def test_printer_off_keeps_the_sample_and_reprint_works(canteen_school):
     settings = canteen_school
     probe = socket.socket()
