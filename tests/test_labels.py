@@ -6,11 +6,14 @@ import socket
 import threading
 
 import pytest
+from hypothesis import given, strategies as st
 from PIL import Image, ImageChops
 
 from kiosk.config import PrinterSettings
+from kiosk.i18n import t_in
 from kiosk.labels import render
-from kiosk.labels.printers import PngPrinter, PrinterError, TsplPrinter, get_printer, send_raw, tspl_bytes
+from kiosk.labels.printers import (TSPL_STATUS_PROBLEMS, TSPL_STATUS_QUERY, PngPrinter, PrinterError, TsplPrinter,
+                                   get_printer, send_raw, tspl_bytes, tspl_status_problem)
 from kiosk.labels.render import label_dots, render_text_qr_label
 
 LINES = ["午餐 2026-11-18", "128 g", "留样 11-18 10:05", "留样人 张三丰"]
@@ -88,9 +91,12 @@ def test_tspl_stream_carries_the_image_bit_for_bit():
 
 
 class FakeTcpPrinter:
-    """A socket server on 127.0.0.1 that keeps what one connection sends."""
+    """A socket server on 127.0.0.1 that keeps what one connection sends. `answer`: what it replies to the
+    first bytes it gets (the status query); None = a printer that never answers. `hang_up`: it closes the
+    connection right after answering."""
 
-    def __init__(self):
+    def __init__(self, answer: bytes | None = None, hang_up: bool = False):
+        self.answer, self.hang_up = answer, hang_up
         self.server = socket.socket()
         self.server.bind(("127.0.0.1", 0))
         self.server.listen(1)
@@ -105,7 +111,11 @@ class FakeTcpPrinter:
         with connection:
             connection.settimeout(5)
             while chunk := connection.recv(65536):
+                if not self.received and self.answer is not None:
+                    connection.sendall(self.answer)
                 self.received += chunk
+                if self.hang_up:
+                    return
 
     def close(self):
         self.thread.join(5)
@@ -118,7 +128,54 @@ def test_fake_tcp_printer_receives_the_label():
     where = TsplPrinter(f"127.0.0.1:{fake.port}").print_image(image)
     fake.close()
     assert where == f"127.0.0.1:{fake.port}"
-    assert fake.received == tspl_bytes(image)
+    assert fake.received == TSPL_STATUS_QUERY + tspl_bytes(image)  # it did not answer: printed anyway
+
+
+@pytest.mark.parametrize("status", [b"\x00", b"\x20"])  # ready; busy printing the previous label
+def test_a_ready_or_busy_printer_gets_the_label(status):
+    fake = FakeTcpPrinter(answer=status)
+    image = make().image
+    TsplPrinter(f"127.0.0.1:{fake.port}").print_image(image)
+    fake.close()
+    assert fake.received == TSPL_STATUS_QUERY + tspl_bytes(image)
+
+
+@pytest.mark.parametrize("status, key", [
+    (b"\x01", "labels.status_head_open"), (b"\x02", "labels.status_paper_jam"), (b"\x04", "labels.status_paper_out"),
+    (b"\x05", "labels.status_head_open"), (b"\x08", "labels.status_ribbon_out"), (b"\x10", "labels.status_paused"),
+    (b"\x80", "labels.status_other_error"), (b"\x24", "labels.status_paper_out"),
+])
+def test_a_printer_that_cannot_print_says_why_and_gets_no_job(status, key):
+    fake = FakeTcpPrinter(answer=status)
+    with pytest.raises(PrinterError) as caught:
+        TsplPrinter(f"127.0.0.1:{fake.port}").print_image(make().image)
+    fake.close()
+    assert caught.value.key == key and "/" in str(caught.value)
+    assert fake.received == TSPL_STATUS_QUERY  # no label sent into a printer that would swallow it
+
+
+@pytest.mark.parametrize("answer", [b"", b"\x00\x00", b"OK\r\n", bytes(range(16))])
+def test_an_answer_that_is_not_a_status_byte_does_not_stop_printing(answer):
+    assert tspl_status_problem(answer) is None
+
+
+@given(st.binary(max_size=64))
+def test_any_printer_answer_is_read_as_a_known_problem_or_none(answer):
+    problem = tspl_status_problem(answer)
+    assert problem is None or problem in {key for _, key in TSPL_STATUS_PROBLEMS}
+    if problem is not None:
+        assert t_in("zh-CN", problem, device="x") != problem and t_in("en", problem, device="x") != problem
+
+
+@pytest.mark.parametrize("answer", [b"\xff\xfe garbage", b"\x00", None])
+def test_a_printer_that_hangs_up_after_the_query_is_a_printer_error_or_printed(answer):
+    fake = FakeTcpPrinter(answer=answer, hang_up=True)
+    try:
+        TsplPrinter(f"127.0.0.1:{fake.port}").print_image(make().image)
+    except PrinterError as error:
+        assert error.key in {"labels.printer_unreachable"} | {key for _, key in TSPL_STATUS_PROBLEMS}
+    finally:
+        fake.close()
 
 
 def test_printer_off_gives_a_clear_bilingual_error():

@@ -29,6 +29,20 @@ BACKENDS = ("png", "tspl", "escpos", "cups")
 TCP_TIMEOUT_SECONDS = 3.0
 TSPL_GAP_MM = 2
 
+# Before a label goes to a TSPL printer on the network, ask its state (<ESC>!?, TSC's TSPL manual): one byte
+# back, a bit per problem. A printer with its head open or out of paper would otherwise take the job and
+# print nothing, and the cook would walk away believing the sample is labelled.
+TSPL_STATUS_QUERY = b"\x1b!?"
+STATUS_WAIT_SECONDS = 0.5  # printers (and emulators) that do not answer are printed to anyway
+TSPL_STATUS_PROBLEMS = (  # most actionable first; 0x20 "printing" is not a problem: the job queues
+    (0x01, "labels.status_head_open"),
+    (0x02, "labels.status_paper_jam"),
+    (0x04, "labels.status_paper_out"),
+    (0x08, "labels.status_ribbon_out"),
+    (0x10, "labels.status_paused"),
+    (0x80, "labels.status_other_error"),
+)
+
 
 class PrinterError(Exception):
     """The label was not printed. `key`/`values` give the message in the current language (`message()`)."""
@@ -82,14 +96,37 @@ def parse_host_port(device: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
-def send_raw(device: str, data: bytes) -> str:
-    """Write bytes to a TCP printer (host:port) or a device file; PrinterError when it is not there."""
+def tspl_status_problem(answer: bytes) -> str | None:
+    """The i18n key of the first problem a TSPL status answer reports; None when all is well or the answer
+    is not a status byte at all (no answer, noise: the printer is then given the job anyway)."""
+    if len(answer) != 1:
+        return None
+    return next((key for bit, key in TSPL_STATUS_PROBLEMS if answer[0] & bit), None)
+
+
+def _ask_tspl_status(connection: socket.socket) -> bytes:
+    connection.sendall(TSPL_STATUS_QUERY)
+    connection.settimeout(STATUS_WAIT_SECONDS)
+    try:
+        return connection.recv(16)
+    except TimeoutError:
+        return b""
+    finally:
+        connection.settimeout(TCP_TIMEOUT_SECONDS)
+
+
+def send_raw(device: str, data: bytes, *, ask_tspl_status: bool = False) -> str:
+    """Write bytes to a TCP printer (host:port) or a device file; PrinterError when it is not there or,
+    with `ask_tspl_status`, when a network printer says it cannot print (head open, out of paper...)."""
     if not device:
         raise PrinterError("labels.printer_not_configured")
     address = parse_host_port(device)
     if address is not None:
         try:
             with socket.create_connection(address, timeout=TCP_TIMEOUT_SECONDS) as connection:
+                problem = tspl_status_problem(_ask_tspl_status(connection)) if ask_tspl_status else None
+                if problem is not None:
+                    raise PrinterError(problem, device=device)
                 connection.sendall(data)
         except OSError as error:
             raise PrinterError("labels.printer_unreachable", device=device, reason=error.strerror or str(error)) from None
@@ -130,7 +167,7 @@ class TsplPrinter:
     dpi: int = 203
 
     def print_image(self, image: "PILImage.Image", name: str = "label") -> str:
-        return send_raw(self.device, tspl_bytes(image, dpi=self.dpi))
+        return send_raw(self.device, tspl_bytes(image, dpi=self.dpi), ask_tspl_status=True)
 
 
 @dataclass
