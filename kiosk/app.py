@@ -123,6 +123,14 @@ class KioskApp(App, inherit_bindings=False):
         self.last_activity = time.monotonic()
         self.push_screen(HomeScreen())
 
+    def hand_over_session(self, session: StaffSession) -> None:
+        """Shift handover: the incoming staff member (PIN already confirmed) takes the open session."""
+        self.ctx.session = session
+        self.last_activity = time.monotonic()
+        for screen in self.screen_stack:
+            if isinstance(screen, KioskScreen):
+                screen.refresh_bars()
+
     def lock(self, message_key: str) -> None:
         """Back to the login screen: every screen above it (with any unsaved input) is discarded."""
         if self.ctx.session is not None:

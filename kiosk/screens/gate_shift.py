@@ -202,17 +202,19 @@ class HandoverScreen(_GateForm):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gate-handover")
     def save(self, outgoing_pin: str, incoming: str, incoming_pin: str, notes: str) -> None:
+        from kiosk.services.auth import find_staff, session_for
         from kiosk.services.gate_shift import record_handover
         from kiosk.services.visitors import GateError
 
         try:
             done = record_handover(self.ctx.actor(), outgoing_pin, incoming, incoming_pin, notes, self.ctx.zone)
+            incoming_session = session_for(find_staff(incoming, self.ctx.school_id))
         except GateError as error:
             field = {"handover_outgoing_pin": "handover-outgoing-pin", "handover_incoming_pin": "handover-incoming-pin",
                      "handover_incoming_unknown": "handover-incoming", "handover_same_person": "handover-incoming"}
             self.app.call_from_thread(self.after_error, t(f"gate.{error.key}", **error.values), field.get(error.key))
             return
-        self.app.call_from_thread(self.after_save, done)
+        self.app.call_from_thread(self.after_save, done, incoming_session)
 
     def after_error(self, text: str, field: str | None) -> None:
         self.show(text)
@@ -221,7 +223,10 @@ class HandoverScreen(_GateForm):
         if field:
             self.query_one(f"#{field}").focus()
 
-    def after_save(self, done) -> None:
+    def after_save(self, done, incoming_session) -> None:
+        # The incoming gatekeeper confirmed with their PIN: the station is theirs from now on, so what
+        # happens next is recorded under their name, not the one who went home.
+        self.app.hand_over_session(incoming_session)
         for wid in ("handover-outgoing-pin", "handover-incoming", "handover-incoming-pin", "handover-notes"):
             self.query_one(f"#{wid}", Input).value = ""
         self.show(t("gate.handover_saved", outgoing=done.outgoing_name, incoming=done.incoming_name), True)

@@ -232,6 +232,9 @@ async def test_patrol_handover_and_office_watchlist_screens(gate_school):
         await settle(app, pilot)
         handover = ShiftHandover.get()
         assert handover.onsite_count == 1 and handover.notes == "东侧门锁已报修"
+        # the incoming gatekeeper now holds the station: bars and later records carry their name
+        assert app.ctx.session.number == "G002" and app.ctx.actor().staff_name == handover.incoming_name
+        assert f"值班：{handover.incoming_name}" in str(screen.query_one("StatusBar #status-duty").render())
     async with start_app(gate_school, "office") as (app, pilot):
         await login(pilot, "Z001", "555555")
         await pilot.press("w")
