@@ -48,3 +48,16 @@ def t(key: str, /, **values: object) -> str:
 def t_in(language_code: str, key: str, /, **values: object) -> str:
     text = catalog(language_code).get(key, key)
     return text.format(**values) if values else text
+
+
+class UserError(Exception):
+    """An error the user can fix, as an i18n key + values. `str()` is bilingual (zh-CN / en) for logs and the
+    CLI; `message()` is in the current language, for the screen. Areas subclass it (CanteenError, ...)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(f"{t_in('zh-CN', key, **values)} / {t_in('en', key, **values)}")
+
+    def message(self) -> str:
+        return t(self.key, **self.values)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
-from kiosk.i18n import t, t_in
+from kiosk.i18n import UserError
 
 SETTLE_READINGS = 3  # identical unmarked readings in a row that count as settled
 READ_SECONDS = 6.0  # how long to wait for a settled reading before giving up
@@ -41,16 +41,8 @@ _LINE = re.compile(
 )
 
 
-class ScaleError(Exception):
+class ScaleError(UserError):
     """The scale gave no usable weight; nothing was recorded. `message()` is in the current language."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(f"{t_in('zh-CN', key, **values)} / {t_in('en', key, **values)}")
-
-    def message(self) -> str:
-        return t(self.key, **self.values)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kiosk import paths
-from kiosk.i18n import t, t_in
+from kiosk.i18n import UserError
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -44,16 +44,8 @@ TSPL_STATUS_PROBLEMS = (  # most actionable first; 0x20 "printing" is not a prob
 )
 
 
-class PrinterError(Exception):
+class PrinterError(UserError):
     """The label was not printed. `key`/`values` give the message in the current language (`message()`)."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(f"{t_in('zh-CN', key, **values)} / {t_in('en', key, **values)}")
-
-    def message(self) -> str:
-        return t(self.key, **self.values)
 
 
 class Printer(Protocol):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk import clock
 from kiosk.config import Settings
-from kiosk.i18n import t, t_in
+from kiosk.i18n import UserError, t, t_in
 from kiosk.ids import short_code
 from kiosk.models.canteen import IncidentHold, Meal, MealCheck, MenuDish, Sample, SampleDisposal
 from kiosk.services import sample_rules as rules
@@ -24,16 +24,8 @@ LABEL_PREFIX = "LY"  # 留样: the QR payload is LY + the sample's 12-character 
 SAMPLE_ROLES = frozenset({"canteen", "food_safety"})
 
 
-class CanteenError(ValueError):
+class CanteenError(UserError, ValueError):
     """A user error at the canteen station; nothing was changed. `message()` is in the current language."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(f"{t_in('zh-CN', key, **values)} / {t_in('en', key, **values)}")
-
-    def message(self) -> str:
-        return t(self.key, **self.values)
 
 
 # ---- views handed to screens --------------------------------------------------------------------
