@@ -7,7 +7,7 @@ from datetime import timedelta
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 from rich.text import Text
 
 from kiosk import clock
@@ -139,7 +139,7 @@ class IssueScreen(_Message, KioskScreen):
         self.query_one("#issue-student", Input).focus()
 
 
-class SlipListScreen(_Message, KioskScreen):
+class SlipListScreen(TableScreen):
     """A head teacher sees their class; discipline office, principal and admin see every class.
     F2 approves (the next step of the ladder this person may give), F8 revokes with a reason, F6 prints again."""
 
@@ -151,28 +151,12 @@ class SlipListScreen(_Message, KioskScreen):
         Binding("f8", "revoke", "slips.key_revoke"),
         Binding("f5", "refresh", "slips.key_refresh"),
     ]
-    DEFAULT_CSS = OFFICE_CSS.format(name="SlipListScreen")
-    COLUMNS = ("col_short", "col_status", "col_name", "col_class", "col_kind", "col_from", "col_to", "col_return_by",
-               "col_approvals", "col_companion")
+    COLUMN_KEYS = tuple(f"slips.{key}" for key in (
+        "col_short", "col_status", "col_name", "col_class", "col_kind", "col_from", "col_to", "col_return_by",
+        "col_approvals", "col_companion"))
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(classes="office-title", id="list-title")
-        yield Static(classes="office-summary", id="list-summary")
-        yield DataTable(id="list-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", classes="office-message")
-
-    def on_mount(self) -> None:
-        self.refresh_text()
-        self.query_one(DataTable).focus()
-        self.action_refresh()
-
-    def refresh_text(self) -> None:
-        self.query_one("#list-title", Static).update(t("slips.title_list"))
-        self.show_rows(self.rows)
+    def compose_above_table(self) -> ComposeResult:
+        yield Static(id="list-summary")
 
     def class_filter(self) -> str | None:
         session = self.ctx.session
@@ -182,35 +166,22 @@ class SlipListScreen(_Message, KioskScreen):
             return None
         return session.class_name or "-"
 
-    def action_refresh(self) -> None:
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-list")
-    def load(self) -> None:
+    def fetch(self):
         from kiosk.services.slips import class_slips
 
-        rows = class_slips(self.ctx.school_id, self.class_filter())
-        self.app.call_from_thread(self.show_rows, rows)
+        return class_slips(self.ctx.school_id, self.class_filter())
+
+    def cells(self, v):
+        zone = self.ctx.zone
+        approvals = "/".join(t(f"slips.role_{r}") + ("+" if r in v.approvals else "-") for r in v.required_roles)
+        companion = " ".join(p for p in (v.companion_name, v.companion_relation) if p)
+        cells = (v.short, t(f"slips.status_{v.status}"), v.student_name, v.class_name, t(f"slips.kind_{v.reason_kind}"),
+                 _hm(v.leave_from, zone), _hm(v.leave_to, zone), _hm(v.return_by, zone), approvals, companion)
+        return [Text(c, style=STATUS_STYLE.get(v.status, "")) for c in cells]
 
     def show_rows(self, rows) -> None:
-        self.rows = rows
-        zone = self.ctx.zone
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(t(f"slips.{key}") for key in self.COLUMNS))
-        for v in rows:
-            approvals = "/".join(t(f"slips.role_{r}") + ("+" if r in v.approvals else "-") for r in v.required_roles)
-            companion = " ".join(p for p in (v.companion_name, v.companion_relation) if p)
-            cells = (v.short, t(f"slips.status_{v.status}"), v.student_name, v.class_name, t(f"slips.kind_{v.reason_kind}"),
-                     _hm(v.leave_from, zone), _hm(v.leave_to, zone), _hm(v.return_by, zone), approvals, companion)
-            table.add_row(*(Text(c, style=STATUS_STYLE.get(v.status, "")) for c in cells), key=v.id)
-        self.query_one("#list-summary", Static).update(t("slips.list_summary", count=len(rows)))
-
-    def selected(self):
-        table = self.query_one(DataTable)
-        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
+        super().show_rows(rows)
+        self.query_one("#list-summary", Static).update(t("slips.list_summary", count=len(self.rows)))
 
     def action_approve(self) -> None:
         view = self.selected()
@@ -256,8 +227,7 @@ class SlipListScreen(_Message, KioskScreen):
         except Exception as error:  # noqa: BLE001 - a printer failure; nothing was changed
             self.app.call_from_thread(self.message, t("slips.print_failed", error=str(error)), True)
             return
-        rows = svc.class_slips(self.ctx.school_id, self.class_filter())
-        self.app.call_from_thread(self.show_rows, rows)
+        self.app.call_from_thread(self.show_rows, self.fetch())
         self.app.call_from_thread(self.message, text)
 
 

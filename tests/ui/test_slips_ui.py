@@ -189,6 +189,39 @@ async def test_office_issue_form(tiny):
         assert "走读生" in str(screen.query_one(".office-message", Static).render())
 
 
+async def test_office_slip_list_revokes_with_a_reason_and_reprints(tiny):
+    from kiosk.models.slips import SlipRevocation
+    from kiosk.screens.dialogs import TextDialog
+    from kiosk.screens.slip_office import SlipListScreen
+
+    issued = issue()
+    async with start_app(tiny, "office") as (app, pilot):
+        await login(pilot, "T001", "444444")
+        await pilot.press("c")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SlipListScreen)
+        assert screen.query_one(DataTable).row_count == 1 and "1" in str(screen.query_one("#list-summary").render())
+        await pilot.press("f6")
+        await settle(app, pilot)
+        assert "slip-" in str(screen.query_one(".table-message", Static).render())
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, TextDialog)
+        await pilot.press("escape")  # no reason, no revocation
+        await settle(app, pilot)
+        assert not SlipRevocation.select().exists()
+        await pilot.press("f8")
+        await pilot.pause()
+        await type_text(pilot, "家长改期")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        revocation = SlipRevocation.get()
+        assert revocation.slip_id == issued.slip.id and revocation.reason == "家长改期"
+        assert "张华丽" in str(screen.query_one(".table-message", Static).render())
+        assert "撤销" in str(screen.query_one(DataTable).get_row_at(0)[1])
+
+
 def _snapshot_app(settings):
     from kiosk.app import KioskApp
 
