@@ -346,3 +346,31 @@ async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gat
         assert ID in message(app.screen, "#onsite-message")
         from kiosk.models import AuditEntry
         assert AuditEntry.select().where(AuditEntry.action == "gate.id_revealed").count() == 1
+
+
+def test_onsite_list_snapshot(gate_school, snap_compare, monkeypatch):
+    """Two visitors on site, one past the time they said they would leave: that row is red, IDs masked."""
+    from itertools import count
+
+    from kiosk.app import KioskApp
+
+    serial = count(1)  # visitor slip codes come from random id bits: make them fixed for the picture
+    monkeypatch.setattr(visitors, "short_code", lambda row_id: f"SNAPV{next(serial):07d}")
+    visitors.register_visit(actor_for("G002"), form(), gate_school)
+    clock.advance(timedelta(minutes=100))
+    visitors.register_visit(actor_for("G002"), form(id_number="360426199101010071", name="李四"), gate_school)
+    clock.advance(timedelta(minutes=50))  # the first has overstayed 30 minutes, the second is within time
+    gate_school.station.kind, gate_school.station.name = "gate", "gate-1"
+
+    async def run_before(pilot):
+        app = pilot.app
+        await pilot.pause()
+        await login(pilot, "G001", "111111")
+        await pilot.press("o")
+        await settle(app, pilot)
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
+        app.refresh_station_status()
+        await settle(app, pilot)
+
+    assert snap_compare(KioskApp(gate_school, station_id="st-snapshot"), terminal_size=(120, 30), run_before=run_before)
