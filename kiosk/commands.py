@@ -37,8 +37,12 @@ def register_cli(subparsers) -> None:
 
 def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
     from kiosk.app import KioskApp
+    from kiosk.db import ensure_station_identity
+    from kiosk.services.stations import announce_station
 
-    app = KioskApp(settings)
+    station_id = ensure_station_identity()
+    announce_station(settings, station_id)  # so other stations show this one by its name
+    app = KioskApp(settings, station_id=station_id)
     app.run()
     return 0
 

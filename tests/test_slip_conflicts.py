@@ -210,6 +210,11 @@ async def test_office_screen_lists_and_reviews(tiny):
     now = clock.now()
     write_crossing("gate-east", slip.id, "exit", now)
     second = write_crossing("gate-west", slip.id, "exit", now + timedelta(minutes=2))
+    from dataclasses import replace
+
+    from kiosk.services.stations import announce_station
+
+    announce_station(replace(tiny, station=replace(tiny.station, kind="gate", name="西门")), "gate-west")
     async with start_app(tiny, "office") as (app, pilot):
         await login(pilot, "T001", "444444")
         await pilot.press("k")
@@ -220,7 +225,10 @@ async def test_office_screen_lists_and_reviews(tiny):
         await pilot.pause()
         table = screen.query_one(DataTable)
         assert table.row_count == 1
-        assert "张华丽" in str(table.get_row_at(0))
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert "张华丽" in row
+        assert "西门" in row  # the conflicting gate by its name (it announced it, sync brought it here)
+        assert any("gate-east" in cell for cell in row)  # a station whose name has not arrived: its id
         await pilot.press("enter")
         await pilot.pause()
         await type_text(pilot, "西门误扫")

@@ -17,19 +17,28 @@ class ConflictsScreen(TableScreen):
     COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_time", "col_conflict", "col_name", "col_class", "col_direction",
                                                     "col_station", "col_gatekeeper", "col_standing"))
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.station_names: dict[str, str] = {}
+
     def fetch(self):
         from kiosk.services.slip_conflicts import slip_conflicts
+        from kiosk.services.stations import station_names
 
+        self.station_names = station_names(self.ctx.school_id)
         return slip_conflicts(self.ctx.school_id)
 
     def cells(self, r):
+        from kiosk.services.stations import station_label
+
         zone = self.ctx.zone
         if r.standing_at is not None:
-            other = t("slips.conflict_standing", time=_hm(r.standing_at, zone), station=r.standing_station_id[:8])
+            other = t("slips.conflict_standing", time=_hm(r.standing_at, zone),
+                      station=station_label(self.station_names, r.standing_station_id))
         else:
             other = t("slips.conflict_revoked", time=_hm(r.revoked_at, zone))
         return (_hm(r.at, zone), t(f"slips.conflict_{r.kind}"), r.student_name, r.class_name,
-                t(f"slips.direction_{r.direction}"), r.station_id[:8], r.gatekeeper, other)
+                t(f"slips.direction_{r.direction}"), station_label(self.station_names, r.station_id), r.gatekeeper, other)
 
     def show_rows(self, rows) -> None:
         super().show_rows(rows)

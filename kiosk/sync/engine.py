@@ -29,7 +29,7 @@ from kiosk.sync import hlc
 
 log = logging.getLogger(__name__)
 
-ROSTER = ("school", "building", "room", "student", "staff")
+ROSTER = ("school", "building", "room", "student", "staff", "station_info")  # what every station pulls
 # What each station kind pulls (fnmatch patterns over table names; office pulls everything).
 PULLS: dict[str, tuple[str, ...]] = {
     "office": ("*",),

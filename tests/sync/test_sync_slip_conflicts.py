@@ -9,7 +9,9 @@ from kiosk.ids import new_id
 from kiosk.models import Student
 from kiosk.models.slips import GateCrossing
 from kiosk.services.facts import record
+from kiosk.config import Settings
 from kiosk.services.slip_conflicts import DOUBLE_USE, review_conflict, slip_conflicts, unreviewed_count
+from kiosk.services.stations import announce_station, station_names
 
 ALL = dict(pull_tables=())  # each station kind pulls what it pulls in production
 
@@ -27,6 +29,11 @@ def test_two_gates_offline_then_one_conflict_at_the_office(make_station, frozen_
             w.insert(Student(id=student_id, school_id=school, number="20260101", name="张华丽", initials="zhl",
                              gender="F", grade="高一", class_name="高一(1)班", boarder=True, active=True,
                              updated_at=clock.now()))
+    for station, name in ((gate_a, "east-gate"), (gate_b, "")):  # gate-b was installed without a name
+        with station.use():
+            station_settings = Settings()
+            station_settings.school.id, station_settings.station.name = school, name
+            assert announce_station(station_settings, station.station_id)
     office.sync(**ALL)
     gate_a.sync(**ALL)
     gate_b.sync(**ALL)
@@ -52,6 +59,9 @@ def test_two_gates_offline_then_one_conflict_at_the_office(make_station, frozen_
         assert [(r.kind, r.crossing_id, r.student_name, r.station_id, r.standing_station_id) for r in rows] == [
             (DOUBLE_USE, ids["gate-b"], "张华丽", gate_b.station_id, gate_a.station_id)]
         assert GateCrossing.select().count() == 2  # both facts kept, nothing merged
+        names = station_names(school)  # the office shows stations by name, not by id
+        assert names[gate_a.station_id] == "east-gate"
+        assert names[gate_b.station_id] == f"门卫室 {gate_b.station_id[-4:]}"
         review_conflict(replace(office.actor(), roles=frozenset({"discipline"})), DOUBLE_USE, ids["gate-b"],
                         "东门先放行 西门重复扫码")
         assert unreviewed_count(school) == 0
