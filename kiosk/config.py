@@ -169,7 +169,7 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
                 raise ValueError(value)
             (item_type,) = annotation.__args__
             return [_coerce(item, item_type, key) for item in value]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: `inf` for an int, a 400-digit int for a float
         raise ConfigError(f"{key}: {value!r} is not a valid {getattr(annotation, '__name__', annotation)}") from None
     raise ConfigError(f"{key}: unsupported setting type")
 
@@ -224,6 +224,37 @@ def validate(settings: Settings) -> None:
         raise ConfigError("canteen: min_weight_grams and retention_hours must be positive")
     if settings.canteen.scale_unit not in ("g", "kg") or settings.canteen.scale_baud <= 0:
         raise ConfigError("canteen: scale_unit must be g or kg, and scale_baud positive (e.g. 9600)")
+    _validate_clock_times(settings)
+
+
+def _validate_clock_times(settings: Settings) -> None:
+    """The times the gate and dorm read on every scan and count, checked with the code that reads them:
+    a typo must stop `kiosk run` with this message, not make the first scan fail without a verdict."""
+    from datetime import datetime, timezone
+
+    from kiosk.services import slip_rules, visitor_rules
+
+    moment = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    checks = (
+        ("gate.closed_from / gate.closed_until", '"1 07:00" (ISO weekday, HH:MM)',
+         lambda: slip_rules.in_closed_management(moment, settings)),
+        ("gate.day_student_hours", '"06:30-22:00"', lambda: slip_rules.within_day_hours(moment, settings)),
+        ("gate.visiting_hours", '"07:00-21:00"', lambda: visitor_rules.parse_hours(settings.gate.visiting_hours)),
+        ("dorm.lights_out", '"22:00"', lambda: _hhmm(settings.dorm.lights_out)),
+    )
+    for name, example, read in checks:
+        try:
+            read()
+        except (ValueError, TypeError):
+            raise ConfigError(f"{name}: cannot be read as a time, expected e.g. {example}") from None
+
+
+def _hhmm(text: str) -> None:
+    """Lights-out as headcount reads it (HH:MM); ValueError if it cannot."""
+    from kiosk.services.sample_rules import parse_hhmm
+
+    if parse_hhmm(text) is None:
+        raise ValueError(text)
 
 
 def config_path(explicit: str | None, environ: dict[str, str] | None = None) -> Path | None:
