@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 import time
 from dataclasses import dataclass
@@ -59,6 +61,7 @@ class KioskApp(App, inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (bench, tests) find it
     ENABLE_COMMAND_PALETTE = False
     STATUS_SECONDS = 5.0
+    LOST_TERMINAL_GRACE_SECONDS = 5.0  # then a station whose terminal is gone ends even if shutdown hangs
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "core.key_quit", priority=True),
@@ -75,6 +78,7 @@ class KioskApp(App, inherit_bindings=False):
         self.station_status = StationStatus(t("core.sync_local_only"))
         self.last_activity = time.monotonic()
         self._quit_dialog_open = False
+        self._lost_terminal = False
         self.title = t("core.app_title")
 
     def get_default_screen(self) -> LoginScreen:
@@ -85,7 +89,7 @@ class KioskApp(App, inherit_bindings=False):
         # station any more, so end cleanly and let the service manager start a fresh one.
         # Without this the app keeps running, and spinning, with no terminal.
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit_for_lost_terminal)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests) or no SIGHUP
             pass
         # ...and when the SIGHUP never comes (see kiosk.terminal_watch), notice the hang-up ourselves.
@@ -103,8 +107,24 @@ class KioskApp(App, inherit_bindings=False):
 
     def exit_if_terminal_gone(self) -> None:
         if terminal_gone(sys.__stdin__.fileno()):
-            log.warning("the terminal was hung up; the station exits")
-            self.exit()
+            self.exit_for_lost_terminal()
+
+    def exit_for_lost_terminal(self) -> None:
+        """End the station because nobody can see it. Textual's shutdown can hang on a terminal that is gone
+        (seen: its output thread and the closing main thread each waiting on the other's queue), which would
+        leave a process systemd never restarts; so if the clean exit has not finished in a few seconds, the
+        process ends anyway. Every saved record is already committed (SQLite, synchronous=FULL)."""
+        if self._lost_terminal:
+            return
+        self._lost_terminal = True
+        log.warning("the terminal went away; the station exits")
+        threading.Thread(target=self._exit_hard_later, name="kiosk-exit-guard", daemon=True).start()
+        self.exit()
+
+    def _exit_hard_later(self) -> None:
+        time.sleep(self.LOST_TERMINAL_GRACE_SECONDS)
+        logging.shutdown()
+        os._exit(0)
 
     def on_unmount(self) -> None:
         for feature in features.loaded():
