@@ -37,3 +37,29 @@ def test_default_and_reformatted_clock_settings_still_load():
     settings = config.load(None, environ={"KIOSK_GATE__VISITING_HOURS": "07:00 - 21:30",
                                           "KIOSK_GATE__CLOSED_FROM": "7 18:00", "KIOSK_DORM__LIGHTS_OUT": "23:15"})
     assert settings.gate.visiting_hours == "07:00 - 21:30" and settings.dorm.lights_out == "23:15"
+
+
+# '፩' (Ethiopic digit one) and '𐩀' (Kharoshthi digit one) are str.isdigit() but not int()-able, and
+# NFKC (clean_text) leaves them as they are.
+@pytest.mark.parametrize("text", ["፩", "𐩀", "1፩"])
+def test_companions_typed_as_an_odd_digit_is_not_a_number(text):
+    from kiosk.services.visitor_rules import parse_companions
+
+    assert parse_companions(text) is None  # was ValueError, out of the register screen's save
+
+
+def test_companions_in_other_decimal_scripts_still_count():
+    from kiosk.services.visitor_rules import parse_companions
+
+    assert parse_companions("٣") == 3 and parse_companions("３") == 3
+
+
+@pytest.mark.parametrize("bed", ["፩", "𐩀号床"])
+def test_roster_bed_typed_as_an_odd_digit_is_a_row_error(bed):
+    from kiosk.services import roster_import as ri
+
+    header = ("学号", "姓名", "性别", "班级", "住宿/走读", "宿舍楼", "房间", "床位")
+    columns = ri.map_columns(header, ri.STUDENT_HEADERS)
+    student, errors = ri.check_student_row(2, ("20260101", "张三", "男", "高一(1)班", "住宿", "男生1号楼", "101", bed),
+                                           columns)
+    assert student is None and [error.key for error in errors] == ["bad_bed"]  # was ValueError out of import_roster

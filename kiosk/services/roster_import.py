@@ -438,7 +438,8 @@ def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int])
     bed: int | None = None
     if bed_text:
         digits = bed_text.removesuffix("号床").removesuffix("床").removesuffix("号")
-        if digits.isdigit() and 1 <= int(digits) <= MAX_BED:
+        # isdecimal, not isdigit: '፩' or '𐩀' are "digits" that int() refuses (a ValueError out of the import).
+        if digits.isdecimal() and 1 <= int(digits) <= MAX_BED:
             bed = int(digits)
         else:
             check.fail("bad_bed", max=MAX_BED, value=bed_text)

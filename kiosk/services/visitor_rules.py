@@ -423,4 +423,4 @@ def parse_companions(text: str) -> int | None:
     text = clean_text(text)
     if not text:
         return 0
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None  # isdigit() would let '፩' through to int() and raise
