@@ -63,3 +63,20 @@ def test_roster_bed_typed_as_an_odd_digit_is_a_row_error(bed):
     student, errors = ri.check_student_row(2, ("20260101", "张三", "男", "高一(1)班", "住宿", "男生1号楼", "101", bed),
                                            columns)
     assert student is None and [error.key for error in errors] == ["bad_bed"]  # was ValueError out of import_roster
+
+
+@pytest.mark.parametrize("text", ["13٣00138000", "1380013800۳", "+86 138 0013 800߃"])
+def test_a_phone_with_digits_from_another_script_is_not_a_mobile(text):
+    # \d matched them, so the register stored e.g. '13٣00138000' as a valid, undialable mobile.
+    from kiosk.services import roster_import, visitor_rules
+
+    assert visitor_rules.check_phone(text) == (visitor_rules.normalise_phone(text), "phone_bad")
+    assert roster_import.normalise_phone(text) is None
+
+
+def test_international_phone_needs_ascii_digits():
+    from kiosk.services.visitor_rules import check_phone
+
+    assert check_phone("+852 9123 4567", international_ok=True) == ("+85291234567", "")
+    assert check_phone("+852 9123 456٧", international_ok=True)[1] == "phone_bad"
+    assert check_phone("１３８ ００１３ ８０００") == ("13800138000", "")  # full width still folds

@@ -35,7 +35,7 @@ MAX_BED = 20
 DEFAULT_BEDS = 6
 
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")  # not \d, which matches Arabic-Indic and other decimal digits
 _PHONE_NOISE = re.compile(r"[\s()\-]")
 _GRADE_FROM_CLASS = re.compile(r"^(.+?)\s*[(（]")
 _HEADER_NOISE = re.compile(r"[\s_\-*:：]")

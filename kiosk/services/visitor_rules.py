@@ -133,7 +133,8 @@ def guess_id_type(text: str) -> str:
     return "resident"
 
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# [0-9], not \d: \d also matches Arabic-Indic and other decimal digits, which NFKC leaves unfolded.
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def normalise_phone(text: str) -> str:
@@ -157,7 +158,7 @@ def check_phone(text: str, *, international_ok: bool = False) -> tuple[str, str]
         return "", "phone_required"
     if _MOBILE.match(phone):
         return phone, ""
-    if international_ok and re.fullmatch(r"\+\d{8,15}", re.sub(r"[\s\-()]", "", raw)):
+    if international_ok and re.fullmatch(r"\+[0-9]{8,15}", re.sub(r"[\s\-()]", "", raw)):
         return re.sub(r"[\s\-()]", "", raw), ""
     return phone, "phone_bad"
 
