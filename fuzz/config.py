@@ -14,8 +14,10 @@ lights-out) parse, so a typo stops `kiosk run` with a message instead of breakin
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import math
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from kiosk import config
 from kiosk.services import sample_rules, slip_rules, visitor_rules
 
 FOLDER = Path(tempfile.mkdtemp(prefix="kiosk-fuzz-config-"))
+atexit.register(shutil.rmtree, FOLDER, ignore_errors=True)
 SECTIONS = {f.name: [g.name for g in dataclasses.fields(f.type if isinstance(f.type, type) else getattr(config, f.type))]
             for f in dataclasses.fields(config.Settings) if f.name != "language"}
 VALUES = ('"gate"', '"en"', '"zh-CN"', '"Asia/Shanghai"', '"Mars/Olympus"', "0", "-1", "1", "5", "3.5", "inf", "-inf",

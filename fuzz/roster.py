@@ -17,9 +17,11 @@ a bed of 1-20, a phone of 11 ASCII digits, and no value that a spreadsheet would
 """
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from fuzz.school import school
 from kiosk.services import roster_import as ri
 
 FOLDER = Path(tempfile.mkdtemp(prefix="kiosk-fuzz-roster-"))
+atexit.register(shutil.rmtree, FOLDER, ignore_errors=True)
 STUDENT_HEADER = ("学号", "姓名", "性别", "班级", "住宿/走读", "宿舍楼", "房间", "床位", "监护人", "监护人电话", "在籍")
 STAFF_HEADER = ("工号", "姓名", "角色", "班级", "手机", "卡号", "初始PIN", "在职")
 SAMPLE_CELLS = ("20260101", "张三", "男", "女", "高一(1)班", "住宿", "走读", "男生1号楼", "305", "3号床", "13800138000",
