@@ -2,7 +2,8 @@
 
 - `self.ctx` is the running station's KioskContext (settings, session, actor()).
 - BINDINGS descriptions are i18n keys ("gate.key_register"); the key bar and F1 help translate them.
-- Escape goes back (the home and login screens ignore it).
+- Escape goes back (the home and login screens ignore it). A form lists the fields a person types in
+  `TYPED_FIELDS`: while one holds text, Escape asks before throwing it away.
 - The status bar (top) and key bar (bottom) are mounted for you; compose only your content.
 - Override `refresh_text()` to re-render your texts when the language is switched at run time.
 - Database work only in thread workers (`@work(thread=True, exclusive=True, exit_on_error=False)`)
@@ -30,6 +31,7 @@ def binding_help(screen) -> list[tuple[str, str]]:
 
 class KioskScreen(Screen):
     TITLE_KEY = "core.app_title"  # i18n key of the screen's name, shown in F1 help
+    TYPED_FIELDS: tuple[str, ...] = ()  # ids of inputs whose text Escape must not silently discard
     BINDINGS = [Binding("escape", "back", "core.key_back")]
 
     @property
@@ -58,8 +60,22 @@ class KioskScreen(Screen):
     def refresh_text(self) -> None:
         """Re-render translated texts after a language switch (subclasses extend)."""
 
+    def unsaved_input(self) -> bool:
+        """True while a typed field holds text that leaving the screen would lose."""
+        return any(self.query_one(f"#{field_id}").value.strip() for field_id in self.TYPED_FIELDS)
+
     def action_back(self) -> None:
-        self.dismiss()
+        if not self.unsaved_input():
+            self.dismiss()
+            return
+        from kiosk.screens.dialogs import ConfirmDialog
+
+        def answered(discard: bool) -> None:
+            if discard:
+                self.dismiss()
+
+        # A stray Escape at 2 a.m. must not cost the gatekeeper a half-typed registration.
+        self.app.push_screen(ConfirmDialog(t("core.discard_question")), answered)
 
 
 class KioskModal(ModalScreen):

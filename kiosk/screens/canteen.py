@@ -346,6 +346,7 @@ class RecordSampleScreen(KioskScreen):
         Binding("f3", "read_scale", "canteen.key_read_scale"),
     ]
     FIELDS = ("weight", "fridge", "shelf", "temperature")
+    TYPED_FIELDS = ("record-weight", "record-temperature")  # fridge and shelf come remembered
 
     DEFAULT_CSS = """
     RecordSampleScreen { align: center middle; }

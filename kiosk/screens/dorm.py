@@ -874,6 +874,7 @@ class GuestScreen(KioskScreen):
 
     TITLE_KEY = "dorm.guest_title"
     FIELDS = ("room", "name", "id", "relation", "student")
+    TYPED_FIELDS = tuple(f"guest-{name}" for name in FIELDS)
     DEFAULT_CSS = """
     GuestScreen #guest-form { width: 70; height: auto; padding: 1 2; border: heavy $accent; }
     GuestScreen { align: center middle; }
@@ -935,7 +936,14 @@ class GuestScreen(KioskScreen):
         except hc.HeadcountError as error:
             self.app.call_from_thread(self.say, error.text())
             return
-        self.app.call_from_thread(self.say, t("dorm.guest_done", name=guest.name, room=guest.room_number), True)
+        self.app.call_from_thread(self.registered, t("dorm.guest_done", name=guest.name, room=guest.room_number))
+
+    def registered(self, text: str) -> None:
+        """Saved: an empty form for the next guest (and nothing left that Escape would ask about)."""
+        for name in self.FIELDS:
+            self.query_one(f"#guest-{name}", Input).value = ""
+        self.query_one("#guest-room", Input).focus()
+        self.say(text, True)
 
 
 class HistoryScreen(KioskScreen):

@@ -280,6 +280,9 @@ class RegisterScreen(KioskScreen):
             items=self.value("items"), expected_leave_at=leave, duty_leader=self.value("duty_leader"),
         )
 
+    def unsaved_input(self) -> bool:
+        return any(self.value(name).strip() for name in TEXT_FIELDS)
+
     def action_back(self) -> None:
         menu = self.query_one("#reg-hosts", OptionList)
         if menu.has_class("-shown"):  # Escape closes the host list first; the form stays

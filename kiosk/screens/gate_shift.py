@@ -34,6 +34,7 @@ class _GateForm(KioskScreen):
 
 class PatrolScreen(_GateForm):
     TITLE_KEY = "gate.title_patrol"
+    TYPED_FIELDS = ("patrol-other", "patrol-findings")
     BINDINGS = [Binding("escape", "back", "core.key_back"),
                 Binding("ctrl+s", "save", "gate.key_save", priority=True),
                 Binding("f10", "save", "gate.key_save", show=False, priority=True)]
@@ -125,6 +126,7 @@ class PatrolScreen(_GateForm):
 
 class HandoverScreen(_GateForm):
     TITLE_KEY = "gate.title_handover"
+    TYPED_FIELDS = ("handover-notes", "handover-incoming")
     BINDINGS = [Binding("escape", "back", "core.key_back"),
                 Binding("ctrl+s", "save", "gate.key_save", priority=True),
                 Binding("f10", "save", "gate.key_save", show=False, priority=True)]

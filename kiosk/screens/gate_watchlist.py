@@ -17,6 +17,7 @@ from kiosk.services import visitor_rules as rules
 
 class WatchlistScreen(_GateForm):
     TITLE_KEY = "gate.title_watchlist"
+    TYPED_FIELDS = ("watch-id", "watch-name", "watch-reason")
     BINDINGS = [Binding("escape", "back", "core.key_back"),
                 Binding("ctrl+s", "save", "gate.key_add", priority=True),
         Binding("f10", "save", "gate.key_add", show=False, priority=True),

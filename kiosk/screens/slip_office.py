@@ -56,6 +56,7 @@ class IssueScreen(_Message, KioskScreen):
     IssueScreen VerticalScroll { height: 1fr; }
     """
     FIELDS = ("student", "note", "from", "to", "return_by", "companion", "relation", "phone")
+    TYPED_FIELDS = ("issue-student", "issue-note", "issue-companion", "issue-relation", "issue-phone")  # times come prefilled
 
     def compose(self) -> ComposeResult:
         from textual.containers import VerticalScroll

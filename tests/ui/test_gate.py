@@ -95,6 +95,31 @@ async def test_full_registration_with_the_keyboard(gate_school):
         assert f"visitor-{visit.code}.png" in message(screen)
 
 
+async def test_a_stray_escape_does_not_throw_away_a_typed_registration(gate_school):
+    from kiosk.screens.dialogs import ConfirmDialog
+
+    async with start_app(gate_school, "gate") as (app, pilot):
+        await open_register(app, pilot)
+        await pilot.press("escape")  # nothing typed yet: straight back to the menu
+        await pilot.pause()
+        assert not isinstance(app.screen, RegisterScreen)
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        await type_text(pilot, ID)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")  # keep editing: the form and what was typed are still there
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#f-id_number", Input).value == ID
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("enter")  # discard, on purpose
+        await pilot.pause()
+        assert not isinstance(app.screen, RegisterScreen) and Visit.select().count() == 0
+
+
 async def test_failed_id_check_keeps_the_form_and_focuses_the_field(gate_school):
     async with start_app(gate_school, "gate") as (app, pilot):
         screen = await open_register(app, pilot)
