@@ -205,10 +205,12 @@ def returning_visitor(school_id: str, id_number: str) -> Prefill | None:
 def onsite(school_id: str, now: datetime | None = None) -> list[VisitView]:
     """Everyone admitted and not yet signed out, oldest first. Overstayers carry overstay_minutes > 0."""
     now = now or clock.now()
-    query = (Visit.select()
-             .where((Visit.school_id == school_id) & Visit.time_out.is_null() & (Visit.status == "admitted"))
-             .order_by(Visit.time_in))
-    return _views(list(query), now)
+    # Sorted here, not by ORDER BY time_in: that makes SQLite walk the (school_id, time_in) index through every
+    # visit ever (160k rows in 5 years, ~0.1 s and 10 MiB of page cache, for the status bar every 5 s) instead
+    # of the (school_id, time_out, status) index, which finds just the few on site.
+    rows = list(Visit.select().where((Visit.school_id == school_id) & Visit.time_out.is_null()
+                                     & (Visit.status == "admitted")))
+    return _views(sorted(rows, key=lambda visit: visit.time_in), now)
 
 
 def find_visit(school_id: str, visit_id: str) -> VisitView | None:
