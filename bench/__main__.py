@@ -2,6 +2,8 @@
 
 `python -m bench [NAME ...]` runs only the named modules (e.g. `startup slips`). Figures are measurements
 taken on this machine in this run, beside baselines measured in the same run; nothing here passes or fails.
+Modules that set USES_DATASET run on one shared database, bench/dataset.py's five_year_school (built once,
+then cached under var/bench-cache/); its size is printed above the table.
 """
 from __future__ import annotations
 
@@ -64,23 +66,59 @@ def print_table(results: list[tuple[str, Result]]) -> None:
             print("  ".join("-" * width for width in widths))
 
 
+def dataset_lines(database: Path) -> list[str]:
+    from bench import dataset
+
+    info = dataset.describe(database)
+    building = dataset.headcount_building(info)
+    return [f"dataset: {database.name} (generator v{info['generator_version']}, seed {info['seed']}, "
+            f"built in {info['build_seconds']:.0f} s)",
+            f"  {info['students']:,} students ({info['boarders']:,} boarders), {info['years']} years to {info['now']}",
+            f"  {info['gate_crossing']:,} gate crossings, {info['pass_slip']:,} slips, {info['visit']:,} visits",
+            f"  {info['headcount_nights']:,} headcount nights ({info['headcount_round']:,} rounds, "
+            f"{info['room_confirm']:,} room confirmations; headcount building {building['name']}, "
+            f"{building['beds']} beds)",
+            f"  {info['sample']:,} canteen samples, {info['meal']:,} meals",
+            f"  file size {info['file_bytes'] / 2**20:,.0f} MiB"]
+
+
 def main(argv: list[str]) -> int:
     names = sorted(path.stem[len("bench_"):] for path in HERE.glob("bench_*.py"))
     chosen = [name for name in names if not argv or name in argv]
     print(f"machine: {machine()}")
     results: list[tuple[str, Result]] = []
     failed = []
+    modules = {}
     for name in chosen:
+        try:
+            modules[name] = importlib.import_module(f"bench.bench_{name}")
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+    database = None
+    if any(getattr(module, "USES_DATASET", False) for module in modules.values()):
+        from bench import dataset
+
+        try:
+            database = dataset.five_year_school()  # built here, so no benchmark's time includes the build
+        except Exception:
+            traceback.print_exc()
+            failed.extend(name for name, module in modules.items() if getattr(module, "USES_DATASET", False))
+            modules = {name: module for name, module in modules.items() if name not in failed}
+    for name, module in modules.items():
         started = time.perf_counter()
         print(f"running {name} ...", flush=True)
         try:
-            module = importlib.import_module(f"bench.bench_{name}")
             with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as workdir:
                 results.extend((name, result) for result in module.run(Path(workdir)))
         except Exception:
             traceback.print_exc()
             failed.append(name)
         print(f"  {name} took {time.perf_counter() - started:.1f} s", flush=True)
+    print()
+    print(f"machine: {machine()}")
+    if database is not None:
+        print("\n".join(dataset_lines(database)))
     print()
     print_table(results)
     if failed:

@@ -41,6 +41,8 @@ SCALES = {
     # classes per grade, students per class, boarder share, rooms per floor
     "full": (8, 50, 0.67, 10),
     "small": (2, 20, 0.67, 4),
+    # The benchmarks' school (bench/dataset.py): 5,040 students, 4 buildings of ~600 beds (20 rooms a floor)
+    "bench": (28, 60, 0.48, 20),
 }
 
 
