@@ -1,6 +1,7 @@
 """The status bar (top) and key bar (bottom) every screen shows."""
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
@@ -56,15 +57,36 @@ class StatusBar(Horizontal):
         self.refresh_clock()
 
 
+def pack_key_hints(hints: list[tuple[str, str]], width: int) -> list[list[tuple[str, str]]]:
+    """Key hints in lines no wider than `width` cells, a key never parted from its label: on a narrow
+    console the keys go on a second line instead of falling off the right edge."""
+    lines: list[list[tuple[str, str]]] = [[]]
+    used = 0
+    for key, label in hints:
+        size = cell_len(f"{key} {label}")
+        gap = 2 if lines[-1] else 0
+        if lines[-1] and used + gap + size > width:
+            lines.append([])
+            used, gap = 0, 0
+        lines[-1].append((key, label))
+        used += gap + size
+    return lines
+
+
 class KeyBar(Static):
-    """The active keys of the current screen, in the current language."""
+    """The active keys of the current screen, in the current language; wraps to a second line if needed."""
 
     DEFAULT_CSS = """
-    KeyBar { dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    KeyBar { dock: bottom; height: auto; max-height: 3; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
     def on_mount(self) -> None:
         self.refresh_keys()
 
+    def on_resize(self) -> None:
+        self.refresh_keys()
+
     def refresh_keys(self) -> None:
-        self.update("  ".join(f"[b]{key}[/b] {label}" for key, label in self.screen.key_help()))
+        width = max(20, self.content_size.width or self.app.size.width - 2)  # before layout: the screen less padding
+        lines = pack_key_hints(self.screen.key_help(), width)
+        self.update("\n".join("  ".join(f"[b]{key}[/b] {label}" for key, label in line) for line in lines))

@@ -334,3 +334,19 @@ async def test_admin_sets_an_incident_hold_and_sees_the_held_samples(canteen_sch
         assert held.row_count == 1 and "1" in text_of(app, "#held-heading")
         (hold,) = canteen.holds(settings)
         assert hold.reason == "学生腹泻待查" and hold.set_by_name == "赵管理" and hold.samples == 1
+
+
+async def test_at_80_columns_every_meal_screen_key_is_on_screen(canteen_school):
+    """The meal screen has a dozen keys: at 80x24 the last ones used to fall off the right edge."""
+    from rich.cells import cell_len
+
+    from kiosk.widgets.bars import KeyBar
+
+    async with start_app(canteen_school, "canteen", size=(80, 24)) as (app, pilot):
+        await open_meals(app, pilot)
+        bar = app.screen.query_one(KeyBar)
+        shown = str(bar.render())
+        for label in ("留样", "记录表", "试尝", "陪餐"):
+            assert label in shown
+        assert bar.size.height >= 2 and max(cell_len(line) for line in shown.splitlines()) <= 78
+        assert app.screen.query_one(DataTable).region.bottom <= bar.region.y  # the table is not hidden under it

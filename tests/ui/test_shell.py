@@ -166,3 +166,16 @@ async def test_every_station_screen_has_exactly_one_status_bar_and_key_bar(demo_
                 while not isinstance(app.screen, HomeScreen):
                     app.pop_screen()
                     await pilot.pause()
+
+
+def test_key_hints_wrap_whole_never_splitting_a_key_from_its_label():
+    from rich.cells import cell_len
+
+    from kiosk.widgets.bars import pack_key_hints
+
+    hints = [("f2", "留样"), ("f3", "加菜品"), ("f10", "导出留样记录表"), ("f11", "试尝"), ("f12", "陪餐")]
+    lines = pack_key_hints(hints, 24)
+    assert [pair for line in lines for pair in line] == hints  # all of them, in order
+    assert all(cell_len("  ".join(f"{k} {v}" for k, v in line)) <= 24 for line in lines)
+    assert len(lines) > 1 and pack_key_hints(hints, 200) == [hints]
+
