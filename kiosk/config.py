@@ -203,6 +203,8 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
         node = overrides
         for part in parts[:-1]:
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):  # e.g. KIOSK_LANG and KIOSK_LANGUAGE__X, or KIOSK_SCHOOL__NAME and ..__NAME__X
+                raise ConfigError(f"{name}: {part} is a setting, not a [section]")
         node[parts[-1]] = value
     return overrides
 

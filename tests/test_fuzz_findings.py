@@ -80,3 +80,12 @@ def test_international_phone_needs_ascii_digits():
     assert check_phone("+852 9123 4567", international_ok=True) == ("+85291234567", "")
     assert check_phone("+852 9123 456٧", international_ok=True)[1] == "phone_bad"
     assert check_phone("１３８ ００１３ ８０００") == ("13800138000", "")  # full width still folds
+
+
+@pytest.mark.parametrize("environ", [
+    {"KIOSK_LANG": "en", "KIOSK_LANGUAGE__X": "1"},  # was TypeError
+    {"KIOSK_SCHOOL__NAME": "一中", "KIOSK_SCHOOL__NAME__SHORT": "一"},  # was AttributeError
+])
+def test_an_environment_override_below_a_setting_is_a_config_error(environ):
+    with pytest.raises(config.ConfigError, match="is a setting, not a"):
+        config.load(None, environ=environ)
