@@ -9,7 +9,7 @@ import pytest
 
 from kiosk import clock
 from kiosk.models import Building, Room, Staff, Student
-from kiosk.models.dorm import HeadcountRound, Incident, RoomConfirm, RoomMark
+from kiosk.models.dorm import GuestApproval, HeadcountRound, Incident, OvernightGuest, RoomConfirm, RoomMark
 from kiosk.models.slips import GateCrossing, PassSlip, SlipRevocation
 from kiosk.services import headcount as hc
 from kiosk.services.actor import Actor
@@ -308,3 +308,114 @@ def test_night_report_lists_leave_names_without_a_round(dorm):
     assert night.source == "computed"
     leave = [x for room in night.summary["rooms"] for x in room["expected_absent"]]
     assert [(x["number"], x["reason"]) for x in leave] == [(a.number, "on_leave")]
+
+
+# ---------------------------------------------------------------- guests approved ahead (office by day, dorm at night)
+
+MORNING = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)  # Wed 10:00 Shanghai: the head teacher's office hours
+GUEST_ID = "110101199003074514"
+
+
+def boarder_of_class_with_teacher(building) -> tuple[Student, Staff]:
+    """A boarder of the building whose class has a head teacher in the demo staff."""
+    teachers = {t.class_name: t for t in Staff.select().where(Staff.roles.contains("head_teacher")) if t.class_name}
+    for student in (Student.select().join(Room).where((Room.building == building) & Student.boarder & Student.active)
+                    .order_by(Student.number)):
+        if student.class_name in teachers:
+            return student, teachers[student.class_name]
+    raise AssertionError("the demo school has no boarder with a head teacher")
+
+
+def approve(teacher: Staff, student: Student, *, first=date(2026, 11, 18), nights=2, id_number=GUEST_ID):
+    return hc.approve_guest(actor_of(teacher), ZONE, student.number, "王芳", id_number, "母亲", first, nights, "住院复查")
+
+
+def test_head_teacher_approves_by_day_and_the_dorm_registers_with_the_managers_pin_only(dorm, frozen_now):
+    student, teacher = boarder_of_class_with_teacher(dorm["building"])
+    clock.freeze(MORNING)
+    approval = approve(teacher, student)
+    stored = GuestApproval.get()
+    assert stored.id_masked == "110101********4514" and GUEST_ID not in str(stored.__data__)
+    assert (approval.first_night, approval.last_night) == (date(2026, 11, 18), date(2026, 11, 19))
+    assert approval.teacher_name == teacher.name and stored.staff_id == teacher.id
+    assert [a.id for a in hc.class_approvals("demo", student.class_name, date(2026, 11, 18))] == [approval.id]
+    assert hc.class_approvals("demo", "没有这个班", date(2026, 11, 18)) == []
+
+    clock.freeze(EVENING)
+    night = date(2026, 11, 18)
+    room = student.room
+    found = hc.night_approvals(dorm["building"].id, night, room.number)
+    assert [a.id for a in found] == [approval.id]
+    assert hc.night_approvals(dorm["building"].id, date(2026, 11, 20)) == []  # past its last night
+    with pytest.raises(hc.HeadcountError) as error:  # a different person's card
+        hc.register_approved_guest(dorm["actor"], dorm["building"].id, approval.id, night, "310101199003074511",
+                                   session("M001", "222222"))
+    assert error.value.key == "dorm.err_ga_id_mismatch"
+    with pytest.raises(hc.HeadcountError) as error:  # the supervisor's own PIN is not the manager's
+        hc.register_approved_guest(dorm["actor"], dorm["building"].id, approval.id, night, GUEST_ID,
+                                   session("D001", "222222"))
+    assert error.value.key == "dorm.err_role"
+    guest = hc.register_approved_guest(dorm["actor"], dorm["building"].id, approval.id, night, GUEST_ID,
+                                       session("M001", "222222"))
+    row = OvernightGuest.get()
+    assert row.approval_id == approval.id and row.teacher_name == teacher.name and row.manager_name == staff("M001").name
+    assert guest.id_masked == "110101********4514"
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.register_approved_guest(dorm["actor"], dorm["building"].id, approval.id, night, GUEST_ID,
+                                   session("M001", "222222"))
+    assert error.value.key == "dorm.err_ga_used"
+    assert OvernightGuest.select().count() == 1
+    assert hc.night_approvals(dorm["building"].id, night)[0].nights_used == (night,)
+    view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
+    assert [g.name for g in view.room(room.id).guests] == ["王芳"]
+    assert verify_audit_chain() is None
+
+
+def test_only_the_students_own_head_teacher_or_an_admin_approves_a_boarder(dorm, frozen_now):
+    student, teacher = boarder_of_class_with_teacher(dorm["building"])
+    clock.freeze(MORNING)
+    other = Staff.select().where(Staff.roles.contains("head_teacher") & (Staff.class_name != student.class_name)).first()
+    with pytest.raises(hc.HeadcountError) as error:
+        approve(other, student)
+    assert error.value.key == "dorm.err_ga_not_your_class"
+    with pytest.raises(hc.HeadcountError) as error:  # the dorm manager is no head teacher
+        approve(staff("M001"), student)
+    assert error.value.key == "dorm.err_ga_not_your_class"
+    day_student = Student.select().where(~Student.boarder & (Student.class_name == student.class_name)).first()
+    with pytest.raises(hc.HeadcountError) as error:
+        approve(teacher, day_student)
+    assert error.value.key == "dorm.err_ga_not_boarder"
+    admin = Staff.select().where(Staff.roles.contains("admin")).first()
+    assert approve(admin, student).teacher_name == admin.name
+    assert GuestApproval.select().count() == 1
+
+
+def test_approval_range_id_and_revocation_rules(dorm, frozen_now):
+    student, teacher = boarder_of_class_with_teacher(dorm["building"])
+    clock.freeze(MORNING)
+    for kwargs, key in (({"nights": 0}, "dorm.err_ga_nights"), ({"nights": 8}, "dorm.err_ga_nights"),
+                        ({"first": date(2026, 11, 17)}, "dorm.err_ga_past"),
+                        ({"id_number": "110101200001011234"}, "gate.id_bad_check_character"),
+                        ({"id_number": "H1234567"}, "dorm.err_ga_id_short")):
+        with pytest.raises(hc.HeadcountError) as error:
+            approve(teacher, student, **kwargs)
+        assert error.value.key == key, kwargs
+    assert GuestApproval.select().count() == 0
+    approval = approve(teacher, student, first=date(2026, 11, 19), nights=7)
+    assert approval.last_night == date(2026, 11, 25)
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.revoke_guest_approval(actor_of(teacher), approval.id, "  ")
+    assert error.value.key == "dorm.err_ga_reason"
+    revoked = hc.revoke_guest_approval(actor_of(teacher), approval.id, "家长改期")
+    assert revoked.revoked and revoked.revoke_reason == "家长改期"
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.revoke_guest_approval(actor_of(teacher), approval.id, "again")
+    assert error.value.key == "dorm.err_ga_revoked"
+    assert [a.revoked for a in hc.class_approvals("demo", student.class_name, date(2026, 11, 18))] == [True]
+    clock.freeze(EVENING + timedelta(days=1))
+    assert hc.night_approvals(dorm["building"].id, date(2026, 11, 19)) == []
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.register_approved_guest(dorm["actor"], dorm["building"].id, approval.id, date(2026, 11, 19), GUEST_ID,
+                                   session("M001", "222222"))
+    assert error.value.key == "dorm.err_ga_revoked"
+    assert verify_audit_chain() is None

@@ -17,7 +17,12 @@ tables, the roster and the gate crossings (kiosk.models.slips).
   A gate return after the round was submitted is written here (gate_return_at), never into the round.
 - IncidentAck: one escalation step acknowledged by a named person (their PIN checked at the station).
 - ExtraPerson: 非本室人员 found in a room during a round.
-- OvernightGuest: 陪宿, approved by a head teacher and a dorm manager (both PIN-confirmed); ID masked.
+- GuestApproval: 陪宿 approved ahead by the student's head teacher (office station, during the day) for a short
+  range of nights; the guest's ID number is stored masked only. GuestApprovalRevocation withdraws one
+  (append-only, with a reason; never undone).
+- OvernightGuest: 陪宿 registered at the dorm on arrival. With an approval covering the night only the dorm
+  manager's PIN is needed (`approval` points at it, teacher id/name come from it); without one, the
+  exception path: head teacher and dorm manager both PIN-confirmed at the station. ID masked.
 """
 from __future__ import annotations
 
@@ -120,6 +125,28 @@ class ExtraPerson(FactModel):
     student = peewee.ForeignKeyField(Student, null=True, backref="found_elsewhere")
 
 
+class GuestApproval(FactModel):
+    """A head teacher's approval of one guest for one student, nights first_night..last_night inclusive."""
+
+    student = peewee.ForeignKeyField(Student, backref="guest_approvals")
+    guest_name = peewee.CharField()
+    id_masked = peewee.CharField(default="")  # first 6 and last 4 visible; the full number is never stored
+    relation = peewee.CharField()
+    first_night = peewee.CharField(max_length=10)  # YYYY-MM-DD, evening dates in school time
+    last_night = peewee.CharField(max_length=10)
+    note = peewee.CharField(default="")
+    teacher_id = peewee.CharField(max_length=36)  # the approving head teacher (or admin)
+    teacher_name = peewee.CharField()
+
+    class Meta:
+        indexes = ((("school_id", "last_night"), False),)
+
+
+class GuestApprovalRevocation(FactModel):
+    approval = peewee.ForeignKeyField(GuestApproval, backref="revocations")
+    reason = peewee.CharField()
+
+
 class OvernightGuest(FactModel):
     room = peewee.ForeignKeyField(Room, backref="guests")
     night = peewee.CharField(max_length=10)
@@ -131,9 +158,11 @@ class OvernightGuest(FactModel):
     teacher_name = peewee.CharField()
     manager_id = peewee.CharField(max_length=36)
     manager_name = peewee.CharField()
+    approval = peewee.ForeignKeyField(GuestApproval, null=True, backref="registrations")  # null: both PINs at the dorm
 
     class Meta:
         indexes = ((("room", "night"), False), (("school_id", "night"), False))
 
 
-DORM_MODELS = [HeadcountRound, RoomMark, RoomConfirm, Whereabouts, Incident, IncidentAck, ExtraPerson, OvernightGuest]
+DORM_MODELS = [HeadcountRound, RoomMark, RoomConfirm, Whereabouts, Incident, IncidentAck, ExtraPerson, GuestApproval,
+               GuestApprovalRevocation, OvernightGuest]

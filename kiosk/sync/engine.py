@@ -36,7 +36,7 @@ PULLS: dict[str, tuple[str, ...]] = {
     "gate": ROSTER + ("pass_slip", "slip_*", "watchlist_*", "verbal_exception", "gate_crossing", "visit",
                       "incident", "incident_ack", "overdue_alert", "*_alert", "public_key*", "setting*"),
     "dorm": ROSTER + ("pass_slip", "slip_*", "verbal_exception", "gate_crossing", "whereabouts",
-                      "headcount_round", "room_mark", "room_count", "extra_person", "overnight_guest",
+                      "headcount_round", "room_mark", "room_count", "extra_person", "overnight_guest", "guest_approval*",
                       "incident", "incident_ack", "overdue_alert", "*_alert", "public_key*", "setting*"),
     "canteen": ROSTER + ("canteen_*", "sample*", "incident", "incident_ack", "overdue_alert", "*_alert",
                          "public_key*", "setting*"),
