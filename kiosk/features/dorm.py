@@ -222,12 +222,18 @@ def station_actions(station_kind: str):
         from kiosk.screens.dorm import IncidentScreen
         return IncidentScreen()
 
+    def guest_approvals():
+        from kiosk.screens.guest_approvals import GuestApprovalListScreen
+        return GuestApprovalListScreen()
+
     leaders = frozenset({"head_teacher", "duty_leader", "principal", "discipline"})
     if station_kind == "dorm":
         return [StationAction("r", "dorm.action_headcount", DORM_ROLES, headcount),
                 StationAction("u", "dorm.action_incidents", DORM_ROLES, incident_list)]
     if station_kind == "office":
-        return [StationAction("u", "dorm.action_incidents", leaders, incident_list)]
+        # 陪宿 is approved here by day (the student's head teacher), registered at the dorm at night.
+        return [StationAction("u", "dorm.action_incidents", leaders, incident_list),
+                StationAction("g", "dorm.action_guest_approvals", frozenset({"head_teacher"}), guest_approvals)]
     return []
 
 

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from kiosk.i18n import t
 from kiosk.screens.base import KioskModal, KioskScreen
 from kiosk.services import headcount_rules as rules
+from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.scan_input import ScanInput, clean_code
 
 STATUS_STYLE = {"done": "green", "open": "", "problem": "bold red"}
@@ -870,14 +871,21 @@ class IncidentScreen(KioskScreen):
 
 
 class GuestScreen(KioskScreen):
-    """陪宿 registration: room, guest, masked ID, relation, student; approvals by head teacher and dorm manager."""
+    """陪宿 registration on arrival. After the room (and, if several guests are approved there, the student
+    number) the screen looks for an approval the head teacher gave at the office covering tonight: if there is
+    one it is shown and prefilled, the supervisor checks the ID card against the masked number (types or reads
+    it) and only the dorm manager's PIN is needed. Without one, the exception path: head teacher and dorm
+    manager both confirm with their PIN here."""
 
     TITLE_KEY = "dorm.guest_title"
-    FIELDS = ("room", "name", "id", "relation", "student")
+    FIELDS = ("room", "student", "name", "id", "relation")
+    FROM_APPROVAL = ("student", "name", "relation")  # taken from the approval while one is in use
     TYPED_FIELDS = tuple(f"guest-{name}" for name in FIELDS)
     DEFAULT_CSS = """
-    GuestScreen #guest-form { width: 70; height: auto; padding: 1 2; border: heavy $accent; }
+    GuestScreen #guest-form { width: 76; height: auto; padding: 1 2; border: heavy $accent; }
     GuestScreen { align: center middle; }
+    GuestScreen #guest-approval { height: auto; min-height: 1; color: $warning; }
+    GuestScreen #guest-approval.-approved { color: $success; text-style: bold; }
     GuestScreen #guest-message { height: auto; min-height: 1; text-style: bold; color: $error; }
     GuestScreen #guest-message.-info { color: $success; }
     """
@@ -886,17 +894,22 @@ class GuestScreen(KioskScreen):
         super().__init__()
         self.building_id = building_id
         self.night = night
+        self.approval = None  # the ApprovalView this registration uses, if any
 
     def compose(self) -> ComposeResult:
         with Vertical(id="guest-form"):
             yield Label(t("dorm.guest_title"), classes="dialog-title")
             for name in self.FIELDS:
                 yield Label(t(f"dorm.guest_{name}"))
-                yield Input(id=f"guest-{name}", max_length=40)
+                yield FieldInput(id=f"guest-{name}", max_length=40)
+            yield Static("", id="guest-approval")
             yield Static("", id="guest-message")
 
     def on_mount(self) -> None:
-        self.query_one("#guest-room", Input).focus()
+        self.query_one("#guest-room", FieldInput).focus()
+
+    def field(self, name: str) -> FieldInput:
+        return self.query_one(f"#guest-{name}", FieldInput)
 
     def say(self, text: str, info: bool = False) -> None:
         message = self.query_one("#guest-message", Static)
@@ -905,25 +918,88 @@ class GuestScreen(KioskScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        names = [f"guest-{name}" for name in self.FIELDS]
-        index = names.index(event.input.id)
-        if index + 1 < len(names):
-            self.query_one(f"#{names[index + 1]}", Input).focus()
+        name = event.input.id.removeprefix("guest-")
+        if name in ("room", "student"):
+            self.look_up(self.field("room").value, self.field("student").value if name == "student" else "")
+        if name == "relation" or (name == "id" and self.approval is not None):
+            self.approve()
             return
-        self.approve()
+        following = [n for n in self.FIELDS[self.FIELDS.index(name) + 1:] if not self.field(n).disabled]
+        if following:
+            self.field(following[0]).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="guest-load")
+    def look_up(self, room_number: str, student_number: str) -> None:
+        from kiosk.services import headcount as hc
+
+        if not room_number.strip():
+            return
+        found = hc.night_approvals(self.building_id, self.night, room_number)
+        if student_number.strip():
+            found = [a for a in found if a.student_number == student_number.strip()]
+        self.app.call_from_thread(self.show_approvals, found)
+
+    def show_approvals(self, found) -> None:
+        """One usable approval: use it. None: say this is the exception path. Several: ask for the student."""
+        usable = [a for a in found if self.night not in a.nights_used]
+        box = self.query_one("#guest-approval", Static)
+        self.use_approval(usable[0] if len(usable) == 1 else None)
+        if len(usable) == 1:
+            a = usable[0]
+            box.update(t("dorm.guest_approval_found", teacher=a.teacher_name, name=a.guest_name, relation=a.relation,
+                         masked=a.id_masked, first=a.first_night.isoformat(), last=a.last_night.isoformat()))
+            self.field("id").focus()
+        elif usable:
+            box.update("\n".join(f"{a.student_number} {a.student_name}: {a.guest_name} ({a.relation}) {a.id_masked}"
+                                 for a in usable))
+        elif found:
+            box.update(t("dorm.guest_approval_used", name=found[0].guest_name))
+        else:
+            box.update(t("dorm.guest_no_approval"))
+        box.set_class(len(usable) == 1, "-approved")
+
+    def use_approval(self, approval) -> None:
+        """Prefill from the approval (those fields cannot be changed while it is used), or free them again."""
+        previous, self.approval = self.approval, approval
+        for name in self.FROM_APPROVAL:
+            field = self.field(name)
+            if approval is not None:
+                field.value = {"student": approval.student_number, "name": approval.guest_name,
+                               "relation": approval.relation}[name]
+            elif previous is not None:
+                field.value = ""
+            field.disabled = approval is not None
 
     @work(exclusive=True, exit_on_error=False, group="guest-ask")
     async def approve(self) -> None:
         from kiosk.screens.dialogs import PinDialog
 
+        approval = self.approval
+        values = {name: self.field(name).value for name in self.FIELDS}
+        if approval is not None:
+            manager = await self.app.push_screen_wait(PinDialog("dorm.guest_manager"))
+            if manager is not None:
+                self.register_approved(approval.id, values["id"], manager)
+            return
         teacher = await self.app.push_screen_wait(PinDialog("dorm.guest_teacher"))
         if teacher is None:
             return
         manager = await self.app.push_screen_wait(PinDialog("dorm.guest_manager"))
         if manager is None:
             return
-        values = {name: self.query_one(f"#guest-{name}", Input).value for name in self.FIELDS}
         self.register(values, teacher, manager)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="guest-write")
+    def register_approved(self, approval_id: str, id_number: str, manager) -> None:
+        from kiosk.services import headcount as hc
+
+        try:
+            guest = hc.register_approved_guest(self.ctx.actor(), self.building_id, approval_id, self.night, id_number,
+                                               manager)
+        except hc.HeadcountError as error:
+            self.app.call_from_thread(self.say, error.text())
+            return
+        self.app.call_from_thread(self.registered, t("dorm.guest_done", name=guest.name, room=guest.room_number))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="guest-write")
     def register(self, values: dict, teacher, manager) -> None:
@@ -940,9 +1016,11 @@ class GuestScreen(KioskScreen):
 
     def registered(self, text: str) -> None:
         """Saved: an empty form for the next guest (and nothing left that Escape would ask about)."""
+        self.use_approval(None)
         for name in self.FIELDS:
-            self.query_one(f"#guest-{name}", Input).value = ""
-        self.query_one("#guest-room", Input).focus()
+            self.field(name).value = ""
+        self.query_one("#guest-approval", Static).update("")
+        self.field("room").focus()
         self.say(text, True)
 
 

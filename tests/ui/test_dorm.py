@@ -215,7 +215,12 @@ async def test_guest_registration_needs_both_approvals_and_adds_to_the_room(tiny
         await pilot.press("g")
         await pilot.pause()
         assert isinstance(app.screen, GuestScreen)
-        for value in ("101", "王芳", "110101199003074514", "母亲", ""):
+        await type_text(pilot, "101")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        # No approval from the office: the screen says this is the exception path that needs both PINs.
+        assert "例外" in str(app.screen.query_one("#guest-approval", Static).render())
+        for value in ("", "王芳", "110101199003074514", "母亲"):
             await type_text(pilot, value)
             await pilot.press("enter")
         await pilot.pause()
@@ -224,7 +229,7 @@ async def test_guest_registration_needs_both_approvals_and_adds_to_the_room(tiny
         assert isinstance(app.screen, GuestScreen)
         assert "王芳" in str(app.screen.query_one("#guest-message", Static).render())
         guest = OvernightGuest.get()
-        assert guest.id_masked == "110101********4514" and guest.teacher_name == "班主任乙"
+        assert guest.id_masked == "110101********4514" and guest.teacher_name == "班主任乙" and guest.approval_id is None
         await pilot.press("escape")
         await settle(app, pilot)
         room = app.screen.view.rooms[0]
