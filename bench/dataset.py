@@ -1,7 +1,8 @@
 """The one database every history-dependent benchmark runs on: 5 years of a 5,000-student school.
 
 `five_year_school()` builds it once and caches it under `var/bench-cache/` (git-ignored), keyed by
-GENERATOR_VERSION, the scale, the years and the seed: change what the generator writes -> bump the version.
+GENERATOR_VERSION, the newest migration, the scale, the years and the seed: change what the generator
+writes -> bump the version.
 
 How it is made:
 1. The school itself comes from the product's demo code: `create_demo_school(scale="bench")` writes the
@@ -52,8 +53,15 @@ VISITS_WEEKDAY, VISITS_WEEKEND = 60, 160  # a day's visits at a 5,040-student sc
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+def schema_tag() -> str:
+    """The newest migration ("m0010"): a new migration means a new file, not a copy migrated inside a benchmark."""
+    from kiosk import migrations
+
+    return migrations.available()[-1].split("_")[0]
+
+
 def cache_path(cache_dir: Path, *, years: int, scale: str, seed: int) -> Path:
-    return Path(cache_dir) / f"school-v{GENERATOR_VERSION}-{scale}-{years}y-seed{seed}.sqlite3"
+    return Path(cache_dir) / f"school-v{GENERATOR_VERSION}-{schema_tag()}-{scale}-{years}y-seed{seed}.sqlite3"
 
 
 def five_year_school(cache_dir: Path | str = DEFAULT_CACHE, *, years: int = YEARS, scale: str = SCALE,
@@ -83,6 +91,9 @@ def copy_to(database: Path, workdir: Path, name: str = "school.sqlite3") -> Path
     for suffix in ("", "-wal", "-shm"):
         Path(str(copy) + suffix).unlink(missing_ok=True)
     shutil.copyfile(database, copy)
+    wal = Path(str(database) + "-wal")
+    if wal.exists() and wal.stat().st_size:  # someone opened the cached file: its last writes may sit in the WAL
+        shutil.copyfile(wal, Path(str(copy) + "-wal"))
     keys = database.with_name(database.name + ".keys")
     if keys.is_dir():
         shutil.copytree(keys, copy.with_name(copy.name + ".keys"), dirs_exist_ok=True)
