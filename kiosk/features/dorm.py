@@ -241,7 +241,8 @@ def station_actions(station_kind: str):
 
 def seed_demo(demo) -> None:
     """A week of submitted nights for every building; one night with an unknown whereabouts escalated and
-    closed; one gate/dorm disagreement (from the slips' demo crossings); a sick-bay record; a guest."""
+    closed; one gate/dorm disagreement (from the slips' demo crossings); a sick-bay record; a guest approved at
+    the office for last night and tonight, registered at the dorm last night."""
     from kiosk.models import Building
     from kiosk.services import headcount as hc
     from kiosk.services import headcount_rules as rules
@@ -272,12 +273,17 @@ def seed_demo(demo) -> None:
                     record_id = hc.record_whereabouts(actor, boarder.id, "sick_bay", "发烧 38.2℃，校医留观")
                     sick_record = record_id
             if night == guest_night and index == 1:
-                with clock.frozen_at(at - timedelta(hours=1)):
-                    room_student = next(s for s in demo.boarders if s.room_id and s.room.building_id == building.id)
-                    teacher = teachers.get(room_student.class_name)
-                    if teacher is not None:
-                        hc.register_guest(actor, room_student.room_id, night, "张秀英", "11010119800307451X", "母亲",
-                                          room_student.id, session_for(teacher), session_for(managers[0]))
+                room_student = next(s for s in demo.boarders if s.room_id and s.room.building_id == building.id)
+                teacher = teachers.get(room_student.class_name)
+                if teacher is not None:
+                    # Approved by the head teacher at the office that morning for two nights (so tonight too),
+                    # registered at the dorm on arrival with the dorm manager's PIN only.
+                    with clock.frozen_at(datetime.combine(night, time(10, 0), zone)):
+                        approval = hc.approve_guest(demo.actor_for(teacher), zone, room_student.number, "张秀英",
+                                                    "11010119800307451X", "母亲", night, 2, "学生术后休养，母亲陪护")
+                    with clock.frozen_at(at - timedelta(hours=1)):
+                        hc.register_approved_guest(actor, building.id, approval.id, night, "11010119800307451X",
+                                                   session_for(managers[0]))
             with clock.frozen_at(at):
                 view = hc.open_headcount(actor, building.id, zone)
                 unknown = None

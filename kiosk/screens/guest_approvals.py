@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Grid, Vertical
 from textual.widgets import Label, Static
 
 from kiosk import clock
@@ -67,7 +67,7 @@ class GuestApprovalListScreen(TableScreen):
 
         if view.revoked:
             return Text(t("dorm.ga_state_revoked", reason=view.revoke_reason), style="dim")
-        tonight = hc.night_of(clock.now(), self.ctx.zone)
+        tonight = hc.approval_today(clock.now(), self.ctx.zone)  # by day at the office, "tonight" is today's date
         label = t("dorm.ga_state_tonight") if view.covers(tonight) else t("dorm.ga_state_upcoming")
         if view.nights_used:
             label += "  " + t("dorm.ga_used", count=len(view.nights_used))
@@ -80,8 +80,12 @@ class GuestApprovalListScreen(TableScreen):
 
     def show_rows(self, rows) -> None:
         super().show_rows(rows)
+        # The empty-list note goes once rows arrive; a message about what was just done stays.
+        message = self.query_one(".table-message", Static)
         if not self.rows:
             self.message(t("dorm.ga_none"))
+        elif str(message.render()) == t("dorm.ga_none"):
+            self.message("")
 
     def action_new(self) -> None:
         def done(view) -> None:
@@ -132,18 +136,24 @@ class GuestApprovalFormScreen(KioskScreen):
     TYPED_FIELDS = ("ga-student", "ga-name", "ga-id", "ga-relation", "ga-note")  # first night and nights come prefilled
     DEFAULT_CSS = """
     GuestApprovalFormScreen { align: center middle; }
-    GuestApprovalFormScreen #ga-form { width: 76; height: auto; padding: 1 2; border: heavy $accent; }
+    GuestApprovalFormScreen #ga-form { width: 80; height: auto; padding: 1 2; border: heavy $accent; }
+    /* Compact one-line fields, as on the gate's register form: the form and its messages fit 80x24. */
+    GuestApprovalFormScreen #ga-grid { grid-size: 2; grid-columns: 26 1fr; grid-rows: 1; grid-gutter: 1 0;
+                                       height: auto; margin-top: 1; }
+    GuestApprovalFormScreen #ga-grid > Label { height: 1; width: 100%; content-align: right middle; padding-right: 1; }
+    GuestApprovalFormScreen #ga-grid > FieldInput { background: $boost; }
     GuestApprovalFormScreen #ga-hint { color: $text-muted; margin-top: 1; }
-    GuestApprovalFormScreen #ga-message { height: auto; min-height: 1; text-style: bold; color: $error; }
+    GuestApprovalFormScreen #ga-message { height: auto; min-height: 1; text-style: bold; color: $error; margin-top: 1; }
     """
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ga-form"):
             yield Label(id="ga-title", classes="dialog-title")
-            for index, name in enumerate(self.FIELDS):
-                following = f"#ga-{self.FIELDS[index + 1]}" if index + 1 < len(self.FIELDS) else None
-                yield Label(id=f"ga-label-{name}")
-                yield FieldInput(id=f"ga-{name}", max_length=40, next_field=following)
+            with Grid(id="ga-grid"):
+                for index, name in enumerate(self.FIELDS):
+                    following = f"#ga-{self.FIELDS[index + 1]}" if index + 1 < len(self.FIELDS) else None
+                    yield Label(id=f"ga-label-{name}")
+                    yield FieldInput(id=f"ga-{name}", max_length=40, next_field=following, compact=True)
             yield Static(id="ga-hint")
             yield Static("", id="ga-message")
 
