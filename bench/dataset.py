@@ -573,7 +573,20 @@ def _build(target: Path, *, years: int, scale: str, seed: int, log) -> None:
     info["file_bytes"] = target.stat().st_size
     info_path(target).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
+    _remove_stale(target, scale=scale, years=years, seed=seed, log=log)
     log(f"  done in {info['build_seconds']:.0f} s: {summary_line(info)}", flush=True)
+
+
+def _remove_stale(target: Path, *, scale: str, years: int, seed: int, log) -> None:
+    """Older generator versions or schemas of the same database: 3 GiB each, never read again."""
+    for stale in target.parent.glob(f"school-v*-{scale}-{years}y-seed{seed}.sqlite3*"):
+        if stale.name.startswith(target.name):
+            continue
+        log(f"  removing the outdated {stale.name}", flush=True)
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 TABLES = ("student", "staff", "room", "gate_crossing", "pass_slip", "slip_approval", "visit", "headcount_round",

@@ -138,3 +138,16 @@ def test_the_visitors_on_site_query_finds_them_by_time_out_not_by_walking_every_
         close_database()
     assert on_site and [v.time_in for v in on_site] == sorted(v.time_in for v in on_site)
     assert any("visit_school_id_time_out_status" in step for step in plan), plan
+
+
+def test_a_new_build_removes_older_versions_of_the_same_database(tmp_path, monkeypatch):
+    old = dataset.cache_path(tmp_path, years=1, scale="small", seed=7)
+    monkeypatch.setattr(dataset, "GENERATOR_VERSION", dataset.GENERATOR_VERSION + 1)
+    other_seed = dataset.cache_path(tmp_path, years=1, scale="small", seed=8)
+    for path in (old, Path(str(old) + ".json"), other_seed):
+        path.write_text("")
+    (tmp_path / (old.name + ".keys")).mkdir()
+    built = dataset.five_year_school(tmp_path, years=1, scale="small", seed=7, log=lambda *a, **k: None)
+    assert built.exists() and built != old
+    assert not old.exists() and not (tmp_path / (old.name + ".keys")).exists()
+    assert other_seed.exists()  # another seed is another database, kept
