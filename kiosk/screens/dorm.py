@@ -881,6 +881,8 @@ class GuestScreen(KioskScreen):
     FIELDS = ("room", "student", "name", "id", "relation")
     FROM_APPROVAL = ("student", "name", "relation")  # taken from the approval while one is in use
     TYPED_FIELDS = tuple(f"guest-{name}" for name in FIELDS)
+    # A different person than the approved one (the card does not match): register without the approval.
+    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f4", "without_approval", "dorm.key_guest_exception")]
     DEFAULT_CSS = """
     GuestScreen #guest-form { width: 76; height: auto; padding: 1 2; border: heavy $accent; }
     GuestScreen { align: center middle; }
@@ -895,6 +897,7 @@ class GuestScreen(KioskScreen):
         self.building_id = building_id
         self.night = night
         self.approval = None  # the ApprovalView this registration uses, if any
+        self.without_approval = False  # F4 chose the exception path for this room: lookups do not re-apply one
 
     def compose(self) -> ComposeResult:
         with Vertical(id="guest-form"):
@@ -919,7 +922,9 @@ class GuestScreen(KioskScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         name = event.input.id.removeprefix("guest-")
-        if name in ("room", "student"):
+        if name == "room":
+            self.without_approval = False
+        if name in ("room", "student") and not self.without_approval:
             self.look_up(self.field("room").value, self.field("student").value if name == "student" else "")
         if name == "relation" or (name == "id" and self.approval is not None):
             self.approve()
@@ -957,6 +962,17 @@ class GuestScreen(KioskScreen):
         else:
             box.update(t("dorm.guest_no_approval"))
         box.set_class(len(usable) == 1, "-approved")
+
+    def action_without_approval(self) -> None:
+        """The exception path on purpose: the fields are freed and both PINs will be asked."""
+        if self.approval is None:
+            return
+        self.use_approval(None)
+        self.without_approval = True
+        box = self.query_one("#guest-approval", Static)
+        box.update(t("dorm.guest_exception_chosen"))
+        box.set_class(False, "-approved")
+        self.field("student").focus()
 
     def use_approval(self, approval) -> None:
         """Prefill from the approval (those fields cannot be changed while it is used), or free them again."""
@@ -1017,6 +1033,7 @@ class GuestScreen(KioskScreen):
     def registered(self, text: str) -> None:
         """Saved: an empty form for the next guest (and nothing left that Escape would ask about)."""
         self.use_approval(None)
+        self.without_approval = False
         for name in self.FIELDS:
             self.field(name).value = ""
         self.query_one("#guest-approval", Static).update("")

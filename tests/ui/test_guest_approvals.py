@@ -146,3 +146,41 @@ async def test_another_classs_head_teacher_is_refused(tiny_dorm):
         assert isinstance(app.screen, GuestApprovalFormScreen)
         assert "高一(1)班" in text_of(app, "#ga-message")
     assert GuestApproval.select().count() == 0
+
+
+async def test_a_card_that_does_not_match_is_refused_and_f4_registers_without_the_approval(tiny_dorm):
+    from zoneinfo import ZoneInfo
+
+    from kiosk.models import Staff
+    from kiosk.services import headcount as hc
+    from kiosk.services.actor import Actor
+
+    clock.freeze(MORNING)
+    teacher = Staff.get(Staff.number == "T001")
+    hc.approve_guest(Actor(school_id="demo", station_id="st-office", staff_id=teacher.id, roles=teacher.role_set()),
+                     ZoneInfo("Asia/Shanghai"), "20250101", "王芳", GUEST_ID, "母亲", date(2026, 11, 18), 1)
+    clock.freeze(EVENING)
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await dorm_guest_form(app, pilot)
+        assert app.screen.approval is not None
+        await type_text(pilot, "310101199003074511")  # someone else's card
+        await pilot.press("enter")
+        await pilot.pause()
+        await pin(app, pilot, "M001", "222222")
+        assert "110101********4514" in text_of(app, "#guest-message") and OvernightGuest.select().count() == 0
+        await pilot.press("f4")
+        await pilot.pause()
+        assert app.screen.approval is None and "例外" in text_of(app, "#guest-approval")
+        assert app.screen.focused is app.screen.query_one("#guest-student")
+        assert app.screen.query_one("#guest-name").value == "" and not app.screen.query_one("#guest-name").disabled
+        await pilot.press("enter")  # no student number; the room's approval is not applied again
+        await settle(app, pilot)
+        assert app.screen.approval is None
+        for value in ("王强", "", "父亲"):  # the ID card typed before stays in its field
+            await type_text(pilot, value)
+            await pilot.press("enter")
+        await pilot.pause()
+        await pin(app, pilot, "T001", "444444")
+        await pin(app, pilot, "M001", "222222")
+        guest = OvernightGuest.get()
+        assert guest.approval_id is None and guest.name == "王强" and guest.teacher_name == "班主任乙"
