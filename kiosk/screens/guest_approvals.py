@@ -46,8 +46,9 @@ class GuestApprovalListScreen(TableScreen):
     TITLE_KEY = "dorm.ga_title"
     BINDINGS = TableScreen.BINDINGS + [Binding("f2", "new", "dorm.key_ga_new"),
                                        Binding("f8", "revoke", "dorm.key_ga_revoke")]
-    COLUMN_KEYS = tuple(f"dorm.{key}" for key in ("col_ga_student", "col_room", "col_ga_guest", "col_ga_relation",
-                                                  "col_ga_id", "col_ga_nights", "col_ga_teacher", "col_ga_state"))
+    # What a head teacher looks for first on the left; the wide room and masked ID last (they scroll on 80 columns).
+    COLUMN_KEYS = tuple(f"dorm.{key}" for key in ("col_ga_student", "col_ga_guest", "col_ga_relation", "col_ga_nights",
+                                                  "col_ga_state", "col_ga_teacher", "col_room", "col_ga_id"))
 
     def class_filter(self) -> str | None:
         """An admin sees the school; a head teacher their own class (a class-less account sees nothing)."""
@@ -74,9 +75,9 @@ class GuestApprovalListScreen(TableScreen):
         return Text(label, style="bold green" if view.covers(tonight) else "")
 
     def cells(self, view):
-        return (f"{view.student_name} {view.student_number} {view.class_name}", f"{view.building_name} {view.room_number}",
-                view.guest_name, view.relation, view.id_masked, nights_text(view.first_night, view.last_night),
-                view.teacher_name, self.state(view))
+        return (f"{view.student_name} {view.student_number} {view.class_name}", view.guest_name, view.relation,
+                nights_text(view.first_night, view.last_night), self.state(view), view.teacher_name,
+                f"{view.building_name} {view.room_number}", view.id_masked)
 
     def show_rows(self, rows) -> None:
         super().show_rows(rows)
