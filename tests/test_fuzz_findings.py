@@ -89,3 +89,13 @@ def test_international_phone_needs_ascii_digits():
 def test_an_environment_override_below_a_setting_is_a_config_error(environ):
     with pytest.raises(config.ConfigError, match="is a setting, not a"):
         config.load(None, environ=environ)
+
+
+@pytest.mark.parametrize("roles", ["、", " / ", ";；"])
+def test_staff_roles_of_separators_only_are_missing_roles(roles):
+    # Was accepted as a staff member with no role at all (roles == "").
+    from kiosk.services import roster_import as ri
+
+    columns = ri.map_columns(("工号", "姓名", "角色"), ri.STAFF_HEADERS)
+    member, errors = ri.check_staff_row(2, ("T1", "王老师", roles), columns)
+    assert member is None and [error.key for error in errors] == ["missing_roles"]

@@ -714,7 +714,7 @@ def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int]) -
     roles, unknown = parse_roles(roles_text)
     for part in unknown:
         check.fail("unknown_role", value=part)
-    if not roles_text:
+    if not roles and not unknown:  # blank, or only separators ('、', ' / '): a staff member without a role
         check.fail("missing_roles")
     class_name = check.get("class_name", limit=MAX_NAME)
     if "head_teacher" in roles and not class_name:
