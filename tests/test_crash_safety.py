@@ -29,6 +29,12 @@ while True:
 """
 
 
+def saved_id(line: str) -> str | None:
+    """The row id of a complete "saved <id>" report; a line the kill cut short reported nothing."""
+    parts = line.split()
+    return parts[1] if line.endswith("\n") and len(parts) == 2 and parts[0] == "saved" else None
+
+
 def run_trial(db_path, trial: int, rng: random.Random) -> list[str]:
     process = subprocess.Popen([sys.executable, "-c", WRITER, str(db_path), str(trial)],
                                stdout=subprocess.PIPE, text=True)
@@ -36,14 +42,12 @@ def run_trial(db_path, trial: int, rng: random.Random) -> list[str]:
     saved: list[str] = []
     deadline = time.monotonic() + rng.uniform(0.05, 0.4)
     while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("saved"):
-            saved.append(line.split()[1])
+        row_id = saved_id(process.stdout.readline())
+        if row_id:
+            saved.append(row_id)
     os.kill(process.pid, signal.SIGKILL)
     # lines already written to the pipe before the kill also count as "reported saved"
-    for line in process.stdout:
-        if line.startswith("saved"):
-            saved.append(line.split()[1])
+    saved.extend(row_id for row_id in map(saved_id, process.stdout) if row_id)
     process.wait()
     return saved
 
