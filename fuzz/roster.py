@@ -148,8 +148,15 @@ def check_staff_rows(sheet: ri.Sheet) -> None:
         _no_formula(member.number, member.name, member.class_name, member.card_code)
 
 
+def _written() -> tuple[int, int, int]:
+    from kiosk.models import Room, Staff, Student
+
+    return Student.select().count(), Staff.select().count(), Room.select().count()
+
+
 def check_dry_runs(path: Path) -> None:
     place = school()
+    before = _written()
     for importer in (ri.import_roster, ri.import_staff):
         try:
             report = importer(path, place.actor, dry_run=True)
@@ -158,6 +165,7 @@ def check_dry_runs(path: Path) -> None:
             continue
         assert report.dry_run and not report.imported, report
         assert report.rows >= 0 and len(report.bad_rows) == report.skipped, report
+    assert _written() == before, "a dry run wrote rows"
 
 
 prepare = school  # fuzz.run builds the demo school before the clock starts
