@@ -34,12 +34,13 @@ ROSTER = ("school", "building", "room", "student", "staff", "station_info")  # w
 PULLS: dict[str, tuple[str, ...]] = {
     "office": ("*",),
     "gate": ROSTER + ("pass_slip", "slip_*", "watchlist_*", "verbal_exception", "gate_crossing", "visit",
-                      "incident", "incident_ack", "overdue_alert", "*_alert", "public_key*", "setting*"),
+                      "incident", "incident_ack", "*_alert"),
     "dorm": ROSTER + ("pass_slip", "slip_*", "verbal_exception", "gate_crossing", "whereabouts",
-                      "headcount_round", "room_mark", "room_count", "extra_person", "overnight_guest", "guest_approval*",
-                      "incident", "incident_ack", "overdue_alert", "*_alert", "public_key*", "setting*"),
-    "canteen": ROSTER + ("canteen_*", "sample*", "incident", "incident_ack", "overdue_alert", "*_alert",
-                         "public_key*", "setting*"),
+                      "headcount_round", "room_mark", "room_confirm", "extra_person", "overnight_guest", "guest_approval*",
+                      "incident", "incident_ack", "*_alert"),
+    # a hold set at one canteen station must stop a disposal at the other; menus are shared too
+    "canteen": ROSTER + ("meal", "meal_check", "menu_dish", "sample*", "incident_hold", "incident", "incident_ack",
+                         "*_alert"),
 }
 # Station-local tables: never pushed, never pulled.
 LOCAL_TABLES = {"audit_entry", "local_state", "outbox", "login_state", "migration_history",
