@@ -37,3 +37,29 @@ def test_two_demo_databases_on_one_machine_each_keep_their_own_keys(tmp_path):
         create_demo_school(settings, seed=3, scale="small")
         close_database()
         assert list((tmp_path / f"{name}.sqlite3.keys").glob("slip-*.pem"))
+
+
+def test_a_demo_whose_feature_seeder_fails_leaves_no_half_school(db, settings, monkeypatch):
+    """The school and every feature's history are one transaction: a failure leaves nothing to start on."""
+    import pytest
+
+    from kiosk import features
+    from kiosk.models import Outbox, School, Student
+    from kiosk.models.audit import AuditEntry
+    from kiosk.services.demo import create_demo_school
+
+    canteen = next(f for f in features.loaded() if f.__name__.endswith(".canteen"))
+
+    def broken(demo):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(canteen, "seed_demo", broken)
+    with pytest.raises(RuntimeError):
+        create_demo_school(settings, seed=3, scale="small")
+    assert not School.select().exists() and not Student.select().exists()
+    assert not Outbox.select().exists() and not AuditEntry.select().where(AuditEntry.action == "demo.create").exists()
+    monkeypatch.undo()
+    import shutil
+
+    shutil.rmtree(f"{settings.database_path()}.keys", ignore_errors=True)  # as `make` does: a key is never overwritten
+    assert "demo school" in create_demo_school(settings, seed=3, scale="small")  # and the next try builds it

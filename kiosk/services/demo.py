@@ -13,7 +13,7 @@ from datetime import datetime
 from kiosk import clock, features
 from kiosk.config import Settings
 from kiosk.db import ensure_station_identity
-from kiosk.models import Building, Room, School, Staff, Student
+from kiosk.models import Building, Room, School, Staff, Student, database_proxy
 from kiosk.services.actor import Actor
 from kiosk.services.auth import hash_pin
 from kiosk.services.facts import record
@@ -107,52 +107,55 @@ def create_demo_school(settings: Settings, *, seed: int = 20261121, scale: str =
     classes_per_grade, class_size, boarder_share, rooms_per_floor = SCALES[scale]
     classes = [f"{grade}({n})班" for grade in GRADES for n in range(1, classes_per_grade + 1)]
 
-    with record(system, "demo.create", entity="school", entity_id=school_id, detail={"seed": seed, "scale": scale}) as w:
-        w.insert(School(id=school_id, name=settings.school.name, timezone=settings.school.timezone))
-        buildings = {
-            gender: [w.insert(Building(school_id=school_id, name=name, gender=gender)) for name in names]
-            for gender, names in (("M", ("男生1号楼", "男生2号楼")), ("F", ("女生1号楼", "女生2号楼")))
-        }
-        free_beds: dict[str, list[tuple[Room, int]]] = {"M": [], "F": []}
+    # One transaction for the school and every feature's history: a seeder that fails leaves an empty
+    # database (the next `make run` builds it again), never a school without its slips or meals.
+    with database_proxy.atomic():
+        with record(system, "demo.create", entity="school", entity_id=school_id, detail={"seed": seed, "scale": scale}) as w:
+            w.insert(School(id=school_id, name=settings.school.name, timezone=settings.school.timezone))
+            buildings = {
+                gender: [w.insert(Building(school_id=school_id, name=name, gender=gender)) for name in names]
+                for gender, names in (("M", ("男生1号楼", "男生2号楼")), ("F", ("女生1号楼", "女生2号楼")))
+            }
+            free_beds: dict[str, list[tuple[Room, int]]] = {"M": [], "F": []}
 
-        def next_bed(gender: str) -> tuple[Room, int]:
-            if not free_beds[gender]:
-                count = sum(1 for _ in Room.select().join(Building).where(Building.gender == gender))
-                building = buildings[gender][count % 2]  # fill both buildings evenly
-                in_building = Room.select().where(Room.building == building).count()
-                number = f"{in_building // rooms_per_floor + 1}{in_building % rooms_per_floor + 1:02d}"
-                room = w.insert(Room(school_id=school_id, building=building, number=number, beds=6))
-                free_beds[gender] = [(room, bed) for bed in range(6, 0, -1)]
-            return free_beds[gender].pop()
+            def next_bed(gender: str) -> tuple[Room, int]:
+                if not free_beds[gender]:
+                    count = sum(1 for _ in Room.select().join(Building).where(Building.gender == gender))
+                    building = buildings[gender][count % 2]  # fill both buildings evenly
+                    in_building = Room.select().where(Room.building == building).count()
+                    number = f"{in_building // rooms_per_floor + 1}{in_building % rooms_per_floor + 1:02d}"
+                    room = w.insert(Room(school_id=school_id, building=building, number=number, beds=6))
+                    free_beds[gender] = [(room, bed) for bed in range(6, 0, -1)]
+                return free_beds[gender].pop()
 
-        students: list[Student] = []
-        for class_index, class_name in enumerate(classes):
-            grade = class_name[:2]
-            year = 2026 - GRADES.index(grade)
-            for seat in range(1, class_size + 1):
-                gender = "M" if rng.random() < 0.5 else "F"
+            students: list[Student] = []
+            for class_index, class_name in enumerate(classes):
+                grade = class_name[:2]
+                year = 2026 - GRADES.index(grade)
+                for seat in range(1, class_size + 1):
+                    gender = "M" if rng.random() < 0.5 else "F"
+                    name = _person_name(rng)
+                    boarder = rng.random() < boarder_share
+                    room, bed = next_bed(gender) if boarder else (None, None)
+                    students.append(w.insert(Student(
+                        school_id=school_id, number=f"{year}{class_index % classes_per_grade + 1:02d}{seat:02d}",
+                        name=name, initials=pinyin_initials(name), gender=gender, grade=grade, class_name=class_name,
+                        boarder=boarder, room=room, bed=bed, guardian_name=_person_name(rng, name[0]),
+                        guardian_phone=_phone(rng), active=True, updated_at=now,
+                    )))
+            staff: list[Staff] = []
+            for number, roles, pin, class_name in _staff_plan(classes):
                 name = _person_name(rng)
-                boarder = rng.random() < boarder_share
-                room, bed = next_bed(gender) if boarder else (None, None)
-                students.append(w.insert(Student(
-                    school_id=school_id, number=f"{year}{class_index % classes_per_grade + 1:02d}{seat:02d}",
-                    name=name, initials=pinyin_initials(name), gender=gender, grade=grade, class_name=class_name,
-                    boarder=boarder, room=room, bed=bed, guardian_name=_person_name(rng, name[0]),
-                    guardian_phone=_phone(rng), active=True, updated_at=now,
+                staff.append(w.insert(Staff(
+                    school_id=school_id, number=number, name=name, initials=pinyin_initials(name), roles=roles,
+                    class_name=class_name, phone=_phone(rng), card_code=f"STAFF-{number}", pin_hash=hash_pin(pin),
+                    active=True, updated_at=now,
                 )))
-        staff: list[Staff] = []
-        for number, roles, pin, class_name in _staff_plan(classes):
-            name = _person_name(rng)
-            staff.append(w.insert(Staff(
-                school_id=school_id, number=number, name=name, initials=pinyin_initials(name), roles=roles,
-                class_name=class_name, phone=_phone(rng), card_code=f"STAFF-{number}", pin_hash=hash_pin(pin),
-                active=True, updated_at=now,
-            )))
 
-    demo = DemoContext(settings=settings, rng=rng, now=now, station_id=station_id, students=students, staff=staff)
-    for feature in features.loaded():
-        seeder = getattr(feature, "seed_demo", None)
-        if seeder is not None:
-            seeder(demo)
+        demo = DemoContext(settings=settings, rng=rng, now=now, station_id=station_id, students=students, staff=staff)
+        for feature in features.loaded():
+            seeder = getattr(feature, "seed_demo", None)
+            if seeder is not None:
+                seeder(demo)
     boarders = sum(1 for s in students if s.boarder)
     return f"demo school {settings.school.name}: {len(students)} students ({boarders} boarders), {len(staff)} staff"
