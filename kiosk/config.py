@@ -247,7 +247,7 @@ def _validate_clock_times(settings: Settings) -> None:
     for name, example, read in checks:
         try:
             read()
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise ConfigError(f"{name}: cannot be read as a time, expected e.g. {example}") from None
 
 

@@ -99,3 +99,14 @@ def test_staff_roles_of_separators_only_are_missing_roles(roles):
     columns = ri.map_columns(("工号", "姓名", "角色"), ri.STAFF_HEADERS)
     member, errors = ri.check_staff_row(2, ("T1", "王老师", roles), columns)
     assert member is None and [error.key for error in errors] == ["missing_roles"]
+
+
+def test_a_time_with_a_huge_hour_is_unreadable_not_an_overflow():
+    # time(int("2" * 100), 3) raised OverflowError, past parse_hhmm's ValueError/TypeError handler:
+    # out of canteen.add_meal for a typed service time, and out of config.load for dorm.lights_out.
+    from kiosk.services.sample_rules import parse_hhmm
+
+    assert parse_hhmm("2" * 100 + ":3") is None
+    assert parse_hhmm("12:30").hour == 12
+    with pytest.raises(config.ConfigError, match="dorm.lights_out"):
+        config.load(None, environ={"KIOSK_DORM__LIGHTS_OUT": "9" * 25 + ":00"})

@@ -145,7 +145,7 @@ def parse_hhmm(text: str) -> time | None:
     try:
         hours, minutes = text.strip().split(":")
         return time(int(hours), int(minutes))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # OverflowError: time() of a 20-digit hour
         return None
 
 
