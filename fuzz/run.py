@@ -38,7 +38,17 @@ def libfuzzer_args(name: str, seconds: int, workdir: Path, runs: int | None, ext
 
 
 def run_child(name: str, seconds: int, workdir: Path, runs: int | None, extra: list[str]) -> None:
+    import shutil
+    import tempfile
+
     import atheris
+
+    # libFuzzer ends the process with _exit, so the harnesses' atexit clean-up never runs: their
+    # scratch (a demo database, files to import) goes here instead and is emptied on the next run.
+    scratch = workdir / name / "scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    tempfile.tempdir = str(scratch)
 
     with atheris.instrument_imports(include=INSTRUMENTED):
         harness = importlib.import_module(f"fuzz.{name}")
