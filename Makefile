@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= var/demo.sqlite3
 
-.PHONY: run test test-slow bench demo clean
+.PHONY: run test test-slow bench demo clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
+	$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/pip install --quiet -e '.[fuzz]'
 	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
+
+# Coverage-guided fuzzing (fuzz/README.md): every harness for 60 s, or FUZZ=scan FUZZ_SECONDS=300.
+fuzz: $(STAMP)
+	$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/pip install --quiet -e '.[fuzz]'
+	$(BIN)/python -m fuzz $(or $(FUZZ),all) --seconds $(or $(FUZZ_SECONDS),60)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

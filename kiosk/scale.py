@@ -35,7 +35,7 @@ _LINE = re.compile(
     (?:(?P<stability>ST|US|OL)\s*,\s*)?         # A&D-style stability
     (?:(?P<kind>GS|NT|TR|GW|NW|TW)\s*,\s*)?     # gross / net / tare
     (?:w[wnt]\s*)?                              # Yaohua-style function letters
-    (?P<number>[+-]?\s*\d+(?:\.\d+)?)\s*
+    (?P<number>[+-]?\s*[0-9]+(?:\.[0-9]+)?)\s*
     (?P<unit>kg|g)?\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )

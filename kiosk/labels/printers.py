@@ -83,8 +83,8 @@ def parse_host_port(device: str) -> tuple[str, int] | None:
     if text.startswith("/") or ":" not in text:
         return None
     host, _, port = text.rpartition(":")
-    if not port.isdigit():
-        return None
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        return None  # not a TCP address: then it is checked as a device path, with that message
     return host.strip("[]"), int(port)
 
 

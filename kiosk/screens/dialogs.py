@@ -150,7 +150,7 @@ class ChoiceDialog(KioskModal):
         self.query_one(OptionList).focus()
 
     def on_key(self, event) -> None:
-        if event.character and event.character.isdigit() and 1 <= int(event.character) <= len(self.options):
+        if event.character and event.character in "123456789"[:len(self.options)]:
             event.stop()
             self.dismiss(self.options[int(event.character) - 1][0])
 

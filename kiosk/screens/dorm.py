@@ -79,7 +79,7 @@ class CommandInput(ScanInput):
             self.value = ""
             self.post_message(self.AllPresent())
             return
-        if code.isdigit() and len(code) <= 2:
+        if code.isascii() and code.isdigit() and len(code) <= 2:
             self.value = ""
             self._key_times.clear()
             self.post_message(self.Count(int(code)))

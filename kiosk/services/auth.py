@@ -43,7 +43,7 @@ def check_pin(pin: str, stored: str) -> bool:
 
 
 def valid_new_pin(pin: str) -> bool:
-    return pin.isdigit() and 4 <= len(pin) <= 8
+    return pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8  # not '²³⁴⁵' or '፩፪፫፬'
 
 
 @dataclass(frozen=True)

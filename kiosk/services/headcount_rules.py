@@ -349,7 +349,7 @@ def totals(results: Iterable[RoomResult]) -> BuildingTotals:
 
 
 def room_sort_key(number: str) -> tuple:
-    digits = "".join(ch for ch in number if ch.isdigit())
+    digits = "".join(ch for ch in number if ch in "0123456789")  # isdigit() lets '፩' through to int()
     return (int(digits) if digits else 0, number)
 
 

@@ -295,7 +295,7 @@ def issue_slip(actor: Actor, settings: Settings, *, student_number: str, reason_
     if leave_to < slip_codec.floor_minute(now):
         raise SlipError("slips.err_window_past")
     companion_name, companion_relation = clean_text(companion_name)[:40], clean_text(companion_relation)[:20]
-    companion_phone = "".join(ch for ch in companion_phone if ch.isdigit() or ch in "+-")[:20]
+    companion_phone = "".join(ch for ch in companion_phone if ch in "0123456789+-")[:20]
     slip = write_slip(actor, settings, student, reason_kind=reason_kind, reason_note=reason_note,
                       leave_from=leave_from, leave_to=leave_to, return_by=return_by, companion_name=companion_name,
                       companion_relation=companion_relation, companion_phone=companion_phone, at=now)
@@ -577,7 +577,7 @@ def record_verbal_exception(actor: Actor, *, student_number: str, direction: str
     if direction not in ("exit", "return"):
         raise SlipError("slips.err_direction")
     teacher_name = clean_text(teacher_name)[:40]
-    teacher_phone = "".join(ch for ch in teacher_phone if ch.isdigit() or ch in "+-")[:20]
+    teacher_phone = "".join(ch for ch in teacher_phone if ch in "0123456789+-")[:20]
     if not teacher_name or len(teacher_phone) < 5:
         raise SlipError("slips.err_teacher")
     teacher = (Staff.select().where((Staff.school_id == actor.school_id) & (Staff.name == teacher_name)).first())
