@@ -100,3 +100,12 @@ def test_an_unexpected_error_is_one_line_and_logged(capsys, monkeypatch, tmp_pat
     assert cli.main(["config", "show"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "KeyError" in err and "kiosk.log" in err
+
+
+@pytest.mark.parametrize("value", ["8 07:00", "0 07:00", "1 25:00", "1 07:99", "1 " + "2" * 25 + ":00", "Mon 07:00"])
+def test_closed_management_times_out_of_range_stop_the_start(tmp_path, value):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[gate]\nclosed_from = "{value}"\n', encoding="utf-8")
+    with pytest.raises(config.ConfigError) as raised:
+        config.load(str(path), environ={})
+    assert "closed_from" in str(raised.value)

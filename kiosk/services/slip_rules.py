@@ -10,6 +10,7 @@ Nothing here reads the database or the clock.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Mapping, Sequence
@@ -83,8 +84,11 @@ def _fmt(at: datetime, settings: Settings) -> str:
 def _week_position(text: str) -> int:
     """'1 07:00' (ISO weekday, time) -> minutes since Monday 00:00."""
     day, hm = text.split()
-    hours, minutes = hm.split(":")
-    return (int(day) - 1) * 1440 + int(hours) * 60 + int(minutes)
+    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", hm)
+    if match is None or day not in "1234567" or len(day) != 1:
+        raise ValueError(f"{text!r} is not 'weekday HH:MM'")
+    moment = time(int(match[1]), int(match[2]))  # ValueError for 25:00 or 07:99
+    return (int(day) - 1) * 1440 + moment.hour * 60 + moment.minute
 
 
 def in_closed_management(now: datetime, settings: Settings) -> bool:
