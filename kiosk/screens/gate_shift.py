@@ -27,9 +27,16 @@ class _GateForm(KioskScreen):
         message.update(text)
         message.set_class(info, "-info")
 
+    SUBMIT_FIELD = ""  # the input whose Enter saves the form; Enter anywhere else moves to the next field
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        # One handler for every form here: Textual runs each class's on_input_submitted in the MRO, so a
+        # subclass with its own would move the focus twice (the handover skipped the outgoing PIN).
         event.stop()
-        self.focus_next()
+        if self.SUBMIT_FIELD and event.input.id == self.SUBMIT_FIELD:
+            self.action_save()
+        else:
+            self.focus_next()
 
 
 class PatrolScreen(_GateForm):
@@ -127,6 +134,7 @@ class PatrolScreen(_GateForm):
 class HandoverScreen(_GateForm):
     TITLE_KEY = "gate.title_handover"
     TYPED_FIELDS = ("handover-notes", "handover-incoming")
+    SUBMIT_FIELD = "handover-incoming-pin"
     BINDINGS = [Binding("escape", "back", "core.key_back"),
                 Binding("ctrl+s", "save", "gate.key_save", priority=True),
                 Binding("f10", "save", "gate.key_save", show=False, priority=True)]
@@ -165,13 +173,6 @@ class HandoverScreen(_GateForm):
             self.query_one(f"#{widget_id}", Label).update(text)
         self.query_one("#handover-recent-title", Static).update(t("gate.handover_recent"))
         self.show_items(getattr(self, "items", []))
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "handover-incoming-pin":
-            self.action_save()
-        else:
-            self.focus_next()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gate-handover-list")
     def load(self) -> None:

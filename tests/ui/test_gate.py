@@ -217,6 +217,26 @@ async def test_sign_out_by_scanning_the_slip_and_evacuation_export(gate_school, 
         assert "李四" in content and "360426199101010071" not in content and second.code in content
 
 
+async def test_handover_typed_field_by_field_with_enter(gate_school):
+    """As at the desk: notes, Enter, own PIN, Enter, the colleague's number, Enter, their PIN, Enter.
+    The outgoing PIN used to be skipped (Enter moved the focus twice) and the PIN landed in the number field."""
+    from kiosk.models.visitors import ShiftHandover
+    from kiosk.screens.gate_shift import HandoverScreen
+
+    async with start_app(gate_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HandoverScreen)
+        for value in ("东门灯坏了已报修", "111111", "G002", "111111"):
+            await type_text(pilot, value)
+            await pilot.press("enter")
+            await pilot.pause()
+        await settle(app, pilot)
+        handover = ShiftHandover.get()
+        assert handover.notes == "东门灯坏了已报修" and app.ctx.session.number == "G002"
+
+
 async def test_patrol_handover_and_office_watchlist_screens(gate_school):
     from kiosk.models.visitors import PatrolRound, ShiftHandover, WatchlistEntry
     from kiosk.screens.gate_shift import HandoverScreen, PatrolScreen

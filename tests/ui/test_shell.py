@@ -179,3 +179,29 @@ def test_key_hints_wrap_whole_never_splitting_a_key_from_its_label():
     assert all(cell_len("  ".join(f"{k} {v}" for k, v in line)) <= 24 for line in lines)
     assert len(lines) > 1 and pack_key_hints(hints, 200) == [hints]
 
+
+
+def test_no_screen_handles_a_message_twice_by_accident():
+    """Textual runs an `on_*` handler of every class in the MRO, so a subclass that redefines its base's
+    handler runs both (the handover form moved the focus twice). Only the pairs below are meant to compose."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import kiosk.screens
+    import kiosk.widgets
+    from textual.message_pump import MessagePump
+
+    composed = {"on_mount", "on_screen_resume", "_on_key"}  # base mounts bars / refreshes; ScanInput times keys
+    found = []
+    for package in (kiosk.screens, kiosk.widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if not issubclass(cls, MessagePump) or not cls.__module__.startswith("kiosk"):
+                    continue
+                for name in cls.__dict__:
+                    if name.lstrip("_").startswith("on_") and name not in composed:
+                        found += [f"{cls.__name__}.{name} (also {base.__name__})" for base in cls.__mro__[1:]
+                                  if base.__module__.startswith("kiosk") and name in base.__dict__]
+    assert found == []
