@@ -75,7 +75,8 @@ class KioskScreen(Screen):
                 self.dismiss()
 
         # A stray Escape at 2 a.m. must not cost the gatekeeper a half-typed registration.
-        self.app.push_screen(ConfirmDialog(t("core.discard_question")), answered)
+        self.app.push_screen(ConfirmDialog(t("core.discard_question"), confirm_key="core.discard",
+                                           cancel_key="core.keep_editing"), answered)
 
 
 class KioskModal(ModalScreen):

@@ -84,14 +84,15 @@ class ConfirmDialog(KioskModal):
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
     BINDINGS = [Binding("enter,y", "confirm", "core.confirm"), Binding("escape,n", "cancel", "core.cancel")]
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, confirm_key: str = "core.confirm", cancel_key: str = "core.cancel") -> None:
         super().__init__()
         self.message = message
+        self.confirm_key, self.cancel_key = confirm_key, cancel_key  # say what each key does, where 确定 is unclear
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.message, classes="dialog-title")
-            yield Static(f"[b]Enter[/b] {t('core.confirm')}    [b]Esc[/b] {t('core.cancel')}")
+            yield Static(f"[b]Enter[/b] {t(self.confirm_key)}    [b]Esc[/b] {t(self.cancel_key)}")
 
     def action_confirm(self) -> None:
         self.dismiss(True)
