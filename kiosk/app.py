@@ -32,7 +32,7 @@ from kiosk.services.actor import Actor
 from kiosk.services.auth import StaffSession
 from kiosk.services.facts import audit_only
 from kiosk.terminal_watch import terminal_gone
-from kiosk.widgets.bars import StatusBar
+from kiosk.widgets.bars import WIDE_CONSOLE, StatusBar
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class KioskApp(App, inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (bench, tests) find it
     ENABLE_COMMAND_PALETTE = False
     STATUS_SECONDS = 5.0
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_CONSOLE, "-wide")]  # screens get the class for their width
     LOST_TERMINAL_GRACE_SECONDS = 5.0  # then a station whose terminal is gone ends even if shutdown hangs
 
     BINDINGS = [

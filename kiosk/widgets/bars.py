@@ -10,6 +10,9 @@ from kiosk import clock
 from kiosk.i18n import t
 
 
+WIDE_CONSOLE = 120  # columns from which the status bar shows the school's name and the year
+
+
 def station_label(kind: str) -> str:
     return t(f"core.station_{kind}")
 
@@ -38,10 +41,14 @@ class StatusBar(Horizontal):
         self.refresh_status()
         self.set_interval(1.0, self.refresh_clock)
 
+    def on_resize(self) -> None:
+        self.refresh_clock()  # the console's width decides the clock's shape
+
     def refresh_clock(self) -> None:
         ctx = self.app.ctx
-        self.query_one("#status-clock", Static).update(
-            clock.to_school(clock.now(), ctx.zone).strftime("%Y-%m-%d %H:%M:%S"))
+        # On a narrow console the year gives way too (the school's name already did, by CSS: app.tcss).
+        shape = "%m-%d %H:%M:%S" if self.app.size.width < WIDE_CONSOLE else "%Y-%m-%d %H:%M:%S"
+        self.query_one("#status-clock", Static).update(clock.to_school(clock.now(), ctx.zone).strftime(shape))
 
     def refresh_status(self) -> None:
         ctx = self.app.ctx

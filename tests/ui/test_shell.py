@@ -205,3 +205,18 @@ def test_no_screen_handles_a_message_twice_by_accident():
                         found += [f"{cls.__name__}.{name} (also {base.__name__})" for base in cls.__mro__[1:]
                                   if base.__module__.startswith("kiosk") and name in base.__dict__]
     assert found == []
+
+
+async def test_on_a_narrow_console_the_clock_stays_on_the_status_bar(demo_school):
+    """At 100 columns, with alerts showing, the school's name gives way so the clock is not cut off."""
+    from kiosk.widgets.bars import StatusBar
+    from tests.ui_helpers import settle, start_app
+
+    for width, school_shown, language in ((100, False, "en"), (100, False, "zh-CN"), (140, True, "en")):
+        demo_school.language = language
+        async with start_app(demo_school, "office", size=(width, 30)) as (app, pilot):
+            await settle(pilot)
+            bar = app.screen.query_one(StatusBar)
+            clock = bar.query_one("#status-clock")
+            assert bar.query_one("#status-school").display is school_shown
+            assert clock.region.right <= width and str(clock.render()).strip().endswith(":00")  # seconds shown
