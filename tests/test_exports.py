@@ -8,7 +8,6 @@ import pytest
 from kiosk.cli import main
 from kiosk.models import Staff, Student
 from kiosk.services.actor import Actor
-from kiosk.services.auth import hash_pin
 from kiosk.services.facts import record
 from kiosk.services.names import pinyin_initials
 from kiosk.services.roster_import import import_roster, import_staff

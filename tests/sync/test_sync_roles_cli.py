@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 from kiosk.cli import main
 from kiosk.models import database_proxy
-from kiosk.sync import central, engine
+from kiosk.sync import central
 from tests.sync.conftest import assert_converged, central_rows, central_scalar
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +133,7 @@ KILL_SCRIPT = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
 from kiosk.db import open_database
-from kiosk.sync import central, engine
+from kiosk.sync import central
 open_database({db!r})
 config = engine.SyncConfig(school_id={school!r}, station_kind="gate", central_url={url!r}, batch_size=7,
                            pull_tables=("probe",))

@@ -3,7 +3,6 @@ PostgreSQL. After every step cursors and clocks have not gone backwards; once fa
 converged, nothing is lost or duplicated and nothing is pending."""
 from __future__ import annotations
 
-import json
 import tempfile
 import uuid
 from pathlib import Path
