@@ -133,7 +133,7 @@ KILL_SCRIPT = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
 from kiosk.db import open_database
-from kiosk.sync import central
+from kiosk.sync import central, engine
 open_database({db!r})
 config = engine.SyncConfig(school_id={school!r}, station_kind="gate", central_url={url!r}, batch_size=7,
                            pull_tables=("probe",))
