@@ -38,5 +38,6 @@ async def login(pilot, number: str, pin: str) -> None:
 
 async def settle(pilot) -> None:
     """Wait until every worker (status bar refresh, searches, saves) is done and the screen is redrawn."""
+    await pilot.pause()  # let a key's handler start its worker first
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()

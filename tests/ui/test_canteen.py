@@ -14,7 +14,7 @@ from kiosk.models.canteen import Sample, SampleDisposal
 from kiosk.screens.canteen import DisposalScreen, MealsScreen, RecordSampleScreen
 from kiosk.screens.dialogs import PinDialog
 from kiosk.widgets.scan_input import ScanInput
-from tests.ui_helpers import login, start_app, type_text
+from tests.ui_helpers import login, settle, start_app, type_text
 
 
 @pytest.fixture
@@ -46,16 +46,11 @@ def text_of(app, selector) -> str:
     return str(app.screen.query_one(selector, Static).render())
 
 
-async def settle(app, pilot):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
 
 async def open_meals(app, pilot):
     await login(pilot, "C001", "333333")
     await pilot.press("m")
-    await settle(app, pilot)
+    await settle(pilot)
     assert isinstance(app.screen, MealsScreen)
 
 
@@ -74,7 +69,7 @@ async def record(app, pilot, grams: str):
     assert isinstance(app.screen, RecordSampleScreen)
     app.screen.query_one("#record-weight", Input).value = grams
     await pilot.press("f2")
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 async def test_record_print_and_dispose(canteen_school):
@@ -96,7 +91,7 @@ async def test_record_print_and_dispose(canteen_school):
             await pilot.press("enter")
         await type_text(pilot, "4")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, MealsScreen)
         sample = Sample.get(Sample.dish_id == dish.id)
         assert (sample.grams, sample.temperature_c, sample.sampler_name) == (150, 4.0, app.ctx.session.name)
@@ -113,20 +108,20 @@ async def test_record_print_and_dispose(canteen_school):
         scan = app.screen.query_one(ScanInput)
         scan.value = "LY" + sample.label_code
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         verdict = text_of(app, "#dispose-verdict")
         assert "未到处理时间" in verdict and "48 小时 0 分" in verdict  # the clock is frozen
         clock.advance(timedelta(hours=48, minutes=1))
         scan.value = sample.label_code
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, PinDialog)
         app.screen.query_one("#pin-staff", Input).value = "F001"
         app.screen.query_one("#pin-pin", Input).value = "333333"
         app.screen.query_one("#pin-pin", Input).focus()
         await pilot.press("enter")
-        await settle(app, pilot)
-        await settle(app, pilot)
+        await settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DisposalScreen)
         assert "已处理" in text_of(app, "#dispose-verdict")
         disposal = SampleDisposal.get(SampleDisposal.sample_id == sample.id)
@@ -148,12 +143,12 @@ async def test_weight_read_from_the_scale_is_recorded_as_such(canteen_school):
             await pilot.pause()
             assert "读电子秤" in str(app.screen.query_one("KeyBar").render())
             await pilot.press("f3")
-            await settle(app, pilot)
+            await settle(pilot)
             assert app.screen.query_one("#record-weight", Input).value == "146"
             assert "146 克" in text_of(app, "#record-note")
             assert app.screen.focused.id == "record-fridge"  # on to the next field
             await pilot.press("f2")
-            await settle(app, pilot)
+            await settle(pilot)
             sample = Sample.get(Sample.dish_id == dish.id)
             assert sample.grams == 146
             entry = AuditEntry.get((AuditEntry.action == "canteen.sample") & (AuditEntry.entity_id == sample.id))
@@ -165,7 +160,7 @@ async def test_weight_read_from_the_scale_is_recorded_as_such(canteen_school):
             await pilot.pause()
             settings.canteen.scale_port = scale.port + "-gone"
             await pilot.press("f3")
-            await settle(app, pilot)
+            await settle(pilot)
             assert isinstance(app.screen, RecordSampleScreen)
             assert "找不到电子秤" in text_of(app, "#record-error")
             assert app.screen.weight_source("146") == "typed"
@@ -179,7 +174,7 @@ async def test_without_a_scale_there_is_no_scale_key(canteen_school):
         await pilot.pause()
         assert "读电子秤" not in str(app.screen.query_one("KeyBar").render())
         await pilot.press("f3")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "电子秤" not in text_of(app, "#record-note") + text_of(app, "#record-error")
 
 
@@ -201,7 +196,7 @@ async def test_an_extra_meal_is_added_from_the_keyboard_and_a_bad_time_changes_n
         await pilot.pause()
         app.screen.query_one(Input).value = "25:70"
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, MealsScreen) and Meal.select().count() == before
         assert "25:70" in text_of(app, "#meals-message")
 
@@ -214,7 +209,7 @@ async def test_an_extra_meal_is_added_from_the_keyboard_and_a_bad_time_changes_n
         await pilot.pause()
         assert app.screen.query_one(Input).value == "12:00"  # the event meal's default time
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         meal = Meal.get(Meal.name == "运动会午餐")
         assert (meal.kind, meal.service_time) == ("event", "12:00")
         assert any(m.id == meal.id for m in app.screen.meals)
@@ -223,7 +218,7 @@ async def test_an_extra_meal_is_added_from_the_keyboard_and_a_bad_time_changes_n
         await pilot.press("a")
         await pilot.pause()
         await pilot.press("escape")  # changed their mind: nothing is added
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, MealsScreen) and Meal.select().count() == before + 1
 
 
@@ -246,7 +241,7 @@ async def test_printer_off_keeps_the_sample_and_reprint_works(canteen_school):
         app.screen.query_one(DataTable).move_cursor(row=row)
         settings.printer.backend = "png"  # the printer is back
         await pilot.press("f6")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "标签已打印" in text_of(app, "#meals-message")
         assert (Path(settings.printer.output_dir) / f"sample-{sample.label_code}.png").exists()
 
@@ -257,7 +252,7 @@ async def test_missed_dish_shows_red_after_service(canteen_school):
         clock.advance(timedelta(hours=2))  # 12:00: lunch has been served, nothing sampled yet
         await pilot.press("f7")
         await pilot.press("f8")  # reload the same day
-        await settle(app, pilot)
+        await settle(pilot)
         lunch_dishes = [d for meal, d in app.screen.rows if meal.kind == "lunch" and d is not None]
         assert lunch_dishes and all(d.state == "missed" for d in lunch_dishes)
         assert "违规" in text_of(app, "#meals-title")
@@ -309,7 +304,7 @@ async def test_admin_sets_an_incident_hold_and_sees_the_held_samples(canteen_sch
     async with start_app(settings, "canteen") as (app, pilot):
         await login(pilot, "C001", "333333")
         await pilot.press("k")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HoldsScreen)
         await pilot.press("f2")  # not an admin: the key does nothing
         await pilot.pause()
@@ -318,7 +313,7 @@ async def test_admin_sets_an_incident_hold_and_sees_the_held_samples(canteen_sch
         await pilot.pause()
         await login(pilot, "A001", "888888")
         await pilot.press("k")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f2")
         await pilot.pause()
         for _ in range(2):  # start and end date: today, prefilled
@@ -327,7 +322,7 @@ async def test_admin_sets_an_incident_hold_and_sees_the_held_samples(canteen_sch
             await pilot.pause()
         app.screen.query_one(Input).value = "学生腹泻待查"
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HoldsScreen)
         assert "已封存" in text_of(app, "#holds-message")
         held = app.screen.query_one("#held-table", DataTable)

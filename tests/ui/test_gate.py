@@ -13,7 +13,7 @@ from kiosk.screens.gate_onsite import OnsiteScreen
 from kiosk.screens.gate_register import DecisionScreen, RegisterScreen
 from kiosk.services import visitors
 from tests.test_gate_services import actor_for, form, make_school
-from tests.ui_helpers import login, start_app, type_text
+from tests.ui_helpers import login, settle, start_app, type_text
 
 ID = "11010519491231002X"
 
@@ -22,11 +22,6 @@ ID = "11010519491231002X"
 def gate_school(db, settings, frozen_now):
     return make_school(settings)
 
-
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_register(app, pilot):
@@ -51,7 +46,7 @@ async def test_full_registration_with_the_keyboard(gate_school):
         screen = await open_register(app, pilot)
         assert screen.query_one("#f-id_number", Input).has_focus
         await scan(pilot, ID.lower())
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.query_one("#f-id_number", Input).value == ID
         assert screen.query_one("#f-name", Input).has_focus
         await type_text(pilot, "王建国")
@@ -67,13 +62,13 @@ async def test_full_registration_with_the_keyboard(gate_school):
         assert screen.query_one("#f-host", Input).has_focus
         await type_text(pilot, "zhl")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("escape")  # closes the host list, keeps the form
         await pilot.pause()
         assert app.screen is screen and screen.query_one("#f-host", Input).has_focus
         assert screen.query_one("#f-name", Input).value == "王建国"
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")  # pick the first hit
         await pilot.pause()
         assert screen.host is not None and screen.host.name.startswith("张华丽")
@@ -81,7 +76,7 @@ async def test_full_registration_with_the_keyboard(gate_school):
         await type_text(pilot, "1")
         await pilot.press("ctrl+s")
         await pilot.press("ctrl+s")  # an impatient second press registers nothing more
-        await settle(app, pilot)
+        await settle(pilot)
         assert Visit.select().count() == 1
         visit = Visit.get()
         assert (visit.name, visit.id_number, visit.phone, visit.category, visit.companions) == (
@@ -91,7 +86,7 @@ async def test_full_registration_with_the_keyboard(gate_school):
         assert screen.query_one("#f-name", Input).value == ""  # ready for the next visitor
         # F6 prints the slip: with the png backend, a file whose path is shown.
         await pilot.press("f6")
-        await settle(app, pilot)
+        await settle(pilot)
         assert f"visitor-{visit.code}.png" in message(screen)
 
 
@@ -127,7 +122,7 @@ async def test_failed_id_check_keeps_the_form_and_focuses_the_field(gate_school)
         screen.query_one("#f-phone", Input).value = "13812345678"
         screen.query_one("#f-id_number", Input).value = "110105194912310021"
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "校验位" in message(screen)
         assert screen.query_one("#f-id_number", Input).has_focus
         assert screen.query_one("#f-name", Input).value == "王建国"
@@ -140,12 +135,12 @@ async def test_repeat_visitor_is_a_scan_and_a_save(gate_school):
     async with start_app(gate_school, "gate") as (app, pilot):
         screen = await open_register(app, pilot)
         await scan(pilot, ID)
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.query_one("#f-name", Input).value == "王建国"
         assert screen.query_one("#f-host", Input).value.startswith("张华丽")
         assert "第 2 次" in message(screen)
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert Visit.select().count() == 2
         newest = Visit.select().order_by(Visit.time_in.desc()).first()
         assert newest.staff_id == actor_for("G001").staff_id and newest.time_in == clock.now()
@@ -158,7 +153,7 @@ async def test_watchlist_refusal_is_recorded(gate_school):
     async with start_app(gate_school, "gate") as (app, pilot):
         screen = await open_register(app, pilot)
         await scan(pilot, ID)
-        await settle(app, pilot)
+        await settle(pilot)
         values = {"name": "郑志远", "phone": "13912340000", "reason": "要求见孩子"}
         for name, value in values.items():
             screen.query_one(f"#f-{name}", Input).value = value
@@ -166,14 +161,14 @@ async def test_watchlist_refusal_is_recorded(gate_school):
         screen.query_one("#f-host", Input).focus()
         await type_text(pilot, "zhl")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DecisionScreen)
         assert "法院限制令" in str(app.screen.query_one("#decision-hits", Static).render())
         await pilot.press("r")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         visit = Visit.get()
         assert visit.status == "refused"
@@ -190,7 +185,7 @@ async def test_sign_out_by_scanning_the_slip_and_evacuation_export(gate_school, 
     async with start_app(gate_school, "gate") as (app, pilot):
         await login(pilot, "G001", "111111")
         await pilot.press("o")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, OnsiteScreen)
         table = screen.query_one(DataTable)
@@ -198,7 +193,7 @@ async def test_sign_out_by_scanning_the_slip_and_evacuation_export(gate_school, 
         assert "2" in message(screen, "#onsite-summary")
         assert screen.query_one("#onsite-scan", Input).has_focus
         await scan(pilot, first.code)
-        await settle(app, pilot)
+        await settle(pilot)
         assert Visit.get_by_id(first.id).time_out == clock.now()
         assert table.row_count == 1
         assert "王建国" in message(screen, "#onsite-message")
@@ -206,10 +201,10 @@ async def test_sign_out_by_scanning_the_slip_and_evacuation_export(gate_school, 
         clock.advance(timedelta(seconds=5))
         screen.query_one("#onsite-scan").focus()
         await scan(pilot, "NOSUCHCODE1")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "NOSUCHCODE1" in message(screen, "#onsite-message")
         await pilot.press("f7")
-        await settle(app, pilot)
+        await settle(pilot)
         text = message(screen, "#onsite-message")
         assert ".csv" in text
         path = text.split("：", 1)[1].split("（")[0].strip()
@@ -226,13 +221,13 @@ async def test_handover_typed_field_by_field_with_enter(gate_school):
     async with start_app(gate_school, "gate") as (app, pilot):
         await login(pilot, "G001", "111111")
         await pilot.press("h")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HandoverScreen)
         for value in ("东门灯坏了已报修", "111111", "G002", "111111"):
             await type_text(pilot, value)
             await pilot.press("enter")
             await pilot.pause()
-        await settle(app, pilot)
+        await settle(pilot)
         handover = ShiftHandover.get()
         assert handover.notes == "东门灯坏了已报修" and app.ctx.session.number == "G002"
 
@@ -246,19 +241,19 @@ async def test_patrol_handover_and_office_watchlist_screens(gate_school):
     async with start_app(gate_school, "gate") as (app, pilot):
         await login(pilot, "G001", "111111")
         await pilot.press("p")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, PatrolScreen)
         app.screen.query_one("#patrol-clear").value = False
         await pilot.press("ctrl+s")  # not all clear without findings: refused
-        await settle(app, pilot)
+        await settle(pilot)
         assert PatrolRound.select().count() == 0
         app.screen.query_one("#patrol-findings", Input).value = "东侧围墙外有人逗留，已劝离"
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert PatrolRound.get().all_clear is False
         await pilot.press("escape")
         await pilot.press("h")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, HandoverScreen)
         assert "王建国" in message(screen, "#handover-items")
@@ -267,14 +262,14 @@ async def test_patrol_handover_and_office_watchlist_screens(gate_school):
         screen.query_one("#handover-incoming", Input).value = "G002"
         screen.query_one("#handover-incoming-pin", Input).value = "000000"
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert ShiftHandover.select().count() == 0
         assert screen.query_one("#handover-incoming-pin", Input).has_focus
         screen.query_one("#handover-outgoing-pin", Input).value = "111111"
         screen.query_one("#handover-incoming-pin", Input).focus()
         await type_text(pilot, "111111")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         handover = ShiftHandover.get()
         assert handover.onsite_count == 1 and handover.notes == "东侧门锁已报修"
         # the incoming gatekeeper now holds the station: bars and later records carry their name
@@ -283,23 +278,23 @@ async def test_patrol_handover_and_office_watchlist_screens(gate_school):
     async with start_app(gate_school, "office") as (app, pilot):
         await login(pilot, "Z001", "555555")
         await pilot.press("w")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, WatchlistScreen)
         screen.query_one("#watch-name", Input).value = "钱多多"
         await pilot.press("ctrl+s")  # no reason yet
-        await settle(app, pilot)
+        await settle(pilot)
         assert WatchlistEntry.select().count() == 0 and screen.query_one("#watch-reason", Input).has_focus
         await type_text(pilot, "多次进校推销")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         entry = WatchlistEntry.get()
         assert (entry.name, entry.level, entry.active) == ("钱多多", "deny", True)
         screen.query_one(DataTable).focus()
         await pilot.press("f8")
         await pilot.pause()
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert WatchlistEntry.get().active is False
 
 
@@ -324,9 +319,9 @@ def test_register_form_snapshot(gate_school, snap_compare):
         for field in screen.query(Input):
             field.cursor_blink = False  # a blinking cursor would make the picture depend on timing
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         app.refresh_station_status()  # the status bar's sync text settles before the picture is taken
-        await settle(app, pilot)
+        await settle(pilot)
 
     assert snap_compare(KioskApp(gate_school, station_id="st-snapshot"), terminal_size=(110, 36), run_before=run_before)
 
@@ -340,9 +335,9 @@ async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gat
     async with start_app(gate_school, "gate") as (app, pilot):
         screen = await open_register(app, pilot)
         await scan(pilot, ID)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DecisionScreen)
         await pilot.press("a")
         await pilot.pause()
@@ -356,7 +351,7 @@ async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gat
         pin_dialog.query_one("#pin-pin", Input).value = "111111"
         pin_dialog.query_one("#pin-pin", Input).focus()
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DecisionScreen)
         assert "没有放行权限" in str(app.screen.query_one("#decision-error", Static).render())
         await pilot.press("a")
@@ -368,7 +363,7 @@ async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gat
         app.screen.query_one("#pin-pin", Input).value = "777777"
         app.screen.query_one("#pin-pin", Input).focus()
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is screen
         newest = Visit.select().order_by(Visit.time_in.desc(), Visit.id.desc()).first()
         assert newest.status == "admitted"
@@ -377,7 +372,7 @@ async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gat
         # On-site list: an admin reveals the full number (audited); the list itself shows it masked.
         await pilot.press("escape")
         await pilot.press("o")
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.screen.query_one(DataTable)
         assert ID not in "".join(str(cell) for cell in table.get_row_at(0))
         table.focus()
@@ -387,7 +382,7 @@ async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gat
         app.screen.query_one("#pin-pin", Input).value = "888888"
         app.screen.query_one("#pin-pin", Input).focus()
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert ID in message(app.screen, "#onsite-message")
         from kiosk.models import AuditEntry
         assert AuditEntry.select().where(AuditEntry.action == "gate.id_revealed").count() == 1
@@ -412,10 +407,10 @@ def test_onsite_list_snapshot(gate_school, snap_compare, monkeypatch):
         await pilot.pause()
         await login(pilot, "G001", "111111")
         await pilot.press("o")
-        await settle(app, pilot)
+        await settle(pilot)
         for field in app.screen.query(Input):
             field.cursor_blink = False
         app.refresh_station_status()
-        await settle(app, pilot)
+        await settle(pilot)
 
     assert snap_compare(KioskApp(gate_school, station_id="st-snapshot"), terminal_size=(120, 30), run_before=run_before)

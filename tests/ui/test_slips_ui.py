@@ -15,7 +15,7 @@ from kiosk.services.auth import hash_pin
 from kiosk.services.facts import record
 from kiosk.services import slips as svc
 from kiosk.services.slip_keys import create_key
-from tests.ui_helpers import login, start_app, type_text
+from tests.ui_helpers import login, settle, start_app, type_text
 
 
 def make_tiny_school(settings):
@@ -64,11 +64,6 @@ def tiny(db, settings, frozen_now):
     svc_settings.clear()
 
 
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
 
 async def open_check(app, pilot):
     from kiosk.screens.slip_gate import SlipCheckScreen
@@ -84,7 +79,7 @@ async def scan(app, pilot, text: str) -> None:
     app.screen.query_one("#slip-scan", Input).focus()
     await type_text(pilot, text)
     await pilot.press("enter")
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 def banner(screen) -> str:
@@ -102,7 +97,7 @@ async def test_scan_confirm_exit_then_return_then_replay(tiny):
         assert "张华丽" in details and "女生1号楼 305" in details and "张建国" in details and "父亲" in details
         assert GateCrossing.select().count() == 0  # nothing recorded before the gatekeeper confirms
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         exit_row = GateCrossing.get()
         assert (exit_row.direction, exit_row.slip_id, exit_row.staff_id) == (
             "exit", issued.slip.id, Staff.get(Staff.number == "G001").id)
@@ -111,12 +106,12 @@ async def test_scan_confirm_exit_then_return_then_replay(tiny):
         await scan(app, pilot, issued.code)
         assert "准予返校" in banner(screen) and screen.query_one("#slip-verdict").has_class("-return")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert sorted(c.direction for c in GateCrossing.select()) == ["exit", "return"]
         await scan(app, pilot, issued.code)
         assert "拒绝" in banner(screen) and "已用过" in banner(screen)
         await pilot.press("enter")  # a refusal cannot be confirmed
-        await settle(app, pilot)
+        await settle(pilot)
         assert GateCrossing.select().count() == 2
         assert GateScan.select().count() == 3
 
@@ -143,7 +138,7 @@ async def test_typed_number_of_boarder_with_slip(tiny):
         await scan(app, pilot, "20260101")
         assert "放行出校" in banner(screen)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert GateCrossing.get().slip_id == issued.slip.id
 
 
@@ -156,7 +151,7 @@ async def test_overdue_board_and_resolution(tiny):
     async with start_app(tiny, "gate") as (app, pilot):
         await login(pilot, "G001", "111111")
         await pilot.press("l")
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.screen.query_one(DataTable)
         assert table.row_count == 1
         assert "张华丽" in str(table.get_row_at(0)[0])
@@ -164,7 +159,7 @@ async def test_overdue_board_and_resolution(tiny):
         await pilot.pause()
         await type_text(pilot, "家长电话确认在医院")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert not svc.open_alerts("demo")
 
 
@@ -177,14 +172,14 @@ async def test_office_issue_form(tiny):
         screen.query_one("#issue-student", Input).value = "20260101"
         screen.query_one("#issue-companion", Input).value = "张建国"
         await pilot.press("f2")
-        await settle(app, pilot)
+        await settle(pilot)
         slip = PassSlip.get()
         assert slip.student.number == "20260101" and slip.code.startswith("S1:")
         message = str(screen.query_one(".office-message", Static).render())
         assert "已签发" in message and "slip-" in message  # PNG written (printer backend png)
         screen.query_one("#issue-student", Input).value = "20260102"  # a day student: refused, nothing written
         await pilot.press("f2")
-        await settle(app, pilot)
+        await settle(pilot)
         assert PassSlip.select().count() == 1
         assert "走读生" in str(screen.query_one(".office-message", Static).render())
 
@@ -198,24 +193,24 @@ async def test_office_slip_list_revokes_with_a_reason_and_reprints(tiny):
     async with start_app(tiny, "office") as (app, pilot):
         await login(pilot, "T001", "444444")
         await pilot.press("c")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SlipListScreen)
         assert screen.query_one(DataTable).row_count == 1 and "1" in str(screen.query_one("#list-summary").render())
         await pilot.press("f6")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "slip-" in str(screen.query_one(".table-message", Static).render())
         await pilot.press("f8")
         await pilot.pause()
         assert isinstance(app.screen, TextDialog)
         await pilot.press("escape")  # no reason, no revocation
-        await settle(app, pilot)
+        await settle(pilot)
         assert not SlipRevocation.select().exists()
         await pilot.press("f8")
         await pilot.pause()
         await type_text(pilot, "家长改期")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         revocation = SlipRevocation.get()
         assert revocation.slip_id == issued.slip.id and revocation.reason == "家长改期"
         assert "张华丽" in str(screen.query_one(".table-message", Static).render())
