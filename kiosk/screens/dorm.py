@@ -833,12 +833,19 @@ class IncidentScreen(KioskScreen):
     def acknowledge(self, incident_id: str, step: int, who) -> None:
         from kiosk.services import headcount as hc
 
+        self._write(lambda: hc.acknowledge(self.ctx.actor(), incident_id, step, who, self.ctx.settings.dorm),
+                    t("dorm.ack_done", name=who.name))
+
+    def _write(self, change, done_text: str) -> None:
+        """In a worker: apply one change to an incident, say how it went, show the list as it is now."""
+        from kiosk.services import headcount as hc
+
         try:
-            hc.acknowledge(self.ctx.actor(), incident_id, step, who, self.ctx.settings.dorm)
+            change()
         except hc.HeadcountError as error:
             self.app.call_from_thread(self.say, error.text())
             return
-        self.app.call_from_thread(self.say, t("dorm.ack_done", name=who.name), True)
+        self.app.call_from_thread(self.say, done_text, True)
         found = hc.incidents(self.ctx.school_id, self.ctx.settings.dorm)
         self.app.call_from_thread(self.show, found)
 
@@ -860,14 +867,8 @@ class IncidentScreen(KioskScreen):
     def close_incident(self, incident_id: str, where: str, who) -> None:
         from kiosk.services import headcount as hc
 
-        try:
-            hc.close_incident(self.ctx.actor(), incident_id, where, who, self.ctx.settings.dorm)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        self.app.call_from_thread(self.say, t("dorm.close_done"), True)
-        found = hc.incidents(self.ctx.school_id, self.ctx.settings.dorm)
-        self.app.call_from_thread(self.show, found)
+        self._write(lambda: hc.close_incident(self.ctx.actor(), incident_id, where, who, self.ctx.settings.dorm),
+                    t("dorm.close_done"))
 
 
 class GuestScreen(KioskScreen):
