@@ -129,15 +129,24 @@ def _url(args, settings) -> str:
     return url
 
 
-def cmd_central_init(args: argparse.Namespace, settings) -> int:
+def _central_call(call, failure: str):
+    """Run one administrative call on the central database: its own refusals are shown as they are, anything
+    else (unreachable, no permission) as `failure` plus the first line of the reason."""
     from kiosk.sync import central
 
     try:
-        server_epoch = central.init(_url(args, settings))
+        return call()
     except central.CentralError as error:
         raise CliError(str(error)) from None
     except Exception as error:
-        raise CliError(f"cannot initialise {central.redact(_url(args, settings))}: {_first_line(error)}") from None
+        raise CliError(f"{failure}: {_first_line(error)}") from None
+
+
+def cmd_central_init(args: argparse.Namespace, settings) -> int:
+    from kiosk.sync import central
+
+    url = _url(args, settings)
+    server_epoch = _central_call(lambda: central.init(url), f"cannot initialise {central.redact(url)}")
     print(f"central schema ready (server epoch {server_epoch})")
     return 0
 
@@ -146,12 +155,9 @@ def cmd_central_add(args: argparse.Namespace, settings) -> int:
     from kiosk import config
     from kiosk.sync import central
 
-    try:
-        role = central.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id)
-    except central.CentralError as error:
-        raise CliError(str(error)) from None
-    except Exception as error:
-        raise CliError(f"cannot add station {args.name}: {_first_line(error)}") from None
+    role = _central_call(
+        lambda: central.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id),
+        f"cannot add station {args.name}")
     station = config.Settings()
     station.school.id = args.school or settings.school.id
     station.school.name = settings.school.name
@@ -168,12 +174,8 @@ def cmd_central_add(args: argparse.Namespace, settings) -> int:
 def cmd_central_remove(args: argparse.Namespace, settings) -> int:
     from kiosk.sync import central
 
-    try:
-        role = central.remove_station(_url(args, settings), args.name)
-    except central.CentralError as error:
-        raise CliError(str(error)) from None
-    except Exception as error:
-        raise CliError(f"cannot remove station {args.name}: {_first_line(error)}") from None
+    role = _central_call(lambda: central.remove_station(_url(args, settings), args.name),
+                         f"cannot remove station {args.name}")
     print(f"station {args.name} removed; role {role} dropped")
     return 0
 
