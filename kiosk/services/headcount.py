@@ -17,6 +17,7 @@ import peewee
 
 from kiosk import clock
 from kiosk.config import DormSettings
+from kiosk.i18n import UserError
 from kiosk.models import Building, Room, Staff, Student, database_proxy
 from kiosk.models.base import UtcDateTimeField, utc_text
 from kiosk.models.dorm import (ExtraPerson, GuestApproval, GuestApprovalRevocation, HeadcountRound, Incident, IncidentAck,
@@ -35,18 +36,10 @@ METHODS = ("all", "count", "tick", "scan")
 _TIME = UtcDateTimeField()
 
 
-class HeadcountError(Exception):
+class HeadcountError(UserError):
     """A user error: `key` is an i18n key under dorm.*, `values` its placeholders. Nothing was changed."""
 
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
-    def text(self) -> str:
-        from kiosk.i18n import t
-
-        return t(self.key, **self.values)
+    text = UserError.message  # the dorm screens' name for it
 
 
 # ---------------------------------------------------------------- views handed to screens and the CLI
