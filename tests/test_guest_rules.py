@@ -24,12 +24,15 @@ def test_ranges_are_short_and_not_in_the_past():
     assert rules.range_error(date(2026, 11, 17), 2, WED) == "dorm.err_ga_past"
 
 
-def test_only_the_own_head_teacher_or_an_admin_may_approve():
+def test_only_the_own_head_teacher_or_a_role_above_may_approve():
     assert rules.may_approve(frozenset({"head_teacher"}), "高一(1)班", "高一(1)班")
     assert not rules.may_approve(frozenset({"head_teacher"}), "高一(2)班", "高一(1)班")
     assert not rules.may_approve(frozenset({"head_teacher"}), "", "")  # a head teacher without a class
     assert not rules.may_approve(frozenset({"dorm_manager"}), "高一(1)班", "高一(1)班")
     assert rules.may_approve(frozenset({"admin"}), "", "高一(1)班")
+    assert rules.may_approve(frozenset({"duty_leader"}), "", "高一(1)班")  # DOMAIN: the ladder above the head teacher
+    assert rules.may_approve(frozenset({"principal"}), "", None)
+    assert not rules.may_approve(frozenset({"head_teacher"}), "高一(1)班", None)  # no student: no class to check
 
 
 def test_the_id_card_at_the_dorm_must_mask_to_the_approved_number():

@@ -207,11 +207,19 @@ class TestEscalation:
 
     def test_who_may_acknowledge(self):
         head, duty, lead = r.escalation_ladder(self.OPENED, self.OPENED, [0, 30, 60])
-        assert r.can_acknowledge(head, frozenset({"head_teacher"}))
+        assert r.can_acknowledge(head, frozenset({"head_teacher"}), "高一(1)班", "高一(1)班")
         assert r.can_acknowledge(head, frozenset({"principal"}))
+        assert r.can_acknowledge(head, frozenset({"duty_leader"}), "", "高一(3)班")
         assert not r.can_acknowledge(lead, frozenset({"head_teacher"}))
         assert not r.can_acknowledge(duty, frozenset({"dorm_supervisor"}))
         assert r.can_acknowledge(lead, frozenset({"admin"}))
+
+    def test_a_head_teacher_of_another_class_cannot_acknowledge_the_head_teacher_step(self):
+        """Defect 2: any head teacher acknowledged the step for any student."""
+        head, duty, _ = r.escalation_ladder(self.OPENED, self.OPENED, [0, 30, 60])
+        assert not r.can_acknowledge(head, frozenset({"head_teacher"}), "高一(1)班", "高一(3)班")
+        assert not r.can_acknowledge(head, frozenset({"head_teacher"}), "", "")  # a head teacher without a class
+        assert not r.can_acknowledge(duty, frozenset({"head_teacher"}), "高一(3)班", "高一(3)班")
 
 
 def test_verbal_exception_exit_is_on_leave_with_its_exception_id():

@@ -196,16 +196,21 @@ def test_card_scan_marks_present_and_refuses_other_buildings(dorm):
 def test_unknown_escalation_acknowledged_step_by_step_then_closed(dorm):
     settings = dorm["settings"].dorm
     view = hc.open_headcount(dorm["actor"], dorm["building"].id, ZONE)
-    student = students_of(dorm["room"])[0]
+    student, teacher = boarder_of_class_with_teacher(dorm["building"])
     mark = hc.mark_absent(dorm["actor"], view.round_id, student.id, "unknown")
     incident = hc.incident_view(mark.incident_id, settings)
     assert [s.state for s in incident.steps] == ["due", "waiting", "waiting"]
     with pytest.raises(hc.HeadcountError) as error:  # a supervisor cannot acknowledge for the head teacher
         hc.acknowledge(dorm["actor"], incident.incident_id, 0, session("D002", "222222"), settings)
-    assert error.value.key == "dorm.err_role"
+    assert error.value.key == "dorm.err_role_head_teacher"
+    other = other_head_teacher(student)
+    with pytest.raises(hc.HeadcountError) as error:  # defect 2: another class's head teacher is not this one's
+        hc.acknowledge(dorm["actor"], incident.incident_id, 0, session(other.number, "444444"), settings)
+    assert error.value.key == "dorm.err_role_head_teacher" and error.value.values["klass"] == student.class_name
+    assert "head_teacher" not in error.value.message()  # defect 4: no role code leaks to the screen
     with pytest.raises(hc.HeadcountError):
-        session("T001", "000000")
-    hc.acknowledge(dorm["actor"], incident.incident_id, 0, session("T001", "444444"), settings)
+        session(teacher.number, "000000")
+    hc.acknowledge(dorm["actor"], incident.incident_id, 0, session(teacher.number, "444444"), settings)
     clock.advance(timedelta(minutes=50))
     incident = hc.incident_view(incident.incident_id, settings)
     assert [s.state for s in incident.steps] == ["acknowledged", "overdue", "waiting"]
@@ -273,12 +278,23 @@ def test_guest_needs_head_teacher_and_dorm_manager_and_adds_to_expected(dorm):
     actor = dorm["actor"]
     room = dorm["room"]
     night = date(2026, 11, 18)
+    student, teacher = boarder_of_class_with_teacher(dorm["building"])
+    room = student.room
     with pytest.raises(hc.HeadcountError) as error:
-        hc.register_guest(actor, room.id, night, "王芳", "110101199003074514", "母亲", None,
+        hc.register_guest(actor, room.id, night, "王芳", "110101199003074514", "母亲", student.id,
                           session("D002", "222222"), session("M001", "222222"))
-    assert error.value.key == "dorm.err_role"
-    guest = hc.register_guest(actor, room.id, night, "王芳", "110101199003074514", "母亲", None,
-                              session("T001", "444444"), session("M001", "222222"))
+    assert error.value.key == "dorm.err_role_head_teacher"
+    with pytest.raises(hc.HeadcountError) as error:  # defect 2: a head teacher of another class
+        hc.register_guest(actor, room.id, night, "王芳", "110101199003074514", "母亲", student.id,
+                          session(other_head_teacher(student).number, "444444"), session("M001", "222222"))
+    assert error.value.key == "dorm.err_role_head_teacher"
+    with pytest.raises(hc.HeadcountError) as error:  # no student named: no class to check, a head teacher cannot sign
+        hc.register_guest(actor, room.id, night, "王芳", "110101199003074514", "母亲", None,
+                          session(teacher.number, "444444"), session("M001", "222222"))
+    assert error.value.key == "dorm.err_role_head_teacher"
+    assert OvernightGuest.select().count() == 0
+    guest = hc.register_guest(actor, room.id, night, "王芳", "110101199003074514", "母亲", student.id,
+                              session(teacher.number, "444444"), session("M001", "222222"))
     assert guest.id_masked == "110101********4514"
     view = hc.open_headcount(actor, dorm["building"].id, ZONE)
     result = view.room(room.id)
@@ -326,6 +342,12 @@ def boarder_of_class_with_teacher(building) -> tuple[Student, Staff]:
     raise AssertionError("the demo school has no boarder with a head teacher")
 
 
+def other_head_teacher(student: Student) -> Staff:
+    """A head teacher of some other class (who must not act as this student's)."""
+    return (Staff.select().where(Staff.roles.contains("head_teacher") & (Staff.class_name != student.class_name)
+                                 & (Staff.class_name != "")).first())
+
+
 def approve(teacher: Staff, student: Student, *, first=date(2026, 11, 18), nights=2, id_number=GUEST_ID):
     return hc.approve_guest(actor_of(teacher), ZONE, student.number, "王芳", id_number, "母亲", first, nights, "住院复查")
 
@@ -354,7 +376,7 @@ def test_head_teacher_approves_by_day_and_the_dorm_registers_with_the_managers_p
     with pytest.raises(hc.HeadcountError) as error:  # the supervisor's own PIN is not the manager's
         hc.register_approved_guest(dorm["actor"], dorm["building"].id, approval.id, night, GUEST_ID,
                                    session("D001", "222222"))
-    assert error.value.key == "dorm.err_role"
+    assert error.value.key == "dorm.err_role_dorm_manager"
     guest = hc.register_approved_guest(dorm["actor"], dorm["building"].id, approval.id, night, GUEST_ID,
                                        session("M001", "222222"))
     row = OvernightGuest.get()

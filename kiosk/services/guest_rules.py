@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from kiosk.services import acting_roles
+
 # A relative stays a few nights (illness, an exam week), not a term: longer stays need a new approval.
 MAX_GUEST_NIGHTS = 7
-APPROVER_ROLE = "head_teacher"
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,10 @@ def is_current(approval: ApprovalRange, today: date) -> bool:
     return approval.last_night >= today
 
 
-def may_approve(roles: frozenset[str], staff_class: str, student_class: str) -> bool:
-    """Only the student's own head teacher (Staff.class_name equals the student's class) or an admin."""
-    if "admin" in roles:
-        return True
-    return APPROVER_ROLE in roles and bool(staff_class) and staff_class == student_class
+def may_approve(roles: frozenset[str], staff_class: str, student_class: str | None) -> bool:
+    """The head teacher's approval for this student: their own head teacher or a role above it
+    (kiosk.services.acting_roles is the one home of that rule)."""
+    return acting_roles.may_act_as_head_teacher(roles, staff_class, student_class)
 
 
 def id_matches(typed_masked: str, approved_masked: str) -> bool:

@@ -23,7 +23,7 @@ from kiosk.models.base import UtcDateTimeField, utc_text
 from kiosk.models.dorm import (ExtraPerson, GuestApproval, GuestApprovalRevocation, HeadcountRound, Incident, IncidentAck,
                                OvernightGuest, RoomConfirm, RoomMark, Whereabouts)
 from kiosk.models.slips import SlipRevocation
-from kiosk.services import guest_rules
+from kiosk.services import acting_roles, guest_rules
 from kiosk.services import headcount_rules as rules
 from kiosk.services.actor import Actor
 from kiosk.services.auth import StaffSession, check_pin, find_staff, session_for
@@ -748,10 +748,12 @@ def mask_id_number(id_number: str) -> str:
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
 
-def _approver(session: StaffSession, role: str) -> Staff:
+def _approver(session: StaffSession, role: str, student: Student | None = None) -> Staff:
+    """The PIN-verified person acting as `role` (for `student` when the role is their head teacher)."""
     staff = _current_staff(session)
-    if role not in staff.role_set() and "admin" not in staff.role_set():
-        raise HeadcountError("dorm.err_role", role=role)
+    student_class = student.class_name if student is not None else None
+    if not acting_roles.may_act_as(role, staff.role_set(), staff.class_name, student_class):
+        raise HeadcountError(f"dorm.err_role_{role}", klass=student_class or "")
     return staff
 
 
@@ -770,7 +772,7 @@ def register_guest(actor: Actor, room_id: str, night: date, name: str, id_number
         student = Student.get_or_none((Student.id == student_id) & (Student.room == room_id))
         if student is None:
             raise HeadcountError("dorm.err_student_not_here")
-    head = _approver(teacher, "head_teacher")
+    head = _approver(teacher, "head_teacher", student)
     mgr = _approver(manager, "dorm_manager")
     if head.id == mgr.id:
         raise HeadcountError("dorm.err_same_approver")
@@ -1036,8 +1038,9 @@ def acknowledge(actor: Actor, incident_id: str, step: int, by: StaffSession, set
     if ladder_step.ack is not None:
         raise HeadcountError("dorm.err_step_done")
     staff = _current_staff(by)
-    if not rules.can_acknowledge(ladder_step, staff.role_set()):
-        raise HeadcountError("dorm.err_role", role=ladder_step.role)
+    student = Student.get_by_id(view.student_id)
+    if not rules.can_acknowledge(ladder_step, staff.role_set(), staff.class_name, student.class_name):
+        raise HeadcountError(f"dorm.err_role_{ladder_step.role}", klass=student.class_name)
     ack = IncidentAck(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id, recorded_at=now,
                       incident=incident_id, step=step, role=ladder_step.role, ack_staff_id=staff.id,
                       ack_name=staff.name, note=clean_text(note))

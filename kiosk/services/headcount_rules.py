@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from kiosk.services import acting_roles
+
 # Absence reasons, in the order the picker shows them.
 REASONS = ("on_leave", "sick_bay", "with_parent", "other", "unknown")
 # Reasons that a dorm record (not the gate) makes legitimate in advance.
@@ -446,9 +448,8 @@ def escalation_ladder(opened_at: datetime, now: datetime, minutes: Iterable[int]
     return tuple(steps)
 
 
-def can_acknowledge(step: LadderStep, roles: frozenset[str]) -> bool:
-    """The step's role, a more senior step's role, or an admin may acknowledge it."""
-    if "admin" in roles:
-        return True
-    senior = ESCALATION_ROLES[ESCALATION_ROLES.index(step.role):] if step.role in ESCALATION_ROLES else (step.role,)
-    return bool(roles & set(senior))
+def can_acknowledge(step: LadderStep, roles: frozenset[str], staff_class: str = "",
+                    student_class: str | None = None) -> bool:
+    """The step's role for this student (the head teacher step: only the student's own head teacher), or a
+    role above it on the ladder (kiosk.services.acting_roles is the one home of that rule)."""
+    return acting_roles.may_act_as(step.role, roles, staff_class, student_class)

@@ -220,7 +220,7 @@ async def test_guest_registration_needs_both_approvals_and_adds_to_the_room(tiny
         await settle(app, pilot)
         # No approval from the office: the screen says this is the exception path that needs both PINs.
         assert "例外" in str(app.screen.query_one("#guest-approval", Static).render())
-        for value in ("", "王芳", "110101199003074514", "母亲"):
+        for value in ("20250101", "王芳", "110101199003074514", "母亲"):  # the student decides whose head teacher signs
             await type_text(pilot, value)
             await pilot.press("enter")
         await pilot.pause()

@@ -173,7 +173,8 @@ async def test_a_card_that_does_not_match_is_refused_and_f4_registers_without_th
         assert app.screen.approval is None and "例外" in text_of(app, "#guest-approval")
         assert app.screen.focused is app.screen.query_one("#guest-student")
         assert app.screen.query_one("#guest-name").value == "" and not app.screen.query_one("#guest-name").disabled
-        await pilot.press("enter")  # no student number; the room's approval is not applied again
+        await type_text(pilot, "20250101")  # the student whose head teacher signs; the approval is not applied again
+        await pilot.press("enter")
         await settle(app, pilot)
         assert app.screen.approval is None
         for value in ("王强", "", "父亲"):  # the ID card typed before stays in its field

@@ -1,0 +1,31 @@
+"""Who may act in a role for a student: one home for the rule (DOMAIN.md, "Who may act").
+
+A step that names a role for a student (班主任 approving a guest, acknowledging an escalation step,
+confirming a verbal permission) may be done only by that student's own head teacher, or by a role above it
+on the ladder (duty leader, then principal, then admin). Being a head teacher of some class is not enough.
+Pure functions: roles and class names in, an answer out.
+"""
+from __future__ import annotations
+
+HEAD_TEACHER = "head_teacher"
+# The ladder, lowest first. Anyone holding a later role may act for an earlier one.
+LADDER = (HEAD_TEACHER, "duty_leader", "principal", "admin")
+
+
+def may_act_as(role: str, roles: frozenset[str], staff_class: str, student_class: str | None) -> bool:
+    """Whether a person with `roles` (and, if a head teacher, the class `staff_class`) may act as `role` for a
+    student of `student_class`. With no student (None) only a role above the head teacher can stand in: there
+    is no class to check."""
+    if "admin" in roles:
+        return True
+    if role in LADDER and roles & set(LADDER[LADDER.index(role) + 1:]):
+        return True
+    if role not in roles:
+        return False
+    if role != HEAD_TEACHER:
+        return True
+    return bool(staff_class) and student_class is not None and staff_class == student_class
+
+
+def may_act_as_head_teacher(roles: frozenset[str], staff_class: str, student_class: str | None) -> bool:
+    return may_act_as(HEAD_TEACHER, roles, staff_class, student_class)
