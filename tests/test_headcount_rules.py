@@ -228,3 +228,30 @@ def test_verbal_exception_exit_is_on_leave_with_its_exception_id():
     (absence,) = result.expected_absent
     assert (absence.reason, absence.exception_id, absence.slip_id) == ("on_leave", "ex-1", "")
     assert r.reason_allowed("on_leave", slips["s1"])
+
+
+def test_overdue_is_not_leave_and_is_a_problem_until_someone_records_where_the_student_is():
+    """Defect 1: a boarder past the slip's return deadline showed as 请假离校 like one still within it."""
+    due = NOW - timedelta(minutes=95)
+    slips = {"s2": r.SlipFact("s2", "slip-9", NOW - timedelta(days=1), None, due, slip_code="ABC")}
+    everyone_else = present("s1", "s3", "s4", "s5", "s6")
+    result = r.reconcile_room(ROOM, six(), NOW, slips=slips, marks=everyone_else)
+    (absence,) = result.expected_absent
+    assert (absence.reason, absence.minutes_late, absence.return_due) == (r.OVERDUE, 95, due)
+    assert absence.needs_whereabouts and result.overdue == (absence,)
+    assert result.status == "problem" and result.unknown_count == 1  # like an unknown whereabouts
+    assert result.absent_by_reason()["on_leave"] == 0 and result.absent_by_reason()[r.OVERDUE] == 1
+    assert r.totals([result]).absent[r.OVERDUE] == 1
+    assert not r.reason_allowed("on_leave", slips["s2"], NOW)  # nobody may call it leave by hand either
+    # Someone records where the student is: still counted overdue, no longer unknown.
+    marks = {**everyone_else, "s2": r.Mark("s2", False, "other", "家长来电：路上堵车，23:00前返校")}
+    recorded = r.reconcile_room(ROOM, six(), NOW, slips=slips, marks=marks)
+    (absence,) = recorded.expected_absent
+    assert (absence.reason, absence.whereabouts, absence.note) == (r.OVERDUE, "other", "家长来电：路上堵车，23:00前返校")
+    assert recorded.status == "done" and recorded.unknown_count == 0
+    # Recorded as unknown: still a problem (the incident carries it on).
+    marks["s2"] = r.Mark("s2", False, "unknown")
+    assert r.reconcile_room(ROOM, six(), NOW, slips=slips, marks=marks).status == "problem"
+    # Before the deadline the same slip is plain leave.
+    early = r.reconcile_room(ROOM, six(), due - timedelta(minutes=1), slips=slips, marks=everyone_else)
+    assert early.expected_absent[0].reason == "on_leave" and early.status == "done"

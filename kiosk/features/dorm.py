@@ -89,7 +89,7 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
         print(t("dorm.report_building", building=night.building_name, night=args.date.isoformat(), source=source))
         totals = summary["totals"]
         print("  " + t("dorm.report_totals", expected=totals["expected"], present=totals["present"],
-                       guests=totals["guests"], **totals["absent"]))
+                       guests=totals["guests"], **{"overdue": 0, **totals["absent"]}))
         print("  " + t("dorm.report_leave_list") + ":")
         leave_lines = 0
         for room in summary["rooms"]:
@@ -98,6 +98,11 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
                 detail = x["note"]
                 if x["reason"] == "on_leave":
                     detail = f"{x['slip'] or '-'} {_local(x['exited_at'], zone)}"
+                elif x["reason"] == "overdue":
+                    detail = t("dorm.report_overdue", slip=x["slip"] or "-", due=_local(x["return_due"], zone),
+                               late=x["minutes_late"],
+                               where=(reason_text(x["whereabouts"]) + " " + x["note"]).strip()
+                               if x["whereabouts"] else t("dorm.report_overdue_unrecorded"))
                 print(f"    {room['room']:>5}  {x['number']}  {x['name']}  {x['class']}  {why}  {detail}".rstrip())
                 leave_lines += 1
         if not leave_lines:
@@ -203,12 +208,20 @@ EXPORTS = {"headcounts": export_headcounts, "incidents": export_incidents}
 # ---------------------------------------------------------------- status bar and menu
 
 def status_alerts(ctx) -> list[str]:
-    """Open unknown-whereabouts incidents, on every station's status bar."""
+    """Open unknown-whereabouts incidents, on every station's status bar; at the dorm also the boarders past their
+    slip's return deadline (请假未归, as the gate and office show it: the gate's feature shows it there)."""
     from kiosk.i18n import t
-    from kiosk.services.headcount import open_incident_count
+    from kiosk.services.headcount import open_incident_count, overdue_count
 
+    alerts = []
+    if ctx.station_kind == "dorm":
+        overdue = overdue_count(ctx.school_id, clock.now())
+        if overdue:
+            alerts.append(t("dorm.alert_overdue", count=overdue))
     count = open_incident_count(ctx.school_id)
-    return [t("dorm.status_alert", count=count)] if count else []
+    if count:
+        alerts.append(t("dorm.status_alert", count=count))
+    return alerts
 
 
 def station_actions(station_kind: str):

@@ -46,7 +46,23 @@ def gate_text(line: rules.StudentLine, zone) -> str:
     return t(f"dorm.gate_{line.gate}", at=hhmm(line.gate_at, zone))
 
 
-def absence_text(absence: rules.ExpectedAbsence, zone) -> str:
+def overdue_text(absence: rules.ExpectedAbsence, zone, contact=None) -> str:
+    """逾期未归: how late, the return deadline, whom to call, and the whereabouts once someone recorded them."""
+    parts = [t("dorm.overdue_late", late=absence.minutes_late,
+               due=absence.return_due.astimezone(zone).strftime("%m-%d %H:%M") if absence.return_due else "")]
+    if contact is not None:
+        parts.append(t("dorm.overdue_contacts", teacher=contact.teacher_name or "-",
+                       teacher_phone=contact.teacher_phone or "-", guardian_phone=contact.guardian_phone or "-"))
+    if absence.whereabouts:
+        parts.append(t("dorm.overdue_recorded", reason=reason_label(absence.whereabouts), note=absence.note).rstrip())
+    else:
+        parts.append(t("dorm.overdue_record_hint"))
+    return "  ".join(parts)
+
+
+def absence_text(absence: rules.ExpectedAbsence, zone, contact=None) -> str:
+    if absence.reason == rules.OVERDUE:
+        return overdue_text(absence, zone, contact)
     if absence.reason == "on_leave":
         if absence.exception_id and not absence.slip_id:
             return t("dorm.verbal_out", at=hhmm(absence.exited_at, zone))
@@ -309,7 +325,14 @@ class HeadcountScreen(KioskScreen):
                 state, style = t("dorm.state_unmarked"), "yellow"
             extra = " ".join(part for part in (line.note, gate_text(line, zone)) if part)
             lines.append(Text(f"  {line.number} {line.name}  {state}  {extra}".rstrip(), style=style))
+        contacts = self.view.contacts
+        for absence in room.overdue:  # shown first and apart: the first thing the dorm must see
+            text = f"  {absence.number} {absence.name}  {reason_label(absence.reason)}  "
+            text += absence_text(absence, zone, contacts.get(absence.student_id))
+            lines.append(Text(text, style="bold red" if absence.needs_whereabouts else "yellow"))
         for absence in room.expected_absent:
+            if absence.reason == rules.OVERDUE:
+                continue
             state = t("dorm.state_expected_out", reason=reason_label(absence.reason))
             lines.append(Text(f"  {absence.number} {absence.name}  {state}  {absence_text(absence, zone)}".rstrip(),
                               style="cyan"))
@@ -662,21 +685,30 @@ class TickScreen(KioskModal):
                 state, style = t("dorm.state_unmarked"), "yellow"
             note = " ".join(part for part in (line.note, gate_text(line, zone)) if part)
             table.add_row(*(Text(c, style=style) for c in (line.number, line.name, line.class_name, state, note)))
-        if self.room.expected:
-            table.move_cursor(row=min(row or 0, len(self.room.expected) - 1))
+        for absence in self.room.overdue:  # 逾期未归: `a` records where they are, Space if they are in fact here
+            style = "bold red" if absence.needs_whereabouts else "yellow"
+            table.add_row(*(Text(c, style=style) for c in (absence.number, absence.name, absence.class_name,
+                                                            reason_label(absence.reason), absence_text(absence, zone))))
+        if self.rows():
+            table.move_cursor(row=min(row or 0, len(self.rows()) - 1))
 
-    def selected(self) -> rules.StudentLine | None:
+    def rows(self) -> list:
+        """The students on the list: those expected in the room, then the overdue ones (StudentLine or ExpectedAbsence)."""
+        return [*self.room.expected, *self.room.overdue]
+
+    def selected(self):
         row = self.query_one(DataTable).cursor_row
-        if row is None or row >= len(self.room.expected):
+        rows = self.rows()
+        if row is None or row >= len(rows):
             return None
-        return self.room.expected[row]
+        return rows[row]
 
     def action_present(self) -> None:
         line = self.selected()
         if line is not None:
             self.mark(line.student_id, None)
             table = self.query_one(DataTable)
-            if table.cursor_row is not None and table.cursor_row < len(self.room.expected) - 1:
+            if table.cursor_row is not None and table.cursor_row < len(self.rows()) - 1:
                 table.move_cursor(row=table.cursor_row + 1)
 
     @work(exclusive=True, exit_on_error=False, group="tick-ask")

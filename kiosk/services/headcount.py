@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Mapping
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -53,6 +54,15 @@ class BuildingInfo:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Who to call about a student: the class's head teacher and the guardian."""
+
+    teacher_name: str
+    teacher_phone: str
+    guardian_phone: str
+
+
+@dataclass(frozen=True)
 class RoundView:
     round_id: str
     building_id: str
@@ -68,6 +78,7 @@ class RoundView:
     totals: rules.BuildingTotals
     open_incidents: int
     as_of: datetime
+    contacts: Mapping[str, Contact] = field(default_factory=dict)  # students out on a slip: who to call
 
     @property
     def submitted(self) -> bool:
@@ -177,6 +188,7 @@ class NightSummary:
     unknown: int
     guests: int
     disagreements: int
+    overdue: int = 0
 
 
 # ---------------------------------------------------------------- small helpers
@@ -380,17 +392,38 @@ def _open_round(round_id: str) -> HeadcountRound:
     return row
 
 
+def contacts(school_id: str, student_ids) -> dict[str, Contact]:
+    """Head teacher (name, phone) and guardian phone of each student, for the screens that say whom to call."""
+    ids = list(student_ids)
+    if not ids:
+        return {}
+    students = list(Student.select(Student.id, Student.class_name, Student.guardian_phone).where(Student.id.in_(ids)))
+    classes = {s.class_name for s in students}
+    teachers = {}
+    for member in (Staff.select().where((Staff.school_id == school_id) & Staff.class_name.in_(classes)
+                                        & Staff.roles.contains("head_teacher") & Staff.active).order_by(Staff.number)):
+        teachers.setdefault(member.class_name, member)
+    result = {}
+    for student in students:
+        teacher = teachers.get(student.class_name)
+        result[student.id] = Contact(teacher.name if teacher else "", (teacher.phone or "") if teacher else "",
+                                     student.guardian_phone or "")
+    return result
+
+
 def round_view(round_id: str, now: datetime | None = None) -> RoundView:
     now = now or clock.now()
     row = _get_round(round_id)
     night = date.fromisoformat(row.night)
     rooms = reconcile(row.building_id, night, now, row.id)
     starter = Staff.get_or_none(Staff.id == row.staff_id)
+    out_on_slips = [a.student_id for room in rooms for a in room.expected_absent if a.reason in ("on_leave", rules.OVERDUE)]
     return RoundView(
         round_id=row.id, building_id=row.building_id, building_name=row.building.name, night=night, seq=row.seq,
         started_at=row.started_at, started_by=starter.name if starter else "", submitted_at=row.submitted_at,
         submitted_name=row.submitted_name, summary_hash=row.summary_hash, rooms=rooms, totals=rules.totals(rooms),
-        open_incidents=open_incident_count(row.school_id), as_of=now)
+        open_incidents=open_incident_count(row.school_id), as_of=now,
+        contacts=contacts(row.school_id, out_on_slips))
 
 
 def open_headcount(actor: Actor, building_id: str, zone: ZoneInfo, *, new_round: bool = False) -> RoundView:
@@ -539,7 +572,7 @@ def count_room(actor: Actor, round_id: str, room_id: str, counted: int, *,
         raise HeadcountError("dorm.err_count_names")
     slips = slip_facts(row.building_id, now, room_id)
     for sid, (reason, note) in missing.items():
-        _check_reason(reason, note, slips.get(sid))
+        _check_reason(reason, note, slips.get(sid), now)
     present_ids = [sid for sid in expected_ids if sid not in missing]
     absent_marks = [(sid, False, reason, clean_text(note)) for sid, (reason, note) in missing.items()]
     detail = {"room": room_row.number, "counted": counted, "expected": room.expected_count,
@@ -557,10 +590,12 @@ def count_room(actor: Actor, round_id: str, room_id: str, counted: int, *,
     return CountResult(outcome, _room_now(row, room_id, now))
 
 
-def _check_reason(reason: str, note: str, slip: rules.SlipFact | None) -> None:
+def _check_reason(reason: str, note: str, slip: rules.SlipFact | None, now: datetime) -> None:
     if reason not in rules.REASONS:
         raise HeadcountError("dorm.err_reason")
-    if not rules.reason_allowed(reason, slip):
+    if slip is not None and reason == "on_leave" and slip.minutes_late(now):
+        raise HeadcountError("dorm.err_on_leave_overdue")
+    if not rules.reason_allowed(reason, slip, now):
         raise HeadcountError("dorm.err_on_leave_no_slip")
     if reason == "other" and not clean_text(note):
         raise HeadcountError("dorm.err_note_needed")
@@ -609,7 +644,7 @@ def mark_absent(actor: Actor, round_id: str, student_id: str, reason: str, note:
     row = _open_round(round_id)
     student = _student_in_building(row, student_id)
     note = clean_text(note)
-    _check_reason(reason, note, slip_facts(row.building_id, now, student.room_id).get(student.id))
+    _check_reason(reason, note, slip_facts(row.building_id, now, student.room_id).get(student.id), now)
     incident_id = None
     with record(actor, "dorm.mark_absent", entity="student", entity_id=student.id,
                 detail={"round": row.id, "room": student.room.number, "reason": reason, "note": note}) as w:
@@ -651,7 +686,9 @@ def summary_payload(view: RoundView, actor: Actor, at: datetime) -> dict:
             "absent": room.absent_by_reason(),
             "expected_absent": [
                 {"number": a.number, "name": a.name, "class": a.class_name, "reason": a.reason, "slip": a.slip_code,
-                 "exited_at": utc_text(a.exited_at) if a.exited_at else "", "note": a.note}
+                 "exited_at": utc_text(a.exited_at) if a.exited_at else "", "note": a.note,
+                 **({"return_due": utc_text(a.return_due), "minutes_late": a.minutes_late,
+                     "whereabouts": a.whereabouts} if a.reason == rules.OVERDUE else {})}
                 for a in room.expected_absent],
             "absent_students": [{"number": l.number, "name": l.name, "reason": l.reason, "note": l.note}
                                 for l in room.absent],
@@ -989,6 +1026,15 @@ def _open_incident(w, actor: Actor, row: HeadcountRound, room_id: str, student_i
     return incident.id
 
 
+def overdue_count(school_id: str, now: datetime) -> int:
+    """Boarders out on a slip past its return deadline (请假未归), the same count the gate's overdue board starts from."""
+    from kiosk.services.slip_queries import students_out
+
+    return sum(1 for out in students_out(school_id, now)
+               if out.slip_id and out.return_by is not None and rules.SlipFact(
+                   out.student_id, out.slip_id, out.exited_at, return_due=out.return_by).minutes_late(now))
+
+
 def open_incident_count(school_id: str) -> int:
     """Open unknown-whereabouts incidents of the school (for every station's status bar)."""
     return Incident.select().where((Incident.school_id == school_id) & Incident.closed_at.is_null()).count()
@@ -1109,7 +1155,7 @@ def _night_summary(row: HeadcountRound, view: RoundView | None = None) -> NightS
     return NightSummary(row.id, row.building.name, date.fromisoformat(row.night), row.seq, row.submitted_at,
                         row.submitted_name, expected, present, absent.get("on_leave", 0), absent.get("sick_bay", 0),
                         absent.get("with_parent", 0), absent.get("other", 0), absent.get("unknown", 0), guests_n,
-                        disagreements)
+                        disagreements, absent.get("overdue", 0))
 
 
 def history(building_id: str, *, limit: int = 14, before: date | None = None) -> list[NightSummary]:

@@ -17,9 +17,15 @@ from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from kiosk.services import acting_roles
+from kiosk.services.slip_rules import overdue_minutes
 
 # Absence reasons, in the order the picker shows them.
 REASONS = ("on_leave", "sick_bay", "with_parent", "other", "unknown")
+# Past the slip's return deadline and not back: never chosen by hand, the gate record says it (DOMAIN: overdue is
+# not leave). Counted apart from on_leave; until someone records where the student is, it is as grave as unknown.
+OVERDUE = "overdue"
+# Every reason an absence can carry in the totals and the signed record.
+ABSENCE_REASONS = ("on_leave", OVERDUE, "sick_bay", "with_parent", "other", "unknown")
 # Reasons that a dorm record (not the gate) makes legitimate in advance.
 WHEREABOUTS_KINDS = ("sick_bay", "with_parent")
 # Disagreements between gate and dorm; flagged, never resolved silently.
@@ -79,6 +85,12 @@ class SlipFact:
     def legitimately_out(self) -> bool:
         return self.out and self.authorised and not self.revoked
 
+    def minutes_late(self, now: datetime) -> int:
+        """Minutes past the return deadline while still out (the slip rules' count); 0 when not overdue."""
+        if not self.out or self.return_due is None:
+            return 0
+        return overdue_minutes(now, self.return_due)
+
 
 @dataclass(frozen=True)
 class WhereaboutsFact:
@@ -131,7 +143,7 @@ class ExpectedAbsence:
     number: str
     name: str
     class_name: str
-    reason: str  # on_leave | sick_bay | with_parent
+    reason: str  # on_leave | overdue | sick_bay | with_parent
     slip_id: str = ""
     slip_code: str = ""
     exited_at: datetime | None = None
@@ -139,6 +151,13 @@ class ExpectedAbsence:
     note: str = ""
     record_id: str = ""
     exception_id: str = ""
+    minutes_late: int = 0  # overdue: how late, as of now
+    whereabouts: str = ""  # overdue: the reason the supervisor recorded (sick_bay | with_parent | other | unknown)
+
+    @property
+    def needs_whereabouts(self) -> bool:
+        """An overdue student whose whereabouts nobody recorded yet (or recorded as unknown)."""
+        return self.reason == OVERDUE and self.whereabouts in ("", "unknown")
 
 
 @dataclass(frozen=True)
@@ -197,7 +216,7 @@ class RoomResult:
         return tuple(line for line in self.expected if line.state == "absent")
 
     def absent_by_reason(self) -> dict[str, int]:
-        counts = {reason: 0 for reason in REASONS}
+        counts = {reason: 0 for reason in ABSENCE_REASONS}
         for absence in self.expected_absent:
             if absence.student_id not in {line.student_id for line in self.present_absentees}:
                 counts[absence.reason] += 1
@@ -207,7 +226,13 @@ class RoomResult:
 
     @property
     def unknown_count(self) -> int:
-        return sum(1 for line in self.absent if line.reason == "unknown")
+        """Absences nobody can place: unknown marks and overdue students without recorded whereabouts."""
+        return (sum(1 for line in self.absent if line.reason == "unknown")
+                + sum(1 for absence in self.expected_absent if absence.needs_whereabouts))
+
+    @property
+    def overdue(self) -> tuple[ExpectedAbsence, ...]:
+        return tuple(absence for absence in self.expected_absent if absence.reason == OVERDUE)
 
     @property
     def status(self) -> str:
@@ -263,9 +288,12 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
         record = active_records.get(b.student_id)
         mark = marks.get(b.student_id)
         if slip is not None and slip.legitimately_out:
+            late = slip.minutes_late(now)
+            recorded = mark.reason if late and mark is not None and not mark.present else ""
             expected_absent.append(ExpectedAbsence(
-                b.student_id, b.number, b.name, b.class_name, "on_leave", slip.slip_id, slip.slip_code,
-                slip.exited_at, slip.return_due, exception_id=slip.exception_id))
+                b.student_id, b.number, b.name, b.class_name, OVERDUE if late else "on_leave", slip.slip_id,
+                slip.slip_code, slip.exited_at, slip.return_due, note=mark.note if recorded else "",
+                exception_id=slip.exception_id, minutes_late=late, whereabouts=recorded))
             if mark is not None and mark.present:
                 present_absentees.append(StudentLine(b.student_id, b.number, b.name, b.class_name, "present",
                                                      gate="out", gate_at=slip.exited_at, slip_id=slip.slip_id))
@@ -337,7 +365,7 @@ def reconcile_building(rooms: Iterable[RoomFact], boarders: Iterable[BoarderFact
 
 def totals(results: Iterable[RoomResult]) -> BuildingTotals:
     results = list(results)
-    absent = {reason: 0 for reason in REASONS}
+    absent = {reason: 0 for reason in ABSENCE_REASONS}
     for room in results:
         for reason, count in room.absent_by_reason().items():
             absent[reason] += count
@@ -374,12 +402,14 @@ def count_outcome(expected: int, counted: int) -> CountOutcome:
     return CountOutcome("extra", counted - expected)
 
 
-def reason_allowed(reason: str, slip: SlipFact | None) -> bool:
-    """`on_leave` comes from the gate record: it needs a slip the student left on and has not returned from."""
+def reason_allowed(reason: str, slip: SlipFact | None, now: datetime | None = None) -> bool:
+    """`on_leave` comes from the gate record: it needs a slip the student left on and has not returned from,
+    whose return deadline has not passed as of `now` (overdue is not leave)."""
     if reason not in REASONS:
         return False
     if reason == "on_leave":
-        return slip is not None and slip.out and slip.authorised
+        return (slip is not None and slip.out and slip.authorised
+                and not (now is not None and slip.minutes_late(now)))
     return True
 
 

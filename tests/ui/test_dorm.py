@@ -250,3 +250,73 @@ def test_snapshot_building_view(tiny_dorm, snap_compare):
 
     tiny_dorm.station.kind = "dorm"
     assert snap_compare(KioskApp(tiny_dorm, station_id="st-snapshot"), terminal_size=(110, 36), run_before=run_before)
+
+
+def leave_on_a_slip(student_number: str, exited, due) -> None:
+    """The gate let a boarder out on a slip due back at `due` (and nobody came back)."""
+    from kiosk.models import Staff, Student
+    from kiosk.models.slips import GateCrossing
+    from kiosk.services.actor import Actor
+    from kiosk.services.facts import record
+
+    student = Student.get(Student.number == student_number)
+    Staff.update(phone="13800000001").where(Staff.number == "T001").execute()
+    Student.update(guardian_phone="13900000002").where(Student.id == student.id).execute()
+    gate = Actor(school_id="demo", station_id="st-gate", staff_name="test")
+    row = GateCrossing(school_id="demo", station_id="st-gate", recorded_at=exited, student=student.id,
+                       direction="exit", kind="slip", slip_id="slip-overdue-1", at=exited, return_by=due)
+    with record(gate, "test.crossing", entity="gate_crossing", entity_id=row.id) as w:
+        w.insert(row)
+
+
+async def test_an_overdue_boarder_is_shown_apart_with_phones_and_on_the_status_bar(tiny_dorm):
+    """Defect 1: past the return deadline the dorm showed 请假离校 and its status bar no 请假未归."""
+    from datetime import timedelta
+
+    from kiosk.models.dorm import RoomMark
+    from kiosk.widgets.bars import StatusBar
+
+    leave_on_a_slip("20250103", EVENING - timedelta(days=1), EVENING - timedelta(minutes=50))
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        detail = str(app.screen.query_one("#hc-detail", Static).render())
+        assert "逾期未归" in detail and "已逾期 50 分钟" in detail and "请假离校" not in detail
+        assert "13800000001" in detail and "13900000002" in detail and "班主任乙" in detail
+        assert app.screen.view.rooms[0].status == "problem"
+        app.refresh_station_status()
+        await settle(app, pilot)
+        assert "请假未归 1 人" in str(app.screen.query_one(StatusBar).query_one("#status-alerts").render())
+        # Enter (room complete) does not make the overdue boarder present.
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.view.rooms[0].overdue[0].needs_whereabouts
+        from kiosk.models import Student
+
+        overdue_id = Student.get(Student.number == "20250103").id
+        assert RoomConfirm.select().count() == 1 and all(overdue_id not in c.students for c in RoomConfirm.select())
+        # The tick list shows them last; `a` records where they are.
+        await pilot.press("up")
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TickScreen)
+        await pilot.press("down", "down", "down", "down", "down", "down")
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("1")  # on leave: refused, overdue is not leave
+        await settle(app, pilot)
+        assert "逾期未归" in str(app.screen.query_one("#tick-message", Static).render())
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("4")  # other, with a note
+        await pilot.pause()
+        from textual.widgets import Input
+
+        app.screen.query_one(Input).value = "家长来电：堵车，23:00前返校"  # Pilot has no key names for full-width marks
+        await pilot.press("enter")
+        await settle(app, pilot)
+        mark = RoomMark.get(RoomMark.present == False)  # noqa: E712
+        assert (mark.student.number, mark.reason) == ("20250103", "other")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen.view.rooms[0].status == "done"
+        assert "已记录去向" in str(app.screen.query_one("#hc-detail", Static).render())
