@@ -441,3 +441,54 @@ def test_approval_range_id_and_revocation_rules(dorm, frozen_now):
                                    session("M001", "222222"))
     assert error.value.key == "dorm.err_ga_revoked"
     assert verify_audit_chain() is None
+
+
+def test_closing_an_incident_reaches_the_round_and_the_report_but_not_the_signed_record(dorm, capsys):
+    """Defect 3: after closing, the round still said 缺：去向不明 and the report showed no whereabouts."""
+    from kiosk.features.dorm import cmd_report_headcount
+
+    settings = dorm["settings"]
+    actor = dorm["actor"]
+    view = hc.open_headcount(actor, dorm["building"].id, ZONE)
+    room = dorm["room"]
+    lost, late = students_of(room)[:2]
+    hc.confirm_room(actor, view.round_id, room.id)
+    first = hc.mark_absent(actor, view.round_id, lost.id, "unknown")
+    assert hc.room_result(view.round_id, room.id).status == "problem"
+    hc.close_incident(actor, first.incident_id, "在医务室输液", session("L001", "777777"), settings.dorm)
+    result = hc.room_result(view.round_id, room.id)
+    line = next(l for l in result.expected if l.student_id == lost.id)
+    assert (line.reason, line.resolution.whereabouts, line.resolution.confirmed_name) == (
+        "unknown", "在医务室输液", staff("L001").name)
+    assert result.status != "problem"  # found: the room is no longer a problem
+    # A second unknown stays open through the submission and is closed after it.
+    second = hc.mark_absent(actor, view.round_id, late.id, "unknown")
+    for other in hc.open_headcount(actor, dorm["building"].id, ZONE).rooms:
+        hc.confirm_room(actor, view.round_id, other.room_id)
+    hc.submit_round(actor, view.round_id, session("D001", "222222"))
+    signed = HeadcountRound.get_by_id(view.round_id).summary
+    hc.close_incident(actor, second.incident_id, "家长接回家，家长来电确认", session("L001", "777777"), settings.dorm)
+    assert HeadcountRound.get_by_id(view.round_id).summary == signed and hc.verify_summary(view.round_id)
+    (night,) = hc.night_report("demo", date(2026, 11, 18), ZONE, settings.dorm, dorm["building"].name)
+    assert night.resolved[late.number]["whereabouts"] == "家长接回家，家长来电确认"
+    assert night.resolved[lost.number]["confirmed_by"] == staff("L001").name
+    stored = {a["number"]: a for r in signed["rooms"] for a in r["absent_students"]}
+    assert stored[lost.number]["whereabouts"] == "在医务室输液" and "whereabouts" not in stored[late.number]
+    import argparse
+
+    cmd_report_headcount(argparse.Namespace(date=date(2026, 11, 18), building=dorm["building"].name, json=False),
+                         settings)
+    text = capsys.readouterr().out
+    assert "已查明：家长接回家，家长来电确认" in text and "已查明：在医务室输液" in text
+
+
+def test_notes_keep_their_chinese_punctuation_and_numbers_typed_full_width_still_match(dorm):
+    """Defect 5: `家长来电：…，次日返校` was stored as `家长来电:…,次日返校`."""
+    actor = dorm["actor"]
+    view = hc.open_headcount(actor, dorm["building"].id, ZONE)
+    student = students_of(dorm["room"])[0]
+    note = "家长来电：发烧，次日返校"
+    hc.mark_absent(actor, view.round_id, student.id, "other", f"  {note} ")
+    assert RoomMark.get(RoomMark.student == student.id).note == note
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in student.number)
+    assert hc.scan_card(actor, view.round_id, full_width).student_number == student.number

@@ -70,7 +70,7 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({
             "night": args.date.isoformat(),
             "buildings": [{"building": n.building_name, "source": n.source, "round_id": n.round_id,
-                           "summary": n.summary} for n in nights],
+                           "summary": n.summary, "resolved_since": n.resolved} for n in nights],
             "open_incidents": [{"id": i.incident_id, "student": i.student_number, "name": i.student_name,
                                 "building": i.building_name, "room": i.room_number, "night": i.night.isoformat(),
                                 "opened_at": i.opened_at.isoformat(), "gate_return_at":
@@ -98,6 +98,12 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
                 detail = x["note"]
                 if x["reason"] == "on_leave":
                     detail = f"{x['slip'] or '-'} {_local(x['exited_at'], zone)}"
+                elif x["reason"] == "overdue" and x["whereabouts"] == "unknown" and x["number"] in night.resolved:
+                    resolved = night.resolved[x["number"]]
+                    detail = t("dorm.report_overdue", slip=x["slip"] or "-", due=_local(x["return_due"], zone),
+                               late=x["minutes_late"], where=t("dorm.resolved_line", where=resolved["whereabouts"],
+                                                               who=resolved["confirmed_by"],
+                                                               at=_local(resolved["closed_at"], zone)))
                 elif x["reason"] == "overdue":
                     detail = t("dorm.report_overdue", slip=x["slip"] or "-", due=_local(x["return_due"], zone),
                                late=x["minutes_late"],
@@ -112,6 +118,10 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
             print("  " + t("dorm.report_absent_list") + ":")
             for number, a in absent:
                 print(f"    {number:>5}  {a['number']}  {a['name']}  {reason_text(a['reason'])}  {a['note']}".rstrip())
+                resolved = night.resolved.get(a["number"]) if a["reason"] == "unknown" else None
+                if resolved:  # closed after the count: the incident says where the student was
+                    print("           " + t("dorm.resolved_line", where=resolved["whereabouts"],
+                                            who=resolved["confirmed_by"], at=_local(resolved["closed_at"], zone)))
         disagreements = [(room["room"], d) for room in summary["rooms"] for d in room["disagreements"]]
         print("  " + t("dorm.report_disagreements") + ":")
         for number, d in disagreements:

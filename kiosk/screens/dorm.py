@@ -46,6 +46,14 @@ def gate_text(line: rules.StudentLine, zone) -> str:
     return t(f"dorm.gate_{line.gate}", at=hhmm(line.gate_at, zone))
 
 
+def resolution_text(resolution: rules.Resolution | None, zone) -> str:
+    """A closed incident's whereabouts and who confirmed it (shown with the mark, which stays as made)."""
+    if resolution is None:
+        return ""
+    return t("dorm.resolved_line", where=resolution.whereabouts, who=resolution.confirmed_name,
+             at=resolution.closed_at.astimezone(zone).strftime("%m-%d %H:%M"))
+
+
 def overdue_text(absence: rules.ExpectedAbsence, zone, contact=None) -> str:
     """逾期未归: how late, the return deadline, whom to call, and the whereabouts once someone recorded them."""
     parts = [t("dorm.overdue_late", late=absence.minutes_late,
@@ -53,7 +61,9 @@ def overdue_text(absence: rules.ExpectedAbsence, zone, contact=None) -> str:
     if contact is not None:
         parts.append(t("dorm.overdue_contacts", teacher=contact.teacher_name or "-",
                        teacher_phone=contact.teacher_phone or "-", guardian_phone=contact.guardian_phone or "-"))
-    if absence.whereabouts:
+    if absence.resolution is not None:
+        parts.append(resolution_text(absence.resolution, zone))
+    elif absence.whereabouts:
         parts.append(t("dorm.overdue_recorded", reason=reason_label(absence.whereabouts), note=absence.note).rstrip())
     else:
         parts.append(t("dorm.overdue_record_hint"))
@@ -321,9 +331,12 @@ class HeadcountScreen(KioskScreen):
                 state, style = t("dorm.state_present"), "green"
             elif line.state == "absent":
                 state, style = t("dorm.state_absent", reason=reason_label(line.reason)), "bold red"
+                if line.resolution is not None:
+                    style = "yellow"
             else:
                 state, style = t("dorm.state_unmarked"), "yellow"
-            extra = " ".join(part for part in (line.note, gate_text(line, zone)) if part)
+            extra = " ".join(part for part in (line.note, gate_text(line, zone), resolution_text(line.resolution, zone))
+                             if part)
             lines.append(Text(f"  {line.number} {line.name}  {state}  {extra}".rstrip(), style=style))
         contacts = self.view.contacts
         for absence in room.overdue:  # shown first and apart: the first thing the dorm must see
@@ -681,9 +694,12 @@ class TickScreen(KioskModal):
                 state, style = t("dorm.state_present"), "green"
             elif line.state == "absent":
                 state, style = t("dorm.state_absent", reason=reason_label(line.reason)), "bold red"
+                if line.resolution is not None:
+                    style = "yellow"
             else:
                 state, style = t("dorm.state_unmarked"), "yellow"
-            note = " ".join(part for part in (line.note, gate_text(line, zone)) if part)
+            note = " ".join(part for part in (line.note, gate_text(line, zone), resolution_text(line.resolution, zone))
+                            if part)
             table.add_row(*(Text(c, style=style) for c in (line.number, line.name, line.class_name, state, note)))
         for absence in self.room.overdue:  # 逾期未归: `a` records where they are, Space if they are in fact here
             style = "bold red" if absence.needs_whereabouts else "yellow"

@@ -18,7 +18,7 @@ from kiosk.models.canteen import IncidentHold, Meal, MealCheck, MenuDish, Sample
 from kiosk.services import sample_rules as rules
 from kiosk.services.actor import Actor
 from kiosk.services.facts import audit_only, record
-from kiosk.services.names import clean_text
+from kiosk.services.names import clean_identifier, clean_text
 
 LABEL_PREFIX = "LY"  # 留样: the QR payload is LY + the sample's 12-character short code
 SAMPLE_ROLES = frozenset({"canteen", "food_safety"})
@@ -353,7 +353,7 @@ def record_sample(actor: Actor, settings: Settings, dish_id: str, grams: int | s
         school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id, recorded_at=now,
         meal_id=meal.id, dish_id=dish.id, meal_date=meal.meal_date, meal_kind=meal.kind, dish_name=dish.name,
         grams=weight.grams, sampled_at=now, sampler_id=actor.staff_id, sampler_name=actor.staff_name,
-        fridge=clean_text(fridge)[:20], shelf=clean_text(shelf)[:20], temperature_c=celsius,
+        fridge=clean_identifier(fridge)[:20], shelf=clean_identifier(shelf)[:20], temperature_c=celsius,
         retention_hours=settings.canteen.retention_hours,
         disposable_at=rules.disposable_at(now, settings.canteen.retention_hours),
     )

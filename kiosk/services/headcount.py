@@ -29,7 +29,7 @@ from kiosk.services import headcount_rules as rules
 from kiosk.services.actor import Actor
 from kiosk.services.auth import StaffSession, check_pin, find_staff, session_for
 from kiosk.services.facts import record
-from kiosk.services.names import clean_text
+from kiosk.services.names import clean_identifier, clean_text
 
 # A gate return older than this is ordinary history, not a fact about tonight.
 RETURN_RELEVANT_HOURS = 24
@@ -367,7 +367,15 @@ def _facts(building_id: str, night: date, now: datetime, round_id: str | None = 
     return dict(rooms=_room_facts(building_id, room_id), boarders=_boarders(building_id, room_id), now=now,
                 slips=slip_facts(building_id, now, room_id), whereabouts=_whereabouts_facts(building_id, now, room_id),
                 guests=_guest_facts(building_id, night),
-                marks=_marks(round_id) if round_id else {}, extras=_extras(round_id) if round_id else ())
+                marks=_marks(round_id) if round_id else {}, extras=_extras(round_id) if round_id else (),
+                resolutions=resolutions(round_id) if round_id else {})
+
+
+def resolutions(round_id: str) -> dict[str, rules.Resolution]:
+    """The round's unknown-whereabouts incidents closed since: where the student was, who confirmed it."""
+    rows = Incident.select().where((Incident.round == round_id) & Incident.closed_at.is_null(False))
+    return {inc.student_id: rules.Resolution(inc.student_id, inc.whereabouts, inc.confirmed_name, inc.closed_at)
+            for inc in rows.order_by(Incident.closed_at)}
 
 
 def reconcile(building_id: str, night: date, now: datetime, round_id: str | None = None,
@@ -500,14 +508,16 @@ def room_result(round_id: str, room_id: str) -> rules.RoomResult:
 
 
 def confirm_room(actor: Actor, round_id: str, room_id: str) -> rules.RoomResult:
-    """One key: everyone expected in the room is present (marks the expected students not yet present)."""
+    """One key: everyone expected in the room and not yet marked is present (recorded absences stay)."""
     _actor_check(actor)
     now = clock.now()
     row = _open_round(round_id)
     room_row = _room_of_round(row, room_id)
     facts = _facts(row.building_id, date.fromisoformat(row.night), now, row.id, room_id)
     (room,) = rules.reconcile_building(**facts)
-    todo = [line.student_id for line in room.expected if line.state != "present"]
+    # Only students not yet marked: an Enter on the room must not overwrite an absence someone recorded
+    # (an unknown whereabouts with its incident, a sick-bay note) with "present".
+    todo = [line.student_id for line in room.unmarked]
     if not todo:
         return room
     with record(actor, "dorm.room_all_present", entity="headcount_round", entity_id=row.id,
@@ -539,7 +549,7 @@ def confirm_rooms(actor: Actor, round_id: str, room_ids: list[str]) -> int:
     with record(actor, "dorm.rooms_all_present", entity="headcount_round", entity_id=row.id,
                 detail={"rooms": [room.number for room in rooms]}) as w:
         for room in rooms:
-            todo = [line.student_id for line in room.expected if line.state != "present"]
+            todo = [line.student_id for line in room.unmarked]
             if todo:
                 w.insert(_confirm_row(actor, row, room, todo, "all", now))
                 written += 1
@@ -625,7 +635,7 @@ def tick(actor: Actor, round_id: str, student_id: str, present: bool = True, *, 
 
 def scan_card(actor: Actor, round_id: str, code: str) -> MarkResult:
     """A student's card scanned at the dorm station: marked present in their own room."""
-    code = clean_text(code)
+    code = clean_identifier(code)
     if not code:
         raise HeadcountError("dorm.err_card_unknown", code="")
     row = _open_round(round_id)
@@ -663,7 +673,7 @@ def add_extra(actor: Actor, round_id: str, room_id: str, name: str, note: str = 
     name, note = clean_text(name), clean_text(note)
     if not name:
         raise HeadcountError("dorm.err_name_needed")
-    student = Student.get_or_none((Student.school_id == actor.school_id) & (Student.number == name))
+    student = Student.get_or_none((Student.school_id == actor.school_id) & (Student.number == clean_identifier(name)))
     with record(actor, "dorm.extra_person", entity="headcount_round", entity_id=row.id,
                 detail={"room": room_row.number, "name": student.name if student else name}) as w:
         w.insert(ExtraPerson(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
@@ -688,10 +698,12 @@ def summary_payload(view: RoundView, actor: Actor, at: datetime) -> dict:
                 {"number": a.number, "name": a.name, "class": a.class_name, "reason": a.reason, "slip": a.slip_code,
                  "exited_at": utc_text(a.exited_at) if a.exited_at else "", "note": a.note,
                  **({"return_due": utc_text(a.return_due), "minutes_late": a.minutes_late,
-                     "whereabouts": a.whereabouts} if a.reason == rules.OVERDUE else {})}
+                     "whereabouts": a.whereabouts, **{f"incident_{k}": v for k, v in
+                                                       _resolution_fields(a.resolution).items()}}
+                    if a.reason == rules.OVERDUE else {})}
                 for a in room.expected_absent],
-            "absent_students": [{"number": l.number, "name": l.name, "reason": l.reason, "note": l.note}
-                                for l in room.absent],
+            "absent_students": [{"number": l.number, "name": l.name, "reason": l.reason, "note": l.note,
+                                 **_resolution_fields(l.resolution)} for l in room.absent],
             "guests": [g.name for g in room.guests],
             "extras": [e.name for e in room.extras],
             "disagreements": [{"number": d.number, "name": d.name, "kind": d.kind, "slip": _short(d.slip_id),
@@ -707,6 +719,13 @@ def summary_payload(view: RoundView, actor: Actor, at: datetime) -> dict:
                    "disagreements": totals.disagreements, "absent": dict(totals.absent)},
         "rooms": rooms, "open_incidents": open_ids,
     }
+
+
+def _resolution_fields(resolution: rules.Resolution | None) -> dict:
+    if resolution is None:
+        return {}
+    return {"whereabouts": resolution.whereabouts, "confirmed_by": resolution.confirmed_name,
+            "closed_at": utc_text(resolution.closed_at)}
 
 
 def summary_hash(payload: dict) -> str:
@@ -779,7 +798,7 @@ def end_whereabouts(actor: Actor, record_id: str) -> None:
 
 def mask_id_number(id_number: str) -> str:
     """First 6 and last 4 visible (DOMAIN: ID numbers are shown masked everywhere)."""
-    text = clean_text(id_number).replace(" ", "").upper()
+    text = clean_identifier(id_number).replace(" ", "").upper()
     if len(text) <= 10:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
@@ -830,13 +849,13 @@ def register_guest_by_numbers(actor: Actor, building_id: str, night: date, room_
                               id_number: str, relation: str, student_number: str, teacher: StaffSession,
                               manager: StaffSession) -> GuestView:
     """The guest form as typed at the station: a room number of this building and an optional student number."""
-    room = Room.get_or_none((Room.building == building_id) & (Room.number == clean_text(room_number)))
+    room = Room.get_or_none((Room.building == building_id) & (Room.number == clean_identifier(room_number)))
     if room is None:
         raise HeadcountError("dorm.err_room_unknown")
     student_id = None
-    if clean_text(student_number):
+    if clean_identifier(student_number):
         student = Student.get_or_none((Student.school_id == actor.school_id)
-                                      & (Student.number == clean_text(student_number)))
+                                      & (Student.number == clean_identifier(student_number)))
         if student is None:
             raise HeadcountError("dorm.err_student_not_here")
         student_id = student.id
@@ -889,7 +908,7 @@ def approve_guest(actor: Actor, zone: ZoneInfo, student_number: str, guest_name:
     staff = Staff.get_or_none(Staff.id == actor.staff_id)
     if staff is None or not staff.active:
         raise HeadcountError("dorm.err_login")
-    student = Student.get_or_none((Student.school_id == actor.school_id) & (Student.number == clean_text(student_number))
+    student = Student.get_or_none((Student.school_id == actor.school_id) & (Student.number == clean_identifier(student_number))
                                   & Student.active)
     if student is None:
         raise HeadcountError("dorm.err_ga_student_unknown")
@@ -962,7 +981,7 @@ def night_approvals(building_id: str, night: date, room_number: str | None = Non
              .where((Room.building == building_id) & (GuestApproval.first_night <= text)
                     & (GuestApproval.last_night >= text) & Student.active))
     if room_number is not None:
-        query = query.where(Room.number == clean_text(room_number))
+        query = query.where(Room.number == clean_identifier(room_number))
     rows = list(query.order_by(Room.number, Student.number))
     return [view for view in _approval_views(rows) if view.covers(night)]
 
@@ -1177,6 +1196,8 @@ class BuildingNight:
     submitted_at: datetime | None
     summary: dict  # same shape as a submitted summary
     summary_hash: str = ""  # the stored signature (submitted rounds)
+    # Incidents of the round closed since (late changes update the incident, not the signed record), by number.
+    resolved: dict = field(default_factory=dict)
 
 
 def night_report(school_id: str, night: date, zone: ZoneInfo, dorm: DormSettings,
@@ -1192,7 +1213,8 @@ def night_report(school_id: str, night: date, zone: ZoneInfo, dorm: DormSettings
         submitted = next((r for r in rows if r.submitted_at is not None), None)
         if submitted is not None:
             result.append(BuildingNight(info.name, "submitted", submitted.id, submitted.submitted_name,
-                                        submitted.submitted_at, submitted.summary, submitted.summary_hash))
+                                        submitted.submitted_at, submitted.summary, submitted.summary_hash,
+                                        _resolved_by_number(submitted.id)))
             continue
         now = clock.now()
         lights_out = _lights_out(night, zone, dorm)
@@ -1200,7 +1222,8 @@ def night_report(school_id: str, night: date, zone: ZoneInfo, dorm: DormSettings
         actor = Actor(school_id=school_id, station_id="report")
         if rows:
             view = round_view(rows[0].id, at)
-            result.append(BuildingNight(info.name, "open", rows[0].id, "", None, summary_payload(view, actor, at)))
+            result.append(BuildingNight(info.name, "open", rows[0].id, "", None, summary_payload(view, actor, at),
+                                        resolved=_resolved_by_number(rows[0].id)))
         else:
             rooms = reconcile(info.building_id, night, at)
             view = RoundView("", info.building_id, info.name, night, 0, at, "", None, "", "", rooms,
@@ -1208,6 +1231,15 @@ def night_report(school_id: str, night: date, zone: ZoneInfo, dorm: DormSettings
             payload = summary_payload(view, actor, at)
             result.append(BuildingNight(info.name, "computed", "", "", None, payload))
     return result
+
+
+def _resolved_by_number(round_id: str) -> dict:
+    """Closed incidents of a round, keyed by student number, as plain data for the report."""
+    found = resolutions(round_id)
+    if not found:
+        return {}
+    numbers = dict(Student.select(Student.id, Student.number).where(Student.id.in_(list(found))).tuples())
+    return {numbers[sid]: _resolution_fields(res) for sid, res in found.items() if sid in numbers}
 
 
 def _lights_out(night: date, zone: ZoneInfo, dorm: DormSettings) -> datetime:

@@ -128,6 +128,16 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class Resolution:
+    """An unknown-whereabouts incident of this round, closed: where the student was and who confirmed it."""
+
+    student_id: str
+    whereabouts: str
+    confirmed_name: str
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
 class ExtraFact:
     room_id: str
     name: str
@@ -153,11 +163,13 @@ class ExpectedAbsence:
     exception_id: str = ""
     minutes_late: int = 0  # overdue: how late, as of now
     whereabouts: str = ""  # overdue: the reason the supervisor recorded (sick_bay | with_parent | other | unknown)
+    resolution: Resolution | None = None  # recorded as unknown, and the incident was closed since
 
     @property
     def needs_whereabouts(self) -> bool:
-        """An overdue student whose whereabouts nobody recorded yet (or recorded as unknown)."""
-        return self.reason == OVERDUE and self.whereabouts in ("", "unknown")
+        """An overdue student whose whereabouts nobody recorded yet (or recorded as unknown, incident still open)."""
+        return self.reason == OVERDUE and (self.whereabouts == "" or (self.whereabouts == "unknown"
+                                                                      and self.resolution is None))
 
 
 @dataclass(frozen=True)
@@ -172,6 +184,7 @@ class StudentLine:
     gate: str = ""  # "" or one of the GATE_* hints
     gate_at: datetime | None = None
     slip_id: str = ""
+    resolution: Resolution | None = None  # absent as unknown, and the incident was closed since
 
 
 @dataclass(frozen=True)
@@ -227,7 +240,7 @@ class RoomResult:
     @property
     def unknown_count(self) -> int:
         """Absences nobody can place: unknown marks and overdue students without recorded whereabouts."""
-        return (sum(1 for line in self.absent if line.reason == "unknown")
+        return (sum(1 for line in self.absent if line.reason == "unknown" and line.resolution is None)
                 + sum(1 for absence in self.expected_absent if absence.needs_whereabouts))
 
     @property
@@ -265,10 +278,13 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
                    whereabouts: Iterable[WhereaboutsFact] = (),
                    guests: Iterable[GuestFact] = (),
                    marks: Mapping[str, Mark] | None = None,
-                   extras: Iterable[ExtraFact] = ()) -> RoomResult:
-    """One room tonight: expected occupants, legitimate absences with why, marks and disagreements."""
+                   extras: Iterable[ExtraFact] = (),
+                   resolutions: Mapping[str, Resolution] | None = None) -> RoomResult:
+    """One room tonight: expected occupants, legitimate absences with why, marks and disagreements.
+    `resolutions`: closed incidents of this round by student (the round shows them; the marks stay as made)."""
     slips = slips or {}
     marks = marks or {}
+    resolutions = resolutions or {}
     active_records: dict[str, WhereaboutsFact] = {}
     for record in sorted(whereabouts, key=lambda r: r.since):
         if record.kind in WHEREABOUTS_KINDS and record.active_at(now):
@@ -293,7 +309,8 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
             expected_absent.append(ExpectedAbsence(
                 b.student_id, b.number, b.name, b.class_name, OVERDUE if late else "on_leave", slip.slip_id,
                 slip.slip_code, slip.exited_at, slip.return_due, note=mark.note if recorded else "",
-                exception_id=slip.exception_id, minutes_late=late, whereabouts=recorded))
+                exception_id=slip.exception_id, minutes_late=late, whereabouts=recorded,
+                resolution=resolutions.get(b.student_id) if recorded == "unknown" else None))
             if mark is not None and mark.present:
                 present_absentees.append(StudentLine(b.student_id, b.number, b.name, b.class_name, "present",
                                                      gate="out", gate_at=slip.exited_at, slip_id=slip.slip_id))
@@ -323,8 +340,9 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
             state, reason, note = "absent", mark.reason or "unknown", mark.note
             if gate in (GATE_RETURNED, GATE_RETURNED_LATE):
                 disagreements.append(disagreement(b, RETURNED_NOT_IN_ROOM, slip, slip.returned_at))
+        resolution = resolutions.get(b.student_id) if state == "absent" and reason == "unknown" else None
         expected.append(StudentLine(b.student_id, b.number, b.name, b.class_name, state, reason, note,
-                                    gate, gate_at, slip_id))
+                                    gate, gate_at, slip_id, resolution))
     return RoomResult(
         room_id=room.room_id, number=room.number, residents=len(residents), expected=tuple(expected),
         expected_absent=tuple(expected_absent), present_absentees=tuple(present_absentees),
@@ -339,7 +357,8 @@ def reconcile_building(rooms: Iterable[RoomFact], boarders: Iterable[BoarderFact
                        whereabouts: Iterable[WhereaboutsFact] = (),
                        guests: Iterable[GuestFact] = (),
                        marks: Mapping[str, Mark] | None = None,
-                       extras: Iterable[ExtraFact] = ()) -> tuple[RoomResult, ...]:
+                       extras: Iterable[ExtraFact] = (),
+                       resolutions: Mapping[str, Resolution] | None = None) -> tuple[RoomResult, ...]:
     """Every room of a building, in room-number order (grouping inputs once, not per room)."""
     by_room: dict[str | None, list[BoarderFact]] = {}
     for b in boarders:
@@ -359,7 +378,7 @@ def reconcile_building(rooms: Iterable[RoomFact], boarders: Iterable[BoarderFact
             room, members, now, slips=slips,
             whereabouts=[r for r in records if r.student_id in member_ids],
             guests=guests_by_room.get(room.room_id, ()), marks=marks,
-            extras=extras_by_room.get(room.room_id, ())))
+            extras=extras_by_room.get(room.room_id, ()), resolutions=resolutions))
     return tuple(results)
 
 

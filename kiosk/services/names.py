@@ -5,7 +5,16 @@ import unicodedata
 
 
 def clean_text(value: object) -> str:
-    """Trim, fold full-width characters (全角 spaces and digits from Excel) and collapse inner spaces."""
+    """Free text (notes, reasons, names, whereabouts) kept exactly as typed, only trimmed: its full-width
+    punctuation （，：） is part of what the person wrote and what an inspector reads months later."""
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def clean_identifier(value: object) -> str:
+    """An identifier (student, staff and ID numbers, phones, codes, rooms, classes): full-width forms folded
+    (NFKC: 全角 digits from Excel, （1）班 -> (1)班), trimmed, inner spaces collapsed, so it matches however typed."""
     if value is None:
         return ""
     text = unicodedata.normalize("NFKC", str(value))

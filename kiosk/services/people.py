@@ -11,7 +11,7 @@ import peewee
 
 from kiosk.i18n import t
 from kiosk.models import Building, Room, Staff, Student
-from kiosk.services.names import clean_text
+from kiosk.services.names import clean_identifier
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def search_people(query: str, school_id: str, limit: int = 20, *, include_inacti
     Exact number and exact name first, then number prefixes, initials, name substrings; active people only
     unless asked. Empty or blank queries find nobody.
     """
-    query = clean_text(query)
+    query = clean_identifier(query)
     if not query or limit <= 0:
         return []
     folded = query.lower()
@@ -103,7 +103,7 @@ def search_people(query: str, school_id: str, limit: int = 20, *, include_inacti
 
 def student_by_number(number: str, school_id: str) -> StudentInfo | None:
     """The student with this number (active or not), as a frozen record; None if there is none."""
-    number = clean_text(number)
+    number = clean_identifier(number)
     if not number:
         return None
     student = (Student.select(Student, Room, Building).join(Room, peewee.JOIN.LEFT_OUTER).join(Building, peewee.JOIN.LEFT_OUTER)

@@ -26,7 +26,7 @@ from kiosk.i18n import UserError, t_in
 from kiosk.models import ROLES, Building, Room, School, Staff, Student
 from kiosk.services.actor import Actor
 from kiosk.services.facts import record
-from kiosk.services.names import clean_text, pinyin_initials
+from kiosk.services.names import clean_identifier, pinyin_initials
 
 MAX_ROWS = 50_000
 MAX_NAME = 40
@@ -116,7 +116,7 @@ def cell_text(value: object) -> str:
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return clean_text(value)
+    return clean_identifier(value)
 
 
 def read_sheet(path: Path | str) -> Sheet:
@@ -202,7 +202,7 @@ def _csv_rows(path: Path, data: bytes) -> list[tuple[int, tuple[str, ...]]]:
 
 def header_key(text: str) -> str:
     """`性别（男/女）` -> `性别`; `Guardian Phone` -> `guardianphone`; `*姓名` -> `姓名`."""
-    text = clean_text(text).lower()
+    text = clean_identifier(text).lower()
     stripped = _HEADER_HINT.sub("", text)
     return _HEADER_NOISE.sub("", stripped or text)
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from kiosk.services.names import clean_text
+from kiosk.services.names import clean_identifier, clean_text
 
 ID_TYPES = ("resident", "passport", "hk_macau", "taiwan", "none")
 CATEGORIES = ("parent", "contractor", "delivery", "official", "other")
@@ -41,7 +41,7 @@ class IdCheck:
 
 def normalise_id(text: str) -> str:
     """Upper case, full-width folded, spaces and separators (`-`, `(`, `)`) removed."""
-    return re.sub(r"[\s\-()]", "", clean_text(text)).upper()
+    return re.sub(r"[\s\-()]", "", clean_identifier(text)).upper()
 
 
 def ric_check_character(body17: str) -> str:
@@ -138,7 +138,7 @@ _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def normalise_phone(text: str) -> str:
-    phone = re.sub(r"[\s\-()]", "", clean_text(text))
+    phone = re.sub(r"[\s\-()]", "", clean_identifier(text))
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
             return phone[len(prefix):]
@@ -152,7 +152,7 @@ def check_phone(text: str, *, international_ok: bool = False) -> tuple[str, str]
 
     Visitors with a passport or HK/Macau/Taiwan permit may give an international number (+ and 8-15 digits).
     """
-    raw = clean_text(text)
+    raw = clean_identifier(text)
     phone = normalise_phone(raw)
     if not phone:
         return "", "phone_required"
@@ -239,7 +239,7 @@ class WatchHit:
 
 
 def _name_key(name: str) -> str:
-    return clean_text(name).replace(" ", "").casefold()
+    return clean_identifier(name).replace(" ", "").casefold()
 
 
 def entry_in_force(entry: WatchEntry, now: datetime) -> bool:
@@ -306,7 +306,7 @@ def due_for_purge(time_in: datetime, purged_at: datetime | None, now: datetime, 
 
 def check_plate(text: str) -> tuple[str, str]:
     """Vehicle plate: optional; normalised to upper case without spaces. (plate, error key)."""
-    plate = clean_text(text).replace(" ", "").replace("·", "").upper()
+    plate = clean_identifier(text).replace(" ", "").replace("·", "").upper()
     if not plate:
         return "", ""
     if not 6 <= len(plate) <= 9:
@@ -408,7 +408,7 @@ def parse_leave_time(text: str, now_local: datetime) -> datetime | None:
 
     Empty -> None (the default stay applies). Raises ValueError when it cannot be read.
     """
-    text = clean_text(text).replace("：", ":")
+    text = clean_identifier(text).replace("：", ":")
     if not text:
         return None
     match = re.fullmatch(r"(?:(\d{1,2})-(\d{1,2})\s+)?(\d{1,2}):(\d{2})", text)
@@ -421,7 +421,7 @@ def parse_leave_time(text: str, now_local: datetime) -> datetime | None:
 
 def parse_companions(text: str) -> int | None:
     """Companions as typed: empty = 0; None if not a whole number."""
-    text = clean_text(text)
+    text = clean_identifier(text)
     if not text:
         return 0
     return int(text) if text.isdecimal() else None  # isdigit() would let '፩' through to int() and raise

@@ -17,7 +17,7 @@ from kiosk.models import Staff
 from kiosk.models.visitors import Visit, WatchlistDecision, WatchlistEntry
 from kiosk.services.actor import Actor
 from kiosk.services.facts import audit_only, record
-from kiosk.services.names import clean_text
+from kiosk.services.names import clean_identifier, clean_text
 from kiosk.services import visitor_rules as rules
 from kiosk.services.visitor_rules import FieldError, HostRef, VisitForm, WatchEntry, WatchHit
 
@@ -246,7 +246,7 @@ def sign_out(actor: Actor, visit_id: str, zone: ZoneInfo | None = None) -> Visit
 
 def sign_out_by_code(actor: Actor, code: str, zone: ZoneInfo | None = None) -> VisitView:
     """Sign out by the visitor slip's short code (scanned or typed)."""
-    text = clean_text(code).upper()
+    text = clean_identifier(code).upper()
     if not text:
         raise GateError("signout_unknown")
     visit = Visit.get_or_none((Visit.school_id == actor.school_id) & (Visit.code == text))
@@ -299,7 +299,7 @@ def add_watch_entry(actor: Actor, *, id_type: str, id_number: str, name: str, le
     """Add an entry (office). Needs an ID number or a name; an ID number must pass its check."""
     now = clock.now()
     number = ""
-    if clean_text(id_number):
+    if clean_identifier(id_number):
         checked = rules.check_id(id_type, id_number, now.date())
         if not checked.ok:
             raise GateError(checked.error, **checked.error_values)
