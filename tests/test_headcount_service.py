@@ -479,7 +479,7 @@ def test_closing_an_incident_reaches_the_round_and_the_report_but_not_the_signed
     cmd_report_headcount(argparse.Namespace(date=date(2026, 11, 18), building=dorm["building"].name, json=False),
                          settings)
     text = capsys.readouterr().out
-    assert "已查明：家长接回家，家长来电确认" in text and "已查明：在医务室输液" in text
+    assert "已查明去向：家长接回家，家长来电确认" in text and "已查明去向：在医务室输液" in text
 
 
 def test_notes_keep_their_chinese_punctuation_and_numbers_typed_full_width_still_match(dorm):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,8 +20,11 @@ from textual.widgets.option_list import Option
 
 from kiosk.i18n import t
 from kiosk.screens.base import KioskModal, KioskScreen
+from kiosk.screens.dialogs import PinDialog, TextDialog
+from kiosk.services import headcount as hc
 from kiosk.services import headcount_rules as rules
 from kiosk.widgets.field_input import FieldInput
+from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput, clean_code
 
 STATUS_STYLE = {"done": "green", "open": "", "problem": "bold red"}
@@ -136,18 +138,11 @@ class BuildingPickScreen(KioskScreen):
     def on_mount(self) -> None:
         self.refresh_text()
         self.query_one(OptionList).focus()
-        self.load()
+        self.call(hc.buildings, self.ctx.school_id, then=self.show)
 
     def refresh_text(self) -> None:
         self.query_one("#pick-title", Static).update(t("dorm.pick_building_title"))
         self.query_one("#pick-hint", Static).update(t("dorm.pick_building_hint"))
-
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def load(self) -> None:
-        from kiosk.services.headcount import buildings
-
-        found = buildings(self.ctx.school_id)
-        self.app.call_from_thread(self.show, found)
 
     def show(self, found) -> None:
         self.buildings = found
@@ -160,6 +155,8 @@ class BuildingPickScreen(KioskScreen):
         menu.clear_options()
         for index, info in enumerate(found):
             menu.add_option(Option(f"{info.name}   {info.rooms} / {info.beds}", id=str(index)))
+        if found:
+            menu.highlighted = 0  # Enter opens the first building at once; Down moves to the second
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -191,8 +188,6 @@ class HeadcountScreen(KioskScreen):
     HeadcountScreen #hc-body { height: 1fr; }
     HeadcountScreen #hc-rooms { width: 58; height: 1fr; margin: 0 1; }
     HeadcountScreen #hc-detail { width: 1fr; height: 1fr; padding: 0 1; border-left: solid $panel; }
-    HeadcountScreen #hc-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $error; }
-    HeadcountScreen #hc-message.-info { color: $success; }
     HeadcountScreen #hc-hint { height: 1; padding: 0 1; color: $text-muted; }
     """
 
@@ -214,7 +209,7 @@ class HeadcountScreen(KioskScreen):
             rooms.can_focus = False  # the command line keeps the focus; arrow keys move the cursor
             yield rooms
             yield Static(id="hc-detail")
-        yield Static("", id="hc-message")
+        yield MessageLine(id="hc-message")
         yield Static(id="hc-hint")
 
     def on_mount(self) -> None:
@@ -235,25 +230,11 @@ class HeadcountScreen(KioskScreen):
         """After a screen that may have changed the round (tick list, incidents, guests)."""
         self.load()
 
-    def say(self, text: str, info: bool = False) -> None:
-        message = self.query_one("#hc-message", Static)
-        message.update(text)
-        message.set_class(info, "-info")
-
     # ------------------------------------------------------------ loading and drawing
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="hc-load")
     def load(self, new_round: bool = False) -> None:
-        from kiosk.services import headcount as hc
-
-        try:
-            view = hc.open_headcount(self.ctx.actor(), self.building_id, self.ctx.zone, new_round=new_round)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        if view.submitted is False:
-            hc.note_gate_returns(self.ctx.actor())
-        self.app.call_from_thread(self.set_view, view)
+        self.call(open_round_noting_returns, self.ctx.actor(), self.building_id, self.ctx.zone, new_round,
+                  then=self.set_view, group="hc-load")
 
     def set_view(self, view) -> None:
         self.view = view
@@ -386,92 +367,94 @@ class HeadcountScreen(KioskScreen):
         if self.view is None:
             return False
         if self.view.submitted:
-            self.say(t("dorm.err_round_submitted"))
+            self.say("dorm.err_round_submitted", level="error")
             return False
         return True
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="hc-write")
     def confirm(self, room_id: str) -> None:
-        from kiosk.services import headcount as hc
-
         if not self._guard():
             return
-        try:
-            room = hc.confirm_room(self.ctx.actor(), self.view.round_id, room_id)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        self.app.call_from_thread(self.say, t("dorm.room_ok", room=room.number, count=room.present_count), True)
-        self.app.call_from_thread(self.update_room, room, True)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="hc-write")
+        def done(room: rules.RoomResult) -> None:
+            self.say("dorm.room_ok", level="ok", room=room.number, count=room.present_count)
+            self.update_room(room, True)
+
+        self.call(hc.confirm_room, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
+
     def count(self, room_id: str, counted: int, missing=None, extras=None) -> None:
-        from kiosk.services import headcount as hc
-
         if not self._guard():
             return
-        try:
-            result = hc.count_room(self.ctx.actor(), self.view.round_id, room_id, counted, missing=missing, extras=extras)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        outcome, room = result.outcome, result.room
-        settled = (outcome.kind == "all_present" or (outcome.kind == "missing" and missing)
-                   or (outcome.kind == "extra" and extras))
-        if settled:
-            self.app.call_from_thread(self.say, t("dorm.room_count_ok", room=room.number, count=counted), True)
-            self.app.call_from_thread(self.update_room, room, True)
-            for line in room.absent:
-                if line.reason == "unknown":
-                    self.app.call_from_thread(self.say, t("dorm.incident_opened", name=line.name))
-        elif outcome.kind == "missing":
-            self.app.call_from_thread(self.ask_missing, room, counted, outcome.difference)
-        else:
-            self.app.call_from_thread(self.ask_extras, room, counted, outcome.difference)
+        self.call(hc.count_room, self.ctx.actor(), self.view.round_id, room_id, counted, missing=missing,
+                  extras=extras, then=lambda result: self.counted(result, counted, missing, extras), group="hc-write")
 
-    @work(exclusive=True, exit_on_error=False, group="hc-ask")
-    async def ask_missing(self, room: rules.RoomResult, counted: int, k: int) -> None:
-        chosen = await self.app.push_screen_wait(MissingDialog(room, counted, k))
+    def counted(self, result, counted: int, missing, extras) -> None:
+        outcome, room = result.outcome, result.room
+        if outcome.kind == "missing" and not missing:
+            self.app.push_screen(MissingDialog(room, counted, outcome.difference),
+                                 lambda chosen: self.ask_missing_reasons(room, counted, chosen))
+            return
+        if outcome.kind == "extra" and not extras:
+            self.ask_extras(room, counted, outcome.difference, [])
+            return
+        expected = room.expected_count
+        if outcome.kind == "all_present":
+            self.say("dorm.room_count_ok", level="ok", room=room.number, count=counted)
+        elif outcome.kind == "missing":
+            self.say("dorm.room_count_short", level="ok", room=room.number, count=counted, expected=expected,
+                     k=outcome.difference)
+        else:
+            self.say("dorm.room_count_extra", level="ok", room=room.number, count=counted, expected=expected,
+                     k=outcome.difference)
+        self.update_room(room, True)
+        for line in room.absent:
+            if line.reason == "unknown" and line.resolution is None:
+                self.say("dorm.incident_opened", level="error", name=line.name)
+
+    def ask_missing_reasons(self, room: rules.RoomResult, counted: int, chosen) -> None:
+        """One reason per student picked as missing, one dialog after another; Escape anywhere writes nothing."""
         if not chosen:
             return
-        missing = {}
-        for line in chosen:
-            answer = await ask_reason(self.app, line.name)
-            if answer is None:
+        answers: dict = {}
+
+        def next_one(index: int) -> None:
+            if index == len(chosen):
+                self.count(room.room_id, counted, missing=answers)
                 return
-            missing[line.student_id] = answer
-        self.count(room.room_id, counted, missing=missing)
+            line = chosen[index]
 
-    @work(exclusive=True, exit_on_error=False, group="hc-ask")
-    async def ask_extras(self, room: rules.RoomResult, counted: int, k: int) -> None:
-        from kiosk.screens.dialogs import TextDialog
+            def answered(answer) -> None:
+                if answer is not None:
+                    answers[line.student_id] = answer
+                    next_one(index + 1)
 
-        names = []
-        for _ in range(k):
-            name = await self.app.push_screen_wait(TextDialog("dorm.extra_title", "dorm.extra_prompt"))
-            if not name:
-                return
-            names.append((name, ""))
-        self.count(room.room_id, counted, extras=names)
+            ask_reason(self.app, line.name, answered)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="hc-write")
+        next_one(0)
+
+    def ask_extras(self, room: rules.RoomResult, counted: int, k: int, names: list) -> None:
+        if len(names) == k:
+            self.count(room.room_id, counted, extras=names)
+            return
+
+        def answered(name) -> None:
+            if name:
+                self.ask_extras(room, counted, k, [*names, (name, "")])
+
+        self.app.push_screen(TextDialog("dorm.extra_title", "dorm.extra_prompt"), answered)
+
     def scan(self, code: str) -> None:
-        from kiosk.services import headcount as hc
-
         if not self._guard():
             return
-        try:
-            result = hc.scan_card(self.ctx.actor(), self.view.round_id, code)
-            room = next((r for r in self.view.rooms if r.number == result.room_number), None)
-            fresh = hc.room_result(self.view.round_id, room.room_id) if room is not None else None
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        self.app.call_from_thread(self.say, t("dorm.scan_ok", name=result.student_name, room=result.room_number), True)
-        if fresh is None:  # the roster changed since the view was drawn
-            self.app.call_from_thread(self.reload)
-        else:
-            self.app.call_from_thread(self.update_room, fresh)
+
+        def done(found) -> None:
+            result, fresh = found
+            self.say("dorm.scan_ok", level="ok", name=result.student_name, room=result.room_number)
+            if fresh is None:  # the roster changed since the view was drawn
+                self.reload()
+            else:
+                self.update_room(fresh)
+
+        self.call(scan_and_refresh, self.ctx.actor(), self.view, code, then=done, group="hc-write")
 
     # ------------------------------------------------------------ other keys
 
@@ -480,27 +463,17 @@ class HeadcountScreen(KioskScreen):
         if room is not None and self._guard():
             self.app.push_screen(TickScreen(self.view.round_id, room), self.reload)
 
-    @work(exclusive=True, exit_on_error=False, group="hc-ask")
-    async def action_extra(self) -> None:
-        from kiosk.screens.dialogs import TextDialog
-
+    def action_extra(self) -> None:
         room = self.current_room()
         if room is None or not self._guard():
             return
-        name = await self.app.push_screen_wait(TextDialog("dorm.extra_prompt"))
-        if name:
-            self.add_extra(room.room_id, name)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="hc-write")
-    def add_extra(self, room_id: str, name: str) -> None:
-        from kiosk.services import headcount as hc
+        def answered(name) -> None:
+            if name:
+                self.call(hc.add_extra, self.ctx.actor(), self.view.round_id, room.room_id, name,
+                          then=self.update_room, group="hc-write")
 
-        try:
-            room = hc.add_extra(self.ctx.actor(), self.view.round_id, room_id, name)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        self.app.call_from_thread(self.update_room, room)
+        self.app.push_screen(TextDialog("dorm.extra_prompt"), answered)
 
     def action_incidents(self) -> None:
         self.app.push_screen(IncidentScreen(), self.reload)
@@ -514,8 +487,6 @@ class HeadcountScreen(KioskScreen):
             self.app.push_screen(HistoryScreen(self.view.building_id, self.view.building_name))
 
     def action_submit(self) -> None:
-        from kiosk.screens.dialogs import PinDialog
-
         if not self._guard():
             return
         session = self.ctx.session
@@ -526,17 +497,12 @@ class HeadcountScreen(KioskScreen):
         if signer is not None:
             self.submit(signer)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="hc-write")
     def submit(self, signer) -> None:
-        from kiosk.services import headcount as hc
+        def done(view) -> None:
+            self.set_view(view)
+            self.say("dorm.submit_done", level="ok", hash=view.summary_hash[:12])
 
-        try:
-            view = hc.submit_round(self.ctx.actor(), self.view.round_id, signer)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        self.app.call_from_thread(self.set_view, view)
-        self.app.call_from_thread(self.say, t("dorm.submit_done", hash=view.summary_hash[:12]), True)
+        self.call(hc.submit_round, self.ctx.actor(), self.view.round_id, signer, then=done, group="hc-write")
 
     def action_new_round(self) -> None:
         from kiosk.screens.dialogs import ConfirmDialog
@@ -547,19 +513,43 @@ class HeadcountScreen(KioskScreen):
                              lambda yes: self.load(new_round=True) if yes else None)
 
 
-async def ask_reason(app, name: str) -> tuple[str, str] | None:
-    """Reason picker (+ a note for 'other'); None if cancelled."""
-    from kiosk.screens.dialogs import TextDialog
+def open_round_noting_returns(actor, building_id: str, zone, new_round: bool):
+    """In the worker: tonight's round, after noting gate returns on open incidents (an open round only)."""
+    view = hc.open_headcount(actor, building_id, zone, new_round=new_round)
+    if not view.submitted:
+        hc.note_gate_returns(actor)
+    return view
 
-    reason = await app.push_screen_wait(ReasonDialog(name))
-    if reason is None:
-        return None
-    note = ""
-    if reason == "other":
-        note = await app.push_screen_wait(TextDialog("dorm.other_note_title"))
-        if not note:
-            return None
-    return reason, note
+
+def scan_and_refresh(actor, view, code: str):
+    """In the worker: a student card marks its owner present; returns (result, that room now or None)."""
+    result = hc.scan_card(actor, view.round_id, code)
+    room = next((r for r in view.rooms if r.number == result.room_number), None)
+    return result, (hc.room_result(view.round_id, room.room_id) if room is not None else None)
+
+
+def mark_student(actor, round_id: str, room_id: str, student_id: str, absent: tuple[str, str] | None):
+    """In the worker: present (absent is None) or absent with (reason, note); returns (MarkResult or None, room)."""
+    result = None
+    if absent is None:
+        hc.tick(actor, round_id, student_id)
+    else:
+        result = hc.mark_absent(actor, round_id, student_id, *absent)
+    return result, hc.room_result(round_id, room_id)
+
+
+def ask_reason(app, name: str, done) -> None:
+    """Reason picker (+ a note for 'other'); `done((reason, note))`, or nothing if cancelled."""
+
+    def picked(reason) -> None:
+        if reason is None:
+            return
+        if reason != "other":
+            done((reason, ""))
+            return
+        app.push_screen(TextDialog("dorm.other_note_title"), lambda note: done((reason, note)) if note else None)
+
+    app.push_screen(ReasonDialog(name), picked)
 
 
 class ReasonDialog(KioskModal):
@@ -630,7 +620,8 @@ class MissingDialog(KioskModal):
         row = table.cursor_row
         table.clear()
         for i, line in enumerate(self.lines):
-            mark = "[x]" if i in self.selected else "[ ]"
+            # A Text, not a str: DataTable reads a str as markup and "[x]" would vanish as an unknown tag.
+            mark = Text("[x]", style="bold") if i in self.selected else Text("[ ]")
             state = t("dorm.state_present") if line.state == "present" else t("dorm.state_unmarked")
             table.add_row(mark, line.number, line.name, state)
         if self.lines:
@@ -657,7 +648,6 @@ class TickScreen(KioskModal):
     TickScreen > Vertical { width: 90; height: auto; max-height: 32; border: thick $accent; background: $surface; padding: 1 2; }
     TickScreen .dialog-title { text-style: bold; margin-bottom: 1; }
     TickScreen DataTable { height: auto; max-height: 18; }
-    TickScreen #tick-message { color: $error; text-style: bold; height: auto; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "core.key_back"),
@@ -674,7 +664,7 @@ class TickScreen(KioskModal):
         with Vertical():
             yield Label(t("dorm.tick_title", room=self.room.number), classes="dialog-title")
             yield DataTable(id="tick-table", cursor_type="row")
-            yield Static("", id="tick-message")
+            yield MessageLine(id="tick-message")
             yield Static(t("dorm.tick_hint"), classes="muted")
 
     def on_mount(self) -> None:
@@ -727,34 +717,22 @@ class TickScreen(KioskModal):
             if table.cursor_row is not None and table.cursor_row < len(self.rows()) - 1:
                 table.move_cursor(row=table.cursor_row + 1)
 
-    @work(exclusive=True, exit_on_error=False, group="tick-ask")
-    async def action_absent(self) -> None:
+    def action_absent(self) -> None:
         line = self.selected()
-        if line is None:
-            return
-        answer = await ask_reason(self.app, line.name)
-        if answer is not None:
-            self.mark(line.student_id, answer)
+        if line is not None:
+            ask_reason(self.app, line.name, lambda answer: self.mark(line.student_id, answer))
 
-    @work(thread=True, exclusive=False, exit_on_error=False, group="tick-write")
     def mark(self, student_id: str, absent: tuple[str, str] | None) -> None:
-        from kiosk.services import headcount as hc
+        # Every mark is its own call (group by student): quick Space presses down the list must all be written.
+        self.call(mark_student, self.ctx.actor(), self.round_id, self.room.room_id, student_id, absent,
+                  then=self._marked, group=f"tick-{student_id}")
 
-        try:
-            if absent is None:
-                hc.tick(self.ctx.actor(), self.round_id, student_id)
-                message = ""
-            else:
-                result = hc.mark_absent(self.ctx.actor(), self.round_id, student_id, *absent)
-                message = t("dorm.incident_opened", name=result.student_name) if result.incident_id else ""
-            room = hc.room_result(self.round_id, self.room.room_id)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.query_one("#tick-message", Static).update, error.text())
-            return
-        self.app.call_from_thread(self.query_one("#tick-message", Static).update, message)
-        self.app.call_from_thread(self._set_room, room)
-
-    def _set_room(self, room: rules.RoomResult) -> None:
+    def _marked(self, outcome) -> None:
+        result, room = outcome
+        if result is not None and result.incident_id:
+            self.say("dorm.incident_opened", level="error", name=result.student_name)
+        else:
+            self.clear_message()
         self.room = room
         self.redraw()
 
@@ -772,8 +750,6 @@ class IncidentScreen(KioskScreen):
     IncidentScreen #inc-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
     IncidentScreen DataTable { height: 12; margin: 0 1; }
     IncidentScreen #inc-detail { height: 1fr; padding: 0 1; }
-    IncidentScreen #inc-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $error; }
-    IncidentScreen #inc-message.-info { color: $success; }
     """
 
     def __init__(self) -> None:
@@ -784,7 +760,7 @@ class IncidentScreen(KioskScreen):
         yield Static(id="inc-title")
         yield DataTable(id="inc-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="inc-detail")
-        yield Static("", id="inc-message")
+        yield MessageLine(id="inc-message")
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -796,18 +772,8 @@ class IncidentScreen(KioskScreen):
         self.query_one("#inc-title", Static).update(t("dorm.inc_title"))
         self.show(self.incidents)
 
-    def say(self, text: str, info: bool = False) -> None:
-        message = self.query_one("#inc-message", Static)
-        message.update(text)
-        message.set_class(info, "-info")
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inc-load")
     def load(self) -> None:
-        from kiosk.services import headcount as hc
-
-        hc.note_gate_returns(self.ctx.actor())
-        found = hc.incidents(self.ctx.school_id, self.ctx.settings.dorm)
-        self.app.call_from_thread(self.show, found)
+        self.call(incidents_noting_returns, self.ctx.actor(), self.ctx.settings.dorm, then=self.show, group="inc-load")
 
     def show(self, found) -> None:
         self.incidents = found
@@ -861,62 +827,92 @@ class IncidentScreen(KioskScreen):
         detail.update(Text("\n").join(lines))
 
     def action_acknowledge(self) -> None:
-        from kiosk.screens.dialogs import PinDialog
-
         inc = self.selected()
         if inc is None:
             return
         step = next((s for s in inc.steps if s.ack is None and s.state != "not_needed"), None)
         if step is None:
             return
-        title = t("dorm.ack_title", role=t(f"dorm.role_{step.role}"))
         self.app.push_screen(PinDialog("dorm.key_ack", prompt_key=None), lambda who: self._ack(inc, step, who))
-        self.say(title, True)
+        self.say("dorm.ack_title", level="info", role=t(f"dorm.role_{step.role}"))
 
     def _ack(self, inc, step, who) -> None:
-        if who is not None:
-            self.acknowledge(inc.incident_id, step.index, who)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inc-write")
-    def acknowledge(self, incident_id: str, step: int, who) -> None:
-        from kiosk.services import headcount as hc
-
-        self._write(lambda: hc.acknowledge(self.ctx.actor(), incident_id, step, who, self.ctx.settings.dorm),
-                    t("dorm.ack_done", name=who.name))
-
-    def _write(self, change, done_text: str) -> None:
-        """In a worker: apply one change to an incident, say how it went, show the list as it is now."""
-        from kiosk.services import headcount as hc
-
-        try:
-            change()
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
+        if who is None:
             return
-        self.app.call_from_thread(self.say, done_text, True)
-        found = hc.incidents(self.ctx.school_id, self.ctx.settings.dorm)
-        self.app.call_from_thread(self.show, found)
+        self.call(change_incident, hc.acknowledge, self.ctx.actor(), inc.incident_id, step.index, who,
+                  self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.ack_done", name=who.name),
+                  group="inc-write")
 
-    @work(exclusive=True, exit_on_error=False, group="inc-ask")
-    async def action_close(self) -> None:
-        from kiosk.screens.dialogs import PinDialog, TextDialog
+    def _changed(self, found, key: str, **values) -> None:
+        self.say(key, level="ok", **values)
+        self.show(found)
 
+    def action_close(self) -> None:
         inc = self.selected()
         if inc is None:
             return
-        where = await self.app.push_screen_wait(TextDialog("dorm.close_where_title"))
-        if not where:
+
+        def confirmed(where: str, who) -> None:
+            if who is None:
+                return
+            self.call(change_incident, hc.close_incident, self.ctx.actor(), inc.incident_id, where, who,
+                      self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.close_done"),
+                      group="inc-write")
+
+        def written(where) -> None:
+            if where:
+                self.app.push_screen(PinDialog("dorm.close_confirm_title"), lambda who: confirmed(where, who))
+
+        self.app.push_screen(WhereaboutsDialog(), written)
+
+
+def incidents_noting_returns(actor, dorm_settings):
+    """In the worker: note gate returns on open incidents, then the open incidents as they are now."""
+    hc.note_gate_returns(actor)
+    return hc.incidents(actor.school_id, dorm_settings)
+
+
+def change_incident(change, actor, incident_id: str, *args):
+    """In the worker: acknowledge or close (`change`), then the open incidents as they are now."""
+    change(actor, incident_id, *args)
+    return hc.incidents(actor.school_id, args[-1])
+
+
+class WhereaboutsDialog(KioskModal):
+    """Where was the student? An empty answer is refused here with a message (Escape still cancels): an
+    incident closes only with a recorded whereabouts. Dismisses with the text, or None on Escape."""
+
+    DEFAULT_CSS = """
+    WhereaboutsDialog { align: center middle; }
+    WhereaboutsDialog > Vertical { width: 64; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
+    WhereaboutsDialog .dialog-title { text-style: bold; margin-bottom: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        from kiosk.widgets.catalog_text import CatalogText
+
+        with Vertical():
+            yield CatalogText("dorm.close_where_title", classes="dialog-title")
+            yield Input(id="where-text", max_length=200)
+            yield MessageLine(id="where-error")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value.strip():
+            self.say("dorm.err_whereabouts_needed", level="error")
             return
-        who = await self.app.push_screen_wait(PinDialog("dorm.close_confirm_title"))
-        if who is not None:
-            self.close_incident(inc.incident_id, where, who)
+        self.dismiss(event.value.strip())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inc-write")
-    def close_incident(self, incident_id: str, where: str, who) -> None:
-        from kiosk.services import headcount as hc
 
-        self._write(lambda: hc.close_incident(self.ctx.actor(), incident_id, where, who, self.ctx.settings.dorm),
-                    t("dorm.close_done"))
+def approvals_for(building_id: str, night, room_number: str, student_number: str):
+    """In the worker: tonight's approvals for a room, narrowed to one student when a number is typed."""
+    found = hc.night_approvals(building_id, night, room_number)
+    if student_number.strip():
+        found = [a for a in found if a.student_number == student_number.strip()]
+    return found
 
 
 class GuestScreen(KioskScreen):
@@ -937,8 +933,6 @@ class GuestScreen(KioskScreen):
     GuestScreen { align: center middle; }
     GuestScreen #guest-approval { height: auto; min-height: 1; color: $warning; }
     GuestScreen #guest-approval.-approved { color: $success; text-style: bold; }
-    GuestScreen #guest-message { height: auto; min-height: 1; text-style: bold; color: $error; }
-    GuestScreen #guest-message.-info { color: $success; }
     """
 
     def __init__(self, building_id: str, night) -> None:
@@ -955,18 +949,13 @@ class GuestScreen(KioskScreen):
                 yield Label(t(f"dorm.guest_{name}"))
                 yield FieldInput(id=f"guest-{name}", max_length=40)
             yield Static("", id="guest-approval")
-            yield Static("", id="guest-message")
+            yield MessageLine(id="guest-message")
 
     def on_mount(self) -> None:
         self.query_one("#guest-room", FieldInput).focus()
 
     def field(self, name: str) -> FieldInput:
         return self.query_one(f"#guest-{name}", FieldInput)
-
-    def say(self, text: str, info: bool = False) -> None:
-        message = self.query_one("#guest-message", Static)
-        message.update(text)
-        message.set_class(info, "-info")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -982,16 +971,11 @@ class GuestScreen(KioskScreen):
         if following:
             self.field(following[0]).focus()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="guest-load")
     def look_up(self, room_number: str, student_number: str) -> None:
-        from kiosk.services import headcount as hc
-
         if not room_number.strip():
             return
-        found = hc.night_approvals(self.building_id, self.night, room_number)
-        if student_number.strip():
-            found = [a for a in found if a.student_number == student_number.strip()]
-        self.app.call_from_thread(self.show_approvals, found)
+        self.call(approvals_for, self.building_id, self.night, room_number, student_number,
+                  then=self.show_approvals, group="guest-load")
 
     def show_approvals(self, found) -> None:
         """One usable approval: use it. None: say this is the exception path. Several: ask for the student."""
@@ -1035,51 +1019,33 @@ class GuestScreen(KioskScreen):
                 field.value = ""
             field.disabled = approval is not None
 
-    @work(exclusive=True, exit_on_error=False, group="guest-ask")
-    async def approve(self) -> None:
-        from kiosk.screens.dialogs import PinDialog
-
+    def approve(self) -> None:
         approval = self.approval
         values = {name: self.field(name).value for name in self.FIELDS}
         if approval is not None:
-            manager = await self.app.push_screen_wait(PinDialog("dorm.guest_manager"))
-            if manager is not None:
-                self.register_approved(approval.id, values["id"], manager)
+            self.app.push_screen(PinDialog("dorm.guest_manager"),
+                                 lambda manager: self.register_approved(approval.id, values["id"], manager))
             return
-        teacher = await self.app.push_screen_wait(PinDialog("dorm.guest_teacher"))
-        if teacher is None:
-            return
-        manager = await self.app.push_screen_wait(PinDialog("dorm.guest_manager"))
-        if manager is None:
-            return
-        self.register(values, teacher, manager)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="guest-write")
+        def teacher_signed(teacher) -> None:
+            if teacher is not None:
+                self.app.push_screen(PinDialog("dorm.guest_manager"),
+                                     lambda manager: self.register(values, teacher, manager))
+
+        self.app.push_screen(PinDialog("dorm.guest_teacher"), teacher_signed)
+
     def register_approved(self, approval_id: str, id_number: str, manager) -> None:
-        from kiosk.services import headcount as hc
+        if manager is not None:
+            self.call(hc.register_approved_guest, self.ctx.actor(), self.building_id, approval_id, self.night,
+                      id_number, manager, then=self.registered, group="guest-write")
 
-        try:
-            guest = hc.register_approved_guest(self.ctx.actor(), self.building_id, approval_id, self.night, id_number,
-                                               manager)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        self.app.call_from_thread(self.registered, t("dorm.guest_done", name=guest.name, room=guest.room_number))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="guest-write")
     def register(self, values: dict, teacher, manager) -> None:
-        from kiosk.services import headcount as hc
+        if manager is not None:
+            self.call(hc.register_guest_by_numbers, self.ctx.actor(), self.building_id, self.night, values["room"],
+                      values["name"], values["id"], values["relation"], values["student"], teacher, manager,
+                      then=self.registered, group="guest-write")
 
-        try:
-            guest = hc.register_guest_by_numbers(self.ctx.actor(), self.building_id, self.night, values["room"],
-                                                 values["name"], values["id"], values["relation"],
-                                                 values["student"], teacher, manager)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        self.app.call_from_thread(self.registered, t("dorm.guest_done", name=guest.name, room=guest.room_number))
-
-    def registered(self, text: str) -> None:
+    def registered(self, guest) -> None:
         """Saved: an empty form for the next guest (and nothing left that Escape would ask about)."""
         self.use_approval(None)
         self.without_approval = False
@@ -1087,7 +1053,7 @@ class GuestScreen(KioskScreen):
             self.field(name).value = ""
         self.query_one("#guest-approval", Static).update("")
         self.field("room").focus()
-        self.say(text, True)
+        self.say("dorm.guest_done", level="ok", name=guest.name, room=guest.room_number)
 
 
 class HistoryScreen(KioskScreen):
@@ -1110,14 +1076,7 @@ class HistoryScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def load(self) -> None:
-        from kiosk.services.headcount import history
-
-        rows = history(self.building_id, limit=60)
-        self.app.call_from_thread(self.show, rows)
+        self.call(hc.history, self.building_id, limit=60, then=self.show)
 
     def show(self, rows) -> None:
         zone = self.ctx.zone

@@ -136,10 +136,15 @@ def verify_admin_pin(code: str, pin: str, school_id: str) -> StaffSession | None
 
 def session_for_pin(code: str, pin: str, school_id: str, *, admin_only: bool = False) -> StaffSession | None:
     """Who confirms with this staff number (or card) and PIN: an active staff member, or only an admin."""
-    if admin_only:
-        return verify_admin_pin(code, pin, school_id)
     staff = find_staff(code, school_id)
-    return session_for(staff) if staff and staff.active and check_pin(pin, staff.pin_hash) else None
+    if staff is None or not staff.active or not check_pin(pin, staff.pin_hash):
+        return None
+    if admin_only and "admin" not in staff.role_set():
+        # The right PIN of someone who is not an admin: say an admin is needed, not "wrong number or PIN".
+        from kiosk.i18n import UserError
+
+        raise UserError("core.pin_not_admin", name=staff.name)
+    return session_for(staff)
 
 
 def confirm_pin(staff_id: str, pin: str) -> bool:

@@ -102,7 +102,13 @@ async def test_count_with_a_discrepancy_asks_who_is_missing(tiny_dorm):
         assert isinstance(app.screen, MissingDialog)
         await pilot.press("enter")  # nobody selected yet: refuses to finish
         assert isinstance(app.screen, MissingDialog)
-        await pilot.press("down", "space", "enter")
+        await pilot.press("down", "space")
+        await pilot.pause()
+        # Defect 4: the chosen student is marked [x] on screen (the markup used to swallow it).
+        table = app.screen.query_one("#missing-table")
+        assert table.get_row_at(1)[0].plain == "[x]" and table.get_row_at(0)[0].plain == "[ ]"
+        assert "[x]" in "".join(strip.text for strip in [table.render_line(2)])
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReasonDialog)
         await pilot.press("2")  # sick bay
@@ -110,6 +116,8 @@ async def test_count_with_a_discrepancy_asks_who_is_missing(tiny_dorm):
         assert isinstance(app.screen, HeadcountScreen)
         room = app.screen.view.rooms[0]
         assert room.present_count == 5 and room.absent_by_reason()["sick_bay"] == 1
+        # Defect 4: the message says what happened, not 与应到一致 while 应到 was 6.
+        assert "与应到一致" not in message(app) and "应到 6" in message(app) and "缺 1 人" in message(app)
         (absent,) = RoomMark.select().where(RoomMark.present == False)  # noqa: E712
         assert absent.student.number == "20250102" and absent.reason == "sick_bay"
         assert RoomConfirm.get().counted == 5
@@ -194,6 +202,20 @@ async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_scree
         assert ack.step == 0 and ack.ack_name == "班主任乙"
         detail = str(app.screen.query_one("#inc-detail", Static).render())
         assert "已确认" in detail
+        # Defect 4: closing with an empty whereabouts is refused with a message (the dialog stays open).
+        from kiosk.screens.dorm import WhereaboutsDialog
+
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, WhereaboutsDialog)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, WhereaboutsDialog) and "去向" in app.screen.message_text()
+        await type_text(pilot, "zai yi wu shi")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pin(app, pilot, "L001", "777777")
+        assert Incident.get().whereabouts == "zai yi wu shi" and Incident.get().confirmed_name == "值班领导丙"
 
 
 async def pin(app, pilot, number: str, code: str) -> None:
@@ -320,3 +342,22 @@ async def test_an_overdue_boarder_is_shown_apart_with_phones_and_on_the_status_b
         await settle(app, pilot)
         assert app.screen.view.rooms[0].status == "done"
         assert "已记录去向" in str(app.screen.query_one("#hc-detail", Static).render())
+
+
+async def test_the_building_picker_opens_with_the_first_building_highlighted(tiny_dorm):
+    """Defect 4: nothing was highlighted, so Enter did nothing and Down + Enter opened the first building."""
+    from textual.widgets import OptionList
+
+    from kiosk.screens.dorm import BuildingPickScreen
+
+    tiny_dorm.station.building = ""
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await login(pilot, "D001", "222222")
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, BuildingPickScreen)
+        assert app.screen.query_one(OptionList).highlighted == 0
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert isinstance(app.screen, HeadcountScreen) and app.screen.view.building_name == "男生1号楼"

@@ -68,6 +68,8 @@ async def test_quit_keys_need_an_admin_pin(demo_school):
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert isinstance(app.screen, PinDialog) and app.is_running
+            # issue 15: the right PIN of a non-admin is told that an admin is needed, not "wrong number or PIN"
+            assert "不是管理员" in app.screen.message_text() and "不正确" not in app.screen.message_text()
             await pilot.press("escape")
             await pilot.pause()
             assert isinstance(app.screen, HomeScreen)
