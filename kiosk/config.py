@@ -91,6 +91,11 @@ class CanteenSettings:
     require_reviewer: bool = False
     records_retention_days: int = 730
     disposal_overdue_hours: int = 24  # due for disposal longer than this = overdue
+    # Samples come from the finished dish before service: later than this after service began is "late",
+    # earlier than this before it is "early" (both flagged on screen and in the register's 备注).
+    late_sample_minutes: int = 0
+    early_sample_hours: float = 4.0
+    meals_set_by: str = "10:00"  # a school day (Mon-Fri) with no meals set up by this time is an alert
     scale_port: str = ""  # serial port of the sample scale, e.g. /dev/ttyUSB0; "" = weights are typed
     scale_baud: int = 9600
     scale_unit: str = "g"  # the unit of a scale that sends bare numbers: g or kg

@@ -256,3 +256,78 @@ def test_register_and_held_list_exports(settings, cook, admin, lunch, tmp_path):
     c.set_hold(admin, settings, DAY, DAY, "学生腹泻")
     rows = list(load_workbook(c.export_held_list(settings, tmp_path)).active.iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][2] == "红烧肉" and rows[1][-1] == "学生腹泻"
+
+
+# ---- issue 15: what the inspector reads -----------------------------------------------------------
+
+def test_a_late_sample_and_a_warm_fridge_are_written_to_the_registers_note_with_the_label_code(settings, cook, lunch):
+    """Defects 6, 7, 9: a lunch dish sampled 45 min after service began was a plain 已留样 with an empty 备注;
+    a fridge outside 0-8 C only warned on screen; the register had no label code."""
+    on_time = c.record_sample(cook, settings, dishes(settings)["米饭"].id, 150, temperature="4").sample
+    clock.freeze(clock.now() + timedelta(hours=2, minutes=35))  # 10:00 -> 12:35, service began 11:50
+    late = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150, temperature="10.5")
+    assert late.sample.timing == c.rules.SampleTiming("late", 45) and not late.temperature.ok
+    table = c.register_table(settings, DAY, DAY)
+    assert table.headers[-2:] == ["标签码", "备注"]
+    rows = {row[2]: row for row in table.rows}
+    assert rows["红烧肉"][-2] == late.sample.label_code and rows["米饭"][-2] == on_time.label_code
+    assert "开餐后 45 分钟才留样" in rows["红烧肉"][-1] and "冰箱温度 10.5 摄氏度" in rows["红烧肉"][-1]
+    assert rows["米饭"][-1] == ""  # 1 h 50 min before service, fridge at 4 C: nothing to say
+
+
+def test_a_sample_implausibly_long_before_service_is_flagged_early(settings, cook):
+    dinner = c.add_meal(cook, settings, DAY, "dinner", "18:00")  # the clock says 10:00: eight hours before
+    c.add_dishes(cook, settings, dinner, ["番茄炒蛋"])
+    sample = c.record_sample(cook, settings, dishes(settings)["番茄炒蛋"].id, 150).sample
+    assert sample.timing == c.rules.SampleTiming("early", 480)
+    (row,) = c.register_table(settings, DAY, DAY).rows
+    assert "开餐前 8 小时 0 分钟留样" in row[-1]
+    settings.canteen.early_sample_hours = 9  # a setting: this school cooks early
+    (row,) = c.register_table(settings, DAY, DAY).rows
+    assert row[-1] == ""
+
+
+def test_a_hold_lists_samples_already_disposed_with_who_and_when(settings, cook, officer, admin, lunch, tmp_path):
+    """Defect 10: the hold silently skipped samples already disposed."""
+    from openpyxl import load_workbook
+
+    gone = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    kept = c.record_sample(cook, settings, dishes(settings)["米饭"].id, 150).sample
+    clock.advance(timedelta(hours=49))
+    assert c.dispose(officer, settings, gone.qr_payload, reviewer_id="staff-c1", reviewer_name="王师傅").done
+    c.set_hold(admin, settings, DAY, DAY, "学生腹泻")
+    (hold,) = c.holds(settings)
+    assert (hold.samples, hold.disposed) == (1, 1)
+    rows = list(load_workbook(c.export_held_list(settings, tmp_path)).active.iter_rows(values_only=True))
+    by_dish = {r[2]: r for r in rows[1:]}
+    assert by_dish["米饭"][-1] == "学生腹泻" and kept.dish_name == "米饭"
+    assert by_dish["红烧肉"][-1].startswith("已处理，无法封存（李安全，2026-11-20")
+
+
+def test_a_school_day_without_meals_by_the_set_time_is_an_alert():
+    """Defect 8: no meal set up shows no warning."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    here = ZoneInfo("Asia/Shanghai")
+    wednesday_10 = datetime(2026, 11, 18, 10, 0, tzinfo=here)
+    assert c.rules.meals_missing_alert(wednesday_10, 0, "10:00")
+    assert not c.rules.meals_missing_alert(wednesday_10 - timedelta(minutes=1), 0, "10:00")
+    assert not c.rules.meals_missing_alert(wednesday_10, 3, "10:00")
+    assert not c.rules.meals_missing_alert(wednesday_10 + timedelta(days=3), 0, "10:00")  # Saturday
+
+
+def test_a_refused_printer_connection_is_told_in_the_station_language_only(settings, cook, lunch):
+    """Defect 11: 无法打印（Connection refused）mixed English into the message."""
+    from kiosk.i18n import set_language
+
+    s = c.record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    settings.printer.backend, settings.printer.device = "tspl", f"127.0.0.1:{port}"
+    with pytest.raises(PrinterError) as caught:
+        c.print_label(cook, settings, s.id)
+    set_language("zh-CN")
+    assert "连接被拒绝" in caught.value.message() and "refused" not in caught.value.message()

@@ -73,8 +73,15 @@ def status_alerts(ctx) -> list[str]:
     from kiosk.i18n import t
     from kiosk.services.canteen import disposal_lists, meals_for_day, school_today
 
+    from kiosk import clock
+    from kiosk.services.canteen import zone
+    from kiosk.services.sample_rules import meals_missing_alert
+
     alerts = []
-    missed = sum(len(m.missed) for m in meals_for_day(ctx.settings, school_today(ctx.settings)))
+    meals = meals_for_day(ctx.settings, school_today(ctx.settings))
+    if meals_missing_alert(clock.now().astimezone(zone(ctx.settings)), len(meals), ctx.settings.canteen.meals_set_by):
+        alerts.append(t("canteen.alert_no_meals"))
+    missed = sum(len(m.missed) for m in meals)
     if missed:
         alerts.append(t("canteen.alert_missed", count=missed))
     overdue = len(disposal_lists(ctx.settings)[1])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kiosk import paths
-from kiosk.i18n import UserError
+from kiosk.i18n import Msg, UserError
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -46,6 +46,24 @@ TSPL_STATUS_PROBLEMS = (  # most actionable first; 0x20 "printing" is not a prob
 
 class PrinterError(UserError):
     """The label was not printed. `key`/`values` give the message in the current language (`message()`)."""
+
+
+_ERRNO_REASONS = {"ECONNREFUSED": "refused", "ETIMEDOUT": "timeout", "EHOSTUNREACH": "unreachable",
+                  "ENETUNREACH": "unreachable", "ENOENT": "missing", "ENODEV": "missing", "EACCES": "denied",
+                  "EPERM": "denied", "EBUSY": "busy", "EAGAIN": "busy", "ENOSPC": "full", "EIO": "io"}
+
+
+def os_reason(error: BaseException) -> Msg:
+    """Why the OS said no, as a catalog text (the OS's own strerror is English: it would mix languages)."""
+    import errno as errno_names
+
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return Msg("labels.reason_timeout")
+    name = errno_names.errorcode.get(getattr(error, "errno", None) or -1, "")
+    reason = _ERRNO_REASONS.get(name)
+    if reason is None:
+        return Msg("labels.reason_other", code=name or type(error).__name__)
+    return Msg(f"labels.reason_{reason}")
 
 
 class Printer(Protocol):
@@ -121,7 +139,7 @@ def send_raw(device: str, data: bytes, *, ask_tspl_status: bool = False) -> str:
                     raise PrinterError(problem, device=device)
                 connection.sendall(data)
         except OSError as error:
-            raise PrinterError("labels.printer_unreachable", device=device, reason=error.strerror or str(error)) from None
+            raise PrinterError("labels.printer_unreachable", device=device, reason=os_reason(error)) from None
         return device
     if not os.path.exists(device):
         raise PrinterError("labels.printer_missing", device=device)
@@ -131,7 +149,7 @@ def send_raw(device: str, data: bytes, *, ask_tspl_status: bool = False) -> str:
         with os.fdopen(fd, "wb", closefd=True) as handle:
             handle.write(data)
     except OSError as error:
-        raise PrinterError("labels.printer_unreachable", device=device, reason=error.strerror or str(error)) from None
+        raise PrinterError("labels.printer_unreachable", device=device, reason=os_reason(error)) from None
     return device
 
 
@@ -149,7 +167,7 @@ class PngPrinter:
             image.save(path, format="PNG")
         except OSError as error:
             raise PrinterError("labels.printer_unreachable", device=str(self.output_dir),
-                               reason=error.strerror or str(error)) from None
+                               reason=os_reason(error)) from None
         return str(path)
 
 
@@ -190,7 +208,8 @@ class EscposPrinter:
         except PrinterError:
             raise
         except Exception as error:  # python-escpos raises its own and OS errors alike
-            raise PrinterError("labels.printer_unreachable", device=self.device, reason=str(error)) from None
+            raise PrinterError("labels.printer_unreachable", device=self.device,
+                               reason=os_reason(error) if isinstance(error, OSError) else str(error)) from None
         return self.device
 
 
@@ -214,7 +233,8 @@ class CupsPrinter:
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=15)
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise PrinterError("labels.printer_unreachable", device=self.queue or "lp", reason=str(error)) from None
+            reason = Msg("labels.reason_timeout") if isinstance(error, subprocess.TimeoutExpired) else os_reason(error)
+            raise PrinterError("labels.printer_unreachable", device=self.queue or "lp", reason=reason) from None
         finally:
             Path(path).unlink(missing_ok=True)
         if result.returncode != 0:

@@ -68,6 +68,7 @@ class MealsScreen(KioskScreen):
         self.rows: list[tuple[object, object]] = []  # (meal, dish or None) per table row
         self.loaded = False
         self.last_place = ("", "")  # fridge, shelf: remembered between samples
+        self.next_after: str | None = None  # a dish just sampled: move on to the next one without a sample
 
     def compose(self) -> ComposeResult:
         yield Static(id="meals-title")
@@ -133,10 +134,24 @@ class MealsScreen(KioskScreen):
                 self.rows.append((meal, dish))
         if self.rows and cursor is not None:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
+        if self.next_after is not None and loaded:
+            self.move_to_next_unsampled(self.next_after)
+            self.next_after = None
         if self.loaded and not self.meals:
             self.say(t("canteen.meals_empty"))
         elif str(self.query_one("#meals-message", Static).render()) == t("canteen.meals_empty"):
             self.say("")
+
+    def move_to_next_unsampled(self, dish_id: str) -> None:
+        """After a sample: the next dish (in this meal, then the following ones) that has none yet."""
+        start = next((i for i, (_, d) in enumerate(self.rows) if d is not None and d.id == dish_id), None)
+        if start is None:
+            return
+        for index in range(start + 1, len(self.rows)):
+            dish = self.rows[index][1]
+            if dish is not None and not dish.samples:
+                self.query_one(DataTable).move_cursor(row=index)
+                return
 
     def selected(self):
         table = self.query_one(DataTable)
@@ -154,6 +169,7 @@ class MealsScreen(KioskScreen):
             if outcome is not None:
                 self.last_place = outcome.place
                 self.say(outcome.text, outcome.style)
+                self.next_after = dish.id  # once reloaded, the cursor goes to the next dish still without a sample
                 self.load()
 
         self.app.push_screen(RecordSampleScreen(meal, dish, *self.last_place), done)
@@ -467,6 +483,13 @@ class RecordSampleScreen(KioskScreen):
         if not result.temperature.ok:
             text += " " + t(f"canteen.temperature_{result.temperature.state}", value=f"{result.temperature.celsius:g}",
                             low=f"{result.temperature.low:g}", high=f"{result.temperature.high:g}")
+            style = OVERDUE_STYLE
+        if sample.timing.state == "late":  # on the record too (the register's 备注), not only here
+            text += " " + t("canteen.sample_late_warning", minutes=sample.timing.minutes)
+            style = OVERDUE_STYLE
+        elif sample.timing.state == "early":
+            hours, minutes = divmod(sample.timing.minutes, 60)
+            text += " " + t("canteen.sample_early_warning", hours=hours, minutes=minutes)
             style = OVERDUE_STYLE
         try:
             printed = canteen.print_label(actor, settings, sample.id)

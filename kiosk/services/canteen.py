@@ -51,6 +51,8 @@ class SampleView:
     disposer_name: str = ""
     reviewer_name: str = ""
     hold_reasons: tuple[str, ...] = ()
+    timing: rules.SampleTiming = rules.SampleTiming("on_time", 0)  # late or early against the meal's service
+    temperature_state: str = "not_taken"  # ok | too_cold | too_warm | not_taken (the fridge band)
 
     @property
     def qr_payload(self) -> str:
@@ -122,6 +124,7 @@ class HoldView:
     released_at: datetime | None
     release_reason: str
     samples: int  # samples it holds (not yet disposed)
+    disposed: int = 0  # samples of its dates disposed before it was set: 已处理，无法封存
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -140,8 +143,12 @@ def _hold_spans(school_id: str) -> list[rules.HoldSpan]:
 
 
 def _view(sample: Sample, disposal: SampleDisposal | None, holds: list[rules.HoldSpan], now: datetime,
-          settings: Settings) -> SampleView:
+          settings: Settings, service_time: str = "") -> SampleView:
     active = rules.holds_for(sample.meal_date, holds)
+    service = rules.service_at(sample.meal_date, service_time, zone(settings))
+    timing = rules.sample_timing(sample.sampled_at, service, late_after_minutes=settings.canteen.late_sample_minutes,
+                                 early_before_hours=settings.canteen.early_sample_hours)
+    band = rules.check_temperature(sample.temperature_c, settings.canteen.fridge_min_c, settings.canteen.fridge_max_c)
     state = rules.disposal_state(now, sample.disposable_at, settings.canteen.disposal_overdue_hours,
                                  disposed=disposal is not None, held=bool(active))
     return SampleView(
@@ -152,7 +159,7 @@ def _view(sample: Sample, disposal: SampleDisposal | None, holds: list[rules.Hol
         disposed_at=disposal.disposed_at if disposal else None,
         disposer_name=disposal.disposer_name if disposal else "",
         reviewer_name=disposal.reviewer_name if disposal else "",
-        hold_reasons=tuple(hold.reason for hold in active),
+        hold_reasons=tuple(hold.reason for hold in active), timing=timing, temperature_state=band.state,
     )
 
 
@@ -164,7 +171,12 @@ def _views(settings: Settings, samples: list[Sample], now: datetime | None = Non
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         disposals.update({d.sample_id: d for d in SampleDisposal.select().where(SampleDisposal.sample_id.in_(chunk))})
-    return [_view(s, disposals.get(s.id), holds, now, settings) for s in samples]
+    meal_ids = sorted({s.meal_id for s in samples})
+    services: dict[str, str] = {}
+    for start in range(0, len(meal_ids), 500):
+        chunk = meal_ids[start:start + 500]
+        services.update(dict(Meal.select(Meal.id, Meal.service_time).where(Meal.id.in_(chunk)).tuples()))
+    return [_view(s, disposals.get(s.id), holds, now, settings, services.get(s.meal_id, "")) for s in samples]
 
 
 def sample_view(settings: Settings, sample_id: str) -> SampleView:
@@ -515,8 +527,11 @@ def holds(settings: Settings) -> list[HoldView]:
     result = []
     for hold in IncidentHold.select().where(IncidentHold.school_id == settings.school.id).order_by(IncidentHold.recorded_at.desc()):
         count = len(_undisposed(settings, Sample.meal_date >= hold.start_date, Sample.meal_date <= hold.end_date))
+        gone = (Sample.select().join(SampleDisposal, on=(SampleDisposal.sample_id == Sample.id))
+                .where((Sample.school_id == settings.school.id) & (Sample.meal_date >= hold.start_date)
+                       & (Sample.meal_date <= hold.end_date)).count())
         result.append(HoldView(hold.id, hold.start_date, hold.end_date, hold.reason, hold.set_by_name, hold.recorded_at,
-                               hold.released_at is None, hold.released_at, hold.release_reason, count))
+                               hold.released_at is None, hold.released_at, hold.release_reason, count, gone))
     return result
 
 
@@ -526,10 +541,42 @@ def held_samples(settings: Settings) -> list[SampleView]:
     return sorted((v for v in views if v.state == "held"), key=lambda v: v.sampled_at)
 
 
+def disposed_under_holds(settings: Settings) -> list[SampleView]:
+    """Samples of an active hold's dates that were disposed before the hold: they cannot be sealed, and the
+    inspectors must see them (已处理，无法封存, with who disposed them and when), never a silent gap."""
+    spans = [h for h in _hold_spans(settings.school.id) if not h.released]
+    if not spans:
+        return []
+    found: list[Sample] = []
+    for span in spans:
+        found.extend(Sample.select().join(SampleDisposal, on=(SampleDisposal.sample_id == Sample.id))
+                     .where((Sample.school_id == settings.school.id) & (Sample.meal_date >= span.start)
+                            & (Sample.meal_date <= span.end)))
+    unique = {s.id: s for s in found}
+    return sorted(_views(settings, list(unique.values())), key=lambda v: v.sampled_at)
+
+
 # ---- register -----------------------------------------------------------------------------------
 
 REGISTER_HEADERS = ("date", "meal", "dish", "grams", "sampled_at", "sampler", "place", "temperature",
-                    "disposable_at", "disposed_at", "disposer", "reviewer", "note")
+                    "disposable_at", "disposed_at", "disposer", "reviewer", "label_code", "note")
+
+
+def sample_notes(view: SampleView, settings: Settings, say=None) -> list[str]:
+    """What an inspector must read on the sample's row: held, late or early, a fridge outside its band."""
+    say = say or t
+    notes = []
+    if view.state == "held":
+        notes.append(say("canteen.state_held"))
+    if view.timing.state == "late":
+        notes.append(say("canteen.note_late", minutes=view.timing.minutes))
+    elif view.timing.state == "early":
+        hours, minutes = divmod(view.timing.minutes, 60)
+        notes.append(say("canteen.note_early", hours=hours, minutes=minutes))
+    if view.temperature_state in ("too_warm", "too_cold"):
+        notes.append(say(f"canteen.note_{view.temperature_state}", celsius=view.temperature_c,
+                         low=settings.canteen.fridge_min_c, high=settings.canteen.fridge_max_c))
+    return notes
 
 
 def period_range(period: str, anchor: date) -> tuple[date, date]:
@@ -565,13 +612,13 @@ def register_rows(settings: Settings, start: date | None, end: date | None, lang
             for dish in meal.dishes:
                 if not dish.samples:
                     note = say("canteen.state_missed") if dish.state == "missed" else say("canteen.state_pending")
-                    rows.append([day.isoformat(), meal_name, dish.name, "", "", "", "", "", "", "", "", "", note])
+                    rows.append([day.isoformat(), meal_name, dish.name, "", "", "", "", "", "", "", "", "", "", note])
                 for s in dish.samples:
                     place = " ".join(part for part in (s.fridge, s.shelf) if part)
-                    note = say("canteen.state_held") if s.state == "held" else ""
+                    note = "；".join(sample_notes(s, settings, say))
                     rows.append([day.isoformat(), meal_name, s.dish_name, s.grams, fmt(s.sampled_at), s.sampler_name,
                                  place, "" if s.temperature_c is None else s.temperature_c, fmt(s.disposable_at),
-                                 fmt(s.disposed_at), s.disposer_name, s.reviewer_name, note])
+                                 fmt(s.disposed_at), s.disposer_name, s.reviewer_name, s.label_code, note])
     return rows
 
 
@@ -592,6 +639,10 @@ def held_table(settings: Settings):
     rows = [[s.meal_date.isoformat(), t(f"canteen.meal_{s.meal_kind}"), s.dish_name, s.grams, fmt(s.sampled_at),
              s.sampler_name, " ".join(p for p in (s.fridge, s.shelf) if p), s.temperature_c, s.qr_payload,
              "；".join(s.hold_reasons)] for s in held_samples(settings)]
+    rows += [[s.meal_date.isoformat(), t(f"canteen.meal_{s.meal_kind}"), s.dish_name, s.grams, fmt(s.sampled_at),
+              s.sampler_name, " ".join(p for p in (s.fridge, s.shelf) if p), s.temperature_c, s.qr_payload,
+              t("canteen.hold_already_disposed", name=s.disposer_name, at=fmt(s.disposed_at))]
+             for s in disposed_under_holds(settings)]
     headers = [t(f"canteen.col_{key}") for key in REGISTER_HEADERS[:8]] + [t("canteen.col_list_code"), t("canteen.col_note")]
     return Table(t("canteen.export_held_title"), headers, rows)
 

@@ -139,6 +139,32 @@ def disposal_state(now: datetime, due: datetime, overdue_hours: int, *, disposed
     return "due"
 
 
+# ---- when the sample was taken ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SampleTiming:
+    state: str  # on_time | late | early
+    minutes: int  # late: minutes after service began; early: minutes before it; on_time: 0
+
+
+def sample_timing(sampled_at: datetime, service: datetime, *, late_after_minutes: int,
+                  early_before_hours: float) -> SampleTiming:
+    """Samples are taken from the finished dish before service (DOMAIN.md). After service began (beyond
+    `late_after_minutes`) the sample is late; more than `early_before_hours` before service it is implausibly
+    early (a dish not yet cooked, or the wrong meal)."""
+    if sampled_at > service + timedelta(minutes=late_after_minutes):
+        return SampleTiming("late", int((sampled_at - service).total_seconds() // 60))
+    if sampled_at < service - timedelta(hours=early_before_hours):
+        return SampleTiming("early", int((service - sampled_at).total_seconds() // 60))
+    return SampleTiming("on_time", 0)
+
+
+def meals_missing_alert(now_local: datetime, meals_today: int, set_by: str) -> bool:
+    """A school day (Monday to Friday) with no meal set up by `set_by` (HH:MM, school time) is itself an alert."""
+    deadline = parse_hhmm(set_by) or time(10, 0)
+    return now_local.weekday() < 5 and meals_today == 0 and now_local.time() >= deadline
+
+
 # ---- menu check ---------------------------------------------------------------------------------
 
 def parse_hhmm(text: str) -> time | None:

@@ -99,6 +99,12 @@ async def test_record_print_and_dispose(canteen_school):
         assert "已记录" in message and "标签已打印" in message
         assert (Path(settings.printer.output_dir) / f"sample-{sample.label_code}.png").exists()
         assert any(d is not None and d.id == dish.id and d.state == "sampled" for _, d in app.screen.rows)
+        # issue 15, item 11: the cursor moved on to the next dish still without a sample
+        _, now_on = app.screen.selected()
+        assert now_on is not None and now_on.id != dish.id and not now_on.samples
+        row = app.screen.query_one(DataTable).cursor_row
+        assert all(d is None or d.id == dish.id or d.samples for _, d in app.screen.rows[
+            next(i for i, (_, d) in enumerate(app.screen.rows) if d is not None and d.id == dish.id) + 1:row])
 
         # dispose: too early, then (48 h later) allowed with a reviewer's PIN
         await pilot.press("escape")
