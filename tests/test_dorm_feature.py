@@ -72,7 +72,9 @@ def test_exports_headcounts_and_incidents(seeded, tmp_path):
     out = tmp_path / "inc.csv"
     assert main(["export", "incidents", "-o", str(out), "--db", db]) == 0
     (row,) = list(csv.DictReader(out.open(encoding="utf-8-sig")))
-    assert row["whereabouts"] and "head_teacher:acknowledged" in row["escalation"]
+    # issue 15, item 11: headers and the ladder in the station's language, no raw codes
+    assert row["去向"] and "班主任：已确认" in row["逐级上报"]
+    assert not any("head_teacher" in value or "acknowledged" in value for value in row.values())
 
 
 def test_status_alert_counts_open_incidents(bare_school, settings):

@@ -492,3 +492,21 @@ def test_notes_keep_their_chinese_punctuation_and_numbers_typed_full_width_still
     assert RoomMark.get(RoomMark.student == student.id).note == note
     full_width = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in student.number)
     assert hc.scan_card(actor, view.round_id, full_width).student_number == student.number
+
+
+def test_the_text_report_lists_guests_and_extra_persons_like_the_json(dorm, capsys):
+    """Item 11: the text report left out extra persons and guests (the JSON had them)."""
+    import argparse
+
+    from kiosk.features.dorm import cmd_report_headcount
+
+    actor = dorm["actor"]
+    student, teacher = boarder_of_class_with_teacher(dorm["building"])
+    view = hc.open_headcount(actor, dorm["building"].id, ZONE)
+    hc.register_guest(actor, student.room_id, date(2026, 11, 18), "王芳", "110101199003074514", "母亲", student.id,
+                      session(teacher.number, "444444"), session("M001", "222222"))
+    hc.add_extra(actor, view.round_id, dorm["room2"].id, "外班李某", "来借书")
+    args = argparse.Namespace(date=date(2026, 11, 18), building=dorm["building"].name, json=False)
+    cmd_report_headcount(args, dorm["settings"])
+    text = capsys.readouterr().out
+    assert "陪宿人员" in text and "王芳" in text and "非本室人员" in text and "外班李某" in text

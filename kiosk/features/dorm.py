@@ -122,6 +122,12 @@ def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
                 if resolved:  # closed after the count: the incident says where the student was
                     print("           " + t("dorm.resolved_line", where=resolved["whereabouts"],
                                             who=resolved["confirmed_by"], at=_local(resolved["closed_at"], zone)))
+        for kind, title in (("guests", "dorm.report_guests"), ("extras", "dorm.report_extras")):
+            people = [(room["room"], name) for room in summary["rooms"] for name in room[kind]]
+            if people:  # the JSON has them: the text report must not leave them out
+                print("  " + t(title) + ":")
+                for number, name in people:
+                    print(f"    {number:>5}  {name}")
         disagreements = [(room["room"], d) for room in summary["rooms"] for d in room["disagreements"]]
         print("  " + t("dorm.report_disagreements") + ":")
         for number, d in disagreements:
@@ -189,6 +195,8 @@ def export_headcounts(settings: Settings, start: date | None, end: date | None):
 
 
 def export_incidents(settings: Settings, start: date | None, end: date | None):
+    """Unknown-whereabouts incidents with their ladder, in the station's language (headers, roles, states)."""
+    from kiosk.i18n import t
     from kiosk.services import headcount as hc
     from kiosk.services.exports import Table
 
@@ -198,18 +206,20 @@ def export_incidents(settings: Settings, start: date | None, end: date | None):
     def local(at: datetime | None):
         return at.astimezone(zone).replace(tzinfo=None) if at else None
 
+    def step_text(step) -> str:
+        text = f"{t(f'dorm.role_{step.role}')}：{t(f'dorm.step_{step.state}')}"
+        return text + (f"（{step.ack.staff_name} {local(step.ack.at):%H:%M}）" if step.ack else "")
+
     rows = []
     for i in hc.incidents(settings.school.id, settings.dorm, open_only=False):
         if not low <= i.night.isoformat() <= high:
             continue
-        steps = "; ".join(f"{s.role}:{s.state}" + (f"({s.ack.staff_name} {local(s.ack.at):%H:%M})" if s.ack else "")
-                          for s in i.steps)
         rows.append([i.night.isoformat(), i.building_name, i.room_number, i.student_number, i.student_name,
-                     i.class_name, local(i.opened_at), i.opened_by, i.note, steps, local(i.gate_return_at),
-                     local(i.closed_at), i.whereabouts, i.confirmed_name])
-    headers = ["night", "building", "room", "student_number", "student_name", "class", "opened_at", "opened_by",
-               "note", "escalation", "gate_return_at", "closed_at", "whereabouts", "confirmed_by"]
-    return Table("incidents", headers, rows)
+                     i.class_name, local(i.opened_at), i.opened_by, i.note, "；".join(step_text(s) for s in i.steps),
+                     local(i.gate_return_at), local(i.closed_at), i.whereabouts, i.confirmed_name])
+    keys = ["night", "building", "room", "student_number", "student_name", "class", "opened_at", "opened_by",
+            "note", "escalation", "gate_return_at", "closed_at", "whereabouts", "confirmed_by"]
+    return Table(t("dorm.export_incidents_title"), [t(f"dorm.xcol_{key}") for key in keys], rows)
 
 
 EXPORTS = {"headcounts": export_headcounts, "incidents": export_incidents}
