@@ -67,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from kiosk.db import open_database
 
             open_database(settings.database_path())
+            from zoneinfo import ZoneInfo
+
+            from kiosk.services.scripted_clock import apply_environment
+
+            apply_environment(ZoneInfo(settings.school.timezone))  # KIOSK_CLOCK: demo and test databases only
         return args.handler(args, settings)
     except (UserError, CliError, config.ConfigError) as error:  # the one place the CLI turns them into a line
         print(f"kiosk: {error}", file=sys.stderr)

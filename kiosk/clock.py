@@ -26,6 +26,20 @@ def now() -> datetime:
         return datetime.now(UTC) + _offset
 
 
+def set_offset(delta: timedelta) -> None:
+    """Run the clock `delta` ahead of (or behind) the wall clock: a scripted run at another time (demo and
+    test databases only: kiosk.services.scripted_clock decides). Zero is the real time."""
+    global _offset
+    with _lock:
+        _offset = delta
+
+
+def offset() -> timedelta:
+    """How far the running clock is from the wall clock (zero unless a scripted run set it)."""
+    with _lock:
+        return _offset
+
+
 def freeze(at: datetime | None) -> None:
     """Freeze time at `at` (aware), or unfreeze with None."""
     global _frozen

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -37,6 +37,7 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     i18n.set_language("zh-CN")
     yield
     clock.freeze(None)
+    clock.set_offset(timedelta(0))  # a scripted clock (KIOSK_CLOCK) set by one test must not leak into the next
     i18n.set_language("zh-CN")
 
 
