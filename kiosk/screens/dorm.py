@@ -480,18 +480,28 @@ class HeadcountScreen(KioskScreen):
 
     def action_guest(self) -> None:
         if self.view is not None:
-            self.app.push_screen(GuestScreen(self.view.building_id, self.view.night), self.reload)
+            room = self.current_room()
+            self.app.push_screen(GuestScreen(self.view.building_id, self.view.night, room.number if room else ""),
+                                 self.reload)
 
     def action_history(self) -> None:
         if self.view is not None:
             self.app.push_screen(HistoryScreen(self.view.building_id, self.view.building_name))
 
     def action_submit(self) -> None:
+        """F10: first what is abnormal tonight (the supervisor signs knowing it), then the PIN."""
+        from kiosk.screens.dialogs import ConfirmDialog
+
         if not self._guard():
             return
         session = self.ctx.session
-        self.app.push_screen(PinDialog("dorm.submit_title", session.number if session else None,
-                                       prompt_key="dorm.submit_prompt"), self._submit_signed)
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                self.app.push_screen(PinDialog("dorm.submit_title", session.number if session else None,
+                                               prompt_key="dorm.submit_prompt"), self._submit_signed)
+
+        self.app.push_screen(ConfirmDialog(submit_summary(self.view), confirm_key="dorm.submit_sign"), confirmed)
 
     def _submit_signed(self, signer) -> None:
         if signer is not None:
@@ -511,6 +521,30 @@ class HeadcountScreen(KioskScreen):
             return
         self.app.push_screen(ConfirmDialog(t("dorm.new_round_confirm")),
                              lambda yes: self.load(new_round=True) if yes else None)
+
+
+def submit_summary(view) -> str:
+    """What the supervisor signs: the totals and everything abnormal, named."""
+    totals = view.totals
+    lines = [t("dorm.submit_summary_head", expected=totals.expected, present=totals.present, rooms=totals.rooms)]
+    for room in view.rooms:
+        for line in room.unmarked:
+            lines.append(t("dorm.submit_summary_unmarked", room=room.number, name=line.name))
+        for line in room.absent:
+            lines.append(t("dorm.submit_summary_absent", room=room.number, name=line.name,
+                           reason=reason_label(line.reason)))
+        for absence in room.overdue:
+            lines.append(t("dorm.submit_summary_absent", room=room.number, name=absence.name,
+                           reason=reason_label(absence.reason)))
+        for d in room.disagreements:
+            lines.append(t("dorm.submit_summary_absent", room=room.number, name=d.name, reason=disagreement_text(d.kind)))
+        for extra in room.extras:
+            lines.append(t("dorm.submit_summary_absent", room=room.number, name=extra.name, reason=t("dorm.key_extra")))
+        for guest in room.guests:
+            lines.append(t("dorm.submit_summary_absent", room=room.number, name=guest.name, reason=t("dorm.key_guest")))
+    if len(lines) == 1:
+        lines.append(t("dorm.submit_summary_nothing"))
+    return "\n".join(lines)
 
 
 def open_round_noting_returns(actor, building_id: str, zone, new_round: bool):
@@ -812,6 +846,10 @@ class IncidentScreen(KioskScreen):
         lines = [Text(t("dorm.inc_line", name=inc.student_name, number=inc.student_number, klass=inc.class_name,
                         building=inc.building_name, room=inc.room_number,
                         opened=inc.opened_at.astimezone(zone).strftime("%m-%d %H:%M")), style="bold")]
+        if inc.contact is not None:
+            lines.append(Text(t("dorm.overdue_contacts", teacher=inc.contact.teacher_name or "-",
+                                teacher_phone=inc.contact.teacher_phone or "-",
+                                guardian_phone=inc.contact.guardian_phone or "-"), style="bold"))
         if inc.note:
             lines.append(Text(inc.note))
         if inc.gate_return_at:
@@ -935,10 +973,11 @@ class GuestScreen(KioskScreen):
     GuestScreen #guest-approval.-approved { color: $success; text-style: bold; }
     """
 
-    def __init__(self, building_id: str, night) -> None:
+    def __init__(self, building_id: str, night, room_number: str = "") -> None:
         super().__init__()
         self.building_id = building_id
         self.night = night
+        self.room_number = room_number  # the headcount's current row: the guest is usually for that room
         self.approval = None  # the ApprovalView this registration uses, if any
         self.without_approval = False  # F4 chose the exception path for this room: lookups do not re-apply one
 
@@ -952,7 +991,12 @@ class GuestScreen(KioskScreen):
             yield MessageLine(id="guest-message")
 
     def on_mount(self) -> None:
-        self.query_one("#guest-room", FieldInput).focus()
+        if self.room_number:
+            self.field("room").value = self.room_number
+            self.look_up(self.room_number, "")
+            self.field("student").focus()
+        else:
+            self.query_one("#guest-room", FieldInput).focus()
 
     def field(self, name: str) -> FieldInput:
         return self.query_one(f"#guest-{name}", FieldInput)

@@ -123,6 +123,7 @@ class IncidentView:
     whereabouts: str
     confirmed_name: str
     steps: tuple[rules.LadderStep, ...]
+    contact: Contact | None = None  # whom to call: the head teacher and the guardian
 
     @property
     def is_open(self) -> bool:
@@ -1076,7 +1077,8 @@ def incident_view(incident_id: str, settings: DormSettings, now: datetime | None
         building_name=room.building.name if room else "", night=date.fromisoformat(inc.night),
         opened_at=inc.opened_at, opened_by=opener.name if opener else "", note=inc.note,
         gate_return_at=inc.gate_return_at, closed_at=inc.closed_at, whereabouts=inc.whereabouts,
-        confirmed_name=inc.confirmed_name, steps=steps)
+        confirmed_name=inc.confirmed_name, steps=steps,
+        contact=contacts(inc.school_id, [inc.student_id]).get(inc.student_id))
 
 
 def incidents(school_id: str, settings: DormSettings, *, open_only: bool = True, night: date | None = None,

@@ -188,6 +188,7 @@ async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_scree
         assert isinstance(app.screen, IncidentScreen)
         detail = str(app.screen.query_one("#inc-detail", Static).render())
         assert student.name in detail and "班主任" in detail and "待确认" in detail
+        assert "班主任 班主任乙" in detail  # friction: whom to call is on the incident screen
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, PinDialog)
@@ -237,8 +238,7 @@ async def test_guest_registration_needs_both_approvals_and_adds_to_the_room(tiny
         await pilot.press("g")
         await pilot.pause()
         assert isinstance(app.screen, GuestScreen)
-        await type_text(pilot, "101")
-        await pilot.press("enter")
+        assert app.screen.field("room").value == "101"  # friction: taken from the current row
         await settle(app, pilot)
         # No approval from the office: the screen says this is the exception path that needs both PINs.
         assert "例外" in str(app.screen.query_one("#guest-approval", Static).render())
@@ -361,3 +361,26 @@ async def test_the_building_picker_opens_with_the_first_building_highlighted(tin
         await settle(app, pilot)
         await settle(app, pilot)
         assert isinstance(app.screen, HeadcountScreen) and app.screen.view.building_name == "男生1号楼"
+
+
+async def test_f10_shows_what_is_abnormal_before_the_pin(tiny_dorm):
+    """Friction: F10 went straight to the PIN, without a summary of what is abnormal."""
+    from kiosk.screens.dialogs import ConfirmDialog
+    from kiosk.services import headcount as hc
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        student = app.screen.view.rooms[1].expected[2]
+        hc.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "sick_bay")
+        for _ in range(3):
+            await pilot.press("enter")
+            await settle(app, pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        summary = app.screen.message
+        assert f"102 {student.name}：医务室" in summary and "应到" in summary
+        await pilot.press("enter")
+        await pilot.pause()
+        await pin(app, pilot, "D001", "222222")
+        assert isinstance(app.screen, HeadcountScreen) and app.screen.view.submitted

@@ -43,8 +43,13 @@ async def dorm_guest_form(app, pilot, room: str = "101") -> None:
     await pilot.press("g")
     await pilot.pause()
     assert isinstance(app.screen, GuestScreen)
-    await type_text(pilot, room)
-    await pilot.press("enter")
+    # The form takes the room from the headcount's current row (101) and looks its approvals up at once.
+    assert app.screen.field("room").value == "101"
+    if room != "101":
+        app.screen.field("room").focus()
+        app.screen.field("room").value = ""
+        await type_text(pilot, room)
+        await pilot.press("enter")
     await settle(app, pilot)
 
 
