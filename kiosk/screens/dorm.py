@@ -967,7 +967,10 @@ class GuestScreen(KioskScreen):
     # A different person than the approved one (the card does not match): register without the approval.
     BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f4", "without_approval", "dorm.key_guest_exception")]
     DEFAULT_CSS = """
-    GuestScreen #guest-form { width: 76; height: auto; padding: 1 2; border: heavy $accent; }
+    GuestScreen #guest-form { width: 76; height: auto; max-height: 100%; padding: 0 2; border: heavy $accent; }
+    /* one line per field: the whole form, its approval and its message fit an 80x24 console */
+    GuestScreen FieldInput { height: 1; border: none; padding: 0 1; background: $boost; }
+    GuestScreen FieldInput:focus { background: $accent 30%; }
     GuestScreen { align: center middle; }
     GuestScreen #guest-approval { height: auto; min-height: 1; color: $warning; }
     GuestScreen #guest-approval.-approved { color: $success; text-style: bold; }
@@ -984,11 +987,12 @@ class GuestScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="guest-form"):
             yield Label(t("dorm.guest_title"), classes="dialog-title")
+            # The approval and the outcome first: on a 24- or 36-line console the form's end is off screen.
+            yield Static("", id="guest-approval")
+            yield MessageLine(id="guest-message")
             for name in self.FIELDS:
                 yield Label(t(f"dorm.guest_{name}"))
                 yield FieldInput(id=f"guest-{name}", max_length=40)
-            yield Static("", id="guest-approval")
-            yield MessageLine(id="guest-message")
 
     def on_mount(self) -> None:
         if self.room_number:

@@ -48,9 +48,10 @@ class StatusBar(Horizontal):
         ctx = self.app.ctx
         # On a narrow console the year gives way too (the school's name already did, by CSS: app.tcss).
         shape = "%m-%d %H:%M:%S" if self.app.size.width < WIDE_CONSOLE else "%Y-%m-%d %H:%M:%S"
-        shown = clock.to_school(clock.now(), ctx.zone).strftime(shape)
-        if clock.offset():  # a scripted run (KIOSK_CLOCK): nobody may take it for the real time
-            shown = t("core.clock_scripted", at=shown)
+        if clock.offset():  # a scripted run (KIOSK_CLOCK): nobody may take it for the real time; kept short
+            shown = t("core.clock_scripted", at=clock.to_school(clock.now(), ctx.zone).strftime("%m-%d %H:%M"))
+        else:
+            shown = clock.to_school(clock.now(), ctx.zone).strftime(shape)
         self.query_one("#status-clock", Static).update(shown)
 
     def refresh_status(self) -> None:
