@@ -75,3 +75,140 @@ def test_record_one_sample_in_a_real_terminal(have_tmux, tmp_path, settings):
             assert check.execute("SELECT dish_name, grams, sampler_name FROM sample").fetchall() == [("白粥", 150, "王师傅")]
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def prepare_day(path: Path, settings, day) -> None:
+    """A canteen worker (C001), a food-safety officer (F001) and three meals with their menus on `day`."""
+    from kiosk.db import close_database, ensure_station_identity, open_database
+    from kiosk.models import School, Staff
+    from kiosk.services import canteen
+    from kiosk.services.actor import Actor
+    from kiosk.services.auth import hash_pin
+    from kiosk.services.facts import record
+
+    settings.database.path = str(path)
+    open_database(path)
+    try:
+        system = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="test")
+        with record(system, "test.setup") as w:
+            from kiosk import clock
+
+            w.insert(School(id=settings.school.id, name=settings.school.name, timezone=settings.school.timezone))
+            for number, name, roles, pin in (("C001", "王师傅", "canteen", "333333"),
+                                             ("F001", "李安全", "food_safety,canteen", "555555")):
+                w.insert(Staff(school_id=settings.school.id, number=number, name=name, roles=roles,
+                               pin_hash=hash_pin(pin), updated_at=clock.now()))
+        cook = Actor(settings.school.id, system.station_id, "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
+        for kind, at, dishes in (("breakfast", "07:00", ["白粥", "肉包"]), ("lunch", "11:50", ["红烧肉", "清炒时蔬"]),
+                                 ("dinner", "17:30", ["番茄炒蛋"])):
+            canteen.add_dishes(cook, settings, canteen.add_meal(cook, settings, day, kind, at), dishes)
+    finally:
+        close_database()
+
+
+@pytest.mark.tmux
+def test_a_canteen_day_scripted_in_a_real_terminal_matches_the_register(have_tmux, tmp_path, settings):
+    """Issue 15: three meals through the real UI at scripted times (KIOSK_CLOCK): breakfast sampled on time,
+    lunch sampled 45 min after service with a warm fridge, a dish of each of those meals never sampled, dinner
+    on time; 48 h later the breakfast sample is disposed by scanning its label; then a hold over that day.
+    `kiosk export samples` and `held_samples` say exactly that."""
+    import csv
+    import os
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    day = datetime.now(ZoneInfo(settings.school.timezone)).date() + timedelta(days=1)
+    db = tmp_path / "canteen.sqlite3"
+    prepare_day(db, settings, day)
+    base = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
+            "LANG": "C.UTF-8", "KIOSK_DB": db, "KIOSK_STATION": "canteen", "KIOSK_PRINTER__OUTPUT_DIR": tmp_path / "labels"}
+
+    def session_at(when: str, steps) -> None:
+        session = f"kiosk-canteen-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{key}={value}" for key, value in {**base, "KIOSK_CLOCK": when}.items())
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+                        f"cd {ROOT} && env {exports} .venv/bin/python -m kiosk run"], check=True)
+        try:
+            wait_for(session, "请输入工号", timeout=90)
+
+            def keys(*sent, literal=False):
+                subprocess.run(["tmux", "send-keys", "-t", session, *(["-l"] if literal else []), *sent], check=True)
+                time.sleep(0.3)
+
+            keys("C001", literal=True), keys("Enter"), keys("333333", literal=True), keys("Enter")
+            wait_for(session, "今日餐次与留样", timeout=20)
+            steps(session, keys)
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+    def record_sample(downs: int, grams: str, temperature: str, expect: str):
+        def steps(session, keys):
+            keys("m")
+            wait_for(session, "番茄炒蛋", timeout=20)
+            for _ in range(downs):
+                keys("Down")
+            keys("F2")
+            wait_for(session, "重量", timeout=10)
+            keys(grams, literal=True), keys("Enter"), keys("1号柜", literal=True), keys("Enter"), keys("Enter")
+            keys(temperature, literal=True), keys("Enter")
+            screen = wait_for(session, "标签已打印", timeout=20)
+            assert expect in screen
+        return steps
+
+    iso = day.isoformat()
+    session_at(f"{iso}T06:40", record_sample(1, "150", "4", "已记录：白粥 150 克"))  # breakfast, on time
+    session_at(f"{iso}T12:35", record_sample(4, "160", "10", "开餐后 45 分钟才留样"))  # lunch: late, warm fridge
+    session_at(f"{iso}T17:00", record_sample(7, "130", "3", "已记录：番茄炒蛋 130 克"))  # dinner, on time
+
+    import sqlite3
+
+    with sqlite3.connect(db) as check:
+        breakfast_code = check.execute("SELECT label_code FROM sample WHERE dish_name = '白粥'").fetchone()[0]
+
+    def dispose(session, keys):
+        keys("d")
+        wait_for(session, "扫码处理留样", timeout=20)
+        for char in "LY" + breakfast_code:  # a scanner: one key at a time, quickly
+            subprocess.run(["tmux", "send-keys", "-t", session, "-l", char], check=True)
+        keys("Enter")
+        wait_for(session, "密码", timeout=20)
+        keys("F001", literal=True), keys("Enter"), keys("555555", literal=True), keys("Enter")
+        wait_for(session, "已处理", timeout=20)
+
+    session_at(f"{(day + timedelta(days=2)).isoformat()}T07:00", dispose)  # 48 h 20 min later
+
+    # The food-safety incident: the admin's hold over that day (the service the holds screen calls).
+    from kiosk.db import close_database, open_database
+    from kiosk.services import canteen
+    from kiosk.services.actor import Actor
+
+    open_database(db)
+    try:
+        admin = Actor(settings.school.id, "st-office", "admin-1", staff_name="赵管理", roles=frozenset({"admin"}))
+        canteen.set_hold(admin, settings, day, day, "学生腹泻")
+    finally:
+        close_database()
+
+    def export(kind: str) -> list[list[str]]:
+        out = tmp_path / f"{kind}.csv"
+        done = subprocess.run([f"{ROOT}/.venv/bin/python", "-m", "kiosk", "export", kind, "--from", iso, "--to", iso,
+                               "--format", "csv", "-o", str(out), "--db", str(db)],
+                              capture_output=True, text=True, env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "c"),
+                                   "KIOSK_CLOCK": f"{(day + timedelta(days=2)).isoformat()}T07:30"})
+        assert done.returncode == 0, done.stderr
+        return list(csv.reader(out.open(encoding="utf-8-sig")))
+
+    register = export("samples")
+    header, rows = register[0], {row[2]: row for row in register[1:]}
+    assert header[-2:] == ["标签码", "备注"]
+    assert set(rows) == {"白粥", "肉包", "红烧肉", "清炒时蔬", "番茄炒蛋"}
+    assert rows["白粥"][-1] == "" and rows["白粥"][-2] == breakfast_code
+    assert (rows["白粥"][10], rows["白粥"][11]) == ("王师傅", "李安全") and rows["白粥"][9].startswith(
+        (day + timedelta(days=2)).isoformat())  # disposer, reviewer, when
+    assert rows["肉包"][-1] == "未留样（违规）" and rows["清炒时蔬"][-1] == "未留样（违规）"
+    assert "开餐后 45 分钟才留样" in rows["红烧肉"][-1] and "冰箱温度 10.0 摄氏度" in rows["红烧肉"][-1]
+    assert rows["番茄炒蛋"][-1] == "封存中" and rows["番茄炒蛋"][3] == "130"  # held; on time, fridge fine
+    held = export("held_samples")
+    by_dish = {row[2]: row for row in held[1:]}
+    assert by_dish["红烧肉"][-1] == "学生腹泻" and by_dish["番茄炒蛋"][-1] == "学生腹泻"
+    assert by_dish["白粥"][-1].startswith("已处理，无法封存（王师傅，")
