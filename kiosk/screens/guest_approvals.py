@@ -2,15 +2,14 @@
 the dorm registers the guest on arrival with only the dorm manager's PIN (kiosk.screens.dorm.GuestScreen).
 
 The list shows current and upcoming approvals (a head teacher sees their own class, an admin the school);
-F2 opens the approval form, F8 withdraws the highlighted approval with a reason. No SQL here: thread workers
-call kiosk.services.headcount.
+F2 opens the approval form, F8 withdraws the highlighted approval with a reason. No SQL here: `self.call`
+runs kiosk.services.headcount in a worker.
 """
 from __future__ import annotations
 
 from datetime import date
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
@@ -22,6 +21,7 @@ from kiosk.screens.base import KioskScreen
 from kiosk.screens.table import TableScreen
 from kiosk.services.guest_rules import MAX_GUEST_NIGHTS
 from kiosk.widgets.field_input import FieldInput
+from kiosk.widgets.message_line import MessageLine
 
 
 def nights_text(first: date, last: date) -> str:
@@ -82,17 +82,16 @@ class GuestApprovalListScreen(TableScreen):
     def show_rows(self, rows) -> None:
         super().show_rows(rows)
         # The empty-list note goes once rows arrive; a message about what was just done stays.
-        message = self.query_one(".table-message", Static)
         if not self.rows:
-            self.message(t("dorm.ga_none"))
-        elif str(message.render()) == t("dorm.ga_none"):
-            self.message("")
+            self.say("dorm.ga_none", level="info")
+        elif self.message_text() == t("dorm.ga_none"):
+            self.clear_message()
 
     def action_new(self) -> None:
         def done(view) -> None:
             if view is not None:
-                self.message(t("dorm.ga_done", guest=view.guest_name, relation=view.relation, student=view.student_name,
-                               first=view.first_night.isoformat(), last=view.last_night.isoformat()))
+                self.say("dorm.ga_done", level="ok", guest=view.guest_name, relation=view.relation,
+                         student=view.student_name, first=view.first_night.isoformat(), last=view.last_night.isoformat())
                 self.load()
 
         self.app.push_screen(GuestApprovalFormScreen(), done)
@@ -111,18 +110,14 @@ class GuestApprovalListScreen(TableScreen):
         self.app.push_screen(TextDialog("dorm.ga_revoke_title", "dorm.ga_revoke_prompt", guest=view.guest_name,
                                         student=view.student_name), got)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ga-write")
     def revoke(self, approval_id: str, reason: str) -> None:
         from kiosk.services import headcount as hc
 
-        try:
-            view = hc.revoke_guest_approval(self.ctx.actor(), approval_id, reason)
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.message, error.text(), True)
-            return
-        self.app.call_from_thread(self.message, t("dorm.ga_revoked_done", guest=view.guest_name,
-                                                  student=view.student_name))
-        self.app.call_from_thread(self.load)
+        def done(view) -> None:
+            self.say("dorm.ga_revoked_done", level="ok", guest=view.guest_name, student=view.student_name)
+            self.load()
+
+        self.call(hc.revoke_guest_approval, self.ctx.actor(), approval_id, reason, then=done, group="ga-write")
 
 
 class GuestApprovalFormScreen(KioskScreen):
@@ -144,7 +139,7 @@ class GuestApprovalFormScreen(KioskScreen):
     GuestApprovalFormScreen #ga-grid > Label { height: 1; width: 100%; content-align: right middle; padding-right: 1; }
     GuestApprovalFormScreen #ga-grid > FieldInput { background: $boost; }
     GuestApprovalFormScreen #ga-hint { color: $text-muted; margin-top: 1; }
-    GuestApprovalFormScreen #ga-message { height: auto; min-height: 1; text-style: bold; color: $error; margin-top: 1; }
+    GuestApprovalFormScreen #ga-message { margin-top: 1; }
     """
 
     def compose(self) -> ComposeResult:
@@ -156,7 +151,7 @@ class GuestApprovalFormScreen(KioskScreen):
                     yield Label(id=f"ga-label-{name}")
                     yield FieldInput(id=f"ga-{name}", max_length=40, next_field=following, compact=True)
             yield Static(id="ga-hint")
-            yield Static("", id="ga-message")
+            yield MessageLine(id="ga-message")
 
     def on_mount(self) -> None:
         self.query_one("#ga-first", FieldInput).value = clock.now().astimezone(self.ctx.zone).date().isoformat()
@@ -170,9 +165,6 @@ class GuestApprovalFormScreen(KioskScreen):
             self.query_one(f"#ga-label-{name}", Label).update(t(self.LABELS[name], most=MAX_GUEST_NIGHTS))
         self.query_one("#ga-hint", Static).update(t("dorm.ga_hint"))
 
-    def say(self, text: str) -> None:
-        self.query_one("#ga-message", Static).update(text)
-
     def values(self) -> dict[str, str]:
         return {name: self.query_one(f"#ga-{name}", FieldInput).value for name in self.FIELDS}
 
@@ -185,19 +177,13 @@ class GuestApprovalFormScreen(KioskScreen):
         values = self.values()
         parsed = parse_form(values)
         if isinstance(parsed, str):
-            self.say(t(parsed, most=MAX_GUEST_NIGHTS))
+            self.say(parsed, level="error", most=MAX_GUEST_NIGHTS)
             return
         first, nights = parsed
         self.approve(values, first, nights)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ga-write")
     def approve(self, values: dict[str, str], first: date, nights: int) -> None:
         from kiosk.services import headcount as hc
 
-        try:
-            view = hc.approve_guest(self.ctx.actor(), self.ctx.zone, values["student"], values["name"], values["id"],
-                                    values["relation"], first, nights, values["note"])
-        except hc.HeadcountError as error:
-            self.app.call_from_thread(self.say, error.text())
-            return
-        self.app.call_from_thread(self.dismiss, view)
+        self.call(hc.approve_guest, self.ctx.actor(), self.ctx.zone, values["student"], values["name"], values["id"],
+                  values["relation"], first, nights, values["note"], then=self.dismiss, group="ga-write")
