@@ -1,20 +1,21 @@
 """Canteen station screens: today's meals (menu check), record a sample and print its label, disposal by
 label scan, due/overdue lists, incident holds. Screens only show and ask; all work is in
-kiosk.services.canteen, called from thread workers."""
+kiosk.services.canteen, called through the seam (`self.call`), and every outcome is said with `self.say`."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import ChoiceDialog, ConfirmDialog, PinDialog, TextDialog
+from kiosk.services import canteen
+from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
 MISSED_STYLE = "bold white on red"
@@ -31,9 +32,45 @@ def meal_name(kind: str, name: str = "") -> str:
     return kind_text + (f" {name}" if name and name != kind_text else "")
 
 
-def _error_text(error: Exception) -> str:
-    message = getattr(error, "message", None)
-    return message() if callable(message) else str(error)
+class Joined(Msg):
+    """Several catalog texts said as one message (recorded + fridge + printed ...), each rendered in the language
+    current when shown, so F9 re-renders all of it."""
+
+    def __init__(self, *parts: object, separator: str = " ") -> None:
+        super().__init__("core.verbatim")
+        self.parts = [part.as_msg() if hasattr(part, "as_msg") else part for part in parts if part]
+        self.separator = separator
+
+    def __str__(self) -> str:
+        return self.separator.join(str(part) for part in self.parts)
+
+
+def change_menu(actor, settings, day: date, what: str, target, value) -> Msg:
+    """In the worker: one change to the day's menu; returns what to say. `target`: the meal id (add_dishes) or
+    the meal kind (add_meal)."""
+    if what == "add_dishes":
+        return Msg("canteen.dishes_added", count=canteen.add_dishes(actor, settings, target, value))
+    if what == "add_meal":
+        name, service_time = value
+        canteen.add_meal(actor, settings, day, target, service_time, name)
+        return Msg("canteen.meal_added", meal=name, time=service_time)
+    if what == "standard_meals":
+        for kind in ("breakfast", "lunch", "dinner"):
+            canteen.add_meal(actor, settings, day, kind)
+        return Msg("canteen.standard_meals_done")
+    try:
+        source = date.fromisoformat(value.strip())
+    except ValueError:
+        raise canteen.CanteenError("canteen.err_date", value=value.strip()) from None
+    return Msg("canteen.copy_done", count=canteen.copy_menu(actor, settings, source, day), day=source.isoformat())
+
+
+def printed_msg(printed) -> tuple[Msg, str]:
+    """What a printed label says, and at which level (characters no font could draw are a warning)."""
+    if printed.missing:
+        return Joined(Msg("canteen.printed", where=printed.where),
+                      Msg("canteen.label_missing_chars", chars=printed.missing)), "warning"
+    return Msg("canteen.printed", where=printed.where), "ok"
 
 
 class MealsScreen(KioskScreen):
@@ -73,7 +110,7 @@ class MealsScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="meals-title")
         yield DataTable(id="meals-table", cursor_type="row", zebra_stripes=False)
-        yield Static(id="meals-message")
+        yield MessageLine(id="meals-message")
 
     def on_mount(self) -> None:
         if self.day is None:
@@ -91,15 +128,9 @@ class MealsScreen(KioskScreen):
             table.add_column(t(f"canteen.meals_col_{key}"), key=key)
         self.show(self.meals)
 
-    def say(self, text: str, style: str = "") -> None:
-        self.query_one("#meals-message", Static).update(Text(text, style=style))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self) -> None:
-        from kiosk.services.canteen import meals_for_day
-
-        meals = meals_for_day(self.ctx.settings, self.day)
-        self.app.call_from_thread(self.show, meals, True)
+        self.call(canteen.meals_for_day, self.ctx.settings, self.day, then=lambda meals: self.show(meals, True),
+                  group="load")
 
     def show(self, meals, loaded: bool = False) -> None:
         self.meals = list(meals)
@@ -138,9 +169,9 @@ class MealsScreen(KioskScreen):
             self.move_to_next_unsampled(self.next_after)
             self.next_after = None
         if self.loaded and not self.meals:
-            self.say(t("canteen.meals_empty"))
-        elif str(self.query_one("#meals-message", Static).render()) == t("canteen.meals_empty"):
-            self.say("")
+            self.say("canteen.meals_empty", level="info")
+        elif self.message_text() == t("canteen.meals_empty"):
+            self.clear_message()
 
     def move_to_next_unsampled(self, dish_id: str) -> None:
         """After a sample: the next dish (in this meal, then the following ones) that has none yet."""
@@ -162,13 +193,13 @@ class MealsScreen(KioskScreen):
     def action_record(self) -> None:
         meal, dish = self.selected()
         if dish is None:
-            self.say(t("canteen.pick_dish"))
+            self.say("canteen.pick_dish", level="warning")
             return
 
         def done(outcome) -> None:
             if outcome is not None:
                 self.last_place = outcome.place
-                self.say(outcome.text, outcome.style)
+                self.say(outcome.message, level=outcome.level)
                 self.next_after = dish.id  # once reloaded, the cursor goes to the next dish still without a sample
                 self.load()
 
@@ -177,7 +208,7 @@ class MealsScreen(KioskScreen):
     def action_add_dishes(self) -> None:
         meal, _ = self.selected()
         if meal is None:
-            self.say(t("canteen.pick_meal"))
+            self.say("canteen.pick_meal", level="warning")
             return
 
         def entered(text: str | None) -> None:
@@ -226,80 +257,35 @@ class MealsScreen(KioskScreen):
         default = (self.day - timedelta(days=7)).isoformat()
         self.app.push_screen(TextDialog("canteen.copy_title", "canteen.copy_prompt", value=default), entered)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="change")
     def run_change(self, what: str, target, value) -> None:
-        """`target`: the meal id (add_dishes) or the meal kind (add_meal)."""
-        from kiosk.services import canteen
+        self.call(change_menu, self.ctx.actor(), self.ctx.settings, self.day, what, target, value,
+                  then=self.after_change, group="change")
 
-        settings, actor = self.ctx.settings, self.ctx.actor()
-        try:
-            if what == "add_dishes":
-                count = canteen.add_dishes(actor, settings, target, value)
-                text, style = t("canteen.dishes_added", count=count), OK_STYLE
-            elif what == "add_meal":
-                name, service_time = value
-                canteen.add_meal(actor, settings, self.day, target, service_time, name)
-                text, style = t("canteen.meal_added", meal=name, time=service_time), OK_STYLE
-            elif what == "standard_meals":
-                for kind in ("breakfast", "lunch", "dinner"):
-                    canteen.add_meal(actor, settings, self.day, kind)
-                text, style = t("canteen.standard_meals_done"), OK_STYLE
-            else:
-                try:
-                    source = date.fromisoformat(value.strip())
-                except ValueError:
-                    raise canteen.CanteenError("canteen.err_date", value=value.strip()) from None
-                count = canteen.copy_menu(actor, settings, source, self.day)
-                text, style = t("canteen.copy_done", count=count, day=source.isoformat()), OK_STYLE
-        except canteen.CanteenError as error:
-            text, style = error.message(), OVERDUE_STYLE
-        self.app.call_from_thread(self.after_change, text, style)
-
-    def after_change(self, text: str, style: str) -> None:
-        self.say(text, style)
+    def after_change(self, message: Msg) -> None:
+        self.say(message, level="ok")
         self.load()
 
     def action_reprint(self) -> None:
         _, dish = self.selected()
         if dish is None or not dish.samples:
-            self.say(t("canteen.pick_sampled_dish"))
+            self.say("canteen.pick_sampled_dish", level="warning")
             return
-        self.reprint(dish.samples[-1].id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="print")
-    def reprint(self, sample_id: str) -> None:
-        from kiosk.labels.printers import PrinterError
-        from kiosk.services.canteen import print_label
+        def printed(label) -> None:
+            message, level = printed_msg(label)
+            self.say(message, level=level)
 
-        try:
-            printed = print_label(self.ctx.actor(), self.ctx.settings, sample_id)
-            text, style = t("canteen.printed", where=printed.where), OK_STYLE
-            if printed.missing:
-                text, style = text + " " + t("canteen.label_missing_chars", chars=printed.missing), OVERDUE_STYLE
-        except PrinterError as error:
-            text, style = error.message(), OVERDUE_STYLE
-        self.app.call_from_thread(self.say, text, style)
+        self.call(canteen.print_label, self.ctx.actor(), self.ctx.settings, dish.samples[-1].id, then=printed,
+                  group="print")
 
     def action_export_register(self) -> None:
         def entered(text: str | None) -> None:
             if text:
-                self.export_register(text)
+                self.call(canteen.export_register, self.ctx.settings, text, self.day, group="export",
+                          then=lambda path: self.say("canteen.exported", level="ok", path=path))
 
         self.app.push_screen(TextDialog("canteen.register_export_title", "canteen.register_export_prompt", value="w"),
                              entered)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def export_register(self, period: str) -> None:
-        from kiosk.services import canteen
-
-        try:
-            path = canteen.export_register(self.ctx.settings, period, self.day)
-            text, style = t("canteen.exported", path=path), OK_STYLE
-        except canteen.CanteenError as error:
-            text, style = error.message(), OVERDUE_STYLE
-        except OSError as error:
-            text, style = t("canteen.export_failed", reason=error.strerror or str(error)), OVERDUE_STYLE
-        self.app.call_from_thread(self.say, text, style)
 
     def action_prev_day(self) -> None:
         self.day -= timedelta(days=1)
@@ -312,7 +298,7 @@ class MealsScreen(KioskScreen):
     def action_meal_check(self, kind: str) -> None:
         meal, _ = self.selected()
         if meal is None:
-            self.say(t("canteen.pick_meal"))
+            self.say("canteen.pick_meal", level="warning")
             return
 
         def person_entered(person: str | None) -> None:
@@ -331,23 +317,16 @@ class MealsScreen(KioskScreen):
         self.app.push_screen(TextDialog(f"canteen.check_{kind}_title", "canteen.check_person_prompt",
                                         meal=meal_name(meal.kind, meal.name)), person_entered)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="change")
     def save_check(self, meal_id: str, kind: str, person: str, ok: bool, feedback: str) -> None:
-        from kiosk.services import canteen
-
-        try:
-            canteen.add_meal_check(self.ctx.actor(), self.ctx.settings, meal_id, kind, person, ok, feedback)
-            text, style = t("canteen.check_saved", name=person), OK_STYLE
-        except canteen.CanteenError as error:
-            text, style = error.message(), OVERDUE_STYLE
-        self.app.call_from_thread(self.after_change, text, style)
+        self.call(canteen.add_meal_check, self.ctx.actor(), self.ctx.settings, meal_id, kind, person, ok, feedback,
+                  then=lambda _: self.after_change(Msg("canteen.check_saved", name=person)), group="change")
 
 
 class RecordOutcome:
     """What the record form hands back to the meals screen."""
 
-    def __init__(self, text: str, style: str, place: tuple[str, str], sample_id: str) -> None:
-        self.text, self.style, self.place, self.sample_id = text, style, place, sample_id
+    def __init__(self, message: Msg, level: str, place: tuple[str, str], sample_id: str) -> None:
+        self.message, self.level, self.place, self.sample_id = message, level, place, sample_id
 
 
 class RecordSampleScreen(KioskScreen):
@@ -368,7 +347,6 @@ class RecordSampleScreen(KioskScreen):
     RecordSampleScreen { align: center middle; }
     RecordSampleScreen > Vertical { width: 70; height: auto; border: thick $accent; padding: 1 2; }
     RecordSampleScreen #record-title { text-style: bold; color: $accent; margin-bottom: 1; }
-    RecordSampleScreen #record-error { color: $error; text-style: bold; height: auto; }
     RecordSampleScreen #record-note { color: $success; height: auto; }
     """
 
@@ -386,7 +364,7 @@ class RecordSampleScreen(KioskScreen):
                 yield Label(id=f"record-label-{name}")
                 yield Input(value=self.defaults.get(name, ""), id=f"record-{name}", max_length=20)
             yield Static(id="record-note")
-            yield Static(id="record-error")
+            yield MessageLine(id="record-error")
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -413,24 +391,23 @@ class RecordSampleScreen(KioskScreen):
         return True
 
     def action_read_scale(self) -> None:
+        from kiosk.scale import read_weight
+
         if self.busy:
             return
         self.busy = True
-        self.query_one("#record-error", Static).update("")
+        self.clear_message()
         self.query_one("#record-note", Static).update(t("scale.reading"))
-        self.read_scale()
+        scale = self.ctx.settings.canteen
+        self.call(read_weight, scale.scale_port, scale.scale_baud, scale.scale_unit, then=self.scale_read,
+                  group="scale")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="scale")
-    def read_scale(self) -> None:
-        from kiosk.scale import ScaleError, read_weight
-
-        canteen = self.ctx.settings.canteen
-        try:
-            grams = read_weight(canteen.scale_port, canteen.scale_baud, canteen.scale_unit)
-        except ScaleError as error:
-            self.app.call_from_thread(self.scale_failed, error.message())
-            return
-        self.app.call_from_thread(self.scale_read, grams)
+    def say(self, message, /, *, level, **values) -> None:
+        super().say(message, level=level, **values)
+        if level == "error":  # refused (weight short, scale silent): the form is free again, back on the weight
+            self.busy = False
+            self.query_one("#record-note", Static).update("")
+            self.query_one("#record-weight", Input).focus()
 
     def scale_read(self, grams: int) -> None:
         self.busy = False
@@ -438,12 +415,6 @@ class RecordSampleScreen(KioskScreen):
         self.query_one("#record-weight", Input).value = str(grams)
         self.query_one("#record-note", Static).update(t("scale.read_ok", grams=grams))
         self.query_one("#record-fridge", Input).focus()
-
-    def scale_failed(self, message: str) -> None:
-        self.busy = False
-        self.query_one("#record-note", Static).update("")
-        self.query_one("#record-error", Static).update(message)
-        self.query_one("#record-weight", Input).focus()
 
     def weight_source(self, typed: str) -> str:
         """"scale" when the weight field still holds what the scale read, else "typed" (for the audit)."""
@@ -464,50 +435,34 @@ class RecordSampleScreen(KioskScreen):
         values["weight_source"] = self.weight_source(values["weight"])
         self.save(values)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def save(self, values: dict[str, str]) -> None:
-        from kiosk.labels.printers import PrinterError
-        from kiosk.services import canteen
+        self.call(canteen.record_and_print, self.ctx.actor(), self.ctx.settings, self.dish.id, values["weight"],
+                  fridge=values["fridge"], shelf=values["shelf"], temperature=values["temperature"],
+                  weight_source=values["weight_source"], then=self.recorded)
 
-        settings, actor = self.ctx.settings, self.ctx.actor()
-        try:
-            result = canteen.record_sample(actor, settings, self.dish.id, values["weight"], fridge=values["fridge"],
-                                           shelf=values["shelf"], temperature=values["temperature"],
-                                           weight_source=values["weight_source"])
-        except canteen.CanteenError as error:
-            self.app.call_from_thread(self.refused, error.message())
-            return
-        sample = result.sample
-        text = t("canteen.recorded", dish=sample.dish_name, grams=sample.grams, code=sample.qr_payload)
-        style = OK_STYLE
-        if not result.temperature.ok:
-            text += " " + t(f"canteen.temperature_{result.temperature.state}", value=f"{result.temperature.celsius:g}",
-                            low=f"{result.temperature.low:g}", high=f"{result.temperature.high:g}")
-            style = OVERDUE_STYLE
+    def recorded(self, result) -> None:
+        sample, band = result.recorded.sample, result.recorded.temperature
+        parts: list[object] = [Msg("canteen.recorded", dish=sample.dish_name, grams=sample.grams, code=sample.qr_payload)]
+        level = "ok"
+        if not band.ok:
+            parts.append(Msg(f"canteen.temperature_{band.state}", value=f"{band.celsius:g}", low=f"{band.low:g}",
+                             high=f"{band.high:g}"))
+            level = "warning"
         if sample.timing.state == "late":  # on the record too (the register's 备注), not only here
-            text += " " + t("canteen.sample_late_warning", minutes=sample.timing.minutes)
-            style = OVERDUE_STYLE
+            parts.append(Msg("canteen.sample_late_warning", minutes=sample.timing.minutes))
+            level = "warning"
         elif sample.timing.state == "early":
             hours, minutes = divmod(sample.timing.minutes, 60)
-            text += " " + t("canteen.sample_early_warning", hours=hours, minutes=minutes)
-            style = OVERDUE_STYLE
-        try:
-            printed = canteen.print_label(actor, settings, sample.id)
-            text += " " + t("canteen.printed", where=printed.where)
-            if printed.missing:
-                text += " " + t("canteen.label_missing_chars", chars=printed.missing)
-                style = OVERDUE_STYLE
-        except PrinterError as error:
-            text += " " + error.message() + " " + t("canteen.reprint_hint")
-            style = OVERDUE_STYLE
-        outcome = RecordOutcome(text, style, (sample.fridge, sample.shelf), sample.id)
-        self.app.call_from_thread(self.dismiss, outcome)
-
-    def refused(self, message: str) -> None:
-        self.busy = False
-        self.query_one("#record-error", Static).update(message)
-        weight = self.query_one("#record-weight", Input)
-        weight.focus()
+            parts.append(Msg("canteen.sample_early_warning", hours=hours, minutes=minutes))
+            level = "warning"
+        if result.printed is not None:
+            message, printed_level = printed_msg(result.printed)
+            parts.append(message)
+            level = "warning" if printed_level == "warning" else level
+        else:
+            parts += [result.print_error, Msg("canteen.reprint_hint")]
+            level = "warning"
+        self.dismiss(RecordOutcome(Joined(*parts), level, (sample.fridge, sample.shelf), sample.id))
 
 
 class DisposalScreen(KioskScreen):
@@ -522,13 +477,13 @@ class DisposalScreen(KioskScreen):
     DisposalScreen ScanInput { margin: 1 1; }
     DisposalScreen #dispose-verdict { height: auto; min-height: 5; padding: 1 2; margin: 0 1; border: heavy $accent; }
     DisposalScreen #dispose-verdict.-ok { border: heavy green; }
-    DisposalScreen #dispose-verdict.-refused { border: heavy red; }
+    DisposalScreen #dispose-verdict.-error { border: heavy red; }
     """
 
     def compose(self) -> ComposeResult:
         yield Static(id="dispose-title")
         yield ScanInput(id="dispose-scan")
-        yield Static(id="dispose-verdict")
+        yield MessageLine(id="dispose-verdict")  # the verdict is this screen's message: refusals land here too
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -538,75 +493,62 @@ class DisposalScreen(KioskScreen):
         self.query_one("#dispose-title", Static).update(t("canteen.dispose_title"))
         self.query_one(ScanInput).placeholder = t("canteen.dispose_placeholder")
 
-    def verdict(self, text: str, kind: str) -> None:
-        box = self.query_one("#dispose-verdict", Static)
-        box.update(text)
-        box.set_class(kind == "ok", "-ok")
-        box.set_class(kind == "refused", "-refused")
-        self.query_one(ScanInput).focus()
+    def say(self, message, /, *, level, **values) -> None:
+        super().say(message, level=level, **values)
+        self.query_one(ScanInput).focus()  # the next label can be scanned at once
 
     def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
         self.check(event.code)
 
-    def describe(self, sample) -> str:
-        return t("canteen.dispose_sample", dish=sample.dish_name, meal=meal_name(sample.meal_kind),
+    def describe(self, sample) -> Msg:
+        return Msg("canteen.dispose_sample", dish=sample.dish_name, meal=meal_name(sample.meal_kind),
                  day=sample.meal_date.isoformat(), sampled=_local(self.ctx, sample.sampled_at),
                  sampler=sample.sampler_name, code=sample.qr_payload)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def check(self, code: str) -> None:
-        from kiosk.services import canteen
+        def checked(outcome) -> None:
+            if outcome.done:
+                self.ask_reviewer(code, outcome.sample)
+            else:
+                self.refused(outcome)
 
-        try:
-            outcome = canteen.check_disposal(self.ctx.settings, code)
-        except canteen.CanteenError as error:
-            self.app.call_from_thread(self.verdict, error.message(), "refused")
-            return
-        if not outcome.done:
-            self.app.call_from_thread(self.refused, outcome)
-            return
-        self.app.call_from_thread(self.ask_reviewer, code, outcome.sample)
+        self.call(canteen.check_disposal, self.ctx.settings, code, then=checked)
 
     def refused(self, outcome) -> None:
         sample = outcome.sample
         if outcome.reason == "too_early":
-            why = t("canteen.dispose_too_early", hours=outcome.hours_left, minutes=outcome.minutes_left,
-                    at=_local(self.ctx, sample.disposable_at))
+            why = Msg("canteen.dispose_too_early", hours=outcome.hours_left, minutes=outcome.minutes_left,
+                      at=_local(self.ctx, sample.disposable_at))
         elif outcome.reason == "held":
-            why = t("canteen.dispose_held", reasons="；".join(sample.hold_reasons))
+            why = Msg("canteen.dispose_held", reasons="；".join(sample.hold_reasons))
         else:
-            why = t("canteen.dispose_already", at=_local(self.ctx, sample.disposed_at), name=sample.disposer_name)
-        self.verdict(f"{why}\n{self.describe(sample)}", "refused")
+            why = Msg("canteen.dispose_already", at=_local(self.ctx, sample.disposed_at), name=sample.disposer_name)
+        self.say(Joined(why, self.describe(sample), separator="\n"), level="error")
 
     def ask_reviewer(self, code: str, sample) -> None:
         def reviewed(session) -> None:
             if session is None and self.ctx.settings.canteen.require_reviewer:
-                self.verdict(t("canteen.err_reviewer_required"), "refused")
+                self.say("canteen.err_reviewer_required", level="error")
                 return
             self.dispose(code, session)
 
-        self.verdict(t("canteen.dispose_allowed", dish=sample.dish_name), "")
+        self.say("canteen.dispose_allowed", level="info", dish=sample.dish_name)
         prompt = "canteen.reviewer_prompt_required" if self.ctx.settings.canteen.require_reviewer else "canteen.reviewer_prompt"
         self.app.push_screen(PinDialog("canteen.reviewer_title", prompt_key=prompt), reviewed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def dispose(self, code: str, reviewer) -> None:
-        from kiosk.services import canteen
+        def done(outcome) -> None:
+            if not outcome.done:
+                self.refused(outcome)
+                return
+            sample = outcome.sample
+            reviewer_name = sample.reviewer_name or Msg("canteen.no_reviewer")
+            self.say(Joined(Msg("canteen.dispose_done", dish=sample.dish_name, name=sample.disposer_name,
+                                reviewer=reviewer_name), self.describe(sample), separator="\n"), level="ok")
 
-        try:
-            outcome = canteen.dispose(self.ctx.actor(), self.ctx.settings, code,
-                                      reviewer_id=reviewer.staff_id if reviewer else None,
-                                      reviewer_name=reviewer.name if reviewer else "")
-        except canteen.CanteenError as error:
-            self.app.call_from_thread(self.verdict, error.message(), "refused")
-            return
-        if not outcome.done:
-            self.app.call_from_thread(self.refused, outcome)
-            return
-        sample = outcome.sample
-        text = t("canteen.dispose_done", dish=sample.dish_name, name=sample.disposer_name,
-                 reviewer=sample.reviewer_name or t("canteen.no_reviewer")) + "\n" + self.describe(sample)
-        self.app.call_from_thread(self.verdict, text, "ok")
+        self.call(canteen.dispose, self.ctx.actor(), self.ctx.settings, code,
+                  reviewer_id=reviewer.staff_id if reviewer else None,
+                  reviewer_name=reviewer.name if reviewer else "", then=done)
 
 
 def _sample_row(ctx, sample) -> list[object]:
@@ -651,12 +593,8 @@ class DisposalListsScreen(KioskScreen):
             table.add_column(t(f"canteen.col_list_{key}"), key=key)
         self.show(self.lists)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def action_reload(self) -> None:
-        from kiosk.services.canteen import disposal_lists
-
-        lists = disposal_lists(self.ctx.settings)
-        self.app.call_from_thread(self.show, lists)
+        self.call(canteen.disposal_lists, self.ctx.settings, then=self.show)
 
     def show(self, lists) -> None:
         self.lists = lists
@@ -683,19 +621,18 @@ class HoldsScreen(KioskScreen):
     HoldsScreen .holds-title { text-style: bold; color: $accent; padding: 0 1; }
     HoldsScreen #holds-table { height: auto; max-height: 10; margin: 0 1; }
     HoldsScreen #held-table { height: 1fr; margin: 0 1; }
-    HoldsScreen #holds-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; }
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.data = ([], [])
+        self.data = ([], [], [])  # holds, samples they hold, samples of their dates already disposed
 
     def compose(self) -> ComposeResult:
         yield Static(id="holds-heading", classes="holds-title")
         yield DataTable(id="holds-table", cursor_type="row")
         yield Static(id="held-heading", classes="holds-title")
         yield DataTable(id="held-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="holds-message")
+        yield MessageLine(id="holds-message")
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -719,19 +656,12 @@ class HoldsScreen(KioskScreen):
             held.add_column(t(f"canteen.col_list_{key}"), key=key)
         self.show(self.data)
 
-    def say(self, text: str, style: str = "") -> None:
-        self.query_one("#holds-message", Static).update(Text(text, style=style))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self) -> None:
-        from kiosk.services.canteen import held_samples, holds
-
-        data = (holds(self.ctx.settings), held_samples(self.ctx.settings))
-        self.app.call_from_thread(self.show, data)
+        self.call(holds_and_samples, self.ctx.settings, then=self.show, group="load")
 
     def show(self, data) -> None:
         self.data = data
-        holds, held = data
+        holds, held, disposed = data
         table = self.query_one("#holds-table", DataTable)
         table.clear()
         for hold in holds:
@@ -744,6 +674,11 @@ class HoldsScreen(KioskScreen):
         samples.clear()
         for sample in held:
             samples.add_row(*_sample_row(self.ctx, sample))
+        for sample in disposed:  # the inspectors must see what could not be sealed, and who disposed of it when
+            cells = _sample_row(self.ctx, sample)
+            cells[0] = Text(t("canteen.hold_already_disposed", name=sample.disposer_name,
+                              at=_local(self.ctx, sample.disposed_at)), style="bold red")
+            samples.add_row(*cells)
 
     def action_new_hold(self) -> None:
         from kiosk.services.canteen import school_today
@@ -772,7 +707,7 @@ class HoldsScreen(KioskScreen):
         table = self.query_one("#holds-table", DataTable)
         holds = self.data[0]
         if not holds or table.cursor_row is None or table.cursor_row >= len(holds) or not holds[table.cursor_row].active:
-            self.say(t("canteen.pick_hold"))
+            self.say("canteen.pick_hold", level="warning")
             return
         hold = holds[table.cursor_row]
 
@@ -782,39 +717,35 @@ class HoldsScreen(KioskScreen):
 
         self.app.push_screen(TextDialog("canteen.release_title", "canteen.release_prompt"), got_reason)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="change")
     def change(self, what: str, values: tuple) -> None:
-        from kiosk.services import canteen
+        self.call(change_hold, self.ctx.actor(), self.ctx.settings, what, values, then=self.after_change,
+                  group="change")
 
-        settings, actor = self.ctx.settings, self.ctx.actor()
-        try:
-            if what == "set":
-                start_text, end_text, reason = values
-                dates = []
-                for text in (start_text, end_text):
-                    try:
-                        dates.append(date.fromisoformat(text.strip()))
-                    except ValueError:
-                        raise canteen.CanteenError("canteen.err_date", value=text.strip()) from None
-                canteen.set_hold(actor, settings, dates[0], dates[1], reason)
-                text, style = t("canteen.hold_set_done", start=dates[0].isoformat(), end=dates[1].isoformat()), OK_STYLE
-            else:
-                canteen.release_hold(actor, settings, values[0], values[1])
-                text, style = t("canteen.hold_release_done"), OK_STYLE
-        except canteen.CanteenError as error:
-            text, style = error.message(), OVERDUE_STYLE
-        self.app.call_from_thread(self.after_change, text, style)
-
-    def after_change(self, text: str, style: str) -> None:
-        self.say(text, style)
+    def after_change(self, message: Msg) -> None:
+        self.say(message, level="ok")
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def action_export_held(self) -> None:
-        from kiosk.services.canteen import export_held_list
+        self.call(canteen.export_held_list, self.ctx.settings, group="export",
+                  then=lambda path: self.say("canteen.exported", level="ok", path=path))
 
+
+def holds_and_samples(settings):
+    """In the worker: the holds, the samples they hold, and those of their dates already disposed."""
+    return canteen.holds(settings), canteen.held_samples(settings), canteen.disposed_under_holds(settings)
+
+
+def change_hold(actor, settings, what: str, values: tuple) -> Msg:
+    """In the worker: set a hold (typed dates) or release one; returns what to say."""
+    if what != "set":
+        canteen.release_hold(actor, settings, values[0], values[1])
+        return Msg("canteen.hold_release_done")
+    start_text, end_text, reason = values
+    dates = []
+    for text in (start_text, end_text):
         try:
-            text, style = t("canteen.exported", path=export_held_list(self.ctx.settings)), OK_STYLE
-        except OSError as error:
-            text, style = t("canteen.export_failed", reason=error.strerror or str(error)), OVERDUE_STYLE
-        self.app.call_from_thread(self.say, text, style)
+            dates.append(date.fromisoformat(text.strip()))
+        except ValueError:
+            raise canteen.CanteenError("canteen.err_date", value=text.strip()) from None
+    canteen.set_hold(actor, settings, dates[0], dates[1], reason)
+    return Msg("canteen.hold_set_done", start=dates[0].isoformat(), end=dates[1].isoformat())

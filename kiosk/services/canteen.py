@@ -378,6 +378,26 @@ def record_sample(actor: Actor, settings: Settings, dish_id: str, grams: int | s
     return RecordedSample(_views(settings, [sample], now)[0], band)
 
 
+@dataclass(frozen=True)
+class RecordedAndPrinted:
+    """A sample recorded, and its label printed or not: a printer fault never undoes the record."""
+
+    recorded: RecordedSample
+    printed: "PrintedLabel | None"
+    print_error: UserError | None
+
+
+def record_and_print(actor: Actor, settings: Settings, dish_id: str, grams: int | str, **kwargs) -> RecordedAndPrinted:
+    """What the record form does: record (a refusal raises CanteenError, nothing written), then print its label."""
+    from kiosk.labels.printers import PrinterError
+
+    recorded = record_sample(actor, settings, dish_id, grams, **kwargs)
+    try:
+        return RecordedAndPrinted(recorded, print_label(actor, settings, recorded.sample.id), None)
+    except PrinterError as error:
+        return RecordedAndPrinted(recorded, None, error)
+
+
 def find_sample(settings: Settings, code: str) -> SampleView:
     """A sample by its label scan (LY + code), its bare code, or its id."""
     text = code.strip()
@@ -655,7 +675,6 @@ def export_register(settings: Settings, period: str, anchor: date, folder=None) 
     """Write the register 留样记录表 for the day / week / month containing `anchor` as an XLSX file in the
     station's export folder; returns its path."""
     from kiosk import paths
-    from kiosk.services.exports import write_table
     from pathlib import Path
 
     word = PERIOD_WORDS.get(period.strip().lower())
@@ -663,20 +682,29 @@ def export_register(settings: Settings, period: str, anchor: date, folder=None) 
         raise CanteenError("canteen.err_period", period=period.strip()[:20])
     start, end = period_range(word, anchor)
     folder = Path(folder) if folder else paths.data_dir() / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"samples-{word}-{start.isoformat()}.xlsx"
-    write_table(register_table(settings, start, end), path, "xlsx")
+    _write(register_table(settings, start, end), path)
     return str(path)
+
+
+def _write(table, path) -> None:
+    """Write an export; a full disk or a missing folder is the user's to fix, told in the station's language."""
+    from kiosk.labels.printers import os_reason
+    from kiosk.services.exports import write_table
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_table(table, path, "xlsx")
+    except OSError as error:
+        raise CanteenError("canteen.export_failed", reason=os_reason(error)) from None
 
 
 def export_held_list(settings: Settings, folder=None) -> str:
     """Write the list of samples under an incident hold (for the inspectors) as XLSX; returns its path."""
     from kiosk import paths
-    from kiosk.services.exports import write_table
     from pathlib import Path
 
     folder = Path(folder) if folder else paths.data_dir() / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"held-samples-{clock.now().astimezone(zone(settings)).strftime('%Y%m%d-%H%M')}.xlsx"
-    write_table(held_table(settings), path, "xlsx")
+    _write(held_table(settings), path)
     return str(path)

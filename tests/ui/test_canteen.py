@@ -351,3 +351,29 @@ async def test_at_80_columns_every_meal_screen_key_is_on_screen(canteen_school):
             assert label in shown
         assert bar.size.height >= 2 and max(cell_len(line) for line in shown.splitlines()) <= 78
         assert app.screen.query_one(DataTable).region.bottom <= bar.region.y  # the table is not hidden under it
+
+
+async def test_the_holds_screen_lists_samples_already_disposed_as_not_sealable(canteen_school):
+    """Defect 10 on screen: 已处理，无法封存 with who disposed of the sample and when."""
+    from datetime import timedelta
+
+    from kiosk.screens.canteen import HoldsScreen
+    from kiosk.services import canteen
+    from kiosk.services.actor import Actor
+
+    settings = canteen_school
+    cook = Actor(settings.school.id, "st", "staff-c", staff_name="王师傅", roles=frozenset({"canteen"}))
+    admin = Actor(settings.school.id, "st", "staff-a", staff_name="赵管理", roles=frozenset({"admin"}))
+    meal = next(m for m in canteen.meals_for_day(settings, canteen.school_today(settings)) if m.kind == "breakfast")
+    sample = canteen.record_sample(cook, settings, meal.dishes[0].id, 150).sample
+    clock.advance(timedelta(hours=49))
+    assert canteen.dispose(cook, settings, sample.qr_payload).done
+    canteen.set_hold(admin, settings, sample.meal_date, sample.meal_date, "学生腹泻")
+    async with start_app(settings, "canteen") as (app, pilot):
+        await login(pilot, "C001", "333333")
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(app.screen, HoldsScreen)
+        held = app.screen.query_one("#held-table", DataTable)
+        (row,) = [held.get_row_at(i) for i in range(held.row_count)]
+        assert str(row[0]).startswith("已处理，无法封存（王师傅，") and row[3] == "白粥"
