@@ -94,7 +94,7 @@ class CommandInput(ScanInput):
             super().__init__()
             self.counted = counted
 
-    HOTKEYS = frozenset("txigh")  # the building view's one-letter keys (student cards carry digits only)
+    HOTKEYS = frozenset("txighz")  # the building view's one-letter keys (student cards carry digits only)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         if key in self.HOTKEYS:
@@ -177,6 +177,7 @@ class HeadcountScreen(KioskScreen):
         Binding("x", "extra", "dorm.key_extra", priority=True),
         Binding("i", "incidents", "dorm.key_incidents", priority=True),
         Binding("g", "guest", "dorm.key_guest", priority=True),
+        Binding("z", "undo", "dorm.key_undo", priority=True),
         Binding("h", "history", "dorm.key_history", priority=True),
         Binding("f10", "submit", "dorm.key_submit"),
         Binding("f6", "new_round", "dorm.key_new_round"),
@@ -197,6 +198,7 @@ class HeadcountScreen(KioskScreen):
         self.view = None
         self.cursor = 0
         self.column_keys = []
+        self.last_confirmed: str | None = None  # the room the last Enter confirmed: z takes it back
 
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
@@ -361,6 +363,12 @@ class HeadcountScreen(KioskScreen):
 
     def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
         event.stop()
+        index = next((i for i, r in enumerate(self.view.rooms) if r.number == event.code), None) if self.view else None
+        if index is not None:  # a room number typed: jump there (student cards are longer than room numbers)
+            self.cursor = index
+            self.query_one(DataTable).move_cursor(row=index)
+            self.render_detail()
+            return
         self.scan(event.code)
 
     def _guard(self) -> bool:
@@ -377,6 +385,7 @@ class HeadcountScreen(KioskScreen):
 
         def done(room: rules.RoomResult) -> None:
             self.say("dorm.room_ok", level="ok", room=room.number, count=room.present_count)
+            self.last_confirmed = room.room_id
             self.update_room(room, True)
 
         self.call(hc.confirm_room, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
@@ -457,6 +466,20 @@ class HeadcountScreen(KioskScreen):
         self.call(scan_and_refresh, self.ctx.actor(), self.view, code, then=done, group="hc-write")
 
     # ------------------------------------------------------------ other keys
+
+    def action_undo(self) -> None:
+        """z: take back the last Enter (the room it confirmed is to be counted again); the cursor goes back there."""
+        if not self._guard() or self.last_confirmed is None:
+            return
+        room_id = self.last_confirmed
+
+        def done(room: rules.RoomResult) -> None:
+            self.last_confirmed = None
+            self.say("dorm.room_undone", level="ok", room=room.number)
+            self.cursor = next((i for i, r in enumerate(self.view.rooms) if r.room_id == room_id), self.cursor)
+            self.update_room(room)
+
+        self.call(hc.undo_confirm, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
 
     def action_tick(self) -> None:
         room = self.current_room()

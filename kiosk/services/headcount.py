@@ -35,6 +35,7 @@ from kiosk.services.names import clean_identifier, clean_text
 # A gate return older than this is ordinary history, not a fact about tonight.
 RETURN_RELEVANT_HOURS = 24
 METHODS = ("all", "count", "tick", "scan")
+UNDO = "undo"  # a mark that takes back a room confirmation (the confirmation itself stays on the record)
 _TIME = UtcDateTimeField()
 
 
@@ -355,7 +356,13 @@ def _marks(round_id: str) -> dict[str, rules.Mark]:
         facts.extend((stamp, row_id, rules.Mark(sid, True, method=method)) for sid in students)
     # Fixed-width UTC text and UUIDv7 ids: text order is time order, ties broken by creation order.
     facts.sort(key=lambda fact: (fact[0], fact[1]))
-    return {mark.student_id: mark for _, _, mark in facts}
+    marks: dict[str, rules.Mark] = {}
+    for _, _, mark in facts:
+        if mark.method == UNDO:  # an undone confirmation: the student is to be counted again
+            marks.pop(mark.student_id, None)
+        else:
+            marks[mark.student_id] = mark
+    return marks
 
 
 def _extras(round_id: str) -> list[rules.ExtraFact]:
@@ -529,6 +536,28 @@ def confirm_room(actor: Actor, round_id: str, room_id: str) -> rules.RoomResult:
     facts["marks"] = {**facts["marks"], **{sid: rules.Mark(sid, True, method="all") for sid in todo}}
     (room,) = rules.reconcile_building(**facts)
     return room
+
+
+def undo_confirm(actor: Actor, round_id: str, room_id: str) -> rules.RoomResult:
+    """Take back the room's latest confirmation (an Enter pressed by accident): the students it marked present,
+    and not marked again since, are to be counted again. The confirmation and the undo both stay on the record."""
+    _actor_check(actor)
+    now = clock.now()
+    row = _open_round(round_id)
+    room_row = _room_of_round(row, room_id)
+    last = (RoomConfirm.select().where((RoomConfirm.round == row.id) & (RoomConfirm.room == room_id))
+            .order_by(RoomConfirm.recorded_at.desc(), RoomConfirm.id.desc()).first())
+    if last is None:
+        raise HeadcountError("dorm.err_nothing_to_undo", room=room_row.number)
+    marks = _marks(row.id)
+    undone = [sid for sid in last.students if marks.get(sid) is not None and marks[sid].method == last.method
+              and marks[sid].present]
+    if not undone:
+        raise HeadcountError("dorm.err_nothing_to_undo", room=room_row.number)
+    with record(actor, "dorm.room_undo", entity="headcount_round", entity_id=row.id,
+                detail={"room": room_row.number, "confirm": last.id, "students": len(undone)}) as w:
+        _set_marks(w, actor, row, room_id, [(sid, False, "", "") for sid in undone], UNDO, now)
+    return _room_now(row, room_id, now)
 
 
 def _confirm_row(actor: Actor, row: HeadcountRound, room: rules.RoomResult, student_ids: list[str], method: str,

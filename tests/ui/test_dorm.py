@@ -384,3 +384,24 @@ async def test_f10_shows_what_is_abnormal_before_the_pin(tiny_dorm):
         await pilot.pause()
         await pin(app, pilot, "D001", "222222")
         assert isinstance(app.screen, HeadcountScreen) and app.screen.view.submitted
+
+
+async def test_an_accidental_enter_is_undone_with_z_and_a_room_number_jumps_there(tiny_dorm):
+    """Friction: an accidental Enter marked a room complete with no undo; no jump to a room by its number."""
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("enter")  # 101 complete, the cursor moves on to 102
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.view.rooms[0].status == "done" and screen.cursor == 1
+        await pilot.press("z")
+        await settle(app, pilot)
+        assert screen.cursor == 0 and len(screen.view.rooms[0].unmarked) == 6 and "撤销" in message(app)
+        assert RoomConfirm.select().count() == 1  # the confirmation stays on the record, taken back by a mark
+        await type_text(pilot, "103")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.cursor == 2 and RoomMark.select().where(RoomMark.method != "undo").count() == 0
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.view.rooms[2].status == "done" and screen.view.rooms[0].status == "open"
