@@ -431,10 +431,18 @@ class HeadcountScreen(KioskScreen):
                 return
             line = chosen[index]
 
+            def checked(answer, problem) -> None:
+                if problem is not None:  # e.g. 请假离校 without a gate record: say why, ask this student again
+                    self.say(problem, level="error")
+                    next_one(index)
+                    return
+                answers[line.student_id] = answer
+                next_one(index + 1)
+
             def answered(answer) -> None:
                 if answer is not None:
-                    answers[line.student_id] = answer
-                    next_one(index + 1)
+                    self.call(hc.reason_problem, self.view.round_id, line.student_id, *answer,
+                              then=lambda problem: checked(answer, problem), group="hc-check")
 
             ask_reason(self.app, line.name, answered)
 

@@ -642,6 +642,19 @@ def _check_reason(reason: str, note: str, slip: rules.SlipFact | None, now: date
         raise HeadcountError("dorm.err_note_needed")
 
 
+def reason_problem(round_id: str, student_id: str, reason: str, note: str = "") -> HeadcountError | None:
+    """Why this absence reason cannot be recorded for the student now (None when it can): the screen asks again
+    for that one student instead of throwing away the whole room's count."""
+    now = clock.now()
+    row = _get_round(round_id)
+    student = _student_in_building(row, student_id)
+    try:
+        _check_reason(reason, note, slip_facts(row.building_id, now, student.room_id).get(student.id), now)
+    except HeadcountError as error:
+        return error
+    return None
+
+
 def _student_in_building(row: HeadcountRound, student_id: str) -> Student:
     student = (Student.select(Student, Room).join(Room)
                .where((Student.id == student_id) & (Room.building == row.building_id)).first())

@@ -405,3 +405,25 @@ async def test_an_accidental_enter_is_undone_with_z_and_a_room_number_jumps_ther
         await pilot.press("enter")
         await settle(app, pilot)
         assert screen.view.rooms[2].status == "done" and screen.view.rooms[0].status == "open"
+
+
+async def test_a_refused_reason_asks_again_for_that_student_and_keeps_the_count(tiny_dorm):
+    """Friction: a refused 请假离校 (no gate record) threw away the whole room entry."""
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await type_text(pilot, "5")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReasonDialog)
+        await pilot.press("1")  # 请假离校: the gate has no record of this student out
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReasonDialog)  # asked again, the count and the pick kept
+        assert "不能记为请假" in app.screen_stack[-2].message_text()  # said on the building view behind
+        await pilot.press("3")  # with parent
+        await settle(app, pilot)
+        assert isinstance(app.screen, HeadcountScreen)
+        room = app.screen.view.rooms[0]
+        assert room.present_count == 5 and room.absent_by_reason()["with_parent"] == 1
+        assert RoomConfirm.get().counted == 5
