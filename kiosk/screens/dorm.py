@@ -28,6 +28,9 @@ from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput, clean_code
 
 STATUS_STYLE = {"done": "green", "open": "", "problem": "bold red"}
+# The room each round's cursor was on, kept for the life of the station process: after the idle lock (a long
+# walk down the corridor) the supervisor logs in again and lands on the same room; the marks are all stored.
+_LAST_ROOM: dict[str, str] = {}
 
 
 def reason_label(reason: str) -> str:
@@ -239,7 +242,10 @@ class HeadcountScreen(KioskScreen):
                   then=self.set_view, group="hc-load")
 
     def set_view(self, view) -> None:
+        first = self.view is None
         self.view = view
+        if first and view.round_id in _LAST_ROOM:
+            self.cursor = next((i for i, r in enumerate(view.rooms) if r.room_id == _LAST_ROOM[view.round_id]), 0)
         self.cursor = min(self.cursor, max(0, len(view.rooms) - 1))
         self.render_view()
 
@@ -306,6 +312,7 @@ class HeadcountScreen(KioskScreen):
         if room is None:
             detail.update("")
             return
+        _LAST_ROOM[self.view.round_id] = room.room_id
         zone = self.ctx.zone
         lines = [Text(f"{room.number}  {t('dorm.col_expected')} {room.expected_count}  "
                       f"{t('dorm.col_present')} {room.present_count}", style="bold")]

@@ -427,3 +427,16 @@ async def test_a_refused_reason_asks_again_for_that_student_and_keeps_the_count(
         room = app.screen.view.rooms[0]
         assert room.present_count == 5 and room.absent_by_reason()["with_parent"] == 1
         assert RoomConfirm.get().counted == 5
+
+
+async def test_after_the_idle_lock_the_supervisor_lands_on_the_same_room(tiny_dorm):
+    """Friction: a long walk hit the idle lock; after logging in again the round started from the first room."""
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("enter", "down")  # 101 done; the supervisor walks to 103
+        await settle(app, pilot)
+        assert app.screen.cursor == 2
+        app.lock("core.locked_idle")
+        await pilot.pause()
+        await open_building(app, pilot)
+        assert app.screen.cursor == 2 and app.screen.view.rooms[0].status == "done"
