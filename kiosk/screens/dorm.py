@@ -191,6 +191,7 @@ class HeadcountScreen(KioskScreen):
     HeadcountScreen #hc-command { margin: 0 1; }
     HeadcountScreen #hc-body { height: 1fr; }
     HeadcountScreen #hc-rooms { width: 58; height: 1fr; margin: 0 1; }
+    HeadcountScreen.-narrow #hc-rooms { width: 42; margin: 0; }  /* 80 columns: the side panel keeps the reasons */
     HeadcountScreen #hc-detail { width: 1fr; height: 1fr; padding: 0 1; border-left: solid $panel; }
     HeadcountScreen #hc-hint { height: 1; padding: 0 1; color: $text-muted; }
     """
@@ -282,9 +283,13 @@ class HeadcountScreen(KioskScreen):
 
     def render_totals(self) -> None:
         totals = self.view.totals
-        self.query_one("#hc-totals", Static).update(t(
-            "dorm.hc_totals", expected=totals.expected, present=totals.present, unmarked=totals.unmarked,
-            guests=totals.guests, done=totals.rooms_done, rooms=totals.rooms, **totals.absent))
+        # Only the absences there are: the full list wrapped at 80 columns and pushed the rooms down.
+        parts = [t("dorm.hc_totals", expected=totals.expected, present=totals.present, unmarked=totals.unmarked,
+                   done=totals.rooms_done, rooms=totals.rooms)]
+        parts += [f"{reason_label(reason)} {count}" for reason, count in totals.absent.items() if count]
+        if totals.guests:
+            parts.append(f"{t('dorm.key_guest')} {totals.guests}")
+        self.query_one("#hc-totals", Static).update("  ".join(parts))
 
     def render_view(self) -> None:
         view = self.view

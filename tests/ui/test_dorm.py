@@ -440,3 +440,19 @@ async def test_after_the_idle_lock_the_supervisor_lands_on_the_same_room(tiny_do
         await pilot.pause()
         await open_building(app, pilot)
         assert app.screen.cursor == 2 and app.screen.view.rooms[0].status == "done"
+
+
+async def test_at_80x24_the_totals_fit_one_line_and_the_side_panel_has_room_for_reasons(tiny_dorm):
+    """Friction: at 80x24 the totals line wrapped and the side panel cut the reasons."""
+    from kiosk.services import headcount as hc
+
+    async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
+        await open_building(app, pilot)
+        first = app.screen.view.rooms[0].expected[0]
+        hc.mark_absent(app.ctx.actor(), app.screen.view.round_id, first.student_id, "other", "家长来电：发烧，明早返校")
+        app.screen.reload()
+        await settle(app, pilot)
+        totals = app.screen.query_one("#hc-totals", Static)
+        assert totals.region.height == 1 and "其他（已知） 1" in str(totals.render())
+        detail = app.screen.query_one("#hc-detail", Static)
+        assert detail.region.width >= 34  # "20250101 王伟  缺：其他（已知）" and the start of the note
