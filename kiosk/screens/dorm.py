@@ -1114,8 +1114,14 @@ class GuestScreen(KioskScreen):
         approval = self.approval
         values = {name: self.field(name).value for name in self.FIELDS}
         if approval is not None:
-            self.app.push_screen(PinDialog("dorm.guest_manager"),
-                                 lambda manager: self.register_approved(approval.id, values["id"], manager))
+            def checked(problem) -> None:
+                if problem is not None:  # a different card: said now, not after the manager typed their PIN
+                    self.say(problem, level="error")
+                    return
+                self.app.push_screen(PinDialog("dorm.guest_manager"),
+                                     lambda manager: self.register_approved(approval.id, values["id"], manager))
+
+            self.call(hc.approved_id_problem, approval.id, values["id"], then=checked, group="guest-check")
             return
 
         def teacher_signed(teacher) -> None:

@@ -1022,6 +1022,16 @@ def night_approvals(building_id: str, night: date, room_number: str | None = Non
     return [view for view in _approval_views(rows) if view.covers(night)]
 
 
+def approved_id_problem(approval_id: str, id_number: str) -> HeadcountError | None:
+    """The ID card typed at the dorm against the approval, before anyone is asked for a PIN (None: it matches)."""
+    row = GuestApproval.get_or_none(GuestApproval.id == approval_id)
+    if row is None:
+        return HeadcountError("dorm.err_ga_unknown")
+    if not guest_rules.id_matches(mask_id(normalise_id(id_number)), row.id_masked):
+        return HeadcountError("dorm.err_ga_id_mismatch", masked=row.id_masked)
+    return None
+
+
 def register_approved_guest(actor: Actor, building_id: str, approval_id: str, night: date, id_number: str,
                             manager: StaffSession) -> GuestView:
     """The guest arrives at the dorm with an approval covering tonight: the supervisor types (or reads) the ID card,
