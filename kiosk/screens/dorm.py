@@ -4,7 +4,7 @@ picker, absence reasons, unknown-whereabouts incidents with their escalation lad
 The building view is built for speed: the command line at the top always has focus and takes student
 cards (scanner bursts), a typed count (digits + Enter) or an empty Enter (= everyone expected in the
 current room is present, then the cursor moves to the next room). Arrow keys move between rooms.
-Everything else is one lowercase letter. No SQL here: thread workers call kiosk.services.headcount.
+Everything else is one lowercase letter. No SQL here: `self.call` runs kiosk.services.headcount in a worker.
 """
 from __future__ import annotations
 
