@@ -252,7 +252,7 @@ def station_actions(station_kind: str):
         return BuildingPickScreen()
 
     def incident_list():
-        from kiosk.screens.dorm import IncidentScreen
+        from kiosk.screens.dorm_incidents import IncidentScreen
         return IncidentScreen()
 
     def guest_approvals():

@@ -1,5 +1,5 @@
 """Dorm station screens: tonight's headcount of a building, the room tick list, the count discrepancy
-picker, absence reasons, unknown-whereabouts incidents with their escalation ladder, guests, history.
+picker, absence reasons, history (incidents: kiosk.screens.dorm_incidents; guests: kiosk.screens.dorm_guests).
 
 The building view is built for speed: the command line at the top always has focus and takes student
 cards (scanner bursts), a typed count (digits + Enter) or an empty Enter (= everyone expected in the
@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.i18n import t
@@ -23,7 +23,6 @@ from kiosk.screens.base import KioskModal, KioskScreen
 from kiosk.screens.dialogs import PinDialog, TextDialog
 from kiosk.services import headcount as hc
 from kiosk.services import headcount_rules as rules
-from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput, clean_code
 
@@ -519,9 +518,13 @@ class HeadcountScreen(KioskScreen):
         self.app.push_screen(TextDialog("dorm.extra_prompt"), answered)
 
     def action_incidents(self) -> None:
+        from kiosk.screens.dorm_incidents import IncidentScreen
+
         self.app.push_screen(IncidentScreen(), self.reload)
 
     def action_guest(self) -> None:
+        from kiosk.screens.dorm_guests import GuestScreen
+
         if self.view is not None:
             room = self.current_room()
             self.app.push_screen(GuestScreen(self.view.building_id, self.view.night, room.number if room else ""),
@@ -812,345 +815,6 @@ class TickScreen(KioskModal):
             self.clear_message()
         self.room = room
         self.redraw()
-
-
-class IncidentScreen(KioskScreen):
-    """Open unknown-whereabouts incidents with their escalation ladder; acknowledge steps, close with whereabouts."""
-
-    TITLE_KEY = "dorm.inc_title"
-    BINDINGS = [
-        Binding("escape", "back", "core.key_back"),
-        Binding("a", "acknowledge", "dorm.key_ack"),
-        Binding("c", "close", "dorm.key_close"),
-    ]
-    DEFAULT_CSS = """
-    IncidentScreen #inc-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
-    IncidentScreen DataTable { height: 12; margin: 0 1; }
-    IncidentScreen #inc-detail { height: 1fr; padding: 0 1; }
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.incidents = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="inc-title")
-        yield DataTable(id="inc-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="inc-detail")
-        yield MessageLine(id="inc-message")
-
-    def on_mount(self) -> None:
-        self.refresh_text()
-        self.query_one(DataTable).focus()
-        self.load()
-        self.set_interval(30, self.load)
-
-    def refresh_text(self) -> None:
-        self.query_one("#inc-title", Static).update(t("dorm.inc_title"))
-        self.show(self.incidents)
-
-    def load(self) -> None:
-        self.call(incidents_noting_returns, self.ctx.actor(), self.ctx.settings.dorm, then=self.show, group="inc-load")
-
-    def show(self, found) -> None:
-        self.incidents = found
-        zone = self.ctx.zone
-        table = self.query_one(DataTable)
-        row = table.cursor_row or 0
-        table.clear(columns=True)
-        table.add_columns(t("dorm.col_name"), t("dorm.col_number"), t("dorm.col_class"), t("dorm.col_room"),
-                          t("dorm.col_night"), t("dorm.col_status"))
-        for inc in found:
-            worst = next((s.state for s in inc.steps if s.state == "overdue"), "")
-            style = "bold red" if worst else ""
-            table.add_row(*(Text(c, style=style) for c in (
-                inc.student_name, inc.student_number, inc.class_name, f"{inc.building_name} {inc.room_number}",
-                inc.night.isoformat(), inc.opened_at.astimezone(zone).strftime("%H:%M"))))
-        if found:
-            table.move_cursor(row=min(row, len(found) - 1))
-        self.show_detail()
-
-    def selected(self):
-        row = self.query_one(DataTable).cursor_row
-        if not self.incidents or row is None or row >= len(self.incidents):
-            return None
-        return self.incidents[row]
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_detail()
-
-    def show_detail(self) -> None:
-        inc = self.selected()
-        detail = self.query_one("#inc-detail", Static)
-        if inc is None:
-            detail.update(t("dorm.inc_none"))
-            return
-        zone = self.ctx.zone
-        lines = [Text(t("dorm.inc_line", name=inc.student_name, number=inc.student_number, klass=inc.class_name,
-                        building=inc.building_name, room=inc.room_number,
-                        opened=inc.opened_at.astimezone(zone).strftime("%m-%d %H:%M")), style="bold")]
-        if inc.contact is not None:
-            lines.append(Text(t("dorm.overdue_contacts", teacher=inc.contact.teacher_name or "-",
-                                teacher_phone=inc.contact.teacher_phone or "-",
-                                guardian_phone=inc.contact.guardian_phone or "-"), style="bold"))
-        if inc.note:
-            lines.append(Text(inc.note))
-        if inc.gate_return_at:
-            lines.append(Text(t("dorm.inc_gate_return", at=hhmm(inc.gate_return_at, zone)), style="bold green"))
-        styles = {"overdue": "bold red", "due": "bold yellow", "acknowledged": "green"}
-        for step in inc.steps:
-            who = f"{step.ack.staff_name} {hhmm(step.ack.at, zone)}" if step.ack else ""
-            lines.append(Text(f"{step.index + 1}. " + t("dorm.inc_step", role=t(f"dorm.role_{step.role}"),
-                                                       due=hhmm(step.due_at, zone),
-                                                       state=t(f"dorm.step_{step.state}"), who=who),
-                              style=styles.get(step.state, "")))
-        lines.append(Text(t("dorm.inc_hint"), style="dim"))
-        detail.update(Text("\n").join(lines))
-
-    def action_acknowledge(self) -> None:
-        inc = self.selected()
-        if inc is None:
-            return
-        step = next((s for s in inc.steps if s.ack is None and s.state != "not_needed"), None)
-        if step is None:
-            return
-        self.app.push_screen(PinDialog("dorm.key_ack", prompt_key=None), lambda who: self._ack(inc, step, who))
-        self.say("dorm.ack_title", level="info", role=t(f"dorm.role_{step.role}"))
-
-    def _ack(self, inc, step, who) -> None:
-        if who is None:
-            return
-        self.call(change_incident, hc.acknowledge, self.ctx.actor(), inc.incident_id, step.index, who,
-                  self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.ack_done", name=who.name),
-                  group="inc-write")
-
-    def _changed(self, found, key: str, **values) -> None:
-        self.say(key, level="ok", **values)
-        self.show(found)
-
-    def action_close(self) -> None:
-        inc = self.selected()
-        if inc is None:
-            return
-
-        def confirmed(where: str, who) -> None:
-            if who is None:
-                return
-            self.call(change_incident, hc.close_incident, self.ctx.actor(), inc.incident_id, where, who,
-                      self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.close_done"),
-                      group="inc-write")
-
-        def written(where) -> None:
-            if where:
-                self.app.push_screen(PinDialog("dorm.close_confirm_title"), lambda who: confirmed(where, who))
-
-        self.app.push_screen(WhereaboutsDialog(), written)
-
-
-def incidents_noting_returns(actor, dorm_settings):
-    """In the worker: note gate returns on open incidents, then the open incidents as they are now."""
-    hc.note_gate_returns(actor)
-    return hc.incidents(actor.school_id, dorm_settings)
-
-
-def change_incident(change, actor, incident_id: str, *args):
-    """In the worker: acknowledge or close (`change`), then the open incidents as they are now."""
-    change(actor, incident_id, *args)
-    return hc.incidents(actor.school_id, args[-1])
-
-
-class WhereaboutsDialog(KioskModal):
-    """Where was the student? An empty answer is refused here with a message (Escape still cancels): an
-    incident closes only with a recorded whereabouts. Dismisses with the text, or None on Escape."""
-
-    DEFAULT_CSS = """
-    WhereaboutsDialog { align: center middle; }
-    WhereaboutsDialog > Vertical { width: 64; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
-    WhereaboutsDialog .dialog-title { text-style: bold; margin-bottom: 1; }
-    """
-
-    def compose(self) -> ComposeResult:
-        from kiosk.widgets.catalog_text import CatalogText
-
-        with Vertical():
-            yield CatalogText("dorm.close_where_title", classes="dialog-title")
-            yield Input(id="where-text", max_length=200)
-            yield MessageLine(id="where-error")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value.strip():
-            self.say("dorm.err_whereabouts_needed", level="error")
-            return
-        self.dismiss(event.value.strip())
-
-
-def approvals_for(building_id: str, night, room_number: str, student_number: str):
-    """In the worker: tonight's approvals for a room, narrowed to one student when a number is typed."""
-    found = hc.night_approvals(building_id, night, room_number)
-    if student_number.strip():
-        found = [a for a in found if a.student_number == student_number.strip()]
-    return found
-
-
-class GuestScreen(KioskScreen):
-    """陪宿 registration on arrival. After the room (and, if several guests are approved there, the student
-    number) the screen looks for an approval the head teacher gave at the office covering tonight: if there is
-    one it is shown and prefilled, the supervisor checks the ID card against the masked number (types or reads
-    it) and only the dorm manager's PIN is needed. Without one, the exception path: head teacher and dorm
-    manager both confirm with their PIN here."""
-
-    TITLE_KEY = "dorm.guest_title"
-    FIELDS = ("room", "student", "name", "id", "relation")
-    FROM_APPROVAL = ("student", "name", "relation")  # taken from the approval while one is in use
-    TYPED_FIELDS = tuple(f"guest-{name}" for name in FIELDS)
-    # A different person than the approved one (the card does not match): register without the approval.
-    BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f4", "without_approval", "dorm.key_guest_exception")]
-    DEFAULT_CSS = """
-    GuestScreen #guest-form { width: 76; height: auto; max-height: 100%; padding: 0 2; border: heavy $accent; }
-    /* one line per field: the whole form, its approval and its message fit an 80x24 console */
-    GuestScreen FieldInput { height: 1; border: none; padding: 0 1; background: $boost; }
-    GuestScreen FieldInput:focus { background: $accent 30%; }
-    GuestScreen { align: center middle; }
-    GuestScreen #guest-approval { height: auto; min-height: 1; color: $warning; }
-    GuestScreen #guest-approval.-approved { color: $success; text-style: bold; }
-    """
-
-    def __init__(self, building_id: str, night, room_number: str = "") -> None:
-        super().__init__()
-        self.building_id = building_id
-        self.night = night
-        self.room_number = room_number  # the headcount's current row: the guest is usually for that room
-        self.approval = None  # the ApprovalView this registration uses, if any
-        self.without_approval = False  # F4 chose the exception path for this room: lookups do not re-apply one
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="guest-form"):
-            yield Label(t("dorm.guest_title"), classes="dialog-title")
-            # The approval and the outcome first: on a 24- or 36-line console the form's end is off screen.
-            yield Static("", id="guest-approval")
-            yield MessageLine(id="guest-message")
-            for name in self.FIELDS:
-                yield Label(t(f"dorm.guest_{name}"))
-                yield FieldInput(id=f"guest-{name}", max_length=40)
-
-    def on_mount(self) -> None:
-        if self.room_number:
-            self.field("room").value = self.room_number
-            self.look_up(self.room_number, "")
-            self.field("student").focus()
-        else:
-            self.query_one("#guest-room", FieldInput).focus()
-
-    def field(self, name: str) -> FieldInput:
-        return self.query_one(f"#guest-{name}", FieldInput)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        name = event.input.id.removeprefix("guest-")
-        if name == "room":
-            self.without_approval = False
-        if name in ("room", "student") and not self.without_approval:
-            self.look_up(self.field("room").value, self.field("student").value if name == "student" else "")
-        if name == "relation" or (name == "id" and self.approval is not None):
-            self.approve()
-            return
-        following = [n for n in self.FIELDS[self.FIELDS.index(name) + 1:] if not self.field(n).disabled]
-        if following:
-            self.field(following[0]).focus()
-
-    def look_up(self, room_number: str, student_number: str) -> None:
-        if not room_number.strip():
-            return
-        self.call(approvals_for, self.building_id, self.night, room_number, student_number,
-                  then=self.show_approvals, group="guest-load")
-
-    def show_approvals(self, found) -> None:
-        """One usable approval: use it. None: say this is the exception path. Several: ask for the student."""
-        usable = [a for a in found if self.night not in a.nights_used]
-        box = self.query_one("#guest-approval", Static)
-        self.use_approval(usable[0] if len(usable) == 1 else None)
-        if len(usable) == 1:
-            a = usable[0]
-            box.update(t("dorm.guest_approval_found", teacher=a.teacher_name, name=a.guest_name, relation=a.relation,
-                         masked=a.id_masked, first=a.first_night.isoformat(), last=a.last_night.isoformat()))
-            self.field("id").focus()
-        elif usable:
-            box.update("\n".join(f"{a.student_number} {a.student_name}: {a.guest_name} ({a.relation}) {a.id_masked}"
-                                 for a in usable))
-        elif found:
-            box.update(t("dorm.guest_approval_used", name=found[0].guest_name))
-        else:
-            box.update(t("dorm.guest_no_approval"))
-        box.set_class(len(usable) == 1, "-approved")
-
-    def action_without_approval(self) -> None:
-        """The exception path on purpose: the fields are freed and both PINs will be asked."""
-        if self.approval is None:
-            return
-        self.use_approval(None)
-        self.without_approval = True
-        box = self.query_one("#guest-approval", Static)
-        box.update(t("dorm.guest_exception_chosen"))
-        box.set_class(False, "-approved")
-        self.field("student").focus()
-
-    def use_approval(self, approval) -> None:
-        """Prefill from the approval (those fields cannot be changed while it is used), or free them again."""
-        previous, self.approval = self.approval, approval
-        for name in self.FROM_APPROVAL:
-            field = self.field(name)
-            if approval is not None:
-                field.value = {"student": approval.student_number, "name": approval.guest_name,
-                               "relation": approval.relation}[name]
-            elif previous is not None:
-                field.value = ""
-            field.disabled = approval is not None
-
-    def approve(self) -> None:
-        approval = self.approval
-        values = {name: self.field(name).value for name in self.FIELDS}
-        if approval is not None:
-            def checked(problem) -> None:
-                if problem is not None:  # a different card: said now, not after the manager typed their PIN
-                    self.say(problem, level="error")
-                    return
-                self.app.push_screen(PinDialog("dorm.guest_manager"),
-                                     lambda manager: self.register_approved(approval.id, values["id"], manager))
-
-            self.call(hc.approved_id_problem, approval.id, values["id"], then=checked, group="guest-check")
-            return
-
-        def teacher_signed(teacher) -> None:
-            if teacher is not None:
-                self.app.push_screen(PinDialog("dorm.guest_manager"),
-                                     lambda manager: self.register(values, teacher, manager))
-
-        self.app.push_screen(PinDialog("dorm.guest_teacher"), teacher_signed)
-
-    def register_approved(self, approval_id: str, id_number: str, manager) -> None:
-        if manager is not None:
-            self.call(hc.register_approved_guest, self.ctx.actor(), self.building_id, approval_id, self.night,
-                      id_number, manager, then=self.registered, group="guest-write")
-
-    def register(self, values: dict, teacher, manager) -> None:
-        if manager is not None:
-            self.call(hc.register_guest_by_numbers, self.ctx.actor(), self.building_id, self.night, values["room"],
-                      values["name"], values["id"], values["relation"], values["student"], teacher, manager,
-                      then=self.registered, group="guest-write")
-
-    def registered(self, guest) -> None:
-        """Saved: an empty form for the next guest (and nothing left that Escape would ask about)."""
-        self.use_approval(None)
-        self.without_approval = False
-        for name in self.FIELDS:
-            self.field(name).value = ""
-        self.query_one("#guest-approval", Static).update("")
-        self.field("room").focus()
-        self.say("dorm.guest_done", level="ok", name=guest.name, room=guest.room_number)
 
 
 class HistoryScreen(KioskScreen):

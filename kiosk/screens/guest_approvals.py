@@ -1,5 +1,5 @@
 """Office: overnight guests 陪宿 approved ahead. The head teacher approves a relative's stay during the day;
-the dorm registers the guest on arrival with only the dorm manager's PIN (kiosk.screens.dorm.GuestScreen).
+the dorm registers the guest on arrival with only the dorm manager's PIN (kiosk.screens.dorm_guests.GuestScreen).
 
 The list shows current and upcoming approvals (a head teacher sees their own class, an admin the school);
 F2 opens the approval form, F8 withdraws the highlighted approval with a reason. No SQL here: `self.call`

@@ -11,7 +11,8 @@ from textual.widgets import Static
 from kiosk import clock
 from kiosk.models.dorm import Incident, IncidentAck, RoomConfirm, RoomMark
 from kiosk.screens.dialogs import PinDialog
-from kiosk.screens.dorm import HeadcountScreen, IncidentScreen, MissingDialog, ReasonDialog, TickScreen
+from kiosk.screens.dorm import HeadcountScreen, MissingDialog, ReasonDialog, TickScreen
+from kiosk.screens.dorm_incidents import IncidentScreen
 from tests.ui_helpers import login, start_app, type_text
 
 EVENING = datetime(2026, 11, 18, 13, 30, tzinfo=timezone.utc)  # Wed 21:30 Shanghai
@@ -204,7 +205,7 @@ async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_scree
         detail = str(app.screen.query_one("#inc-detail", Static).render())
         assert "已确认" in detail
         # Defect 4: closing with an empty whereabouts is refused with a message (the dialog stays open).
-        from kiosk.screens.dorm import WhereaboutsDialog
+        from kiosk.screens.dorm_incidents import WhereaboutsDialog
 
         await pilot.press("c")
         await pilot.pause()
@@ -231,7 +232,7 @@ async def pin(app, pilot, number: str, code: str) -> None:
 
 async def test_guest_registration_needs_both_approvals_and_adds_to_the_room(tiny_dorm):
     from kiosk.models.dorm import OvernightGuest
-    from kiosk.screens.dorm import GuestScreen
+    from kiosk.screens.dorm_guests import GuestScreen
 
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)

@@ -10,7 +10,7 @@ from textual.widgets import Static
 from kiosk import clock
 from kiosk.models.dorm import GuestApproval, GuestApprovalRevocation, OvernightGuest
 from kiosk.screens.dialogs import ConfirmDialog, PinDialog, TextDialog
-from kiosk.screens.dorm import GuestScreen
+from kiosk.screens.dorm_guests import GuestScreen
 from kiosk.screens.guest_approvals import GuestApprovalFormScreen, GuestApprovalListScreen
 from tests.ui.test_dorm import open_building, pin, settle, tiny_dorm  # noqa: F401 - tiny_dorm is a fixture
 from tests.ui_helpers import login, start_app, type_text
