@@ -10,10 +10,13 @@ Tables (every key starts with school_id, so one server can hold a district):
 - batch          per (school, station, epoch) the highest outbox seq received: a duplicate batch is a no-op
 - dead_letter    rows refused, with the reason; conflict: policy conflicts for a person to review
 - station        one row per station: its kind and its own database role (least privilege)
-- write_policy   tables only some station kinds may write (roster, staff, slips, watchlist: office)
+- sync_table     the syncable tables and their write policy (kiosk.sync.policy), copied at init: a row for a
+                 table not listed here, or one its columns refuse (sync_row_problem, generated from the
+                 models by kiosk.sync.validation), is a dead letter and never touches row_state
 
 Stations never INSERT, UPDATE or DELETE a table: they call `sync_push(...)` (SECURITY DEFINER), which
-checks the caller's role against `station`, and SELECT from row_state/conflict/school_counter/sync_meta.
+checks the caller's role against `station` (bound to one station id by the administrator, never by a
+push), and SELECT from row_state/conflict/school_counter/sync_meta.
 """
 from __future__ import annotations
 
@@ -22,12 +25,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
-
-# Tables only the office writes to the shared database (others are read-only for them).
-OFFICE_ONLY_TABLES = (
-    "school", "building", "room", "student", "staff",
-    "pass_slip", "slip_approval", "slip_revocation", "slip_key", "slip_conflict_review", "watchlist_entry",
-)
 
 SCHEMA = r"""
 CREATE TABLE IF NOT EXISTS sync_meta (key text PRIMARY KEY, value text NOT NULL);
@@ -41,7 +38,15 @@ CREATE TABLE IF NOT EXISTS station (
     created_at timestamptz NOT NULL DEFAULT now(),
     removed_at timestamptz
 );
-CREATE TABLE IF NOT EXISTS write_policy (table_name text PRIMARY KEY, writer_kinds text[] NOT NULL);
+DROP TABLE IF EXISTS write_policy;
+CREATE TABLE IF NOT EXISTS sync_table (
+    table_name text PRIMARY KEY,
+    insert_kinds text[] NOT NULL,   -- station kinds that may create rows
+    owner text NOT NULL,            -- creator / office / self (see kiosk.sync.policy)
+    update_others text[] NOT NULL,  -- kinds that may change a row another station owns
+    set_once text[] NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS station_bound_id ON station (school_id, station_id) WHERE removed_at IS NULL;
 CREATE TABLE IF NOT EXISTS batch (
     school_id text NOT NULL, station_id text NOT NULL, epoch integer NOT NULL,
     last_seq bigint NOT NULL DEFAULT 0, batches bigint NOT NULL DEFAULT 0,
@@ -60,6 +65,9 @@ CREATE TABLE IF NOT EXISTS row_state (
     hlc bigint NOT NULL, station_id text NOT NULL, server_seq bigint NOT NULL,
     PRIMARY KEY (school_id, table_name, row_id)
 );
+-- The station that created the row: it alone may change it, unless the table's policy names an exception.
+ALTER TABLE row_state ADD COLUMN IF NOT EXISTS owner text;
+UPDATE row_state SET owner = station_id WHERE owner IS NULL;
 -- The stream index is on an expression so that key lookups (school, table, row) can only use the primary
 -- key: with a plain (school_id, table_name, server_seq) index the planner, short of statistics, picked it
 -- for key lookups and each batch scanned the whole stream.
@@ -91,14 +99,21 @@ DECLARE
     v_conf integer;
     v_next integer;
     v_dead jsonb;
+    v_now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+    v_max_stamp bigint;
 BEGIN
+    -- The highest stamp accepted: central's clock plus the allowed skew (kiosk.sync.validation.MAX_AHEAD_MS).
+    v_max_stamp := (v_now_ms + coalesce((SELECT value::bigint FROM sync_meta WHERE key = 'max_stamp_ahead_ms'), 0)) << 16;
     SELECT * INTO st FROM station WHERE role_name = session_user AND removed_at IS NULL;
     IF FOUND THEN
         IF st.school_id <> p_school THEN
             RAISE EXCEPTION 'station % belongs to school %, not %', st.name, st.school_id, p_school USING ERRCODE = '42501';
         END IF;
         IF st.station_id IS NULL THEN
-            UPDATE station SET station_id = p_station WHERE name = st.name;
+            -- Bound by the administrator only (add-station --station-id, or bind-station): a push that claims
+            -- an id could otherwise take over another station's identity and force it to a new epoch.
+            RAISE EXCEPTION 'station % is not bound to a station id yet: run kiosk central bind-station % %',
+                st.name, st.name, p_station USING ERRCODE = '42501';
         ELSIF st.station_id <> p_station THEN
             RAISE EXCEPTION 'role % pushes for station %, not %', session_user, st.station_id, p_station USING ERRCODE = '42501';
         END IF;
@@ -113,24 +128,39 @@ BEGIN
     SELECT last_seq INTO v_reg FROM batch WHERE school_id = p_school AND station_id = p_station AND epoch = p_epoch;
     v_reg := coalesce(v_reg, 0);
 
-    -- One pass over the batch: parse (json, not jsonb: only payloads are converted) and judge each row.
+    -- One pass over the batch: parse (json, not jsonb: only payloads are converted) and judge each row
+    -- against the policy (sync_table), the row's owner (row_state before this batch) and its columns. The
+    -- reasons are codes (kiosk.sync.validation) the admin screen translates.
     DROP TABLE IF EXISTS _push;
+    -- EXECUTE: planned per call with row_state's real size (see below), so the owner lookup uses the key.
+    EXECUTE $q$
     CREATE TEMP TABLE _push ON COMMIT DROP AS
         SELECT r.seq, r.txn, r.t, r.id, r.op, r.p, r.h, coalesce(r.cs, false) AS cs,
             CASE
-            WHEN r.op = 'unreadable' THEN 'unreadable payload'
-            WHEN r.id IS NULL OR r.id = '' THEN 'missing row id'
-            WHEN r.t IS NULL OR r.t !~ '^[a-z][a-z0-9_]*$' THEN 'bad table name'
-            WHEN r.op IS NULL OR r.op NOT IN ('insert', 'update') THEN 'bad operation'
-            WHEN r.h IS NULL THEN 'missing clock stamp'
-            WHEN r.p IS NULL OR jsonb_typeof(r.p) <> 'object' THEN 'payload is not a row'
-            WHEN r.p ? 'id' AND r.p->>'id' <> r.id THEN 'payload id does not match the row id'
-            WHEN r.p ? 'school_id' AND r.p->>'school_id' <> p_school THEN 'row belongs to another school'
-            WHEN w.table_name IS NOT NULL AND NOT (v_kind = ANY (w.writer_kinds))
-                THEN 'table ' || r.t || ' is written by ' || array_to_string(w.writer_kinds, '/') || ' stations only'
+            WHEN r.op = 'unreadable' THEN 'unreadable'
+            WHEN r.id IS NULL OR r.id = '' OR length(r.id) > 64 THEN 'bad_row_id'
+            WHEN c.table_name IS NULL THEN 'unknown_table'
+            WHEN r.op IS NULL OR r.op NOT IN ('insert', 'update') THEN 'bad_operation'
+            WHEN r.h IS NULL OR r.h <= 0 THEN 'bad_stamp'
+            WHEN r.h > $4 THEN 'stamp_ahead'
+            WHEN r.p IS NULL OR jsonb_typeof(r.p) <> 'object' THEN 'not_a_row'
+            WHEN r.p ? 'id' AND r.p->>'id' IS DISTINCT FROM r.id THEN 'id_mismatch'
+            WHEN r.p ? 'school_id' AND r.p->>'school_id' IS DISTINCT FROM $1 THEN 'other_school'
+            WHEN o.owner IS NULL AND NOT ($3 = ANY (c.insert_kinds)) THEN 'not_writer:' || $3
+            WHEN o.owner IS NULL AND c.owner = 'self' AND r.id <> $2 THEN 'not_owner:' || left(r.id, 40)
+            WHEN o.owner IS NULL AND c.owner = 'creator' AND r.p ? 'station_id' AND r.p->>'station_id' IS DISTINCT FROM $2
+                THEN 'claims_station:' || left(coalesce(r.p->>'station_id', ''), 40)
+            WHEN o.owner IS NOT NULL AND o.owner <> $2 AND NOT ($3 = ANY (c.update_others))
+                THEN 'not_owner:' || o.owner
+            WHEN o.owner IS NOT NULL AND c.owner = 'creator' AND r.op = 'update' AND r.p ? 'station_id'
+                 AND r.p->>'station_id' IS DISTINCT FROM o.owner
+                THEN 'claims_station:' || left(coalesce(r.p->>'station_id', ''), 40)
+            ELSE /*ROW_CHECK*/ NULL
             END AS reason
-        FROM json_to_recordset(p_rows::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
-        LEFT JOIN write_policy w ON w.table_name = r.t;
+        FROM json_to_recordset($5::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
+        LEFT JOIN sync_table c ON c.table_name = r.t
+        LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = r.t AND o.row_id = r.id
+    $q$ USING p_school, p_station, v_kind, v_max_stamp, p_rows;
     SELECT min(seq), max(seq) INTO v_first, v_last FROM _push;
     IF v_last IS NULL THEN
         RETURN jsonb_build_object('status', 'ok', 'accepted', 0, 'dead', '[]'::jsonb, 'conflicts', 0);
@@ -154,7 +184,7 @@ BEGIN
             UPDATE batch SET batches = batches + 1, updated_at = now()
             WHERE school_id = p_school AND station_id = p_station AND epoch = p_epoch;
             RETURN jsonb_build_object('status', 'duplicate', 'accepted', 0, 'dead', '[]'::jsonb, 'conflicts', 0,
-                                      'now_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+                                      'now_ms', v_now_ms);
         END IF;
     END IF;
 
@@ -186,8 +216,8 @@ BEGIN
         FROM ins i LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = i.table_name AND o.row_id = i.row_id
         ORDER BY i.table_name, i.row_id, i.hlc DESC, i.server_seq DESC
     ), up AS (
-        INSERT INTO row_state AS s (school_id, table_name, row_id, payload, hlc, station_id, server_seq)
-        SELECT $1, table_name, row_id, payload, hlc, station_id, server_seq FROM latest
+        INSERT INTO row_state AS s (school_id, table_name, row_id, payload, hlc, station_id, server_seq, owner)
+        SELECT $1, table_name, row_id, payload, hlc, station_id, server_seq, station_id FROM latest
         WHERE old_hlc IS NULL OR (hlc, station_id) > (old_hlc, old_station)
         ON CONFLICT (school_id, table_name, row_id) DO UPDATE
             SET payload = EXCLUDED.payload, hlc = EXCLUDED.hlc, station_id = EXCLUDED.station_id, server_seq = EXCLUDED.server_seq
@@ -211,8 +241,7 @@ BEGIN
     ON CONFLICT (school_id, station_id, epoch) DO UPDATE
         SET last_seq = greatest(b.last_seq, EXCLUDED.last_seq), batches = b.batches + 1, updated_at = now();
     RETURN jsonb_build_object('status', 'ok', 'accepted', v_new, 'dead', v_dead, 'conflicts', v_conf,
-                              'server_seq', v_base + v_new + v_conf,
-                              'now_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+                              'server_seq', v_base + v_new + v_conf, 'now_ms', v_now_ms);
 END
 $fn$;
 REVOKE ALL ON FUNCTION sync_push(text, text, integer, text, text) FROM PUBLIC;
@@ -236,6 +265,14 @@ CREATE POLICY own_school ON school_counter FOR SELECT USING (school_id = (SELECT
 DROP POLICY IF EXISTS own_school ON batch;
 CREATE POLICY own_school ON batch FOR SELECT USING (school_id = (SELECT station_school()));
 """
+
+def schema() -> str:
+    """SCHEMA with the models' column checks (kiosk.sync.validation) spliced into sync_push."""
+    from kiosk.sync import policy, validation
+
+    check = validation.sql_row_check({name: validation.columns_of(model) for name, (model, _) in policy.syncable().items()})
+    return SCHEMA.replace("/*ROW_CHECK*/ NULL", check)
+
 
 # What a station role may read (pull streams, conflicts, the counter and server epoch).
 STATION_READS = ("row_state", "conflict", "school_counter", "sync_meta", "batch")
@@ -269,17 +306,28 @@ def init(url: str) -> str:
         with database.atomic():
             database.execute_sql("SELECT pg_advisory_xact_lock(7007)")  # two inits at once take turns
             with database.cursor() as cursor:
-                cursor.execute(SCHEMA)  # no parameters: the function body's % signs stay as they are
-            for table in OFFICE_ONLY_TABLES:
-                database.execute_sql(
-                    "INSERT INTO write_policy (table_name, writer_kinds) VALUES (%s, ARRAY['office']) ON CONFLICT DO NOTHING",
-                    (table,))
+                cursor.execute(schema())  # no parameters: the function body's % signs stay as they are
+            _install_policy(database)
             database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('server_epoch', %s) ON CONFLICT DO NOTHING",
                                  (str(uuid.uuid4()),))
             database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO UPDATE SET value = '1'")
             return database.execute_sql("SELECT value FROM sync_meta WHERE key = 'server_epoch'").fetchone()[0]
     finally:
         database.close()
+
+
+def _install_policy(database) -> None:
+    """Copy the write policy and the models' column rules to central (replacing what an older version left)."""
+    from kiosk.sync import policy, validation
+
+    tables = policy.syncable()
+    database.execute_sql("DELETE FROM sync_table")
+    for name, (_, rule) in sorted(tables.items()):
+        database.execute_sql(
+            "INSERT INTO sync_table (table_name, insert_kinds, owner, update_others, set_once) VALUES (%s, %s, %s, %s, %s)",
+            (name, sorted(rule.insert), rule.owner, sorted(rule.update_others), list(rule.set_once)))
+    database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('max_stamp_ahead_ms', %s) "
+                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(validation.MAX_AHEAD_MS),))
 
 
 @dataclass(frozen=True)
@@ -296,12 +344,19 @@ def role_name(database_name: str, station_name: str) -> str:
     return base[:63]
 
 
-def add_station(url: str, name: str, kind: str, school_id: str) -> StationRole:
-    """Create (or re-key) the station's own login role with the least privilege it needs."""
+_STATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+
+
+def add_station(url: str, name: str, kind: str, school_id: str, station_id: str | None = None) -> StationRole:
+    """Create (or re-key) the station's own login role with the least privilege it needs. The role pushes
+    only for `station_id` (shown by `kiosk sync status` on the station); without one, the station's pushes are
+    refused until the administrator binds it with bind_station."""
     if kind not in ("gate", "dorm", "canteen", "office"):
         raise CentralError(f"unknown station kind {kind!r}")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}", name):
         raise CentralError(f"station name {name!r}: use letters, digits, - and _ (at most 40)")
+    if station_id is not None and not _STATION_ID.fullmatch(station_id):
+        raise CentralError(f"station id {station_id!r}: use letters, digits, - and _ (at most 40)")
     database = connect(url)
     try:
         database_name = database.execute_sql("SELECT current_database()").fetchone()[0]
@@ -317,12 +372,13 @@ def add_station(url: str, name: str, kind: str, school_id: str) -> StationRole:
             database.execute_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
             database.execute_sql(f'GRANT SELECT ON {", ".join(STATION_READS)} TO "{role}"')
             database.execute_sql(f'GRANT EXECUTE ON FUNCTION sync_push(text, text, integer, text, text) TO "{role}"')
-            # Re-adding a station re-keys it and lets a rebuilt station (new station_id) bind again.
+            # Re-adding a station re-keys it and binds it again (a rebuilt station has a new station_id).
+            _refuse_bound_elsewhere(database, school_id, station_id, name)
             database.execute_sql(
-                "INSERT INTO station (name, school_id, kind, role_name) VALUES (%s, %s, %s, %s) "
+                "INSERT INTO station (name, school_id, kind, role_name, station_id) VALUES (%s, %s, %s, %s, %s) "
                 "ON CONFLICT (name) DO UPDATE SET school_id = EXCLUDED.school_id, kind = EXCLUDED.kind, "
-                "role_name = EXCLUDED.role_name, station_id = NULL, removed_at = NULL",
-                (name, school_id, kind, role))
+                "role_name = EXCLUDED.role_name, station_id = EXCLUDED.station_id, removed_at = NULL",
+                (name, school_id, kind, role, station_id))
     finally:
         database.close()
     parts = urlsplit(url)
@@ -330,6 +386,34 @@ def add_station(url: str, name: str, kind: str, school_id: str) -> StationRole:
     netloc = f"{quote(role)}:{quote(password)}@{host}" + (f":{parts.port}" if parts.port else "")
     station_url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     return StationRole(name=name, kind=kind, role=role, password=password, url=station_url)
+
+
+def _refuse_bound_elsewhere(database, school_id: str, station_id: str | None, name: str) -> None:
+    if station_id is None:
+        return
+    other = database.execute_sql(
+        "SELECT name FROM station WHERE school_id = %s AND station_id = %s AND name <> %s AND removed_at IS NULL",
+        (school_id, station_id, name)).fetchone()
+    if other:
+        raise CentralError(f"station id {station_id} is already bound to station {other[0]}")
+
+
+def bind_station(url: str, name: str, station_id: str) -> None:
+    """The administrator binds a station's role to the station id its database generated (an identity is never
+    taken by a push that claims it)."""
+    if not _STATION_ID.fullmatch(station_id):
+        raise CentralError(f"station id {station_id!r}: use letters, digits, - and _ (at most 40)")
+    database = connect(url)
+    try:
+        with database.atomic():
+            row = database.execute_sql("SELECT school_id FROM station WHERE name = %s AND removed_at IS NULL FOR UPDATE",
+                                       (name,)).fetchone()
+            if row is None:
+                raise CentralError(f"no active station named {name!r}")
+            _refuse_bound_elsewhere(database, row[0], station_id, name)
+            database.execute_sql("UPDATE station SET station_id = %s WHERE name = %s", (station_id, name))
+    finally:
+        database.close()
 
 
 def remove_station(url: str, name: str) -> str:

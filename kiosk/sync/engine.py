@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 
 from kiosk import clock
 from kiosk.models import database_proxy
-from kiosk.sync import hlc
+from kiosk.sync import hlc, validation
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,8 @@ def _batch_json(rows: list[_OutRow], suspects: list[bool], valid_only: bool) -> 
                     raise ValueError("not an object")
             except (ValueError, TypeError) as error:
                 # Sent as a stand-in in the same batch, so central dead-letters it under its own seq.
-                poisoned.append((row, f"unreadable payload: {error}"))
+                log.warning("sync: outbox row %s holds an unreadable payload: %s", row.seq, error)
+                poisoned.append((row, "unreadable"))
                 row = _OutRow(row.seq, row.txn, row.table, row.row_id, "unreadable", row.payload, row.created_at, row.hlc)
                 payload = "null"
         parts.append('{"seq":%d,"txn":%s,"t":%s,"id":%s,"op":%s,"h":%d,"cs":%s,"p":%s}' % (
@@ -427,6 +428,9 @@ def _apply(stream: str, rows: list[tuple], *, force: bool, result: PullResult, c
                     [stream, *chunk]):
                 versions[row_id] = (stamp, sid)
         winners: dict[str, tuple] = {}
+        refused: list[tuple[int, str, str, str]] = []
+        columns = _pull_columns(stream)
+        now_ms = hlc.to_ms(clock.now()) + (hlc.Clock.server_offset_ms() or 0)  # central's clock, as best we know
         for row in rows:
             server_seq, row_id, payload_text, stamp, sid = row
             if row_id in pending:
@@ -436,10 +440,24 @@ def _apply(stream: str, rows: list[tuple], *, force: bool, result: PullResult, c
             if mine is not None and (mine == (stamp, sid) or (not force and mine > (stamp, sid))):
                 result.skipped += 1
                 continue
-            winners[row_id] = row
-        groups: dict[tuple[str, ...], list[tuple]] = {}
-        for server_seq, row_id, payload_text, stamp, sid in winners.values():
+            # Checked as central checks a push: a row that slipped past it (an older central, a bug) must not
+            # crash this station later, stall the stream or carry our clock to the end of time.
             payload = json.loads(payload_text) if isinstance(payload_text, str) else payload_text
+            problem = (validation.stamp_problem(stamp, now_ms)
+                       or (validation.payload_problem(columns, payload) if columns is not None else "unknown_table"))
+            if problem:
+                refused.append((server_seq, row_id, problem, payload_text if isinstance(payload_text, str) else json.dumps(payload)))
+                continue
+            winners[row_id] = (server_seq, row_id, payload, stamp, sid)
+        for server_seq, row_id, problem, payload_text in refused:
+            log.warning("sync: pulled %s row %s refused: %s", stream, row_id, problem)
+            result.failed += 1
+            database_proxy.execute_sql(
+                'INSERT OR REPLACE INTO "sync_dead_letter" ("school_id", "outbox_seq", "epoch", "table_name", '
+                '"row_id", "reason", "payload", "at") VALUES (?, ?, 0, ?, ?, ?, ?, ?)',
+                ("", -server_seq, stream, row_id, problem, payload_text[:5000], now_text))
+        groups: dict[tuple[str, ...], list[tuple]] = {}
+        for server_seq, row_id, payload, stamp, sid in winners.values():
             cols = tuple(c for c in payload if c in known)
             groups.setdefault(cols, []).append((server_seq, row_id, tuple(payload[c] for c in cols)))
         for cols, items in groups.items():
@@ -467,13 +485,23 @@ def _apply(stream: str, rows: list[tuple], *, force: bool, result: PullResult, c
             'INSERT OR REPLACE INTO "sync_row_version" ("table_name", "row_id", "hlc", "station_id") VALUES (?, ?, ?, ?)',
             [(stream, row[1], row[3], row[4]) for row in winners.values()])
         result.applied += len(winners)
-        if rows:
-            hlc.Clock.receive(max(row[3] for row in rows), clock.now())
+        sane = [row[3] for row in rows if validation.stamp_problem(row[3], now_ms) is None]
+        if sane:
+            hlc.Clock.receive(max(sane), clock.now())
         if cursor_to is not None:
             # Cursors never go backwards (only a re-created central resets them, see _check_central_epoch).
             database_proxy.execute_sql(
                 'UPDATE "sync_cursor" SET "server_seq" = max("server_seq", ?), "updated_at" = ? WHERE "stream" = ?',
                 (cursor_to, now_text, stream))
+
+
+@functools.lru_cache(maxsize=None)
+def _pull_columns(stream: str):
+    """The column rules of a pulled table (None: not a syncable table, so nothing pulled into it is trusted)."""
+    from kiosk.sync import policy
+
+    entry = policy.syncable().get(stream)
+    return validation.columns_of(entry[0]) if entry else None
 
 
 def cursor_of(stream: str) -> int:
@@ -650,6 +678,11 @@ def sync_once(central, config: SyncConfig, *, pull_after: bool = True) -> RoundR
     except (peewee.OperationalError, peewee.InterfaceError) as error:
         _drop_connection(central)
         raise SyncError(f"central unreachable: {str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}") from error
+    except peewee.ProgrammingError as error:
+        if getattr(error.__context__, "pgcode", None) != "42501":  # peewee re-raises psycopg2's error as its own
+            raise
+        # Central refused this station (not bound yet, bound to another id, removed): a person must act.
+        raise SyncError(f"central refused this station: {str(error).strip().splitlines()[0]}") from error
     return RoundResult(pushed, pulled, time.perf_counter() - started)
 
 

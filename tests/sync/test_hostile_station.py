@@ -1,0 +1,308 @@
+"""A broken or hostile station cannot hurt central or the other stations (issue 13, part B).
+
+Each test uses a station's own database role straight against central, as a thief with a station's disk
+would: crafted rows through sync_push, reads and DDL on its own connection. Real PostgreSQL throughout.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import peewee
+import pytest
+
+from kiosk.models import database_proxy
+from kiosk.services.facts import row_payload
+from kiosk.sync import central, hlc
+from tests.sync.conftest import central_scalar
+
+NOW = datetime.now(timezone.utc)
+
+
+def _stamp(at: datetime = NOW) -> int:
+    return hlc.pack(hlc.to_ms(at))
+
+
+def _crossing(school: str, station_id: str, **changes) -> dict:
+    from kiosk.models.slips import GateCrossing
+
+    row = GateCrossing(school_id=school, station_id=station_id, recorded_at=NOW, student_id="stu-1", direction="out",
+                       kind="slip", slip_id="slip-1", at=NOW, flags="")
+    payload = row_payload(row)
+    payload.update(changes)
+    return payload
+
+
+def _row(seq: int, table: str, payload: dict, *, op: str = "insert", stamp: int | None = None, row_id: str | None = None):
+    return {"seq": seq, "txn": seq, "t": table, "id": row_id or payload.get("id", f"row-{seq}"), "op": op,
+            "h": _stamp() if stamp is None else stamp, "p": payload}
+
+
+class Role:
+    """A station's own database role, bound to `station_id` by the administrator."""
+
+    def __init__(self, url: str, school: str, name: str, kind: str, station_id: str | None):
+        self.school, self.kind, self.station_id = school, kind, station_id
+        self.role = central.add_station(url, f"{name}-{school}", kind, school, station_id or None)
+        self.db = central.connect(self.role.url)
+        self.seq = 0
+
+    def push(self, *rows: dict, station_id: str | None = None, epoch: int = 1) -> dict:
+        body = []
+        for row in rows:
+            self.seq += 1
+            body.append({**row, "seq": self.seq, "txn": self.seq})
+        with self.db.atomic():
+            answer = self.db.execute_sql("SELECT sync_push(%s, %s, %s, %s, %s)", (
+                self.school, station_id or self.station_id, epoch, self.kind, json.dumps(body))).fetchone()[0]
+        return answer
+
+    def reasons(self, answer: dict) -> list[str]:
+        return [item["reason"] for item in answer["dead"]]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@pytest.fixture
+def roles(central_url, school):
+    made: list[Role] = []
+
+    def make(name: str, kind: str, station_id: str | None = None) -> Role:
+        role = Role(central_url, school, name, kind, station_id if station_id is not None else f"st-{name}")
+        made.append(role)
+        return role
+
+    yield make
+    for role in made:
+        role.close()
+
+
+def _state(url: str, school: str, table: str) -> dict[str, dict]:
+    db = central.connect(url)
+    try:
+        return {row_id: json.loads(payload) for row_id, payload in db.execute_sql(
+            "SELECT row_id, payload::text FROM row_state WHERE school_id = %s AND table_name = %s", (school, table))}
+    finally:
+        db.close()
+
+
+# ------------------------------------------------------------------------------------------- 1. validation
+
+def test_central_refuses_wrong_types_missing_fields_and_impossible_stamps(roles, central_url, school):
+    gate = roles("gate-a", "gate")
+    good = _crossing(school, gate.station_id)
+    rows = [
+        _row(0, "gate_crossing", _crossing(school, gate.station_id, at="not-a-date")),
+        _row(0, "gate_crossing", _crossing(school, gate.station_id, at="2026-13-01T00:00:00.000000Z")),
+        _row(0, "gate_crossing", {k: v for k, v in _crossing(school, gate.station_id).items() if k != "direction"}),
+        _row(0, "gate_crossing", _crossing(school, gate.station_id, direction=None)),
+        _row(0, "gate_crossing", _crossing(school, gate.station_id, direction=["out"])),
+        _row(0, "gate_crossing", _crossing(school, gate.station_id, flags="x" * 300)),
+        _row(0, "visit", {**row_payload(_visit(school, gate.station_id)), "companions": "three"}),
+        _row(0, "visit", {**row_payload(_visit(school, gate.station_id)), "companions": 2 ** 40}),
+        _row(0, "visit", {**row_payload(_visit(school, gate.station_id)), "night": "yes"}),
+        _row(0, "gate_crossing", _crossing(school, gate.station_id), stamp=2 ** 63 - 1),
+        _row(0, "gate_crossing", _crossing(school, gate.station_id), stamp=_stamp(NOW + timedelta(days=30))),
+        _row(0, "gate_crossing", _crossing(school, gate.station_id), stamp=-5),
+        _row(0, "gate_crossing", _crossing(school, gate.station_id), stamp=0),
+        _row(0, "gate_crossing", good),
+    ]
+    answer = gate.push(*rows)
+    assert gate.reasons(answer) == [
+        "bad_type:at", "bad_type:at", "missing_field:direction", "empty_field:direction", "bad_type:direction",
+        "too_long:flags", "bad_type:companions", "bad_type:companions", "bad_type:night",
+        "stamp_ahead", "stamp_ahead", "bad_stamp", "bad_stamp"]
+    assert answer["accepted"] == 1
+    assert set(_state(central_url, school, "gate_crossing")) == {good["id"]}
+    assert central_scalar(central_url, "SELECT count(*) FROM dead_letter WHERE school_id = %s", (school,)) == 13
+    # A station three days ahead (SYNC.md's scenario) still syncs: the bound is a week.
+    ahead = _crossing(school, gate.station_id)
+    assert gate.push(_row(0, "gate_crossing", ahead, stamp=_stamp(NOW + timedelta(days=3))))["accepted"] == 1
+
+
+def _visit(school: str, station_id: str):
+    from kiosk.models.visitors import Visit
+
+    return Visit(school_id=school, station_id=station_id, recorded_at=NOW, status="in", id_type="none", id_number="",
+                 name="王五", phone="", category="parent", unit="", reason="", host_kind="staff", host_id="s1",
+                 host_name="李老师", companions=0, companion_names="", vehicle_plate="", items="", time_in=NOW,
+                 night=False, duty_leader="", code="V1")
+
+
+def test_central_refuses_unknown_tables_and_sql_in_names_and_keys(roles, central_url, school):
+    gate = roles("gate-a", "gate")
+    crossing = _crossing(school, gate.station_id)
+    answer = gate.push(
+        _row(0, "outbox", {"id": "o1"}, row_id="o1"),
+        _row(0, "local_state", {"id": "k"}, row_id="k"),
+        _row(0, "made_up", {"id": "m"}, row_id="m"),
+        _row(0, "gate_crossing; DROP TABLE fact; --", {"id": "d"}, row_id="d"),
+        _row(0, 'gate_crossing"', {"id": "q"}, row_id="q"),
+        _row(0, "gate_crossing", {**crossing, 'flags" = 1; DROP TABLE row_state; --': "x"}),
+        _row(0, "gate_crossing", [1, 2], row_id="list"),
+    )
+    assert gate.reasons(answer) == ["unknown_table"] * 5 + ['unknown_field:flags" = 1; DROP TABLE row_state; --',
+                                                             "not_a_row"]
+    assert answer["accepted"] == 0
+    db = central.connect(central_url)
+    try:
+        assert db.execute_sql("SELECT count(*) FROM row_state WHERE school_id = %s", (school,)).fetchone()[0] == 0
+        assert db.execute_sql("SELECT to_regclass('public.fact') IS NOT NULL").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_station_pulling_a_poisoned_row_dead_letters_it_and_keeps_working(make_station, central_url, school):
+    """A row that slipped into central's current state (an older central accepted anything): the dorm that pulls
+    it refuses it locally instead of taking an HLC of 2^63-1 (its pushes then failed with OverflowError) or a
+    crossing whose time is not a time (`kiosk gate check` then failed with ValueError)."""
+    dorm = make_station("dorm", "dorm")
+    poisoned = {"huge": (_crossing(school, "st-gate-x"), 2 ** 63 - 1),
+                "not-a-date": (_crossing(school, "st-gate-x", at="not-a-date"), _stamp()),
+                "no-direction": ({k: v for k, v in _crossing(school, "st-gate-x").items() if k != "direction"}, _stamp())}
+    good = _crossing(school, "st-gate-x")
+    db = central.connect(central_url)
+    try:
+        with db.atomic():
+            for seq, (row_id, (payload, stamp)) in enumerate([*poisoned.items(), ("good", (good, _stamp()))], 1):
+                payload = {**payload, "id": row_id}
+                db.execute_sql(
+                    "INSERT INTO row_state (school_id, table_name, row_id, payload, hlc, station_id, server_seq, owner) "
+                    "VALUES (%s, 'gate_crossing', %s, %s, %s, 'st-gate-x', %s, 'st-gate-x')",
+                    (school, row_id, json.dumps(payload), stamp, seq))
+            db.execute_sql("INSERT INTO school_counter (school_id, server_seq) VALUES (%s, 4)", (school,))
+    finally:
+        db.close()
+    result = dorm.sync(pull_tables=("gate_crossing", "probe"))
+    assert result.pull.failed == 3
+    with dorm.use():
+        assert [row[0] for row in database_proxy.execute_sql("SELECT id FROM gate_crossing")] == ["good"]
+        reasons = dict(database_proxy.execute_sql("SELECT row_id, reason FROM sync_dead_letter WHERE epoch = 0"))
+        assert reasons == {"huge": "stamp_ahead", "not-a-date": "bad_type:at", "no-direction": "missing_field:direction"}
+        assert hlc.physical_ms(hlc.Clock.last()) < hlc.to_ms(NOW + timedelta(days=1))
+        from kiosk.models.slips import GateCrossing
+
+        assert [row.at for row in GateCrossing.select()]  # every row it holds reads back
+    # Its own later writes still push (the poisoned clock made every push fail with OverflowError).
+    ids = dorm.write(2)
+    pushed = dorm.sync(pull_tables=("gate_crossing", "probe")).push
+    assert pushed.accepted == 2 and dorm.pending() == 0
+    assert set(ids) <= set(_state(central_url, school, "probe"))
+    with dorm.use():
+        stream = dict(database_proxy.execute_sql("SELECT stream, converged FROM sync_cursor"))
+    assert stream["gate_crossing"] == 0  # not converged while refused rows wait for a person
+
+
+# ------------------------------------------------------------------------------------------- 2. write policy
+
+def test_office_only_tables_and_other_stations_rows(roles, central_url, school):
+    from kiosk.models import Building
+    from kiosk.models.dorm import GuestApproval
+    from kiosk.models.stations import StationInfo
+
+    office, gate_a, gate_b = roles("office", "office"), roles("gate-a", "gate"), roles("gate-b", "gate")
+    dorm = roles("dorm", "dorm")
+    approval = row_payload(GuestApproval(school_id=school, station_id=gate_a.station_id, recorded_at=NOW, student_id="stu-1",
+                                         guest_name="母亲", id_masked="", relation="母亲", first_night="2026-12-01",
+                                         last_night="2026-12-01", note="", teacher_id="t1", teacher_name="李老师"))
+    office_info = row_payload(StationInfo(id=office.station_id, school_id=school, name="office", kind="office",
+                                          updated_at=NOW))
+    assert office.push(_row(0, "station_info", office_info))["accepted"] == 1
+    renamed = {**office_info, "name": "hacked"}
+    building = row_payload(Building(school_id=school, name="A", gender="M"))
+    answer = gate_a.push(
+        _row(0, "guest_approval", approval),
+        _row(0, "station_info", renamed, op="update", stamp=_stamp(NOW + timedelta(seconds=5))),
+        _row(0, "station_info", {**office_info, "id": "st-new", "name": "fake"}),
+        _row(0, "building", building),
+    )
+    assert gate_a.reasons(answer) == ["not_writer:gate", f"not_owner:{office.station_id}", "not_owner:st-new",
+                                      "not_writer:gate"]
+    assert _state(central_url, school, "station_info")[office.station_id]["name"] == "office"
+    assert dorm.push(_row(0, "guest_approval", {**approval, "station_id": dorm.station_id}))["dead"][0]["reason"] == "not_writer:dorm"
+    # Each station announces itself; the office writes the approvals.
+    own = row_payload(StationInfo(id=gate_a.station_id, school_id=school, name="east gate", kind="gate", updated_at=NOW))
+    assert gate_a.push(_row(0, "station_info", own))["accepted"] == 1
+    assert office.push(_row(0, "guest_approval", {**approval, "station_id": office.station_id}))["accepted"] == 1
+
+    # Another gate's crossings: no rewrite (it erased the office's double-use conflict), no insert in its name.
+    crossing = _crossing(school, gate_a.station_id)
+    assert gate_a.push(_row(0, "gate_crossing", crossing))["accepted"] == 1
+    answer = gate_b.push(
+        _row(0, "gate_crossing", {**crossing, "direction": "in"}, op="update", stamp=_stamp(NOW + timedelta(seconds=9))),
+        _row(0, "gate_crossing", {**crossing, "direction": "in"}, stamp=_stamp(NOW + timedelta(seconds=9))),
+        _row(0, "gate_crossing", _crossing(school, gate_a.station_id)),
+    )
+    assert gate_b.reasons(answer) == [f"not_owner:{gate_a.station_id}"] * 2 + [f"claims_station:{gate_a.station_id}"]
+    assert _state(central_url, school, "gate_crossing")[crossing["id"]]["direction"] == "out"
+
+
+def test_a_visit_may_be_signed_out_at_another_gate(roles, central_url, school):
+    """The policy's one gate exception: a visitor may leave by another gate."""
+    gate_a, gate_b, dorm = roles("gate-a", "gate"), roles("gate-b", "gate"), roles("dorm", "dorm")
+    visit = row_payload(_visit(school, gate_a.station_id))
+    assert gate_a.push(_row(0, "visit", visit))["accepted"] == 1
+    out = {**visit, "status": "out", "time_out": visit["time_in"], "out_station_id": gate_b.station_id}
+    assert gate_b.push(_row(0, "visit", out, op="update", stamp=_stamp(NOW + timedelta(seconds=3))))["accepted"] == 1
+    answer = dorm.push(_row(0, "visit", {**out, "status": "x"}, op="update", stamp=_stamp(NOW + timedelta(seconds=4))))
+    assert dorm.reasons(answer) == [f"not_owner:{gate_a.station_id}"]
+    # Who recorded the visit cannot be rewritten by the gate that signs it out.
+    answer = gate_b.push(_row(0, "visit", {**out, "station_id": gate_b.station_id}, op="update",
+                              stamp=_stamp(NOW + timedelta(seconds=5))))
+    assert gate_b.reasons(answer) == [f"claims_station:{gate_b.station_id}"]
+    assert _state(central_url, school, "visit")[visit["id"]]["status"] == "out"
+
+
+def test_the_policy_is_default_deny_and_matches_the_models():
+    from kiosk.models import all_models
+    from kiosk.sync import policy
+    from kiosk.sync.engine import LOCAL_TABLES
+
+    tables = {model._meta.table_name for model in all_models()} - LOCAL_TABLES
+    declared = set(policy.POLICY)
+    assert declared == tables, f"without a policy: {sorted(tables - declared)}"
+    for name in ("guest_approval", "school", "student", "staff", "pass_slip", "slip_revocation", "watchlist_entry"):
+        assert policy.POLICY[name].insert == {"office"} and policy.POLICY[name].owner == policy.OFFICE
+    assert policy.POLICY["station_info"].owner == policy.SELF
+    for rule in policy.POLICY.values():
+        assert rule.insert <= set(policy.KINDS) and rule.update_others <= set(policy.KINDS)
+        assert not rule.update_others or rule.why or rule.owner == policy.OFFICE
+
+
+# ------------------------------------------------------------------------------------------- 3. identity
+
+def test_a_station_id_is_bound_by_the_administrator_never_by_a_push(roles, central_url, school):
+    office = roles("office", "office")
+    stranger = roles("stranger", "gate", station_id="")  # added without an id: not bound yet
+    info = {"id": office.station_id, "school_id": school, "name": "office", "kind": "office",
+            "updated_at": "2026-11-30T08:00:00.000000Z"}
+    with pytest.raises(peewee.ProgrammingError, match="not bound"):
+        stranger.push(_row(0, "station_info", info), station_id=office.station_id)
+    assert central_scalar(central_url, "SELECT station_id FROM station WHERE name = %s", (f"stranger-{school}",)) is None
+    # The real office keeps its identity and epoch.
+    answer = office.push(_row(0, "station_info", info))
+    assert answer["status"] == "ok" and answer["accepted"] == 1
+    # Binding to an id another station holds is refused; after binding, only that id may be pushed for.
+    with pytest.raises(central.CentralError, match="already bound"):
+        central.bind_station(central_url, f"stranger-{school}", office.station_id)
+    central.bind_station(central_url, f"stranger-{school}", "st-stranger")
+    with pytest.raises(peewee.ProgrammingError, match="pushes for station"):
+        stranger.push(_row(0, "station_info", info), station_id=office.station_id)
+    stranger.station_id = "st-stranger"
+    assert stranger.push(_row(0, "gate_crossing", _crossing(school, "st-stranger")))["accepted"] == 1
+    assert central_scalar(central_url, "SELECT count(*) FROM batch WHERE school_id = %s AND station_id = %s",
+                          (school, office.station_id)) == 1
+
+
+def test_the_cli_binds_and_the_station_shows_its_id(capsys, central_url, school, make_station):
+    from kiosk.cli import main
+
+    gate = make_station("gate")
+    assert main(["central", "add-station", f"g-{school}", "--kind", "gate", "--url", central_url, "--school", school,
+                 "--station-id", gate.station_id]) == 0
+    assert central_scalar(central_url, "SELECT station_id FROM station WHERE name = %s", (f"g-{school}",)) == gate.station_id
+    capsys.readouterr()
+    assert main(["central", "bind-station", f"g-{school}", "st-other", "--url", central_url]) == 0
+    assert "st-other" in capsys.readouterr().out
+    assert main(["central", "bind-station", f"nobody-{school}", "st-x", "--url", central_url]) != 0
