@@ -48,7 +48,7 @@ def _register_bench_table() -> None:
             database = database_proxy
             table_name = "bench_event"
 
-    policy.register(BenchEvent, policy.TablePolicy(insert=frozenset(policy.KINDS)))
+    policy.register(BenchEvent, policy.TablePolicy(insert=frozenset(policy.KINDS), read=frozenset(policy.KINDS)))
 
 
 def _admin(sql: str) -> None:

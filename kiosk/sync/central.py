@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS sync_table (
     update_others text[] NOT NULL,  -- kinds that may change a row another station owns
     set_once text[] NOT NULL
 );
+ALTER TABLE sync_table ADD COLUMN IF NOT EXISTS reader_kinds text[] NOT NULL DEFAULT '{}';
 CREATE UNIQUE INDEX IF NOT EXISTS station_bound_id ON station (school_id, station_id) WHERE removed_at IS NULL;
 CREATE TABLE IF NOT EXISTS batch (
     school_id text NOT NULL, station_id text NOT NULL, epoch integer NOT NULL,
@@ -252,14 +253,24 @@ CREATE OR REPLACE FUNCTION station_school() RETURNS text LANGUAGE sql STABLE SEC
 SET search_path = public, pg_temp AS $fn$
     SELECT school_id FROM station WHERE role_name = session_user AND removed_at IS NULL
 $fn$;
+-- ... and only the tables its kind pulls (sync_table.reader_kinds): a stolen dorm or canteen station cannot
+-- read visitors' ID numbers, and no station reads the conflicts of tables it may not read.
+CREATE OR REPLACE FUNCTION station_tables() RETURNS text[] LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $fn$
+    SELECT coalesce(array_agg(t.table_name), '{}') FROM sync_table t
+    JOIN station s ON s.kind = ANY (t.reader_kinds)
+    WHERE s.role_name = session_user AND s.removed_at IS NULL
+$fn$;
 ALTER TABLE row_state ENABLE ROW LEVEL SECURITY;
 ALTER TABLE conflict ENABLE ROW LEVEL SECURITY;
 ALTER TABLE school_counter ENABLE ROW LEVEL SECURITY;
 ALTER TABLE batch ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS own_school ON row_state;
-CREATE POLICY own_school ON row_state FOR SELECT USING (school_id = (SELECT station_school()));
+CREATE POLICY own_school ON row_state FOR SELECT
+    USING (school_id = (SELECT station_school()) AND table_name IN (SELECT unnest(station_tables())));
 DROP POLICY IF EXISTS own_school ON conflict;
-CREATE POLICY own_school ON conflict FOR SELECT USING (school_id = (SELECT station_school()));
+CREATE POLICY own_school ON conflict FOR SELECT
+    USING (school_id = (SELECT station_school()) AND table_name IN (SELECT unnest(station_tables())));
 DROP POLICY IF EXISTS own_school ON school_counter;
 CREATE POLICY own_school ON school_counter FOR SELECT USING (school_id = (SELECT station_school()));
 DROP POLICY IF EXISTS own_school ON batch;
@@ -324,8 +335,15 @@ def _install_policy(database) -> None:
     database.execute_sql("DELETE FROM sync_table")
     for name, (_, rule) in sorted(tables.items()):
         database.execute_sql(
-            "INSERT INTO sync_table (table_name, insert_kinds, owner, update_others, set_once) VALUES (%s, %s, %s, %s, %s)",
-            (name, sorted(rule.insert), rule.owner, sorted(rule.update_others), list(rule.set_once)))
+            "INSERT INTO sync_table (table_name, insert_kinds, owner, update_others, set_once, reader_kinds) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (name, sorted(rule.insert), rule.owner, sorted(rule.update_others), list(rule.set_once),
+             sorted(policy.readers(name, rule))))
+    # Station roles create nothing: no temporary tables (PUBLIC has TEMP on a new database), no objects in
+    # public (PostgreSQL 15 no longer grants CREATE there; revoked again for older servers).
+    database_name = database.execute_sql("SELECT current_database()").fetchone()[0]
+    database.execute_sql(f'REVOKE TEMPORARY ON DATABASE "{database_name}" FROM PUBLIC')
+    database.execute_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('max_stamp_ahead_ms', %s) "
                          "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(validation.MAX_AHEAD_MS),))
 

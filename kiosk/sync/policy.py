@@ -29,6 +29,7 @@ class TablePolicy:
     update_others: frozenset[str] = frozenset()
     set_once: tuple[str, ...] = ()
     why: str = ""  # the reason for an exception, shown in the README table
+    read: frozenset[str] | None = None  # kinds that may read the table; None: the kinds that pull it (engine.PULLS)
 
 
 def _kinds(*kinds: str) -> frozenset[str]:
@@ -85,6 +86,19 @@ POLICY: dict[str, TablePolicy] = {
 }
 
 _EXTRA: dict[str, tuple[type, TablePolicy]] = {}
+
+
+def readers(table: str, rule: TablePolicy) -> frozenset[str]:
+    """The station kinds whose role may read `table` at central: those whose pull list names it (row-level
+    security at central, so a stolen dorm station cannot read visitors' ID numbers)."""
+    import fnmatch
+
+    from kiosk.sync.engine import PULLS
+
+    if rule.read is not None:
+        return rule.read
+    return frozenset(kind for kind, patterns in PULLS.items()
+                     if any(fnmatch.fnmatchcase(table, pattern) for pattern in patterns))
 
 
 def register(model: type, table_policy: TablePolicy) -> None:

@@ -35,7 +35,8 @@ class Probe(FactModel):
 
 # Syncable in these tests: any kind writes it and may change another station's row (so the generic sync
 # scenarios run between any two stations); closed_at is set once.
-register_table(Probe, TablePolicy(insert=frozenset(KINDS), update_others=frozenset(KINDS), set_once=("closed_at",)))
+register_table(Probe, TablePolicy(insert=frozenset(KINDS), update_others=frozenset(KINDS), set_once=("closed_at",),
+                                  read=frozenset(KINDS)))
 
 
 def pg_available() -> bool:

@@ -306,3 +306,39 @@ def test_the_cli_binds_and_the_station_shows_its_id(capsys, central_url, school,
     assert main(["central", "bind-station", f"g-{school}", "st-other", "--url", central_url]) == 0
     assert "st-other" in capsys.readouterr().out
     assert main(["central", "bind-station", f"nobody-{school}", "st-x", "--url", central_url]) != 0
+
+
+# ------------------------------------------------------------------------------------------- 4. reads by kind
+
+def test_a_station_role_reads_only_the_tables_its_kind_pulls_and_creates_nothing(roles, central_url, school):
+    from kiosk.models import Staff
+
+    office, gate, dorm, canteen = (roles("office", "office"), roles("gate-a", "gate"), roles("dorm", "dorm"),
+                                   roles("canteen", "canteen"))
+    visit = row_payload(_visit(school, gate.station_id))
+    visit["id_number"] = "110101199003074514"
+    assert gate.push(_row(0, "visit", visit), _row(0, "gate_crossing", _crossing(school, gate.station_id)))["accepted"] == 2
+    # a conflict about a visit (a second sign-in of the same key by another gate)
+    other_gate = roles("gate-b", "gate")
+    other_gate.push(_row(0, "visit", {**visit, "station_id": other_gate.station_id}))
+    teacher = row_payload(Staff(school_id=school, number="T1", name="李老师", initials="lls", roles="head_teacher",
+                                class_name="", phone="", card_code="", pin_hash="x", active=True, updated_at=NOW))
+    assert office.push(_row(0, "staff", teacher))["accepted"] == 1
+
+    def visible(role: Role, table: str, relation: str = "row_state") -> int:
+        with role.db.atomic():
+            return role.db.execute_sql(f"SELECT count(*) FROM {relation} WHERE table_name = %s", (table,)).fetchone()[0]
+
+    assert visible(gate, "visit") == 1 and visible(office, "visit") == 1
+    assert visible(dorm, "visit") == 0 and visible(canteen, "visit") == 0
+    assert visible(dorm, "gate_crossing") == 1 and visible(canteen, "gate_crossing") == 0
+    assert visible(canteen, "staff") == 1  # the directory every station needs (see the README: what a station leaks)
+    # the conflict (both versions of the visitor's row) is as private as the visit
+    assert visible(gate, "visit", "conflict") == 1 and visible(office, "visit", "conflict") == 1
+    assert visible(dorm, "visit", "conflict") == 0 and visible(canteen, "visit", "conflict") == 0
+    for role in (gate, dorm, canteen):
+        for statement in ("CREATE TEMP TABLE stolen (a int)", "CREATE TABLE public.stolen (a int)",
+                          "CREATE FUNCTION pg_temp.leak() RETURNS int LANGUAGE sql AS 'SELECT 1'"):
+            with pytest.raises(peewee.ProgrammingError, match="permission denied"):
+                with role.db.atomic():
+                    role.db.execute_sql(statement)
