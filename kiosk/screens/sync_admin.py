@@ -1,7 +1,6 @@
 """Station admin: refused records (dead letters) and conflicts for a person to review, with their reasons."""
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
@@ -10,7 +9,8 @@ from kiosk.i18n import catalog, language, t
 from kiosk.screens.base import KioskScreen
 
 
-CONFLICT_KEYS = {"stale_update": "sync.conflict_stale_update", "duplicate_insert": "sync.conflict_duplicate_insert"}
+CONFLICT_KEYS = {"stale_update": "sync.conflict_stale_update", "duplicate_insert": "sync.conflict_duplicate_insert",
+                 "set_once": "sync_trust.conflict_set_once", "clone_update": "sync_trust.conflict_clone_update"}
 
 
 def reason_text(reason: str) -> str:
@@ -52,14 +52,9 @@ class SyncAdminScreen(KioskScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def load(self) -> None:
         from kiosk.sync.review import sync_problems
 
-        problems = sync_problems(self.ctx.settings)
-        self.app.call_from_thread(self.show, problems)
+        self.call(sync_problems, self.ctx.settings, then=self.show, group="sync-admin")
 
     def show(self, problems) -> None:
         self.problems = problems

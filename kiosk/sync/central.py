@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS row_state (
 );
 -- The station that created the row: it alone may change it, unless the table's policy names an exception.
 ALTER TABLE row_state ADD COLUMN IF NOT EXISTS owner text;
+ALTER TABLE row_state ADD COLUMN IF NOT EXISTS epoch integer;  -- of the station that wrote this version
 UPDATE row_state SET owner = station_id WHERE owner IS NULL;
 -- The stream index is on an expression so that key lookups (school, table, row) can only use the primary
 -- key: with a plain (school_id, table_name, server_seq) index the planner, short of statistics, picked it
@@ -100,6 +101,7 @@ DECLARE
     v_conf integer;
     v_next integer;
     v_dead jsonb;
+    v_same integer;
     v_now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
     v_max_stamp bigint;
 BEGIN
@@ -157,7 +159,10 @@ BEGIN
                  AND r.p->>'station_id' IS DISTINCT FROM o.owner
                 THEN 'claims_station:' || left(coalesce(r.p->>'station_id', ''), 40)
             ELSE /*ROW_CHECK*/ NULL
-            END AS reason
+            END AS reason,
+            -- The row as central already holds it from this station (a restored station resending under a new
+            -- epoch): the same fact, not a second one.
+            (o.station_id IS NOT DISTINCT FROM $2 AND o.payload = r.p) AS same
         FROM json_to_recordset($5::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
         LEFT JOIN sync_table c ON c.table_name = r.t
         LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = r.t AND o.row_id = r.id
@@ -203,37 +208,57 @@ BEGIN
     -- had already created, are kept in the history and listed as conflicts for a person to review.
     -- EXECUTE: planned on every call with the tables' real sizes (a plan cached while they were empty
     -- would scan row_state by its stream index for every row).
-    SELECT count(*) INTO v_new FROM _push WHERE seq > v_reg AND reason IS NULL;
+    SELECT count(*) FILTER (WHERE NOT same), count(*) FILTER (WHERE same) INTO v_new, v_same
+    FROM _push WHERE seq > v_reg AND reason IS NULL;
     EXECUTE $q$
     WITH ins AS (
         INSERT INTO fact (school_id, station_id, epoch, seq, txn, table_name, row_id, op, payload, hlc, clock_suspect, server_seq)
         SELECT $1, $2, $3, seq, txn, t, id, op, p, h, cs, $4 + row_number() OVER (ORDER BY seq)
-        FROM _push WHERE seq > $5 AND reason IS NULL
+        FROM _push WHERE seq > $5 AND reason IS NULL AND NOT same
         ORDER BY seq
         ON CONFLICT DO NOTHING
         RETURNING table_name, row_id, op, payload, hlc, station_id, server_seq, seq
     ), latest AS (
-        SELECT DISTINCT ON (i.table_name, i.row_id) i.*, o.hlc AS old_hlc, o.station_id AS old_station, o.payload AS old_payload
+        SELECT DISTINCT ON (i.table_name, i.row_id) i.*, o.hlc AS old_hlc, o.station_id AS old_station,
+               o.payload AS old_payload, o.epoch AS old_epoch, c.set_once
         FROM ins i LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = i.table_name AND o.row_id = i.row_id
+        JOIN sync_table c ON c.table_name = i.table_name
         ORDER BY i.table_name, i.row_id, i.hlc DESC, i.server_seq DESC
+    ), judged AS (
+        -- broken: the set-once fields (kiosk.sync.policy) this version would change once they hold a value.
+        -- Such a version never replaces the current one, whichever arrived first: it is kept as a conflict.
+        SELECT l.*,
+               CASE WHEN l.old_payload IS NULL OR cardinality(l.set_once) = 0 THEN NULL
+                    ELSE (SELECT array_agg(f ORDER BY f) FROM unnest(l.set_once) AS f
+                          WHERE coalesce(jsonb_typeof(l.old_payload -> f), 'null') <> 'null'
+                            AND (l.old_payload -> f) IS DISTINCT FROM (l.payload -> f)) END AS broken,
+               (l.old_hlc IS NOT NULL AND (l.hlc, l.station_id) < (l.old_hlc, l.old_station)) AS stale
+        FROM latest l
     ), up AS (
-        INSERT INTO row_state AS s (school_id, table_name, row_id, payload, hlc, station_id, server_seq, owner)
-        SELECT $1, table_name, row_id, payload, hlc, station_id, server_seq, station_id FROM latest
-        WHERE old_hlc IS NULL OR (hlc, station_id) > (old_hlc, old_station)
+        INSERT INTO row_state AS s (school_id, table_name, row_id, payload, hlc, station_id, server_seq, owner, epoch)
+        SELECT $1, table_name, row_id, payload, hlc, station_id, server_seq, station_id, $3 FROM judged
+        WHERE broken IS NULL AND NOT stale
         ON CONFLICT (school_id, table_name, row_id) DO UPDATE
-            SET payload = EXCLUDED.payload, hlc = EXCLUDED.hlc, station_id = EXCLUDED.station_id, server_seq = EXCLUDED.server_seq
+            SET payload = EXCLUDED.payload, hlc = EXCLUDED.hlc, station_id = EXCLUDED.station_id,
+                server_seq = EXCLUDED.server_seq, epoch = EXCLUDED.epoch
             WHERE (EXCLUDED.hlc, EXCLUDED.station_id) > (s.hlc, s.station_id)
     )
+    -- clone_update: the same station id under another epoch (a cloned disk, or a station restored from an
+    -- old copy) changed a row that epoch did not write: two machines may have edited it, a person looks.
     INSERT INTO conflict (school_id, server_seq, kind, table_name, row_id, station_id, other_station_id, detail)
-    SELECT $1, $4 + $6 + row_number() OVER (ORDER BY l.server_seq),
-           CASE WHEN (l.hlc, l.station_id) < (l.old_hlc, l.old_station) THEN 'stale_update' ELSE 'duplicate_insert' END,
-           l.table_name, l.row_id, $2, l.old_station,
-           jsonb_build_object('epoch', $3, 'seq', l.seq, 'hlc', l.hlc, 'other_hlc', l.old_hlc,
-                              'kept', CASE WHEN (l.hlc, l.station_id) < (l.old_hlc, l.old_station) THEN l.old_payload ELSE l.payload END,
-                              'lost', CASE WHEN (l.hlc, l.station_id) < (l.old_hlc, l.old_station) THEN l.payload ELSE l.old_payload END)
-    FROM latest l
-    WHERE l.old_station IS NOT NULL AND l.old_station <> $2
-      AND ((l.hlc, l.station_id) < (l.old_hlc, l.old_station) OR l.op = 'insert')
+    SELECT $1, $4 + $6 + row_number() OVER (ORDER BY j.server_seq),
+           CASE WHEN j.broken IS NOT NULL THEN 'set_once'
+                WHEN j.old_station = $2 THEN 'clone_update'
+                WHEN j.stale THEN 'stale_update' ELSE 'duplicate_insert' END,
+           j.table_name, j.row_id, $2, j.old_station,
+           jsonb_build_object('epoch', $3, 'other_epoch', j.old_epoch, 'seq', j.seq, 'hlc', j.hlc, 'other_hlc', j.old_hlc,
+                              'fields', to_jsonb(j.broken),
+                              'kept', CASE WHEN j.broken IS NOT NULL OR j.stale THEN j.old_payload ELSE j.payload END,
+                              'lost', CASE WHEN j.broken IS NOT NULL OR j.stale THEN j.payload ELSE j.old_payload END)
+    FROM judged j
+    WHERE j.broken IS NOT NULL
+       OR (j.old_station <> $2 AND (j.stale OR j.op = 'insert'))
+       OR (j.old_station = $2 AND j.old_epoch <> $3 AND j.payload IS DISTINCT FROM j.old_payload)
     $q$ USING p_school, p_station, p_epoch, v_base, v_reg, v_new;
     GET DIAGNOSTICS v_conf = ROW_COUNT;
 
@@ -241,7 +266,7 @@ BEGIN
     INSERT INTO batch AS b (school_id, station_id, epoch, last_seq, batches) VALUES (p_school, p_station, p_epoch, v_last, 1)
     ON CONFLICT (school_id, station_id, epoch) DO UPDATE
         SET last_seq = greatest(b.last_seq, EXCLUDED.last_seq), batches = b.batches + 1, updated_at = now();
-    RETURN jsonb_build_object('status', 'ok', 'accepted', v_new, 'dead', v_dead, 'conflicts', v_conf,
+    RETURN jsonb_build_object('status', 'ok', 'accepted', v_new, 'same', v_same, 'dead', v_dead, 'conflicts', v_conf,
                               'server_seq', v_base + v_new + v_conf, 'now_ms', v_now_ms);
 END
 $fn$;

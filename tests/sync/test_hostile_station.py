@@ -342,3 +342,67 @@ def test_a_station_role_reads_only_the_tables_its_kind_pulls_and_creates_nothing
             with pytest.raises(peewee.ProgrammingError, match="permission denied"):
                 with role.db.atomic():
                     role.db.execute_sql(statement)
+
+
+# ------------------------------------------------------------------------------------------- 5. set once, clones
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_a_visit_signed_out_at_two_gates_is_a_conflict_whichever_pushes_first(roles, central_url, school, first):
+    """Both gates offline sign the same visitor out: the second time_out that reaches central never overwrites
+    the first (it used to, silently, when gate A pushed first) and both versions are kept as a conflict."""
+    gate_a, gate_b = roles("gate-a", "gate"), roles("gate-b", "gate")
+    visit = row_payload(_visit(school, gate_a.station_id))
+    assert gate_a.push(_row(0, "visit", visit))["accepted"] == 1
+    out_a = {**visit, "status": "out", "time_out": "2026-11-30T08:05:00.000000Z", "out_station_id": gate_a.station_id}
+    out_b = {**visit, "status": "out", "time_out": "2026-11-30T08:09:00.000000Z", "out_station_id": gate_b.station_id}
+    pushes = [(gate_a, out_a, _stamp(NOW + timedelta(seconds=5))), (gate_b, out_b, _stamp(NOW + timedelta(seconds=9)))]
+    if first == "b":
+        pushes.reverse()
+    answers = [role.push(_row(0, "visit", payload, op="update", stamp=stamp)) for role, payload, stamp in pushes]
+    assert [answer["conflicts"] for answer in answers] == [0, 1]
+    kept = _state(central_url, school, "visit")[visit["id"]]
+    assert kept["time_out"] == pushes[0][1]["time_out"]  # the first value that reached central stands
+    db = central.connect(central_url)
+    try:
+        (kind, detail), = db.execute_sql("SELECT kind, detail::text FROM conflict WHERE school_id = %s", (school,))
+    finally:
+        db.close()
+    detail = json.loads(detail)
+    assert kind == "set_once" and detail["fields"] == ["out_station_id", "time_out"]
+    assert {detail["kept"]["time_out"], detail["lost"]["time_out"]} == {out_a["time_out"], out_b["time_out"]}
+
+
+def test_a_gate_crossing_direction_never_changes(roles, central_url, school):
+    gate = roles("gate-a", "gate")
+    crossing = _crossing(school, gate.station_id)
+    gate.push(_row(0, "gate_crossing", crossing))
+    answer = gate.push(_row(0, "gate_crossing", {**crossing, "direction": "in"}, op="update",
+                            stamp=_stamp(NOW + timedelta(seconds=2))))
+    assert answer["conflicts"] == 1
+    assert _state(central_url, school, "gate_crossing")[crossing["id"]]["direction"] == "out"
+
+
+def test_clones_updating_one_row_are_flagged(make_station, central_url, tmp_path):
+    """Two machines with one station id (a cloned disk): their updates of the same row are a conflict."""
+    import shutil
+
+    from tests.sync.conftest import central_rows
+
+    original = make_station("gate")
+    (row_id,) = original.write(1)
+    original.sync()
+    with original.use():
+        database_proxy.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(original.path, tmp_path / "clone.sqlite3")
+    clone = make_station("clone", "gate", path=tmp_path / "clone.sqlite3")
+    clone.write(1)
+    clone.sync()  # the first to push keeps epoch 1; the other meets its seqs and moves to epoch 2
+    original.update(row_id, text="edited on the original")
+    original.sync()
+    clone.update(row_id, text="edited on the clone")
+    clone.sync()
+    kinds = [row[0] for row in central.connect(central_url).execute_sql(
+        "SELECT kind FROM conflict WHERE school_id = %s AND row_id = %s", (original.school, row_id))]
+    # each change of the row by the other machine (other epoch) is flagged; before, none was
+    assert kinds and set(kinds) == {"clone_update"}
+    assert central_rows(central_url, original.school)[row_id][0] == "edited on the clone"  # last writer still wins
