@@ -286,13 +286,20 @@ SET search_path = public, pg_temp AS $fn$
     JOIN station s ON s.kind = ANY (t.reader_kinds)
     WHERE s.role_name = session_user AND s.removed_at IS NULL
 $fn$;
+-- ... plus the rows it created itself, in any table: a station restored from an old copy gets back every row
+-- it had pushed, including tables its kind does not pull (a gate's gate_scan).
+CREATE OR REPLACE FUNCTION station_bound_id() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $fn$
+    SELECT station_id FROM station WHERE role_name = session_user AND removed_at IS NULL
+$fn$;
 ALTER TABLE row_state ENABLE ROW LEVEL SECURITY;
 ALTER TABLE conflict ENABLE ROW LEVEL SECURITY;
 ALTER TABLE school_counter ENABLE ROW LEVEL SECURITY;
 ALTER TABLE batch ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS own_school ON row_state;
 CREATE POLICY own_school ON row_state FOR SELECT
-    USING (school_id = (SELECT station_school()) AND table_name IN (SELECT unnest(station_tables())));
+    USING (school_id = (SELECT station_school())
+           AND (table_name IN (SELECT unnest(station_tables())) OR owner = (SELECT station_bound_id())));
 DROP POLICY IF EXISTS own_school ON conflict;
 CREATE POLICY own_school ON conflict FOR SELECT
     USING (school_id = (SELECT station_school()) AND table_name IN (SELECT unnest(station_tables())));

@@ -52,6 +52,7 @@ SERVER_EPOCH_KEY = "sync_server_epoch"
 LAST_PUSH_KEY = "sync_last_push"
 LAST_PULL_KEY = "sync_last_pull"
 LAST_CREATED_KEY = "sync_last_created_ms"
+RECOVER_KEY = "sync_recover_own_rows"  # set when central said we were restored or cloned (a new epoch)
 
 
 class SyncError(Exception):
@@ -286,6 +287,18 @@ def _requeue_what_central_lost(central, config: SyncConfig, sid: str) -> None:
         _set_local(ACKED_KEY, f"{acked_epoch}:{held}")
 
 
+def _notice_restored_copy(central, config: SyncConfig, sid: str, last_seq: int) -> None:
+    """Central holds more of our rows under this epoch than our outbox ever had: this database was restored
+    from an older copy. Take our rows back at the next pull (before any new write forces a new epoch)."""
+    row = central.execute_sql("SELECT last_seq FROM batch WHERE school_id = %s AND station_id = %s AND epoch = %s",
+                              (config.school_id, sid, epoch())).fetchone()
+    if row and row[0] > last_seq:
+        log.warning("sync: central holds our rows up to seq %s, this copy only to %s: restored from an old copy",
+                    row[0], last_seq)
+        with write_transaction():
+            _set_local(RECOVER_KEY, "1")
+
+
 def send_batch(central, config: SyncConfig, sid: str, ep: int, rows: list[_OutRow], suspects: list[bool]):
     """Send one stamped batch; returns central's answer and the rows found unreadable here."""
     import peewee
@@ -333,6 +346,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
     sid = station_id()
     end = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
     _requeue_what_central_lost(central, config, sid)
+    _notice_restored_copy(central, config, sid, end)
     pulled = set(streams_for(config))
     if pending_count():
         measure_clock_offset(central)
@@ -350,6 +364,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
             log.warning("sync: central holds other rows for our outbox seqs; moving to epoch %s", answer["next_epoch"])
             with write_transaction():
                 _set_local(EPOCH_KEY, str(int(answer["next_epoch"])))
+                _set_local(RECOVER_KEY, "1")  # the next pull takes back our own rows this copy lacks
             result.epoch_bumps += 1
             if result.epoch_bumps > 5:
                 raise SyncError("central keeps refusing our epoch")
@@ -576,6 +591,8 @@ def pull(central, config: SyncConfig, *, verify: bool = True) -> PullResult:
     with write_transaction():
         for stream in [*streams, CONFLICT_STREAM]:
             _ensure_cursor(stream, config.school_id)
+    if _local(RECOVER_KEY):
+        _recover_own_rows(central, config, [name for name in synced_tables() if name not in streams], result)
     # Pulled rows arrive in commit order per table, not across tables: references are checked at the
     # office where rows are written; a station applies central's truth without local FK checks.
     database_proxy.execute_sql("PRAGMA foreign_keys = OFF")
@@ -594,6 +611,29 @@ def pull(central, config: SyncConfig, *, verify: bool = True) -> PullResult:
         database_proxy.execute_sql("PRAGMA foreign_keys = ON")
     _set_local(LAST_PULL_KEY, clock.now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     return result
+
+
+def _recover_own_rows(central, config: SyncConfig, tables: list[str], result: PullResult) -> None:
+    """After a restore from an old copy: take back, from central, the rows this station had pushed in tables it
+    does not pull (the pulled ones come back by their streams), e.g. a gate's gate_scan. Checked and applied
+    like pulled rows; nothing is pushed again (no outbox rows)."""
+    sid = station_id()
+    database_proxy.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        for table in tables:
+            rows = list(central.execute_sql(
+                "SELECT server_seq, row_id, payload::text, hlc, station_id FROM row_state "
+                "WHERE school_id = %s AND table_name = %s AND owner = %s ORDER BY server_seq",
+                (config.school_id, table, sid)))
+            if rows:
+                before = result.applied
+                _apply(table, rows, force=False, result=result, cursor_to=None)
+                log.warning("sync: restored copy: took back %s of our %s rows of %s from central",
+                            result.applied - before, len(rows), table)
+        with write_transaction():
+            database_proxy.execute_sql('DELETE FROM "local_state" WHERE "key" = ?', (RECOVER_KEY,))
+    finally:
+        database_proxy.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def _pull_stream(central, config: SyncConfig, stream: str, result: PullResult, verify: bool) -> None:

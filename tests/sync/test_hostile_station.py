@@ -406,3 +406,68 @@ def test_clones_updating_one_row_are_flagged(make_station, central_url, tmp_path
     # each change of the row by the other machine (other epoch) is flagged; before, none was
     assert kinds and set(kinds) == {"clone_update"}
     assert central_rows(central_url, original.school)[row_id][0] == "edited on the clone"  # last writer still wins
+
+
+# ------------------------------------------------------------------------------------------- 7. restore
+
+def _scan(station, n: int) -> list[str]:
+    from kiosk.models.slips import GateScan
+    from kiosk.services.facts import record
+
+    from kiosk import clock
+
+    ids = []
+    with station.use():
+        actor = station.actor()
+        for i in range(n):
+            with record(actor, "gate.scan") as w:
+                row = w.insert(GateScan(school_id=station.school, station_id=actor.station_id, recorded_at=clock.now(),
+                                        raw=f"CODE-{i}", verdict="refuse", reason_code="forged", detail={}))
+            ids.append(row.id)
+    return ids
+
+
+def test_a_gate_restored_from_a_backup_gets_its_scans_back_without_duplicates(make_station, central_url, tmp_path):
+    """The backup still held 3 unpushed scans; 5 more reached central before the disk died. The restored gate
+    used to send the 3 again as new facts (same id, payload and stamp under epochs 1 and 2) and never got the
+    5 back (gates do not pull gate_scan)."""
+    import shutil
+
+    gate = make_station("gate")
+    gate_pulls = dict(pull_tables=())  # what a gate pulls in production: not gate_scan
+    held = _scan(gate, 3)
+    with gate.use():
+        database_proxy.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(gate.path, tmp_path / "backup.sqlite3")
+    gate.sync(**gate_pulls)
+    lost = _scan(gate, 5)
+    gate.sync(**gate_pulls)
+    gate.close()  # the disk dies
+
+    restored = make_station("restored", "gate", path=tmp_path / "backup.sqlite3")
+    new = _scan(restored, 2)
+    restored.sync(**gate_pulls)
+    restored.sync(**gate_pulls)
+    assert restored.pending() == 0
+    with restored.use():
+        from kiosk.models.slips import GateScan
+
+        assert {row.id for row in GateScan.select()} == set(held + lost + new)
+    school = restored.school
+    facts = central_scalar(central_url, "SELECT count(*) FROM fact WHERE school_id = %s AND table_name = 'gate_scan'",
+                           (school,))
+    assert facts == 10  # each scan once, whatever epoch sent it
+    assert set(_state(central_url, school, "gate_scan")) == set(held + lost + new)
+
+
+def test_a_station_role_reads_its_own_rows_of_tables_its_kind_does_not_pull(roles, central_url, school):
+    from kiosk.models.slips import GateScan
+
+    gate_a, gate_b = roles("gate-a", "gate"), roles("gate-b", "gate")
+    scan = row_payload(GateScan(school_id=school, station_id=gate_a.station_id, recorded_at=NOW, raw="X", verdict="refuse",
+                                reason_code="forged", detail="{}"))
+    assert gate_a.push(_row(0, "gate_scan", scan))["accepted"] == 1
+    with gate_a.db.atomic():
+        assert gate_a.db.execute_sql("SELECT count(*) FROM row_state WHERE table_name = 'gate_scan'").fetchone()[0] == 1
+    with gate_b.db.atomic():
+        assert gate_b.db.execute_sql("SELECT count(*) FROM row_state WHERE table_name = 'gate_scan'").fetchone()[0] == 0
