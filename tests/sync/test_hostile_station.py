@@ -458,6 +458,13 @@ def test_a_gate_restored_from_a_backup_gets_its_scans_back_without_duplicates(ma
                            (school,))
     assert facts == 10  # each scan once, whatever epoch sent it
     assert set(_state(central_url, school, "gate_scan")) == set(held + lost + new)
+    # `kiosk audit verify` names the gap (the lost copy's entries for the 5 scans) instead of "intact".
+    from kiosk.services.facts import verify_audit_chain
+
+    with restored.use():
+        problem = verify_audit_chain()
+    assert problem is not None and problem.kind == "gap" and problem.seq == 3
+    assert "restored from an older copy" in problem.message and "5 of its rows taken back" in problem.message
 
 
 def test_a_station_role_reads_its_own_rows_of_tables_its_kind_does_not_pull(roles, central_url, school):
