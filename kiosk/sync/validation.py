@@ -144,30 +144,34 @@ def _quote(text: str) -> str:
 
 
 def _sql_value_check(column: Column, p: str) -> list[str]:
-    """CASE branches (`WHEN bad THEN reason`) for one column of the payload expression `p`."""
+    """CASE branches (`WHEN bad THEN reason`) for one column of the payload expression `p`. The common path
+    costs one extraction per column (its JSON type); which reason applies is worked out only for a bad row."""
     name = column.name
     value, text = f"{p}->{_quote(name)}", f"{p}->>{_quote(name)}"
     typeof = f"jsonb_typeof({value})"
-    branches = []
+    json_types = {"text": "string", "time": "string", "date": "string", "bool": "boolean", "int": "number",
+                  "bigint": "number", "float": "number"}[column.kind]
+    accepted = [json_types] + (["null"] if column.nullable else [])
+    accepted_sql = ", ".join(_quote(kind) for kind in accepted)
     if column.required:
-        branches.append(f"WHEN NOT {p} ? {_quote(name)} THEN {_quote('missing_field:' + name)}")
-    if not column.nullable:
-        branches.append(f"WHEN {typeof} = 'null' THEN {_quote('empty_field:' + name)}")
+        bad = f"{typeof} IS NULL OR {typeof} NOT IN ({accepted_sql})"
+    else:
+        bad = f"{typeof} NOT IN ({accepted_sql})"
+    if column.kind == "bool":
+        bad = f"({bad}) AND {text} NOT IN ('0', '1')"  # 0/1 from older rows are booleans too
+    reason = (f"CASE WHEN NOT {p} ? {_quote(name)} THEN {_quote('missing_field:' + name)} "
+              f"WHEN {typeof} = 'null' THEN {_quote('empty_field:' + name)} ELSE {_quote('bad_type:' + name)} END")
+    branches = [f"WHEN {bad} THEN {reason}"]
     bad_type = _quote("bad_type:" + name)
     if column.kind in ("text", "time", "date"):
-        branches.append(f"WHEN {typeof} NOT IN ('null', 'string') THEN {bad_type}")
         branches.append(f"WHEN length({text}) > {column.max_length} THEN {_quote('too_long:' + name)}")
         if column.kind in ("time", "date"):
             pattern = TIME_PATTERN if column.kind == "time" else DATE_PATTERN
             branches.append(f"WHEN {text} !~ {_quote(pattern)} THEN {bad_type}")
-    elif column.kind == "bool":
-        branches.append(f"WHEN {typeof} NOT IN ('null', 'boolean') AND {text} NOT IN ('0', '1') THEN {bad_type}")
     elif column.kind in ("int", "bigint"):
         bound = INT32 if column.kind == "int" else INT64
-        branches.append(f"WHEN {typeof} NOT IN ('null', 'number') OR {text} !~ '^-?[0-9]{{1,19}}$' THEN {bad_type}")
+        branches.append(f"WHEN {text} !~ '^-?[0-9]{{1,19}}$' THEN {bad_type}")
         branches.append(f"WHEN ({text})::numeric < -{bound} OR ({text})::numeric >= {bound} THEN {bad_type}")
-    elif column.kind == "float":
-        branches.append(f"WHEN {typeof} NOT IN ('null', 'number') THEN {bad_type}")
     return branches
 
 
