@@ -122,6 +122,8 @@ def _raw_psycopg2_rate(url: str, count: int) -> float:
 LOOP_SCRIPT = """
 import sys, time
 sys.path.insert(0, {root!r})
+from bench.bench_sync import _register_bench_table
+_register_bench_table()  # bench_event is syncable here too, or the pulled rows are refused as an unknown table
 from kiosk.config import Settings
 from kiosk.db import open_database
 from kiosk.sync import engine
