@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS sync_table (
     set_once text[] NOT NULL
 );
 ALTER TABLE sync_table ADD COLUMN IF NOT EXISTS reader_kinds text[] NOT NULL DEFAULT '{}';
+-- Staff roles whose PIN verifiers a station of each kind receives (kiosk.sync.policy.verifier_roles).
+CREATE TABLE IF NOT EXISTS sync_kind_login (kind text PRIMARY KEY, roles text[] NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS station_bound_id ON station (school_id, station_id) WHERE removed_at IS NULL;
 CREATE TABLE IF NOT EXISTS batch (
     school_id text NOT NULL, station_id text NOT NULL, epoch integer NOT NULL,
@@ -292,6 +294,45 @@ CREATE OR REPLACE FUNCTION station_bound_id() RETURNS text LANGUAGE sql STABLE S
 SET search_path = public, pg_temp AS $fn$
     SELECT station_id FROM station WHERE role_name = session_user AND removed_at IS NULL
 $fn$;
+-- Payloads reach a station only through station_rows(): a station role may not select row_state.payload
+-- (column privileges, see add_station), so the PIN verifier and card code of staff who may not log in at
+-- its kind never leave central (the gate still sees every teacher's name, for visit hosts).
+CREATE OR REPLACE FUNCTION station_rows(p_school text, p_table text, p_after bigint, p_limit integer,
+                                        p_owner text DEFAULT NULL)
+RETURNS TABLE (server_seq bigint, row_id text, payload text, hlc bigint, station_id text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+DECLARE
+    st station%ROWTYPE;
+    v_roles text[];
+BEGIN
+    SELECT * INTO st FROM station WHERE role_name = session_user AND removed_at IS NULL;
+    IF NOT FOUND THEN
+        IF NOT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false) THEN
+            RAISE EXCEPTION 'role % is not a registered station', session_user USING ERRCODE = '42501';
+        END IF;
+        st.kind := 'office';  -- an administrator reads everything as it is
+    ELSIF st.school_id <> p_school THEN
+        RAISE EXCEPTION 'station % belongs to school %, not %', st.name, st.school_id, p_school USING ERRCODE = '42501';
+    ELSIF p_owner IS NOT NULL AND p_owner IS DISTINCT FROM st.station_id THEN
+        RAISE EXCEPTION 'station % may read back only its own rows', st.name USING ERRCODE = '42501';
+    ELSIF p_owner IS NULL AND NOT EXISTS (SELECT 1 FROM sync_table t WHERE t.table_name = p_table
+                                          AND st.kind = ANY (t.reader_kinds)) THEN
+        RETURN;  -- a table this kind does not read: nothing, as row-level security would answer
+    END IF;
+    SELECT k.roles INTO v_roles FROM sync_kind_login k WHERE k.kind = st.kind;
+    RETURN QUERY
+        SELECT s.server_seq, s.row_id,
+               (CASE WHEN s.table_name = 'staff' AND st.kind <> 'office'
+                          AND NOT (string_to_array(coalesce(s.payload->>'roles', ''), ',') && (v_roles || 'admin'::text))
+                     THEN s.payload || '{"pin_hash": "", "card_code": ""}'::jsonb
+                     ELSE s.payload END)::text,
+               s.hlc, s.station_id
+        FROM row_state s
+        WHERE (s.school_id || '/' || s.table_name) = p_school || '/' || p_table AND s.server_seq > p_after
+          AND (p_owner IS NULL OR s.owner = p_owner)
+        ORDER BY s.server_seq LIMIT p_limit;
+END
+$fn$;
 ALTER TABLE row_state ENABLE ROW LEVEL SECURITY;
 ALTER TABLE conflict ENABLE ROW LEVEL SECURITY;
 ALTER TABLE school_counter ENABLE ROW LEVEL SECURITY;
@@ -317,8 +358,10 @@ def schema() -> str:
     return SCHEMA.replace("/*ROW_CHECK*/ NULL", check)
 
 
-# What a station role may read (pull streams, conflicts, the counter and server epoch).
-STATION_READS = ("row_state", "conflict", "school_counter", "sync_meta", "batch")
+# What a station role may read (pull streams, conflicts, the counter and server epoch); row_state only
+# without its payload (see station_rows).
+STATION_READS = ("conflict", "school_counter", "sync_meta", "batch")
+ROW_STATE_COLUMNS = ("school_id", "table_name", "row_id", "hlc", "station_id", "server_seq", "owner", "epoch")
 
 
 class CentralError(Exception):
@@ -371,6 +414,15 @@ def _install_policy(database) -> None:
             "VALUES (%s, %s, %s, %s, %s, %s)",
             (name, sorted(rule.insert), rule.owner, sorted(rule.update_others), list(rule.set_once),
              sorted(policy.readers(name, rule))))
+    database.execute_sql("DELETE FROM sync_kind_login")
+    for kind in policy.KINDS:
+        database.execute_sql("INSERT INTO sync_kind_login (kind, roles) VALUES (%s, %s)",
+                             (kind, sorted(policy.verifier_roles(kind))))
+    # Roles made by an older version could select row_state whole: payloads now only through station_rows().
+    for (role,) in database.execute_sql(
+            "SELECT s.role_name FROM station s JOIN pg_roles r ON r.rolname = s.role_name WHERE s.removed_at IS NULL").fetchall():
+        database.execute_sql(f'REVOKE SELECT ON row_state FROM "{role}"')
+        database.execute_sql(f'GRANT SELECT ({", ".join(ROW_STATE_COLUMNS)}) ON row_state TO "{role}"')
     # Station roles create nothing: no temporary tables (PUBLIC has TEMP on a new database), no objects in
     # public (PostgreSQL 15 no longer grants CREATE there; revoked again for older servers).
     database_name = database.execute_sql("SELECT current_database()").fetchone()[0]
@@ -421,6 +473,9 @@ def add_station(url: str, name: str, kind: str, school_id: str, station_id: str 
             database.execute_sql(f'GRANT CONNECT ON DATABASE "{database_name}" TO "{role}"')
             database.execute_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
             database.execute_sql(f'GRANT SELECT ON {", ".join(STATION_READS)} TO "{role}"')
+            # row_state without its payload column: payloads come through station_rows() (masked by kind)
+            database.execute_sql(f'REVOKE SELECT ON row_state FROM "{role}"')
+            database.execute_sql(f'GRANT SELECT ({", ".join(ROW_STATE_COLUMNS)}) ON row_state TO "{role}"')
             database.execute_sql(f'GRANT EXECUTE ON FUNCTION sync_push(text, text, integer, text, text) TO "{role}"')
             # Re-adding a station re-keys it and binds it again (a rebuilt station has a new station_id).
             _refuse_bound_elsewhere(database, school_id, station_id, name)

@@ -594,10 +594,9 @@ def _fetch(central, config: SyncConfig, stream: str, after: int, limit: int) -> 
             "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
             "FROM conflict WHERE school_id = %s AND server_seq > %s ORDER BY server_seq LIMIT %s",
             (config.school_id, after, limit)))
-    return list(central.execute_sql(
-        "SELECT server_seq, row_id, payload::text, hlc, station_id FROM row_state "
-        "WHERE (school_id || '/' || table_name) = %s AND server_seq > %s ORDER BY server_seq LIMIT %s",
-        (f"{config.school_id}/{stream}", after, limit)))
+    # through central's station_rows(): a station role may not read payloads directly (staff PIN verifiers
+    # are masked for staff who may not log in at this kind)
+    return list(central.execute_sql("SELECT * FROM station_rows(%s, %s, %s, %s)", (config.school_id, stream, after, limit)))
 
 
 def _apply_conflicts(rows: list[tuple], school_id: str) -> None:
@@ -651,10 +650,8 @@ def _recover_own_rows(central, config: SyncConfig, tables: list[str], result: Pu
     database_proxy.execute_sql("PRAGMA foreign_keys = OFF")
     try:
         for table in tables:
-            rows = list(central.execute_sql(
-                "SELECT server_seq, row_id, payload::text, hlc, station_id FROM row_state "
-                "WHERE school_id = %s AND table_name = %s AND owner = %s ORDER BY server_seq",
-                (config.school_id, table, sid)))
+            rows = list(central.execute_sql("SELECT * FROM station_rows(%s, %s, 0, %s, %s)",
+                                            (config.school_id, table, 2 ** 31 - 1, sid)))
             if rows:
                 count = f'SELECT count(*) FROM "{table}"'
                 before = database_proxy.execute_sql(count).fetchone()[0]

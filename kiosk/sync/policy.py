@@ -85,6 +85,19 @@ POLICY: dict[str, TablePolicy] = {
     "meal_check": _CANTEEN,
 }
 
+# Staff whose PIN verifier and card code a station of each kind receives: those who may log in there
+# (kiosk.services.auth.STATION_ROLES; admins always) and those who confirm with their PIN there: at the dorm,
+# the head teacher and leaders approve an overnight guest and acknowledge escalations. Everyone else reaches
+# the station as a name in the directory only (a stolen station leaks fewer verifiers).
+CONFIRMS_AT: dict[str, frozenset[str]] = {"dorm": frozenset({"head_teacher", "duty_leader", "principal", "discipline"})}
+
+
+def verifier_roles(kind: str) -> frozenset[str]:
+    from kiosk.services.auth import STATION_ROLES
+
+    return STATION_ROLES.get(kind, frozenset()) | CONFIRMS_AT.get(kind, frozenset()) | {"admin"}
+
+
 _EXTRA: dict[str, tuple[type, TablePolicy]] = {}
 
 

@@ -337,6 +337,9 @@ def test_a_station_role_reads_only_the_tables_its_kind_pulls_and_creates_nothing
     assert visible(gate, "visit", "conflict") == 1 and visible(office, "visit", "conflict") == 1
     assert visible(dorm, "visit", "conflict") == 0 and visible(canteen, "visit", "conflict") == 0
     for role in (gate, dorm, canteen):
+        with pytest.raises(peewee.ProgrammingError, match="permission denied"):
+            with role.db.atomic():
+                role.db.execute_sql("SELECT payload FROM row_state")  # payloads only through station_rows()
         for statement in ("CREATE TEMP TABLE stolen (a int)", "CREATE TABLE public.stolen (a int)",
                           "CREATE FUNCTION pg_temp.leak() RETURNS int LANGUAGE sql AS 'SELECT 1'"):
             with pytest.raises(peewee.ProgrammingError, match="permission denied"):
@@ -478,3 +481,39 @@ def test_a_station_role_reads_its_own_rows_of_tables_its_kind_does_not_pull(role
         assert gate_a.db.execute_sql("SELECT count(*) FROM row_state WHERE table_name = 'gate_scan'").fetchone()[0] == 1
     with gate_b.db.atomic():
         assert gate_b.db.execute_sql("SELECT count(*) FROM row_state WHERE table_name = 'gate_scan'").fetchone()[0] == 0
+
+
+def test_staff_pin_verifiers_reach_only_the_kinds_they_may_log_in_at(roles, central_url, school):
+    """Every station gets the staff directory (the gate's visit hosts are teachers), but the PIN verifier and
+    card code only of staff who may log in or confirm with a PIN at its kind, and of admins."""
+    from kiosk.models import Staff
+
+    kinds = {kind: roles(kind, kind) for kind in ("office", "gate", "dorm", "canteen")}
+    people = {"teacher": "head_teacher", "keeper": "gatekeeper", "warden": "dorm_supervisor", "cook": "canteen",
+              "boss": "admin"}
+    rows = [_row(0, "staff", row_payload(Staff(id=f"s-{name}", school_id=school, number=name, name=name,
+                                               initials="", roles=role, class_name="", phone="", card_code=f"card-{name}",
+                                               pin_hash=f"scrypt-{name}", active=True, updated_at=NOW)))
+            for name, role in people.items()]
+    assert kinds["office"].push(*rows)["accepted"] == 5
+
+    def verifiers(role: Role) -> dict[str, str]:
+        with role.db.atomic():
+            return {row_id: json.loads(payload)["pin_hash"] for _, row_id, payload, _, _ in role.db.execute_sql(
+                "SELECT * FROM station_rows(%s, 'staff', 0, 100)", (school,))}
+
+    assert verifiers(kinds["office"]) == {f"s-{name}": f"scrypt-{name}" for name in people}
+    assert verifiers(kinds["gate"]) == {"s-teacher": "", "s-keeper": "scrypt-keeper", "s-warden": "", "s-cook": "",
+                                        "s-boss": "scrypt-boss"}
+    # the dorm also needs the head teacher's (an overnight guest is approved with both PINs there)
+    assert verifiers(kinds["dorm"]) == {"s-teacher": "scrypt-teacher", "s-keeper": "", "s-warden": "scrypt-warden",
+                                        "s-cook": "", "s-boss": "scrypt-boss"}
+    assert verifiers(kinds["canteen"]) == {"s-teacher": "", "s-keeper": "", "s-warden": "", "s-cook": "scrypt-cook",
+                                           "s-boss": "scrypt-boss"}
+    with kinds["dorm"].db.atomic():
+        assert not list(kinds["dorm"].db.execute_sql("SELECT * FROM station_rows(%s, 'visit', 0, 100)", (school,)))
+        with pytest.raises(peewee.ProgrammingError, match="belongs to school"):
+            list(kinds["dorm"].db.execute_sql("SELECT * FROM station_rows('elsewhere', 'staff', 0, 100)"))
+    with pytest.raises(peewee.ProgrammingError, match="only its own rows"):
+        with kinds["gate"].db.atomic():
+            kinds["gate"].db.execute_sql("SELECT * FROM station_rows(%s, 'visit', 0, 100, 'st-office')", (school,))
