@@ -11,7 +11,7 @@ Tables (every key starts with school_id, so one server can hold a district):
 - dead_letter    rows refused, with the reason; conflict: policy conflicts for a person to review
 - station        one row per station: its kind and its own database role (least privilege)
 - sync_table     the syncable tables and their write policy (kiosk.sync.policy), copied at init: a row for a
-                 table not listed here, or one its columns refuse (sync_row_problem, generated from the
+                 table not listed here, or one its columns refuse (the column checks generated from the
                  models by kiosk.sync.validation), is a dead letter and never touches row_state
 
 Stations never INSERT, UPDATE or DELETE a table: they call `sync_push(...)` (SECURITY DEFINER), which

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 
 from kiosk import clock
 from kiosk.models import database_proxy
-from kiosk.sync import hlc, validation
+from kiosk.sync import hlc, restore, validation
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +52,6 @@ SERVER_EPOCH_KEY = "sync_server_epoch"
 LAST_PUSH_KEY = "sync_last_push"
 LAST_PULL_KEY = "sync_last_pull"
 LAST_CREATED_KEY = "sync_last_created_ms"
-RECOVER_KEY = "sync_recover_own_rows"  # set when central said we were restored or cloned (a new epoch)
-AUDIT_GAP_KEY = "audit_gap"  # read by kiosk.services.facts.verify_audit_chain
-
-
-def _mark_restored(cause: str, after_seq: int | None = None) -> None:
-    """This database is an older copy (restored) or a clone: our rows come back from central at the next pull,
-    but the audit entries the lost copy wrote after this one's newest are gone (they are never synced), and
-    `kiosk audit verify` must say so instead of "intact". Call inside a write transaction."""
-    _set_local(RECOVER_KEY, "1")
-    if _local(AUDIT_GAP_KEY) is None:
-        head = _local("audit_head")
-        after = after_seq if after_seq is not None else (json.loads(head)["seq"] if head else 0)
-        _set_local(AUDIT_GAP_KEY, json.dumps({"after_seq": after, "cause": cause, "epoch": epoch(),
-                                              "noticed_at": clock.now().astimezone(timezone.utc).isoformat()}))
-
-
 class SyncError(Exception):
     """Central cannot be reached or refused the request; the caller retries later."""
 
@@ -300,33 +284,6 @@ def _requeue_what_central_lost(central, config: SyncConfig, sid: str) -> None:
         _set_local(ACKED_KEY, f"{acked_epoch}:{held}")
 
 
-def _last_entry_before_restore(central, config: SyncConfig, sid: str, ep: int, rows: list[_OutRow]) -> int | None:
-    """The newest audit entry this copy had when it was restored: just before the transaction of our first
-    row that central holds differently under the same seq (outbox.txn is its audit entry's seq)."""
-    held = dict(central.execute_sql(
-        "SELECT seq, row_id FROM fact WHERE school_id = %s AND station_id = %s AND epoch = %s AND seq BETWEEN %s AND %s",
-        (config.school_id, sid, ep, rows[0].seq, rows[-1].seq)))
-    for row in rows:
-        if row.seq in held and held[row.seq] != row.row_id and row.txn is not None and row.txn > 0:
-            return row.txn - 1
-    return None
-
-
-def _notice_restored_copy(central, config: SyncConfig, sid: str, last_seq: int) -> None:
-    """Central holds more of our rows under this epoch than our outbox ever had: this database was restored
-    from an older copy. Take our rows back at the next pull (before any new write forces a new epoch)."""
-    row = central.execute_sql("SELECT last_seq FROM batch WHERE school_id = %s AND station_id = %s AND epoch = %s",
-                              (config.school_id, sid, epoch())).fetchone()
-    if row and row[0] > last_seq:
-        log.warning("sync: central holds our rows up to seq %s, this copy only to %s: restored from an old copy",
-                    row[0], last_seq)
-        pending = [_OutRow(*r) for r in database_proxy.execute_sql(
-            _OUT_COLUMNS + 'WHERE "acked_at" IS NULL AND "seq" <= ? ORDER BY "seq"', (row[0],))]
-        after = _last_entry_before_restore(central, config, sid, epoch(), pending) if pending else None
-        with write_transaction():
-            _mark_restored("older_copy", after)
-
-
 def send_batch(central, config: SyncConfig, sid: str, ep: int, rows: list[_OutRow], suspects: list[bool]):
     """Send one stamped batch; returns central's answer and the rows found unreadable here."""
     import peewee
@@ -374,7 +331,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
     sid = station_id()
     end = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
     _requeue_what_central_lost(central, config, sid)
-    _notice_restored_copy(central, config, sid, end)
+    restore.notice_older_copy(central, config, sid, end)
     pulled = set(streams_for(config))
     if pending_count():
         measure_clock_offset(central)
@@ -392,7 +349,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
             log.warning("sync: central holds other rows for our outbox seqs; moving to epoch %s", answer["next_epoch"])
             with write_transaction():
                 # the next pull takes back our own rows this copy lacks
-                _mark_restored("epoch_conflict", _last_entry_before_restore(central, config, sid, ep, rows))
+                restore.mark_restored("epoch_conflict", restore.last_entry_before_restore(central, config, sid, ep, rows))
                 _set_local(EPOCH_KEY, str(int(answer["next_epoch"])))
             result.epoch_bumps += 1
             if result.epoch_bumps > 5:
@@ -619,8 +576,8 @@ def pull(central, config: SyncConfig, *, verify: bool = True) -> PullResult:
     with write_transaction():
         for stream in [*streams, CONFLICT_STREAM]:
             _ensure_cursor(stream, config.school_id)
-    if _local(RECOVER_KEY):
-        _recover_own_rows(central, config, [name for name in synced_tables() if name not in streams], result)
+    if _local(restore.RECOVER_KEY):
+        restore.recover_own_rows(central, config, [name for name in synced_tables() if name not in streams], result)
     # Pulled rows arrive in commit order per table, not across tables: references are checked at the
     # office where rows are written; a station applies central's truth without local FK checks.
     database_proxy.execute_sql("PRAGMA foreign_keys = OFF")
@@ -639,33 +596,6 @@ def pull(central, config: SyncConfig, *, verify: bool = True) -> PullResult:
         database_proxy.execute_sql("PRAGMA foreign_keys = ON")
     _set_local(LAST_PULL_KEY, clock.now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     return result
-
-
-def _recover_own_rows(central, config: SyncConfig, tables: list[str], result: PullResult) -> None:
-    """After a restore from an old copy: take back, from central, the rows this station had pushed in tables it
-    does not pull (the pulled ones come back by their streams), e.g. a gate's gate_scan. Checked and applied
-    like pulled rows; nothing is pushed again (no outbox rows)."""
-    sid = station_id()
-    recovered = 0
-    database_proxy.execute_sql("PRAGMA foreign_keys = OFF")
-    try:
-        for table in tables:
-            rows = list(central.execute_sql("SELECT * FROM station_rows(%s, %s, 0, %s, %s)",
-                                            (config.school_id, table, 2 ** 31 - 1, sid)))
-            if rows:
-                count = f'SELECT count(*) FROM "{table}"'
-                before = database_proxy.execute_sql(count).fetchone()[0]
-                _apply(table, rows, force=False, result=result, cursor_to=None)
-                taken = database_proxy.execute_sql(count).fetchone()[0] - before
-                recovered += taken
-                log.warning("sync: restored copy: took back %s of our %s rows of %s from central", taken, len(rows), table)
-        with write_transaction():
-            database_proxy.execute_sql('DELETE FROM "local_state" WHERE "key" = ?', (RECOVER_KEY,))
-            gap = _local(AUDIT_GAP_KEY)
-            if gap is not None:
-                _set_local(AUDIT_GAP_KEY, json.dumps({**json.loads(gap), "rows_taken_back": recovered}))
-    finally:
-        database_proxy.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def _pull_stream(central, config: SyncConfig, stream: str, result: PullResult, verify: bool) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import peewee
 
@@ -131,10 +131,6 @@ def stamp_problem(stamp, now_ms: int) -> str | None:
     if stamp >> LOGICAL_BITS > now_ms + MAX_AHEAD_MS:
         return "stamp_ahead"
     return None
-
-
-def utc_now_ms() -> int:
-    return int(datetime.now(timezone.utc).timestamp() * 1000)
 
 
 # ----------------------------------------------------------------------------------------------- SQL (central)
