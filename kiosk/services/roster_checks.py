@@ -1,6 +1,6 @@
 """Roster and staff rows: which column is which, and what each cell may hold.
 
-    columns, rows, sheet = find_header(sheets, STUDENT_HEADERS, STUDENT_REQUIRED)
+    columns, rows = find_header(read_book(path), STUDENT_HEADERS, STUDENT_REQUIRED, sheet=None)
     student, errors = check_student_row(row, cells, columns)
 
 A check reads only one row (cross-row checks and database look-ups are roster_import's). Every refusal
