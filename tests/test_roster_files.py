@@ -386,3 +386,15 @@ def test_staff_import_reads_xls_and_ods_too(tmp_path, actor):
     rows = [["G002", "吴敏", "宿管", "", "13900139000", "", "5678"]]
     assert import_staff(write_ods(tmp_path / "s.ods", {"教职工": [STAFF_HEADER] + rows}), actor).created == 1
     assert {s.number: s.phone for s in Staff.select()} == {"G001": "13800138000", "G002": "13900139000"}
+
+
+def test_a_csv_saved_from_a_merged_sheet_says_the_cells_look_merged(tmp_path, actor):
+    # Saved as CSV, a merged 班级 or 宿舍楼/房间 keeps its value in the first row only: nothing can restore it,
+    # so the refusal says what the blank looks like and what to do.
+    rows = [student(), student("2026002", "李芳", class_name="", building="", room="", bed="2")]
+    report = import_roster(write_text(tmp_path / "r.csv", [HEADER] + rows, "gb18030"), actor)
+    assert keys(report) == [(3, "missing_below"), (3, "boarder_without_room_below")]
+    assert "合并单元格" in report.errors[0].message and "merges these cells" in report.errors[0].message
+    alone = [student(class_name="")]  # no row above with a value: the plain message
+    report = import_roster(write_text(tmp_path / "one.csv", [HEADER] + alone, "gb18030"), actor)
+    assert keys(report) == [(2, "missing")]

@@ -243,10 +243,11 @@ def grade_from_class(class_name: str) -> str:
 class _RowCheck:
     """Collects one row's problems while its cells are read."""
 
-    def __init__(self, row: int, cells: tuple[str, ...], columns: dict[str, int]) -> None:
+    def __init__(self, row: int, cells: tuple[str, ...], columns: dict[str, int], above: tuple[str, ...] = ()) -> None:
         self.row = row
         self.cells = cells
         self.columns = columns
+        self.above = above  # the row above's cells, for the merged-cell hint
         self.errors: list[RowError] = []
         self.refused: set[str] = set()  # fields whose cell Excel has changed (already reported)
 
@@ -269,10 +270,22 @@ class _RowCheck:
             self.fail("too_long", column=label, max=limit, value=value[:40])
             return ""
         if required and not value:
-            self.fail("missing", column=label)
+            merged = field in GROUP_COLUMNS and self.filled_above(field)
+            self.fail("missing_below" if merged else "missing", column=label)
         return value
 
+    def filled_above(self, *fields: str) -> bool:
+        """True when the row above has a value in one of these columns where this row has none: what a
+        sheet of merged cells looks like once saved as CSV (the value stays in the first row only)."""
+        for field in fields:
+            index = self.columns.get(field)
+            if index is not None and index < len(self.above) and self.above[index] and not _cell(self.cells, index):
+                return True
+        return False
 
+
+# Columns teachers merge down the rows of a class or a room (a name or a number is never merged).
+GROUP_COLUMNS = frozenset({"class_name", "grade", "building", "room"})
 # Columns that hold codes: Excel turns such text into dates (`3-12`) or, when long and numeric, into
 # scientific notation; the value that arrives is not what the school typed.
 IDENTIFIERS = frozenset({"number", "class_name", "grade", "building", "room", "bed", "guardian_phone", "phone",
@@ -319,9 +332,15 @@ class StudentRow:
     active: bool
 
 
-def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int]) -> tuple[StudentRow | None, list[RowError]]:
-    """One roster row on its own: its values, or its problems (cross-row checks come later)."""
-    check = _RowCheck(row, cells, columns)
+def _cell(cells: tuple[str, ...], index: int) -> str:
+    return cells[index] if index < len(cells) else ""
+
+
+def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
+                      above: tuple[str, ...] = ()) -> tuple[StudentRow | None, list[RowError]]:
+    """One roster row on its own: its values, or its problems (cross-row checks come later). `above` is the
+    previous data row, only to say when a blank looks like a merged cell."""
+    check = _RowCheck(row, cells, columns, above)
     number = check.get("number", required=True, limit=MAX_NAME)
     if number and not _NUMBER.match(number):
         check.fail("bad_number", value=number)
@@ -357,7 +376,7 @@ def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int])
         else:
             check.fail("bad_bed", max=MAX_BED, value=bed_text)
     if boarder and active is not False and not (building and room) and not check.refused & {"building", "room"}:
-        check.fail("boarder_without_room")
+        check.fail("boarder_without_room_below" if check.filled_above("building", "room") else "boarder_without_room")
     if boarder is False and (building or room):
         check.fail("day_with_room", building=building, room=room)
     guardian_name = clean_name(check.get("guardian_name", limit=MAX_NAME))
@@ -393,8 +412,9 @@ class StaffRow:
     active: bool
 
 
-def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int]) -> tuple[StaffRow | None, list[RowError]]:
-    check = _RowCheck(row, cells, columns)
+def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
+                    above: tuple[str, ...] = ()) -> tuple[StaffRow | None, list[RowError]]:
+    check = _RowCheck(row, cells, columns, above)
     number = check.get("number", required=True, limit=MAX_NAME, column="col_staff_number")
     if number and not _NUMBER.match(number):
         check.fail("bad_number", value=number)

@@ -25,7 +25,7 @@ from kiosk.services.facts import record
 from kiosk.services.names import pinyin_initials
 from kiosk.services.roster_checks import (
     MAX_BED, STAFF_HEADERS, STAFF_REQUIRED, STUDENT_HEADERS, STUDENT_REQUIRED, RowError, StaffRow, StudentRow,
-    check_staff_row, check_student_row, find_header, header_key, locate_header, map_columns, normalise_phone,
+    _cell, check_staff_row, check_student_row, find_header, header_key, locate_header, map_columns, normalise_phone,
     parse_roles,
 )
 from kiosk.services.roster_files import ImportFileError, Rows, Sheet, bilingual, cell_text, decode_text, read_book
@@ -70,16 +70,14 @@ class _RosterPlan:
     numbers_in_file: set[str]
 
 
-def _cell(cells: tuple[str, ...], index: int) -> str:
-    return cells[index] if index < len(cells) else ""
-
-
 def plan_roster(rows: Rows, columns: dict[str, int], school_id: str, *, full: bool) -> _RosterPlan:
     errors: list[RowError] = []
     candidates: list[StudentRow] = []
     first_row: dict[str, int] = {}
+    above: tuple[str, ...] = ()
     for row, cells in rows:
-        student, row_errors = check_student_row(row, cells, columns)
+        student, row_errors = check_student_row(row, cells, columns, above)
+        above = cells
         number = _cell(cells, columns["number"])
         if number and number in first_row:
             row_errors.append(RowError(row, "dup_number", bilingual("err_dup_number", number=number, first=first_row[number])))
@@ -303,8 +301,10 @@ def plan_staff(rows: Rows, columns: dict[str, int], school_id: str) -> _StaffPla
     first_card: dict[str, int] = {}
     index = columns["number"]
     numbers_in_file = {_cell(cells, index) for _, cells in rows} - {""}
+    above: tuple[str, ...] = ()
     for row, cells in rows:
-        member, row_errors = check_staff_row(row, cells, columns)
+        member, row_errors = check_staff_row(row, cells, columns, above)
+        above = cells
         number = _cell(cells, columns["number"])
         if number and number in first_row:
             row_errors.append(RowError(row, "dup_staff_number",
