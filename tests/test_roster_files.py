@@ -59,13 +59,14 @@ def write_xls(path: Path, rows: list[list], header=HEADER, merges=(), sheet="名
     page = book.add_sheet(sheet)
     dated = xlwt.easyxf(num_format_str="yyyy-mm-dd")
     covered = {(r, c) for r0, r1, c0, c1 in merges for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
-    for r, values in enumerate(([header] if header else []) + rows):
+    rows = ([header] if header else []) + rows
+    for r, values in enumerate(rows):
         for c, value in enumerate(values):
             if (r, c) in covered or value is None:
                 continue
             page.write(r, c, value, dated) if isinstance(value, (date, datetime)) else page.write(r, c, value)
     for r0, r1, c0, c1 in merges:
-        value = ([header] + rows)[r0][c0]
+        value = rows[r0][c0]
         page.write_merge(r0, r1, c0, c1, value)
     book.save(str(path))
     return path
@@ -398,3 +399,34 @@ def test_a_csv_saved_from_a_merged_sheet_says_the_cells_look_merged(tmp_path, ac
     alone = [student(class_name="")]  # no row above with a value: the plain message
     report = import_roster(write_text(tmp_path / "one.csv", [HEADER] + alone, "gb18030"), actor)
     assert keys(report) == [(2, "missing")]
+
+
+TWO_ROW_HEADER = [
+    ["学号", "姓名", "性别", "年级", "班级", "住宿/走读", "宿舍", None, "床位", "监护人", None],
+    [None, None, None, None, None, None, "宿舍楼", "房间", None, "姓名", "联系电话"],
+]
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls"])
+def test_a_two_row_header_with_grouped_columns_is_read(tmp_path, actor, kind):
+    # The school template: 宿舍 over 宿舍楼 | 房间 and 监护人 over 姓名 | 联系电话; the other titles merged down.
+    rows = TWO_ROW_HEADER + [list(r) for r in ROSTER]
+    if kind == "xlsx":
+        merges = ["A1:A2", "B1:B2", "C1:C2", "D1:D2", "E1:E2", "F1:F2", "G1:H1", "I1:I2", "J1:K1"]
+        path = write_xlsx(tmp_path / "r.xlsx", {"名册": rows}, merges={"名册": merges})
+    else:
+        merges = [(0, 1, c, c) for c in (0, 1, 2, 3, 4, 5, 8)] + [(0, 0, 6, 7), (0, 0, 9, 10)]
+        path = write_xls(tmp_path / "r.xls", rows, header=None, merges=merges)
+    report = import_roster(path, actor)
+    assert report.errors == () and report.rows == 3 and imported() == EXPECTED
+    first = Student.get(Student.number == "2026001")
+    assert (first.guardian_name, first.guardian_phone) == ("张伟", "13800138000")
+
+
+def test_a_data_row_is_never_taken_for_a_second_header_row(tmp_path, actor):
+    # Two neighbouring columns share a title and the first data row has values only there: still a data row,
+    # refused for what it lacks, not skipped.
+    header = HEADER[:9] + ["监护人", "监护人"]
+    rows = [header, ["", "", "", "", "", "", "", "", "", "张伟", "13800138000"], ROSTER[0]]
+    report = import_roster(write_xlsx(tmp_path / "r.xlsx", {"名册": rows}), actor, dry_run=True)
+    assert report.rows == 2 and 2 in report.bad_rows

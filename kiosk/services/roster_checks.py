@@ -31,6 +31,10 @@ _ROLE_SPLIT = re.compile(r"[、,，;；/\s]+")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
+def _cell(cells: tuple[str, ...], index: int) -> str:
+    return cells[index] if index < len(cells) else ""
+
+
 class RowError(NamedTuple):
     row: int  # as the spreadsheet shows it, header = row 1
     key: str  # catalog key under people.
@@ -125,16 +129,53 @@ def _missing_columns_error(best: dict[str, int], required: tuple[str, ...], staf
     return ImportFileError("file_missing_columns_sheets", columns=f"{zh} ({en})", sheets="、".join(named))
 
 
+def _with_sub_header(rows: Rows, position: int, columns: dict[str, int], aliases: dict[str, str],
+                     required: tuple[str, ...]) -> tuple[dict[str, int], Rows]:
+    """(columns, data rows), reading a second header row when there is one: school templates group columns
+    under a merged title (监护人 over 姓名 | 电话) while the other titles are merged down both rows. Once merges
+    are filled, the row under the header repeats the header's titles and adds labels (no digits) only under a
+    title shared by neighbouring columns; each such column is named by title + label (监护人 + 电话)."""
+    number, header = rows[position]
+    below = position + 1
+    if below >= len(rows) or rows[below][0] != number + 1:
+        return columns, rows[below:]
+    sub = rows[below][1]
+    labels = 0
+    for index, text in enumerate(sub):
+        title = _cell(header, index)
+        if not text or text == title:
+            continue
+        grouped = bool(title) and ((index > 0 and _cell(header, index - 1) == title) or _cell(header, index + 1) == title)
+        if not grouped or any("0" <= ch <= "9" for ch in text):
+            return columns, rows[below:]
+        labels += 1
+    if not labels:
+        return columns, rows[below:]
+    names = []
+    for index, title in enumerate(header):
+        label = _cell(sub, index)
+        if not label or label == title:
+            names.append(title)
+        else:
+            joined = title + label
+            names.append(label if header_key(joined) not in aliases and header_key(label) in aliases else joined)
+    combined = map_columns(tuple(names), aliases)
+    if not all(field in combined for field in required):
+        return columns, rows[below:]
+    return combined, rows[below + 1:]
+
+
 def locate_header(sheet: Sheet, aliases: dict[str, str], required: tuple[str, ...], *,
                   staff: bool = False) -> tuple[dict[str, int], Rows]:
-    """(columns, data rows): the header is the first of the top rows that names every required column.
+    """(columns, data rows): the header is the first of the top rows that names every required column
+    (with the row under it when that is a second header row).
 
     `ImportFileError` naming the missing columns (as seen in the most complete candidate row) otherwise.
     """
     columns, position = _header_position(sheet, aliases, required)
     if position is None:
         raise _missing_columns_error(columns, required, staff, (sheet,))
-    return columns, sheet.rows[position + 1:]
+    return _with_sub_header(sheet.rows, position, columns, aliases, required)
 
 
 def find_header(sheets: tuple[Sheet, ...], aliases: dict[str, str], required: tuple[str, ...], *,
@@ -158,7 +199,7 @@ def find_header(sheets: tuple[Sheet, ...], aliases: dict[str, str], required: tu
             if sum(f in columns for f in required) > sum(f in best for f in required):
                 best = columns
             continue
-        rows = candidate.rows[position + 1:]
+        columns, rows = _with_sub_header(candidate.rows, position, columns, aliases, required)
         if rows:
             return columns, rows
         found = found or (columns, rows)  # a header with nothing under it: keep looking, then report no rows
@@ -330,10 +371,6 @@ class StudentRow:
     guardian_name: str
     guardian_phone: str
     active: bool
-
-
-def _cell(cells: tuple[str, ...], index: int) -> str:
-    return cells[index] if index < len(cells) else ""
 
 
 def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
