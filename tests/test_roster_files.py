@@ -430,3 +430,20 @@ def test_a_data_row_is_never_taken_for_a_second_header_row(tmp_path, actor):
     rows = [header, ["", "", "", "", "", "", "", "", "", "张伟", "13800138000"], ROSTER[0]]
     report = import_roster(write_xlsx(tmp_path / "r.xlsx", {"名册": rows}), actor, dry_run=True)
     assert report.rows == 2 and 2 in report.bad_rows
+
+
+def test_header_repeated_between_classes_is_not_a_student(tmp_path, actor):
+    rows = [HEADER, ROSTER[0], ROSTER[1], HEADER, ROSTER[2]]  # pasted together class by class
+    report = import_roster(write_text(tmp_path / "r.csv", rows, "utf-8-sig"), actor)
+    assert report.errors == () and report.rows == 3 and imported() == EXPECTED
+
+
+def test_a_hidden_sheet_is_looked_at_after_the_visible_ones(tmp_path, actor):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(tmp_path / "r.xlsx", {"旧名册": [HEADER, student("2020001", "旧生")], "名册": [HEADER] + ROSTER})
+    workbook = load_workbook(path)
+    workbook["旧名册"].sheet_state = "hidden"
+    workbook.save(path)
+    report = import_roster(path, actor)
+    assert report.errors == () and imported() == EXPECTED

@@ -137,8 +137,9 @@ def _with_sub_header(rows: Rows, position: int, columns: dict[str, int], aliases
     title shared by neighbouring columns; each such column is named by title + label (监护人 + 电话)."""
     number, header = rows[position]
     below = position + 1
+    plain = columns, _without_repeats(rows[below:], header)
     if below >= len(rows) or rows[below][0] != number + 1:
-        return columns, rows[below:]
+        return plain
     sub = rows[below][1]
     labels = 0
     for index, text in enumerate(sub):
@@ -147,10 +148,10 @@ def _with_sub_header(rows: Rows, position: int, columns: dict[str, int], aliases
             continue
         grouped = bool(title) and ((index > 0 and _cell(header, index - 1) == title) or _cell(header, index + 1) == title)
         if not grouped or any("0" <= ch <= "9" for ch in text):
-            return columns, rows[below:]
+            return plain
         labels += 1
     if not labels:
-        return columns, rows[below:]
+        return plain
     names = []
     for index, title in enumerate(header):
         label = _cell(sub, index)
@@ -161,8 +162,15 @@ def _with_sub_header(rows: Rows, position: int, columns: dict[str, int], aliases
             names.append(label if header_key(joined) not in aliases and header_key(label) in aliases else joined)
     combined = map_columns(tuple(names), aliases)
     if not all(field in combined for field in required):
-        return columns, rows[below:]
-    return combined, rows[below + 1:]
+        return plain
+    return combined, _without_repeats(rows[below + 1:], header, sub)
+
+
+def _without_repeats(rows: Rows, *header_rows: tuple[str, ...]) -> Rows:
+    """The data rows less copies of the header: a roster pasted together class by class repeats it."""
+    if not any(cells in header_rows for _, cells in rows):
+        return rows
+    return tuple((number, cells) for number, cells in rows if cells not in header_rows)
 
 
 def locate_header(sheet: Sheet, aliases: dict[str, str], required: tuple[str, ...], *,
