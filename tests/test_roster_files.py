@@ -333,7 +333,7 @@ def test_sheet_option_chooses_the_sheet_and_names_the_sheets_when_wrong(tmp_path
     assert Student.get().number == "2025001"
     with pytest.raises(ImportFileError) as caught:
         import_roster(path, actor, sheet="高三")
-    assert caught.value.key == "file_no_sheet" and "高一、高二" in str(caught.value)
+    assert caught.value.key == "people.file_no_sheet" and "高一、高二" in str(caught.value)
     db_args = ["--db", str(settings.database_path())]
     assert main(["import", "roster", str(path), "--sheet", "高一", "--partial", *db_args]) == 0
     assert Student.select().count() == 2
@@ -345,7 +345,7 @@ def test_missing_columns_error_names_the_sheets_it_looked_at(tmp_path, actor):
     sheets = {"说明": [["请填写第二页"]], "名单": [["学号", "姓名", "性别"], ["2026001", "张三", "男"]]}
     with pytest.raises(ImportFileError) as caught:
         import_roster(write_xls_book(tmp_path / "r.xls", sheets), actor)
-    assert caught.value.key == "file_missing_columns_sheets"
+    assert caught.value.key == "people.file_missing_columns_sheets"
     assert "说明、名单" in str(caught.value) and "班级" in str(caught.value) and "--sheet" in str(caught.value)
 
 

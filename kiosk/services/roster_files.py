@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from kiosk.i18n import t_in
+from kiosk.i18n import Msg, UserError, t_in
 from kiosk.services.names import clean_text
 
 MAX_ROWS = 50_000
@@ -33,16 +33,13 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls (and encrypted Office files)
 
 
-class ImportFileError(Exception):
-    """The file cannot be read at all (missing, empty, binary, damaged, no usable header).
+class ImportFileError(UserError):
+    """The file cannot be read at all (missing, empty, binary, damaged, no usable header). Raised with a key
+    under `people.` (given without the prefix); Column values are translated when the message is shown."""
 
-    `str(error)` is one bilingual line (Chinese / English); `key` is the catalog key under `people.`.
-    """
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(bilingual(key, **values))
+    def __init__(self, key: str, /, **values: object) -> None:
+        super().__init__(f"people.{key}", **{name: Msg(f"people.{value}") if isinstance(value, Column) else value
+                                             for name, value in values.items()})
 
 
 class Column(str):
