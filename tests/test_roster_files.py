@@ -447,3 +447,28 @@ def test_a_hidden_sheet_is_looked_at_after_the_visible_ones(tmp_path, actor):
     workbook.save(path)
     report = import_roster(path, actor)
     assert report.errors == () and imported() == EXPECTED
+
+
+def test_a_stray_cell_at_the_sheets_far_corner_is_refused_without_taking_the_station_down(tmp_path, actor):
+    # python-calamine reads a sheet as one dense grid; a cell typed into XFD1048576 by mistake asks for 17
+    # billion cells and Rust aborts the process. The reading runs in a child process, so only that child dies.
+    rows = [HEADER] + ROSTER
+    path = write_xlsx(tmp_path / "r.xlsx", {"名册": rows})
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    workbook["名册"]["XFD1048576"] = "x"
+    workbook.save(path)
+    with pytest.raises(ImportFileError) as caught:
+        import_roster(path, actor)
+    assert caught.value.key == "people.file_spreadsheet_crashed"
+    assert "删除表格以外多余的行和列" in str(caught.value) and "delete the extra rows and columns" in str(caught.value)
+    assert Student.select().count() == 0
+
+
+def test_a_title_merged_across_the_whole_row_stops_at_the_tables_edge(tmp_path, actor):
+    rows = [["2026 级学生名册"], HEADER] + ROSTER
+    path = write_xlsx(tmp_path / "r.xlsx", {"名册": rows}, merges={"名册": ["A1:XFD1", "E3:E5"]})
+    (sheet,) = read_book(path)
+    assert sheet.rows[0] == (1, ("2026 级学生名册",) * len(HEADER))
+    assert import_roster(path, actor).created == 3

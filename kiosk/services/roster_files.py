@@ -3,7 +3,8 @@
     sheets = read_book(path)   # tuple of Sheet(name, rows); rows are (row number, cells)
 
 Spreadsheets (.xlsx, .xlsm, .xls, .ods, recognised by their bytes, not their name) go through
-python-calamine; text files are CSV or TSV in UTF-8 (with or without BOM), GB18030 or UTF-16.
+python-calamine in a child process (spreadsheet_reader: a damaged file cannot take the station down);
+text files are CSV or TSV in UTF-8 (with or without BOM), GB18030 or UTF-16.
 
 Two things a spreadsheet does to a roster are undone or caught here, because later steps only see text:
 - A merged cell (班级 or 宿舍楼 merged down the rows of a class) gives its value to every cell it covers.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -142,40 +142,30 @@ def spreadsheet_kind(path: Path, data: bytes) -> str:
 
 
 def _spreadsheet_sheets(path: Path, data: bytes, kind: str) -> tuple[Sheet, ...]:
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+    from kiosk.services.spreadsheet_reader import SpreadsheetUnreadable, read_spreadsheet
 
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        try:
-            merges_by_sheet = _ods_merges(data) if kind == "ODS" else {}
-            # Visible sheets first: a hidden sheet is usually a lookup list for drop-downs.
-            names = sorted(workbook.sheet_names,
-                           key=lambda name: workbook.sheets_metadata[workbook.sheet_names.index(name)].visible
-                           != SheetVisibleEnum.Visible)
-            sheets = []
-            for name in names:
-                sheet = workbook.get_sheet_by_name(name)
-                if sheet.total_height > MAX_ROWS + 1:
-                    raise ImportFileError("file_too_many_rows", path=str(path), max=MAX_ROWS)
-                grid = sheet.to_python(skip_empty_area=False)
-                merges = merges_by_sheet.get(name, ()) if kind == "ODS" else (sheet.merged_cell_ranges or ())
-                sheets.append(Sheet(rows=_clean_rows(grid, merges), name=name))
-        finally:
-            workbook.close()
-    except ImportFileError:
-        raise
-    except Exception as error:  # noqa: BLE001 - calamine raises its own types, zip and XML errors for a damaged file
-        raise ImportFileError("file_spreadsheet_broken", kind=kind, path=str(path), error=type(error).__name__) from None
-    return tuple(sheets)
+        raw = read_spreadsheet(data, kind, MAX_ROWS)
+    except SpreadsheetUnreadable as error:
+        if error.reason == "too_many_rows":
+            raise ImportFileError("file_too_many_rows", path=str(path), max=MAX_ROWS) from None
+        if error.reason == "crashed":
+            raise ImportFileError("file_spreadsheet_crashed", kind=kind, path=str(path)) from None
+        raise ImportFileError("file_spreadsheet_broken", kind=kind, path=str(path), error=error.detail) from None
+    # Visible sheets first: a hidden sheet is usually a lookup list for drop-downs, or last year's roster.
+    raw.sort(key=lambda sheet: not sheet[1])
+    return tuple(Sheet(rows=_clean_rows(grid, merges), name=name) for name, _, grid, merges in raw)
 
 
 def _clean_rows(grid: list[list[object]], merges) -> Rows:
     """Non-blank rows of cleaned cells, each merged range's value copied into every cell it covers."""
     cleaned = [[cell_text(value) for value in values] for values in grid]
+    width = max(map(len, cleaned), default=0)
     for (first_row, first_col), (last_row, last_col) in merges:
         if first_row >= len(cleaned) or first_col >= len(cleaned[first_row]):
             continue
         value = cleaned[first_row][first_col]
+        last_col = min(last_col, width - 1)  # a range past the used area (a whole-row merge) stops at its edge
         for row in range(first_row, min(last_row, len(cleaned) - 1) + 1):
             cells = cleaned[row]
             if len(cells) <= last_col:
@@ -183,48 +173,6 @@ def _clean_rows(grid: list[list[object]], merges) -> Rows:
             for col in range(first_col, last_col + 1):
                 cells[col] = value
     return tuple((number, tuple(cells)) for number, cells in enumerate(cleaned, start=1) if any(cells))
-
-
-_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-
-
-def _ods_merges(data: bytes) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
-    """Merged ranges per sheet of an .ods, 0-based and inclusive like calamine's `merged_cell_ranges`
-    (which calamine gives for .xlsx and .xls only). They are the `number-rows-spanned` and
-    `number-columns-spanned` attributes of table cells in content.xml; repeated rows and cells count as many."""
-    from xml.etree.ElementTree import iterparse
-
-    merges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
-    table_name = None
-    depth = 0  # tables nested inside a cell (rare) are not sheets
-    row = col = 0
-    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as content:
-        for event, element in iterparse(content, events=("start", "end")):
-            tag = element.tag
-            if not tag.startswith(_ODS_TABLE):
-                continue
-            local = tag[len(_ODS_TABLE):]
-            if local == "table":
-                depth += 1 if event == "start" else -1
-                if event == "start" and depth == 1:
-                    table_name = element.get(_ODS_TABLE + "name", "")
-                    merges[table_name] = []
-                    row = 0
-            elif depth != 1:
-                continue
-            elif local == "table-row":
-                if event == "start":
-                    col = 0
-                else:
-                    row += int(element.get(_ODS_TABLE + "number-rows-repeated", "1"))
-                    element.clear()
-            elif local in ("table-cell", "covered-table-cell") and event == "start":
-                rows = int(element.get(_ODS_TABLE + "number-rows-spanned", "1"))
-                cols = int(element.get(_ODS_TABLE + "number-columns-spanned", "1"))
-                if rows > 1 or cols > 1:
-                    merges[table_name].append(((row, col), (row + rows - 1, col + cols - 1)))
-                col += int(element.get(_ODS_TABLE + "number-columns-repeated", "1"))
-    return merges
 
 
 def decode_text(data: bytes) -> str | None:

@@ -1,0 +1,131 @@
+"""Read a spreadsheet's raw cells in a child process with a memory and time limit.
+
+    sheets = read_spreadsheet(data, kind)   # [(name, visible, grid, merges)] or SpreadsheetUnreadable
+
+python-calamine builds each sheet as a dense grid in Rust, and a Rust allocation failure aborts the whole
+process: one stray cell at XFD1048576 (a slip of the hand in a real roster) asks for billions of cells, and a
+damaged .xls can ask for 4 GiB while parsing its container. In the kiosk or the CLI that would kill the
+station, so the reading runs here, in `python -m kiosk.services.spreadsheet_reader`, which the parent
+starts with the file on stdin and reads a pickle back from. Only raw values cross: cleaning stays in
+roster_files. This module imports nothing from the kiosk.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+MEMORY_LIMIT = 2 * 1024 ** 3  # address space for the child; a 50,000-row roster needs a few hundred MiB
+TIME_LIMIT = 120  # seconds
+EXIT_TOO_MANY_ROWS = 3
+EXIT_BROKEN = 4
+
+
+class SpreadsheetUnreadable(Exception):
+    """`reason` is "broken" (calamine refused it; `detail` is its error type), "too_many_rows", or "crashed"
+    (the child died: out of memory, aborted, or out of time)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+def read_spreadsheet(data: bytes, kind: str, max_rows: int) -> list[tuple[str, bool, list[list[object]], list]]:
+    """Every sheet as (name, visible, grid of raw values from A1, merged ranges ((r0, c0), (r1, c1)))."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))}
+    try:
+        child = subprocess.run([sys.executable, "-m", "kiosk.services.spreadsheet_reader", kind, str(max_rows)],
+                               input=data, capture_output=True, timeout=TIME_LIMIT, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        raise SpreadsheetUnreadable("crashed", "timeout") from None
+    if child.returncode == 0:
+        return pickle.loads(child.stdout)
+    if child.returncode == EXIT_TOO_MANY_ROWS:
+        raise SpreadsheetUnreadable("too_many_rows")
+    if child.returncode == EXIT_BROKEN:
+        raise SpreadsheetUnreadable("broken", child.stderr.decode("ascii", "replace").strip()[:80])
+    raise SpreadsheetUnreadable("crashed", f"exit {child.returncode}")
+
+
+def _read(data: bytes, kind: str, max_rows: int) -> list[tuple[str, bool, list[list[object]], list]]:
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    ods_merges = _ods_merges(data) if kind == "ODS" else {}
+    sheets = []
+    for meta in workbook.sheets_metadata:
+        sheet = workbook.get_sheet_by_name(meta.name)
+        if sheet.total_height > max_rows + 1:
+            sys.exit(EXIT_TOO_MANY_ROWS)
+        merges = ods_merges.get(meta.name, []) if kind == "ODS" else list(sheet.merged_cell_ranges or ())
+        sheets.append((meta.name, meta.visible == SheetVisibleEnum.Visible, sheet.to_python(skip_empty_area=False),
+                       merges))
+    workbook.close()
+    return sheets
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merges(data: bytes) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """Merged ranges per sheet of an .ods, 0-based and inclusive like calamine's `merged_cell_ranges`
+    (which calamine gives for .xlsx and .xls only). They are the `number-rows-spanned` and
+    `number-columns-spanned` attributes of table cells in content.xml; repeated rows and cells count as many."""
+    from xml.etree.ElementTree import iterparse
+
+    merges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    table_name = ""
+    depth = 0  # tables nested inside a cell (rare) are not sheets
+    row = col = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as content:
+        for event, element in iterparse(content, events=("start", "end")):
+            tag = element.tag
+            if not tag.startswith(_ODS_TABLE):
+                continue
+            local = tag[len(_ODS_TABLE):]
+            if local == "table":
+                depth += 1 if event == "start" else -1
+                if event == "start" and depth == 1:
+                    table_name = element.get(_ODS_TABLE + "name", "")
+                    merges[table_name] = []
+                    row = 0
+            elif depth != 1:
+                continue
+            elif local == "table-row":
+                if event == "start":
+                    col = 0
+                else:
+                    row += int(element.get(_ODS_TABLE + "number-rows-repeated", "1"))
+                    element.clear()
+            elif local in ("table-cell", "covered-table-cell") and event == "start":
+                rows = int(element.get(_ODS_TABLE + "number-rows-spanned", "1"))
+                cols = int(element.get(_ODS_TABLE + "number-columns-spanned", "1"))
+                if rows > 1 or cols > 1:
+                    merges[table_name].append(((row, col), (row + rows - 1, col + cols - 1)))
+                col += int(element.get(_ODS_TABLE + "number-columns-repeated", "1"))
+    return merges
+
+
+def _child(kind: str, max_rows: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    data = sys.stdin.buffer.read()
+    try:
+        sheets = _read(data, kind, max_rows)
+    except MemoryError:  # out of memory on the Python side: "crashed", as when Rust aborts
+        os._exit(70)
+    except Exception as error:  # noqa: BLE001 - calamine, zip and XML errors of a damaged file; the parent reports it
+        sys.stderr.write(type(error).__name__)
+        sys.exit(EXIT_BROKEN)
+    sys.stdout.buffer.write(pickle.dumps(sheets, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], int(sys.argv[2]))
