@@ -472,3 +472,10 @@ def test_a_title_merged_across_the_whole_row_stops_at_the_tables_edge(tmp_path, 
     (sheet,) = read_book(path)
     assert sheet.rows[0] == (1, ("2026 级学生名册",) * len(HEADER))
     assert import_roster(path, actor).created == 3
+
+
+def test_with_both_xuejihao_and_xuehao_the_school_number_is_the_students_number(tmp_path, actor):
+    header = ["学籍号"] + HEADER  # the national registry number first, then the school's 学号
+    rows = [[f"G43010220080101{index:04d}"] + row for index, row in enumerate(ROSTER)]
+    report = import_roster(write_text(tmp_path / "r.csv", [header] + rows, "gb18030"), actor)
+    assert report.errors == () and imported() == EXPECTED

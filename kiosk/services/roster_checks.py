@@ -95,12 +95,18 @@ HEADER_SEARCH_ROWS = 10  # Excel exports often put a title row (学校 2026 级�
 
 
 def map_columns(headers: tuple[str, ...], aliases: dict[str, str]) -> dict[str, int]:
-    """field -> column index; the first matching header wins."""
+    """field -> column index. When two headers name the same field, the one earlier in the alias list wins,
+    then the first column: a roster with both 学籍号 (the national registry number) and 学号 (the school's,
+    on the student card) is read by 学号 whichever column comes first."""
+    rank = {key: position for position, key in enumerate(aliases)}
     columns: dict[str, int] = {}
+    chosen: dict[str, int] = {}
     for index, header in enumerate(headers):
-        field = aliases.get(header_key(header))
-        if field is not None and field not in columns:
+        key = header_key(header)
+        field = aliases.get(key)
+        if field is not None and (field not in columns or rank[key] < chosen[field]):
             columns[field] = index
+            chosen[field] = rank[key]
     return columns
 
 
