@@ -479,3 +479,16 @@ def test_with_both_xuejihao_and_xuehao_the_school_number_is_the_students_number(
     rows = [[f"G43010220080101{index:04d}"] + row for index, row in enumerate(ROSTER)]
     report = import_roster(write_text(tmp_path / "r.csv", [header] + rows, "gb18030"), actor)
     assert report.errors == () and imported() == EXPECTED
+
+
+def test_a_password_protected_workbook_says_to_remove_the_password(tmp_path, actor):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = write_xlsx(tmp_path / "plain.xlsx", {"名册": [HEADER] + ROSTER})
+    path = tmp_path / "名册（加密）.xlsx"
+    with plain.open("rb") as source, path.open("wb") as target:
+        OOXMLFile(source).encrypt("1234", target)
+    with pytest.raises(ImportFileError) as caught:
+        import_roster(path, actor)
+    assert caught.value.key == "people.file_password"
+    assert "取消密码" in str(caught.value) and "remove the password" in str(caught.value)

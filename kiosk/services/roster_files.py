@@ -151,6 +151,8 @@ def _spreadsheet_sheets(path: Path, data: bytes, kind: str) -> tuple[Sheet, ...]
             raise ImportFileError("file_too_many_rows", path=str(path), max=MAX_ROWS) from None
         if error.reason == "crashed":
             raise ImportFileError("file_spreadsheet_crashed", kind=kind, path=str(path)) from None
+        if error.reason == "password":
+            raise ImportFileError("file_password", path=str(path)) from None
         raise ImportFileError("file_spreadsheet_broken", kind=kind, path=str(path), error=error.detail) from None
     # Visible sheets first: a hidden sheet is usually a lookup list for drop-downs, or last year's roster.
     raw.sort(key=lambda sheet: not sheet[1])

@@ -23,11 +23,13 @@ MEMORY_LIMIT = 2 * 1024 ** 3  # address space for the child; a 50,000-row roster
 TIME_LIMIT = 120  # seconds
 EXIT_TOO_MANY_ROWS = 3
 EXIT_BROKEN = 4
+EXIT_PASSWORD = 5
 
 
 class SpreadsheetUnreadable(Exception):
-    """`reason` is "broken" (calamine refused it; `detail` is its error type), "too_many_rows", or "crashed"
-    (the child died: out of memory, aborted, or out of time)."""
+    """`reason` is "broken" (calamine refused it; `detail` is its error type), "password" (the file is
+    encrypted with an open password), "too_many_rows", or "crashed" (the child died: out of memory, aborted,
+    or out of time)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         self.reason = reason
@@ -48,14 +50,23 @@ def read_spreadsheet(data: bytes, kind: str, max_rows: int) -> list[tuple[str, b
         return pickle.loads(child.stdout)
     if child.returncode == EXIT_TOO_MANY_ROWS:
         raise SpreadsheetUnreadable("too_many_rows")
+    if child.returncode == EXIT_PASSWORD:
+        raise SpreadsheetUnreadable("password")
     if child.returncode == EXIT_BROKEN:
         raise SpreadsheetUnreadable("broken", child.stderr.decode("ascii", "replace").strip()[:80])
     raise SpreadsheetUnreadable("crashed", f"exit {child.returncode}")
 
 
-def _read(data: bytes, kind: str, max_rows: int) -> list[tuple[str, bool, list[list[object]], list]]:
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+# An .xlsx with an open password is an OLE container holding this stream instead of a zip; calamine cannot
+# tell its format from the bytes and would call it damaged.
+ENCRYPTED_OOXML = "EncryptedPackage".encode("utf-16-le")
 
+
+def _read(data: bytes, kind: str, max_rows: int) -> list[tuple[str, bool, list[list[object]], list]]:
+    from python_calamine import CalamineWorkbook, PasswordError, SheetVisibleEnum
+
+    if kind == "XLS" and ENCRYPTED_OOXML in data:
+        raise PasswordError("encrypted OOXML package")
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     ods_merges = _ods_merges(data) if kind == "ODS" else {}
     sheets = []
@@ -115,10 +126,14 @@ def _ods_merges(data: bytes) -> dict[str, list[tuple[tuple[int, int], tuple[int,
 def _child(kind: str, max_rows: int) -> None:
     import resource
 
+    from python_calamine import PasswordError
+
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     data = sys.stdin.buffer.read()
     try:
         sheets = _read(data, kind, max_rows)
+    except PasswordError:
+        sys.exit(EXIT_PASSWORD)
     except MemoryError:  # out of memory on the Python side: "crashed", as when Rust aborts
         os._exit(70)
     except Exception as error:  # noqa: BLE001 - calamine, zip and XML errors of a damaged file; the parent reports it
