@@ -4,7 +4,7 @@
 
 Reading, checking and writing are separate steps: `roster_files.read_book` turns the file into sheets of
 cleaned text rows (or raises `ImportFileError` for a file that cannot be read at all),
-`roster_checks` finds the header and turns rows into planned records and row errors, and only then
+`roster_headers` finds the header, `roster_checks` turns rows into planned records and row errors, and only then
 one `record(...)` transaction writes everything. Nothing is written if any row is bad, unless
 `skip_bad`; `dry_run` never writes.
 
@@ -24,11 +24,13 @@ from kiosk.services.actor import Actor
 from kiosk.services.facts import record
 from kiosk.services.names import pinyin_initials
 from kiosk.services.roster_checks import (
-    MAX_BED, STAFF_HEADERS, STAFF_REQUIRED, STUDENT_HEADERS, STUDENT_REQUIRED, RowError, StaffRow, StudentRow,
-    _cell, check_staff_row, check_student_row, find_header, header_key, locate_header, map_columns, normalise_phone,
-    parse_roles,
+    MAX_BED, RowError, StaffRow, StudentRow, check_staff_row, check_student_row, normalise_phone, parse_roles,
 )
 from kiosk.services.roster_files import ImportFileError, Rows, Sheet, bilingual, cell_text, decode_text, read_book
+from kiosk.services.roster_headers import (
+    STAFF_HEADERS, STAFF_REQUIRED, STUDENT_HEADERS, STUDENT_REQUIRED, _cell, find_header, header_key, locate_header,
+    map_columns,
+)
 
 DEFAULT_BEDS = 6
 
