@@ -492,3 +492,10 @@ def test_a_password_protected_workbook_says_to_remove_the_password(tmp_path, act
         import_roster(path, actor)
     assert caught.value.key == "people.file_password"
     assert "取消密码" in str(caught.value) and "remove the password" in str(caught.value)
+
+
+def test_a_date_column_the_importer_does_not_read_is_no_problem(tmp_path, actor):
+    header = HEADER + ["出生日期", "入学时间"]
+    rows = [row + [date(2010, 5, 1), datetime(2025, 9, 1, 8, 0)] for row in ROSTER]
+    report = import_roster(write_xlsx(tmp_path / "r.xlsx", {"名册": [header] + rows}), actor)
+    assert report.errors == () and imported() == EXPECTED
