@@ -499,3 +499,15 @@ def test_a_date_column_the_importer_does_not_read_is_no_problem(tmp_path, actor)
     rows = [row + [date(2010, 5, 1), datetime(2025, 9, 1, 8, 0)] for row in ROSTER]
     report = import_roster(write_xlsx(tmp_path / "r.xlsx", {"名册": [header] + rows}), actor)
     assert report.errors == () and imported() == EXPECTED
+
+
+def test_an_ods_whose_mimetype_is_not_the_first_entry_still_reads_with_its_merges(tmp_path, actor):
+    import zipfile
+
+    source = write_ods(tmp_path / "r.ods", {"名册": [HEADER] + merged_down(ROSTER, (4,))}, {("名册", 1, 4): 3})
+    path = tmp_path / "repacked.ods"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as repacked:
+        for name in sorted(original.namelist(), reverse=True):  # mimetype last, compressed
+            repacked.writestr(name, original.read(name))
+    report = import_roster(path, actor)
+    assert report.errors == () and imported() == EXPECTED

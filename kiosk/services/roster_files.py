@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -137,7 +138,13 @@ def spreadsheet_kind(path: Path, data: bytes) -> str:
     if data.startswith(OLE_MAGIC):
         return "XLS"
     if data.startswith(b"PK\x03\x04"):
-        return "ODS" if data[30:38] == b"mimetype" and ODS_MIMETYPE in data[38:120] else "XLSX"
+        if data[30:38] == b"mimetype" and ODS_MIMETYPE in data[38:120]:  # where OpenDocument puts it
+            return "ODS"
+        try:  # a writer that does not put the mimetype first: look at the zip's directory
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return "ODS" if suffix == ".ods" else "XLSX"
+        return "ODS" if "content.xml" in names and "xl/workbook.xml" not in names else "XLSX"
     return {".xls": "XLS", ".ods": "ODS", ".xlsx": "XLSX", ".xlsm": "XLSX", ".xlsb": "XLSX"}.get(suffix, "")
 
 
