@@ -64,7 +64,10 @@ def write_xls(path: Path, rows: list[list], header=HEADER, merges=(), sheet="名
         for c, value in enumerate(values):
             if (r, c) in covered or value is None:
                 continue
-            page.write(r, c, value, dated) if isinstance(value, (date, datetime)) else page.write(r, c, value)
+            if isinstance(value, (date, datetime)):
+                page.write(r, c, value, dated)
+            else:
+                page.write(r, c, value)
     for r0, r1, c0, c1 in merges:
         value = rows[r0][c0]
         page.write_merge(r0, r1, c0, c1, value)
