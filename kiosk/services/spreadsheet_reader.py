@@ -75,10 +75,19 @@ def _read(data: bytes, kind: str, max_rows: int) -> list[tuple[str, bool, list[l
         if sheet.total_height > max_rows + 1:
             sys.exit(EXIT_TOO_MANY_ROWS)
         merges = ods_merges.get(meta.name, []) if kind == "ODS" else list(sheet.merged_cell_ranges or ())
-        sheets.append((meta.name, meta.visible == SheetVisibleEnum.Visible, sheet.to_python(skip_empty_area=False),
-                       merges))
+        grid = [_trimmed(values) for values in sheet.to_python(skip_empty_area=False)]
+        sheets.append((meta.name, meta.visible == SheetVisibleEnum.Visible, grid, merges))
     workbook.close()
     return sheets
+
+
+def _trimmed(values: list[object]) -> list[object]:
+    """A row without its trailing blanks: calamine pads every row to the sheet's widest, so one stray cell in
+    column ZZ would otherwise send 700 cells for every row to the parent."""
+    end = len(values)
+    while end and (values[end - 1] is None or values[end - 1] == ""):
+        end -= 1
+    return values[:end]
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
