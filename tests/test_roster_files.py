@@ -514,3 +514,19 @@ def test_an_ods_whose_mimetype_is_not_the_first_entry_still_reads_with_its_merge
             repacked.writestr(name, original.read(name))
     report = import_roster(path, actor)
     assert report.errors == () and imported() == EXPECTED
+
+
+def test_numbers_an_xlsx_shows_with_leading_zeros_keep_them(tmp_path, actor):
+    # 学号 typed as 123 in a column formatted 000000: everyone sees (and the card carries) 000123.
+    from openpyxl import load_workbook
+
+    rows = [[123, "张华丽", "女", "高一", "高一(1)班", "住宿", "女生1号楼", "101", 1, "张伟", "13800138000"],
+            ROSTER[1], ROSTER[2]]
+    path = write_xlsx(tmp_path / "r.xlsx", {"说明": [["见名册页"]], "名册": [HEADER] + rows})
+    workbook = load_workbook(path)
+    workbook["名册"]["A2"].number_format = "000000"
+    workbook["名册"]["I2"].number_format = "0"  # an ordinary number format changes nothing
+    workbook.save(path)
+    report = import_roster(path, actor)
+    assert report.errors == ()
+    assert Student.get(Student.name == "张华丽").number == "000123" and Student.get(Student.name == "张华丽").bed == 1

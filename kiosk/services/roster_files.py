@@ -163,12 +163,18 @@ def _spreadsheet_sheets(path: Path, data: bytes, kind: str) -> tuple[Sheet, ...]
         raise ImportFileError("file_spreadsheet_broken", kind=kind, path=str(path), error=error.detail) from None
     # Visible sheets first: a hidden sheet is usually a lookup list for drop-downs, or last year's roster.
     raw.sort(key=lambda sheet: not sheet[1])
-    return tuple(Sheet(rows=_clean_rows(grid, merges), name=name) for name, _, grid, merges in raw)
+    return tuple(Sheet(rows=_clean_rows(grid, merges, padded), name=name) for name, _, grid, merges, padded in raw)
 
 
-def _clean_rows(grid: list[list[object]], merges) -> Rows:
-    """Non-blank rows of cleaned cells, each merged range's value copied into every cell it covers."""
+def _clean_rows(grid: list[list[object]], merges, padded: dict[tuple[int, int], int]) -> Rows:
+    """Non-blank rows of cleaned cells, numbers shown with leading zeros given them, each merged range's
+    value copied into every cell it covers."""
     cleaned = [[cell_text(value) for value in values] for values in grid]
+    for (row, col), digits in padded.items():
+        value = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < EXACT_NUMBER_LIMIT \
+                and float(value).is_integer():
+            cleaned[row][col] = str(int(value)).zfill(digits)  # what the sheet shows: 000123, not 123
     width = max(map(len, cleaned), default=0)
     for (first_row, first_col), (last_row, last_col) in merges:
         if first_row >= len(cleaned) or first_col >= len(cleaned[first_row]):

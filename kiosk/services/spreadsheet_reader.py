@@ -1,6 +1,6 @@
 """Read a spreadsheet's raw cells in a child process with a memory and time limit.
 
-    sheets = read_spreadsheet(data, kind)   # [(name, visible, grid, merges)] or SpreadsheetUnreadable
+    sheets = read_spreadsheet(data, kind, max_rows)   # [(name, visible, grid, merges, padded)]
 
 python-calamine builds each sheet as a dense grid in Rust, and a Rust allocation failure aborts the whole
 process: one stray cell at XFD1048576 (a slip of the hand in a real roster) asks for billions of cells, and a
@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import re
 import subprocess
 import sys
 import zipfile
@@ -37,8 +38,12 @@ class SpreadsheetUnreadable(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
-def read_spreadsheet(data: bytes, kind: str, max_rows: int) -> list[tuple[str, bool, list[list[object]], list]]:
-    """Every sheet as (name, visible, grid of raw values from A1, merged ranges ((r0, c0), (r1, c1)))."""
+Sheets = list[tuple[str, bool, list[list[object]], list, dict[tuple[int, int], int]]]
+
+
+def read_spreadsheet(data: bytes, kind: str, max_rows: int) -> Sheets:
+    """Every sheet as (name, visible, grid of raw values from A1, merged ranges ((r0, c0), (r1, c1)),
+    {(row, col): digits} of number cells an .xlsx shows padded with zeros); SpreadsheetUnreadable if not."""
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))}
     try:
@@ -62,13 +67,14 @@ def read_spreadsheet(data: bytes, kind: str, max_rows: int) -> list[tuple[str, b
 ENCRYPTED_OOXML = "EncryptedPackage".encode("utf-16-le")
 
 
-def _read(data: bytes, kind: str, max_rows: int) -> list[tuple[str, bool, list[list[object]], list]]:
+def _read(data: bytes, kind: str, max_rows: int) -> Sheets:
     from python_calamine import CalamineWorkbook, PasswordError, SheetVisibleEnum
 
     if kind == "XLS" and ENCRYPTED_OOXML in data:
         raise PasswordError("encrypted OOXML package")
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     ods_merges = _ods_merges(data) if kind == "ODS" else {}
+    padded = _xlsx_padded_numbers(data) if kind == "XLSX" else {}
     sheets = []
     for meta in workbook.sheets_metadata:
         sheet = workbook.get_sheet_by_name(meta.name)
@@ -76,7 +82,7 @@ def _read(data: bytes, kind: str, max_rows: int) -> list[tuple[str, bool, list[l
             sys.exit(EXIT_TOO_MANY_ROWS)
         merges = ods_merges.get(meta.name, []) if kind == "ODS" else list(sheet.merged_cell_ranges or ())
         grid = [_trimmed(values) for values in sheet.to_python(skip_empty_area=False)]
-        sheets.append((meta.name, meta.visible == SheetVisibleEnum.Visible, grid, merges))
+        sheets.append((meta.name, meta.visible == SheetVisibleEnum.Visible, grid, merges, padded.get(meta.name, {})))
     workbook.close()
     return sheets
 
@@ -130,6 +136,69 @@ def _ods_merges(data: bytes) -> dict[str, list[tuple[tuple[int, int], tuple[int,
                     merges[table_name].append(((row, col), (row + rows - 1, col + cols - 1)))
                 col += int(element.get(_ODS_TABLE + "number-columns-repeated", "1"))
     return merges
+
+
+_XLSX_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_XLSX_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_ZERO_PADDED = re.compile(r"^0{2,}$")  # a number format such as 000000: 123 shows as 000123
+
+
+def _xlsx_padded_numbers(data: bytes) -> dict[str, dict[tuple[int, int], int]]:
+    """{sheet: {(row, col): digits}} for number cells whose format pads them with zeros (学号 123 shown as
+    000123). calamine gives the bare number; the school sees and uses the padded one. Read from styles.xml
+    and the sheet XML, and only when some style pads (otherwise nothing is parsed)."""
+    from xml.etree.ElementTree import fromstring, iterparse
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        if "xl/styles.xml" not in names:
+            return {}
+        styles = fromstring(archive.read("xl/styles.xml"))
+        formats = {fmt.get("numFmtId"): fmt.get("formatCode", "")
+                   for fmt in styles.iter(_XLSX_MAIN + "numFmt")}
+        cell_xfs = styles.find(_XLSX_MAIN + "cellXfs")
+        widths = {}
+        for index, xf in enumerate(cell_xfs if cell_xfs is not None else ()):
+            code = formats.get(xf.get("numFmtId"), "")
+            if _ZERO_PADDED.match(code):
+                widths[str(index)] = len(code)
+        if not widths:
+            return {}
+        workbook = fromstring(archive.read("xl/workbook.xml"))
+        rels = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+        padded: dict[str, dict[tuple[int, int], int]] = {}
+        for sheet in workbook.iter(_XLSX_MAIN + "sheet"):
+            target = targets.get(sheet.get(_XLSX_REL + "id"), "")
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if path not in names:
+                continue
+            cells = padded.setdefault(sheet.get("name", ""), {})
+            with archive.open(path) as content:
+                row = col = -1
+                for event, element in iterparse(content, events=("start", "end")):
+                    if event == "start":
+                        if element.tag == _XLSX_MAIN + "row":
+                            row, col = int(element.get("r", row + 2)) - 1, -1
+                    elif element.tag == _XLSX_MAIN + "c":
+                        row, col = _cell_position(element.get("r"), row, col)
+                        width = widths.get(element.get("s", "0"))
+                        if width and element.get("t", "n") == "n":
+                            cells[(row, col)] = width
+                    elif element.tag == _XLSX_MAIN + "row":
+                        element.clear()
+    return padded
+
+
+def _cell_position(reference: str | None, row: int, col: int) -> tuple[int, int]:
+    """(row, col), 0-based, from `B12`; without a reference (it is optional), the cell after the last one."""
+    if not reference:
+        return row, col + 1
+    letters = reference.rstrip("0123456789")
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter.upper()) - 64
+    return int(reference[len(letters):]) - 1, number - 1
 
 
 def _child(kind: str, max_rows: int) -> None:
