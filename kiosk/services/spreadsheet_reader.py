@@ -74,7 +74,12 @@ def _read(data: bytes, kind: str, max_rows: int) -> Sheets:
         raise PasswordError("encrypted OOXML package")
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     ods_merges = _ods_merges(data) if kind == "ODS" else {}
-    padded = _xlsx_padded_numbers(data) if kind == "XLSX" else {}
+    padded = {}
+    if kind == "XLSX":
+        try:
+            padded = _xlsx_padded_numbers(data)
+        except Exception:  # noqa: BLE001 - an odd package layout: no zero padding, as before; calamine read it
+            padded = {}
     sheets = []
     for meta in workbook.sheets_metadata:
         sheet = workbook.get_sheet_by_name(meta.name)
