@@ -530,3 +530,22 @@ def test_numbers_an_xlsx_shows_with_leading_zeros_keep_them(tmp_path, actor):
     report = import_roster(path, actor)
     assert report.errors == ()
     assert Student.get(Student.name == "张华丽").number == "000123" and Student.get(Student.name == "张华丽").bed == 1
+
+
+def test_a_writer_document_or_a_zipped_roster_is_refused_as_not_a_spreadsheet(tmp_path, actor):
+    import zipfile
+
+    from odf.opendocument import OpenDocumentText
+    from odf.text import P
+
+    document = OpenDocumentText()
+    document.text.addElement(P(text="学号 姓名 性别 班级"))
+    document.save(str(tmp_path / "名单.odt"))
+    roster = write_xlsx(tmp_path / "名单.xlsx", {"名册": [HEADER] + ROSTER})
+    with zipfile.ZipFile(tmp_path / "名单.zip", "w") as archive:
+        archive.write(roster, "名单.xlsx")
+    for name in ("名单.odt", "名单.zip"):
+        with pytest.raises(ImportFileError) as caught:
+            import_roster(tmp_path / name, actor)
+        assert caught.value.key == "people.file_binary", name
+        assert ".xlsx、.xlsm、.xls、.ods" in str(caught.value)

@@ -132,19 +132,25 @@ def read_book(path: Path | str) -> tuple[Sheet, ...]:
 
 
 def spreadsheet_kind(path: Path, data: bytes) -> str:
-    """"XLS", "ODS" or "XLSX" from the file's bytes (a name can lie); "" for text. A zip or OLE file
-    whose inside is damaged still counts as a spreadsheet, so it is reported as one."""
+    """"XLS", "ODS" or "XLSX" from the file's bytes (a name can lie); "" for text, or for a zip that holds
+    no spreadsheet (a Word or Writer file, a zipped folder), which is then refused as not a spreadsheet.
+    A zip or OLE file whose inside is damaged still counts as a spreadsheet, so it is reported as one."""
     suffix = path.suffix.lower()
     if data.startswith(OLE_MAGIC):
         return "XLS"
     if data.startswith(b"PK\x03\x04"):
-        if data[30:38] == b"mimetype" and ODS_MIMETYPE in data[38:120]:  # where OpenDocument puts it
+        if data[30:38] == b"mimetype" and data[38:38 + len(ODS_MIMETYPE)] == ODS_MIMETYPE:  # OpenDocument's place
             return "ODS"
-        try:  # a writer that does not put the mimetype first: look at the zip's directory
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+                if any(name.startswith("xl/") for name in names):
+                    return "XLSX"
+                if "mimetype" in names:  # OpenDocument with the mimetype elsewhere, or a text document
+                    return "ODS" if archive.read("mimetype").strip() == ODS_MIMETYPE else ""
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, NotImplementedError):
             return "ODS" if suffix == ".ods" else "XLSX"
-        return "ODS" if "content.xml" in names and "xl/workbook.xml" not in names else "XLSX"
+        return ""
     return {".xls": "XLS", ".ods": "ODS", ".xlsx": "XLSX", ".xlsm": "XLSX", ".xlsb": "XLSX"}.get(suffix, "")
 
 
