@@ -224,3 +224,29 @@ def test_an_unplugged_reader_and_no_card_within_the_timeout(sim, tmp_path):
     with pytest.raises(IdCardError) as caught:
         read_one_card(sim.port, 115200, timeout=0.3, poll_seconds=0.1, today=TODAY)
     assert caught.value.key == "idcard.err_no_card"
+
+
+# ---------------------------------------------------------------- kiosk idcard test
+
+def test_cli_prints_one_json_object_with_the_number_masked(sim, capsys):
+    import json
+
+    from kiosk.cli import main
+
+    sim.place(resident_text(**{**VALID, "valid_to": "长期"}))
+    assert main(["idcard", "test", "--port", sim.port, "--timeout", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["card_type"] == "resident" and out["name"] == "李明远" and out["sex"] == "male"
+    assert out["id_number_masked"] == "110108********1239"
+    assert (out["birth_date"], out["valid_from"], out["valid_to"]) == ("1985-06-12", "2016-03-01", None)
+    assert "110108198506121239" not in json.dumps(out)
+
+
+def test_cli_without_a_card_or_reader_says_so_on_one_line(sim, capsys, tmp_path):
+    from kiosk.cli import main
+
+    assert main(["idcard", "test", "--port", sim.port, "--timeout", "0.5"]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "没有读到证件" in err
+    assert main(["idcard", "test", "--port", str(tmp_path / "ttyUSB0"), "--timeout", "0.5"]) != 0
+    assert "找不到读卡器" in capsys.readouterr().err
