@@ -92,6 +92,12 @@ class CardReader:
 
     # ------------------------------------------------------------ a card
 
+    def card_present(self) -> bool:
+        """True while a card is still on the reader (a find only: no select, no read)."""
+        if self.connection is None:
+            self.open()
+        return self.transact(FIND_CARD).status == SW_CARD_FOUND
+
     def poll(self, today: date) -> Card | None:
         """One round on the reader: None if no card is there, else the card read (or IdCardError)."""
         if self.connection is None:

@@ -1,0 +1,128 @@
+"""What a card on the reader does to the visitor register form (kiosk.screens.gate_register).
+
+A card fills ID type, ID number and name (its sex, birth date and, if the school keeps it, address are shown on
+the reader line); an expired card is used only after the gatekeeper confirms. Then, at once, the returning
+visitor's last visit is prefilled and the watchlist is checked on the card: a hit opens the decision screen
+before anything is saved, and the decision is kept for the save. A card never overwrites another visitor's
+details typed on the form: the gatekeeper clears the form first (Ctrl+R).
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from textual.widgets import Select
+
+from kiosk import clock
+from kiosk.i18n import t
+from kiosk.idcard import IdCardError
+from kiosk.idcard.card import Card, FormFill, form_fill
+from kiosk.services import visitor_rules as rules
+from kiosk.services.names import clean_text
+from kiosk.widgets.idcard_watch import IdCardWatch
+
+RETRY_WHILE_SAVING_SECONDS = 0.3
+
+
+def reader_line(settings) -> IdCardWatch | None:
+    """The reader's line for the form, or None when this gate has no reader configured."""
+    from zoneinfo import ZoneInfo
+
+    if not settings.idcard.port:
+        return None
+    zone = ZoneInfo(settings.school.timezone)
+    return IdCardWatch(settings.idcard.port, settings.idcard.baud, settings.idcard.poll_ms,
+                       lambda: clock.now().astimezone(zone).date(), id="reg-idcard")
+
+
+def card_read(screen, card: Card) -> None:
+    """A card was read while the form is shown."""
+    if screen.saving:  # the save clears the form when it is done: fill it after that, not before
+        screen.set_timer(RETRY_WHILE_SAVING_SECONDS, partial(card_read, screen, card))
+        return
+    today = clock.now().astimezone(screen.ctx.zone).date()
+    try:
+        fill = form_fill(card, today, screen.ctx.settings.idcard.keep_address)
+    except IdCardError as error:
+        screen.show(error.message())
+        return
+    other = _other_visitor(screen, fill)
+    if other:
+        screen.show(t("idcard.form_has_other", name=other), "warn")
+        return
+    if not fill.expired:
+        _fill(screen, fill)
+        return
+    from kiosk.screens.dialogs import ConfirmDialog
+
+    def answered(use: bool) -> None:
+        if use:
+            _fill(screen, fill)
+        else:
+            screen.show(t("idcard.expired_not_used"), "warn")
+
+    question = t("idcard.expired_question", date=fill.valid_to.isoformat())
+    screen.app.push_screen(ConfirmDialog(question, confirm_key="idcard.expired_use", cancel_key="idcard.expired_skip"),
+                           answered)
+
+
+def _other_visitor(screen, fill: FormFill) -> str:
+    """The name (or masked number) of someone else already on the form, or ""."""
+    number = rules.normalise_id(screen.value("id_number"))
+    name = clean_text(screen.value("name"))
+    if (number and number != fill.id_number) or (name and name != fill.name):
+        return name or rules.mask_id(number)
+    return ""
+
+
+def _fill(screen, fill: FormFill) -> None:
+    screen.query_one("#f-id_type", Select).value = fill.id_type
+    screen.set_value("id_number", fill.id_number)
+    screen.set_value("name", fill.name)
+    screen.card_decision = None
+    watch = screen.query_one(IdCardWatch)
+    watch.show_note("idcard.card_read", name=fill.name, sex=t(f"idcard.sex_{fill.sex}"),
+                    birth=fill.birth_date.isoformat())
+    if fill.address:
+        watch.update(f"{watch.render()}  {t('idcard.card_address', address=fill.address)}")
+    screen.show("", "info")
+    screen.run_worker(partial(_lookup, screen, fill), thread=True, exclusive=True, group="gate-card",
+                      exit_on_error=False)
+
+
+def _lookup(screen, fill: FormFill) -> None:
+    """Worker thread: the returning visitor's last visit and the watchlist, both on the card's number and name."""
+    from kiosk.services.visitors import check_watchlist, returning_visitor
+
+    school_id = screen.ctx.school_id
+    prefill = returning_visitor(school_id, fill.id_number)
+    hits = check_watchlist(school_id, fill.id_number, fill.name)
+    screen.app.call_from_thread(_after_lookup, screen, fill, prefill, hits)
+
+
+def _after_lookup(screen, fill: FormFill, prefill, hits) -> None:
+    if rules.normalise_id(screen.value("id_number")) != fill.id_number:
+        return  # the form was cleared or changed meanwhile: this lookup is stale
+    if prefill is not None:
+        screen.apply_prefill(prefill, keep_name=True)
+    else:
+        screen.focus_field("phone")
+    if not hits:
+        return
+    from kiosk.screens.gate_register import DecisionScreen
+
+    def decided(decision) -> None:
+        if decision is None:
+            screen.show(t("idcard.decision_pending"), "warn")
+            return
+        screen.card_decision = (fill.id_number, decision)
+        screen.show(t(f"idcard.decision_kept_{decision.decision}"), "warn")
+
+    screen.app.push_screen(DecisionScreen(tuple(hits), rules.worst_level(hits)), decided)
+
+
+def decision_for(screen, id_number: str):
+    """The decision taken on the card's watchlist hit, if it was for this ID number (else None: ask at save)."""
+    if screen.card_decision is None:
+        return None
+    number, decision = screen.card_decision
+    return decision if number == rules.normalise_id(id_number) else None
