@@ -80,10 +80,11 @@ def _fill(screen, fill: FormFill) -> None:
     screen.set_value("name", fill.name)
     screen.card_decision = None
     watch = screen.query_one(IdCardWatch)
-    watch.show_note("idcard.card_read", name=fill.name, sex=t(f"idcard.sex_{fill.sex}"),
-                    birth=fill.birth_date.isoformat())
-    if fill.address:
-        watch.update(f"{watch.render()}  {t('idcard.card_address', address=fill.address)}")
+    values = dict(name=fill.name, sex=t(f"idcard.sex_{fill.sex}"), birth=fill.birth_date.isoformat())
+    if fill.address:  # only when the school keeps addresses (idcard.keep_address)
+        watch.show_note("idcard.card_read_address", address=fill.address, **values)
+    else:
+        watch.show_note("idcard.card_read", **values)
     screen.show("", "info")
     screen.run_worker(partial(_lookup, screen, fill), thread=True, exclusive=True, group="gate-card",
                       exit_on_error=False)

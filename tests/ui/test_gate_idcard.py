@@ -71,6 +71,7 @@ async def test_a_card_fills_the_form_and_a_save_registers_the_visitor(gate_with_
     async with start_app(gate_with_reader, "gate") as (app, pilot):
         screen = await open_register(app, pilot)
         assert "请把身份证放在读卡器上" in reader_line(screen)
+        assert all("演示" not in text for _, text in screen.key_help())  # F7 only with the simulated reader
         sim.place(resident_text(**CARD))
         await wait_until(pilot, lambda: field(screen, "name"))
         assert (field(screen, "id_number"), field(screen, "name")) == (CARD_ID, "李明远")
@@ -196,3 +197,22 @@ async def test_the_port_is_let_go_when_the_form_is_not_shown(gate_with_reader, s
         asked = len(sim.requests)
         await pilot.pause(0.4)
         assert len(sim.requests) == asked
+
+
+async def test_the_address_shows_only_when_the_school_keeps_it(gate_with_reader, sim):
+    gate_with_reader.idcard.keep_address = True
+    async with start_app(gate_with_reader, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        sim.place(resident_text(**CARD))
+        await wait_until(pilot, lambda: "中关村" in reader_line(screen))
+
+
+async def test_the_demo_reader_places_a_card_with_f7(db, settings, frozen_now):
+    settings.idcard.port = "sim"  # kiosk run --idcard-sim
+    settings.idcard.poll_ms = 50
+    async with start_app(make_school(settings), "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        assert any("演示放卡" in text for _, text in screen.key_help())
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: field(screen, "name") == "李明远")
+        assert field(screen, "id_number") == CARD_ID
