@@ -15,6 +15,7 @@ from kiosk.idcard.frames import (FIND_CARD, PREAMBLE, READ_TEXT_PHOTO, BadFrame,
 from kiosk.idcard.reader import CardReader, card_text, read_one_card
 from kiosk.idcard.simulator import SimulatedReader, demo_cards, foreign_text, resident_text
 from kiosk.idcard.wedge import split_wedge
+from tests.test_gate_services import actor_for, form, gate  # noqa: F401 (gate is a fixture)
 
 TODAY = date(2026, 11, 18)
 VALID = dict(name="李明远", sex="1", nation="01", birth="19850612", address="北京市海淀区中关村大街27号",
@@ -250,3 +251,21 @@ def test_cli_without_a_card_or_reader_says_so_on_one_line(sim, capsys, tmp_path)
     assert err.count("\n") == 1 and "没有读到证件" in err
     assert main(["idcard", "test", "--port", str(tmp_path / "ttyUSB0"), "--timeout", "0.5"]) != 0
     assert "找不到读卡器" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- what the register keeps
+
+def test_the_cards_sex_is_kept_with_the_visit_and_purged_with_the_name(gate):
+    from datetime import timedelta
+
+    from kiosk import clock
+    from kiosk.models.visitors import Visit
+    from kiosk.services import visitors
+
+    keeper = actor_for("G001")
+    carded = visitors.register_visit(keeper, form(sex="female"), gate).visit
+    typed = visitors.register_visit(keeper, form(id_number="360426199101010071", sex="not-a-sex"), gate).visit
+    assert (Visit.get_by_id(carded.id).sex, Visit.get_by_id(typed.id).sex) == ("female", "")
+    clock.advance(timedelta(days=181))
+    assert visitors.purge_visitor_data(keeper, 180).purged == 2
+    assert Visit.get_by_id(carded.id).sex == ""

@@ -27,7 +27,7 @@ from kiosk.idcard import IdCardError
 TEXT_BYTES = 256
 LONG_TERM = "长期"
 
-SEXES = {"0": "unknown", "1": "male", "2": "female", "9": "unstated"}  # GB/T 2261.1
+SEXES = {"0": "unknown", "1": "male", "2": "female", "9": "unstated"}  # GB/T 2261.1 -> visitor_rules.SEXES
 
 NATIONS = dict(enumerate((  # GB 3304: code -> name as printed on the card
     "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼",

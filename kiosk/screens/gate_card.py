@@ -78,7 +78,7 @@ def _fill(screen, fill: FormFill) -> None:
     screen.query_one("#f-id_type", Select).value = fill.id_type
     screen.set_value("id_number", fill.id_number)
     screen.set_value("name", fill.name)
-    screen.card_decision = None
+    screen.card_fill, screen.card_decision = fill, None
     watch = screen.query_one(IdCardWatch)
     values = dict(name=fill.name, sex=t(f"idcard.sex_{fill.sex}"), birth=fill.birth_date.isoformat())
     if fill.address:  # only when the school keeps addresses (idcard.keep_address)
@@ -115,15 +115,24 @@ def _after_lookup(screen, fill: FormFill, prefill, hits) -> None:
         if decision is None:
             screen.show(t("idcard.decision_pending"), "warn")
             return
-        screen.card_decision = (fill.id_number, decision)
+        screen.card_decision = decision
         screen.show(t(f"idcard.decision_kept_{decision.decision}"), "warn")
 
     screen.app.push_screen(DecisionScreen(tuple(hits), rules.worst_level(hits)), decided)
 
 
+def _card_on_form(screen, id_number: str) -> FormFill | None:
+    """The card last read, while the form still holds its ID number (a number typed over it is not the card's)."""
+    fill = screen.card_fill
+    return fill if fill is not None and fill.id_number == rules.normalise_id(id_number) else None
+
+
 def decision_for(screen, id_number: str):
     """The decision taken on the card's watchlist hit, if it was for this ID number (else None: ask at save)."""
-    if screen.card_decision is None:
-        return None
-    number, decision = screen.card_decision
-    return decision if number == rules.normalise_id(id_number) else None
+    return screen.card_decision if _card_on_form(screen, id_number) is not None else None
+
+
+def sex_for(screen, id_number: str) -> str:
+    """The card's sex for the register (kept by default with name and ID number), or "" for a typed visitor."""
+    fill = _card_on_form(screen, id_number)
+    return fill.sex if fill is not None else ""

@@ -95,7 +95,8 @@ class RegisterScreen(KioskScreen):
         self.last_visit = None
         self.message_text = ""
         self.saving = False
-        self.card_decision = None  # (ID number, Decision) taken when a card's watchlist hit was shown
+        self.card_fill = None  # the FormFill of the card last read (kiosk.screens.gate_card)
+        self.card_decision = None  # the Decision taken when that card's watchlist hit was shown
 
     def compose(self) -> ComposeResult:
         yield Static(id="reg-title")
@@ -192,7 +193,7 @@ class RegisterScreen(KioskScreen):
         self.query_one("#f-id_type", Select).value = "resident"
         self.query_one("#f-category", Select).clear()
         self.host = None
-        self.card_decision = None
+        self.card_fill = self.card_decision = None
         self.hide_hosts()
         self.focus_field("id_number")
 
@@ -323,6 +324,7 @@ class RegisterScreen(KioskScreen):
             unit=self.value("unit"), host=host, companions=companions,
             companion_names=self.value("companion_names"), vehicle_plate=self.value("vehicle_plate"),
             items=self.value("items"), expected_leave_at=leave, duty_leader=self.value("duty_leader"),
+            sex=gate_card.sex_for(self, self.value("id_number")),
         )
 
     def unsaved_input(self) -> bool:

@@ -80,7 +80,8 @@ async def test_a_card_fills_the_form_and_a_save_registers_the_visitor(gate_with_
         assert "中关村" not in reader_line(screen)  # the address is not kept by default
         await complete_and_save(screen, pilot)
         visit = Visit.get()
-        assert (visit.status, visit.name, visit.id_number, visit.id_type) == ("admitted", "李明远", CARD_ID, "resident")
+        assert (visit.status, visit.name, visit.id_number, visit.id_type, visit.sex) == (
+            "admitted", "李明远", CARD_ID, "resident", "male")
         assert visit.code in message(screen)
 
 
