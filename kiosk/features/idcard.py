@@ -39,19 +39,16 @@ def cmd_idcard_test(args: argparse.Namespace, settings: Settings) -> int:
     from zoneinfo import ZoneInfo
 
     from kiosk import clock
-    from kiosk.cli import CliError
     from kiosk.i18n import t
     from kiosk.idcard import IdCardError
     from kiosk.idcard.reader import read_one_card
 
     port = args.port or settings.idcard.port
     today = clock.now().astimezone(ZoneInfo(settings.school.timezone)).date()
-    try:
-        if not port:
-            raise IdCardError("idcard.err_no_port")
-        card = read_one_card(port, settings.idcard.baud, args.timeout, settings.idcard.poll_ms / 1000, today)
-    except IdCardError as error:
-        raise CliError(error.message()) from None
+    if not port:
+        raise IdCardError("idcard.err_no_port")
+    # An IdCardError (no card in time, reader missing or failing) is a UserError: kiosk.cli.main prints its line.
+    card = read_one_card(port, settings.idcard.baud, args.timeout, settings.idcard.poll_ms / 1000, today)
     summary = card_summary(card)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))

@@ -86,27 +86,22 @@ def _fill(screen, fill: FormFill) -> None:
     else:
         watch.show_note("idcard.card_read", **values)
     screen.show("", "info")
-    screen.run_worker(partial(_lookup, screen, fill), thread=True, exclusive=True, group="gate-card",
-                      exit_on_error=False)
+    from kiosk.services.visitor_card import card_lookup
+
+    screen.call(card_lookup, screen.ctx.school_id, fill.id_number, fill.name, then=partial(_after_lookup, screen),
+                group="gate-card")
 
 
-def _lookup(screen, fill: FormFill) -> None:
-    """Worker thread: the returning visitor's last visit and the watchlist, both on the card's number and name."""
-    from kiosk.services.visitors import check_watchlist, returning_visitor
-
-    school_id = screen.ctx.school_id
-    prefill = returning_visitor(school_id, fill.id_number)
-    hits = check_watchlist(school_id, fill.id_number, fill.name)
-    screen.app.call_from_thread(_after_lookup, screen, fill, prefill, hits)
-
-
-def _after_lookup(screen, fill: FormFill, prefill, hits) -> None:
-    if rules.normalise_id(screen.value("id_number")) != fill.id_number:
+def _after_lookup(screen, found) -> None:
+    """The returning visitor prefilled as today; a watchlist hit opens the decision screen now, not at save."""
+    fill = screen.card_fill
+    if fill is None or fill.id_number != found.id_number or rules.normalise_id(screen.value("id_number")) != fill.id_number:
         return  # the form was cleared or changed meanwhile: this lookup is stale
-    if prefill is not None:
-        screen.apply_prefill(prefill, keep_name=True)
+    if found.prefill is not None:
+        screen.apply_prefill(found.prefill, keep_name=True)
     else:
         screen.focus_field("phone")
+    hits = found.hits
     if not hits:
         return
     from kiosk.screens.gate_register import DecisionScreen

@@ -142,8 +142,6 @@ class RegisterScreen(KioskScreen):
         leader.placeholder = t("gate.ph_duty_leader")
         if night and not self.message_text:
             self.show(t("gate.night_notice", hours=gate.visiting_hours), "warn")
-        for reader in self.query(IdCardWatch):
-            reader.refresh_text()
 
     # ------------------------------------------------------------ card reader
 
