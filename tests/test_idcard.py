@@ -269,3 +269,42 @@ def test_the_cards_sex_is_kept_with_the_visit_and_purged_with_the_name(gate):
     clock.advance(timedelta(days=181))
     assert visitors.purge_visitor_data(keeper, 180).purged == 2
     assert Visit.get_by_id(carded.id).sex == ""
+
+
+def test_a_reader_unplugged_while_open_says_so_and_then_that_it_is_missing():
+    reader_port = None
+    with SimulatedReader() as sim:
+        reader_port = sim.port
+        reader = CardReader(sim.port, answer_seconds=0.3).open()
+        assert reader.poll(TODAY) is None
+    try:  # the simulator is gone: its pseudo-terminal hangs up like a USB reader pulled out
+        with pytest.raises(IdCardError) as caught:
+            reader.poll(TODAY)
+        assert caught.value.key in ("idcard.err_unreachable", "idcard.err_silent")
+        with pytest.raises(IdCardError) as caught:
+            CardReader(reader_port).open()
+        assert caught.value.key in ("idcard.err_unplugged", "idcard.err_unreachable")
+    finally:
+        reader.close()
+
+
+def test_kiosk_idcard_sim_serves_kiosk_idcard_test(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    sim = subprocess.Popen([sys.executable, "-m", "kiosk", "idcard", "sim"], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        port = sim.stdout.readline().split("port:", 1)[1].strip()
+        sim.stdin.write("1\n")
+        sim.stdin.flush()
+        while "placed" not in sim.stdout.readline():
+            pass
+        done = subprocess.run([sys.executable, "-m", "kiosk", "idcard", "test", "--port", port, "--timeout", "5",
+                               "--json"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["name"] == "李明远"
+    finally:
+        sim.stdin.close()
+        sim.wait(timeout=10)

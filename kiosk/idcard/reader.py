@@ -21,6 +21,16 @@ ANSWER_SECONDS = 1.0  # a reader answers find/select in ~10 ms and the text+phot
 CARD_GONE = (SW_NO_CARD, SW_SELECT_FAILED, SW_READ_FAILED)
 
 
+def port_errors() -> tuple[type[BaseException], ...]:
+    """What a serial port raises when it is missing, unplugged or not a port. termios.error is not an OSError:
+    pyserial lets it through when a USB reader is pulled out while open."""
+    import termios
+
+    import serial
+
+    return serial.SerialException, OSError, ValueError, termios.error
+
+
 class CardReader:
     """One reader on `port`. Use as a context manager, or open() / close()."""
 
@@ -31,16 +41,17 @@ class CardReader:
         self.connection = None
 
     def open(self) -> "CardReader":
-        import serial  # pyserial, loaded only at a gate with a reader
 
         if not self.port:
             raise IdCardError("idcard.err_no_port")
         if "://" not in self.port and not os.path.exists(self.port):
             raise IdCardError("idcard.err_unplugged", port=self.port)
         try:
+            import serial  # pyserial, loaded only at a gate with a reader
+
             self.connection = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.05)
             self.connection.reset_input_buffer()
-        except (serial.SerialException, OSError, ValueError) as error:
+        except port_errors() as error:
             raise IdCardError("idcard.err_unreachable", port=self.port, reason=str(error)) from None
         return self
 
@@ -48,7 +59,7 @@ class CardReader:
         if self.connection is not None:
             try:
                 self.connection.close()
-            except OSError:
+            except port_errors():
                 pass
             self.connection = None
 
@@ -62,8 +73,6 @@ class CardReader:
 
     def transact(self, command: tuple[int, int]):
         """Send one request and return the answer's Frame; IdCardError when no good answer comes."""
-        import serial
-
         decoder = FrameDecoder()
         received = 0
         try:
@@ -79,7 +88,7 @@ class CardReader:
                     if isinstance(item, BadFrame):
                         raise IdCardError("idcard.err_checksum" if item.reason == "checksum" else "idcard.err_garbled")
                     return item
-        except (serial.SerialException, OSError) as error:
+        except port_errors() as error:
             self.close()
             raise IdCardError("idcard.err_unreachable", port=self.port, reason=str(error)) from None
         if received == 0:
