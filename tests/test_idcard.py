@@ -203,6 +203,7 @@ def test_no_card_then_a_card(sim):
     ("removed_mid_read", "idcard.err_removed"),
     ("bad_checksum", "idcard.err_checksum"),
     ("truncated", "idcard.err_truncated"),
+    ("garbled", "idcard.err_garbled"),
     ("silence", "idcard.err_silent"),
     ("other_device", "idcard.err_other_device"),
 ])

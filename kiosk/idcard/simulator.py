@@ -3,7 +3,7 @@
 It answers find / select / read frames like a reader, with the demo cards of assets/idcard/demo_cards.toml
 (fictional people; a valid card, an expired one, a foreign permanent resident card, one whose text is garbage)
 and with faults to inject: no card, the card removed between select and read, a bad checksum, a truncated
-frame, silence, another device talking on the port.
+frame, a garbled header, silence, another device talking on the port.
 
     kiosk idcard sim          runs one in the terminal: it prints its port; keys 1-4 place a card, 0 takes it away
     kiosk run --idcard-sim    a gate whose register form has one built in: F7 places the next demo card
@@ -19,10 +19,10 @@ import tty
 from dataclasses import dataclass
 
 from kiosk import paths
-from kiosk.idcard.frames import (FIND_CARD, READ_TEXT_PHOTO, SELECT_CARD, SW_BAD_COMMAND, SW_CARD_FOUND,
+from kiosk.idcard.frames import (FIND_CARD, PREAMBLE, READ_TEXT_PHOTO, SELECT_CARD, SW_BAD_COMMAND, SW_CARD_FOUND,
                                  SW_NO_CARD, SW_OK, FrameDecoder, encode_response)
 
-FAULTS = ("removed_mid_read", "bad_checksum", "truncated", "silence", "other_device")
+FAULTS = ("removed_mid_read", "bad_checksum", "truncated", "garbled", "silence", "other_device")
 PHOTO_BYTES = 1024  # a real card's photo is a 1024-byte WLT image; the simulator sends filler of that size
 
 
@@ -154,6 +154,8 @@ class SimulatedReader:
             return frame[:-1] + bytes([frame[-1] ^ 0xFF])
         if fault == "truncated":
             return frame[:len(frame) // 2]
+        if fault == "garbled":  # a damaged header: a length no reader sends
+            return PREAMBLE + b"\xff\xff" + frame[7:64]
         return frame
 
 

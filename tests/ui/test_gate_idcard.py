@@ -148,6 +148,7 @@ async def test_a_card_never_overwrites_another_visitor_being_typed(gate_with_rea
 
 @pytest.mark.parametrize("fault, text", [
     ("bad_checksum", "校验出错"), ("truncated", "读卡中断"), ("removed_mid_read", "证件被拿开"),
+    ("garbled", "无法识别"),
     ("silence", "读卡器没有应答"), ("other_device", "不是身份证读卡器"),
 ])
 async def test_reader_faults_are_shown_and_typing_by_hand_still_works(gate_with_reader, sim, fault, text):
