@@ -19,7 +19,7 @@ def register_cli(subparsers) -> None:
     test.add_argument("--port", help="serial port of the reader (default: idcard.port)")
     test.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait for a card")
     test.add_argument("--json", action="store_true", help="print one JSON object")
-    command(idcard_sub, "sim", cmd_idcard_sim, "run a simulated reader here; prints its port (keys 1-4 place a card)",
+    command(idcard_sub, "sim", cmd_idcard_sim, "run a simulated reader here; prints its port (type 1-4 + Enter to place a card)",
             needs_db=False)
 
 

@@ -5,7 +5,8 @@ It answers find / select / read frames like a reader, with the demo cards of ass
 and with faults to inject: no card, the card removed between select and read, a bad checksum, a truncated
 frame, a garbled header, silence, another device talking on the port.
 
-    kiosk idcard sim          runs one in the terminal: it prints its port; keys 1-4 place a card, 0 takes it away
+    kiosk idcard sim          runs one in the terminal: it prints its port; type 1-4 + Enter to place a card,
+                              0 to take it away, a fault's name to inject it (none clears it), q to stop
     kiosk run --idcard-sim    a gate whose register form has one built in: F7 places the next demo card
 """
 from __future__ import annotations
@@ -160,7 +161,8 @@ class SimulatedReader:
 
 
 def run_interactive(out=None) -> int:
-    """`kiosk idcard sim`: a reader in this terminal until Ctrl+C or q. Keys: 1-4 place a demo card, 0 removes it."""
+    """`kiosk idcard sim`: a reader in this terminal until q (or end of input). A line "1".."4" places that demo
+    card, "0" removes it, a name from FAULTS injects that fault, "none" clears it."""
     import sys
 
     out = out or sys.stdout
@@ -169,7 +171,8 @@ def run_interactive(out=None) -> int:
         print(f"port: {reader.port}", file=out, flush=True)
         for number, card in enumerate(cards, start=1):
             print(f"  {number}  {card.label}", file=out)
-        print("  0  (remove the card)    q  (quit)", file=out, flush=True)
+        print("  0  (remove the card)    q  (quit)", file=out)
+        print(f"  faults: {' '.join(FAULTS)}  (none: no fault)", file=out, flush=True)
         for line in sys.stdin:
             choice = line.strip()
             if choice == "q":
