@@ -13,7 +13,7 @@ from functools import partial
 from textual.widgets import Select
 
 from kiosk import clock
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.idcard import IdCardError
 from kiosk.idcard.card import Card, FormFill, form_fill
 from kiosk.services import visitor_rules as rules
@@ -60,7 +60,7 @@ def card_read(screen, card: Card) -> None:
         else:
             screen.show(t("idcard.expired_not_used"), "warn")
 
-    question = t("idcard.expired_question", date=fill.valid_to.isoformat())
+    question = Msg("idcard.expired_question", date=fill.valid_to.isoformat())  # untranslated: F9 re-renders it
     screen.app.push_screen(ConfirmDialog(question, confirm_key="idcard.expired_use", cancel_key="idcard.expired_skip"),
                            answered)
 
