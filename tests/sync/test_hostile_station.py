@@ -517,3 +517,34 @@ def test_staff_pin_verifiers_reach_only_the_kinds_they_may_log_in_at(roles, cent
     with pytest.raises(peewee.ProgrammingError, match="only its own rows"):
         with kinds["gate"].db.atomic():
             kinds["gate"].db.execute_sql("SELECT * FROM station_rows(%s, 'visit', 0, 100, 'st-office')", (school,))
+
+
+def _valid_payload(model, school: str, station_id: str) -> dict:
+    """A row of `model` that passes the column checks (built from the same rules), for policy sweeps."""
+    from kiosk.sync.validation import columns_of
+
+    values = {"text": "x", "time": "2026-11-30T08:00:00.000000Z", "date": "2026-11-30", "int": 1, "bigint": 1,
+              "bool": True, "float": 1.5}
+    payload = {column.name: values[column.kind] for column in columns_of(model)}
+    for key, value in (("school_id", school), ("station_id", station_id)):
+        if key in payload:
+            payload[key] = value
+    return payload
+
+
+def test_every_table_is_created_only_by_the_kinds_its_policy_names(roles, central_url, school):
+    """The whole policy, table by table, with each kind's own role: who may create rows, nobody else."""
+    from kiosk.sync import policy
+
+    kinds = {kind: roles(kind, kind) for kind in policy.KINDS}
+    for table, rule in sorted(policy.POLICY.items()):
+        model = policy.syncable()[table][0]
+        for kind, role in kinds.items():
+            payload = _valid_payload(model, school, role.station_id)
+            if rule.owner == policy.SELF:
+                payload["id"] = role.station_id
+            else:
+                payload["id"] = f"{table}-{kind}"
+            answer = role.push(_row(0, table, payload))
+            expected = [] if kind in rule.insert else [f"not_writer:{kind}"]
+            assert role.reasons(answer) == expected, (table, kind)
