@@ -18,6 +18,8 @@ from kiosk.models.dorm import DORM_MODELS
 
 MODELS = list(DORM_MODELS)
 DORM_ROLES = frozenset({"dorm_supervisor", "dorm_manager"})
+# Who approves 陪宿 at the office: a head teacher for their class, and the ladder above (kiosk.services.acting_roles).
+GUEST_APPROVERS = frozenset({"head_teacher", "duty_leader", "principal"})
 
 
 # ---------------------------------------------------------------- CLI
@@ -266,7 +268,7 @@ def station_actions(station_kind: str):
     if station_kind == "office":
         # 陪宿 is approved here by day (the student's head teacher), registered at the dorm at night.
         return [StationAction("u", "dorm.action_incidents", leaders, incident_list),
-                StationAction("g", "dorm.action_guest_approvals", frozenset({"head_teacher"}), guest_approvals)]
+                StationAction("g", "dorm.action_guest_approvals", GUEST_APPROVERS, guest_approvals)]
     return []
 
 

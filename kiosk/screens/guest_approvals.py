@@ -51,9 +51,12 @@ class GuestApprovalListScreen(TableScreen):
                                                   "col_ga_state", "col_ga_teacher", "col_room", "col_ga_id"))
 
     def class_filter(self) -> str | None:
-        """An admin sees the school; a head teacher their own class (a class-less account sees nothing)."""
+        """The roles above the head teacher (duty leader, principal, admin) see the school; a head teacher their
+        own class (a class-less account sees nothing)."""
+        from kiosk.services.acting_roles import LADDER
+
         session = self.ctx.session
-        if session is None or "admin" in session.roles:
+        if session is None or set(session.roles) & set(LADDER[1:]):
             return None
         return session.class_name or "-"
 

@@ -191,3 +191,15 @@ async def test_a_card_that_does_not_match_is_refused_and_f4_registers_without_th
         await pin(app, pilot, "M001", "222222")
         guest = OvernightGuest.get()
         assert guest.approval_id is None and guest.name == "王强" and guest.teacher_name == "班主任乙"
+
+
+async def test_the_duty_leader_approves_at_the_office_for_any_class(tiny_dorm):
+    """Issue 15, one rule for who may act as the head teacher: the ladder above (here the duty leader) may
+    approve, so the office offers them the list of the whole school and the form."""
+    clock.freeze(MORNING)
+    async with start_app(tiny_dorm, station="office") as (app, pilot):
+        await login(pilot, "L001", "777777")
+        await office_approves(app, pilot)
+        assert isinstance(app.screen, GuestApprovalListScreen)
+        (view,) = app.screen.rows
+        assert view.guest_name == "王芳" and view.teacher_name == "值班领导丙"
