@@ -510,3 +510,24 @@ def test_the_text_report_lists_guests_and_extra_persons_like_the_json(dorm, caps
     cmd_report_headcount(args, dorm["settings"])
     text = capsys.readouterr().out
     assert "陪宿人员" in text and "王芳" in text and "非本室人员" in text and "外班李某" in text
+
+
+def test_an_overdue_boarder_in_the_report_and_refused_as_on_leave(dorm, capsys):
+    """Defect 1 in the service and the report: counted apart, with deadline and lateness; never 'on leave'."""
+    import argparse
+
+    from kiosk.features.dorm import cmd_report_headcount
+
+    actor = dorm["actor"]
+    student = students_of(dorm["room"])[0]
+    crossing(student, "exit", EVENING - timedelta(hours=10), slip_id="slip-late", return_by=EVENING - timedelta(minutes=40))
+    view = hc.open_headcount(actor, dorm["building"].id, ZONE)
+    (absence,) = [a for a in view.room(dorm["room"].id).expected_absent if a.student_id == student.id]
+    assert (absence.reason, absence.minutes_late) == ("overdue", 40)
+    with pytest.raises(hc.HeadcountError) as error:
+        hc.mark_absent(actor, view.round_id, student.id, "on_leave")
+    assert error.value.key == "dorm.err_on_leave_overdue"
+    args = argparse.Namespace(date=date(2026, 11, 18), building=dorm["building"].name, json=False)
+    cmd_report_headcount(args, dorm["settings"])
+    text = capsys.readouterr().out
+    assert "逾期未归" in text and "逾期 40 分钟" in text and "逾期 1" in text
