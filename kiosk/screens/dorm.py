@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskModal, KioskScreen
 from kiosk.screens.dialogs import PinDialog, TextDialog
 from kiosk.services import headcount as hc
@@ -428,7 +428,7 @@ class HeadcountScreen(KioskScreen):
         self.update_room(room, True)
         for line in room.absent:
             if line.reason == "unknown" and line.resolution is None:
-                self.say("dorm.incident_opened", level="error", name=line.name)
+                self.say(incident_opened(line.name, result.contacts.get(line.student_id)), level="error")
 
     def ask_missing_reasons(self, room: rules.RoomResult, counted: int, chosen) -> None:
         """One reason per student picked as missing, one dialog after another; Escape anywhere writes nothing."""
@@ -567,6 +567,14 @@ class HeadcountScreen(KioskScreen):
             return
         self.app.push_screen(ConfirmDialog(t("dorm.new_round_confirm")),
                              lambda yes: self.load(new_round=True) if yes else None)
+
+
+def incident_opened(name: str, contact) -> Msg:
+    """An unknown whereabouts was reported: say whom to call, by name and number."""
+    if contact is None:
+        return Msg("dorm.incident_opened", name=name)
+    return Msg("dorm.incident_opened_call", name=name, teacher=contact.teacher_name or "-",
+               teacher_phone=contact.teacher_phone or "-", guardian_phone=contact.guardian_phone or "-")
 
 
 def submit_summary(view) -> str:
@@ -810,7 +818,7 @@ class TickScreen(KioskModal):
     def _marked(self, outcome) -> None:
         result, room = outcome
         if result is not None and result.incident_id:
-            self.say("dorm.incident_opened", level="error", name=result.student_name)
+            self.say(incident_opened(result.student_name, result.contact), level="error")
         else:
             self.clear_message()
         self.room = room

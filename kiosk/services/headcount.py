@@ -97,6 +97,7 @@ class RoundView:
 class CountResult:
     outcome: rules.CountOutcome
     room: rules.RoomResult
+    contacts: Mapping[str, "Contact"] = field(default_factory=dict)  # whom to call about each unknown whereabouts
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class MarkResult:
     student_number: str
     room_number: str
     incident_id: str | None = None
+    contact: "Contact | None" = None  # whom to call, when an incident was opened
 
 
 @dataclass(frozen=True)
@@ -628,7 +630,8 @@ def count_room(actor: Actor, round_id: str, room_id: str, counted: int, *,
         for sid, (reason, note) in missing.items():
             if reason == "unknown":
                 _open_incident(w, actor, row, room_id, sid, now, clean_text(note))
-    return CountResult(outcome, _room_now(row, room_id, now))
+    unknown = [sid for sid, (reason, _) in missing.items() if reason == "unknown"]
+    return CountResult(outcome, _room_now(row, room_id, now), contacts(actor.school_id, unknown))
 
 
 def _check_reason(reason: str, note: str, slip: rules.SlipFact | None, now: datetime) -> None:
@@ -705,7 +708,8 @@ def mark_absent(actor: Actor, round_id: str, student_id: str, reason: str, note:
         _set_marks(w, actor, row, student.room_id, [(student.id, False, reason, note)], "tick", now)
         if reason == "unknown":
             incident_id = _open_incident(w, actor, row, student.room_id, student.id, now, note)
-    return MarkResult(student.name, student.number, student.room.number, incident_id)
+    contact = contacts(actor.school_id, [student.id]).get(student.id) if incident_id else None
+    return MarkResult(student.name, student.number, student.room.number, incident_id, contact)
 
 
 def add_extra(actor: Actor, round_id: str, room_id: str, name: str, note: str = "") -> rules.RoomResult:

@@ -457,3 +457,22 @@ async def test_at_80x24_the_totals_fit_one_line_and_the_side_panel_has_room_for_
         assert totals.region.height == 1 and "其他（已知） 1" in str(totals.render())
         detail = app.screen.query_one("#hc-detail", Static)
         assert detail.region.width >= 34  # "20250101 王伟  缺：其他（已知）" and the start of the note
+
+
+async def test_an_unknown_whereabouts_says_whom_to_call(tiny_dorm):
+    """Friction: 请立即联系班主任 without the teacher's name and phone or the guardian's."""
+    from kiosk.models import Staff, Student
+
+    Staff.update(phone="13800000001").where(Staff.number == "T001").execute()
+    Student.update(guardian_phone="13900000002").where(Student.number == "20250101").execute()
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await type_text(pilot, "5")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        await pilot.press("5")  # unknown
+        await settle(app, pilot)
+        said = message(app)
+        assert "班主任乙" in said and "13800000001" in said and "13900000002" in said
