@@ -255,3 +255,33 @@ def test_escpos_printer_off_is_a_printer_error():
     with pytest.raises(PrinterError) as caught:
         get_printer(PrinterSettings(backend="escpos", device=f"127.0.0.1:{port}")).print_image(make().image)
     assert caught.value.key == "labels.printer_unreachable"
+
+
+def parse_tspl(data: bytes) -> tuple[tuple[float, float], Image.Image]:
+    """Read a TSPL job back the way the printer does: SIZE in mm and the BITMAP's full rows (padding
+    included), a 0 bit printing black."""
+    size = re.search(rb"SIZE ([\d.]+) mm,([\d.]+) mm\r\n", data)
+    bitmap = re.search(rb"BITMAP (\d+),(\d+),(\d+),(\d+),(\d+),", data)
+    x, y, width_bytes, height, mode = (int(v) for v in bitmap.groups())
+    assert (x, y, mode) == (0, 0, 0)
+    raw = data[bitmap.end():bitmap.end() + width_bytes * height]
+    assert data[bitmap.end() + width_bytes * height:] == b"\r\nPRINT 1,1\r\n"
+    dots = Image.new("L", (width_bytes * 8, height), 255)
+    dots.putdata([0 if not raw[row * width_bytes + col // 8] & (0x80 >> (col % 8)) else 255
+                  for row in range(height) for col in range(width_bytes * 8)])
+    return (float(size.group(1)), float(size.group(2))), dots
+
+
+@pytest.mark.parametrize("dpi", [203, 300])
+@pytest.mark.parametrize("size", list(render.LABEL_SIZES))
+def test_tspl_stream_prints_exactly_the_png_with_no_black_stripe(size, dpi):
+    label = render_text_qr_label("红烧狮子头", LINES, "LY3F9A2B7C1D0E", footer=["可处理时间 11-20 10:06"],
+                                 size=size, dpi=dpi)
+    size_mm, printed = parse_tspl(tspl_bytes(label.image, dpi=dpi))
+    expected_mm = render.LABEL_SIZES[size]
+    assert abs(size_mm[0] - expected_mm[0]) < 0.15 and abs(size_mm[1] - expected_mm[1]) < 0.15  # within a dot
+    width, height = label.image.size
+    assert ImageChops.difference(printed.crop((0, 0, width, height)), label.image.convert("L")).getbbox() is None
+    # the padding dots right of the label (50x30 and 60x40 at 300 dpi are not whole bytes wide) print white
+    if printed.width > width:
+        assert printed.crop((width, 0, printed.width, height)).getextrema() == (255, 255)

@@ -61,10 +61,20 @@ def _check(image: "PILImage.Image") -> None:
 def tspl_bytes(image: "PILImage.Image", *, dpi: int = 203, gap_mm: float = TSPL_GAP_MM, copies: int = 1) -> bytes:
     """One TSPL job for `image`: SIZE, GAP, CLS, BITMAP (mode 0, overwrite), PRINT.
 
-    TSPL BITMAP rows are packed MSB first and a 0 bit prints black: exactly Pillow's mode "1" bytes.
+    TSPL BITMAP rows are packed MSB first and a 0 bit prints black, as in Pillow's mode "1" bytes. But Pillow
+    pads each row to a whole byte with 0 bits, which TSPL prints as a black stripe down the right edge of any
+    label whose width is not a multiple of 8 dots (50x30 and 60x40 at 300 dpi): the rows are padded white here.
     """
     _check(image)
     width_bytes = (image.width + 7) // 8
+    if image.width % 8:
+        from PIL import Image
+
+        padded = Image.new("1", (width_bytes * 8, image.height), 1)
+        padded.paste(image, (0, 0))
+        image_bytes = padded.tobytes()
+    else:
+        image_bytes = image.tobytes()
     width_mm = round(image.width * 25.4 / dpi, 1)
     height_mm = round(image.height * 25.4 / dpi, 1)
     header = (
@@ -74,7 +84,7 @@ def tspl_bytes(image: "PILImage.Image", *, dpi: int = 203, gap_mm: float = TSPL_
         "CLS\r\n"
         f"BITMAP 0,0,{width_bytes},{image.height},0,"
     ).encode("ascii")
-    return header + image.tobytes() + f"\r\nPRINT 1,{copies}\r\n".encode("ascii")
+    return header + image_bytes + f"\r\nPRINT 1,{copies}\r\n".encode("ascii")
 
 
 def parse_host_port(device: str) -> tuple[str, int] | None:
