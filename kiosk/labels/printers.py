@@ -145,6 +145,12 @@ def send_raw(device: str, data: bytes, *, ask_tspl_status: bool = False) -> str:
     return device
 
 
+def _png_dpi(image: "PILImage.Image") -> dict:
+    """Save arguments that write the label's dpi into the PNG (pHYs), so viewers and CUPS know its size."""
+    dpi = image.info.get("dpi")
+    return {"dpi": dpi} if dpi else {}
+
+
 @dataclass
 class PngPrinter:
     """The default: the label as a PNG file (the preview is exactly what prints)."""
@@ -156,7 +162,7 @@ class PngPrinter:
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             path = self.output_dir / f"{name}.png"
-            image.save(path, format="PNG")
+            image.save(path, format="PNG", **_png_dpi(image))
         except OSError as error:
             raise PrinterError("labels.printer_unreachable", device=str(self.output_dir),
                                reason=error.strerror or str(error)) from None
