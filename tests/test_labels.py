@@ -235,12 +235,14 @@ def test_unknown_backend_is_a_printer_error():
         get_printer(PrinterSettings(backend="fax"))
 
 
-def test_escpos_backend_sends_a_raster_image_to_a_tcp_printer():
+def test_escpos_backend_sends_a_raster_image_to_a_tcp_printer(capfd):
     import escpos  # noqa: F401  (a dev dependency, so this backend is tested, not skipped)
     fake = FakeTcpPrinter()
     image = make().image
     where = get_printer(PrinterSettings(backend="escpos", device=f"127.0.0.1:{fake.port}")).print_image(image)
     fake.close()
+    # nothing written over the kiosk's terminal (python-escpos warns about the profile's media width on stdout)
+    assert capfd.readouterr() == ("", "")
     assert where == f"127.0.0.1:{fake.port}"
     assert b"\x1dv0" in fake.received  # GS v 0: raster bit image
     assert fake.received.endswith(b"\x1dVA\x00") or b"\x1dV" in fake.received  # cut
@@ -364,3 +366,12 @@ def test_the_png_carries_its_dpi(tmp_path):
         label = render_text_qr_label("红烧狮子头", LINES, "LY3F9A2B7C1D0E", size="40x30", dpi=dpi)
         saved = Image.open(PngPrinter(tmp_path).print_image(label.image, name=f"dpi{dpi}"))
         assert saved.info["dpi"] == pytest.approx((dpi, dpi), abs=0.1)
+
+
+def test_escpos_to_a_device_file_writes_nothing_on_the_terminal(tmp_path, capfd):
+    import escpos  # noqa: F401
+    device = tmp_path / "usb-lp0"
+    device.write_bytes(b"")
+    get_printer(PrinterSettings(backend="escpos", device=str(device))).print_image(make("60x40").image)
+    assert b"\x1dv0" in device.read_bytes()
+    assert capfd.readouterr() == ("", "")

@@ -178,6 +178,20 @@ class TsplPrinter:
         return send_raw(self.device, tspl_bytes(image, dpi=self.dpi), ask_tspl_status=True)
 
 
+def _escpos_profile(width_dots: int):
+    """python-escpos's default profile with the paper's width in dots set to the label's width. Left unknown,
+    python-escpos print()s a "media.width.pixel" warning to stdout on every image: over the kiosk's screen."""
+    import copy
+
+    from escpos.capabilities import Profile
+
+    data = copy.deepcopy(Profile.profile_data)  # the default profile's; changed on this instance only
+    data.setdefault("media", {}).setdefault("width", {})["pixels"] = width_dots
+    profile = Profile(features=data.get("features"))  # a user profile (python-escpos takes it as it is)
+    profile.profile_data = data
+    return profile
+
+
 @dataclass
 class EscposPrinter:
     """ESC/POS receipt printers through python-escpos (optional: `pip install .[escpos]`)."""
@@ -193,13 +207,15 @@ class EscposPrinter:
         if not self.device:
             raise PrinterError("labels.printer_not_configured")
         address = parse_host_port(self.device)
+        profile = _escpos_profile(image.width)
         try:
             if address is not None:
-                device = escpos_printer.Network(address[0], port=address[1], timeout=TCP_TIMEOUT_SECONDS)
+                device = escpos_printer.Network(address[0], port=address[1], timeout=TCP_TIMEOUT_SECONDS,
+                                                profile=profile)
             else:
                 if not os.path.exists(self.device):
                     raise PrinterError("labels.printer_missing", device=self.device)
-                device = escpos_printer.File(self.device)
+                device = escpos_printer.File(self.device, profile=profile)
             device.image(image.convert("L"))
             device.cut()
             device.close()
