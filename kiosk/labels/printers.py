@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kiosk import paths
 from kiosk.i18n import UserError
+from kiosk.labels import ipp
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 BACKENDS = ("png", "tspl", "escpos", "cups")
 TCP_TIMEOUT_SECONDS = 3.0
 TSPL_GAP_MM = 2
+CUPS_JOB_WAIT_SECONDS = 20.0  # a label takes a few seconds; longer means the printer is not printing it
+CUPS_POLL_SECONDS = 0.2
 
 # Before a label goes to a TSPL printer on the network, ask its state (<ESC>!?, TSC's TSPL manual): one byte
 # back, a bit per problem. A printer with its head open or out of paper would otherwise take the job and
@@ -226,34 +231,105 @@ class EscposPrinter:
         return self.device
 
 
+def cups_media(image: "PILImage.Image", dpi: int) -> str:
+    """The `-o media=` value for a label: its own size in mm (Custom.WxHmm). Without it CUPS prints on the
+    queue's default paper (often A4): the label comes out rotated and blown up to a full page. (`-o ppi=`
+    is not wanted: on a cups-pdf queue it splits a label over four pages.)"""
+    dpi = int(round(image.info.get("dpi", (dpi, dpi))[0])) or dpi
+
+    def millimetres(dots: int) -> str:
+        exact = dots * 25.4 / dpi
+        whole = round(exact)
+        return f"{whole}" if abs(exact - whole) < 12.7 / dpi else f"{exact:.1f}"  # within half a dot: whole mm
+
+    return f"Custom.{millimetres(image.width)}x{millimetres(image.height)}mm"
+
+
 @dataclass
 class CupsPrinter:
-    """A CUPS queue through `lp` (sites with a vendor driver)."""
+    """A CUPS queue: the queue's state is asked first (a stopped queue takes the job and prints nothing), the
+    label goes through `lp` at its own media size, then the job is followed until CUPS says it completed. A
+    job that cannot finish is cancelled, so "not printed" stays true and a reprint does not print twice."""
 
     queue: str
+    dpi: int = 203
+    job_wait_seconds: float = CUPS_JOB_WAIT_SECONDS
 
     def print_image(self, image: "PILImage.Image", name: str = "label") -> str:
         _check(image)
         lp = shutil.which("lp")
         if lp is None:
             raise PrinterError("labels.cups_missing")
+        try:
+            queue = self.queue or ipp.default_queue()
+            if not queue:
+                raise PrinterError("labels.cups_no_queue")
+            self._check_queue(queue)
+            job_id = self._submit(lp, queue, image, name)
+            self._wait_until_printed(queue, job_id)
+        except ipp.IppError as error:
+            raise PrinterError("labels.cups_unreachable", reason=str(error)) from None
+        return queue
+
+    @staticmethod
+    def _check_queue(queue: str) -> None:
+        state = ipp.printer_state(queue)
+        if state.status == ipp.STATUS_NOT_FOUND:
+            raise PrinterError("labels.cups_queue_unknown", queue=queue)
+        reason = _cups_reason(state, "printer-state-message", "printer-state-reasons")
+        if state.first("printer-state") == ipp.PRINTER_STOPPED:
+            raise PrinterError("labels.cups_queue_stopped", queue=queue, reason=reason)
+        if state.first("printer-is-accepting-jobs") is False:
+            raise PrinterError("labels.cups_queue_rejecting", queue=queue, reason=reason)
+
+    def _submit(self, lp: str, queue: str, image: "PILImage.Image", name: str) -> int:
         with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as handle:
             buffer = io.BytesIO()
-            image.save(buffer, format="PNG")
+            image.save(buffer, format="PNG", **_png_dpi(image))
             handle.write(buffer.getvalue())
             path = handle.name
-        command = [lp, "-t", name] + (["-d", self.queue] if self.queue else []) + [path]
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=15)
+        command = [lp, "-d", queue, "-t", name, "-o", f"media={cups_media(image, self.dpi)}", path]
+        try:  # lp in English, so its "request id is QUEUE-N" can be read whatever the station's locale
+            result = subprocess.run(command, capture_output=True, text=True, timeout=15,
+                                    env={**os.environ, "LC_ALL": "C", "LANG": "C"})
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise PrinterError("labels.printer_unreachable", device=self.queue or "lp", reason=str(error)) from None
+            raise PrinterError("labels.printer_unreachable", device=queue, reason=str(error)) from None
         finally:
             Path(path).unlink(missing_ok=True)
-        if result.returncode != 0:
-            reason = (result.stderr or result.stdout).strip().splitlines()[:1]
-            raise PrinterError("labels.printer_unreachable", device=self.queue or "lp",
+        output = (result.stdout + result.stderr).strip()
+        match = re.search(r"request id is .*-(\d+)", result.stdout)
+        if result.returncode != 0 or match is None:
+            reason = output.splitlines()[:1]
+            raise PrinterError("labels.printer_unreachable", device=queue,
                                reason=reason[0] if reason else f"lp exit {result.returncode}")
-        return self.queue or "lp"
+        return int(match.group(1))
+
+    def _wait_until_printed(self, queue: str, job_id: int) -> None:
+        deadline = time.monotonic() + self.job_wait_seconds
+        while True:
+            job = ipp.job_state(queue, job_id)
+            state = job.first("job-state")
+            if state == ipp.JOB_COMPLETED:
+                return
+            if state in (ipp.JOB_CANCELED, ipp.JOB_ABORTED):
+                raise PrinterError("labels.cups_job_failed", queue=queue,
+                                   reason=_cups_reason(job, "job-printer-state-message", "job-state-reasons"))
+            printer = ipp.printer_state(queue)
+            if printer.first("printer-state") == ipp.PRINTER_STOPPED:  # stopped while the job waited
+                ipp.cancel_job(queue, job_id)
+                raise PrinterError("labels.cups_queue_stopped", queue=queue,
+                                   reason=_cups_reason(printer, "printer-state-message", "printer-state-reasons"))
+            if time.monotonic() >= deadline:
+                ipp.cancel_job(queue, job_id)
+                raise PrinterError("labels.cups_job_stuck", queue=queue, seconds=round(self.job_wait_seconds))
+            time.sleep(CUPS_POLL_SECONDS)
+
+
+def _cups_reason(answer: "ipp.IppResponse", message_attribute: str, reasons_attribute: str) -> str:
+    """What CUPS says is wrong: its message (e.g. "head open"), else its reason keywords, else "-"."""
+    message = str(answer.first(message_attribute, "") or "").strip()
+    reasons = [str(r) for r in answer.attributes.get(reasons_attribute, []) if r not in ("none", "")]
+    return message or ", ".join(reasons) or "-"
 
 
 def get_printer(settings: "PrinterSettings") -> Printer:
@@ -267,5 +343,5 @@ def get_printer(settings: "PrinterSettings") -> Printer:
     if backend == "escpos":
         return EscposPrinter(settings.device)
     if backend == "cups":
-        return CupsPrinter(settings.cups_queue)
+        return CupsPrinter(settings.cups_queue, settings.dpi)
     raise PrinterError("labels.unknown_backend", backend=backend, choices=", ".join(BACKENDS))
