@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk import clock
 from kiosk.config import Settings
-from kiosk.i18n import t
+from kiosk.i18n import UserError, t
 from kiosk.ids import new_id, short_code
 from kiosk.models import Building, Room, Staff, Student
 from kiosk.models.slips import (
@@ -32,13 +32,8 @@ REVOKER_ROLES = ("head_teacher", "discipline", "principal")
 RAW_KEEP = 80
 
 
-class SlipError(Exception):
-    """A user error (bad input, no permission); the message is already translated. Nothing was changed."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(t(key, **values))
+class SlipError(UserError):
+    """A user error about a slip (bad input, no permission). Nothing was changed."""
 
 
 # ---------------------------------------------------------------- views handed to screens and the CLI
