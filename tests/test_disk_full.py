@@ -1,0 +1,116 @@
+"""A station whose disk fills up: on a real small filesystem (a size-limited tmpfs this test mounts).
+
+The fact that does not fit is refused with a message saying it was NOT saved; every fact reported saved
+is still there, nothing of the refused one is (row, outbox, audit), and once space is freed the very
+same connection records again without a restart.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kiosk.i18n import UserError, t_in
+from kiosk.models import AuditEntry, Outbox, School
+from kiosk.services.actor import Actor
+from kiosk.services.facts import record, verify_audit_chain
+from tests.conftest import require
+
+ACTOR = Actor(school_id="demo", station_id="st-test", staff_id="s1")
+DISK_BYTES = 4 * 1024 * 1024
+
+
+@pytest.fixture
+def small_disk():
+    """A 4 MiB tmpfs mounted for this test (root only; containers without mount rights skip, CI fails)."""
+    require(os.geteuid() == 0, "mounting a small tmpfs needs root")
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-small-disk-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES},mode=0755", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        folder.rmdir()
+    require(mounted.returncode == 0, f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        from kiosk.db import close_database
+        close_database()
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+        folder.rmdir()
+
+
+def fill(folder: Path) -> Path:
+    """Take every free byte of the filesystem with one file; returns it (delete it to free the space)."""
+    filler = folder / "filler.bin"
+    with open(filler, "wb", buffering=0) as handle:
+        for chunk in (65536, 512):  # big blocks, then the last partial ones
+            try:
+                while handle.write(b"\0" * chunk):
+                    pass
+            except OSError as error:
+                assert error.errno == errno.ENOSPC
+    return filler
+
+
+def add_school(index: int) -> str:
+    school_id = f"school-{index:05d}"
+    with record(ACTOR, "school.add", entity="school", entity_id=school_id, detail={"note": "备注" * 200}) as w:
+        w.insert(School(id=school_id, name="学校" + "名" * 300, timezone="Asia/Shanghai"))
+    return school_id
+
+
+def test_a_full_disk_refuses_the_fact_loses_nothing_and_recovers_by_itself(small_disk):
+    from kiosk.db import close_database, open_database
+
+    path = small_disk / "station.sqlite3"
+    open_database(path)
+    saved = [add_school(0)]
+    filler = fill(small_disk)
+
+    refused = None
+    for index in range(1, 5000):  # the WAL's spare room is used first; then a fact no longer fits
+        try:
+            saved.append(add_school(index))
+        except UserError as error:
+            refused = (index, error)
+            break
+    assert refused is not None, "the disk never filled up"
+    index, error = refused
+    assert error.key == "storage.disk_full"
+    assert "没有保存" in t_in("zh-CN", error.key) and "NOT saved" in t_in("en", error.key)
+
+    # nothing half-written: no row, no outbox entry, no audit entry of the refused fact; the rest intact
+    refused_id = f"school-{index:05d}"
+    assert School.get_or_none(School.id == refused_id) is None
+    assert Outbox.select().where(Outbox.row_id == refused_id).count() == 0
+    assert [s.id for s in School.select().order_by(School.id)] == saved
+    assert AuditEntry.select().count() == len(saved)
+    assert verify_audit_chain() is None
+    with pytest.raises(UserError):  # still full: still refused, still nothing written
+        add_school(index)
+    assert School.select().count() == len(saved)
+
+    filler.unlink()  # space is back: the same running station records again, no restart
+    saved.append(add_school(index))
+    assert School.get_by_id(refused_id) is not None and verify_audit_chain() is None
+    close_database()
+
+    # and on disk, read by plain sqlite3: a sound database holding every saved fact
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert [row[0] for row in check.execute("SELECT id FROM school ORDER BY id")] == saved
+
+
+def test_other_database_errors_are_not_reported_as_a_full_disk(db):
+    import peewee
+
+    with pytest.raises(peewee.OperationalError):  # a program error stays a program error (logged, red banner)
+        with record(ACTOR, "broken") as w:
+            w.insert(School(id="x", name="x", timezone="Asia/Shanghai"))
+            db.execute_sql("INSERT INTO no_such_table VALUES (1)")
+    assert School.select().count() == 0
