@@ -260,13 +260,14 @@ def render_text_qr_label(title: str, lines: Sequence[str], qr_payload: str, *, f
     qr_x = width - qr.width  # the quiet zone lies inside the label: the label's edge is the symbol's margin
     qr_y = top + (bottom - top - code_height - qr.height) // 2
     image.paste(qr, (qr_x, qr_y))
+    code_x = qr_x
     if code:
         code_width = text_width(code, code_size)  # centred under the QR, kept inside the label and its column
         code_x = max(width - column, min(qr_x + (qr.width - code_width) // 2, width - margin - code_width))
         draw_text(draw, (code_x, qr_y + qr.height - int(code_size * 0.1)),
                   clip_to_width(code, width - margin - code_x, code_size), code_size)
 
-    text_width_max = width - margin - max(qr.width, column if code else 0)
+    text_width_max = min(qr_x, code_x) - margin  # the lines stay left of the QR's quiet zone and of the code
     line_size = int(22 * scale)
     step = max(line_size + 2, (bottom - top) // max(1, len(lines))) if lines else 0
     step = min(step, int(line_size * 1.35))
