@@ -22,12 +22,12 @@ from kiosk.services.facts import record, verify_audit_chain
 from tests.conftest import require
 
 ACTOR = Actor(school_id="demo", station_id="st-test", staff_id="s1")
-DISK_BYTES = 4 * 1024 * 1024
+DISK_BYTES = 16 * 1024 * 1024
 
 
 @pytest.fixture
 def small_disk():
-    """A 4 MiB tmpfs mounted for this test (root only; containers without mount rights skip, CI fails)."""
+    """A 16 MiB tmpfs mounted for this test (root only; containers without mount rights skip, CI fails)."""
     require(os.geteuid() == 0, "mounting a small tmpfs needs root")
     folder = Path(tempfile.mkdtemp(prefix="kiosk-small-disk-"))
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES},mode=0755", "tmpfs", str(folder)],
@@ -114,3 +114,33 @@ def test_other_database_errors_are_not_reported_as_a_full_disk(db):
             w.insert(School(id="x", name="x", timezone="Asia/Shanghai"))
             db.execute_sql("INSERT INTO no_such_table VALUES (1)")
     assert School.select().count() == 0
+
+
+async def test_the_operator_is_told_the_login_was_not_saved_and_it_works_once_space_is_back(small_disk, settings,
+                                                                                           frozen_now):
+    """Through the screen: a write in a service's own transaction (the login's audit entry), refused at COMMIT."""
+    from kiosk.db import close_database, open_database
+    from kiosk.screens.login import LoginScreen
+    from kiosk.services.demo import create_demo_school
+    from kiosk.widgets.message_line import MessageLine
+    from tests.ui_helpers import login, settle, start_app
+
+    settings.database.path = str(small_disk / "station.sqlite3")
+    open_database(settings.database_path())
+    create_demo_school(settings, seed=7, scale="small")
+    close_database()  # the last connection checkpoints and removes the WAL: no spare room left in it
+    open_database(settings.database_path())
+    logins_before = AuditEntry.select().where(AuditEntry.action == "auth.login").count()
+    filler = fill(small_disk)
+    async with start_app(settings, "gate") as (app, pilot):
+        await login(pilot, "A001", "888888")
+        assert isinstance(app.screen, LoginScreen)  # not logged in: the login could not be recorded
+        line = app.screen.query_one(MessageLine)
+        assert "磁盘已满" in line.text and "没有保存" in line.text and line.has_class("-error")
+        assert AuditEntry.select().where(AuditEntry.action == "auth.login").count() == logins_before
+        filler.unlink()
+        await pilot.press("enter")  # the same attempt again (number and PIN are still in the form)
+        await settle(pilot)
+        assert not isinstance(app.screen, LoginScreen), app.screen.query_one(MessageLine).text
+    assert AuditEntry.select().where(AuditEntry.action == "auth.login").count() == logins_before + 1
+    assert verify_audit_chain() is None

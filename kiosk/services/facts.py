@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -146,21 +145,15 @@ def record(actor: Actor, action: str, *, entity: str = "", entity_id: str = "", 
            at: datetime | None = None) -> Iterator[FactWriter]:
     """Open one transaction for a fact; commit rows + outbox + audit together, or nothing.
 
-    A full (or failing) disk is a StorageError that says the fact was NOT saved: the transaction is rolled
-    back, so nothing half-written stays, and the next fact simply tries again (nothing to restart once space
-    is freed)."""
+    A full (or failing) disk raises StorageError (kiosk.db.StationDatabase maps SQLite's error with
+    storage_error() above, at the statement or the COMMIT): the fact was NOT saved, the transaction is rolled
+    back whole, and the next fact simply tries again (nothing to restart once space is freed)."""
     at = at or clock.now()
-    try:
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.
-        with database_proxy.atomic("IMMEDIATE") if database_proxy.transaction_depth() == 0 else database_proxy.atomic():
-            writer = FactWriter(actor=actor, at=at)
-            yield writer
-            _append_audit(actor, at, action, entity, entity_id, detail or {})
-    except (peewee.OperationalError, sqlite3.OperationalError) as error:
-        mapped = storage_error(error)
-        if mapped is None:
-            raise
-        raise mapped from error
+    # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.
+    with database_proxy.atomic("IMMEDIATE") if database_proxy.transaction_depth() == 0 else database_proxy.atomic():
+        writer = FactWriter(actor=actor, at=at)
+        yield writer
+        _append_audit(actor, at, action, entity, entity_id, detail or {})
 
 
 def audit_only(actor: Actor, action: str, **kwargs: Any) -> None:
