@@ -375,3 +375,9 @@ def test_escpos_to_a_device_file_writes_nothing_on_the_terminal(tmp_path, capfd)
     get_printer(PrinterSettings(backend="escpos", device=str(device))).print_image(make("60x40").image)
     assert b"\x1dv0" in device.read_bytes()
     assert capfd.readouterr() == ("", "")
+
+
+def test_the_cli_test_label_png_carries_its_dpi(tmp_path):
+    from kiosk.cli import main
+    assert main(["label", "test", "-o", str(tmp_path / "t.png")]) == 0
+    assert Image.open(tmp_path / "t.png").info["dpi"] == pytest.approx((203, 203), abs=0.1)

@@ -150,10 +150,11 @@ def send_raw(device: str, data: bytes, *, ask_tspl_status: bool = False) -> str:
     return device
 
 
-def _png_dpi(image: "PILImage.Image") -> dict:
-    """Save arguments that write the label's dpi into the PNG (pHYs), so viewers and CUPS know its size."""
+def save_png(image: "PILImage.Image", target) -> None:
+    """Save a label as PNG (a path or a binary file) with its dpi in the file (pHYs), so viewers and CUPS know
+    its real size. Pillow writes the dpi only when told at save time, not from image.info."""
     dpi = image.info.get("dpi")
-    return {"dpi": dpi} if dpi else {}
+    image.save(target, format="PNG", **({"dpi": dpi} if dpi else {}))
 
 
 @dataclass
@@ -167,7 +168,7 @@ class PngPrinter:
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             path = self.output_dir / f"{name}.png"
-            image.save(path, format="PNG", **_png_dpi(image))
+            save_png(image, path)
         except OSError as error:
             raise PrinterError("labels.printer_unreachable", device=str(self.output_dir),
                                reason=error.strerror or str(error)) from None
@@ -285,7 +286,7 @@ class CupsPrinter:
     def _submit(self, lp: str, queue: str, image: "PILImage.Image", name: str) -> int:
         with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as handle:
             buffer = io.BytesIO()
-            image.save(buffer, format="PNG", **_png_dpi(image))
+            save_png(image, buffer)
             handle.write(buffer.getvalue())
             path = handle.name
         command = [lp, "-d", queue, "-t", name, "-o", f"media={cups_media(image, self.dpi)}", path]
