@@ -43,7 +43,8 @@ class Label:
     image: "PILImage.Image"  # mode "1", exactly the printer's dots
     missing: str = ""  # characters no available font has (drawn as "?")
     qr_module_dots: int = 0
-    title_lines: tuple[str, ...] = ()  # the title as drawn, line by line ("" + ".." only if nothing fits)
+    title_lines: tuple[str, ...] = ()  # the title as drawn, line by line (clipped with ".." only if even the
+    # smallest size cannot hold it)
     code_text: str = ""  # printed under the QR, to type in when the QR is damaged
 
 
