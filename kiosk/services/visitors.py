@@ -214,11 +214,6 @@ def onsite(school_id: str, now: datetime | None = None) -> list[VisitView]:
     return _views(sorted(rows, key=lambda visit: visit.time_in), now)
 
 
-def find_visit(school_id: str, visit_id: str) -> VisitView | None:
-    visit = Visit.get_or_none((Visit.school_id == school_id) & (Visit.id == visit_id))
-    return _views([visit], clock.now())[0] if visit else None
-
-
 def sign_out(actor: Actor, visit_id: str, zone: ZoneInfo | None = None) -> VisitView:
     """Record the time out, once. Raises GateError if the visit is unknown, refused or already out."""
     now = clock.now()
