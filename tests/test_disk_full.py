@@ -94,6 +94,11 @@ def test_a_full_disk_refuses_the_fact_loses_nothing_and_recovers_by_itself(small
     with pytest.raises(UserError):  # still full: still refused, still nothing written
         add_school(index)
     assert School.select().count() == len(saved)
+    # the station restarted while the disk is full (the closing checkpoint cannot grow the database file):
+    # everything reported saved is still there
+    close_database()
+    open_database(path)
+    assert [s.id for s in School.select().order_by(School.id)] == saved and verify_audit_chain() is None
 
     filler.unlink()  # space is back: the same running station records again, no restart
     saved.append(add_school(index))
