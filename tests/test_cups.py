@@ -180,3 +180,13 @@ def test_ipp_messages_round_trip():
     assert decoded.status == ipp.GET_JOB_ATTRIBUTES
     assert decoded.attributes["job-id"] == [7]
     assert decoded.attributes["requested-attributes"] == ["job-state", "job-state-reasons"]
+
+
+def test_the_cli_says_the_queue_is_stopped_and_exits_2(queue, tmp_path, monkeypatch, capsys):
+    from kiosk.cli import main
+    monkeypatch.setenv("KIOSK_PRINTER__BACKEND", "cups")
+    monkeypatch.setenv("KIOSK_PRINTER__CUPS_QUEUE", queue)
+    subprocess.run(["cupsdisable", "-r", "head open", queue], check=True)
+    assert main(["label", "test", "-o", str(tmp_path / "t.png"), "--print"]) == 2
+    err = capsys.readouterr().err
+    assert "打印队列 labels 已停止（head open）" in err and "cupsenable labels" in err
