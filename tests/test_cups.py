@@ -23,7 +23,8 @@ from kiosk.labels.printers import CupsPrinter, PrinterError, cups_media
 from kiosk.labels.render import LABEL_SIZES, render_text_qr_label
 from tests.conftest import require
 
-NEEDED = ("/usr/sbin/cupsd", "/usr/bin/lp", "/usr/sbin/lpadmin", "/usr/sbin/cupsdisable", "/usr/sbin/cupsenable",
+NEEDED = ("/usr/sbin/cupsd", "/usr/bin/lp", "/usr/bin/lpstat", "/usr/bin/cancel", "/usr/sbin/lpadmin",
+          "/usr/sbin/cupsdisable", "/usr/sbin/cupsenable",
           "/usr/lib/cups/backend/cups-pdf", "/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd", "/usr/bin/pdfinfo",
           "/usr/bin/pdfimages")
 PPD = "/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd"
