@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 from PIL import Image, ImageChops
 
 from kiosk.labels import ipp
@@ -191,3 +192,12 @@ def test_the_cli_says_the_queue_is_stopped_and_exits_2(queue, tmp_path, monkeypa
     assert main(["label", "test", "-o", str(tmp_path / "t.png"), "--print"]) == 2
     err = capsys.readouterr().err
     assert "打印队列 labels 已停止（head open）" in err and "cupsenable labels" in err
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_from_a_server_are_an_ipp_response_or_an_ipp_error(data):
+    try:
+        answer = ipp.decode_response(data)
+    except ipp.IppError:
+        return
+    assert isinstance(answer.status, int) and isinstance(answer.attributes, dict)

@@ -108,6 +108,14 @@ def encode_request(operation: int, attributes: list[tuple[int, str, object]], re
 
 
 def decode_response(data: bytes) -> IppResponse:
+    """The status and attributes of an IPP message; IppError when the bytes are not one."""
+    try:
+        return _decode(data)
+    except (struct.error, IndexError, UnicodeDecodeError) as error:
+        raise IppError(f"not an IPP response: {error}") from None
+
+
+def _decode(data: bytes) -> IppResponse:
     if len(data) < 9:
         raise IppError("short IPP response")
     status = struct.unpack(">H", data[2:4])[0]
