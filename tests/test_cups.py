@@ -201,3 +201,14 @@ def test_any_bytes_from_a_server_are_an_ipp_response_or_an_ipp_error(data):
     except ipp.IppError:
         return
     assert isinstance(answer.status, int) and isinstance(answer.attributes, dict)
+
+
+def test_no_queue_set_uses_cups_default_or_says_to_set_one(queue):
+    label = render_text_qr_label("红烧狮子头", LINES, "LY3F9A2B7C1D0E")
+    with pytest.raises(PrinterError) as caught:
+        CupsPrinter("").print_image(label.image, name="kiosk-test-nodefault")
+    assert caught.value.key == "labels.cups_no_queue"
+    subprocess.run(["lpadmin", "-d", queue], check=True, capture_output=True)  # this private cupsd's default
+    title = f"kiosk-test-{uuid.uuid4().hex[:12]}"
+    assert CupsPrinter("").print_image(label.image, name=title) == queue
+    _pdf_of(title).unlink()
