@@ -53,7 +53,7 @@ class StationDatabase(peewee.SqliteDatabase):
 
     def _in_transaction(self) -> bool:
         connection = self._state.conn
-        return connection is None or connection.in_transaction
+        return connection is None or connection.in_transaction  # no connection: peewee says so itself
 
 
 def _as_storage_error(error: peewee.OperationalError) -> Exception:

@@ -149,3 +149,18 @@ async def test_the_operator_is_told_the_login_was_not_saved_and_it_works_once_sp
         assert not isinstance(app.screen, LoginScreen), app.screen.query_one(MessageLine).text
     assert AuditEntry.select().where(AuditEntry.action == "auth.login").count() == logins_before + 1
     assert verify_audit_chain() is None
+
+
+def test_sqlite_errors_are_read_as_disk_full_disk_failing_or_not_the_disk():
+    import peewee
+
+    from kiosk.services.facts import storage_error
+
+    def wrapped(message):  # as peewee raises them: its own class around sqlite3's
+        return peewee.OperationalError(sqlite3.OperationalError(message))
+
+    assert storage_error(wrapped("database or disk is full")).key == "storage.disk_full"
+    failing = storage_error(wrapped("disk I/O error"))
+    assert failing.key == "storage.disk_error" and "disk I/O error" in str(failing)
+    assert storage_error(wrapped("no such table: x")) is None
+    assert storage_error(peewee.IntegrityError(sqlite3.IntegrityError("UNIQUE constraint failed"))) is None
