@@ -156,11 +156,12 @@ def test_sqlite_errors_are_read_as_disk_full_disk_failing_or_not_the_disk():
 
     from kiosk.services.facts import storage_error
 
-    def wrapped(message):  # as peewee raises them: its own class around sqlite3's
-        return peewee.OperationalError(sqlite3.OperationalError(message))
+    def wrapped(message, kind=peewee.OperationalError, original=sqlite3.OperationalError):
+        error = original(message)
+        return kind(error, *error.args)  # as peewee's exception wrapper raises them (sqlite3's kept as .orig)
 
     assert storage_error(wrapped("database or disk is full")).key == "storage.disk_full"
     failing = storage_error(wrapped("disk I/O error"))
     assert failing.key == "storage.disk_error" and "disk I/O error" in str(failing)
     assert storage_error(wrapped("no such table: x")) is None
-    assert storage_error(peewee.IntegrityError(sqlite3.IntegrityError("UNIQUE constraint failed"))) is None
+    assert storage_error(wrapped("UNIQUE constraint failed", peewee.IntegrityError, sqlite3.IntegrityError)) is None

@@ -145,7 +145,7 @@ SQLITE_FULL, SQLITE_IOERR = 13, 10
 def storage_error(error: BaseException) -> StorageError | None:
     """The StorageError a database exception means, or None when it is not the disk (a bug, a constraint)."""
     seen: set[int] = set()
-    while error is not None and id(error) not in seen:  # peewee wraps sqlite3's exception as its first arg
+    while error is not None and id(error) not in seen:  # peewee keeps sqlite3's exception as .orig
         seen.add(id(error))
         code = getattr(error, "sqlite_errorcode", None)
         text = str(error).lower()
@@ -153,8 +153,7 @@ def storage_error(error: BaseException) -> StorageError | None:
             return StorageError("storage.disk_full")
         if (code is not None and code & 0xFF == SQLITE_IOERR) or "disk i/o error" in text:
             return StorageError("storage.disk_error", reason=str(error))
-        inner = error.args[0] if error.args and isinstance(error.args[0], BaseException) else None
-        error = inner or error.__cause__ or error.__context__
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
     return None
 
 
