@@ -63,6 +63,14 @@ def _check(image: "PILImage.Image") -> None:
         raise ValueError(f"labels are 1-bit images (mode '1'), got mode {image.mode!r}")
 
 
+def millimetres(dots: int, dpi: int) -> float:
+    """A label's side in mm for the printer: whole millimetres when the dots are within half a dot of them
+    (480 dots at 203 dpi is the 60 mm label, not 60.1 mm), else to 0.1 mm (a receipt's length)."""
+    exact = dots * 25.4 / dpi
+    whole = round(exact)
+    return float(whole) if abs(exact - whole) < 12.7 / dpi else round(exact, 1)
+
+
 def tspl_bytes(image: "PILImage.Image", *, dpi: int = 203, gap_mm: float = TSPL_GAP_MM, copies: int = 1) -> bytes:
     """One TSPL job for `image`: SIZE, GAP, CLS, BITMAP (mode 0, overwrite), PRINT.
 
@@ -80,8 +88,8 @@ def tspl_bytes(image: "PILImage.Image", *, dpi: int = 203, gap_mm: float = TSPL_
         image_bytes = padded.tobytes()
     else:
         image_bytes = image.tobytes()
-    width_mm = round(image.width * 25.4 / dpi, 1)
-    height_mm = round(image.height * 25.4 / dpi, 1)
+    width_mm = millimetres(image.width, dpi)
+    height_mm = millimetres(image.height, dpi)
     header = (
         f"SIZE {width_mm:g} mm,{height_mm:g} mm\r\n"
         f"GAP {gap_mm:g} mm,0 mm\r\n"
@@ -237,13 +245,7 @@ def cups_media(image: "PILImage.Image", dpi: int) -> str:
     queue's default paper (often A4): the label comes out rotated and blown up to a full page. (`-o ppi=`
     is not wanted: on a cups-pdf queue it splits a label over four pages.)"""
     dpi = int(round(image.info.get("dpi", (dpi, dpi))[0])) or dpi
-
-    def millimetres(dots: int) -> str:
-        exact = dots * 25.4 / dpi
-        whole = round(exact)
-        return f"{whole}" if abs(exact - whole) < 12.7 / dpi else f"{exact:.1f}"  # within half a dot: whole mm
-
-    return f"Custom.{millimetres(image.width)}x{millimetres(image.height)}mm"
+    return f"Custom.{millimetres(image.width, dpi):g}x{millimetres(image.height, dpi):g}mm"
 
 
 @dataclass
