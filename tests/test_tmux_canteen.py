@@ -126,8 +126,14 @@ def test_a_canteen_day_scripted_in_a_real_terminal_matches_the_register(have_tmu
     def session_at(when: str, steps) -> None:
         session = f"kiosk-canteen-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{key}={value}" for key, value in {**base, "KIOSK_CLOCK": when}.items())
-        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
-                        f"cd {ROOT} && env {exports} .venv/bin/python -m kiosk run"], check=True)
+        for attempt in range(3):  # the previous session's server may still be exiting ("server exited unexpectedly")
+            started = subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+                                      f"cd {ROOT} && env {exports} .venv/bin/python -m kiosk run"])
+            if started.returncode == 0:
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError("tmux would not start a session")
         try:
             wait_for(session, "请输入工号", timeout=90)
 
