@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from kiosk import paths
+from kiosk.notify.settings import GUARDIAN_SLIP_CHOICES, NotifySettings
 
 STATION_KINDS = ("gate", "dorm", "canteen", "office")
 LANGUAGES = ("zh-CN", "en")
@@ -129,6 +130,7 @@ class Settings:
     canteen: CanteenSettings = field(default_factory=CanteenSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)  # kiosk/notify/settings.py
 
     def database_path(self) -> Path:
         return Path(self.database.path) if self.database.path else paths.data_dir() / "kiosk.sqlite3"
@@ -226,6 +228,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("canteen: min_weight_grams and retention_hours must be positive")
     if settings.canteen.scale_unit not in ("g", "kg") or settings.canteen.scale_baud <= 0:
         raise ConfigError("canteen: scale_unit must be g or kg, and scale_baud positive (e.g. 9600)")
+    if settings.notify.guardian_slip not in GUARDIAN_SLIP_CHOICES:
+        raise ConfigError(f"notify.guardian_slip: {settings.notify.guardian_slip!r} is not one of {', '.join(GUARDIAN_SLIP_CHOICES)}")
     _validate_clock_times(settings)
 
 
