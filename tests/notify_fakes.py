@@ -101,8 +101,8 @@ class WecomFake(_Fake):
 
 
 class DingtalkFake(_Fake):
-    def __init__(self, token: str = "tok", secret: str = "SECtest") -> None:
-        super().__init__()
+    def __init__(self, token: str = "tok", secret: str = "SECtest", port: int = 0) -> None:
+        super().__init__(port)
         self.token, self.secret = token, secret
 
     @property
@@ -135,8 +135,9 @@ class DingtalkFake(_Fake):
 
 class SmsFake(_Fake):
     def __init__(self, sign: str = "示范寄宿学校", templates: tuple[str, ...] = ("SMS_EXIT", "SMS_RETURN", "SMS_OVERDUE",
-                                                                          "SMS_MISSING", "SMS_TEST")) -> None:
-        super().__init__()
+                                                                          "SMS_MISSING", "SMS_TEST"),
+                 port: int = 0) -> None:
+        super().__init__(port)
         self.sign, self.templates = sign, set(templates)
 
     @property

@@ -34,10 +34,10 @@ ROSTER = ("school", "building", "room", "student", "staff", "station_info")  # w
 PULLS: dict[str, tuple[str, ...]] = {
     "office": ("*",),
     "gate": ROSTER + ("pass_slip", "slip_*", "watchlist_*", "verbal_exception", "gate_crossing", "visit",
-                      "incident", "incident_ack", "*_alert"),
+                      "incident", "incident_ack", "*_alert", "notification*", "guardian_opt_out"),
     "dorm": ROSTER + ("pass_slip", "slip_*", "verbal_exception", "gate_crossing", "whereabouts",
                       "headcount_round", "room_mark", "room_confirm", "extra_person", "overnight_guest", "guest_approval*",
-                      "incident", "incident_ack", "*_alert"),
+                      "incident", "incident_ack", "*_alert", "notification*", "guardian_opt_out"),
     # a hold set at one canteen station must stop a disposal at the other; menus are shared too
     "canteen": ROSTER + ("meal", "meal_check", "menu_dish", "sample*", "incident_hold", "incident", "incident_ack",
                          "*_alert"),
