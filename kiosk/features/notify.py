@@ -11,6 +11,7 @@ import threading
 import time
 
 from kiosk.cli import command
+from kiosk.features import StationAction
 from kiosk.notify.model import MODELS  # noqa: F401  (the registry reads MODELS)
 
 _WORKER = {"thread": None}
@@ -48,6 +49,18 @@ def on_app_start(ctx) -> None:
 
 def on_app_stop(ctx) -> None:
     stop_worker()
+
+
+def station_actions(station_kind: str) -> list[StationAction]:
+    if station_kind != "office":
+        return []
+
+    def make_screen():
+        from kiosk.screens.notify_admin import UndeliveredScreen
+
+        return UndeliveredScreen()
+
+    return [StationAction("j", "notify.menu_undelivered", frozenset({"admin"}), make_screen)]
 
 
 # ----------------------------------------------------------------------------------------------- CLI
