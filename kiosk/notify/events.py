@@ -26,30 +26,33 @@ def slip_crossing(w, settings, crossing) -> int:
 
 def overdue_raised(w, settings, alert) -> int:
     """A boarder is past the slip's return deadline: guardian and head teacher at once, the duty leader after
-    [notify] overdue_duty_leader_minutes. The gate that recorded the exit delivers them, whichever station
-    raised the alert (every station raises the same alert id), so they go out once."""
+    [notify] overdue_duty_leader_minutes.
+
+    Every station may raise the same alert (same id everywhere); only the gate that recorded the exit writes
+    and delivers its notifications, so each goes out once and only one station ever writes the row (a
+    notification has a single writer: sync's last-writer-wins never has to choose between a 'sent' and a
+    'queued' copy). An alert that reached the gate from elsewhere is taken up by its planner."""
     from kiosk.models.slips import GateCrossing
 
     channels = store.enabled_channels(settings)
     if not channels:
         return 0
-    student = Student.get_by_id(alert.student_id)
     exit_row = (GateCrossing.select().where((GateCrossing.slip_id == alert.slip_id) & (GateCrossing.direction == "exit"))
                 .order_by(GateCrossing.at).first())
-    owner = exit_row.station_id if exit_row is not None else w.actor.station_id
+    if (exit_row.station_id if exit_row is not None else w.actor.station_id) != w.actor.station_id:
+        return 0
+    student = Student.get_by_id(alert.student_id)
     params = {**store.student_params(student), "return_by": utc_text(alert.return_by),
               "at": utc_text(exit_row.at) if exit_row is not None else ""}
     staff = store.staff_contacts(w.actor.school_id)
     guardian = store.guardian_contact(student)
     later = timedelta(minutes=settings.notify.overdue_duty_leader_minutes)
-    written = 0
+    drafts = []
     for step, roles in rules.FIXED_STEPS["overdue"]:
         due = max(alert.return_by + later, w.at) if step else w.at
-        drafts = rules.drafts_for_step("overdue", alert.id, step, roles, due,
-                                       channels=channels, staff=staff, class_name=student.class_name,
-                                       guardian=guardian, params=params)
-        written += store.write_drafts(w, drafts, owner)
-    return written
+        drafts += rules.drafts_for_step("overdue", alert.id, step, roles, due, channels=channels, staff=staff,
+                                        class_name=student.class_name, guardian=guardian, params=params)
+    return store.write_drafts(w, drafts, w.actor.station_id)
 
 
 def watchlist_deny(w, settings, visit, decision: str) -> int:

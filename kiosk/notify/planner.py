@@ -31,10 +31,31 @@ def plan_due(actor, settings, now: datetime) -> int:
 
 def _raise_overdue(actor, settings, now: datetime) -> None:
     """Raise the overdue alerts that came due (same alert id on every station); raising one writes its
-    notifications (kiosk.notify.events.overdue_raised), owned by the gate that recorded the exit."""
+    notifications (kiosk.notify.events.overdue_raised) on the gate that recorded the exit. An alert another
+    station raised first, and that reached us by sync, is taken up here: its notifications are written now."""
+    from kiosk.models.slips import GateCrossing, OverdueAlert
+    from kiosk.notify import events
+    from kiosk.notify.model import Notification
     from kiosk.services.slips import raise_overdue_alerts
 
     raise_overdue_alerts(actor, settings, now)
+    told = Notification.select(Notification.subject_id).where(Notification.event == "overdue")
+    mine = GateCrossing.select(GateCrossing.slip_id).where(
+        (GateCrossing.direction == "exit") & (GateCrossing.station_id == actor.station_id))
+    untold = OverdueAlert.select().where(
+        (OverdueAlert.school_id == actor.school_id) & OverdueAlert.resolved_at.is_null()
+        & OverdueAlert.slip_id.in_(mine) & OverdueAlert.id.not_in(told) & (OverdueAlert.return_by >= now - LOOKBACK))
+    for alert in untold:
+        try:
+            with record(actor, "notify.overdue", entity="overdue_alert", entity_id=alert.id, at=now) as w:
+                if not events.overdue_raised(w, settings, alert):
+                    raise _NothingToWrite  # nobody reachable: no audit entry every pass
+        except _NothingToWrite:
+            pass
+
+
+class _NothingToWrite(Exception):
+    """Rolls back a planning transaction that found no one to tell."""
 
 
 def _plan_ladders(actor, settings, now: datetime, channels: list[str]) -> int:
