@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 import time
@@ -21,11 +22,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 
+_ARRIVALS = itertools.count()  # one order across all fakes: which message reached which server first
+
+
 class _Fake:
     path = "/"
 
     def __init__(self, port: int = 0) -> None:
         self.received: list[dict] = []
+        self.arrivals: list[int] = []  # for each received message, its place in the order across all fakes
         self.requests = 0
         self.script: list[dict] = []  # answers to give before the normal one
         self.hang = threading.Event()  # set: hold the next request until `release` is set
@@ -42,7 +47,10 @@ class _Fake:
                     fake.hang.clear()
                     fake.holding.set()
                     fake.release.wait(30)
+                before = len(fake.received)
                 status, answer = fake.answer(urlsplit(self.path), self.headers, body)
+                if len(fake.received) > before:
+                    fake.arrivals.append(next(_ARRIVALS))
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -403,3 +403,37 @@ def test_crash_between_send_and_receipt_is_resent_once_after_the_lease(school, s
             .order_by(NotificationReceipt.recorded_at, NotificationReceipt.attempt)] == [(1, "interrupted"), (2, "sent")]
     assert sms.requests == 2 and all(m["out_id"] == row.id for m in sms.received)  # the gateway can drop the repeat
     assert deliver_once(school).sent == 0
+
+
+# ---------------------------------------------------------------- the "done when"
+
+def test_exit_overdue_and_missing_reach_the_right_people_once_in_order_after_the_network_was_down(school):
+    sms_port, wecom_port = free_port(), free_port()
+    use_sms(school, f"http://127.0.0.1:{sms_port}/sms/send")
+    school.notify.wecom.webhook = f"http://127.0.0.1:{wecom_port}/cgi-bin/webhook/send?key=test-key"
+    issued, _ = exit_on_slip(school, hours=1, back_hours=2)  # 10:00 Wednesday: out on a slip
+    deliver_once(school)
+    clock.advance(JUST_OVERDUE)  # 11:31: not back
+    deliver_once(school)
+    clock.advance(timedelta(minutes=30))  # 12:01: the duty leader's turn
+    deliver_once(school)
+    incident_id, missing = open_unknown_incident(school)  # 21:30: another boarder not in the room
+    deliver_once(school)
+    queued = rows()
+    assert queued and all(r.status == "queued" and r.reason.startswith("network") for r in queued)
+    clock.advance(timedelta(minutes=5))
+    with SmsFake(port=sms_port) as sms, WecomFake(port=wecom_port) as wecom:
+        assert deliver_once(school).sent == len(queued)
+        assert deliver_once(school).sent == 0
+        arrived = sorted([(n, "sms", m) for n, m in zip(sms.arrivals, sms.received)]
+                         + [(n, "wecom", m) for n, m in zip(wecom.arrivals, wecom.received)], key=lambda x: x[0])
+    kinds = [(channel, m["template"] if channel == "sms" else m["markdown"]["content"].split("**")[1])
+             for _, channel, m in arrived]
+    assert kinds[0] == ("sms", "SMS_EXIT")  # the guardian's exit notice first, as it happened
+    # the missing student last, to the head teacher (by SMS and in the group)
+    assert sorted(kinds[-2:]) == [("sms", "SMS_MISSING"), ("wecom", "学生去向不明")]
+    assert set(kinds[1:-2]) == {("sms", "SMS_OVERDUE"), ("wecom", "请假逾期未归")}
+    student_phone = rows(event="slip_exit")[0].address
+    assert sum(1 for _, channel, m in arrived if channel == "sms" and m["phone"] == student_phone) == 2  # exit, overdue
+    assert any(missing.name in m["markdown"]["content"] for _, channel, m in arrived[-2:] if channel == "wecom")
+    assert {v.status for v in notify.for_subject(incident_id)} == {"sent"}

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from kiosk.services.headcount_rules import Acknowledgement, escalation_ladder, step_roles
+from kiosk.services.headcount_rules import Acknowledgement, escalation_ladder
 
 GROUP_CHANNELS = ("wecom", "dingtalk", "smtp")  # one message to a staff group, naming who must act
 PERSON_CHANNELS = ("sms",)  # one message per person, to their phone
@@ -162,7 +162,3 @@ def after_failure(attempts: int, code: str, give_up: bool, now: datetime, due_at
     if code != "network" and attempts >= max_attempts:
         return "failed", None
     return "queued", now + backoff(attempts)
-
-
-def ladder_roles(count: int) -> tuple[str, ...]:
-    return step_roles(count)
