@@ -250,11 +250,19 @@ def test_provider_refusing_is_retried_then_listed_with_its_reason(school, wecom,
 
 
 def test_a_refusal_that_will_not_get_better_is_given_up_at_once(school, wecom):
+    from types import SimpleNamespace
+
+    from kiosk.features.notify import status_alerts
+
+    office = SimpleNamespace(station_kind="office", school_id="demo")
     school.notify.wecom.webhook = wecom.url.replace("test-key", "revoked-key")
     exit_on_slip(school, hours=1, back_hours=2)
     clock.advance(JUST_OVERDUE)
+    assert status_alerts(office) == []
     assert deliver_once(school).failed == 1
     assert rows(step=0)[0].reason == "93000 invalid webhook url"
+    assert status_alerts(office) == ["通知未送达 1 条"]  # the office's status bar
+    assert status_alerts(SimpleNamespace(station_kind="gate", school_id="demo")) == []
 
 
 def test_rate_limit_per_recipient(school, wecom):

@@ -63,6 +63,18 @@ def station_actions(station_kind: str) -> list[StationAction]:
     return [StationAction("j", "notify.menu_undelivered", frozenset({"admin"}), make_screen)]
 
 
+def status_alerts(ctx) -> list[str]:
+    """The office's status bar: notifications given up (the admin's J list says why)."""
+    if ctx.station_kind != "office":
+        return []
+    from kiosk.i18n import t
+    from kiosk.notify.model import Notification
+
+    failed = Notification.select().where((Notification.school_id == ctx.school_id)
+                                         & (Notification.status == "failed")).count()
+    return [t("notify.alert_failed", count=failed)] if failed else []
+
+
 # ----------------------------------------------------------------------------------------------- CLI
 
 def register_cli(subparsers) -> None:
