@@ -234,6 +234,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError("canteen: scale_unit must be g or kg, and scale_baud positive (e.g. 9600)")
     if settings.notify.guardian_slip not in GUARDIAN_SLIP_CHOICES:
         raise ConfigError(f"notify.guardian_slip: {settings.notify.guardian_slip!r} is not one of {', '.join(GUARDIAN_SLIP_CHOICES)}")
+    for name, url in (("notify.wecom.webhook", settings.notify.wecom.webhook),
+                      ("notify.dingtalk.webhook", settings.notify.dingtalk.webhook), ("notify.sms.url", settings.notify.sms.url)):
+        if url and not url.startswith(("https://", "http://")):  # else every message would wait for a typo
+            raise ConfigError(f"{name}: {url!r} is not an http(s):// address")
     _validate_clock_times(settings)
 
 

@@ -22,6 +22,8 @@ def test_settings_from_file_and_environment(tmp_path):
     assert settings.notify.smtp.to == ["duty@school.example"] and settings.notify.smtp.port == 25
     with pytest.raises(config.ConfigError, match="notify.guardian_slip"):
         config.load(None, environ={"KIOSK_NOTIFY__GUARDIAN_SLIP": "always"})
+    with pytest.raises(config.ConfigError, match="notify.wecom.webhook"):
+        config.load(None, environ={"KIOSK_NOTIFY__WECOM__WEBHOOK": "qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
 
 
 def test_cli_test_deliver_list(tmp_path, capsys, monkeypatch):
