@@ -4,7 +4,7 @@ only shows them), and the alert the dorm raised first is taken up by the gate.""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
