@@ -124,11 +124,11 @@ def test_closed_management_window():
 
 
 def test_boarder_card_refused_in_closed_management_with_readable_reason():
-    from kiosk.services.slips import reason_text
+    from kiosk.services.slips import reason_message
 
     v = card_verdict(WED_10, BOARDER, [], SETTINGS, "exit")
     assert (v.kind, v.reason_code) == ("refuse", "boarder_no_slip")
-    assert reason_text(v) == "寄宿生 · 周三 · 无有效出门条"
+    assert str(reason_message(v)) == "寄宿生 · 周三 · 无有效出门条"
     saturday = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
     assert card_verdict(saturday, BOARDER, [], SETTINGS, "exit").kind == "exit"
     assert card_verdict(WED_10, BOARDER, [], SETTINGS, "return").kind == "return"

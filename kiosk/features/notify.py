@@ -10,7 +10,7 @@ import json
 import threading
 import time
 
-from kiosk.cli import command
+from kiosk.cli_base import command
 from kiosk.features import StationAction
 from kiosk.notify.model import MODELS  # noqa: F401  (the registry reads MODELS)
 

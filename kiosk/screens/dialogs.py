@@ -8,7 +8,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.i18n import Msg, t
-from kiosk.screens.base import KioskModal
+from kiosk.screens.modal import KioskModal
 from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.message_line import MessageLine
 

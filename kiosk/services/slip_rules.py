@@ -10,9 +10,8 @@ Nothing here reads the database or the clock.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -81,35 +80,13 @@ def _fmt(at: datetime, settings: Settings) -> str:
     return _local(at, settings).strftime("%m-%d %H:%M")
 
 
-def _week_position(text: str) -> int:
-    """'1 07:00' (ISO weekday, time) -> minutes since Monday 00:00."""
-    day, hm = text.split()
-    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", hm)
-    if match is None or day not in "1234567" or len(day) != 1:
-        raise ValueError(f"{text!r} is not 'weekday HH:MM'")
-    moment = time(int(match[1]), int(match[2]))  # ValueError for 25:00 or 07:99
-    return (int(day) - 1) * 1440 + moment.hour * 60 + moment.minute
-
-
 def in_closed_management(now: datetime, settings: Settings) -> bool:
     """Between Monday drop-off and Friday dismissal (settings.gate.closed_from / closed_until, school time)."""
-    local = _local(now, settings)
-    position = (local.isoweekday() - 1) * 1440 + local.hour * 60 + local.minute
-    start, end = _week_position(settings.gate.closed_from), _week_position(settings.gate.closed_until)
-    if start <= end:
-        return start <= position < end
-    return position >= start or position < end
-
-
-def _parse_hours(text: str) -> tuple[time, time]:
-    low, high = text.split("-")
-    return time.fromisoformat(low.strip()), time.fromisoformat(high.strip())
+    return settings.gate.closed_window.contains(_local(now, settings))
 
 
 def within_day_hours(now: datetime, settings: Settings) -> bool:
-    low, high = _parse_hours(settings.gate.day_student_hours)
-    current = _local(now, settings).time()
-    return low <= current <= high if low <= high else (current >= low or current <= high)
+    return settings.gate.day_student_window.contains(_local(now, settings).time(), include_end=True)
 
 
 def required_roles(leave_from: datetime, return_by: datetime, settings: Settings) -> tuple[str, ...]:
