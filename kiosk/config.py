@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from kiosk import clock_times, paths
-from kiosk.notify.settings import GUARDIAN_SLIP_CHOICES, NotifySettings
+from kiosk.notify.settings import GUARDIAN_SLIP_CHOICES, RECIPIENT_ROLES, NotifySettings
 
 STATION_KINDS = ("gate", "dorm", "canteen", "office")
 LANGUAGES = ("zh-CN", "en")
@@ -255,6 +255,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError("canteen: scale_unit must be g or kg, and scale_baud positive (e.g. 9600)")
     if settings.notify.guardian_slip not in GUARDIAN_SLIP_CHOICES:
         raise ConfigError(f"notify.guardian_slip: {settings.notify.guardian_slip!r} is not one of {', '.join(GUARDIAN_SLIP_CHOICES)}")
+    for name in ("overdue_roles", "overdue_later_roles", "watchlist_deny_roles", "sample_missing_roles"):
+        unknown = [role for role in getattr(settings.notify, name) if role not in RECIPIENT_ROLES]
+        if unknown:
+            raise ConfigError(f"notify.{name}: {', '.join(unknown)} is not one of {', '.join(RECIPIENT_ROLES)}")
     for name, url in (("notify.wecom.webhook", settings.notify.wecom.webhook),
                       ("notify.dingtalk.webhook", settings.notify.dingtalk.webhook), ("notify.sms.url", settings.notify.sms.url)):
         if url and not url.startswith(("https://", "http://")):  # else every message would wait for a typo

@@ -22,6 +22,9 @@ def test_settings_from_file_and_environment(tmp_path):
     assert settings.notify.smtp.to == ["duty@school.example"] and settings.notify.smtp.port == 25
     with pytest.raises(config.ConfigError, match="notify.guardian_slip"):
         config.load(None, environ={"KIOSK_NOTIFY__GUARDIAN_SLIP": "always"})
+    with pytest.raises(config.ConfigError, match="notify.overdue_later_roles: janitor"):
+        config.load(None, environ={"KIOSK_NOTIFY__OVERDUE_LATER_ROLES": "duty_leader,janitor"})
+    assert config.load(None, environ={"KIOSK_NOTIFY__OVERDUE_ROLES": "head_teacher"}).notify.overdue_roles == ["head_teacher"]
     with pytest.raises(config.ConfigError, match="notify.wecom.webhook"):
         config.load(None, environ={"KIOSK_NOTIFY__WECOM__WEBHOOK": "qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
 

@@ -99,3 +99,17 @@ def test_after_failure_network_retries_until_stale_refusals_until_max():
     assert rules.after_failure(1, "93000", True, T0, due, max_attempts=8, expire_hours=24) == ("failed", None)
     assert rules.after_failure(1, "network", False, T0 + timedelta(hours=24), due, max_attempts=8,
                                expire_hours=24) == ("failed", None)
+
+
+def test_who_is_told_of_what_comes_from_the_settings():
+    from kiosk.notify.settings import NotifySettings
+
+    notify = NotifySettings()
+    assert rules.event_steps("overdue", notify) == ((0, ("guardian", "head_teacher")), (1, ("duty_leader",)))
+    assert rules.event_steps("watchlist_deny", notify) == ((0, ("duty_leader",)),)
+    notify.overdue_roles, notify.overdue_later_roles = ["head_teacher"], []
+    notify.sample_missing_roles = ["food_safety", "principal"]
+    assert rules.event_steps("overdue", notify) == ((0, ("head_teacher",)),)  # no guardian, no later step
+    drafts = rules.drafts_for_step("sample_missing", "m1", 0, rules.event_steps("sample_missing", notify)[0][1], T0,
+                                   channels=["wecom"], staff=STAFF)
+    assert [(d.recipient_role, d.params["to"]) for d in drafts] == [("food_safety,principal", "钱校长")]

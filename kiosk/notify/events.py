@@ -26,7 +26,7 @@ def slip_crossing(w, settings, crossing) -> int:
 
 def overdue_raised(w, settings, alert) -> int:
     """A boarder is past the slip's return deadline: guardian and head teacher at once, the duty leader after
-    [notify] overdue_duty_leader_minutes.
+    [notify] overdue_duty_leader_minutes (the roles are [notify] overdue_roles and overdue_later_roles).
 
     Every station may raise the same alert (same id everywhere); only the gate that recorded the exit writes
     and delivers its notifications, so each goes out once and only one station ever writes the row (a
@@ -48,7 +48,7 @@ def overdue_raised(w, settings, alert) -> int:
     guardian = store.guardian_contact(student)
     later = timedelta(minutes=settings.notify.overdue_duty_leader_minutes)
     drafts = []
-    for step, roles in rules.FIXED_STEPS["overdue"]:
+    for step, roles in rules.event_steps("overdue", settings.notify):
         due = max(alert.return_by + later, w.at) if step else w.at
         drafts += rules.drafts_for_step("overdue", alert.id, step, roles, due, channels=channels, staff=staff,
                                         class_name=student.class_name, guardian=guardian, params=params)
@@ -56,12 +56,15 @@ def overdue_raised(w, settings, alert) -> int:
 
 
 def watchlist_deny(w, settings, visit, decision: str) -> int:
-    """A watchlist *deny* hit at the gate: the duty leader is told who, when, which gate and what was decided."""
+    """A watchlist *deny* hit at the gate: the duty leader ([notify] watchlist_deny_roles) is told who, when,
+    which gate and what was decided."""
     channels = store.enabled_channels(settings)
     if not channels:
         return 0
     params = {"visitor": visit.name, "at": utc_text(visit.time_in), "gate": settings.station.name,
               "decision": decision}
-    drafts = rules.drafts_for_step("watchlist_deny", visit.id, 0, ("duty_leader",), w.at, channels=channels,
-                                   staff=store.staff_contacts(w.actor.school_id), params=params)
+    drafts = []
+    for step, roles in rules.event_steps("watchlist_deny", settings.notify):
+        drafts += rules.drafts_for_step("watchlist_deny", visit.id, step, roles, w.at, channels=channels,
+                                        staff=store.staff_contacts(w.actor.school_id), params=params)
     return store.write_drafts(w, drafts, w.actor.station_id)

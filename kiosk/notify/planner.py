@@ -106,8 +106,10 @@ def _plan_samples(actor, settings, now: datetime, channels: list[str]) -> int:
             continue
         params = {"meal_name": meal.name, "meal_kind": meal.kind, "service_time": meal.service_time, "dishes": "、".join(meal.missed),
                   "date": meal.meal_date.isoformat()}
-        drafts = rules.drafts_for_step("sample_missing", meal.id, 0, ("food_safety",), now, channels=channels,
-                                       staff=staff, params=params)
+        drafts = []
+        for step, roles in rules.event_steps("sample_missing", settings.notify):
+            drafts += rules.drafts_for_step("sample_missing", meal.id, step, roles, now, channels=channels,
+                                            staff=staff, params=params)
         if any(store.is_new(d, actor.school_id) for d in drafts):
             with record(actor, "notify.sample_missing", entity="meal", entity_id=meal.id,
                         detail={"dishes": list(meal.missed)}, at=now) as w:

@@ -14,15 +14,19 @@ GROUP_CHANNELS = ("wecom", "dingtalk", "smtp")  # one message to a staff group, 
 PERSON_CHANNELS = ("sms",)  # one message per person, to their phone
 DEDUPE_NAMESPACE = uuid.UUID("6f1d3c52-52a4-4d0e-9a4b-17a0c2f0b817")
 
-# Each event's steps: (step, roles told, minutes after the event). The missing-student ladder's steps come
-# from [dorm] escalation_minutes; overdue's duty-leader delay from [notify] overdue_duty_leader_minutes.
-FIXED_STEPS: dict[str, tuple[tuple[int, tuple[str, ...]], ...]] = {
-    "slip_exit": ((0, ("guardian",)),),
-    "slip_return": ((0, ("guardian",)),),
-    "overdue": ((0, ("guardian", "head_teacher")), (1, ("duty_leader",))),
-    "watchlist_deny": ((0, ("duty_leader",)),),
-    "sample_missing": ((0, ("food_safety",)),),
-}
+
+
+def event_steps(event: str, notify) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """(step, roles told) for an event, from the [notify] settings (`notify`). The missing-student ladder's
+    steps come from [dorm] escalation_minutes (see ladder_steps_due), not from here."""
+    steps = {
+        "slip_exit": ((0, ("guardian",)),),
+        "slip_return": ((0, ("guardian",)),),
+        "overdue": ((0, tuple(notify.overdue_roles)), (1, tuple(notify.overdue_later_roles))),
+        "watchlist_deny": ((0, tuple(notify.watchlist_deny_roles)),),
+        "sample_missing": ((0, tuple(notify.sample_missing_roles)),),
+    }[event]
+    return tuple((step, roles) for step, roles in steps if roles)
 
 
 @dataclass(frozen=True)

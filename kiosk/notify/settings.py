@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 GUARDIAN_SLIP_CHOICES = ("off", "return_only", "exit_and_return")
+# Who can be told: the student's guardian, the student's own head teacher, or every active holder of a staff role.
+RECIPIENT_ROLES = ("guardian", "head_teacher", "duty_leader", "principal", "discipline", "dorm_manager", "food_safety")
 
 
 @dataclass
@@ -46,7 +48,12 @@ class SmtpSettings:
 @dataclass
 class NotifySettings:
     guardian_slip: str = "exit_and_return"  # off | return_only | exit_and_return
-    overdue_duty_leader_minutes: int = 30  # the duty leader is told this long after a return is overdue
+    # Who is told of what (RECIPIENT_ROLES); the missing-student ladder is [dorm] escalation_minutes' own.
+    overdue_roles: list[str] = field(default_factory=lambda: ["guardian", "head_teacher"])  # at the deadline
+    overdue_later_roles: list[str] = field(default_factory=lambda: ["duty_leader"])  # ...and this much later:
+    overdue_duty_leader_minutes: int = 30
+    watchlist_deny_roles: list[str] = field(default_factory=lambda: ["duty_leader"])
+    sample_missing_roles: list[str] = field(default_factory=lambda: ["food_safety"])
     rate_limit_per_hour: int = 10  # messages per recipient and channel; more wait for the window
     max_attempts: int = 8  # provider refusals worth retrying; then given up with the reason
     expire_hours: int = 24  # a message not sent within this (network down) is given up as stale
