@@ -167,6 +167,9 @@ def send_now(settings, row_id: str, now: datetime | None = None) -> DeliveryRepo
 def _deliver_row(actor, settings, row: Notification, channels: dict, now: datetime, report: DeliveryReport) -> None:
     from kiosk.notify import render
 
+    row = Notification.get_by_id(row.id)  # as it is now: another worker may have taken it since the list was read
+    if row.status != "queued" or row.sending_since is not None:
+        return
     reason = moot_reason(row)
     if reason:
         _finish(actor, row, "cancelled", "cancelled", now, code=reason)
