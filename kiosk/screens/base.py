@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from kiosk.context import KioskContext
-from kiosk.i18n import t
+from kiosk.i18n import Msg
 from kiosk.screens.dialogs import ConfirmDialog
 from kiosk.screens.modal import KioskModal  # screens import both bases from here
 from kiosk.screens.seam import ServiceCalls, binding_help
@@ -70,5 +70,5 @@ class KioskScreen(ServiceCalls, Screen):
                 self.dismiss()
 
         # A stray Escape at 2 a.m. must not cost the gatekeeper a half-typed registration.
-        self.app.push_screen(ConfirmDialog(t("core.discard_question"), confirm_key="core.discard",
+        self.app.push_screen(ConfirmDialog(Msg("core.discard_question"), confirm_key="core.discard",
                                            cancel_key="core.keep_editing"), answered)
