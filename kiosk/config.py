@@ -117,6 +117,14 @@ class CanteenSettings:
 
 
 @dataclass
+class IdCardSettings:
+    port: str = ""  # serial port of the ID card reader, e.g. /dev/ttyUSB0; "" = no reader (type or scan the number)
+    baud: int = 115200
+    poll_ms: int = 500  # how often the open visitor form asks the reader for a card
+    keep_address: bool = False  # fill and show the card's address; off by default (keep only what the register needs)
+
+
+@dataclass
 class PrinterSettings:
     backend: str = "png"  # png | tspl | escpos | cups
     device: str = ""  # TSPL device file, or host:port for TCP 9100
@@ -147,6 +155,7 @@ class Settings:
     slips: SlipSettings = field(default_factory=SlipSettings)
     dorm: DormSettings = field(default_factory=DormSettings)
     canteen: CanteenSettings = field(default_factory=CanteenSettings)
+    idcard: IdCardSettings = field(default_factory=IdCardSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)  # kiosk/notify/settings.py
@@ -263,6 +272,8 @@ def validate(settings: Settings) -> None:
                       ("notify.dingtalk.webhook", settings.notify.dingtalk.webhook), ("notify.sms.url", settings.notify.sms.url)):
         if url and not url.startswith(("https://", "http://")):  # else every message would wait for a typo
             raise ConfigError(f"{name}: {url!r} is not an http(s):// address")
+    if settings.idcard.baud <= 0 or not 50 <= settings.idcard.poll_ms <= 60000:
+        raise ConfigError("idcard: baud must be positive (e.g. 115200) and poll_ms between 50 and 60000")
     _validate_clock_times(settings)
 
 
