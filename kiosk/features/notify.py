@@ -88,7 +88,7 @@ def register_cli(subparsers) -> None:
     listing = command(sub, "list", cmd_list, "queued, sent and failed notifications, newest first")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--status", choices=("queued", "sent", "failed", "cancelled", "undelivered"))
-    opt = command(sub, "opt-out", cmd_opt_out, "a guardian asked not to be told (--undo: told again)")
+    opt = command(sub, "opt-out", cmd_opt_out, "a guardian asked not to be told (--undo: told again); at the office")
     opt.add_argument("--student", required=True, help="the student's number")
     opt.add_argument("--undo", action="store_true")
     opt.add_argument("--note", default="")

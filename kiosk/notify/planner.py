@@ -3,7 +3,8 @@
 - the missing-student ladder: each step of an open unknown-whereabouts incident that this station opened,
   as it becomes due ([dorm] escalation_minutes: head teacher at once, duty leader +30, leadership +60),
   none once anyone acknowledged or the incident closed;
-- overdue returns: the slips' overdue alerts are raised here too, so no screen needs to be open;
+- overdue returns: on gates and the office (the kinds that may write overdue alerts) the slips' overdue alerts
+  are raised here too, so no screen needs to be open;
 - a dish served without a sample: meals this station recorded whose service time passed with a dish
   unsampled tell the food-safety officer once per meal.
 Each is written in its own transaction, with ids from the dedupe key, so planning twice writes nothing new.
@@ -25,7 +26,10 @@ def plan_due(actor, settings, now: datetime) -> int:
     channels = store.enabled_channels(settings)
     if not channels:
         return 0
-    _raise_overdue(actor, settings, now)
+    from kiosk.sync.policy import POLICY
+
+    if settings.station.kind in POLICY["overdue_alert"].insert:  # a dorm's alert would be refused at central
+        _raise_overdue(actor, settings, now)
     return _plan_ladders(actor, settings, now, channels) + _plan_samples(actor, settings, now, channels)
 
 
