@@ -245,13 +245,14 @@ class CentralError(Exception):
     """A problem with the shared database a person must fix (bad URL, not initialised, unknown station)."""
 
 
-def connect(url: str):
-    """A peewee PostgresqlDatabase for `url` (psycopg2 is imported only here)."""
+def connect(url: str, **connect_params):
+    """A peewee PostgresqlDatabase for `url` (psycopg2 is imported only here); `connect_params` go to libpq
+    (stations pass their time limits, see kiosk.sync.engine.Limits)."""
     from playhouse.db_url import connect as db_connect
 
     if not url.startswith(("postgres://", "postgresql://")):
         raise CentralError(f"not a PostgreSQL URL: {redact(url)}")
-    return db_connect(url.replace("postgres://", "postgresql://", 1))
+    return db_connect(url.replace("postgres://", "postgresql://", 1), **connect_params)
 
 
 def redact(url: str) -> str:

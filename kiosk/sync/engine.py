@@ -59,6 +59,42 @@ class SyncError(Exception):
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Time limits on a station's connection to central (seconds; see SyncSettings). Without them a stall
+    waits forever: libpq has no connect timeout, and PostgreSQL's statement, lock and idle limits default to 0."""
+    connect_timeout: int = 10
+    statement_timeout: float = 30.0
+    lock_timeout: float = 20.0
+    idle_in_transaction: float = 15.0
+    keepalive_idle: int = 10
+    keepalive_interval: int = 5
+    keepalive_count: int = 3
+
+    @classmethod
+    def from_settings(cls, sync) -> "Limits":
+        return cls(connect_timeout=sync.connect_timeout_seconds, statement_timeout=sync.statement_timeout_seconds,
+                   lock_timeout=sync.lock_timeout_seconds, idle_in_transaction=sync.idle_in_transaction_seconds,
+                   keepalive_idle=sync.keepalive_idle_seconds, keepalive_interval=sync.keepalive_interval_seconds,
+                   keepalive_count=sync.keepalive_count)
+
+    def connect_params(self) -> dict:
+        """libpq parameters: client-side connect timeout and TCP keepalives, and the server-side limits as
+        session settings (`options`), so they hold for any role, a station's own or an administrator's."""
+        def ms(seconds: float) -> int:
+            return max(1, int(seconds * 1000))
+
+        return {
+            "connect_timeout": max(1, int(self.connect_timeout)),
+            "keepalives": 1,
+            "keepalives_idle": self.keepalive_idle,
+            "keepalives_interval": self.keepalive_interval,
+            "keepalives_count": self.keepalive_count,
+            "options": f"-c statement_timeout={ms(self.statement_timeout)} -c lock_timeout={ms(self.lock_timeout)} "
+                       f"-c idle_in_transaction_session_timeout={ms(self.idle_in_transaction)}",
+        }
+
+
+@dataclass(frozen=True)
 class SyncConfig:
     school_id: str
     station_kind: str
@@ -66,12 +102,21 @@ class SyncConfig:
     batch_size: int = 1000
     page_size: int = 5000
     pull_tables: tuple[str, ...] = ()  # override PULLS for this station
+    limits: Limits = Limits()
 
     @classmethod
     def from_settings(cls, settings) -> "SyncConfig":
         return cls(school_id=settings.school.id, station_kind=settings.station.kind,
                    central_url=settings.sync.central_url, batch_size=settings.sync.batch_size,
-                   page_size=settings.sync.page_size, pull_tables=tuple(settings.sync.pull_tables))
+                   page_size=settings.sync.page_size, pull_tables=tuple(settings.sync.pull_tables),
+                   limits=Limits.from_settings(settings.sync))
+
+
+def connect(config: SyncConfig):
+    """The station's connection to central, with its time limits (peewee reconnects with the same ones)."""
+    from kiosk.sync import central
+
+    return central.connect(config.central_url, **config.limits.connect_params())
 
 
 @dataclass
@@ -256,9 +301,12 @@ def _batch_json(rows: list[_OutRow], suspects: list[bool], valid_only: bool) -> 
 
 
 def _call_push(central, config: SyncConfig, sid: str, ep: int, body: str) -> dict:
-    with central.atomic():
-        result = central.execute_sql("SELECT sync_push(%s, %s, %s, %s, %s)",
-                                     (config.school_id, sid, ep, config.station_kind, body)).fetchone()[0]
+    # One statement in autocommit (peewee's default), not inside BEGIN ... COMMIT: the school's counter row
+    # lock is then held only while central runs the statement, and released at its end whatever the station
+    # does next. Inside an explicit transaction a station stalled before COMMIT held it, and every other
+    # station of the school waited (issue 13). A lost answer is a harmless resend (duplicate batch).
+    result = central.execute_sql("SELECT sync_push(%s, %s, %s, %s, %s)",
+                                 (config.school_id, sid, ep, config.station_kind, body)).fetchone()[0]
     return result if isinstance(result, dict) else json.loads(result)
 
 
