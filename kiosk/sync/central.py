@@ -23,6 +23,8 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from kiosk.sync import wake
+
 # Tables only the office writes to the shared database (others are read-only for them).
 OFFICE_ONLY_TABLES = (
     "school", "building", "room", "student", "staff",
@@ -271,6 +273,7 @@ def init(url: str) -> str:
             database.execute_sql("SELECT pg_advisory_xact_lock(7007)")  # two inits at once take turns
             with database.cursor() as cursor:
                 cursor.execute(SCHEMA)  # no parameters: the function body's % signs stay as they are
+                wake.install(cursor)  # NOTIFY on each push, so stations pull at once (kiosk/sync/wake.py)
             for table in OFFICE_ONLY_TABLES:
                 database.execute_sql(
                     "INSERT INTO write_policy (table_name, writer_kinds) VALUES (%s, ARRAY['office']) ON CONFLICT DO NOTHING",

@@ -136,3 +136,221 @@ def test_reset_and_cut_connections_lose_and_duplicate_nothing(make_station, cent
     _settle(gate, dorm)
     assert_converged(central_url, [gate, dorm], ids)
     assert central_scalar(central_url, "SELECT count(*) FROM fact WHERE school_id = %s", (gate.school,)) == 40
+
+
+# ------------------------------------------------------------------------------------------ the worker
+
+WORKER = """
+import json, logging, sys, time
+sys.path.insert(0, {root!r})
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+from kiosk.config import Settings
+from kiosk.db import open_database
+from kiosk.sync import engine
+from kiosk.sync.worker import SyncWorker
+open_database({db!r})
+settings = Settings()
+settings.school.id = {school!r}
+settings.station.kind = {kind!r}
+settings.sync.central_url = {url!r}
+settings.sync.interval_seconds = {interval!r}
+settings.sync.stall_seconds = {stall!r}
+config = engine.SyncConfig(school_id={school!r}, station_kind={kind!r}, central_url={url!r}, pull_tables=("probe",),
+                           limits=engine.Limits(**{limits!r}))
+worker = SyncWorker(settings, config=config, on_round=lambda result: print("round", flush=True))
+worker.start()
+sys.stdin.readline()
+worker.stop()
+print(json.dumps({{"rounds": worker.rounds, "watchdog": worker.watchdog.fired}}), flush=True)
+"""
+
+
+def start_worker(station, url: str, *, interval: int = 10, stall: float = 3.0) -> subprocess.Popen:
+    script = WORKER.format(root=str(ROOT), db=str(station.path), school=station.school, kind=station.kind, url=url,
+                           interval=interval, stall=stall, limits=_limits_dict(FAST))
+    return subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def stop_worker(process: subprocess.Popen) -> dict:
+    try:
+        out, err = process.communicate("stop\n", timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    lines = out.strip().splitlines()
+    return json.loads(lines[-1]) if lines else {"stderr": err[-2000:]}
+
+
+@pytest.mark.parametrize("fault", ["stall_mid_pull", "one_sided_close"])
+def test_worker_whose_connection_stalls_mid_pull_starts_again(make_station, central_url, proxy, fault):
+    """Today: a pull whose connection stalled (blackholed; or central's side closed while the station's side
+    stays open and silent) waited for an answer forever: no round for minutes, status "online", another
+    station's rows never arrived. Now the watchdog drops the connection after `stall_seconds` and the next
+    round reconnects (the old connection stays dead, as when a router lost its state)."""
+    gate = make_station("gate", limits=FAST)
+    dorm = make_station("dorm", "dorm", limits=FAST)
+    ids = set(gate.write(30, per_transaction=5))
+    gate.sync()
+    proxy.stall_after(b"FROM row_state")
+    worker = start_worker(dorm, proxy.url(central_url), interval=1, stall=3.0)
+    try:
+        wait_for(lambda: proxy.triggered, 15, "the worker's pull reached central")
+        if fault == "one_sided_close":
+            proxy.close_side("server")
+        proxy.resume()  # new connections pass; the stalled one stays silent on the station's side
+        # Meanwhile the gate pushes without waiting on anything (a pull holds no lock at central).
+        ids |= set(gate.write(3))
+        outcome = finish(one_round(gate, central_url), timeout=FAST.statement_timeout + 5)
+        assert outcome["ok"] and outcome["accepted"] == 3
+        wait_for(lambda: ids <= set(dorm.probe_rows()), 3.0 + 2 + 8, "the dorm received the gate's rows")
+    finally:
+        outcome = stop_worker(worker)
+    assert outcome.get("watchdog", 0) >= 1, outcome
+    _settle(gate, dorm)
+    assert_converged(central_url, [gate, dorm], ids)
+
+
+def test_status_bar_says_stalled_not_online_while_no_round_completes(make_station, central_url, proxy):
+    from zoneinfo import ZoneInfo
+
+    from kiosk.config import Settings
+    from kiosk.features.sync import status_text
+    from kiosk.i18n import set_language
+    from kiosk.sync.worker import SyncWorker, sync_state
+
+    gate = make_station("gate", url=proxy.url(central_url), limits=FAST)
+    gate.write(2)
+    settings = Settings()
+    settings.school.id = gate.school
+    settings.sync.central_url = proxy.url(central_url)
+    settings.sync.interval_seconds = 1
+    settings.sync.stall_seconds = 2.0
+    zone = ZoneInfo("Asia/Shanghai")
+    with gate.use():
+        worker = SyncWorker(settings, config=gate.config(central_url=proxy.url(central_url)))
+        worker.start()
+        try:
+            wait_for(lambda: worker.rounds >= 1, 15, "a first round")
+            assert "在线" in status_text(sync_state(settings), zone)
+            proxy.blackhole()
+            wait_for(lambda: sync_state(settings).stalled is not None, 10, "the status noticed the stall")
+            text = status_text(sync_state(settings), zone)
+            assert "同步中断" in text and "秒" in text and "在线" not in text, text
+            set_language("en")
+            try:
+                assert "sync stalled" in status_text(sync_state(settings), zone)
+            finally:
+                set_language("zh-CN")
+            proxy.heal()
+            rounds = worker.rounds
+            wait_for(lambda: worker.rounds > rounds and sync_state(settings).stalled is None, 20, "sync recovered")
+            assert "在线" in status_text(sync_state(settings), zone)
+        finally:
+            proxy.heal()
+            worker.stop(20)
+    assert not worker.is_alive()
+
+
+def test_stalled_for_is_the_age_of_the_last_round_once_too_old():
+    from kiosk.sync.worker import stalled_for
+
+    now = datetime(2026, 12, 1, 4, 0, tzinfo=timezone.utc)
+    assert stalled_for(now, now - timedelta(seconds=59), None, 60) is None
+    assert stalled_for(now, now - timedelta(minutes=12), None, 60) == timedelta(minutes=12)
+    assert stalled_for(now, None, now - timedelta(seconds=90), 60) == timedelta(seconds=90)  # never completed one
+    assert stalled_for(now, None, None, 60) is None
+
+
+def test_stalled_text_uses_the_largest_unit():
+    from kiosk.features.sync import stalled_text
+    from kiosk.i18n import set_language
+
+    assert stalled_text(timedelta(minutes=12, seconds=30)) == "同步中断 12 分钟"
+    assert stalled_text(timedelta(seconds=45)) == "同步中断 45 秒"
+    assert stalled_text(timedelta(hours=3, minutes=5)) == "同步中断 3 小时"
+    set_language("en")
+    try:
+        assert stalled_text(timedelta(minutes=12)) == "sync stalled 12 min"
+        assert stalled_text(timedelta(days=2, hours=1)) == "sync stalled 2 d"
+    finally:
+        set_language("zh-CN")
+
+
+# ------------------------------------------------------------------------------------------ wake-ups
+
+def test_a_push_notifies_the_listeners_of_its_school_only(make_station, central_url, school):
+    from kiosk.sync import central, wake
+
+    gate = make_station("gate", limits=FAST)
+    listening = central.connect(central_url, **FAST.connect_params())
+    mine, other = wake.Listener(school), wake.Listener("another-school")
+    try:
+        mine.ensure(listening)
+        gate.write(1)
+        gate.sync()
+        started = time.monotonic()
+        assert mine.wait(5, lambda: False)
+        assert time.monotonic() - started < 1
+        assert not mine.wait(0.3, lambda: False)  # one push, one wake-up
+        other.ensure(listening)
+        gate.write(1)
+        gate.sync()
+        assert not other.wait(0.5, lambda: False)
+    finally:
+        listening.close()
+
+
+def _latency(gate, dorm, rounds: int = 3) -> list[float]:
+    """Seconds from the gate's push answer to the row being in the dorm's database, a few times."""
+    figures = []
+    for _ in range(rounds):
+        (row_id,) = gate.write(1)
+        gate.push()
+        started = time.monotonic()
+        wait_for(lambda: row_id in dorm.probe_rows(), 15, "the row reached the dorm")
+        figures.append(time.monotonic() - started)
+    return figures
+
+
+def _wait_for_line(process: subprocess.Popen, prefix: str, timeout: float = 20) -> None:
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if selector.select(deadline - time.monotonic()) and process.stdout.readline().startswith(prefix):
+                return
+    pytest.fail(f"no {prefix!r} line from the station process")
+
+
+def test_cli_loop_gets_a_row_from_another_station_within_2_s(make_station, central_url, tmp_path):
+    """Today `kiosk sync` slept `interval_seconds` (10 s) between rounds: 10-20 s station to station."""
+    gate, dorm = make_station("gate", limits=FAST), make_station("dorm", "dorm", limits=FAST)
+    gate.sync()
+    config = tmp_path / "dorm.toml"
+    config.write_text(f'[school]\nid = "{dorm.school}"\n[station]\nkind = "dorm"\n'
+                      f'[sync]\ncentral_url = "{central_url}"\ninterval_seconds = 10\npull_tables = ["probe"]\n',
+                      encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--config", str(config), "--db", str(dorm.path)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_line(process, "pushed")
+        figures = _latency(gate, dorm)
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    assert max(figures) < 2.0, figures
+
+
+def test_app_worker_gets_a_row_from_another_station_within_2_s(make_station, central_url):
+    gate, dorm = make_station("gate", limits=FAST), make_station("dorm", "dorm", limits=FAST)
+    gate.sync()
+    worker = start_worker(dorm, central_url, interval=10, stall=30.0)
+    try:
+        _wait_for_line(worker, "round")
+        figures = _latency(gate, dorm)
+    finally:
+        stop_worker(worker)
+    assert max(figures) < 2.0, figures
