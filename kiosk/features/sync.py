@@ -213,25 +213,22 @@ def cmd_sync(args: argparse.Namespace, settings) -> int:
         raise CliError("no central database: set sync.central_url (see `kiosk central add-station`)")
     from kiosk.sync import engine
 
-    config = engine.SyncConfig.from_settings(settings)
-    if not args.once:
-        # The loop is the app's worker run in front: the same NOTIFY wake-up (a row from another station
-        # arrives within a round trip, not an interval), watchdog, backoff and time limits.
-        from kiosk.sync.worker import SyncWorker
+    from kiosk.sync.worker import SyncWorker
 
-        SyncWorker(settings, config=config, on_round=_print_round,
-                   on_error=lambda message, delay: print(f"kiosk: {message}; retrying in {delay:.0f} s",
-                                                         file=sys.stderr, flush=True)).run()
+    # The loop is the app's worker run in front: the same NOTIFY wake-up (a row from another station arrives
+    # within a round trip, not an interval), watchdog, backoff and time limits; --once is one watched round.
+    worker = SyncWorker(settings, config=engine.SyncConfig.from_settings(settings), on_round=_print_round,
+                        on_error=lambda message, delay: print(f"kiosk: {message}; retrying in {delay:.0f} s",
+                                                              file=sys.stderr, flush=True))
+    if not args.once:
+        worker.run()
         return 0
-    database = engine.connect(config)
     try:
-        _print_round(engine.sync_once(database, config))
+        worker.run_once()
         return 0
     except engine.SyncError as error:
         print(f"kiosk: {error}", file=sys.stderr)
         return 1
-    finally:
-        engine._drop_connection(database)
 
 
 def _print_round(result) -> None:

@@ -226,12 +226,25 @@ class SyncWorker(threading.Thread):
             engine._drop_connection(central)
             database_proxy.close() if not database_proxy.is_closed() else None
 
-    def _round(self, central, listener) -> None:
+    def run_once(self) -> engine.RoundResult:
+        """One watched round in the caller's thread (`kiosk sync --once`): a stall costs `stall_seconds`, not
+        forever. Raises SyncError when central cannot be reached or the round was cut."""
+        central = engine.connect(self.config)
+        watcher = threading.Thread(target=self._watch, name="kiosk-sync-watchdog", daemon=True)
+        watcher.start()
+        try:
+            return self._round(central, None)
+        finally:
+            self._halt.set()
+            engine._drop_connection(central)
+
+    def _round(self, central, listener) -> engine.RoundResult:
         """One push + pull, watched: LISTEN first (so no wake-up between this round and the next wait is lost)."""
         import peewee
 
         try:
-            listener.ensure(central)
+            if listener is not None:
+                listener.ensure(central)
             self.watchdog.begin(central.connection())
         except (peewee.OperationalError, peewee.InterfaceError) as error:
             raise engine.SyncError(f"central unreachable: {error}") from error
@@ -243,6 +256,7 @@ class SyncWorker(threading.Thread):
         _record(True, completed_round=True)
         if self.on_round is not None:
             self.on_round(result)
+        return result
 
     def _wait(self, central, listener, seconds: float) -> bool:
         """Sleep until a local write, our school's NOTIFY (True), stop, or `seconds`; a dead connection found

@@ -354,3 +354,30 @@ def test_app_worker_gets_a_row_from_another_station_within_2_s(make_station, cen
     finally:
         stop_worker(worker)
     assert max(figures) < 2.0, figures
+
+
+@pytest.mark.parametrize("fault", ["blackholed_from_the_start", "stalled_mid_pull"])
+def test_cli_once_gives_up_on_a_stalled_central_instead_of_hanging(make_station, central_url, proxy, tmp_path, fault):
+    """Today `kiosk sync --once` waited forever on a blackholed connection (no connect timeout, no watchdog)."""
+    dorm = make_station("dorm", "dorm")
+    config = tmp_path / "dorm.toml"
+    config.write_text(f'[school]\nid = "{dorm.school}"\n[station]\nkind = "dorm"\n'
+                      f'[sync]\ncentral_url = "{proxy.url(central_url)}"\npull_tables = ["probe"]\n'
+                      'connect_timeout_seconds = 2\nstatement_timeout_seconds = 3\nlock_timeout_seconds = 2.5\n'
+                      'idle_in_transaction_seconds = 2\nstall_seconds = 3\n', encoding="utf-8")
+    if fault == "blackholed_from_the_start":
+        proxy.blackhole()
+    else:
+        proxy.stall_after(b"FROM row_state")
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--once", "--config", str(config),
+                                "--db", str(dorm.path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("kiosk sync --once hung on a stalled central")
+    assert process.returncode == 1, (out, err)
+    assert "unreachable" in err
+    assert time.monotonic() - started < 3 + 8
