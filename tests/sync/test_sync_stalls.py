@@ -25,6 +25,28 @@ FAST = engine.Limits(connect_timeout=2, statement_timeout=3.0, lock_timeout=2.5,
                      keepalive_idle=1, keepalive_interval=1, keepalive_count=2)
 
 
+def test_every_station_connection_carries_the_time_limits_from_settings(central_url):
+    """Defaults 10 s connect / 30 s statement, KIOSK_SYNC__* overrides, and central really runs with them."""
+    from kiosk import config
+
+    settings = config.load(environ={"KIOSK_SYNC__CENTRAL_URL": central_url, "KIOSK_SYNC__STATEMENT_TIMEOUT_SECONDS": "25"})
+    assert (config.Settings().sync.connect_timeout_seconds, config.Settings().sync.statement_timeout_seconds) == (10, 30.0)
+    assert settings.sync.statement_timeout_seconds == 25.0
+    database = engine.connect(engine.SyncConfig.from_settings(settings))
+    try:
+        shown = {name: database.execute_sql(f"SHOW {name}").fetchone()[0] for name in (
+            "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
+        params = database.connection().info.dsn_parameters
+    finally:
+        database.close()
+    assert shown == {"statement_timeout": "25s", "lock_timeout": "20s", "idle_in_transaction_session_timeout": "15s"}
+    assert (params["connect_timeout"], params["keepalives_idle"], params["keepalives_count"]) == ("10", "10", "3")
+    with pytest.raises(config.ConfigError, match="statement_timeout_seconds"):
+        config.load(environ={"KIOSK_SYNC__STATEMENT_TIMEOUT_SECONDS": "0"})
+    with pytest.raises(config.ConfigError, match="idle_in_transaction_seconds <= lock_timeout_seconds"):
+        config.load(environ={"KIOSK_SYNC__LOCK_TIMEOUT_SECONDS": "40"})
+
+
 @pytest.fixture
 def proxy():
     proxy = FaultProxy(5432).start()
