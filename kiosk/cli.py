@@ -10,12 +10,14 @@ import sys
 from typing import Callable, Sequence
 
 from kiosk import config
+from kiosk.i18n import UserError
 
 Handler = Callable[[argparse.Namespace, config.Settings], int]
 
 
 class CliError(Exception):
-    """A user error: printed as one line on stderr, exit status 2, nothing changed."""
+    """A mistake in the command's own words (a bad option value): one line on stderr, exit status 2, nothing
+    changed. Errors from services are UserErrors and reach `main` as they are."""
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             open_database(settings.database_path())
         return args.handler(args, settings)
-    except (CliError, config.ConfigError) as error:
+    except (UserError, CliError, config.ConfigError) as error:  # the one place the CLI turns them into a line
         print(f"kiosk: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -77,7 +77,6 @@ class SlipSettings:
 @dataclass
 class DormSettings:
     lights_out: str = "22:00"
-    headcount_window_minutes: int = 30
     escalation_minutes: list[int] = field(default_factory=lambda: [0, 30, 60])
     escalation_overdue_minutes: int = 15  # an unacknowledged escalation step turns overdue after this
 
@@ -89,7 +88,6 @@ class CanteenSettings:
     fridge_min_c: float = 0.0
     fridge_max_c: float = 8.0
     require_reviewer: bool = False
-    records_retention_days: int = 730
     disposal_overdue_hours: int = 24  # due for disposal longer than this = overdue
     scale_port: str = ""  # serial port of the sample scale, e.g. /dev/ttyUSB0; "" = weights are typed
     scale_baud: int = 9600
@@ -184,11 +182,17 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     raise ConfigError(f"{key}: unsupported setting type")
 
 
+# Settings that nothing read and were removed: a config file written before still loads (they are ignored).
+RETIRED_SETTINGS = frozenset({"dorm.headcount_window_minutes", "canteen.records_retention_days"})
+
+
 def _apply(target: Any, values: dict[str, Any], prefix: str) -> None:
     hints = get_type_hints(type(target))
     known = {f.name for f in fields(target)}
     for key, value in values.items():
         dotted = f"{prefix}{key}"
+        if dotted in RETIRED_SETTINGS:
+            continue
         if key not in known:
             raise ConfigError(f"{dotted}: unknown setting")
         current = getattr(target, key)

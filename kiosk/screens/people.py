@@ -160,7 +160,7 @@ class PeopleScreen(KioskScreen):
                 account = staff_admin.set_active(actor, hit.id, value)
                 message = t("core.people_activated" if account.active else "core.people_deactivated", name=hit.name)
         except staff_admin.StaffAdminError as error:
-            message = t(error.key)
+            message = error.message()
         self.app.call_from_thread(self.after_admin, message)
 
     def after_admin(self, message: str) -> None:

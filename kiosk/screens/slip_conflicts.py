@@ -68,7 +68,7 @@ class ConflictsScreen(TableScreen):
         try:
             row = review_conflict(self.ctx.actor(), kind, crossing_id, note)
         except ConflictError as error:
-            self.app.call_from_thread(self.message, str(error), True)
+            self.app.call_from_thread(self.message, error.message(), True)
             return
         rows = slip_conflicts(self.ctx.school_id)
         self.app.call_from_thread(self.show_rows, rows)

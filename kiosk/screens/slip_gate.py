@@ -169,7 +169,7 @@ class SlipCheckScreen(KioskScreen):
         try:
             done = record_crossing(self.ctx.actor(), self.ctx.settings, check, code)
         except SlipError as error:
-            self.app.call_from_thread(self.after_record, None, str(error))
+            self.app.call_from_thread(self.after_record, None, error.message())
             return
         self.app.call_from_thread(self.after_record, done, "")
 
@@ -241,7 +241,7 @@ class OverdueScreen(TableScreen):
         try:
             resolve_alert(self.ctx.actor(), alert_id, note)
         except SlipError as error:
-            self.app.call_from_thread(self.message, str(error), True)
+            self.app.call_from_thread(self.message, error.message(), True)
             return
         rows = overdue_board(self.ctx.settings)
         self.app.call_from_thread(self.show_rows, rows)
@@ -323,7 +323,7 @@ class VerbalExceptionScreen(KioskScreen):
                                           teacher_name=values["teacher"], teacher_phone=values["phone"],
                                           note=values["note"])
         except SlipError as error:
-            self.app.call_from_thread(self.message, str(error), True)
+            self.app.call_from_thread(self.message, error.message(), True)
             return
         self.app.call_from_thread(self.after_save, row)
 

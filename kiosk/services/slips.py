@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk import clock
 from kiosk.config import Settings
-from kiosk.i18n import t
+from kiosk.i18n import UserError, t
 from kiosk.ids import new_id, short_code
 from kiosk.models import Building, Room, Staff, Student
 from kiosk.models.slips import (
@@ -27,18 +27,11 @@ from kiosk.services.slip_keys import SlipKeyError, public_keys, signing_key
 from kiosk.services.slip_rules import Crossing, SlipState, StudentInfo, Verdict
 
 ALERT_NAMESPACE = uuid.UUID("7d0c4c52-3f4e-4d0a-9a55-5c1e0c0f5a11")
-ISSUER_ROLES = ("head_teacher",)
-REVOKER_ROLES = ("head_teacher", "discipline", "principal")
 RAW_KEEP = 80
 
 
-class SlipError(Exception):
-    """A user error (bad input, no permission); the message is already translated. Nothing was changed."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(t(key, **values))
+class SlipError(UserError):
+    """A user error about a slip (bad input, no permission). Nothing was changed."""
 
 
 # ---------------------------------------------------------------- views handed to screens and the CLI
@@ -238,18 +231,6 @@ def _view(slip: PassSlip, now: datetime, student: Student | None = None) -> Slip
         required_roles=tuple(slip.required_role_list()), approvals=state.approvals if state else (),
         status=slip_rules.slip_status(now, state, _payload_of(slip), crossings), exited_at=exit_, returned_at=back,
         code=slip.code,
-    )
-
-
-def _payload_view(payload: slip_codec.SlipPayload, student: StudentInfo | None, crossings: list[Crossing],
-                  now: datetime) -> SlipView:
-    """A slip known only from its signed code (its row has not synced to this station yet)."""
-    return SlipView(
-        id=payload.slip_id, short=short_code(payload.slip_id), student_number=payload.student_number,
-        student_name=student.name if student else "", class_name=student.class_name if student else "",
-        reason_kind="", reason_note="", leave_from=payload.leave_from, leave_to=payload.leave_to,
-        return_by=payload.return_by, companion_name="", companion_relation="", companion_phone="", issuer_name="",
-        required_roles=(), approvals=(), status=slip_rules.slip_status(now, None, payload, crossings),
     )
 
 
