@@ -233,7 +233,19 @@ def test_worker_whose_connection_stalls_mid_pull_starts_again(make_station, cent
     assert_converged(central_url, [gate, dorm], ids)
 
 
-def test_status_bar_says_stalled_not_online_while_no_round_completes(make_station, central_url, proxy):
+@pytest.fixture
+def worker_state():
+    """The worker's process-wide state (what the status bar reads), put back after an in-process worker ran."""
+    from kiosk.sync import worker
+
+    saved = dict(worker._RUNTIME)
+    yield
+    with worker._STATE_LOCK:
+        worker._RUNTIME.clear()
+        worker._RUNTIME.update(saved)
+
+
+def test_status_bar_says_stalled_not_online_while_no_round_completes(make_station, central_url, proxy, worker_state):
     from zoneinfo import ZoneInfo
 
     from kiosk.config import Settings
