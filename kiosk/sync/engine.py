@@ -1,7 +1,7 @@
 """One station's push and pull against the shared PostgreSQL.
 
 Works on whatever station database is bound to `kiosk.models.database_proxy` (the caller's thread
-has its own SQLite connection) and a peewee PostgresqlDatabase from `kiosk.sync.central.connect`.
+has its own SQLite connection) and a peewee PostgresqlDatabase from `connect(config)` (with the time limits).
 
 Push: the oldest unacknowledged outbox rows (never splitting one local transaction) get their HLC
 stamp saved locally first, go to central's `sync_push` in one call (one transaction there), and are

@@ -243,12 +243,16 @@ class SyncWorker(threading.Thread):
         import peewee
 
         try:
-            if listener is not None:
-                listener.ensure(central)
-            self.watchdog.begin(central.connection())
+            self.watchdog.begin(central.connection())  # connects if needed (bounded by the connect timeout)
         except (peewee.OperationalError, peewee.InterfaceError) as error:
             raise engine.SyncError(f"central unreachable: {error}") from error
         try:
+            if listener is not None:
+                try:
+                    listener.ensure(central)
+                except (peewee.OperationalError, peewee.InterfaceError) as error:
+                    engine._drop_connection(central)
+                    raise engine.SyncError(f"central unreachable: {error}") from error
             result = engine.sync_once(central, self.config)
         finally:
             self.watchdog.end()

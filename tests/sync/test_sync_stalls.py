@@ -123,11 +123,10 @@ def test_a_push_stalled_mid_batch_does_not_hold_up_another_station(make_station,
     victim = one_round(stalled, proxy.url(central_url))
     wait_for(lambda: proxy.triggered, 10, "the push reached central")
     time.sleep(0.5)  # central has the batch and is (today: was) holding the lock
-    started = time.monotonic()
-    outcome = finish(one_round(other, central_url), timeout=FAST.statement_timeout + 5)
+    outcome = finish(one_round(other, central_url), timeout=FAST.statement_timeout + 10)  # + process start-up
     assert outcome["ok"], outcome
     assert outcome["accepted"] == 4
-    assert time.monotonic() - started < FAST.statement_timeout + 1.5  # process start-up included
+    assert outcome["seconds"] < FAST.statement_timeout  # connect + push + pull, as timed inside that process
     proxy.heal()
     finish(victim, timeout=15)  # its answer arrives late (or it fails and resends): either way nothing is lost
     _settle(stalled, other)
@@ -223,9 +222,10 @@ def test_worker_whose_connection_stalls_mid_pull_starts_again(make_station, cent
         proxy.resume()  # new connections pass; the stalled one stays silent on the station's side
         # Meanwhile the gate pushes without waiting on anything (a pull holds no lock at central).
         ids |= set(gate.write(3))
-        outcome = finish(one_round(gate, central_url), timeout=FAST.statement_timeout + 5)
+        outcome = finish(one_round(gate, central_url), timeout=FAST.statement_timeout + 10)
         assert outcome["ok"] and outcome["accepted"] == 3
-        wait_for(lambda: ids <= set(dorm.probe_rows()), 3.0 + 2 + 8, "the dorm received the gate's rows")
+        # watchdog (3 s) + first backoff (2 s) + a round, with room for a busy machine
+        wait_for(lambda: ids <= set(dorm.probe_rows()), 20, "the dorm received the gate's rows")
     finally:
         outcome = stop_worker(worker)
     assert outcome.get("watchdog", 0) >= 1, outcome
