@@ -45,7 +45,8 @@ class _Link:
         self.upstream = upstream
         self.held = {direction: bytearray() for direction in DIRECTIONS}
         self.eof = {direction: False for direction in DIRECTIONS}
-        self.server_side_closed = False
+        self.close_requested: str | None = None  # "server" or "client": that side is closed, the other left silent
+        self.one_side_closed = False
         self.stalled = proxy.stall_new
         self.closed = False
         self.thread = threading.Thread(target=self._run, name="fault-proxy-link", daemon=True)
@@ -59,8 +60,15 @@ class _Link:
     def _run(self) -> None:
         try:
             while not self.closed:
-                watched = [self.client] if self.server_side_closed else [self.client, self.upstream]
-                watched = [sock for sock, direction in zip(watched, DIRECTIONS) if not self.eof[direction]]
+                if self.close_requested and not self.one_side_closed:
+                    # closed here, not by the caller's thread: a socket closed under this thread's select()
+                    # would end the whole link, and the close would not be one-sided
+                    (self.upstream if self.close_requested == "server" else self.client).close()
+                    self.one_side_closed = True
+                watched = [(self.client, "c2s"), (self.upstream, "s2c")]
+                if self.one_side_closed:
+                    watched = [(self.upstream, "s2c")] if self.close_requested == "client" else [(self.client, "c2s")]
+                watched = [sock for sock, direction in watched if not self.eof[direction]]
                 readable = select.select(watched, [], [], 0.05)[0] if watched else []
                 for sock in readable:
                     direction = "c2s" if sock is self.client else "s2c"
@@ -81,8 +89,8 @@ class _Link:
             for direction in DIRECTIONS:
                 if self.closed:
                     return
-                if self.server_side_closed:
-                    self.held[direction].clear()  # nobody to deliver to
+                if self.close_requested:
+                    self.held[direction].clear()  # the other side is gone: nothing is delivered
                     continue
                 if self.stalled:
                     continue
@@ -111,9 +119,6 @@ class _Link:
                     self.close()
                     return
 
-    def close_server_side(self) -> None:
-        self.server_side_closed = True
-        self.upstream.close()
 
     def reset(self) -> None:
         self.closed = True
@@ -200,11 +205,7 @@ class FaultProxy:
         locks) while the station's side stays open and hears nothing; "client" the other way round."""
         with self.lock:
             for link in self.live_links():
-                if side == "server":
-                    link.close_server_side()
-                else:
-                    link.closed = True
-                    link.client.close()
+                link.close_requested = side
 
     def reset(self) -> None:
         with self.lock:
@@ -235,7 +236,7 @@ class FaultProxy:
             self.cut_armed = None
             for link in self.live_links():
                 link.stalled = False
-                if link.server_side_closed:
+                if link.close_requested:
                     link.reset()
 
     def stop(self) -> None:
