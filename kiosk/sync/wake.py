@@ -51,8 +51,11 @@ class Listener:
         self._conn = None
 
     def _drain(self) -> bool:
+        """True if another session's push moved our school (our own pushes come from our backend: the
+        round that made them needs no second round to see them)."""
         notifies = self._conn.notifies
-        moved = any(note.channel == CHANNEL and note.payload == self.school_id for note in notifies)
+        own = self._conn.info.backend_pid
+        moved = any(note.channel == CHANNEL and note.payload == self.school_id and note.pid != own for note in notifies)
         del notifies[:]
         return moved
 

@@ -331,6 +331,12 @@ def test_a_push_notifies_the_listeners_of_its_school_only(make_station, central_
         gate.write(1)
         gate.sync()
         assert not other.wait(0.5, lambda: False)
+        own = wake.Listener(school)  # on the pushing station's own connection: its own push wakes nobody
+        own.ensure(gate.central)
+        gate.write(1)
+        gate.sync()
+        assert not own.wait(0.5, lambda: False)
+        assert mine.wait(2, lambda: False)
     finally:
         listening.close()
 
