@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from kiosk import clock
 from kiosk.models import database_proxy
 from kiosk.sync import hlc
+from kiosk.sync.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -56,42 +57,6 @@ LAST_CREATED_KEY = "sync_last_created_ms"
 
 class SyncError(Exception):
     """Central cannot be reached or refused the request; the caller retries later."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Time limits on a station's connection to central (seconds; see SyncSettings). Without them a stall
-    waits forever: libpq has no connect timeout, and PostgreSQL's statement, lock and idle limits default to 0."""
-    connect_timeout: int = 10
-    statement_timeout: float = 30.0
-    lock_timeout: float = 20.0
-    idle_in_transaction: float = 15.0
-    keepalive_idle: int = 10
-    keepalive_interval: int = 5
-    keepalive_count: int = 3
-
-    @classmethod
-    def from_settings(cls, sync) -> "Limits":
-        return cls(connect_timeout=sync.connect_timeout_seconds, statement_timeout=sync.statement_timeout_seconds,
-                   lock_timeout=sync.lock_timeout_seconds, idle_in_transaction=sync.idle_in_transaction_seconds,
-                   keepalive_idle=sync.keepalive_idle_seconds, keepalive_interval=sync.keepalive_interval_seconds,
-                   keepalive_count=sync.keepalive_count)
-
-    def connect_params(self) -> dict:
-        """libpq parameters: client-side connect timeout and TCP keepalives, and the server-side limits as
-        session settings (`options`), so they hold for any role, a station's own or an administrator's."""
-        def ms(seconds: float) -> int:
-            return max(1, int(seconds * 1000))
-
-        return {
-            "connect_timeout": max(1, int(self.connect_timeout)),
-            "keepalives": 1,
-            "keepalives_idle": self.keepalive_idle,
-            "keepalives_interval": self.keepalive_interval,
-            "keepalives_count": self.keepalive_count,
-            "options": f"-c statement_timeout={ms(self.statement_timeout)} -c lock_timeout={ms(self.lock_timeout)} "
-                       f"-c idle_in_transaction_session_timeout={ms(self.idle_in_transaction)}",
-        }
 
 
 @dataclass(frozen=True)

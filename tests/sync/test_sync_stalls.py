@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from kiosk.sync import engine
+from kiosk.sync.limits import Limits
 from tests.sync.conftest import assert_converged, central_scalar
 from tests.sync.fault_proxy import FaultProxy
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = engine.Limits(connect_timeout=2, statement_timeout=3.0, lock_timeout=2.5, idle_in_transaction=2.0,
+FAST = Limits(connect_timeout=2, statement_timeout=3.0, lock_timeout=2.5, idle_in_transaction=2.0,
                      keepalive_idle=1, keepalive_interval=1, keepalive_count=2)
 
 
@@ -59,9 +60,10 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 from kiosk.db import open_database
 from kiosk.sync import engine
+from kiosk.sync.limits import Limits
 open_database({db!r})
 config = engine.SyncConfig(school_id={school!r}, station_kind={kind!r}, central_url={url!r}, pull_tables=("probe",),
-                           limits=engine.Limits(**{limits!r}))
+                           limits=Limits(**{limits!r}))
 started = time.monotonic()
 try:
     result = engine.sync_once(engine.connect(config), config)
@@ -72,13 +74,13 @@ except engine.SyncError as error:
 """
 
 
-def _limits_dict(limits: engine.Limits) -> dict:
+def _limits_dict(limits: Limits) -> dict:
     from dataclasses import asdict
 
     return asdict(limits)
 
 
-def one_round(station, url: str, limits: engine.Limits = FAST) -> subprocess.Popen:
+def one_round(station, url: str, limits: Limits = FAST) -> subprocess.Popen:
     """`sync_once` for `station` in a process of its own (the station's SQLite file is shared with the test)."""
     script = ONE_ROUND.format(root=str(ROOT), db=str(station.path), school=station.school, kind=station.kind, url=url,
                               limits=_limits_dict(limits))
@@ -168,6 +170,7 @@ logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 from kiosk.config import Settings
 from kiosk.db import open_database
 from kiosk.sync import engine
+from kiosk.sync.limits import Limits
 from kiosk.sync.worker import SyncWorker
 open_database({db!r})
 settings = Settings()
@@ -177,7 +180,7 @@ settings.sync.central_url = {url!r}
 settings.sync.interval_seconds = {interval!r}
 settings.sync.stall_seconds = {stall!r}
 config = engine.SyncConfig(school_id={school!r}, station_kind={kind!r}, central_url={url!r}, pull_tables=("probe",),
-                           limits=engine.Limits(**{limits!r}))
+                           limits=Limits(**{limits!r}))
 worker = SyncWorker(settings, config=config, on_round=lambda result: print("round", flush=True))
 worker.start()
 sys.stdin.readline()
