@@ -33,6 +33,7 @@ from kiosk.services.auth import StaffSession
 from kiosk.services.facts import audit_only
 from kiosk.terminal_watch import terminal_gone
 from kiosk.widgets.bars import WIDE_CONSOLE, StatusBar
+from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.system_error import SystemErrorBanner
 
 log = logging.getLogger(__name__)
@@ -211,8 +212,9 @@ class KioskApp(App, inherit_bindings=False):
         self.refresh_station_status()  # alerts are gathered translated: fetch them again now, not in 5 s
         # Said on the screen's message line (a toast would cover the key bar), unless that line holds
         # something the person still has to read.
-        if hasattr(self.screen, "message_text") and not self.screen.message_text():
-            self.screen.say("core.language_switched", level="info")
+        lines = self.screen.query(MessageLine)
+        if lines and not lines.first().text:
+            lines.first().show("core.language_switched", level="info")
 
     def refresh_all_text(self) -> None:
         """Re-render every text of every screen on the stack, dialogs included: widgets that keep their

@@ -307,8 +307,7 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
     from kiosk.models import Staff, Student
     from kiosk.models.slips import GateCrossing, GateScan
     from kiosk.services.exports import Table
-    from kiosk.services.slips import reason_text
-    from kiosk.services.slip_rules import Verdict
+    from kiosk.services.slips import stored_reason
 
     zone = _zone(settings)
     low, high = day_range_utc(start, end, zone)
@@ -327,11 +326,7 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
     for s in GateScan.select().where((GateScan.school_id == school) & (GateScan.recorded_at >= low)
                                      & (GateScan.recorded_at < high)):
         student = students.get(s.student_id) if s.student_id else None
-        args = {k: v for k, v in (s.detail or {}).items() if k not in ("flags", "source", "direction")}
-        try:
-            reason = reason_text(Verdict(s.verdict, s.reason_code, args))
-        except (KeyError, IndexError, ValueError):
-            reason = s.reason_code
+        reason = str(stored_reason(s.reason_code, s.detail))
         rows.append((s.recorded_at, [s.recorded_at.astimezone(zone).replace(tzinfo=None), t("slips.export_scan"),
                                      student.number if student else "", student.name if student else "",
                                      student.class_name if student else "", t(f"slips.verdict_{s.verdict}"), reason,

@@ -8,9 +8,14 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.i18n import Msg, t
-from kiosk.screens.base import KioskModal
+from kiosk.screens.modal import KioskModal
 from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.message_line import MessageLine
+
+def as_message(text: str | Msg) -> Msg:
+    """A dialog's text: a Msg re-renders on F9; a text the caller translated is shown as it is."""
+    return text if isinstance(text, Msg) else Msg("core.verbatim", text=text)
+
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -78,14 +83,14 @@ class ConfirmDialog(KioskModal):
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
     BINDINGS = [Binding("enter,y", "confirm", "core.confirm"), Binding("escape,n", "cancel", "core.cancel")]
 
-    def __init__(self, message: str, *, confirm_key: str = "core.confirm", cancel_key: str = "core.cancel") -> None:
+    def __init__(self, message: str | Msg, *, confirm_key: str = "core.confirm", cancel_key: str = "core.cancel") -> None:
         super().__init__()
         self.message = message
         self.confirm_key, self.cancel_key = confirm_key, cancel_key  # say what each key does, where 确定 is unclear
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.message, classes="dialog-title")
+            yield CatalogText(as_message(self.message), classes="dialog-title")
             yield CatalogText("core.confirm_keys", confirm=Msg(self.confirm_key), cancel=Msg(self.cancel_key))
 
     def action_confirm(self) -> None:
@@ -130,14 +135,14 @@ class ChoiceDialog(KioskModal):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ChoiceDialog") + "ChoiceDialog OptionList { height: auto; }"
 
-    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str | Msg, options: list[tuple[str, str]]) -> None:
         super().__init__()
         self.title_text = title
         self.options = options  # (value, label shown)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="dialog-title")
+            yield CatalogText(as_message(self.title_text), classes="dialog-title")
             yield OptionList(*(Option(f"{index}  {label}", id=value)
                                for index, (value, label) in enumerate(self.options, start=1)))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -1155,8 +1155,8 @@ def night_report(school_id: str, night: date, zone: ZoneInfo, dorm: DormSettings
 
 
 def _lights_out(night: date, zone: ZoneInfo, dorm: DormSettings) -> datetime:
-    hour, minute = (int(part) for part in dorm.lights_out.split(":"))
-    local = datetime.combine(night, time(hour, minute), zone)
-    if hour < 12:  # lights-out after midnight belongs to the next calendar day
+    moment = dorm.lights_out_time
+    local = datetime.combine(night, moment, zone)
+    if moment.hour < 12:  # lights-out after midnight belongs to the next calendar day
         local += timedelta(days=1)
     return local.astimezone(ZoneInfo("UTC"))
