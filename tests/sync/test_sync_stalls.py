@@ -135,6 +135,26 @@ def test_a_push_stalled_mid_batch_does_not_hold_up_another_station(make_station,
     assert_converged(central_url, [stalled, other], ids)
 
 
+def test_a_push_waits_for_the_school_counter_at_most_the_lock_timeout(make_station, central_url):
+    """Whatever holds the school's counter row (here an administrator's open transaction), a station gives up
+    after lock_timeout and retries later; today it waited as long as the holder did."""
+    from tests.sync.test_sync_faults import _hold_counter
+
+    gate = make_station("gate", limits=FAST)
+    ids = set(gate.write(3))
+    holder = _hold_counter(central_url, gate.school)
+    try:
+        outcome = finish(one_round(gate, central_url), timeout=FAST.lock_timeout + 10)
+    finally:
+        holder.execute_sql("ROLLBACK")
+        holder.close()
+    assert not outcome["ok"] and "lock timeout" in outcome["error"], outcome
+    assert outcome["seconds"] < FAST.lock_timeout + 1.5
+    assert gate.pending() == 3
+    gate.sync()
+    assert_converged(central_url, [gate], ids)
+
+
 @pytest.mark.parametrize("fault", ["reset", "cut_reply", "cut_request"])
 def test_reset_and_cut_connections_lose_and_duplicate_nothing(make_station, central_url, proxy, fault):
     """Regression guard (these already held before issue 13's fixes): a RST, or a connection cut after a few
