@@ -58,6 +58,7 @@ def proxy():
 ONE_ROUND = """
 import json, sys, time
 sys.path.insert(0, {root!r})
+import tests.sync.conftest  # the probe table is syncable in this process too, as in the test's
 from kiosk.db import open_database
 from kiosk.sync import engine
 from kiosk.sync.limits import Limits
@@ -186,6 +187,7 @@ def test_reset_and_cut_connections_lose_and_duplicate_nothing(make_station, cent
 WORKER = """
 import json, logging, sys, time
 sys.path.insert(0, {root!r})
+import tests.sync.conftest  # the probe table is syncable in this process too, as in the test's
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 from kiosk.config import Settings
 from kiosk.db import open_database
@@ -236,7 +238,7 @@ def test_worker_whose_connection_stalls_mid_pull_starts_again(make_station, cent
     dorm = make_station("dorm", "dorm", limits=FAST)
     ids = set(gate.write(30, per_transaction=5))
     gate.sync()
-    proxy.stall_after(b"FROM row_state")
+    proxy.stall_after(b"station_rows")
     worker = start_worker(dorm, proxy.url(central_url), interval=1, stall=3.0)
     try:
         wait_for(lambda: proxy.triggered, 15, "the worker's pull reached central")
@@ -376,6 +378,20 @@ def _latency(gate, dorm, rounds: int = 3) -> list[float]:
     return figures
 
 
+KIOSK_CLI = """
+import sys
+sys.path.insert(0, {root!r})
+import tests.sync.conftest  # the probe table is syncable in this process too, as in the test's
+from kiosk.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def kiosk_cli(*args: str) -> list[str]:
+    """The command line for `kiosk ARGS` in a station process of its own."""
+    return [sys.executable, "-c", KIOSK_CLI.format(root=str(ROOT)), *args]
+
+
 def _wait_for_line(process: subprocess.Popen, prefix: str, timeout: float = 20) -> None:
     import selectors
 
@@ -396,7 +412,7 @@ def test_cli_loop_gets_a_row_from_another_station_within_2_s(make_station, centr
     config.write_text(f'[school]\nid = "{dorm.school}"\n[station]\nkind = "dorm"\n'
                       f'[sync]\ncentral_url = "{central_url}"\ninterval_seconds = 10\npull_tables = ["probe"]\n',
                       encoding="utf-8")
-    process = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--config", str(config), "--db", str(dorm.path)],
+    process = subprocess.Popen(kiosk_cli("sync", "--config", str(config), "--db", str(dorm.path)),
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for_line(process, "pushed")
@@ -431,10 +447,10 @@ def test_cli_once_gives_up_on_a_stalled_central_instead_of_hanging(make_station,
     if fault == "blackholed_from_the_start":
         proxy.blackhole()
     else:
-        proxy.stall_after(b"FROM row_state")
+        proxy.stall_after(b"station_rows")
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--once", "--config", str(config),
-                                "--db", str(dorm.path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(kiosk_cli("sync", "--once", "--config", str(config), "--db", str(dorm.path)), cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
