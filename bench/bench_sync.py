@@ -152,6 +152,16 @@ pull_tables = ["bench_event"]
 """
 
 
+CLI_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+from bench.bench_sync import _register_bench_table
+_register_bench_table()  # as in LOOP_SCRIPT: bench_event is syncable in this station process too
+from kiosk.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def _start_loop(loop: str, workdir: Path, path: Path, school: str, url: str, kind: str) -> subprocess.Popen:
     """Station `path`'s sync loop in its own process: the app's worker thread, or the CLI `kiosk sync`."""
     if loop == "worker":
@@ -161,8 +171,8 @@ def _start_loop(loop: str, workdir: Path, path: Path, school: str, url: str, kin
         return process
     config = workdir / f"{path.stem}.toml"
     config.write_text(CLI_CONFIG.format(school=school, kind=kind, url=url), encoding="utf-8")
-    process = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--config", str(config), "--db", str(path)],
-                               cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-c", CLI_SCRIPT.format(root=str(ROOT)), "sync", "--config", str(config),
+                                "--db", str(path)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline().startswith("pushed")  # its first round is done
     return process
 
