@@ -141,6 +141,16 @@ class SyncSettings:
     batch_size: int = 1000  # outbox rows per push (a local transaction is never split)
     page_size: int = 5000  # rows per pull page
     pull_tables: list[str] = field(default_factory=list)  # table patterns to pull; [] = by station kind
+    # Time limits on every station connection to central (issue 13): a stalled or vanished station must not
+    # hang its own worker nor hold up another station's push. PostgreSQL's defaults are 0 (wait forever).
+    connect_timeout_seconds: int = 10
+    statement_timeout_seconds: float = 30.0  # a push or pull query running longer is cancelled at central
+    lock_timeout_seconds: float = 20.0  # waiting longer for the school's push turn fails the round (retried)
+    idle_in_transaction_seconds: float = 15.0  # central ends a session left idle inside a transaction
+    keepalive_idle_seconds: int = 10  # TCP keepalives: a peer gone silently is noticed within
+    keepalive_interval_seconds: int = 5  # idle + interval * count seconds
+    keepalive_count: int = 3
+    stall_seconds: float = 60.0  # no completed round for this long: drop the connection, status bar says stalled
 
 
 @dataclass
@@ -274,7 +284,20 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"{name}: {url!r} is not an http(s):// address")
     if settings.idcard.baud <= 0 or not 50 <= settings.idcard.poll_ms <= 60000:
         raise ConfigError("idcard: baud must be positive (e.g. 115200) and poll_ms between 50 and 60000")
+    _validate_sync_limits(settings.sync)
     _validate_clock_times(settings)
+
+
+def _validate_sync_limits(sync: SyncSettings) -> None:
+    limits = {name: getattr(sync, name) for name in (
+        "connect_timeout_seconds", "statement_timeout_seconds", "lock_timeout_seconds", "idle_in_transaction_seconds",
+        "keepalive_idle_seconds", "keepalive_interval_seconds", "keepalive_count", "stall_seconds")}
+    for name, value in limits.items():
+        if value <= 0:
+            raise ConfigError(f"sync.{name}: must be positive (0 would mean wait forever)")
+    # The school's push turn is freed within idle_in_transaction_seconds of a stall; a waiter must outlast that.
+    if not sync.idle_in_transaction_seconds <= sync.lock_timeout_seconds <= sync.statement_timeout_seconds:
+        raise ConfigError("sync: expected idle_in_transaction_seconds <= lock_timeout_seconds <= statement_timeout_seconds")
 
 
 def _validate_clock_times(settings: Settings) -> None:
