@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from kiosk import clock_times, paths
+from kiosk.notify.settings import GUARDIAN_SLIP_CHOICES, RECIPIENT_ROLES, NotifySettings
 
 STATION_KINDS = ("gate", "dorm", "canteen", "office")
 LANGUAGES = ("zh-CN", "en")
@@ -145,6 +146,16 @@ class SyncSettings:
     batch_size: int = 1000  # outbox rows per push (a local transaction is never split)
     page_size: int = 5000  # rows per pull page
     pull_tables: list[str] = field(default_factory=list)  # table patterns to pull; [] = by station kind
+    # Time limits on every station connection to central (issue 13): a stalled or vanished station must not
+    # hang its own worker nor hold up another station's push. PostgreSQL's defaults are 0 (wait forever).
+    connect_timeout_seconds: int = 10
+    statement_timeout_seconds: float = 30.0  # a push or pull query running longer is cancelled at central
+    lock_timeout_seconds: float = 20.0  # waiting longer for the school's push turn fails the round (retried)
+    idle_in_transaction_seconds: float = 15.0  # central ends a session left idle inside a transaction
+    keepalive_idle_seconds: int = 10  # TCP keepalives: a peer gone silently is noticed within
+    keepalive_interval_seconds: int = 5  # idle + interval * count seconds
+    keepalive_count: int = 3
+    stall_seconds: float = 60.0  # no completed round for this long: drop the connection, status bar says stalled
 
 
 @dataclass
@@ -162,6 +173,7 @@ class Settings:
     idcard: IdCardSettings = field(default_factory=IdCardSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)  # kiosk/notify/settings.py
 
     def database_path(self) -> Path:
         return Path(self.database.path) if self.database.path else paths.data_dir() / "kiosk.sqlite3"
@@ -265,9 +277,32 @@ def validate(settings: Settings) -> None:
         raise ConfigError("canteen: min_weight_grams and retention_hours must be positive")
     if settings.canteen.scale_unit not in ("g", "kg") or settings.canteen.scale_baud <= 0:
         raise ConfigError("canteen: scale_unit must be g or kg, and scale_baud positive (e.g. 9600)")
+    if settings.notify.guardian_slip not in GUARDIAN_SLIP_CHOICES:
+        raise ConfigError(f"notify.guardian_slip: {settings.notify.guardian_slip!r} is not one of {', '.join(GUARDIAN_SLIP_CHOICES)}")
+    for name in ("overdue_roles", "overdue_later_roles", "watchlist_deny_roles", "sample_missing_roles"):
+        unknown = [role for role in getattr(settings.notify, name) if role not in RECIPIENT_ROLES]
+        if unknown:
+            raise ConfigError(f"notify.{name}: {', '.join(unknown)} is not one of {', '.join(RECIPIENT_ROLES)}")
+    for name, url in (("notify.wecom.webhook", settings.notify.wecom.webhook),
+                      ("notify.dingtalk.webhook", settings.notify.dingtalk.webhook), ("notify.sms.url", settings.notify.sms.url)):
+        if url and not url.startswith(("https://", "http://")):  # else every message would wait for a typo
+            raise ConfigError(f"{name}: {url!r} is not an http(s):// address")
     if settings.idcard.baud <= 0 or not 50 <= settings.idcard.poll_ms <= 60000:
         raise ConfigError("idcard: baud must be positive (e.g. 115200) and poll_ms between 50 and 60000")
+    _validate_sync_limits(settings.sync)
     _validate_clock_times(settings)
+
+
+def _validate_sync_limits(sync: SyncSettings) -> None:
+    limits = {name: getattr(sync, name) for name in (
+        "connect_timeout_seconds", "statement_timeout_seconds", "lock_timeout_seconds", "idle_in_transaction_seconds",
+        "keepalive_idle_seconds", "keepalive_interval_seconds", "keepalive_count", "stall_seconds")}
+    for name, value in limits.items():
+        if value <= 0:
+            raise ConfigError(f"sync.{name}: must be positive (0 would mean wait forever)")
+    # The school's push turn is freed within idle_in_transaction_seconds of a stall; a waiter must outlast that.
+    if not sync.idle_in_transaction_seconds <= sync.lock_timeout_seconds <= sync.statement_timeout_seconds:
+        raise ConfigError("sync: expected idle_in_transaction_seconds <= lock_timeout_seconds <= statement_timeout_seconds")
 
 
 def _validate_clock_times(settings: Settings) -> None:

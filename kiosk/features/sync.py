@@ -9,7 +9,6 @@ import argparse
 import json
 import sys
 import threading
-import time
 
 from kiosk.cli import CliError, command
 from kiosk.config import STATION_KINDS
@@ -58,7 +57,10 @@ def status_text(state, zone) -> str:
     if not state.enabled:
         return t("sync.local_only")
     parts = []
-    if state.online is None:
+    stalled = getattr(state, "stalled", None)
+    if stalled is not None:
+        parts.append(stalled_text(stalled))  # never "online" while no round completes
+    elif state.online is None:
         parts.append(t("sync.connecting"))
     elif state.online:
         parts.append(t("sync.online"))
@@ -72,6 +74,17 @@ def status_text(state, zone) -> str:
     if state.clock_warning:
         parts.append(t("sync.clock_warning"))
     return " ".join(parts)
+
+
+def stalled_text(age) -> str:
+    """`同步中断 12 分钟` / `sync stalled 12 min` for a timedelta (pure), in the largest unit that fits."""
+    from kiosk.i18n import t
+
+    seconds = max(0, int(age.total_seconds()))
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return t(f"sync_health.stalled_{unit}", count=seconds // size)
+    return t("sync_health.stalled_seconds", count=seconds)
 
 
 def sync_status(ctx) -> str | None:
@@ -218,35 +231,32 @@ def cmd_sync(args: argparse.Namespace, settings) -> int:
         return 0
     if not settings.sync.central_url:
         raise CliError("no central database: set sync.central_url (see `kiosk central add-station`)")
-    from kiosk.sync import central, engine
+    from kiosk.sync import engine
 
-    config = engine.SyncConfig.from_settings(settings)
-    database = central.connect(settings.sync.central_url)
-    failures = 0
+    from kiosk.sync.worker import SyncWorker
+
+    # The loop is the app's worker run in front: the same NOTIFY wake-up (a row from another station arrives
+    # within a round trip, not an interval), watchdog, backoff and time limits; --once is one watched round.
+    worker = SyncWorker(settings, config=engine.SyncConfig.from_settings(settings), on_round=_print_round,
+                        on_error=lambda message, delay: print(f"kiosk: {message}; retrying in {delay:.0f} s",
+                                                              file=sys.stderr, flush=True))
+    if not args.once:
+        worker.run()
+        return 0
     try:
-        while True:
-            try:
-                result = engine.sync_once(database, config)
-                print(f"pushed {result.push.sent} ({result.push.accepted} new, {result.push.dead} dead), "
-                      f"pulled {result.pull.applied if result.pull else 0}, pending {engine.pending_count()}, "
-                      f"{result.seconds:.2f} s", flush=True)
-                failures = 0
-            except engine.SyncError as error:
-                if args.once:
-                    print(f"kiosk: {error}", file=sys.stderr)
-                    return 1
-                failures += 1
-                from kiosk.sync.worker import backoff_delay
+        worker.run_once()
+        return 0
+    except engine.SyncError as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 1
 
-                delay = backoff_delay(failures)
-                print(f"kiosk: {error}; retrying in {delay:.0f} s", file=sys.stderr, flush=True)
-                time.sleep(delay)
-                continue
-            if args.once:
-                return 0
-            time.sleep(max(1, settings.sync.interval_seconds))
-    finally:
-        engine._drop_connection(database)
+
+def _print_round(result) -> None:
+    from kiosk.sync import engine
+
+    print(f"pushed {result.push.sent} ({result.push.accepted} new, {result.push.dead} dead), "
+          f"pulled {result.pull.applied if result.pull else 0}, pending {engine.pending_count()}, "
+          f"{result.seconds:.2f} s", flush=True)
 
 
 def status_report(settings) -> dict:

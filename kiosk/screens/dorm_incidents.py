@@ -40,6 +40,8 @@ class IncidentScreen(KioskScreen):
         yield Static(id="inc-title")
         yield DataTable(id="inc-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="inc-detail")
+        from kiosk.widgets.sent_notices import SentNotices  # what was sent to whom (issue 17)
+        yield SentNotices(id="inc-notices")
         yield MessageLine(id="inc-message")
 
     def on_mount(self) -> None:
@@ -85,6 +87,7 @@ class IncidentScreen(KioskScreen):
     def show_detail(self) -> None:
         inc = self.selected()
         detail = self.query_one("#inc-detail", Static)
+        self.query_one("#inc-notices").show_for(inc.incident_id if inc else None)
         if inc is None:
             detail.update(t("dorm.inc_none"))
             return

@@ -555,6 +555,8 @@ def record_crossing(actor: Actor, settings: Settings, check: GateCheck, code: st
                               staff_id=actor.staff_id, recorded_at=now, student=check.student.id,
                               direction=verdict.kind, kind=kind, slip_id=slip_id, at=now, return_by=return_by,
                               flags=",".join(verdict.flags)))
+        from kiosk.notify import events as notify_events  # the guardian's notice commits with the crossing
+        notify_events.slip_crossing(w, settings, GateCrossing.get_by_id(crossing_id))
     return CrossingRecorded(crossing_id, verdict.kind, now, verdict.flags)
 
 
@@ -689,6 +691,8 @@ def raise_overdue_alerts(actor: Actor, settings: Settings, now: datetime | None 
                 w.insert(OverdueAlert(id=alert_id, school_id=actor.school_id, station_id=actor.station_id,
                                       staff_id=actor.staff_id, recorded_at=now, slip_id=row.slip_id,
                                       student=row.student.id, return_by=row.return_by))
+                from kiosk.notify import events as notify_events  # told with the alert, in its transaction
+                notify_events.overdue_raised(w, settings, OverdueAlert.get_by_id(alert_id))
                 raised += 1
     return raised
 

@@ -166,6 +166,9 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
                 decision=decision.decision, reason=clean_text(decision.reason),
                 approver_id=decision.approver_id, approver_name=decision.approver_name,
             ))
+        if level == "deny":  # the duty leader is told, in the same transaction as the visit
+            from kiosk.notify import events as notify_events
+            notify_events.watchlist_deny(w, settings, visit, status)
     names = {actor.staff_id or "": actor.staff_name}
     return RegisterResult(status, warnings=clean.warnings, hits=tuple(hits), level=level, visit=_view(visit, now, names))
 

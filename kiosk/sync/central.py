@@ -26,6 +26,8 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from kiosk.sync import wake
+
 SCHEMA = r"""
 CREATE TABLE IF NOT EXISTS sync_meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS school_counter (school_id text PRIMARY KEY, server_seq bigint NOT NULL DEFAULT 0);
@@ -368,13 +370,14 @@ class CentralError(Exception):
     """A problem with the shared database a person must fix (bad URL, not initialised, unknown station)."""
 
 
-def connect(url: str):
-    """A peewee PostgresqlDatabase for `url` (psycopg2 is imported only here)."""
+def connect(url: str, **connect_params):
+    """A peewee PostgresqlDatabase for `url` (psycopg2 is imported only here); `connect_params` go to libpq
+    (stations pass their time limits, see kiosk.sync.limits.Limits)."""
     from playhouse.db_url import connect as db_connect
 
     if not url.startswith(("postgres://", "postgresql://")):
         raise CentralError(f"not a PostgreSQL URL: {redact(url)}")
-    return db_connect(url.replace("postgres://", "postgresql://", 1))
+    return db_connect(url.replace("postgres://", "postgresql://", 1), **connect_params)
 
 
 def redact(url: str) -> str:
@@ -393,6 +396,7 @@ def init(url: str) -> str:
             database.execute_sql("SELECT pg_advisory_xact_lock(7007)")  # two inits at once take turns
             with database.cursor() as cursor:
                 cursor.execute(schema())  # no parameters: the function body's % signs stay as they are
+                wake.install(cursor)  # NOTIFY on each push, so stations pull at once (kiosk/sync/wake.py)
             _install_policy(database)
             database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('server_epoch', %s) ON CONFLICT DO NOTHING",
                                  (str(uuid.uuid4()),))

@@ -1,7 +1,7 @@
 """One station's push and pull against the shared PostgreSQL.
 
 Works on whatever station database is bound to `kiosk.models.database_proxy` (the caller's thread
-has its own SQLite connection) and a peewee PostgresqlDatabase from `kiosk.sync.central.connect`.
+has its own SQLite connection) and a peewee PostgresqlDatabase from `connect(config)` (with the time limits).
 
 Push: the oldest unacknowledged outbox rows (never splitting one local transaction) get their HLC
 stamp saved locally first, go to central's `sync_push` in one call (one transaction there), and are
@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from kiosk import clock
 from kiosk.models import database_proxy
 from kiosk.sync import hlc, restore, validation
+from kiosk.sync.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,10 @@ ROSTER = ("school", "building", "room", "student", "staff", "station_info")  # w
 PULLS: dict[str, tuple[str, ...]] = {
     "office": ("*",),
     "gate": ROSTER + ("pass_slip", "slip_*", "watchlist_*", "verbal_exception", "gate_crossing", "visit",
-                      "incident", "incident_ack", "*_alert"),
+                      "incident", "incident_ack", "*_alert", "notification*", "guardian_opt_out"),
     "dorm": ROSTER + ("pass_slip", "slip_*", "verbal_exception", "gate_crossing", "whereabouts",
                       "headcount_round", "room_mark", "room_confirm", "extra_person", "overnight_guest", "guest_approval*",
-                      "incident", "incident_ack", "*_alert"),
+                      "incident", "incident_ack", "*_alert", "notification*", "guardian_opt_out"),
     # a hold set at one canteen station must stop a disposal at the other; menus are shared too
     "canteen": ROSTER + ("meal", "meal_check", "menu_dish", "sample*", "incident_hold", "incident", "incident_ack",
                          "*_alert"),
@@ -64,12 +65,21 @@ class SyncConfig:
     batch_size: int = 1000
     page_size: int = 5000
     pull_tables: tuple[str, ...] = ()  # override PULLS for this station
+    limits: Limits = Limits()
 
     @classmethod
     def from_settings(cls, settings) -> "SyncConfig":
         return cls(school_id=settings.school.id, station_kind=settings.station.kind,
                    central_url=settings.sync.central_url, batch_size=settings.sync.batch_size,
-                   page_size=settings.sync.page_size, pull_tables=tuple(settings.sync.pull_tables))
+                   page_size=settings.sync.page_size, pull_tables=tuple(settings.sync.pull_tables),
+                   limits=Limits.from_settings(settings.sync))
+
+
+def connect(config: SyncConfig):
+    """The station's connection to central, with its time limits (peewee reconnects with the same ones)."""
+    from kiosk.sync import central
+
+    return central.connect(config.central_url, **config.limits.connect_params())
 
 
 @dataclass
@@ -255,9 +265,12 @@ def _batch_json(rows: list[_OutRow], suspects: list[bool], valid_only: bool) -> 
 
 
 def _call_push(central, config: SyncConfig, sid: str, ep: int, body: str) -> dict:
-    with central.atomic():
-        result = central.execute_sql("SELECT sync_push(%s, %s, %s, %s, %s)",
-                                     (config.school_id, sid, ep, config.station_kind, body)).fetchone()[0]
+    # One statement in autocommit (peewee's default), not inside BEGIN ... COMMIT: the school's counter row
+    # lock is then held only while central runs the statement, and released at its end whatever the station
+    # does next. Inside an explicit transaction a station stalled before COMMIT held it, and every other
+    # station of the school waited (issue 13). A lost answer is a harmless resend (duplicate batch).
+    result = central.execute_sql("SELECT sync_push(%s, %s, %s, %s, %s)",
+                                 (config.school_id, sid, ep, config.station_kind, body)).fetchone()[0]
     return result if isinstance(result, dict) else json.loads(result)
 
 

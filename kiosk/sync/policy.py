@@ -83,6 +83,10 @@ POLICY: dict[str, TablePolicy] = {
     "incident_hold": TablePolicy(insert=_kinds("canteen", "office"), update_others=_kinds("canteen", "office"),
                                  set_once=("released_at",), why="a hold set at one canteen is released at another or the office"),
     "meal_check": _CANTEEN,
+    # notifications (kiosk/notify): one writer each, the station that owns and sends it; opt-outs at the office
+    "notification": TablePolicy(insert=_kinds(*KINDS), set_once=("sent_at",)),
+    "notification_receipt": TablePolicy(insert=_kinds(*KINDS)),
+    "guardian_opt_out": TablePolicy(insert=_kinds("office")),
 }
 
 # Staff whose PIN verifier and card code a station of each kind receives: those who may log in there

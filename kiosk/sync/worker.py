@@ -1,21 +1,29 @@
 """The background sync worker and the state the status bar shows.
 
-    worker = SyncWorker(settings); worker.start()      # the app does this once
+    worker = SyncWorker(settings); worker.start()      # the app does this once (`kiosk sync` runs it in front)
     notify_local_write()                               # the write path may call this: sync now
     sync_state() -> SyncState                          # cheap; the status bar calls it
 
 The worker pushes right after a local write (the event, or noticing the outbox grew within a second),
-pulls when central's counter moved (a one-row query every `POLL_SECONDS`) and at least every
-`interval_seconds`. Transport errors are retried with exponential backoff and jitter (2 s to 5 min).
+pulls as soon as central NOTIFYs that another station pushed (kiosk.sync.wake: LISTEN on the sync connection,
+no polling of central) and at least every `interval_seconds`. Transport errors are retried with exponential
+backoff and jitter (2 s to 5 min).
+Watchdog: a round still running after `stall_seconds` has its connection's socket shut down from a second
+thread (libpq then fails at once and the next round reconnects): a stall the time limits cannot see (a
+connection whose far side vanished while this side waits for an answer) costs one watchdog period, not forever.
+The status bar says "sync stalled N min" when the last completed round is older than `stall_seconds`.
 """
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Callable
 
 from kiosk import clock
 from kiosk.sync import engine, hlc
@@ -28,7 +36,8 @@ POLL_SECONDS = 1.0
 
 _WRITE_EVENT = threading.Event()
 _STATE_LOCK = threading.Lock()
-_RUNTIME = {"online": None, "last_error": "", "last_success": None, "next_try": None}
+_RUNTIME = {"online": None, "last_error": "", "last_success": None, "next_try": None, "started": None,
+            "stall_seconds": None}
 
 
 def notify_local_write() -> None:
@@ -43,6 +52,17 @@ def backoff_delay(failures: int, rng: random.Random | None = None) -> float:
     return max(BACKOFF_FIRST, rng.uniform(ceiling / 2, ceiling))
 
 
+def stalled_for(now: datetime, last_round: datetime | None, started: datetime | None,
+                stall_seconds: float) -> timedelta | None:
+    """How long sync has been stalled (pure): the age of the last completed round (of the worker's start if
+    none completed yet) once it is older than `stall_seconds`; None while sync is keeping up."""
+    since = last_round or started
+    if since is None:
+        return None
+    age = now - since
+    return age if age.total_seconds() > stall_seconds else None
+
+
 @dataclass(frozen=True)
 class SyncState:
     enabled: bool  # a central URL is configured
@@ -53,18 +73,24 @@ class SyncState:
     clock_warning: bool
     dead_letters: int
     conflicts: int
+    stalled: timedelta | None = None  # age of the last completed round, when it is too old
 
 
-def _record(online: bool, error: str = "") -> None:
+def _record(online: bool, error: str = "", *, completed_round: bool = False) -> None:
     with _STATE_LOCK:
         _RUNTIME["online"] = online
         _RUNTIME["last_error"] = error
-        if online:
+        if completed_round:
             _RUNTIME["last_success"] = clock.now()
 
 
+def _record_start(stall_seconds: float) -> None:
+    with _STATE_LOCK:
+        _RUNTIME.update(online=None, last_error="", last_success=None, started=clock.now(), stall_seconds=stall_seconds)
+
+
 def sync_state(settings=None) -> SyncState:
-    """What the status bar shows: online/offline, records waiting, last success, clock warning."""
+    """What the status bar shows: online/offline or stalled, records waiting, last success, clock warning."""
     from kiosk.db import local_value
     from kiosk.models import database_proxy
 
@@ -79,25 +105,73 @@ def sync_state(settings=None) -> SyncState:
         last_success = _RUNTIME["last_success"]
         online = _RUNTIME["online"]
         error = _RUNTIME["last_error"]
+        started = _RUNTIME["started"]
+        stall_seconds = _RUNTIME["stall_seconds"]
     if last_success is None:
         stored = local_value(engine.LAST_PULL_KEY) or local_value(engine.LAST_PUSH_KEY)
         if stored:
             from kiosk.models.base import UtcDateTimeField
 
             last_success = UtcDateTimeField().python_value(stored)
+    stalled = None
+    if enabled and stall_seconds is not None and online is not None:
+        stalled = stalled_for(now, last_success, started, stall_seconds)
     return SyncState(enabled=enabled, online=online, pending=pending, last_success=last_success, last_error=error,
-                     clock_warning=bool(warning), dead_letters=dead, conflicts=conflicts)
+                     clock_warning=bool(warning), dead_letters=dead, conflicts=conflicts, stalled=stalled)
+
+
+class _Watchdog:
+    """Shuts down the socket of a round that runs too long. The round's socket is a dup() of libpq's, made
+    when the round starts and closed when it ends, so the watchdog can never touch a reused descriptor."""
+
+    def __init__(self, limit_seconds: float) -> None:
+        self.limit = limit_seconds
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._socket: socket.socket | None = None
+        self.fired = 0
+
+    def begin(self, raw_connection) -> None:
+        with self._lock:
+            self._since = time.monotonic()
+            self._socket = socket.socket(fileno=os.dup(raw_connection.fileno()))
+
+    def end(self) -> None:
+        with self._lock:
+            self._since = None
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+
+    def check(self) -> bool:
+        with self._lock:
+            if self._since is None or time.monotonic() - self._since <= self.limit:
+                return False
+            self._since = None  # once per round
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.fired += 1
+            return True
 
 
 class SyncWorker(threading.Thread):
-    """Runs sync rounds until stop(); owns its SQLite connection (thread-local) and its central connection."""
+    """Runs sync rounds until stop(); owns its SQLite connection (thread-local) and its central connection.
+    `kiosk sync` calls run() in the foreground with `on_round`/`on_error` to print each round."""
 
-    def __init__(self, settings, *, config: engine.SyncConfig | None = None) -> None:
+    def __init__(self, settings, *, config: engine.SyncConfig | None = None,
+                 on_round: Callable[[engine.RoundResult], None] | None = None,
+                 on_error: Callable[[str, float], None] | None = None) -> None:
         super().__init__(name="kiosk-sync", daemon=True)
         self.settings = settings
         self.config = config or engine.SyncConfig.from_settings(settings)
         self.interval = max(1, int(settings.sync.interval_seconds))
+        self.stall_seconds = float(settings.sync.stall_seconds)
+        self.on_round = on_round
+        self.on_error = on_error
         self._halt = threading.Event()
+        self.watchdog = _Watchdog(self.stall_seconds)
         self.rounds = 0
         self.failures = 0
 
@@ -108,33 +182,34 @@ class SyncWorker(threading.Thread):
 
     def run(self) -> None:
         from kiosk.models import database_proxy
-        from kiosk.sync import central as central_db
+        from kiosk.sync import wake
 
-        central = central_db.connect(self.config.central_url)
+        _record_start(self.stall_seconds)
+        central = engine.connect(self.config)
+        listener = wake.Listener(self.config.school_id)
+        watcher = threading.Thread(target=self._watch, name="kiosk-sync-watchdog", daemon=True)
+        watcher.start()
         wait = 0.0
         last_round = 0.0
         seen_outbox = -1
-        seen_counter = -1
+        central_moved = True
         try:
             while not self._halt.is_set():
                 if wait > 0:
-                    _WRITE_EVENT.wait(wait)
+                    central_moved = self._wait(central, listener, wait) or central_moved
                     if self._halt.is_set():
                         break
                 _WRITE_EVENT.clear()
                 try:
                     top = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
-                    counter = self._central_counter(central)
-                    due = (top != seen_outbox or counter != seen_counter or self.failures
+                    due = (top != seen_outbox or central_moved or self.failures
                            or time.monotonic() - last_round >= self.interval)
                     if due:
-                        engine.sync_once(central, self.config)
-                        self.rounds += 1
+                        self._round(central, listener)
                         last_round = time.monotonic()
                         seen_outbox = top
-                        seen_counter = self._central_counter(central)
+                        central_moved = False
                     self.failures = 0
-                    _record(True)
                     wait = POLL_SECONDS
                 except Exception as error:  # keep the station working; say so on the status bar
                     self.failures += 1
@@ -142,17 +217,64 @@ class SyncWorker(threading.Thread):
                     _record(False, message)
                     wait = backoff_delay(self.failures)
                     log.warning("sync round failed (%s); retrying in %.0f s", message, wait)
+                    if self.on_error is not None:
+                        self.on_error(message, wait)
                     engine._drop_connection(central)
+                    listener.forget()
         finally:
+            self._halt.set()
             engine._drop_connection(central)
             database_proxy.close() if not database_proxy.is_closed() else None
 
-    def _central_counter(self, central) -> int:
+    def run_once(self) -> engine.RoundResult:
+        """One watched round in the caller's thread (`kiosk sync --once`): a stall costs `stall_seconds`, not
+        forever. Raises SyncError when central cannot be reached or the round was cut."""
+        central = engine.connect(self.config)
+        watcher = threading.Thread(target=self._watch, name="kiosk-sync-watchdog", daemon=True)
+        watcher.start()
+        try:
+            return self._round(central, None)
+        finally:
+            self._halt.set()
+            engine._drop_connection(central)
+
+    def _round(self, central, listener) -> engine.RoundResult:
+        """One push + pull, watched: LISTEN first (so no wake-up between this round and the next wait is lost)."""
         import peewee
 
         try:
-            row = central.execute_sql("SELECT server_seq FROM school_counter WHERE school_id = %s",
-                                      (self.config.school_id,)).fetchone()
+            self.watchdog.begin(central.connection())  # connects if needed (bounded by the connect timeout)
         except (peewee.OperationalError, peewee.InterfaceError) as error:
             raise engine.SyncError(f"central unreachable: {error}") from error
-        return row[0] if row else 0
+        try:
+            if listener is not None:
+                try:
+                    listener.ensure(central)
+                except (peewee.OperationalError, peewee.InterfaceError) as error:
+                    engine._drop_connection(central)
+                    raise engine.SyncError(f"central unreachable: {error}") from error
+            result = engine.sync_once(central, self.config)
+        finally:
+            self.watchdog.end()
+        self.rounds += 1
+        _record(True, completed_round=True)
+        if self.on_round is not None:
+            self.on_round(result)
+        return result
+
+    def _wait(self, central, listener, seconds: float) -> bool:
+        """Sleep until a local write, our school's NOTIFY (True), stop, or `seconds`; a dead connection found
+        while waiting is dropped here and re-made by the next round (which runs at once: True)."""
+        try:
+            return listener.wait(seconds, lambda: self._halt.is_set() or _WRITE_EVENT.is_set())
+        except Exception as error:  # psycopg2 poll() on a lost connection
+            log.info("sync: central connection lost while waiting (%s)", error)
+            engine._drop_connection(central)
+            listener.forget()
+            return True
+
+    def _watch(self) -> None:
+        while not self._halt.wait(min(1.0, self.stall_seconds / 4)):
+            if self.watchdog.check():
+                log.warning("sync: no completed round for %.0f s; dropping the connection and starting again",
+                            self.stall_seconds)

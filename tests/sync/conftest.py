@@ -129,6 +129,7 @@ class Station:
     db: peewee.SqliteDatabase | None = None
     central: peewee.Database | None = None
     written: dict[str, dict] = field(default_factory=dict)  # row id -> last payload written here
+    limits: object | None = None  # kiosk.sync.engine.Limits for its central connection (None: libpq defaults)
 
     def open(self) -> "Station":
         from kiosk.db import open_database
@@ -138,7 +139,7 @@ class Station:
         with self.use():
             if "probe" not in self.db.get_tables():
                 Probe.create_table()
-        self.central = connect(self.url)
+        self.central = connect(self.url, **(self.limits.connect_params() if self.limits else {}))
         return self
 
     @contextlib.contextmanager
@@ -156,6 +157,8 @@ class Station:
 
         values = dict(school_id=self.school, station_kind=self.kind, central_url=self.url, batch_size=500, page_size=1000,
                       pull_tables=("probe", "building"))
+        if self.limits is not None:
+            values["limits"] = self.limits
         values.update(overrides)
         return SyncConfig(**values)
 
@@ -278,9 +281,9 @@ class Station:
 def make_station(tmp_path, central_url, school):
     stations: list[Station] = []
 
-    def make(name: str, kind: str = "gate", url: str | None = None, path: Path | None = None) -> Station:
+    def make(name: str, kind: str = "gate", url: str | None = None, path: Path | None = None, limits=None) -> Station:
         station = Station(name=name, kind=kind, path=path or tmp_path / f"{name}.sqlite3", url=url or central_url,
-                          school=school).open()
+                          school=school, limits=limits).open()
         stations.append(station)
         return station
 
