@@ -2,7 +2,10 @@
 and the head teacher's verbal permission 班主任口头同意. Screens show and ask; services decide."""
 from __future__ import annotations
 
-from textual import events, work
+import time
+from collections import deque
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Label, Static
@@ -19,8 +22,9 @@ def _hm(at, zone) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
-class VerdictBanner(Static, can_focus=True):
-    """The full-width verdict. Focused after a scan so Enter confirms; typing a scan moves back to the input."""
+class VerdictBanner(Static):
+    """The full-width verdict. Never takes the focus: every key goes to the scan input, so a scan that
+    arrives while a verdict is on screen cannot be split between two widgets."""
 
     DEFAULT_CSS = """
     VerdictBanner { width: 100%; height: 5; content-align: center middle; text-style: bold;
@@ -28,28 +32,25 @@ class VerdictBanner(Static, can_focus=True):
     VerdictBanner.-exit { background: #0b6e2f; color: #ffffff; border: heavy #34d46a; }
     VerdictBanner.-return { background: #0b4f8a; color: #ffffff; border: heavy #4ea8ff; }
     VerdictBanner.-refuse { background: #a1101a; color: #ffffff; border: heavy #ff5a64; }
-    VerdictBanner:focus { border: double #ffffff; }
     """
-
-    def on_key(self, event: events.Key) -> None:
-        if event.is_printable and event.character:
-            event.stop()
-            scan = self.screen.query_one("#slip-scan", ScanInput)
-            scan.focus()
-            scan.insert_text_at_cursor(event.character)
 
 
 class SlipCheckScreen(KioskScreen):
+    """One scan at a time, in the order scanned. An allowed verdict waits for Enter (record) or Esc
+    (not recorded, logged); codes scanned meanwhile wait in a visible queue and are checked after it,
+    so nothing scanned is dropped and no verdict is replaced before the gatekeeper has answered it."""
+
     TITLE_KEY = "slips.title_check"
     BINDINGS = [
         Binding("escape", "back", "core.key_back"),
-        Binding("enter", "confirm", "slips.key_confirm"),
         Binding("f3", "toggle_direction", "slips.key_direction"),
     ]
+    CONFIRM_AFTER_SECONDS = 0.3  # an Enter sooner than this after a verdict appears was meant for the one before
     DEFAULT_CSS = """
     SlipCheckScreen #slip-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
     SlipCheckScreen #slip-direction { padding: 0 1; height: 1; }
     SlipCheckScreen #slip-scan { margin: 0 1; }
+    SlipCheckScreen #slip-queue { padding: 0 2; height: auto; text-style: bold; color: $warning; }
     SlipCheckScreen #slip-details { padding: 0 2; height: auto; min-height: 6; }
     SlipCheckScreen #slip-hint { padding: 0 2; height: 1; color: $text-muted; }
     SlipCheckScreen #slip-message { padding: 0 2; height: auto; min-height: 1; text-style: bold; color: $success; }
@@ -58,14 +59,19 @@ class SlipCheckScreen(KioskScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.check = None
+        self.check = None  # the verdict on screen
         self.code = ""
+        self.pending = False  # the verdict on screen is allowed and waits for Enter / Esc
+        self.shown_at = 0.0
+        self.queue: deque[str] = deque()  # scanned, not yet checked
+        self.busy = False  # a check or a record is running
         self.direction = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="slip-title")
         yield Static(id="slip-direction")
-        yield ScanInput(id="slip-scan")
+        yield ScanInput(id="slip-scan", hold_burst_end=True)
+        yield Static("", id="slip-queue")
         yield VerdictBanner("", id="slip-verdict")
         yield Static("", id="slip-details")
         yield Static("", id="slip-hint")
@@ -84,51 +90,92 @@ class SlipCheckScreen(KioskScreen):
         self.query_one("#slip-direction", Static).update(
             t("slips.card_direction", direction=t(f"slips.direction_{self.direction}")))
         if self.check is not None:
-            self.show_check(self.check, self.code)
+            self.show_check(self.check, self.code, resume=False)
         else:
             self.query_one("#slip-verdict", VerdictBanner).update(t("slips.waiting_scan"))
+        self.show_queue()
 
     def message(self, text: str, error: bool = False) -> None:
         widget = self.query_one("#slip-message", Static)
         widget.update(text)
         widget.set_class(error, "-error")
 
+    def show_queue(self) -> None:
+        waiting = len(self.queue)
+        text = ""
+        if waiting:
+            text = t("slips.queue_pending", count=waiting) if self.pending else t("slips.queue_checking", count=waiting)
+        self.query_one("#slip-queue", Static).update(text)
+
     def action_toggle_direction(self) -> None:
         self.direction = "return" if self.direction == "exit" else "exit"
         self.refresh_text()
 
     def action_back(self) -> None:
-        if self.check is not None:
+        if self.pending:
+            self.dismiss_pending()
+        elif self.busy or self.queue:
+            self.message(t("slips.wait_for_checks"), error=True)
+        elif self.check is not None:
             self.clear_check()
-            return
-        self.dismiss()
+        else:
+            self.dismiss()
 
     def clear_check(self) -> None:
         self.check = None
         self.code = ""
+        self.pending = False
         banner = self.query_one("#slip-verdict", VerdictBanner)
         banner.remove_class("-exit", "-return", "-refuse")
         banner.update(t("slips.waiting_scan"))
         self.query_one("#slip-details", Static).update("")
         self.query_one("#slip-hint", Static).update("")
-        self.query_one("#slip-scan", ScanInput).focus()
 
     def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
         event.stop()
-        self.message("")
-        self.run_check(event.code, self.direction)
+        if (self.pending and event.code == self.code) or event.code in self.queue:
+            # The same person scanning again because nothing happened yet: one check is enough.
+            self.message(t("slips.already_waiting"))
+            return
+        self.queue.append(event.code)
+        self.next_check()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-check")
+    def on_scan_input_enter_on_empty(self, event: ScanInput.EnterOnEmpty) -> None:
+        event.stop()
+        self.action_confirm()
+
+    def next_check(self) -> None:
+        """Check the oldest queued code, unless a check or record runs or a verdict waits for an answer."""
+        if not (self.busy or self.pending) and self.queue:
+            self.busy = True
+            self.run_check(self.queue.popleft(), self.direction)
+        self.show_queue()
+
+    @work(thread=True, exit_on_error=False, group="slip-check")
     def run_check(self, code: str, direction: str) -> None:
         from kiosk.services.slips import check_at_gate, raise_overdue_alerts
 
         actor = self.ctx.actor()
-        check = check_at_gate(actor, self.ctx.settings, code, direction=direction)
+        try:
+            check = check_at_gate(actor, self.ctx.settings, code, direction=direction)
+        except BaseException:
+            self.app.call_from_thread(self.check_failed, code)
+            raise
         self.app.call_from_thread(self.show_check, check, code)
         raise_overdue_alerts(actor, self.ctx.settings)
 
-    def show_check(self, check, code: str) -> None:
+    def check_failed(self, code: str) -> None:
+        """The check itself broke (logged by the worker): say so, so the student is scanned again, and go on."""
+        self.busy = False
+        self.message(t("slips.check_failed", code=code[:16]), error=True)
+        self.next_check()
+
+    def show_check(self, check, code: str, resume: bool = True) -> None:
+        if resume:
+            self.busy = False
         self.check, self.code = check, code
+        self.pending = check.verdict.allowed
+        self.shown_at = time.monotonic()
         zone = self.ctx.zone
         verdict = check.verdict
         banner = self.query_one("#slip-verdict", VerdictBanner)
@@ -152,35 +199,65 @@ class SlipCheckScreen(KioskScreen):
         self.query_one("#slip-details", Static).update("\n".join(lines))
         hint = t("slips.hint_confirm") if verdict.allowed else t("slips.hint_refused")
         self.query_one("#slip-hint", Static).update(hint)
-        if verdict.allowed:
-            banner.focus()
-        else:
-            self.query_one("#slip-scan", ScanInput).focus()
+        if resume:
+            self.next_check()  # a refusal needs no answer: the next queued code is checked at once
 
     def action_confirm(self) -> None:
-        if self.check is None or not self.check.verdict.allowed:
+        if not self.pending or self.busy or time.monotonic() - self.shown_at < self.CONFIRM_AFTER_SECONDS:
             return
+        self.busy = True
         self.record(self.check, self.code)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-record")
+    def dismiss_pending(self) -> None:
+        """Esc on an allowed verdict: not recorded, and said so on screen and in the audit log."""
+        if self.busy:
+            return
+        self.busy = True
+        self.forget(self.check)
+
+    @work(thread=True, exit_on_error=False, group="slip-record")
+    def forget(self, check) -> None:
+        from kiosk.services.slips import dismiss_verdict
+
+        try:
+            dismiss_verdict(self.ctx.actor(), check)
+        finally:
+            self.app.call_from_thread(self.after_forget, check)
+
+    def after_forget(self, check) -> None:
+        self.busy = False
+        self.clear_check()
+        self.message(t("slips.dismissed", name=check.student.name if check.student else "",
+                       verdict=t(f"slips.verdict_{check.verdict.kind}")), error=True)
+        self.next_check()
+
+    @work(thread=True, exit_on_error=False, group="slip-record")
     def record(self, check, code: str) -> None:
         from kiosk.services.slips import SlipError, record_crossing
 
         try:
             done = record_crossing(self.ctx.actor(), self.ctx.settings, check, code)
         except SlipError as error:
-            self.app.call_from_thread(self.after_record, None, str(error))
+            self.app.call_from_thread(self.after_record, check, None, str(error))
             return
-        self.app.call_from_thread(self.after_record, done, "")
+        except BaseException:
+            self.app.call_from_thread(self.after_record, check, None, "")
+            raise
+        self.app.call_from_thread(self.after_record, check, done, "")
 
-    def after_record(self, done, error: str) -> None:
-        name = self.check.student.name if self.check is not None and self.check.student else ""
+    def after_record(self, check, done, error: str) -> None:
+        self.busy = False
+        name = check.student.name if check.student else ""
+        if done is None and not error:
+            return  # the write broke (logged): the verdict stays on screen for Enter again or Esc
         self.clear_check()
-        if done is None:
+        if done is None:  # refused at write time (used meanwhile, revoked): nothing recorded, and why
             self.message(error, error=True)
+            self.next_check()
             return
         self.message(t("slips.recorded", name=name, direction=t(f"slips.direction_{done.direction}"),
                        time=done.at.astimezone(self.ctx.zone).strftime("%H:%M")))
+        self.next_check()
 
 
 class OverdueScreen(TableScreen):

@@ -21,7 +21,7 @@ from kiosk.models.slips import (
 )
 from kiosk.services import slip_codec, slip_rules
 from kiosk.services.actor import Actor
-from kiosk.services.facts import record
+from kiosk.services.facts import audit_only, record
 from kiosk.services.names import clean_text
 from kiosk.services.slip_keys import SlipKeyError, public_keys, signing_key
 from kiosk.services.slip_rules import Crossing, SlipState, StudentInfo, Verdict
@@ -562,6 +562,15 @@ def record_crossing(actor: Actor, settings: Settings, check: GateCheck, code: st
                               direction=verdict.kind, kind=kind, slip_id=slip_id, at=now, return_by=return_by,
                               flags=",".join(verdict.flags)))
     return CrossingRecorded(crossing_id, verdict.kind, now, verdict.flags)
+
+
+def dismiss_verdict(actor: Actor, check: GateCheck, now: datetime | None = None) -> None:
+    """The gatekeeper let an allowed verdict go unrecorded (Esc): on the audit log, next to the scan it answers."""
+    if check.student is None:
+        return
+    audit_only(actor, "gate.verdict_dismissed", entity="gate_scan", entity_id=check.scan_id or "",
+               detail={"student": check.student.number, "verdict": check.verdict.kind,
+                       "slip": check.verdict.slip_id or ""}, at=now or clock.now())
 
 
 # ---------------------------------------------------------------- verbal exceptions
