@@ -99,7 +99,8 @@ def test_invalid_form_writes_nothing(gate):
 
 def test_returning_visitor_is_prefilled(gate):
     assert visitors.returning_visitor("demo", ID) is None
-    visitors.register_visit(actor_for("G001"), form(), gate)
+    first = visitors.register_visit(actor_for("G001"), form(), gate).visit
+    visitors.sign_out(actor_for("G001"), first.id)
     clock.advance(timedelta(days=3))
     visitors.register_visit(actor_for("G002"), form(reason="看望孩子"), gate)
     prefill = visitors.returning_visitor("demo", "11010519491231002x")
@@ -154,6 +155,7 @@ def test_watchlist_deny_refusal_is_a_record_and_allow_needs_approver(gate):
     assert allowed.status == "admitted"
     assert WatchlistDecision.get(WatchlistDecision.visit_id == allowed.visit.id).approver_name == leader.name
     # Expired and revoked entries no longer stop anyone.
+    visitors.sign_out(keeper, allowed.visit.id)
     visitors.revoke_watch_entry(office, entry.id)
     assert visitors.register_visit(keeper, form(), gate).status == "admitted"
 

@@ -349,8 +349,15 @@ class RegisterScreen(KioskScreen):
     # ------------------------------------------------------------ visitor slip
 
     def action_slip(self) -> None:
-        if self.last_visit is not None:
-            self.print_slip(self.last_visit)
+        """F6 prints the slip of the visit just saved, never while the form holds another visitor's
+        unsaved details (that printed the previous visitor's slip for the person at the window)."""
+        if self.unsaved_input():
+            self.show(t("gate.slip_save_first"), "warn")
+            return
+        if self.last_visit is None:
+            self.show(t("gate.slip_nothing"), "warn")
+            return
+        self.print_slip(self.last_visit)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gate-slip")
     def print_slip(self, visit) -> None:

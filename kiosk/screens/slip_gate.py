@@ -343,6 +343,7 @@ class VerbalExceptionScreen(KioskScreen):
     VerbalExceptionScreen #verbal-message.-error { color: $error; }
     """
     FIELDS = ("student", "teacher", "phone", "note")
+    TYPED_FIELDS = tuple(f"verbal-{name}" for name in FIELDS)  # Esc asks before throwing typed text away
 
     def __init__(self) -> None:
         super().__init__()

@@ -132,6 +132,10 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
                                          settings.gate.visitor_default_stay_minutes)
     if clean is None:
         return RegisterResult("invalid", errors=tuple(errors))
+    already = _open_visit_of(actor.school_id, clean.id_number)
+    if already is not None:  # a second open visit would put one person twice on the on-site and evacuation lists
+        return RegisterResult("invalid", errors=(rules.FieldError("id_number", "already_onsite", {
+            "name": already.name, "code": already.code, "time": already.time_in.astimezone(zone).strftime("%H:%M")}),))
     hits = check_watchlist(actor.school_id, clean.id_number, form.name, now)
     level = rules.worst_level(hits)
     if hits:
@@ -166,6 +170,14 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
             ))
     names = {actor.staff_id or "": actor.staff_name}
     return RegisterResult(status, warnings=clean.warnings, hits=tuple(hits), level=level, visit=_view(visit, now, names))
+
+
+def _open_visit_of(school_id: str, id_number: str) -> Visit | None:
+    """The visit of this ID number that is still on site (admitted, not signed out), if any."""
+    if not id_number:
+        return None  # no ID (id type "none"): nothing to match on
+    return (Visit.select().where((Visit.school_id == school_id) & (Visit.id_number == id_number)
+                                 & Visit.time_out.is_null() & (Visit.status == "admitted")).first())
 
 
 @dataclass(frozen=True)
@@ -243,12 +255,22 @@ def sign_out(actor: Actor, visit_id: str, zone: ZoneInfo | None = None) -> Visit
     return _views([visit], now)[0]
 
 
+MIN_CODE_PREFIX = 6  # a shorter start of a visitor code is not taken as that code
+
+
 def sign_out_by_code(actor: Actor, code: str, zone: ZoneInfo | None = None) -> VisitView:
     """Sign out by the visitor slip's short code (scanned or typed)."""
     text = clean_text(code).upper()
     if not text:
         raise GateError("signout_unknown")
     visit = Visit.get_or_none((Visit.school_id == actor.school_id) & (Visit.code == text))
+    if visit is None and len(text) >= MIN_CODE_PREFIX:
+        # A code typed from a screen or a torn slip may lack its end: enough if it names one visitor on site.
+        on_site = list(Visit.select().where((Visit.school_id == actor.school_id) & Visit.time_out.is_null()
+                                            & (Visit.status == "admitted") & Visit.code.startswith(text)).limit(2))
+        if len(on_site) > 1:
+            raise GateError("signout_ambiguous_code", code=text[:20])
+        visit = on_site[0] if on_site else None
     if visit is None:
         raise GateError("signout_unknown_code", code=text[:20])
     return sign_out(actor, visit.id, zone)
