@@ -8,12 +8,14 @@ from collections import deque
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 from rich.text import Text
 
 from kiosk import clock
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import TextDialog
 from kiosk.screens.table import TableScreen
 from kiosk.widgets.scan_input import ScanInput
 
@@ -260,6 +262,19 @@ class SlipCheckScreen(KioskScreen):
         self.next_check()
 
 
+class OutcomeDialog(TextDialog):
+    """The outcome of an overdue alert is required: Enter on an empty line says so and stays open
+    (it used to close as if cancelled, and the gatekeeper believed it was recorded). Esc cancels."""
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            return  # TextDialog dismisses with the text
+        event.prevent_default()  # keeps TextDialog's handler from closing the dialog
+        event.stop()
+        if not self.query("#outcome-required"):
+            self.query_one(Vertical).mount(Static(t("slips.err_resolution"), id="outcome-required"))
+
+
 class OverdueScreen(TableScreen):
     """请假未归: everyone out past their deadline, how late, head teacher and guardian phones; F2 records what happened."""
 
@@ -286,7 +301,12 @@ class OverdueScreen(TableScreen):
     def cells(self, row):
         zone = self.ctx.zone
         late = t("slips.late", hours=row.minutes_late // 60, minutes=row.minutes_late % 60)
-        state = t("slips.alert_returned", time=_hm(row.returned_at, zone)) if row.returned_at else t("slips.alert_open")
+        if row.returned_at:
+            state = t("slips.alert_returned", time=_hm(row.returned_at, zone))
+        elif row.resolved:  # an outcome is on record, but she is still out: still 未归
+            state = t("slips.alert_open_noted", note=row.resolution)
+        else:
+            state = t("slips.alert_open")
         style = "" if row.returned_at else "bold red"
         cells = (row.student.name, row.student.class_name, row.student.dorm, _hm(row.exited_at, zone),
                  _hm(row.return_by, zone), late, f"{row.head_teacher} {row.head_teacher_phone}".strip(),
@@ -303,13 +323,15 @@ class OverdueScreen(TableScreen):
         row = self.selected()
         if row is None or row.alert_id is None:
             return
-        from kiosk.screens.dialogs import TextDialog
+        if row.resolved:
+            self.message(t("slips.err_already_resolved"), True)
+            return
 
         def got(note: str | None) -> None:
             if note:
                 self.resolve(row.alert_id, note)
 
-        self.app.push_screen(TextDialog("slips.resolve_title", "slips.resolve_prompt", name=row.student.name), got)
+        self.app.push_screen(OutcomeDialog("slips.resolve_title", "slips.resolve_prompt", name=row.student.name), got)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="slip-resolve")
     def resolve(self, alert_id: str, note: str) -> None:

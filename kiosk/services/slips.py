@@ -643,7 +643,10 @@ def _head_teacher(school_id: str, class_name: str) -> Staff | None:
 
 
 def overdue_board(settings: Settings, now: datetime | None = None, *, include_resolved: bool = False) -> list[OverdueRow]:
-    """Everyone out on a slip past return_by (not returned), latest deadline last; with alert state."""
+    """Everyone out on a slip past return_by (not returned), latest deadline last; with alert state.
+
+    A student still out stays on the board after an outcome is recorded ("明天返校" does not bring her
+    back); `include_resolved` adds those who came back and whose alert is closed."""
     from kiosk.services.slip_queries import students_out
 
     now = now or clock.now()
@@ -656,8 +659,6 @@ def overdue_board(settings: Settings, now: datetime | None = None, *, include_re
         student = Student.get_by_id(out.student_id)
         teacher = _head_teacher(school_id, student.class_name)
         alert = alerts.get(out.slip_id)
-        if alert is not None and alert.resolved_at is not None and not include_resolved:
-            continue
         rows.append(OverdueRow(
             alert.id if alert else None, out.slip_id, student_info(student), out.exited_at, out.return_by,
             slip_rules.overdue_minutes(now, out.return_by), teacher.name if teacher else "",

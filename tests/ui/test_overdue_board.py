@@ -1,0 +1,57 @@
+"""Defect 9: the overdue board 请假未归. An empty outcome must not close the dialog as if recorded, and
+an outcome ("明天返校") must not take a student who is still out off the board."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.widgets import DataTable, Static
+
+from kiosk import clock
+from kiosk.models import Staff
+from kiosk.services import slips as svc
+from kiosk.services.actor import Actor
+from tests.ui.test_slips_ui import issue, tiny  # noqa: F401  (fixture)
+from tests.ui_helpers import login, settle, start_app, type_text
+
+
+def out_and_overdue(settings):
+    issued = issue(hours=1, back=2)
+    gate = Actor(school_id="demo", station_id="st-gate", staff_id=Staff.get(Staff.number == "G001").id,
+                 roles=frozenset({"gatekeeper"}))
+    svc.record_crossing(gate, settings, svc.check_at_gate(gate, settings, issued.code), issued.code)
+    clock.advance(timedelta(hours=3))
+    svc.raise_overdue_alerts(gate, settings)
+    return gate
+
+
+def test_an_outcome_keeps_a_student_who_is_still_out_on_the_board(tiny):
+    gate = out_and_overdue(tiny)
+    alert_id = svc.overdue_board(tiny)[0].alert_id
+    svc.resolve_alert(gate, alert_id, "家长来电：明天返校")
+    rows = svc.overdue_board(tiny)
+    assert len(rows) == 1 and rows[0].resolved and rows[0].returned_at is None
+
+
+async def test_enter_on_an_empty_outcome_keeps_the_dialog_open(tiny):
+    from kiosk.screens.slip_gate import OverdueScreen
+
+    out_and_overdue(tiny)
+    async with start_app(tiny, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("l")
+        await settle(pilot)
+        board = app.screen
+        assert isinstance(board, OverdueScreen)
+        await pilot.press("f2")
+        await pilot.pause()
+        dialog = app.screen
+        await pilot.press("enter")  # nothing typed
+        await settle(pilot)
+        assert app.screen is dialog, "the dialog closed on an empty outcome"
+        assert "请填写处理情况" in str(dialog.query_one("#outcome-required", Static).render())
+        await type_text(pilot, "明天返校")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is board and not svc.open_alerts("demo")
+        table = board.query_one(DataTable)
+        assert table.row_count == 1 and "明天返校" in str(table.get_row_at(0)[-1])
