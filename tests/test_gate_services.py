@@ -113,8 +113,15 @@ def test_night_visit_needs_duty_leader(gate):
     clock.freeze(clock.now().replace(hour=14, minute=30))  # 22:30 in Shanghai
     result = visitors.register_visit(actor_for("G001"), form(), gate)
     assert result.status == "invalid" and result.errors[0].key == "night_needs_duty_leader"
-    result = visitors.register_visit(actor_for("G001"), form(duty_leader="李国强"), gate)
+    result = visitors.register_visit(actor_for("G001"), form(duty_leader="某某"), gate)  # defect 11: free text
+    assert result.status == "invalid" and result.errors[0].key == "night_needs_duty_leader"
+    gatekeeper = Staff.get(Staff.number == "G002")
+    result = visitors.register_visit(actor_for("G001"), form(duty_leader="某某", duty_leader_id=gatekeeper.id), gate)
+    assert result.status == "invalid" and result.errors[0].key == "night_leader_not_duty"
+    leader = Staff.get(Staff.number == "L001")
+    result = visitors.register_visit(actor_for("G001"), form(duty_leader="随便写", duty_leader_id=leader.id), gate)
     assert result.status == "admitted" and result.visit.night and result.visit.duty_leader == "李国强"
+    assert Visit.select().count() == 1
 
 
 def test_watchlist_warn_needs_decision_then_allow_with_reason(gate):

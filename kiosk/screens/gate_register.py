@@ -89,6 +89,7 @@ class RegisterScreen(KioskScreen):
         self.last_visit = None
         self.message_text = ""
         self.saving = False
+        self.night_leader: tuple[str, str] | None = None  # (staff id, name) of the duty leader who confirmed with a PIN
 
     def compose(self) -> ComposeResult:
         yield Static(id="reg-title")
@@ -156,6 +157,7 @@ class RegisterScreen(KioskScreen):
         self.query_one("#f-id_type", Select).value = "resident"
         self.query_one("#f-category", Select).clear()
         self.host = None
+        self.night_leader = None
         self.hide_hosts()
         self.focus_field("id_number")
 
@@ -278,6 +280,7 @@ class RegisterScreen(KioskScreen):
             unit=self.value("unit"), host=host, companions=companions,
             companion_names=self.value("companion_names"), vehicle_plate=self.value("vehicle_plate"),
             items=self.value("items"), expected_leave_at=leave, duty_leader=self.value("duty_leader"),
+            duty_leader_id=self.night_leader[0] if self.night_leader and self.night_leader[1] == self.value("duty_leader") else "",
         )
 
     def unsaved_input(self) -> bool:
@@ -323,6 +326,8 @@ class RegisterScreen(KioskScreen):
             first = result.errors[0]
             self.show(t(f"gate.{first.key}", **first.values))
             self.focus_field(first.field)
+            if first.key == "night_needs_duty_leader":
+                self.ask_night_leader(form)
             return
         if result.status == "needs_decision":
             if result.problem:
@@ -345,6 +350,29 @@ class RegisterScreen(KioskScreen):
             self.show(t("gate.saved_refused", name=visit.name), "warn")
         else:
             self.show(t("gate.saved_admitted", name=visit.name, code=visit.code), "info")
+
+    # ------------------------------------------------------------ night visit: the duty leader confirms
+
+    def ask_night_leader(self, form: VisitForm) -> None:
+        """Outside visiting hours a duty leader from the staff list lets the visitor in with their own PIN
+        (a typed name is not a confirmation); then the same form is saved again."""
+        from dataclasses import replace
+
+        from kiosk.screens.dialogs import PinDialog
+
+        def confirmed(session) -> None:
+            if session is None:
+                return
+            if not (session.roles & rules.NIGHT_LEADER_ROLES):
+                self.show(t("gate.night_leader_not_duty", name=session.name))
+                return
+            self.night_leader = (session.staff_id, session.name)
+            self.set_value("duty_leader", session.name)
+            self.show(t("gate.working"), "info")
+            self.saving = True
+            self.submit(replace(form, duty_leader=session.name, duty_leader_id=session.staff_id), None)
+
+        self.app.push_screen(PinDialog("gate.night_leader_title", prompt_key="gate.night_leader_prompt"), confirmed)
 
     # ------------------------------------------------------------ visitor slip
 

@@ -136,6 +136,13 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
     if already is not None:  # a second open visit would put one person twice on the on-site and evacuation lists
         return RegisterResult("invalid", errors=(rules.FieldError("id_number", "already_onsite", {
             "name": already.name, "code": already.code, "time": already.time_in.astimezone(zone).strftime("%H:%M")}),))
+    leader_name = ""
+    if clean.night:
+        leader = Staff.get_or_none((Staff.id == form.duty_leader_id) & (Staff.school_id == actor.school_id))
+        if leader is None or not leader.active or not (leader.role_set() & rules.NIGHT_LEADER_ROLES):
+            return RegisterResult("invalid", errors=(rules.FieldError("duty_leader", "night_leader_not_duty", {
+                "name": leader.name if leader else clean_text(form.duty_leader)}),))
+        leader_name = leader.name
     hits = check_watchlist(actor.school_id, clean.id_number, form.name, now)
     level = rules.worst_level(hits)
     if hits:
@@ -154,10 +161,12 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
         host_kind=host.kind if host else "", host_id=host.id if host else "", host_name=host.name if host else "",
         companions=form.companions, companion_names=clean_text(form.companion_names), vehicle_plate=clean.vehicle_plate,
         items=clean_text(form.items), time_in=now, expected_leave_at=clean.expected_leave_at if status == "admitted" else None,
-        night=clean.night, duty_leader=clean_text(form.duty_leader) if clean.night else "", code=short_code(visit_id),
+        night=clean.night, duty_leader=leader_name, code=short_code(visit_id),
     )
     detail = {"status": status, "category": form.category, "night": clean.night, "id_type": form.id_type,
               "watchlist": level, "code": visit.code}
+    if clean.night:
+        detail["duty_leader_id"] = form.duty_leader_id
     with record(actor, f"gate.visit_{status}", entity="visit", entity_id=visit_id, detail=detail, at=now) as w:
         w.insert(visit)
         for hit in hits:

@@ -130,3 +130,58 @@ async def test_watchlist_does_not_say_empty_above_its_entries(gate_school):
         assert isinstance(screen, WatchlistScreen)
         assert screen.query_one(DataTable).row_count == 3
         assert "名单为空" not in str(screen.query_one("#watch-message", Static).render())
+
+
+def test_visits_export_shows_a_watchlist_override(gate_school):
+    """Defect 10: a visitor on a deny entry admitted by the duty leader had an empty 备注."""
+    from kiosk.features.gate import export_visits
+    from kiosk.models import Staff
+
+    visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="deny",
+                             reason="法院限制令", expires_at=None)
+    leader = Staff.get(Staff.number == "L001")
+    admitted = visitors.register_visit(actor_for("G001"), form(), gate_school, visitors.Decision(
+        "allow", "值班领导陪同，仅在传达室见面", leader.id, leader.name, leader.role_set()))
+    assert admitted.status == "admitted"
+    table = export_visits(gate_school, None, None)
+    remarks = table.rows[0][-1]
+    assert "李国强" in remarks and "值班领导陪同" in remarks and "禁止入校" in remarks
+
+
+async def test_a_night_visit_is_confirmed_by_a_duty_leaders_pin(gate_school):
+    """Defect 11: the night-visit duty leader was free text (`某某` passed)."""
+    from kiosk import clock
+    from kiosk.screens.dialogs import PinDialog
+
+    first = visitors.register_visit(actor_for("G002"), form(), gate_school).visit  # a known visitor, by day
+    visitors.sign_out(actor_for("G002"), first.id)
+    clock.freeze(clock.now().replace(hour=14, minute=30))  # 22:30 in Shanghai
+    async with start_app(gate_school, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        await type_text(pilot, ID)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen.query_one("#f-duty_leader", Input).value = "某某"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PinDialog) and Visit.select().count() == 1
+        await type_text(pilot, "G002")  # another gatekeeper is not a duty leader
+        await pilot.press("enter")
+        await type_text(pilot, "111111")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and Visit.select().count() == 1
+        assert "不是值班领导" in str(screen.query_one("#reg-message", Static).render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PinDialog)
+        await type_text(pilot, "L001")
+        await pilot.press("enter")
+        await type_text(pilot, "777777")
+        await pilot.press("enter")
+        await settle(pilot)
+        night = Visit.select().order_by(Visit.time_in.desc()).first()
+        assert Visit.select().count() == 2 and night.night and night.duty_leader == "李国强"
