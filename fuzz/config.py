@@ -23,7 +23,7 @@ from pathlib import Path
 
 from fuzz.data import Data
 from kiosk import config
-from kiosk.services import sample_rules, slip_rules, visitor_rules
+from kiosk.services import slip_rules, visitor_rules
 
 FOLDER = Path(tempfile.mkdtemp(prefix="kiosk-fuzz-config-"))
 atexit.register(shutil.rmtree, FOLDER, ignore_errors=True)
@@ -78,8 +78,8 @@ def check_usable(settings: config.Settings) -> None:
 
     slip_rules.in_closed_management(WEDNESDAY_10AM, settings)
     slip_rules.within_day_hours(WEDNESDAY_10AM, settings)
-    visitor_rules.parse_hours(settings.gate.visiting_hours)
-    assert sample_rules.parse_hhmm(settings.dorm.lights_out) is not None, settings.dorm.lights_out
+    visitor_rules.within_hours(WEDNESDAY_10AM, settings.gate.visiting_hours)
+    assert settings.dorm.lights_out_time is not None, settings.dorm.lights_out
 
 
 def TestOneInput(data: bytes) -> None:

@@ -67,7 +67,8 @@ def TestOneInput(data: bytes) -> None:
     verdict = check.verdict
     assert verdict.kind in (slip_rules.EXIT, slip_rules.RETURN, slip_rules.REFUSE), verdict
     assert verdict.kind != slip_rules.REFUSE or verdict.reason_code in slip_rules.REFUSALS, verdict
-    assert check.reason and not check.reason.startswith("slips."), f"untranslated reason {check.reason!r}"
+    reason = str(check.reason)
+    assert reason and not reason.startswith("slips."), f"untranslated reason {reason!r}"
     assert check.source in ("slip", "card"), check.source
     assert check.direction in ("exit", "return"), check.direction
     assert check.raw.isascii() and check.raw.isprintable() and len(check.raw) <= RAW_KEEP, check.raw

@@ -19,7 +19,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 
-from kiosk import features, i18n
+from kiosk import clock, features, i18n, logs
 from kiosk.config import Settings
 from kiosk.context import KioskContext
 from kiosk.db import ensure_station_identity
@@ -33,6 +33,8 @@ from kiosk.services.auth import StaffSession
 from kiosk.services.facts import audit_only
 from kiosk.terminal_watch import terminal_gone
 from kiosk.widgets.bars import WIDE_CONSOLE, StatusBar
+from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.system_error import SystemErrorBanner
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class KioskApp(App, inherit_bindings=False):
     def __init__(self, settings: Settings, *, station_id: str | None = None) -> None:
         super().__init__()
         i18n.set_language(settings.language)
+        logs.configure()
         self.ctx = KioskContext(settings=settings, station_id=station_id or ensure_station_identity())
         self.station_status = StationStatus(t("core.sync_local_only"))
         self.last_activity = time.monotonic()
@@ -161,7 +164,7 @@ class KioskApp(App, inherit_bindings=False):
             self.pop_screen()
         login = self.screen_stack[0]
         if isinstance(login, LoginScreen):
-            login.reset(t(message_key))
+            login.reset(message_key)
             login.refresh_bars()
 
     def action_lock(self) -> None:
@@ -205,12 +208,43 @@ class KioskApp(App, inherit_bindings=False):
     def action_toggle_language(self) -> None:
         i18n.set_language("en" if i18n.language() == "zh-CN" else "zh-CN")
         self.title = t("core.app_title")
+        self.refresh_all_text()
+        self.refresh_station_status()  # alerts are gathered translated: fetch them again now, not in 5 s
+        # Said on the screen's message line (a toast would cover the key bar), unless that line holds
+        # something the person still has to read.
+        lines = self.screen.query(MessageLine)
+        if lines and not lines.first().text:
+            lines.first().show("core.language_switched", level="info")
+
+    def refresh_all_text(self) -> None:
+        """Re-render every text of every screen on the stack, dialogs included: widgets that keep their
+        message untranslated first, then each screen's own texts (tables, placeholders), then the bars."""
         for screen in self.screen_stack:
+            for widget in screen.walk_children(with_self=False):
+                refresh = getattr(widget, "refresh_text", None)
+                if refresh is not None:
+                    refresh()
             if hasattr(screen, "refresh_text"):
                 screen.refresh_text()
             if isinstance(screen, KioskScreen):
                 screen.refresh_bars()
-        self.notify(t("core.language_switched"))
+
+    # -- the one handler for faults of the program -------------------------------------------------
+    def report_system_error(self, error: BaseException | None, action: str, screen=None, *,
+                            action_done: bool = False) -> None:
+        """A service or a screen failed in a way the person cannot fix. Log it with its traceback, and say on
+        the screen, in red, that the action did NOT happen (or, `action_done`, that it happened but its result
+        could not be shown) and what to do. The station keeps working."""
+        log.error("system error in %s", action, exc_info=error)
+        key = "core.system_error_after_save" if action_done else "core.system_error"
+        message = i18n.Msg(key, time=clock.to_school(clock.now(), self.ctx.zone).strftime("%H:%M:%S"),
+                           log=str(logs.log_path()))
+        target = screen if screen is not None and screen.is_attached else self.screen
+        banners = target.query(SystemErrorBanner)
+        if banners:
+            banners.first().show(message)
+        else:
+            self.notify(str(message), severity="error", timeout=30)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="daily")
     def run_daily_jobs(self) -> None:

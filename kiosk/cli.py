@@ -7,29 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
 from kiosk import config
+from kiosk.cli_base import CliError, Handler, add_common, command
+from kiosk.i18n import UserError
 
-Handler = Callable[[argparse.Namespace, config.Settings], int]
-
-
-class CliError(Exception):
-    """A user error: printed as one line on stderr, exit status 2, nothing changed."""
-
-
-def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH", help="station database (default: from config)")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: XDG config path)")
-
-
-def command(subparsers, name: str, handler: Handler, help: str, *, needs_db: bool = True) -> argparse.ArgumentParser:
-    """Add a sub-command that opens the database (unless needs_db=False) before `handler` runs."""
-    parser = subparsers.add_parser(name, help=help, description=help)
-    add_common(parser)
-    parser.set_defaults(handler=handler, needs_db=needs_db)
-    return parser
-
+__all__ = ["CliError", "Handler", "add_common", "command", "main", "build_parser", "load_settings"]
 
 def load_settings(args: argparse.Namespace) -> config.Settings:
     settings = config.load(getattr(args, "config", None))
@@ -66,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             open_database(settings.database_path())
         return args.handler(args, settings)
-    except (CliError, config.ConfigError) as error:
+    except (UserError, CliError, config.ConfigError) as error:  # the one place the CLI turns them into a line
         print(f"kiosk: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from kiosk import config
-from kiosk.cli import CliError, command
+from kiosk.cli_base import CliError, command
 from kiosk.config import STATION_KINDS
 
 

@@ -109,3 +109,14 @@ def test_closed_management_times_out_of_range_stop_the_start(tmp_path, value):
     with pytest.raises(config.ConfigError) as raised:
         config.load(str(path), environ={})
     assert "closed_from" in str(raised.value)
+
+
+def test_retired_settings_are_gone_but_old_files_still_load(tmp_path):
+    """Issue 12: dorm.headcount_window_minutes and canteen.records_retention_days were never read."""
+    from kiosk import config as cfg
+
+    assert not hasattr(cfg.DormSettings(), "headcount_window_minutes")
+    assert not hasattr(cfg.CanteenSettings(), "records_retention_days")
+    path = tmp_path / "old.toml"
+    path.write_text("[dorm]\nheadcount_window_minutes = 30\n[canteen]\nrecords_retention_days = 730\n", encoding="utf-8")
+    assert cfg.load(str(path)).canteen.retention_hours == 48

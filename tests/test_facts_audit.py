@@ -141,3 +141,23 @@ def test_insert_many_is_all_or_nothing(db):
             w.insert_many(rows)
     assert Building.select().count() == 0
     assert Outbox.select().where(Outbox.table == "building").count() == 0
+
+
+def test_the_writer_stamps_school_station_staff_and_time(db, frozen_now):
+    """Issue 12: a fact's rows need not repeat school_id=actor.school_id, station_id=..., staff_id=..."""
+    from kiosk.models import Building
+    from kiosk.models.slips import GateScan
+
+    actor = Actor(school_id="demo", station_id="st-gate", staff_id="staff-1", staff_name="门卫甲")
+    with record(actor, "test.stamp") as w:
+        w.insert(School(id="demo", name="x", timezone="Asia/Shanghai"))
+        scan = w.insert(GateScan(raw="X", verdict="refuse", reason_code="damaged"))
+        kept = w.insert(Building(school_id="other", name="楼", gender="F"))
+        many = w.insert_many([GateScan(raw=f"Y{i}", verdict="refuse", reason_code="damaged") for i in range(3)])
+    stored = GateScan.get_by_id(scan.id)
+    assert (stored.school_id, stored.station_id, stored.staff_id, stored.recorded_at) == (
+        "demo", "st-gate", "staff-1", frozen_now)
+    assert {(r.school_id, r.station_id, r.staff_id) for r in GateScan.select().where(GateScan.id.in_([m.id for m in many]))} \
+        == {("demo", "st-gate", "staff-1")}
+    assert Building.get_by_id(kept.id).school_id == "other"  # set by the caller: kept
+    assert Outbox.select().where(Outbox.row_id == scan.id).get().payload["station_id"] == "st-gate"

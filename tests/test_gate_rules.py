@@ -142,7 +142,7 @@ def test_visiting_hours_and_night_visits():
     assert not rules.is_night_visit(at(23), "20:00-02:00")
     assert rules.is_night_visit(at(3), "20:00-02:00")
     with pytest.raises(ValueError):
-        rules.parse_hours("7-21")
+        rules.within_hours(at(9), "7-21")
 
 
 def test_overstay():

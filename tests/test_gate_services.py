@@ -172,15 +172,15 @@ def test_watch_entry_checks(gate):
     with pytest.raises(visitors.GateError) as error:
         visitors.add_watch_entry(office, id_type="resident", id_number="", name="", level="deny", reason="x y",
                                  expires_at=None)
-    assert error.value.key == "watch_needs_id_or_name"
+    assert error.value.key == "gate.watch_needs_id_or_name"
     with pytest.raises(visitors.GateError) as error:
         visitors.add_watch_entry(office, id_type="resident", id_number="110105194912310021", name="", level="deny",
                                  reason="理由", expires_at=None)
-    assert error.value.key == "id_bad_check_character"
+    assert error.value.key == "gate.id_bad_check_character"
     with pytest.raises(visitors.GateError) as error:
         visitors.add_watch_entry(office, id_type="resident", id_number="", name="某人", level="deny", reason="理由",
                                  expires_at=clock.now() - timedelta(days=1))
-    assert error.value.key == "watch_expiry_past"
+    assert error.value.key == "gate.watch_expiry_past"
     views = visitors.list_watchlist("demo")
     assert views == []
 
@@ -199,10 +199,10 @@ def test_onsite_overstay_and_sign_out_by_code(gate):
     assert [v.id for v in visitors.onsite("demo")] == [second.id]
     with pytest.raises(visitors.GateError) as error:
         visitors.sign_out_by_code(keeper, first.code)
-    assert error.value.key == "signout_already"
+    assert error.value.key == "gate.signout_already"
     with pytest.raises(visitors.GateError) as error:
         visitors.sign_out_by_code(keeper, "NOSUCHCODE")
-    assert error.value.key == "signout_unknown_code"
+    assert error.value.key == "gate.signout_unknown_code"
     row = Visit.get_by_id(first.id)
     assert row.out_staff_id == keeper.staff_id and row.out_station_id == "st-test"
 
@@ -225,16 +225,16 @@ def test_patrol_and_handover(gate):
     visitors.register_visit(keeper, form(), gate)
     with pytest.raises(visitors.GateError) as error:
         gate_shift.record_handover(keeper, "000000", "G002", "111111", "")
-    assert error.value.key == "handover_outgoing_pin"
+    assert error.value.key == "gate.handover_outgoing_pin"
     with pytest.raises(visitors.GateError) as error:
         gate_shift.record_handover(keeper, "111111", "G002", "999999", "")
-    assert error.value.key == "handover_incoming_pin"
+    assert error.value.key == "gate.handover_incoming_pin"
     with pytest.raises(visitors.GateError) as error:
         gate_shift.record_handover(keeper, "111111", "G001", "111111", "")
-    assert error.value.key == "handover_same_person"
+    assert error.value.key == "gate.handover_same_person"
     with pytest.raises(visitors.GateError) as error:
         gate_shift.record_handover(keeper, "111111", "C001", "333333", "")
-    assert error.value.key == "handover_incoming_unknown"
+    assert error.value.key == "gate.handover_incoming_unknown"
     count = ShiftHandover.select().count()
     done = gate_shift.record_handover(keeper, "111111", "G002", "111111", "东侧门锁已报修")
     assert ShiftHandover.select().count() == count + 1

@@ -2,7 +2,7 @@
 from datetime import date
 
 from kiosk.services import guest_rules as rules
-from kiosk.services.headcount import mask_id_number
+from kiosk.services.visitor_rules import mask_id, normalise_id
 
 WED = date(2026, 11, 18)
 
@@ -33,8 +33,19 @@ def test_only_the_own_head_teacher_or_an_admin_may_approve():
 
 
 def test_the_id_card_at_the_dorm_must_mask_to_the_approved_number():
-    approved = mask_id_number("110101199003074514")
-    assert rules.id_matches(mask_id_number("110101 19900307 4514"), approved)
-    assert not rules.id_matches(mask_id_number("310101199003074514"), approved)
-    assert not rules.id_matches(mask_id_number("1101011990030745"), approved)  # a digit short
+    approved = mask_id("110101199003074514")
+    assert rules.id_matches(mask_id(normalise_id("110101 19900307 4514")), approved)
+    assert not rules.id_matches(mask_id("310101199003074514"), approved)
+    assert not rules.id_matches(mask_id("1101011990030745"), approved)  # a digit short
+
+
+def test_one_masking_rule_for_every_id_number():
+    """Issue 12: masking had drifted (the dorm showed E12345**8901 where the gate showed E1********01)."""
+    from kiosk.services import headcount
+
+    assert not hasattr(headcount, "mask_id_number")
+    assert mask_id("E12345678901") == "E1********01"
+    # An approval stored under the old dorm rule (all hidden) still matches on length; visible digits must agree.
+    assert rules.id_matches("E1********01", "************")
+    assert not rules.id_matches("E2********01", "E1********01")
     assert not rules.id_matches("", "")

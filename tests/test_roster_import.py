@@ -357,7 +357,7 @@ def test_broken_files_give_one_clean_error(tmp_path, actor, key):
     before = snapshot()
     with pytest.raises(ImportFileError) as caught:
         import_roster(path, actor)
-    assert caught.value.key == key
+    assert caught.value.key == f"people.{key}"
     assert "\n" not in str(caught.value) and " / " in str(caught.value)
     assert snapshot() == before
 
@@ -365,7 +365,7 @@ def test_broken_files_give_one_clean_error(tmp_path, actor, key):
 def test_garbage_with_xlsx_suffix(tmp_path, actor):
     with pytest.raises(ImportFileError) as caught:
         import_roster(_write(tmp_path / "x.xlsx", b"PK\x03\x04" + b"garbage" * 50), actor)
-    assert caught.value.key == "file_xlsx_broken"
+    assert caught.value.key == "people.file_xlsx_broken"
 
 
 def test_missing_columns_names_them(tmp_path, actor):

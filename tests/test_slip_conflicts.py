@@ -261,3 +261,26 @@ def test_status_count_is_recomputed_only_when_the_facts_grow(tiny, monkeypatch):
     calls.clear()
     assert conflicts.unreviewed_count("demo") == 0 and len(calls) == 1  # a review arrived: recomputed
     assert conflicts.unreviewed_count("demo") == 0 and len(calls) == 1
+
+
+async def test_office_reviews_a_conflict_on_screen_and_sees_it_said(tiny):
+    """The conflicts screen on the seam: Enter on a row asks a note, the review is recorded and said."""
+    from tests.ui_helpers import login, settle, start_app, type_text
+
+    slip = issue_slip(tiny)
+    now = clock.now()
+    write_crossing("gate-east", slip.id, "exit", now)
+    write_crossing("gate-west", slip.id, "exit", now + timedelta(minutes=2))
+    async with start_app(tiny, "office") as (app, pilot):
+        await login(pilot, "A001", "888888")
+        await pilot.press("k")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_text(pilot, "西门误扫")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert SlipConflictReview.select().count() == 1
+        assert "张华丽" in screen.message_text()  # 已核查 … stays, although the list is now empty
+        assert unreviewed_count("demo") == 0

@@ -124,11 +124,11 @@ def test_closed_management_window():
 
 
 def test_boarder_card_refused_in_closed_management_with_readable_reason():
-    from kiosk.services.slips import reason_text
+    from kiosk.services.slips import reason_message
 
     v = card_verdict(WED_10, BOARDER, [], SETTINGS, "exit")
     assert (v.kind, v.reason_code) == ("refuse", "boarder_no_slip")
-    assert reason_text(v) == "寄宿生 · 周三 · 无有效出门条"
+    assert str(reason_message(v)) == "寄宿生 · 周三 · 无有效出门条"
     saturday = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
     assert card_verdict(saturday, BOARDER, [], SETTINGS, "exit").kind == "exit"
     assert card_verdict(WED_10, BOARDER, [], SETTINGS, "return").kind == "return"
@@ -172,3 +172,24 @@ def test_every_refusal_has_both_translations():
 
     for code in slip_rules.REFUSALS:
         assert f"slips.reason_{code}" in catalog("zh-CN") and f"slips.reason_{code}" in catalog("en")
+
+
+def test_slip_use_is_the_one_state_machine_of_a_slip():
+    """Issue 12: one home for "one exit and one return per slip"; the status and the verdict read it."""
+    from kiosk.services.slip_rules import SlipPhase, slip_use
+
+    approved = SlipState(SLIP, approved=True, revoked=False)
+    revoked = SlipState(SLIP, approved=True, revoked=True)
+    out = Crossing("exit", "slip", WED_10 - timedelta(minutes=5), SLIP)
+    back = Crossing("return", "slip", WED_10 + timedelta(minutes=30), SLIP)
+    other = Crossing("exit", "slip", WED_10, "another-slip")
+    late = PAYLOAD.return_by + timedelta(minutes=1)
+    assert slip_use(WED_10, approved, PAYLOAD, [other]).phase == SlipPhase.ISSUED
+    assert slip_use(WED_10, approved, PAYLOAD, [out]).phase == SlipPhase.OUT
+    assert slip_use(late, approved, PAYLOAD, [out]).phase == SlipPhase.OVERDUE
+    assert slip_use(late, revoked, PAYLOAD, [out]).phase == SlipPhase.OVERDUE  # revoked while out: still comes back
+    assert slip_use(WED_10, approved, PAYLOAD, [back, out]).phase == SlipPhase.RETURNED
+    assert slip_use(WED_10, revoked, PAYLOAD, []).phase == SlipPhase.REVOKED
+    assert slip_use(PAYLOAD.leave_to + timedelta(seconds=1), approved, PAYLOAD, []).phase == SlipPhase.EXPIRED
+    assert slip_use(WED_10, SlipState(SLIP, approved=False, revoked=False), PAYLOAD, []).phase == SlipPhase.PENDING
+    assert slip_rules.slip_status(WED_10, approved, PAYLOAD, [out]) == "out"

@@ -109,16 +109,11 @@ def _save_png(label, path: str) -> None:
 
 
 def cmd_label_sample(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.cli import CliError
     from kiosk.db import ensure_station_identity
-    from kiosk.labels.printers import PrinterError
     from kiosk.services.actor import Actor
-    from kiosk.services.canteen import CanteenError, find_sample, print_label, render_label
+    from kiosk.services.canteen import find_sample, print_label, render_label
 
-    try:
-        view = find_sample(settings, args.sample_id)
-    except CanteenError as error:
-        raise CliError(str(error)) from None
+    view = find_sample(settings, args.sample_id)
     label = render_label(settings, view)
     if label.missing:
         print(f"warning: no font for {label.missing!r}; drawn as '?'")
@@ -127,17 +122,14 @@ def cmd_label_sample(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{view.dish_name} {view.qr_payload} -> {args.output}")
     if args.do_print or not args.output:
         actor = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="cli")
-        try:
-            where = print_label(actor, settings, view.id).where
-        except PrinterError as error:
-            raise CliError(str(error)) from None
+        where = print_label(actor, settings, view.id).where
         print(f"printed {view.qr_payload} -> {where}")
     return 0
 
 
 def cmd_label_test(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.cli import CliError
-    from kiosk.labels.printers import PrinterError, get_printer
+    from kiosk.labels.printers import get_printer
     from kiosk.labels.render import LabelError, render_text_qr_label
 
     try:
@@ -150,10 +142,7 @@ def cmd_label_test(args: argparse.Namespace, settings: Settings) -> int:
     _save_png(label, args.output)
     print(f"{label.image.width}x{label.image.height} dots, QR module {label.qr_module_dots} dots -> {args.output}")
     if args.do_print:
-        try:
-            print(f"printed -> {get_printer(settings.printer).print_image(label.image, name='test')}")
-        except PrinterError as error:
-            raise CliError(str(error)) from None
+        print(f"printed -> {get_printer(settings.printer).print_image(label.image, name='test')}")
     return 0
 
 

@@ -9,7 +9,7 @@ import argparse
 from datetime import date
 
 from kiosk import config
-from kiosk.cli import CliError, command
+from kiosk.cli import command
 from kiosk.i18n import t_in
 from kiosk.services.exports import Table
 
@@ -66,18 +66,15 @@ def report_lines(report) -> list[str]:
 
 def _run_import(args: argparse.Namespace, settings: config.Settings, kind: str) -> int:
     from kiosk.services.actor import system_actor
-    from kiosk.services.roster_import import ImportFileError, import_roster, import_staff
+    from kiosk.services.roster_import import import_roster, import_staff
 
     actor = system_actor(settings.school.id)
-    try:
-        if kind == "roster":
-            report = import_roster(args.file, actor, dry_run=args.dry_run, skip_bad=args.skip_bad,
-                                   full=not args.partial, school_name=settings.school.name)
-        else:
-            report = import_staff(args.file, actor, dry_run=args.dry_run, skip_bad=args.skip_bad,
-                                  school_name=settings.school.name)
-    except ImportFileError as error:
-        raise CliError(str(error)) from None
+    if kind == "roster":
+        report = import_roster(args.file, actor, dry_run=args.dry_run, skip_bad=args.skip_bad,
+                               full=not args.partial, school_name=settings.school.name)
+    else:
+        report = import_staff(args.file, actor, dry_run=args.dry_run, skip_bad=args.skip_bad,
+                              school_name=settings.school.name)
     for line in report_lines(report):
         print(line)
     if report.errors and (report.dry_run or not report.imported):

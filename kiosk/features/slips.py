@@ -179,7 +179,7 @@ def _reason(text: str, note: str) -> tuple[str, str]:
 
 def cmd_slip_issue(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.cli import CliError
-    from kiosk.services.slips import SlipError, issue_slip
+    from kiosk.services.slips import issue_slip
 
     actor = _staff_actor(settings, args.issuer, "--issuer")
     companion = ["", "", ""]
@@ -189,14 +189,11 @@ def cmd_slip_issue(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError("--companion: expected NAME,RELATION,PHONE")
         companion = parts
     kind, note = _reason(args.reason, args.note)
-    try:
-        issued = issue_slip(actor, settings, student_number=args.student, reason_kind=kind, reason_note=note,
-                            leave_from=_parse_time(args.leave_from, settings, "--from"),
-                            leave_to=_parse_time(args.leave_to, settings, "--to"),
-                            return_by=_parse_time(args.return_by, settings, "--return-by"),
-                            companion_name=companion[0], companion_relation=companion[1], companion_phone=companion[2])
-    except SlipError as error:
-        raise CliError(str(error)) from None
+    issued = issue_slip(actor, settings, student_number=args.student, reason_kind=kind, reason_note=note,
+                        leave_from=_parse_time(args.leave_from, settings, "--from"),
+                        leave_to=_parse_time(args.leave_to, settings, "--to"),
+                        return_by=_parse_time(args.return_by, settings, "--return-by"),
+                        companion_name=companion[0], companion_relation=companion[1], companion_phone=companion[2])
     if args.png:
         _write_png(settings, issued.slip, Path(args.png))
     print(issued.slip.id)
@@ -215,38 +212,26 @@ def _write_png(settings: Settings, view, path: Path) -> None:
 
 
 def cmd_slip_png(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.cli import CliError
-    from kiosk.services.slips import SlipError, slip_view
+    from kiosk.services.slips import slip_view
 
-    try:
-        view = slip_view(settings.school.id, args.slip_id)
-    except SlipError as error:
-        raise CliError(str(error)) from None
+    view = slip_view(settings.school.id, args.slip_id)
     _write_png(settings, view, Path(args.output))
     print(args.output)
     return 0
 
 
 def cmd_slip_approve(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.cli import CliError
-    from kiosk.services.slips import SlipError, approve_slip
+    from kiosk.services.slips import approve_slip
 
-    try:
-        view = approve_slip(_staff_actor(settings, args.by, "--by"), args.slip_id)
-    except SlipError as error:
-        raise CliError(str(error)) from None
+    view = approve_slip(_staff_actor(settings, args.by, "--by"), args.slip_id)
     print(f"{view.id}\t{view.status}")
     return 0
 
 
 def cmd_slip_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.cli import CliError
-    from kiosk.services.slips import SlipError, revoke_slip
+    from kiosk.services.slips import revoke_slip
 
-    try:
-        view = revoke_slip(_staff_actor(settings, args.by, "--by"), args.slip_id, args.reason)
-    except SlipError as error:
-        raise CliError(str(error)) from None
+    view = revoke_slip(_staff_actor(settings, args.by, "--by"), args.slip_id, args.reason)
     print(f"{view.id}\t{view.status}")
     return 0
 
@@ -330,8 +315,7 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
     from kiosk.models import Staff, Student
     from kiosk.models.slips import GateCrossing, GateScan
     from kiosk.services.exports import Table
-    from kiosk.services.slips import reason_text
-    from kiosk.services.slip_rules import Verdict
+    from kiosk.services.slips import stored_reason
 
     zone = _zone(settings)
     low, high = day_range_utc(start, end, zone)
@@ -350,11 +334,7 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
     for s in GateScan.select().where((GateScan.school_id == school) & (GateScan.recorded_at >= low)
                                      & (GateScan.recorded_at < high)):
         student = students.get(s.student_id) if s.student_id else None
-        args = {k: v for k, v in (s.detail or {}).items() if k not in ("flags", "source", "direction")}
-        try:
-            reason = reason_text(Verdict(s.verdict, s.reason_code, args))
-        except (KeyError, IndexError, ValueError):
-            reason = s.reason_code
+        reason = str(stored_reason(s.reason_code, s.detail))
         rows.append((s.recorded_at, [s.recorded_at.astimezone(zone).replace(tzinfo=None), t("slips.export_scan"),
                                      student.number if student else "", student.name if student else "",
                                      student.class_name if student else "", t(f"slips.verdict_{s.verdict}"), reason,

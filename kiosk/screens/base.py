@@ -5,31 +5,27 @@
 - Escape goes back (the home and login screens ignore it). A form lists the fields a person types in
   `TYPED_FIELDS`: while one holds text, Escape asks before throwing it away.
 - The status bar (top) and key bar (bottom) are mounted for you; compose only your content.
-- Override `refresh_text()` to re-render your texts when the language is switched at run time.
-- Database work only in thread workers (`@work(thread=True, exclusive=True, exit_on_error=False)`)
-  calling services that return dataclasses.
+- Override `refresh_text()` to re-render your texts when the language is switched at run time; widgets that
+  keep their message untranslated (MessageLine, CatalogText) re-render themselves.
+- The seam: a screen calls a service only through `self.call(service, *args, then=callback)`, and tells the
+  person what happened only through `self.say(key_or_error, level=...)`. See kiosk.screens.seam.
 """
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 
 from kiosk.context import KioskContext
-from kiosk.i18n import t
+from kiosk.i18n import Msg
+from kiosk.screens.dialogs import ConfirmDialog
+from kiosk.screens.modal import KioskModal  # screens import both bases from here
+from kiosk.screens.seam import ServiceCalls, binding_help
 from kiosk.widgets.bars import KeyBar, StatusBar
 
-
-def binding_help(screen) -> list[tuple[str, str]]:
-    """(key as shown, translated description) for every visible binding active on `screen`."""
-    shown: list[tuple[str, str]] = []
-    for active in screen.active_bindings.values():
-        binding = active.binding
-        if binding.show and binding.description and active.enabled:
-            shown.append((screen.app.get_key_display(binding), t(binding.description)))
-    return shown
+__all__ = ["KioskScreen", "KioskModal", "binding_help"]
 
 
-class KioskScreen(Screen):
+class KioskScreen(ServiceCalls, Screen):
     TITLE_KEY = "core.app_title"  # i18n key of the screen's name, shown in F1 help
     TYPED_FIELDS: tuple[str, ...] = ()  # ids of inputs whose text Escape must not silently discard
     BINDINGS = [Binding("escape", "back", "core.key_back")]
@@ -44,6 +40,7 @@ class KioskScreen(Screen):
         if not self.query(StatusBar):
             self.mount(StatusBar())
             self.mount(KeyBar())
+        self.mount_system_error_banner()
 
     def on_screen_resume(self) -> None:
         self.refresh_bars()
@@ -68,31 +65,10 @@ class KioskScreen(Screen):
         if not self.unsaved_input():
             self.dismiss()
             return
-        from kiosk.screens.dialogs import ConfirmDialog
-
         def answered(discard: bool) -> None:
             if discard:
                 self.dismiss()
 
         # A stray Escape at 2 a.m. must not cost the gatekeeper a half-typed registration.
-        self.app.push_screen(ConfirmDialog(t("core.discard_question"), confirm_key="core.discard",
+        self.app.push_screen(ConfirmDialog(Msg("core.discard_question"), confirm_key="core.discard",
                                            cancel_key="core.keep_editing"), answered)
-
-
-class KioskModal(ModalScreen):
-    """Base of dialogs: Escape cancels (dismisses with None)."""
-
-    BINDINGS = [Binding("escape", "cancel", "core.cancel")]
-
-    @property
-    def ctx(self) -> KioskContext:
-        return self.app.ctx
-
-    def key_help(self) -> list[tuple[str, str]]:
-        return binding_help(self)
-
-    def refresh_text(self) -> None:
-        pass
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -31,11 +31,6 @@ def meal_name(kind: str, name: str = "") -> str:
     return kind_text + (f" {name}" if name and name != kind_text else "")
 
 
-def _error_text(error: Exception) -> str:
-    message = getattr(error, "message", None)
-    return message() if callable(message) else str(error)
-
-
 class MealsScreen(KioskScreen):
     """A day's meals with their menus; each dish sampled or not, red when served without a sample."""
 

@@ -1,15 +1,21 @@
 """Small dialogs every station uses: confirm who you are (PIN), yes/no, one line of text, a choice, key help."""
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kiosk.i18n import t
-from kiosk.screens.base import KioskModal
+from kiosk.i18n import Msg, t
+from kiosk.screens.modal import KioskModal
+from kiosk.widgets.catalog_text import CatalogText
+from kiosk.widgets.message_line import MessageLine
+
+def as_message(text: str | Msg) -> Msg:
+    """A dialog's text: a Msg re-renders on F9; a text the caller translated is shown as it is."""
+    return text if isinstance(text, Msg) else Msg("core.verbatim", text=text)
+
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -38,14 +44,14 @@ class PinDialog(KioskModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t(self.title_key), classes="dialog-title")
+            yield CatalogText(self.title_key, classes="dialog-title")
             if self.prompt_key:
-                yield Static(t(self.prompt_key))
-            yield Label(t("core.pin_staff"))
+                yield CatalogText(self.prompt_key)
+            yield CatalogText("core.pin_staff")
             yield Input(value=self.staff_number or "", id="pin-staff", disabled=self.staff_number is not None)
-            yield Label(t("core.pin_pin"))
+            yield CatalogText("core.pin_pin")
             yield Input(password=True, id="pin-pin", max_length=8)
-            yield Static("", id="pin-error", classes="dialog-error")
+            yield MessageLine(id="pin-error")
 
     def on_mount(self) -> None:
         self.query_one("#pin-pin" if self.staff_number else "#pin-staff", Input).focus()
@@ -56,21 +62,14 @@ class PinDialog(KioskModal):
             return
         self.check(self.query_one("#pin-staff", Input).value, event.value)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def check(self, number: str, pin: str) -> None:
-        from kiosk.services.auth import find_staff, session_for, check_pin, verify_admin_pin
+        from kiosk.services.auth import session_for_pin
 
-        ctx = self.app.ctx
-        if self.admin_only:
-            session = verify_admin_pin(number, pin, ctx.school_id)
-        else:
-            staff = find_staff(number, ctx.school_id)
-            session = session_for(staff) if staff and staff.active and check_pin(pin, staff.pin_hash) else None
-        self.app.call_from_thread(self._finish, session)
+        self.call(session_for_pin, number, pin, self.ctx.school_id, admin_only=self.admin_only, then=self._finish)
 
     def _finish(self, session) -> None:
         if session is None:
-            self.query_one("#pin-error", Static).update(t("core.pin_wrong"))
+            self.say("core.pin_wrong", level="error")
             pin = self.query_one("#pin-pin", Input)
             pin.value = ""
             pin.focus()
@@ -84,15 +83,15 @@ class ConfirmDialog(KioskModal):
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
     BINDINGS = [Binding("enter,y", "confirm", "core.confirm"), Binding("escape,n", "cancel", "core.cancel")]
 
-    def __init__(self, message: str, *, confirm_key: str = "core.confirm", cancel_key: str = "core.cancel") -> None:
+    def __init__(self, message: str | Msg, *, confirm_key: str = "core.confirm", cancel_key: str = "core.cancel") -> None:
         super().__init__()
         self.message = message
         self.confirm_key, self.cancel_key = confirm_key, cancel_key  # say what each key does, where 确定 is unclear
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.message, classes="dialog-title")
-            yield Static(f"[b]Enter[/b] {t(self.confirm_key)}    [b]Esc[/b] {t(self.cancel_key)}")
+            yield CatalogText(as_message(self.message), classes="dialog-title")
+            yield CatalogText("core.confirm_keys", confirm=Msg(self.confirm_key), cancel=Msg(self.cancel_key))
 
     def action_confirm(self) -> None:
         self.dismiss(True)
@@ -117,9 +116,9 @@ class TextDialog(KioskModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t(self.title_key, **self.title_values), classes="dialog-title")
+            yield CatalogText(self.title_key, classes="dialog-title", **self.title_values)
             if self.prompt_key:
-                yield Static(t(self.prompt_key))
+                yield CatalogText(self.prompt_key)
             yield Input(value=self.value, id="text-value", max_length=200, password=self.password)
 
     def on_mount(self) -> None:
@@ -136,14 +135,14 @@ class ChoiceDialog(KioskModal):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ChoiceDialog") + "ChoiceDialog OptionList { height: auto; }"
 
-    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str | Msg, options: list[tuple[str, str]]) -> None:
         super().__init__()
         self.title_text = title
         self.options = options  # (value, label shown)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="dialog-title")
+            yield CatalogText(as_message(self.title_text), classes="dialog-title")
             yield OptionList(*(Option(f"{index}  {label}", id=value)
                                for index, (value, label) in enumerate(self.options, start=1)))
 
@@ -178,4 +177,4 @@ class HelpScreen(KioskModal):
             yield Static("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in self.keys))
             yield Label(t("core.help_global"), classes="dialog-title")
             yield Static("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in self.global_keys))
-            yield Static(t("core.help_close"))
+            yield CatalogText("core.help_close")

@@ -137,7 +137,7 @@ class OnsiteScreen(KioskScreen):
             else:
                 visit = visitors.sign_out(actor, visit_id, self.ctx.zone)
         except visitors.GateError as error:
-            self.app.call_from_thread(self.show, t(f"gate.{error.key}", **error.values))
+            self.app.call_from_thread(self.show, error.message())
             return
         rows = visitors.onsite(self.ctx.school_id)
         self.app.call_from_thread(self.after_sign_out, visit, rows)
@@ -193,7 +193,7 @@ class OnsiteScreen(KioskScreen):
         try:
             number = visitors.reveal_id_number(actor, visit_id)
         except visitors.GateError as error:
-            self.app.call_from_thread(self.show, t(f"gate.{error.key}", **error.values))
+            self.app.call_from_thread(self.show, error.message())
             return
         name = next((v.name for v in self.rows if v.id == visit_id), "")
         self.app.call_from_thread(self.show_revealed, t("gate.revealed", name=name, number=number))

@@ -97,7 +97,7 @@ class PatrolScreen(_GateForm):
         try:
             patrol = log_patrol(self.ctx.actor(), place, findings, all_clear)
         except GateError as error:
-            self.app.call_from_thread(self.show, t(f"gate.{error.key}", **error.values))
+            self.app.call_from_thread(self.show, error.message())
             return
         self.app.call_from_thread(self.after_save, patrol)
 
@@ -215,7 +215,7 @@ class HandoverScreen(_GateForm):
         except GateError as error:
             field = {"handover_outgoing_pin": "handover-outgoing-pin", "handover_incoming_pin": "handover-incoming-pin",
                      "handover_incoming_unknown": "handover-incoming", "handover_same_person": "handover-incoming"}
-            self.app.call_from_thread(self.after_error, t(f"gate.{error.key}", **error.values), field.get(error.key))
+            self.app.call_from_thread(self.after_error, error.message(), field.get(error.field_key))
             return
         self.app.call_from_thread(self.after_save, done, incoming_session)
 

@@ -121,8 +121,8 @@ class WatchlistScreen(_GateForm):
                                     reason=reason, expires_at=expires)
         except GateError as error:
             field = {"watch_reason_required": "watch-reason", "watch_expiry_past": "watch-expires",
-                     "watch_needs_id_or_name": "watch-name"}.get(error.key, "watch-id")
-            self.app.call_from_thread(self.after_error, t(f"gate.{error.key}", **error.values), field)
+                     "watch_needs_id_or_name": "watch-name"}.get(error.field_key, "watch-id")
+            self.app.call_from_thread(self.after_error, error.message(), field)
             return
         rows = list_watchlist(self.ctx.school_id)
         self.app.call_from_thread(self.after_save, entry, rows)
@@ -158,7 +158,7 @@ class WatchlistScreen(_GateForm):
         try:
             revoke_watch_entry(self.ctx.actor(), entry_id)
         except GateError as error:
-            self.app.call_from_thread(self.show, t(f"gate.{error.key}"))
+            self.app.call_from_thread(self.show, error.message())
             return
         rows = list_watchlist(self.ctx.school_id)
         self.app.call_from_thread(self.after_revoke, rows)

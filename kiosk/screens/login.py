@@ -1,7 +1,6 @@
 """The login screen: staff number (or staff card scan) then PIN. The station's resting screen."""
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -11,6 +10,7 @@ from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.bars import station_label
 from kiosk.widgets.field_input import FieldInput
+from kiosk.widgets.message_line import MessageLine
 
 
 class LoginScreen(KioskScreen):
@@ -22,8 +22,6 @@ class LoginScreen(KioskScreen):
     LoginScreen #login-box { width: 72; height: auto; border: heavy $accent; padding: 1 3; background: $surface; }
     LoginScreen #login-title { text-style: bold; width: 100%; content-align: center middle; color: $accent; }
     LoginScreen #login-prompt { margin: 1 0; width: 100%; content-align: center middle; }
-    LoginScreen #login-message { height: auto; min-height: 1; text-style: bold; color: $error; }
-    LoginScreen #login-message.-info { color: $success; }
     LoginScreen Input { margin-bottom: 1; }
     """
 
@@ -36,7 +34,7 @@ class LoginScreen(KioskScreen):
                 yield FieldInput(id="login-staff", max_length=64, next_field="#login-pin")
                 yield Label(id="login-pin-label")
                 yield FieldInput(id="login-pin", password=True, max_length=8)
-                yield Static("", id="login-message")
+                yield MessageLine(id="login-message")
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -52,16 +50,14 @@ class LoginScreen(KioskScreen):
         self.query_one("#login-staff", Input).placeholder = t("core.login_staff_placeholder")
         self.query_one("#login-pin", Input).placeholder = t("core.login_pin_placeholder")
 
-    def show_message(self, text: str, *, info: bool = False) -> None:
-        message = self.query_one("#login-message", Static)
-        message.update(text)
-        message.set_class(info, "-info")
-
-    def reset(self, message: str = "") -> None:
+    def reset(self, message_key: str = "") -> None:
         """Back to an empty form (after a lock or a logout), keeping nothing of the last user."""
         self.query_one("#login-staff", Input).value = ""
         self.query_one("#login-pin", Input).value = ""
-        self.show_message(message, info=bool(message))
+        if message_key:
+            self.say(message_key, level="info")
+        else:
+            self.clear_message()
         self.query_one("#login-staff", Input).focus()
 
     def action_clear(self) -> None:
@@ -75,28 +71,27 @@ class LoginScreen(KioskScreen):
         pin = self.query_one("#login-pin", Input).value
         if event.input.id == "login-staff":
             if not staff:
-                self.show_message(t("core.login_need_staff"))
+                self.say("core.login_need_staff", level="error")
                 self.query_one("#login-staff", Input).focus()
             return
         if not staff:
-            self.show_message(t("core.login_need_staff"))
+            self.say("core.login_need_staff", level="error")
             self.query_one("#login-staff", Input).focus()
             return
         if not pin:
-            self.show_message(t("core.login_need_pin"))
+            self.say("core.login_need_pin", level="error")
             return
-        self.show_message(t("core.login_checking"), info=True)
+        self.say("core.login_checking", level="info")
         self.attempt_login(staff, pin)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="login")
     def attempt_login(self, staff: str, pin: str) -> None:
         from kiosk.services.auth import login
 
         ctx = self.ctx
         security = ctx.settings.security
-        result = login(staff, pin, school_id=ctx.school_id, station_id=ctx.station_id, station_kind=ctx.station_kind,
-                       max_tries=security.pin_max_tries, lockout_minutes=security.lockout_minutes)
-        self.app.call_from_thread(self._after_login, result)
+        self.call(login, staff, pin, school_id=ctx.school_id, station_id=ctx.station_id,
+                  station_kind=ctx.station_kind, max_tries=security.pin_max_tries,
+                  lockout_minutes=security.lockout_minutes, then=self._after_login)
 
     def _after_login(self, result) -> None:
         pin = self.query_one("#login-pin", Input)
@@ -106,9 +101,9 @@ class LoginScreen(KioskScreen):
             self.app.start_session(result.session)
             return
         if result.reason == "core.login_locked":
-            self.show_message(t(result.reason, minutes=result.locked_minutes))
+            self.say(result.reason, level="error", minutes=result.locked_minutes)
         elif result.reason == "core.login_failed" and result.tries_left:
-            self.show_message(t("core.login_failed_tries", tries=result.tries_left))
+            self.say("core.login_failed_tries", level="error", tries=result.tries_left)
         else:
-            self.show_message(t(result.reason))
+            self.say(result.reason, level="error")
         pin.focus()

@@ -1,14 +1,15 @@
 """Look up students and staff by name, number or pinyin initials; admins reset PINs and (de)activate staff."""
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import ConfirmDialog, TextDialog
+from kiosk.widgets.catalog_text import CatalogText
+from kiosk.widgets.message_line import MessageLine
 
 
 class PeopleScreen(KioskScreen):
@@ -25,7 +26,6 @@ class PeopleScreen(KioskScreen):
     PeopleScreen #people-query { margin: 0 1; }
     PeopleScreen DataTable { height: 1fr; margin: 0 1; }
     PeopleScreen #people-detail { height: auto; min-height: 2; padding: 0 1; border-top: solid $accent; }
-    PeopleScreen #people-message { height: auto; padding: 0 1; text-style: bold; }
     """
 
     def __init__(self) -> None:
@@ -36,8 +36,8 @@ class PeopleScreen(KioskScreen):
         yield Static(id="people-title")
         yield Input(id="people-query", max_length=40)
         yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="people-detail")
-        yield Static(id="people-message")
+        yield CatalogText("core.verbatim", id="people-detail", markup=False, text="")
+        yield MessageLine(id="people-message")
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -66,12 +66,10 @@ class PeopleScreen(KioskScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one(DataTable).focus()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="search")
     def search(self, query: str) -> None:
         from kiosk.services.people import search_people
 
-        hits = search_people(query, self.ctx.school_id, limit=50, include_inactive=True)
-        self.app.call_from_thread(self.show_hits, hits)
+        self.call(search_people, query, self.ctx.school_id, limit=50, include_inactive=True, then=self.show_hits)
 
     def show_hits(self, hits) -> None:
         self.hits = list(hits)
@@ -79,8 +77,9 @@ class PeopleScreen(KioskScreen):
         table.clear()
         for hit in self.hits:
             table.add_row(t(f"core.people_kind_{hit.kind}"), hit.number, hit.name, hit.class_name, hit.detail)
-        self.query_one("#people-detail", Static).update(t("core.search_nothing") if not self.hits and
-                                                         self.query_one("#people-query", Input).value.strip() else "")
+        nothing = not self.hits and self.query_one("#people-query", Input).value.strip()
+        self.query_one("#people-detail", CatalogText).set_message("core.search_nothing" if nothing else "core.verbatim",
+                                                                  text="")
 
     def selected(self):
         table = self.query_one(DataTable)
@@ -91,29 +90,26 @@ class PeopleScreen(KioskScreen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         hit = self.selected()
         if hit is not None and hit.kind == "student":
-            self.show_student(hit.number)
+            from kiosk.services.people import student_by_number
+
+            self.call(student_by_number, hit.number, self.ctx.school_id, then=self.show_student, group="detail")
         elif hit is not None:
-            self.query_one("#people-detail", Static).update(f"{hit.name}（{hit.number}）{hit.detail}")
+            self.query_one("#people-detail", CatalogText).set_message(
+                "core.verbatim", text=f"{hit.name}（{hit.number}）{hit.detail}")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
-    def show_student(self, number: str) -> None:
-        from kiosk.services.people import student_by_number
-
-        info = student_by_number(number, self.ctx.school_id)
+    def show_student(self, info) -> None:
         if info is None:
             return
-        place = f"{info.building} {info.room}" + (f"-{info.bed}" if info.bed else "") if info.room else t("core.people_detail_day")
-        text = t("core.people_detail_student", name=info.name, number=info.number, class_name=info.class_name,
-                 place=place, guardian=info.guardian_name, phone=info.guardian_phone)
-        self.app.call_from_thread(self.query_one("#people-detail", Static).update, text)
-
-    def say(self, text: str) -> None:
-        self.query_one("#people-message", Static).update(text)
+        place = (Msg("core.verbatim", text=f"{info.building} {info.room}" + (f"-{info.bed}" if info.bed else ""))
+                 if info.room else Msg("core.people_detail_day"))
+        self.query_one("#people-detail", CatalogText).set_message(
+            "core.people_detail_student", name=info.name, number=info.number, class_name=info.class_name,
+            place=place, guardian=info.guardian_name, phone=info.guardian_phone)
 
     def selected_staff(self):
         hit = self.selected()
         if hit is None or hit.kind != "staff":
-            self.say(t("core.people_pick_staff"))
+            self.say("core.people_pick_staff", level="warning")
             return None
         return hit
 
@@ -121,48 +117,35 @@ class PeopleScreen(KioskScreen):
         hit = self.selected_staff()
         if hit is None:
             return
+        from kiosk.services import staff_admin
 
         def chosen(pin: str | None) -> None:
             if pin:
-                self.run_admin("reset_pin", hit, pin)
+                self.call(staff_admin.reset_pin, self.ctx.actor(), hit.id, pin,
+                          then=lambda _: self.after_admin("core.people_pin_reset_done", hit))
 
         self.app.push_screen(TextDialog("core.people_new_pin_title", "core.people_new_pin_prompt", password=True,
                                         name=hit.name), chosen)
 
     def action_toggle_active(self) -> None:
         hit = self.selected_staff()
-        if hit is not None:
-            self.ask_toggle_active(hit)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="admin")
-    def ask_toggle_active(self, hit) -> None:
+        if hit is None:
+            return
         from kiosk.services import staff_admin
 
-        account = staff_admin.account(hit.id)
-        key = "core.people_confirm_deactivate" if account.active else "core.people_confirm_activate"
+        def ask(account) -> None:
+            key = "core.people_confirm_deactivate" if account.active else "core.people_confirm_activate"
 
-        def confirmed(yes: bool) -> None:
-            if yes:
-                self.run_admin("set_active", hit, not account.active)
+            def confirmed(yes: bool) -> None:
+                if yes:
+                    self.call(staff_admin.set_active, self.ctx.actor(), hit.id, not account.active,
+                              then=lambda changed: self.after_admin(
+                                  "core.people_activated" if changed.active else "core.people_deactivated", hit))
 
-        self.app.call_from_thread(self.app.push_screen, ConfirmDialog(t(key, name=hit.name, number=hit.number)), confirmed)
+            self.app.push_screen(ConfirmDialog(Msg(key, name=hit.name, number=hit.number)), confirmed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="admin")
-    def run_admin(self, operation: str, hit, value) -> None:
-        from kiosk.services import staff_admin
+        self.call(staff_admin.account, hit.id, then=ask)
 
-        actor = self.ctx.actor()
-        try:
-            if operation == "reset_pin":
-                staff_admin.reset_pin(actor, hit.id, value)
-                message = t("core.people_pin_reset_done", name=hit.name)
-            else:
-                account = staff_admin.set_active(actor, hit.id, value)
-                message = t("core.people_activated" if account.active else "core.people_deactivated", name=hit.name)
-        except staff_admin.StaffAdminError as error:
-            message = t(error.key)
-        self.app.call_from_thread(self.after_admin, message)
-
-    def after_admin(self, message: str) -> None:
-        self.say(message)
+    def after_admin(self, message_key: str, hit) -> None:
+        self.say(message_key, level="ok", name=hit.name)
         self.search(self.query_one("#people-query", Input).value)

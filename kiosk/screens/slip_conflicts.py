@@ -2,7 +2,6 @@
 revocation had not reached the gate). Enter or F2 marks the selected one reviewed with a note."""
 from __future__ import annotations
 
-from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -42,8 +41,8 @@ class ConflictsScreen(TableScreen):
 
     def show_rows(self, rows) -> None:
         super().show_rows(rows)
-        if not rows:
-            self.message(t("slips.conflicts_none"))
+        if not rows and not self.message_text():  # a message about what was just done stays
+            self.say("slips.conflicts_none", level="info")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -61,15 +60,11 @@ class ConflictsScreen(TableScreen):
 
         self.app.push_screen(TextDialog("slips.review_title", "slips.review_prompt", name=row.student_name), done)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-conflict-review")
     def review(self, kind: str, crossing_id: str, note: str) -> None:
-        from kiosk.services.slip_conflicts import ConflictError, review_conflict, slip_conflicts
+        from kiosk.services.slip_conflicts import review_conflict
 
-        try:
-            row = review_conflict(self.ctx.actor(), kind, crossing_id, note)
-        except ConflictError as error:
-            self.app.call_from_thread(self.message, str(error), True)
-            return
-        rows = slip_conflicts(self.ctx.school_id)
-        self.app.call_from_thread(self.show_rows, rows)
-        self.app.call_from_thread(self.message, t("slips.conflict_reviewed", name=row.student_name))
+        def reviewed(row) -> None:
+            self.say("slips.conflict_reviewed", level="ok", name=row.student_name)
+            self.load()
+
+        self.call(review_conflict, self.ctx.actor(), kind, crossing_id, note, then=reviewed)

@@ -240,7 +240,7 @@ class SlipCheckScreen(KioskScreen):
         try:
             done = record_crossing(self.ctx.actor(), self.ctx.settings, check, code)
         except SlipError as error:
-            self.app.call_from_thread(self.after_record, check, None, str(error))
+            self.app.call_from_thread(self.after_record, check, None, error.message())
             return
         except BaseException:
             self.app.call_from_thread(self.after_record, check, None, "")
@@ -340,7 +340,7 @@ class OverdueScreen(TableScreen):
         try:
             resolve_alert(self.ctx.actor(), alert_id, note)
         except SlipError as error:
-            self.app.call_from_thread(self.message, str(error), True)
+            self.app.call_from_thread(self.message, error.message(), True)
             return
         rows = overdue_board(self.ctx.settings)
         self.app.call_from_thread(self.show_rows, rows)
@@ -423,7 +423,7 @@ class VerbalExceptionScreen(KioskScreen):
                                           teacher_name=values["teacher"], teacher_phone=values["phone"],
                                           note=values["note"])
         except SlipError as error:
-            self.app.call_from_thread(self.message, str(error), True)
+            self.app.call_from_thread(self.message, error.message(), True)
             return
         self.app.call_from_thread(self.after_save, row)
 

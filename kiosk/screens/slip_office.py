@@ -123,7 +123,7 @@ class IssueScreen(_Message, KioskScreen):
                                 return_by=times["return_by"], companion_name=values["companion"],
                                 companion_relation=values["relation"], companion_phone=values["phone"])
         except SlipError as error:
-            self.app.call_from_thread(self.message, str(error), True)
+            self.app.call_from_thread(self.message, error.message(), True)
             return
         try:
             where = print_slip(issued.slip, self.ctx.settings)
@@ -223,7 +223,7 @@ class SlipListScreen(TableScreen):
                 view = svc.slip_view(actor.school_id, slip_id)
                 text = t("slips.printed", where=print_slip(view, self.ctx.settings))
         except svc.SlipError as error:
-            self.app.call_from_thread(self.message, str(error), True)
+            self.app.call_from_thread(self.message, error.message(), True)
             return
         except Exception as error:  # noqa: BLE001 - a printer failure; nothing was changed
             self.app.call_from_thread(self.message, t("slips.print_failed", error=str(error)), True)
@@ -276,7 +276,7 @@ class ExceptionsScreen(TableScreen):
         try:
             row = confirm_verbal_exception(self.ctx.actor(), exception_id)
         except SlipError as error:
-            self.app.call_from_thread(self.message, str(error), True)
+            self.app.call_from_thread(self.message, error.message(), True)
             return
         rows = verbal_exceptions(self.ctx.school_id)
         self.app.call_from_thread(self.show_rows, rows)

@@ -134,6 +134,14 @@ def verify_admin_pin(code: str, pin: str, school_id: str) -> StaffSession | None
     return session_for(staff) if check_pin(pin, staff.pin_hash) else None
 
 
+def session_for_pin(code: str, pin: str, school_id: str, *, admin_only: bool = False) -> StaffSession | None:
+    """Who confirms with this staff number (or card) and PIN: an active staff member, or only an admin."""
+    if admin_only:
+        return verify_admin_pin(code, pin, school_id)
+    staff = find_staff(code, school_id)
+    return session_for(staff) if staff and staff.active and check_pin(pin, staff.pin_hash) else None
+
+
 def confirm_pin(staff_id: str, pin: str) -> bool:
     staff = Staff.get_or_none(Staff.id == staff_id)
     return staff is not None and staff.active and check_pin(pin, staff.pin_hash)

@@ -21,7 +21,7 @@ import peewee
 from kiosk import clock
 from kiosk.ids import new_id
 from kiosk.models import AuditEntry, BaseModel, LocalState, Outbox, database_proxy
-from kiosk.models.base import utc_text
+from kiosk.models.base import FactModel, SchoolModel, utc_text
 from kiosk.services.actor import Actor
 
 GENESIS = "0" * 64
@@ -39,7 +39,23 @@ class FactWriter:
     at: datetime
     touched: list[tuple[str, str, str]] = field(default_factory=list)
 
+    def stamp(self, row: BaseModel) -> BaseModel:
+        """Who, where and when, from the writer: a fact's rows need not spell out school, station, staff and
+        time. A value the caller set (a row recorded for another school by the roster import) is kept."""
+        data = row.__data__
+        if isinstance(row, SchoolModel) and not data.get("school_id"):
+            row.school_id = self.actor.school_id
+        if isinstance(row, FactModel):
+            if not data.get("station_id"):
+                row.station_id = self.actor.station_id
+            if data.get("staff_id") is None:
+                row.staff_id = self.actor.staff_id
+            if data.get("recorded_at") is None:
+                row.recorded_at = self.at
+        return row
+
     def insert(self, row: BaseModel) -> BaseModel:
+        self.stamp(row)
         row.save(force_insert=True)
         self._queue(row, "insert")
         return row
@@ -56,6 +72,8 @@ class FactWriter:
         if any(type(row) is not model for row in rows):
             raise TypeError("insert_many takes rows of one model")
         table = model._meta.table_name
+        for row in rows:
+            self.stamp(row)
         for start in range(0, len(rows), chunk):
             part = rows[start:start + chunk]
             model.insert_many([row.__data__ for row in part]).execute()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -23,6 +23,7 @@ from kiosk.models.base import UtcDateTimeField, utc_text
 from kiosk.models.dorm import (ExtraPerson, GuestApproval, GuestApprovalRevocation, HeadcountRound, Incident, IncidentAck,
                                OvernightGuest, RoomConfirm, RoomMark, Whereabouts)
 from kiosk.models.slips import SlipRevocation
+from kiosk.services.visitor_rules import mask_id, normalise_id
 from kiosk.services import guest_rules
 from kiosk.services import headcount_rules as rules
 from kiosk.services.actor import Actor
@@ -740,14 +741,6 @@ def end_whereabouts(actor: Actor, record_id: str) -> None:
         w.update(row, Whereabouts.until, Whereabouts.ended_by)
 
 
-def mask_id_number(id_number: str) -> str:
-    """First 6 and last 4 visible (DOMAIN: ID numbers are shown masked everywhere)."""
-    text = clean_text(id_number).replace(" ", "").upper()
-    if len(text) <= 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
-
-
 def _approver(session: StaffSession, role: str) -> Staff:
     staff = _current_staff(session)
     if role not in staff.role_set() and "admin" not in staff.role_set():
@@ -777,7 +770,7 @@ def register_guest(actor: Actor, room_id: str, night: date, name: str, id_number
     now = clock.now()
     row = OvernightGuest(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
                          recorded_at=now, room=room.id, night=night.isoformat(), name=name,
-                         id_masked=mask_id_number(id_number), relation=relation,
+                         id_masked=mask_id(normalise_id(id_number)), relation=relation,
                          student=student.id if student else None, teacher_id=head.id, teacher_name=head.name,
                          manager_id=mgr.id, manager_name=mgr.name)
     with record(actor, "dorm.guest_register", entity="overnight_guest", entity_id=row.id,
@@ -872,7 +865,7 @@ def approve_guest(actor: Actor, zone: ZoneInfo, student_number: str, guest_name:
     last_night = guest_rules.last_night_of(first_night, nights)
     row = GuestApproval(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
                         recorded_at=clock.now(), student=student.id, guest_name=guest_name,
-                        id_masked=mask_id_number(checked.number), relation=relation,
+                        id_masked=mask_id(checked.number), relation=relation,
                         first_night=first_night.isoformat(), last_night=last_night.isoformat(), note=note,
                         teacher_id=staff.id, teacher_name=staff.name)
     with record(actor, "dorm.guest_approve", entity="guest_approval", entity_id=row.id,
@@ -947,7 +940,7 @@ def register_approved_guest(actor: Actor, building_id: str, approval_id: str, ni
     room = student.room if student.room_id else None
     if room is None or room.building_id != building_id or not student.active:
         raise HeadcountError("dorm.err_student_not_here")
-    if not guest_rules.id_matches(mask_id_number(id_number), row.id_masked):
+    if not guest_rules.id_matches(mask_id(normalise_id(id_number)), row.id_masked):
         raise HeadcountError("dorm.err_ga_id_mismatch", masked=row.id_masked)
     mgr = _approver(manager, "dorm_manager")
     guest = OvernightGuest(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
@@ -1162,8 +1155,8 @@ def night_report(school_id: str, night: date, zone: ZoneInfo, dorm: DormSettings
 
 
 def _lights_out(night: date, zone: ZoneInfo, dorm: DormSettings) -> datetime:
-    hour, minute = (int(part) for part in dorm.lights_out.split(":"))
-    local = datetime.combine(night, time(hour, minute), zone)
-    if hour < 12:  # lights-out after midnight belongs to the next calendar day
+    moment = dorm.lights_out_time
+    local = datetime.combine(night, moment, zone)
+    if moment.hour < 12:  # lights-out after midnight belongs to the next calendar day
         local += timedelta(days=1)
     return local.astimezone(ZoneInfo("UTC"))

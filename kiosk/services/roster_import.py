@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kiosk import clock
-from kiosk.i18n import t_in
+from kiosk.i18n import Msg, UserError, t_in
 from kiosk.models import ROLES, Building, Room, School, Staff, Student
 from kiosk.services.actor import Actor
 from kiosk.services.facts import record
@@ -44,16 +44,13 @@ _ROLE_SPLIT = re.compile(r"[、,，;；/\s]+")
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
-class ImportFileError(Exception):
-    """The file cannot be read at all (missing, empty, binary, damaged, no usable header).
+class ImportFileError(UserError):
+    """The file cannot be read at all (missing, empty, binary, damaged, no usable header). Raised with a key
+    under `people.` (given without the prefix); Column values are translated when the message is shown."""
 
-    `str(error)` is one bilingual line (Chinese / English); `key` is the catalog key.
-    """
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(bilingual(key, **values))
+    def __init__(self, key: str, /, **values: object) -> None:
+        super().__init__(f"people.{key}", **{name: Msg(f"people.{value}") if isinstance(value, Column) else value
+                                             for name, value in values.items()})
 
 
 class Column(str):

@@ -10,6 +10,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from kiosk.clock_times import parse_hhmm  # service times are read with it
+
 MEAL_KINDS = ("breakfast", "lunch", "dinner", "extra", "event")
 DEFAULT_SERVICE_TIMES = {"breakfast": "07:00", "lunch": "11:50", "dinner": "17:30", "extra": "21:00", "event": "12:00"}
 
@@ -140,14 +142,6 @@ def disposal_state(now: datetime, due: datetime, overdue_hours: int, *, disposed
 
 
 # ---- menu check ---------------------------------------------------------------------------------
-
-def parse_hhmm(text: str) -> time | None:
-    try:
-        hours, minutes = text.strip().split(":")
-        return time(int(hours), int(minutes))
-    except (ValueError, TypeError, OverflowError):  # OverflowError: time() of a 20-digit hour
-        return None
-
 
 def service_at(meal_date: date, service_time: str, zone: ZoneInfo) -> datetime:
     """The meal's service time as an aware datetime (school time zone)."""

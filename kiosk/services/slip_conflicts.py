@@ -19,7 +19,7 @@ from typing import Iterable
 
 from kiosk import clock
 from kiosk.ids import new_id
-from kiosk.i18n import t
+from kiosk.i18n import UserError
 from kiosk.models import Staff, Student, database_proxy
 from kiosk.models.base import UtcDateTimeField
 from kiosk.models.slip_review import SlipConflictReview
@@ -217,12 +217,8 @@ def unreviewed_count(school_id: str) -> int:
 # ---------------------------------------------------------------- review
 
 
-class ConflictError(Exception):
-    """A user error; the message is already translated. Nothing was changed."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        super().__init__(t(key, **values))
+class ConflictError(UserError):
+    """A user error when reviewing a conflict. Nothing was changed."""
 
 
 def review_conflict(actor: Actor, kind: str, crossing_id: str, note: str) -> ConflictRow:

@@ -10,16 +10,40 @@ Nothing here reads the database or the clock.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from enum import StrEnum
+from datetime import datetime, timedelta
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from kiosk.config import Settings
 from kiosk.services.slip_codec import CodecError, DecodeResult, SlipPayload
 
-EXIT, RETURN, REFUSE = "exit", "return", "refuse"
+class Direction(StrEnum):
+    EXIT = "exit"
+    RETURN = "return"
+
+
+class VerdictKind(StrEnum):
+    EXIT = "exit"
+    RETURN = "return"
+    REFUSE = "refuse"
+
+
+EXIT, RETURN, REFUSE = VerdictKind.EXIT, VerdictKind.RETURN, VerdictKind.REFUSE
+
+
+class SlipPhase(StrEnum):
+    """Where a slip is in its one use: issued -> out -> returned; or pending approval, revoked, expired.
+    Overdue is `out` past the return deadline. The one home of "one exit and one return per slip"."""
+
+    PENDING = "pending"
+    ISSUED = "issued"
+    OUT = "out"
+    OVERDUE = "overdue"
+    RETURNED = "returned"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
 
 # Refusal reason codes (i18n: slips.reason_<code>).
 REFUSALS = (
@@ -81,35 +105,13 @@ def _fmt(at: datetime, settings: Settings) -> str:
     return _local(at, settings).strftime("%m-%d %H:%M")
 
 
-def _week_position(text: str) -> int:
-    """'1 07:00' (ISO weekday, time) -> minutes since Monday 00:00."""
-    day, hm = text.split()
-    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", hm)
-    if match is None or day not in "1234567" or len(day) != 1:
-        raise ValueError(f"{text!r} is not 'weekday HH:MM'")
-    moment = time(int(match[1]), int(match[2]))  # ValueError for 25:00 or 07:99
-    return (int(day) - 1) * 1440 + moment.hour * 60 + moment.minute
-
-
 def in_closed_management(now: datetime, settings: Settings) -> bool:
     """Between Monday drop-off and Friday dismissal (settings.gate.closed_from / closed_until, school time)."""
-    local = _local(now, settings)
-    position = (local.isoweekday() - 1) * 1440 + local.hour * 60 + local.minute
-    start, end = _week_position(settings.gate.closed_from), _week_position(settings.gate.closed_until)
-    if start <= end:
-        return start <= position < end
-    return position >= start or position < end
-
-
-def _parse_hours(text: str) -> tuple[time, time]:
-    low, high = text.split("-")
-    return time.fromisoformat(low.strip()), time.fromisoformat(high.strip())
+    return settings.gate.closed_window.contains(_local(now, settings))
 
 
 def within_day_hours(now: datetime, settings: Settings) -> bool:
-    low, high = _parse_hours(settings.gate.day_student_hours)
-    current = _local(now, settings).time()
-    return low <= current <= high if low <= high else (current >= low or current <= high)
+    return settings.gate.day_student_window.contains(_local(now, settings).time(), include_end=True)
 
 
 def required_roles(leave_from: datetime, return_by: datetime, settings: Settings) -> tuple[str, ...]:
@@ -128,27 +130,34 @@ def overdue_minutes(now: datetime, return_by: datetime, returned_at: datetime | 
     return max(0, int((end - return_by).total_seconds() // 60))
 
 
-def _slip_crossings(crossings: Sequence[Crossing], slip_id: str) -> tuple[Crossing | None, Crossing | None]:
-    exit_ = next((c for c in crossings if c.slip_id == slip_id and c.direction == EXIT), None)
-    back = next((c for c in crossings if c.slip_id == slip_id and c.direction == RETURN), None)
-    return exit_, back
+@dataclass(frozen=True)
+class SlipUse:
+    phase: SlipPhase
+    exited: Crossing | None = None
+    returned: Crossing | None = None
+
+
+def slip_use(now: datetime, state: SlipState | None, payload: SlipPayload, crossings: Sequence[Crossing]) -> SlipUse:
+    """The slip's phase as of `now` from what this station knows: its crossings (any student's, any order),
+    its approval and revocation (`state`, None when the row has not synced here: the signed code decides).
+    A slip that has been used to leave stays usable to come back, revoked or late."""
+    exited = next((c for c in crossings if c.slip_id == payload.slip_id and c.direction == Direction.EXIT), None)
+    returned = next((c for c in crossings if c.slip_id == payload.slip_id and c.direction == Direction.RETURN), None)
+    if returned is not None:
+        return SlipUse(SlipPhase.RETURNED, exited, returned)
+    if exited is not None:
+        return SlipUse(SlipPhase.OVERDUE if now > payload.return_by else SlipPhase.OUT, exited)
+    if state is not None and state.revoked:
+        return SlipUse(SlipPhase.REVOKED)
+    approved = state.approved if state is not None else not payload.needs_approval
+    if now > payload.leave_to:
+        return SlipUse(SlipPhase.EXPIRED)
+    return SlipUse(SlipPhase.ISSUED if approved else SlipPhase.PENDING)
 
 
 def slip_status(now: datetime, state: SlipState | None, payload: SlipPayload, crossings: Sequence[Crossing]) -> str:
-    """issued | pending | out | returned | overdue | revoked | expired."""
-    exit_, back = _slip_crossings(crossings, payload.slip_id)
-    if back is not None:
-        return "returned"
-    if exit_ is not None:
-        return "overdue" if now > payload.return_by else "out"
-    if state is not None and state.revoked:
-        return "revoked"
-    approved = state.approved if state is not None else not payload.needs_approval
-    if not approved:
-        return "pending" if now <= payload.leave_to else "expired"
-    if now > payload.leave_to:
-        return "expired"
-    return "issued"
+    """issued | pending | out | returned | overdue | revoked | expired (the phase, as the office lists show it)."""
+    return slip_use(now, state, payload, crossings).phase.value
 
 
 def _student_refusal(student: StudentInfo | None) -> Verdict | None:
@@ -170,24 +179,26 @@ def slip_verdict(now: datetime, decoded: DecodeResult, slip_state: SlipState | N
         return Verdict(refusal.kind, refusal.reason_code, {"number": payload.student_number}, slip_id=payload.slip_id)
     if not student.boarder:
         return Verdict(REFUSE, "not_boarder", slip_id=payload.slip_id)
-    exit_, back = _slip_crossings(crossings, payload.slip_id)
-    if back is not None:
-        return Verdict(REFUSE, "already_used", {"at": _fmt(back.at, settings)}, slip_id=payload.slip_id)
-    if exit_ is not None:
+    use = slip_use(now, slip_state, payload, crossings)
+    if use.phase == SlipPhase.RETURNED:
+        return Verdict(REFUSE, "already_used", {"at": _fmt(use.returned.at, settings)}, slip_id=payload.slip_id)
+    if use.phase in (SlipPhase.OUT, SlipPhase.OVERDUE):
         # Out on this slip: always let them back in (even revoked or late); lateness is shown and flagged.
         late = overdue_minutes(now, payload.return_by)
         if late:
             return Verdict(RETURN, "slip_return_late", {"minutes": late}, ("late",), slip_id=payload.slip_id)
         return Verdict(RETURN, "slip_return", {"until": _fmt(payload.return_by, settings)}, slip_id=payload.slip_id)
-    if slip_state is not None and slip_state.revoked:
+    if use.phase == SlipPhase.REVOKED:
         return Verdict(REFUSE, "revoked", slip_id=payload.slip_id)
-    approved = slip_state.approved if slip_state is not None else not payload.needs_approval
-    if not approved:
+    if use.phase == SlipPhase.PENDING:
         return Verdict(REFUSE, "waiting_approval", slip_id=payload.slip_id)
+    if use.phase == SlipPhase.EXPIRED:
+        approved = slip_state.approved if slip_state is not None else not payload.needs_approval
+        if not approved:
+            return Verdict(REFUSE, "waiting_approval", slip_id=payload.slip_id)
+        return Verdict(REFUSE, "expired", {"at": _fmt(payload.leave_to, settings)}, slip_id=payload.slip_id)
     if now < payload.leave_from:
         return Verdict(REFUSE, "not_yet_valid", {"at": _fmt(payload.leave_from, settings)}, slip_id=payload.slip_id)
-    if now > payload.leave_to:
-        return Verdict(REFUSE, "expired", {"at": _fmt(payload.leave_to, settings)}, slip_id=payload.slip_id)
     return Verdict(EXIT, "slip_exit", {"until": _fmt(payload.return_by, settings)}, slip_id=payload.slip_id)
 
 

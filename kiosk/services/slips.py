@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk import clock
 from kiosk.config import Settings
-from kiosk.i18n import t
+from kiosk.i18n import Msg, UserError, t
 from kiosk.ids import new_id, short_code
 from kiosk.models import Building, Room, Staff, Student
 from kiosk.models.slips import (
@@ -27,18 +27,11 @@ from kiosk.services.slip_keys import SlipKeyError, public_keys, signing_key
 from kiosk.services.slip_rules import Crossing, SlipState, StudentInfo, Verdict
 
 ALERT_NAMESPACE = uuid.UUID("7d0c4c52-3f4e-4d0a-9a55-5c1e0c0f5a11")
-ISSUER_ROLES = ("head_teacher",)
-REVOKER_ROLES = ("head_teacher", "discipline", "principal")
 RAW_KEEP = 80
 
 
-class SlipError(Exception):
-    """A user error (bad input, no permission); the message is already translated. Nothing was changed."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(t(key, **values))
+class SlipError(UserError):
+    """A user error about a slip (bad input, no permission). Nothing was changed."""
 
 
 # ---------------------------------------------------------------- views handed to screens and the CLI
@@ -79,7 +72,7 @@ class GateCheck:
     """One scan's verdict with everything the gatekeeper needs to see."""
 
     verdict: Verdict
-    reason: str  # translated
+    reason: Msg  # translated where shown
     source: str  # slip | card
     raw: str  # sanitised, truncated
     direction: str  # the lane direction used for cards
@@ -98,7 +91,7 @@ class GateCheck:
                     "leave_to": self.slip.leave_to.isoformat(), "return_by": self.slip.return_by.isoformat(),
                     "companion": {"name": self.slip.companion_name, "relation": self.slip.companion_relation,
                                   "phone": self.slip.companion_phone}, "status": self.slip.status}
-        return {"verdict": self.verdict.kind, "reason_code": self.verdict.reason_code, "reason": self.reason,
+        return {"verdict": self.verdict.kind, "reason_code": self.verdict.reason_code, "reason": str(self.reason),
                 "flags": list(self.verdict.flags), "student": student, "slip": slip, "scan_id": self.scan_id}
 
 
@@ -133,7 +126,7 @@ class ScanRow:
     raw: str
     verdict: str
     reason_code: str
-    reason: str
+    reason: Msg
     student_name: str
     station_id: str
     staff_name: str
@@ -241,23 +234,24 @@ def _view(slip: PassSlip, now: datetime, student: Student | None = None) -> Slip
     )
 
 
-def _payload_view(payload: slip_codec.SlipPayload, student: StudentInfo | None, crossings: list[Crossing],
-                  now: datetime) -> SlipView:
-    """A slip known only from its signed code (its row has not synced to this station yet)."""
-    return SlipView(
-        id=payload.slip_id, short=short_code(payload.slip_id), student_number=payload.student_number,
-        student_name=student.name if student else "", class_name=student.class_name if student else "",
-        reason_kind="", reason_note="", leave_from=payload.leave_from, leave_to=payload.leave_to,
-        return_by=payload.return_by, companion_name="", companion_relation="", companion_phone="", issuer_name="",
-        required_roles=(), approvals=(), status=slip_rules.slip_status(now, None, payload, crossings),
-    )
-
-
-def reason_text(verdict: Verdict) -> str:
+def reason_message(verdict: Verdict) -> Msg:
+    """The verdict's reason as a catalog message, translated where it is shown (the gate's banner, the office's
+    refusal list and exports), so F9 and the reader's language decide, not the scan's."""
     args = dict(verdict.args)
     if "weekday_key" in args:
-        args["weekday"] = t(str(args.pop("weekday_key")))
-    return t(f"slips.reason_{verdict.reason_code}", **args)
+        args["weekday"] = Msg(str(args.pop("weekday_key")))
+    return Msg(f"slips.reason_{verdict.reason_code}", **args)
+
+
+def stored_reason(reason_code: str, detail: dict | None) -> Msg:
+    """The reason of a stored scan; a code this version cannot word (a newer station's) shows as the code."""
+    args = {k: v for k, v in (detail or {}).items() if k not in ("flags", "source", "direction")}
+    message = reason_message(Verdict("refuse", reason_code, args))
+    try:
+        str(message)
+    except (KeyError, IndexError, ValueError):
+        return Msg("core.verbatim", text=reason_code)
+    return message
 
 
 def _is_head_teacher_of(actor: Actor, class_name: str) -> bool:
@@ -426,7 +420,7 @@ def check_code(settings: Settings, code: str, now: datetime | None = None, direc
         decoded = slip_codec.decode(code, public_keys(school_id))
         if not decoded.ok:
             verdict = slip_rules.slip_verdict(now, decoded, None, None, [], settings)
-            return GateCheck(verdict, reason_text(verdict), "slip", raw, direction)
+            return GateCheck(verdict, reason_message(verdict), "slip", raw, direction)
         return _check_decoded(settings, decoded, now, raw, direction)
     number = raw.strip()
     row = find_student(school_id, number) if number else None
@@ -441,7 +435,7 @@ def check_code(settings: Settings, code: str, now: datetime | None = None, direc
     if verdict.slip_id:
         slip = PassSlip.get_or_none(PassSlip.id == verdict.slip_id)
         view = _view(slip, now, row) if slip is not None else None
-    return GateCheck(verdict, reason_text(verdict), "card", raw, direction, student, view)
+    return GateCheck(verdict, reason_message(verdict), "card", raw, direction, student, view)
 
 
 # The scan hot path: four indexed raw queries instead of a dozen ORM round trips (see bench/bench_slips.py).
@@ -499,7 +493,7 @@ def _check_decoded(settings: Settings, decoded: slip_codec.DecodedSlip, now: dat
         approvals=state.approvals if state else (), status=slip_rules.slip_status(now, state, payload, crossings),
         exited_at=exit_, returned_at=back, code=slip[7] if slip else "",
     )
-    return GateCheck(verdict, reason_text(verdict), "slip", raw, direction, student, view)
+    return GateCheck(verdict, reason_message(verdict), "slip", raw, direction, student, view)
 
 
 def _is_out_on(slip: PassSlip) -> bool:
@@ -753,13 +747,8 @@ def scans(school_id: str, start: datetime | None = None, end: datetime | None = 
                 found = Student.get_or_none(Student.id == row.student_id)
                 names[row.student_id] = found.name if found else ""
             student = names[row.student_id]
-        verdict = Verdict(row.verdict, row.reason_code, {k: v for k, v in (row.detail or {}).items()
-                                                         if k not in ("flags", "source", "direction")})
-        try:
-            text = reason_text(verdict)
-        except (KeyError, IndexError, ValueError):
-            text = row.reason_code
-        result.append(ScanRow(row.id, row.recorded_at, row.raw, row.verdict, row.reason_code, text, student,
+        result.append(ScanRow(row.id, row.recorded_at, row.raw, row.verdict, row.reason_code,
+                              stored_reason(row.reason_code, row.detail), student,
                               row.station_id, _staff_name(row.staff_id)))
     return result
 
@@ -774,6 +763,8 @@ def to_plain(value: Any) -> Any:
         return [to_plain(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Msg):
+        return str(value)
     return value
 
 

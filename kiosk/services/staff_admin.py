@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.i18n import UserError
 from kiosk import clock
 from kiosk.models import LoginState, Staff
 from kiosk.services.actor import Actor
@@ -10,12 +11,8 @@ from kiosk.services.auth import hash_pin, valid_new_pin
 from kiosk.services.facts import record
 
 
-class StaffAdminError(ValueError):
-    """Refused; `key` is the i18n key of the reason."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class StaffAdminError(UserError, ValueError):
+    """Refused; `key` is the i18n key of the reason. Nothing was changed."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Iterable, Sequence
 
+from kiosk.clock_times import parse_daily_window
 from kiosk.services.names import clean_text
 
 ID_TYPES = ("resident", "passport", "hk_macau", "taiwan", "none")
@@ -183,21 +184,9 @@ def mask_phone(phone: str) -> str:
 
 # ---------------------------------------------------------------- visiting hours, overstay
 
-def parse_hours(text: str) -> tuple[time, time]:
-    """`07:00-21:00` -> (start, end). A window may cross midnight (`22:00-06:00`)."""
-    try:
-        start_text, end_text = text.split("-")
-        return time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
-    except ValueError:
-        raise ValueError(f"visiting hours {text!r}: expected HH:MM-HH:MM") from None
-
-
 def within_hours(local: datetime, hours: str) -> bool:
-    start, end = parse_hours(hours)
-    moment = local.time().replace(tzinfo=None)
-    if start <= end:
-        return start <= moment < end
-    return moment >= start or moment < end
+    """Inside a daily window such as `07:00-21:00` (the end excluded; may cross midnight)."""
+    return parse_daily_window(hours).contains(local.time())
 
 
 def is_night_visit(local: datetime, visiting_hours: str) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from kiosk.i18n import UserError
 from kiosk import clock
 from kiosk.config import Settings
 from kiosk.ids import new_id, short_code
@@ -21,13 +22,13 @@ from kiosk.services import visitor_rules as rules
 from kiosk.services.visitor_rules import FieldError, HostRef, VisitForm, WatchEntry, WatchHit
 
 
-class GateError(Exception):
-    """A user-caused problem: `key` is an i18n key under gate., nothing was written."""
+class GateError(UserError):
+    """A user-caused problem at the gate; nothing was written. Raised with a key under `gate.` (given without
+    the prefix); `field` names the form field to fix, if any."""
 
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.field_key = key
+        super().__init__(f"gate.{key}", **values)
 
 
 # ---------------------------------------------------------------- views
@@ -232,11 +233,6 @@ def onsite(school_id: str, now: datetime | None = None) -> list[VisitView]:
     rows = list(Visit.select().where((Visit.school_id == school_id) & Visit.time_out.is_null()
                                      & (Visit.status == "admitted")))
     return _views(sorted(rows, key=lambda visit: visit.time_in), now)
-
-
-def find_visit(school_id: str, visit_id: str) -> VisitView | None:
-    visit = Visit.get_or_none((Visit.school_id == school_id) & (Visit.id == visit_id))
-    return _views([visit], clock.now())[0] if visit else None
 
 
 def sign_out(actor: Actor, visit_id: str, zone: ZoneInfo | None = None) -> VisitView:

@@ -83,7 +83,7 @@ async def test_f6_on_an_unsaved_form_prints_nothing(gate_school, settings):
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RegisterScreen)
-        screen.last_visit = visitors.find_visit("demo", previous.id)  # as if just saved at this screen
+        screen.last_visit = visitors.onsite("demo")[0]  # as if just saved at this screen
         await type_text(pilot, "360426199101010071")  # the next visitor, not saved
         await pilot.press("f6")
         await settle(pilot)

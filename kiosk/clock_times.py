@@ -1,0 +1,82 @@
+"""Clock times in settings, read once into typed values: `HH:MM`, a daily window `HH:MM-HH:MM` (may cross
+midnight) and a weekly window of `weekday HH:MM` pairs. The one home of their parsing: config validates
+settings with these at start-up, and the rules read the typed values (settings.gate.closed_window, ...).
+Parsing is cached per text, so reading a setting on every scan costs a dictionary look-up."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+from functools import lru_cache
+
+_HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")  # seconds, if given, are kept
+MINUTES_PER_WEEK = 7 * 1440
+
+
+@lru_cache(maxsize=256)
+def parse_hhmm(text: str) -> time | None:
+    """`7:05` or `07:05` -> time(7, 5); None if it is not a clock time (25:00, 07:99, a 20-digit hour)."""
+    match = _HHMM.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        return None
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    return time(hour, minute, second) if hour < 24 and minute < 60 and second < 60 else None
+
+
+def _required_hhmm(text: str, what: str) -> time:
+    moment = parse_hhmm(text)
+    if moment is None:
+        raise ValueError(f"{what} {text!r}: expected HH:MM")
+    return moment
+
+
+@dataclass(frozen=True)
+class DailyWindow:
+    """From `start` to `end` every day; a window whose end is before its start crosses midnight."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time, *, include_end: bool = False) -> bool:
+        moment = moment.replace(tzinfo=None, second=0, microsecond=0) if include_end else moment.replace(tzinfo=None)
+        before_end = moment <= self.end if include_end else moment < self.end
+        if self.start <= self.end:
+            return self.start <= moment and before_end
+        return moment >= self.start or before_end
+
+
+@lru_cache(maxsize=256)
+def parse_daily_window(text: str) -> DailyWindow:
+    """`07:00-21:00` -> DailyWindow; ValueError naming the expected form."""
+    parts = text.split("-") if isinstance(text, str) else []
+    if len(parts) != 2:
+        raise ValueError(f"{text!r}: expected HH:MM-HH:MM")
+    return DailyWindow(_required_hhmm(parts[0], "start"), _required_hhmm(parts[1], "end"))
+
+
+@lru_cache(maxsize=256)
+def parse_week_minute(text: str) -> int:
+    """`1 07:00` (ISO weekday 1-7, HH:MM) -> minutes since Monday 00:00; ValueError otherwise."""
+    parts = text.split() if isinstance(text, str) else []
+    if len(parts) != 2 or len(parts[0]) != 1 or parts[0] not in "1234567":
+        raise ValueError(f"{text!r}: expected 'weekday HH:MM' (weekday 1-7)")
+    moment = _required_hhmm(parts[1], "time")
+    return (int(parts[0]) - 1) * 1440 + moment.hour * 60 + moment.minute
+
+
+@dataclass(frozen=True)
+class WeekWindow:
+    """From one weekday and time to another (Monday drop-off to Friday dismissal); may wrap over Sunday."""
+
+    start_minute: int
+    end_minute: int
+
+    def contains(self, local: datetime) -> bool:
+        position = (local.isoweekday() - 1) * 1440 + local.hour * 60 + local.minute
+        if self.start_minute <= self.end_minute:
+            return self.start_minute <= position < self.end_minute
+        return position >= self.start_minute or position < self.end_minute
+
+
+def week_window(start_text: str, end_text: str) -> WeekWindow:
+    return WeekWindow(parse_week_minute(start_text), parse_week_minute(end_text))
