@@ -5,18 +5,19 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from textual import work
 from textual.app import ComposeResult
+from textual.worker import Worker, WorkerState
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 from rich.text import Text
 
 from kiosk import clock
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import TextDialog
 from kiosk.screens.table import TableScreen
+from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
 
@@ -53,10 +54,8 @@ class SlipCheckScreen(KioskScreen):
     SlipCheckScreen #slip-direction { padding: 0 1; height: 1; }
     SlipCheckScreen #slip-scan { margin: 0 1; }
     SlipCheckScreen #slip-queue { padding: 0 2; height: auto; text-style: bold; color: $warning; }
-    SlipCheckScreen #slip-details { padding: 0 2; height: auto; min-height: 6; }
+    SlipCheckScreen #slip-details { padding: 0 2; height: auto; min-height: 4; }
     SlipCheckScreen #slip-hint { padding: 0 2; height: 1; color: $text-muted; }
-    SlipCheckScreen #slip-message { padding: 0 2; height: auto; min-height: 1; text-style: bold; color: $success; }
-    SlipCheckScreen #slip-message.-error { color: $error; }
     """
 
     def __init__(self) -> None:
@@ -66,8 +65,12 @@ class SlipCheckScreen(KioskScreen):
         self.pending = False  # the verdict on screen is allowed and waits for Enter / Esc
         self.shown_at = 0.0
         self.queue: deque[str] = deque()  # scanned, not yet checked
-        self.busy = False  # a check or a record is running
+        self.step = None  # the worker of the check / record / drop under way (busy while set)
         self.direction = ""
+
+    @property
+    def busy(self) -> bool:
+        return self.step is not None
 
     def compose(self) -> ComposeResult:
         yield Static(id="slip-title")
@@ -77,7 +80,7 @@ class SlipCheckScreen(KioskScreen):
         yield VerdictBanner("", id="slip-verdict")
         yield Static("", id="slip-details")
         yield Static("", id="slip-hint")
-        yield Static("", id="slip-message")
+        yield MessageLine(id="slip-message")
 
     def on_mount(self) -> None:
         from kiosk.services.slip_rules import default_direction
@@ -92,15 +95,10 @@ class SlipCheckScreen(KioskScreen):
         self.query_one("#slip-direction", Static).update(
             t("slips.card_direction", direction=t(f"slips.direction_{self.direction}")))
         if self.check is not None:
-            self.show_check(self.check, self.code, resume=False)
+            self.render_check()
         else:
             self.query_one("#slip-verdict", VerdictBanner).update(t("slips.waiting_scan"))
         self.show_queue()
-
-    def message(self, text: str, error: bool = False) -> None:
-        widget = self.query_one("#slip-message", Static)
-        widget.update(text)
-        widget.set_class(error, "-error")
 
     def show_queue(self) -> None:
         waiting = len(self.queue)
@@ -115,9 +113,9 @@ class SlipCheckScreen(KioskScreen):
 
     def action_back(self) -> None:
         if self.pending:
-            self.dismiss_pending()
+            self.drop_pending()
         elif self.busy or self.queue:
-            self.message(t("slips.wait_for_checks"), error=True)
+            self.say("slips.wait_for_checks", level="warning")
         elif self.check is not None:
             self.clear_check()
         else:
@@ -133,11 +131,30 @@ class SlipCheckScreen(KioskScreen):
         self.query_one("#slip-details", Static).update("")
         self.query_one("#slip-hint", Static).update("")
 
+    # ------------------------------------------------------------ one step at a time
+
+    def run_step(self, service, *args, then) -> None:
+        """Run a check, a record or a drop; the screen is busy until `then` has run or the step failed."""
+        def done(result) -> None:
+            self.step = None
+            then(result)
+
+        self.step = self.call(service, *args, then=done, group="slip-step")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The seam tells the person about a failed step (UserError on the message line, a fault on the red
+        # banner); here the queue learns of it, so one failure does not stop the gate.
+        if event.worker is self.step and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.step = None
+            if not self.pending:  # a check that failed: the code was not judged, the student scans again
+                self.say("slips.check_failed", level="warning", code="")
+            self.next_check()
+
     def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
         event.stop()
         if (self.pending and event.code == self.code) or event.code in self.queue:
             # The same person scanning again because nothing happened yet: one check is enough.
-            self.message(t("slips.already_waiting"))
+            self.say("slips.already_waiting", level="info")
             return
         self.queue.append(event.code)
         self.next_check()
@@ -147,38 +164,27 @@ class SlipCheckScreen(KioskScreen):
         self.action_confirm()
 
     def next_check(self) -> None:
-        """Check the oldest queued code, unless a check or record runs or a verdict waits for an answer."""
+        """Check the oldest queued code, unless a step runs or a verdict waits for an answer."""
         if not (self.busy or self.pending) and self.queue:
-            self.busy = True
-            self.run_check(self.queue.popleft(), self.direction)
+            from kiosk.services.slips import check_at_gate
+
+            code = self.queue.popleft()
+            self.run_step(check_at_gate, self.ctx.actor(), self.ctx.settings, code, None, self.direction,
+                          then=lambda check: self.show_check(check, code))
         self.show_queue()
 
-    @work(thread=True, exit_on_error=False, group="slip-check")
-    def run_check(self, code: str, direction: str) -> None:
-        from kiosk.services.slips import check_at_gate, raise_overdue_alerts
+    def show_check(self, check, code: str) -> None:
+        from kiosk.services.slips import raise_overdue_alerts
 
-        actor = self.ctx.actor()
-        try:
-            check = check_at_gate(actor, self.ctx.settings, code, direction=direction)
-        except BaseException:
-            self.app.call_from_thread(self.check_failed, code)
-            raise
-        self.app.call_from_thread(self.show_check, check, code)
-        raise_overdue_alerts(actor, self.ctx.settings)
-
-    def check_failed(self, code: str) -> None:
-        """The check itself broke (logged by the worker): say so, so the student is scanned again, and go on."""
-        self.busy = False
-        self.message(t("slips.check_failed", code=code[:16]), error=True)
-        self.next_check()
-
-    def show_check(self, check, code: str, resume: bool = True) -> None:
-        if resume:
-            self.busy = False
         self.check, self.code = check, code
         self.pending = check.verdict.allowed
         self.shown_at = time.monotonic()
-        zone = self.ctx.zone
+        self.render_check()
+        self.call(raise_overdue_alerts, self.ctx.actor(), self.ctx.settings, group="slip-overdue-alerts")
+        self.next_check()  # a refusal needs no answer: the next queued code is checked at once
+
+    def render_check(self) -> None:
+        check, zone = self.check, self.ctx.zone
         verdict = check.verdict
         banner = self.query_one("#slip-verdict", VerdictBanner)
         banner.remove_class("-exit", "-return", "-refuse")
@@ -199,66 +205,39 @@ class SlipCheckScreen(KioskScreen):
         for flag in verdict.flags:
             lines.append(Text(t(f"slips.flag_{flag}"), style="bold yellow").markup)
         self.query_one("#slip-details", Static).update("\n".join(lines))
-        hint = t("slips.hint_confirm") if verdict.allowed else t("slips.hint_refused")
-        self.query_one("#slip-hint", Static).update(hint)
-        if resume:
-            self.next_check()  # a refusal needs no answer: the next queued code is checked at once
+        self.query_one("#slip-hint", Static).update(t("slips.hint_confirm") if verdict.allowed else t("slips.hint_refused"))
 
     def action_confirm(self) -> None:
+        """Enter: record the verdict waiting on screen. If the write is refused (the slip was used or revoked
+        meanwhile) or fails, the seam says why and the verdict stays for Enter again or Esc."""
         if not self.pending or self.busy or time.monotonic() - self.shown_at < self.CONFIRM_AFTER_SECONDS:
             return
-        self.busy = True
-        self.record(self.check, self.code)
+        from kiosk.services.slips import record_crossing
 
-    def dismiss_pending(self) -> None:
+        check = self.check
+        self.run_step(record_crossing, self.ctx.actor(), self.ctx.settings, check, self.code,
+                      then=lambda done: self.after_record(check, done))
+
+    def after_record(self, check, done) -> None:
+        self.clear_check()
+        self.say("slips.recorded", level="ok", name=check.student.name if check.student else "",
+                 direction=Msg(f"slips.direction_{done.direction}"),
+                 time=done.at.astimezone(self.ctx.zone).strftime("%H:%M"))
+        self.next_check()
+
+    def drop_pending(self) -> None:
         """Esc on an allowed verdict: not recorded, and said so on screen and in the audit log."""
         if self.busy:
             return
-        self.busy = True
-        self.forget(self.check)
-
-    @work(thread=True, exit_on_error=False, group="slip-record")
-    def forget(self, check) -> None:
         from kiosk.services.slips import dismiss_verdict
 
-        try:
-            dismiss_verdict(self.ctx.actor(), check)
-        finally:
-            self.app.call_from_thread(self.after_forget, check)
+        check = self.check
+        self.run_step(dismiss_verdict, self.ctx.actor(), check, then=lambda _: self.after_drop(check))
 
-    def after_forget(self, check) -> None:
-        self.busy = False
+    def after_drop(self, check) -> None:
         self.clear_check()
-        self.message(t("slips.dismissed", name=check.student.name if check.student else "",
-                       verdict=t(f"slips.verdict_{check.verdict.kind}")), error=True)
-        self.next_check()
-
-    @work(thread=True, exit_on_error=False, group="slip-record")
-    def record(self, check, code: str) -> None:
-        from kiosk.services.slips import SlipError, record_crossing
-
-        try:
-            done = record_crossing(self.ctx.actor(), self.ctx.settings, check, code)
-        except SlipError as error:
-            self.app.call_from_thread(self.after_record, check, None, error.message())
-            return
-        except BaseException:
-            self.app.call_from_thread(self.after_record, check, None, "")
-            raise
-        self.app.call_from_thread(self.after_record, check, done, "")
-
-    def after_record(self, check, done, error: str) -> None:
-        self.busy = False
-        name = check.student.name if check.student else ""
-        if done is None and not error:
-            return  # the write broke (logged): the verdict stays on screen for Enter again or Esc
-        self.clear_check()
-        if done is None:  # refused at write time (used meanwhile, revoked): nothing recorded, and why
-            self.message(error, error=True)
-            self.next_check()
-            return
-        self.message(t("slips.recorded", name=name, direction=t(f"slips.direction_{done.direction}"),
-                       time=done.at.astimezone(self.ctx.zone).strftime("%H:%M")))
+        self.say("slips.dismissed", level="warning", name=check.student.name if check.student else "",
+                 verdict=Msg(f"slips.verdict_{check.verdict.kind}"))
         self.next_check()
 
 
@@ -324,27 +303,27 @@ class OverdueScreen(TableScreen):
         if row is None or row.alert_id is None:
             return
         if row.resolved:
-            self.message(t("slips.err_already_resolved"), True)
+            self.say("slips.err_already_resolved", level="warning")
             return
 
         def got(note: str | None) -> None:
             if note:
-                self.resolve(row.alert_id, note)
+                self.call(resolve_then_board, self.ctx.actor(), self.ctx.settings, row.alert_id, note,
+                          then=self.after_resolve)
 
         self.app.push_screen(OutcomeDialog("slips.resolve_title", "slips.resolve_prompt", name=row.student.name), got)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-resolve")
-    def resolve(self, alert_id: str, note: str) -> None:
-        from kiosk.services.slips import SlipError, overdue_board, resolve_alert
+    def after_resolve(self, rows) -> None:
+        self.show_rows(rows)
+        self.say("slips.resolved", level="ok")
 
-        try:
-            resolve_alert(self.ctx.actor(), alert_id, note)
-        except SlipError as error:
-            self.app.call_from_thread(self.message, error.message(), True)
-            return
-        rows = overdue_board(self.ctx.settings)
-        self.app.call_from_thread(self.show_rows, rows)
-        self.app.call_from_thread(self.message, t("slips.resolved"))
+
+def resolve_then_board(actor, settings, alert_id: str, note: str):
+    """Record an overdue alert's outcome, then read the board again (one step for the screen)."""
+    from kiosk.services.slips import overdue_board, resolve_alert
+
+    resolve_alert(actor, alert_id, note)
+    return overdue_board(settings)
 
 
 class VerbalExceptionScreen(KioskScreen):
@@ -361,8 +340,6 @@ class VerbalExceptionScreen(KioskScreen):
     VerbalExceptionScreen #verbal-warning { padding: 0 1; height: auto; color: $warning; }
     VerbalExceptionScreen Label { padding: 0 1; }
     VerbalExceptionScreen Input { margin: 0 1; }
-    VerbalExceptionScreen #verbal-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $warning; }
-    VerbalExceptionScreen #verbal-message.-error { color: $error; }
     """
     FIELDS = ("student", "teacher", "phone", "note")
     TYPED_FIELDS = tuple(f"verbal-{name}" for name in FIELDS)  # Esc asks before throwing typed text away
@@ -378,7 +355,7 @@ class VerbalExceptionScreen(KioskScreen):
         for name in self.FIELDS:
             yield Label(id=f"verbal-label-{name}")
             yield Input(id=f"verbal-{name}", max_length=60)
-        yield Static("", id="verbal-message")
+        yield MessageLine(id="verbal-message")
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -405,31 +382,17 @@ class VerbalExceptionScreen(KioskScreen):
         else:
             self.action_save()
 
-    def message(self, text: str, error: bool = False) -> None:
-        widget = self.query_one("#verbal-message", Static)
-        widget.update(text)
-        widget.set_class(error, "-error")
-
     def action_save(self) -> None:
+        from kiosk.services.slips import record_verbal_exception
+
         values = {n: self.query_one(f"#verbal-{n}", Input).value for n in self.FIELDS}
-        self.save(values, self.direction)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-verbal")
-    def save(self, values: dict, direction: str) -> None:
-        from kiosk.services.slips import SlipError, record_verbal_exception
-
-        try:
-            row = record_verbal_exception(self.ctx.actor(), student_number=values["student"], direction=direction,
-                                          teacher_name=values["teacher"], teacher_phone=values["phone"],
-                                          note=values["note"])
-        except SlipError as error:
-            self.app.call_from_thread(self.message, error.message(), True)
-            return
-        self.app.call_from_thread(self.after_save, row)
+        self.call(record_verbal_exception, self.ctx.actor(), student_number=values["student"],
+                  direction=self.direction, teacher_name=values["teacher"], teacher_phone=values["phone"],
+                  note=values["note"], then=self.after_save)
 
     def after_save(self, row) -> None:
         for name in self.FIELDS:
             self.query_one(f"#verbal-{name}", Input).value = ""
         self.query_one("#verbal-student", Input).focus()
-        self.message(t("slips.verbal_recorded", name=row.student.name, teacher=row.teacher_name,
-                       direction=t(f"slips.direction_{row.direction}")))
+        self.say("slips.verbal_recorded", level="ok", name=row.student.name, teacher=row.teacher_name,
+                 direction=Msg(f"slips.direction_{row.direction}"))
