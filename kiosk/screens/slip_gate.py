@@ -26,16 +26,38 @@ def _hm(at, zone) -> str:
 
 
 class VerdictBanner(Static):
-    """The full-width verdict. Never takes the focus: every key goes to the scan input, so a scan that
-    arrives while a verdict is on screen cannot be split between two widgets."""
+    """The full-width verdict, readable from two metres: the word (放行出校 / 准予返校 / 拒绝) in big text,
+    centred, in the verdict's colour, the reason under it. A flag (card lending, late return, ...) turns
+    the banner amber with the flag as the big word, the verdict and reason under it. Never takes the
+    focus: every key goes to the scan input, so a scan cannot be split between two widgets."""
 
     DEFAULT_CSS = """
-    VerdictBanner { width: 100%; height: 5; content-align: center middle; text-style: bold;
-                    background: $panel; color: $text-muted; border: heavy $panel-lighten-2; }
-    VerdictBanner.-exit { background: #0b6e2f; color: #ffffff; border: heavy #34d46a; }
-    VerdictBanner.-return { background: #0b4f8a; color: #ffffff; border: heavy #4ea8ff; }
-    VerdictBanner.-refuse { background: #a1101a; color: #ffffff; border: heavy #ff5a64; }
+    VerdictBanner { width: 100%; height: auto; min-height: 3; content-align: center middle; text-align: center;
+                    text-style: bold; padding: 0 1; background: $panel; color: $text-muted; }
+    VerdictBanner.-exit { background: #0b6e2f; color: #ffffff; }
+    VerdictBanner.-return { background: #0b4f8a; color: #ffffff; }
+    VerdictBanner.-refuse { background: #a1101a; color: #ffffff; }
+    VerdictBanner.-flagged { background: #f0a30a; color: #000000; }
     """
+    KINDS = ("-exit", "-return", "-refuse", "-flagged")
+
+    def show_waiting(self, text: str) -> None:
+        self.remove_class(*self.KINDS)
+        self.update(text)
+
+    def show_verdict(self, kind: str, word: str, under: str, flagged: bool = False) -> None:
+        from kiosk.widgets.big_text import big_rows
+
+        self.remove_class(*self.KINDS)
+        self.add_class("-flagged" if flagged else f"-{kind}")
+        ink = "on #000000" if flagged else "on #ffffff"
+        picture = Text(justify="center")
+        for row in big_rows(word, max(10, self.app.size.width - 6)):
+            for cell in row:
+                picture.append(" ", style=ink if cell == "#" else "")
+            picture.append("\n")
+        picture.append(word + "  " + under)  # the words as text too: for a screen reader, a log, a copy
+        self.update(picture)
 
 
 class SlipCheckScreen(KioskScreen):
@@ -54,7 +76,7 @@ class SlipCheckScreen(KioskScreen):
     SlipCheckScreen #slip-direction { padding: 0 1; height: 1; }
     SlipCheckScreen #slip-scan { margin: 0 1; }
     SlipCheckScreen #slip-queue { padding: 0 2; height: auto; text-style: bold; color: $warning; }
-    SlipCheckScreen #slip-details { padding: 0 2; height: auto; min-height: 4; }
+    SlipCheckScreen #slip-details { padding: 0 2; height: auto; }
     SlipCheckScreen #slip-hint { padding: 0 2; height: 1; color: $text-muted; }
     """
 
@@ -97,7 +119,7 @@ class SlipCheckScreen(KioskScreen):
         if self.check is not None:
             self.render_check()
         else:
-            self.query_one("#slip-verdict", VerdictBanner).update(t("slips.waiting_scan"))
+            self.query_one("#slip-verdict", VerdictBanner).show_waiting(t("slips.waiting_scan"))
         self.show_queue()
 
     def show_queue(self) -> None:
@@ -125,9 +147,7 @@ class SlipCheckScreen(KioskScreen):
         self.check = None
         self.code = ""
         self.pending = False
-        banner = self.query_one("#slip-verdict", VerdictBanner)
-        banner.remove_class("-exit", "-return", "-refuse")
-        banner.update(t("slips.waiting_scan"))
+        self.query_one("#slip-verdict", VerdictBanner).show_waiting(t("slips.waiting_scan"))
         self.query_one("#slip-details", Static).update("")
         self.query_one("#slip-hint", Static).update("")
 
@@ -187,9 +207,13 @@ class SlipCheckScreen(KioskScreen):
         check, zone = self.check, self.ctx.zone
         verdict = check.verdict
         banner = self.query_one("#slip-verdict", VerdictBanner)
-        banner.remove_class("-exit", "-return", "-refuse")
-        banner.add_class(f"-{verdict.kind}")
-        banner.update(f"{t(f'slips.verdict_{verdict.kind}')}\n{check.reason}")
+        word = t(f"slips.verdict_{verdict.kind}")
+        if verdict.flags:
+            flags = "，".join(t(f"slips.flag_{flag}") for flag in verdict.flags)
+            banner.show_verdict(verdict.kind, t(f"slips.flag_short_{verdict.flags[0]}"), f"{word}  {check.reason}  {flags}",
+                                flagged=True)
+        else:
+            banner.show_verdict(verdict.kind, word, str(check.reason))
         lines = []
         if check.student is not None:
             s = check.student
@@ -202,8 +226,6 @@ class SlipCheckScreen(KioskScreen):
                            back=_hm(v.return_by, zone)))
             companion = " ".join(p for p in (v.companion_name, v.companion_relation, v.companion_phone) if p)
             lines.append(t("slips.line_companion", companion=companion or "-", issuer=v.issuer_name or "-"))
-        for flag in verdict.flags:
-            lines.append(Text(t(f"slips.flag_{flag}"), style="bold yellow").markup)
         self.query_one("#slip-details", Static).update("\n".join(lines))
         self.query_one("#slip-hint", Static).update(t("slips.hint_confirm") if verdict.allowed else t("slips.hint_refused"))
 

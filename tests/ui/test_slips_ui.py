@@ -79,9 +79,10 @@ async def open_check(app, pilot):
 
 async def scan(app, pilot, text: str) -> None:
     app.screen.query_one("#slip-scan", Input).focus()
+    app.screen.query_one("#slip-scan", Input).cursor_blink = False  # a blinking cursor makes snapshots flaky
     await type_text(pilot, text)
     await pilot.press("enter")
-    await asyncio.sleep(ScanInput.HOLD_SECONDS)  # an Enter ending a burst waits to see whether the burst goes on
+    await asyncio.sleep(ScanInput.HOLD_SECONDS + 0.1)  # an Enter ending a burst waits to see whether the burst goes on
     await settle(pilot)
 
 
