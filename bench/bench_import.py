@@ -129,9 +129,9 @@ def run(workdir: Path) -> list[Result]:
     csv_base = _baseline(lambda: _csv_baseline(csv_path))
     xlsx_base = _baseline(lambda: _xlsx_baseline(xlsx_path))
 
-    from kiosk.services.roster_import import read_sheet
+    from kiosk.services.roster_import import read_book
 
-    csv_read = _baseline(lambda: read_sheet(csv_path))
+    csv_read = _baseline(lambda: read_book(csv_path))
     xlsx_import, _ = _import_into_fresh_db(workdir, "bench-import-xlsx", xlsx_path)
     csv_import, csv_reimport = _import_into_fresh_db(workdir, "bench-import-csv", csv_path, reimport=True)
     return [

@@ -26,6 +26,31 @@ TABLE_SQL = ('CREATE TABLE IF NOT EXISTS "bench_event" ("id" VARCHAR(36) NOT NUL
              '"direction" VARCHAR(8) NOT NULL, "method" VARCHAR(8) NOT NULL, "note" VARCHAR(255) NOT NULL)')
 
 
+def _register_bench_table() -> None:
+    """bench_event is syncable for the benchmark only: central validates its rows like any model's."""
+    import peewee
+
+    from kiosk.models import database_proxy
+    from kiosk.sync import policy
+
+    class BenchEvent(peewee.Model):
+        id = peewee.CharField(primary_key=True, max_length=36)
+        school_id = peewee.CharField(max_length=40)
+        station_id = peewee.CharField(max_length=40)
+        staff_id = peewee.CharField(max_length=36, null=True)
+        recorded_at = peewee.CharField()
+        student_id = peewee.CharField(max_length=36)
+        direction = peewee.CharField(max_length=8)
+        method = peewee.CharField(max_length=8)
+        note = peewee.CharField()
+
+        class Meta:
+            database = database_proxy
+            table_name = "bench_event"
+
+    policy.register(BenchEvent, policy.TablePolicy(insert=frozenset(policy.KINDS), read=frozenset(policy.KINDS)))
+
+
 def _admin(sql: str) -> None:
     import psycopg2
 
@@ -97,6 +122,8 @@ def _raw_psycopg2_rate(url: str, count: int) -> float:
 LOOP_SCRIPT = """
 import sys, time
 sys.path.insert(0, {root!r})
+from bench.bench_sync import _register_bench_table
+_register_bench_table()  # bench_event is syncable here too, or the pulled rows are refused as an unknown table
 from kiosk.config import Settings
 from kiosk.db import open_database
 from kiosk.sync import engine
@@ -188,6 +215,7 @@ def run(workdir: Path) -> list[Result]:
     _admin(f'CREATE DATABASE "{name}"')
     url = ADMIN.format(db=name)
     try:
+        _register_bench_table()
         central.init(url)
         pg = central.connect(url)
         # Push: ROWS facts from one station's outbox, 2,000 per batch, each batch one transaction at central.

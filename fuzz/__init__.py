@@ -15,4 +15,4 @@ This package must not import `kiosk` at import time: atheris instruments only mo
 it starts, and `kiosk` has to be among them.
 """
 
-HARNESSES = ("slip", "scan", "id_number", "phone", "visit_form", "roster", "config", "canteen")
+HARNESSES = ("slip", "scan", "id_number", "phone", "visit_form", "roster", "config", "canteen", "idcard")

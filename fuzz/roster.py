@@ -8,7 +8,7 @@ The first byte picks the file:
      GB18030 or UTF-16 (the encodings schools' exports come in), with `,`, tab or `;` between cells
   3  the same rows written into a real XLSX workbook (cells as text, numbers or formulas)
 
-Each file goes through read_sheet, locate_header and the row checks for both students and staff, then
+Each file goes through read_book, locate_header and the row checks for both students and staff, then
 through import_roster and import_staff with dry_run=True against the demo school (fuzz/school.py).
 
 Contract: ImportFileError is the only exception; a dry run reports imported=False and writes nothing;
@@ -174,11 +174,13 @@ prepare = school  # fuzz.run builds the demo school before the clock starts
 def TestOneInput(data: bytes) -> None:
     path = make_file(Data(data))
     try:
-        sheet = ri.read_sheet(path)
+        sheets = ri.read_book(path)
     except ri.ImportFileError as error:
         assert str(error) and error.key, error
         return
-    assert sheet.rows and all(any(cells) for _, cells in sheet.rows), sheet
-    check_student_rows(sheet)
-    check_staff_rows(sheet)
+    assert any(sheet.rows for sheet in sheets), sheets
+    for sheet in sheets:
+        assert all(any(cells) for _, cells in sheet.rows), sheet
+        check_student_rows(sheet)
+        check_staff_rows(sheet)
     check_dry_runs(path)

@@ -15,6 +15,8 @@ def register_cli(subparsers) -> None:
     run = command(subparsers, "run", cmd_run, "start a station full-screen")
     run.add_argument("--station", choices=STATION_KINDS, help="station kind (default: from config)")
     run.add_argument("--lang", choices=config.LANGUAGES, help="language (default: from config)")
+    run.add_argument("--idcard-sim", action="store_true",
+                     help="gate: a simulated ID card reader on the visitor form (F7 places a demo card)")
 
     demo = command(subparsers, "demo", cmd_demo, "create the demo school in the database (if it is empty)")
     demo.add_argument("--seed", type=int, default=20261121, help="random seed (deterministic)")
@@ -40,6 +42,8 @@ def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
     from kiosk.db import ensure_station_identity
     from kiosk.services.stations import announce_station
 
+    if args.idcard_sim:
+        settings.idcard.port = "sim"  # kiosk.widgets.idcard_watch starts the simulator with the form
     station_id = ensure_station_identity()
     announce_station(settings, station_id)  # so other stations show this one by its name
     app = KioskApp(settings, station_id=station_id)

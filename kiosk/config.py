@@ -116,6 +116,14 @@ class CanteenSettings:
 
 
 @dataclass
+class IdCardSettings:
+    port: str = ""  # serial port of the ID card reader, e.g. /dev/ttyUSB0; "" = no reader (type or scan the number)
+    baud: int = 115200
+    poll_ms: int = 500  # how often the open visitor form asks the reader for a card
+    keep_address: bool = False  # fill and show the card's address; off by default (keep only what the register needs)
+
+
+@dataclass
 class PrinterSettings:
     backend: str = "png"  # png | tspl | escpos | cups
     device: str = ""  # TSPL device file, or host:port for TCP 9100
@@ -146,6 +154,7 @@ class Settings:
     slips: SlipSettings = field(default_factory=SlipSettings)
     dorm: DormSettings = field(default_factory=DormSettings)
     canteen: CanteenSettings = field(default_factory=CanteenSettings)
+    idcard: IdCardSettings = field(default_factory=IdCardSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
 
@@ -251,6 +260,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("canteen: min_weight_grams and retention_hours must be positive")
     if settings.canteen.scale_unit not in ("g", "kg") or settings.canteen.scale_baud <= 0:
         raise ConfigError("canteen: scale_unit must be g or kg, and scale_baud positive (e.g. 9600)")
+    if settings.idcard.baud <= 0 or not 50 <= settings.idcard.poll_ms <= 60000:
+        raise ConfigError("idcard: baud must be positive (e.g. 115200) and poll_ms between 50 and 60000")
     _validate_clock_times(settings)
 
 

@@ -15,7 +15,7 @@ from kiosk.services.actor import Actor
 from kiosk.services.auth import check_pin
 from kiosk.services.facts import verify_audit_chain
 from kiosk.services.roster_import import (
-    ImportFileError, import_roster, import_staff, normalise_phone, parse_roles, read_sheet,
+    ImportFileError, import_roster, import_staff, normalise_phone, parse_roles, read_book,
 )
 
 HEADER = ["学号", "姓名", "性别", "年级", "班级", "住宿/走读", "宿舍楼", "房间", "床位", "监护人", "监护人电话"]
@@ -334,15 +334,17 @@ def _truncated_xlsx(tmp_path: Path) -> Path:
     return path
 
 
-BROKEN = {
-    "file_xlsx_broken": _truncated_xlsx,
-    "file_binary": lambda tmp: _write(tmp / "bin.csv", bytes(range(256)) * 4),
-    "file_encoding": lambda tmp: _write(tmp / "latin.csv", "学号,姓名\n".encode() + b"\xff\xfe\x80\x80,\xff\n"),
-    "file_empty": lambda tmp: _write(tmp / "empty.csv", b""),
-    "file_no_rows": lambda tmp: write_csv(tmp / "header.csv", []),
-    "file_missing_columns": lambda tmp: write_csv(tmp / "cols.csv", [["1", "x"]], header=["学号", "备注"]),
-    "file_xls": lambda tmp: _write(tmp / "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100),
-    "file_cannot_open": lambda tmp: tmp / "missing.csv",
+BROKEN = {  # case: (the error's key, the file)
+    "truncated_xlsx": ("file_spreadsheet_broken", _truncated_xlsx),
+    "ole_header_only": ("file_spreadsheet_broken",
+                        lambda tmp: _write(tmp / "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)),
+    "binary": ("file_binary", lambda tmp: _write(tmp / "bin.csv", bytes(range(256)) * 4)),
+    "latin": ("file_encoding", lambda tmp: _write(tmp / "latin.csv", "学号,姓名\n".encode() + b"\xff\xfe\x80\x80,\xff\n")),
+    "empty": ("file_empty", lambda tmp: _write(tmp / "empty.csv", b"")),
+    "header_only": ("file_no_rows", lambda tmp: write_csv(tmp / "header.csv", [])),
+    "missing_columns": ("file_missing_columns",
+                        lambda tmp: write_csv(tmp / "cols.csv", [["1", "x"]], header=["学号", "备注"])),
+    "missing_file": ("file_cannot_open", lambda tmp: tmp / "missing.csv"),
 }
 
 
@@ -351,9 +353,10 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("key", sorted(BROKEN))
-def test_broken_files_give_one_clean_error(tmp_path, actor, key):
-    path = BROKEN[key](tmp_path)
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_files_give_one_clean_error(tmp_path, actor, case):
+    key, make = BROKEN[case]
+    path = make(tmp_path)
     before = snapshot()
     with pytest.raises(ImportFileError) as caught:
         import_roster(path, actor)
@@ -365,7 +368,7 @@ def test_broken_files_give_one_clean_error(tmp_path, actor, key):
 def test_garbage_with_xlsx_suffix(tmp_path, actor):
     with pytest.raises(ImportFileError) as caught:
         import_roster(_write(tmp_path / "x.xlsx", b"PK\x03\x04" + b"garbage" * 50), actor)
-    assert caught.value.key == "people.file_xlsx_broken"
+    assert caught.value.key == "people.file_spreadsheet_broken"
 
 
 def test_missing_columns_names_them(tmp_path, actor):
@@ -407,10 +410,10 @@ def test_random_csv_text_only_raises_import_errors(tmp_path, actor, header, rows
     assert report.rows >= len(report.bad_rows)
 
 
-def test_read_sheet_handles_bytes_from_a_truncated_multibyte_char(tmp_path):
+def test_read_book_handles_bytes_from_a_truncated_multibyte_char(tmp_path):
     path = _write(tmp_path / "cut.csv", ",".join(HEADER).encode("gb18030")[:-1])
     try:
-        read_sheet(path)
+        read_book(path)
     except ImportFileError:
         pass
 

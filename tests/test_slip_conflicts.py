@@ -284,3 +284,45 @@ async def test_office_reviews_a_conflict_on_screen_and_sees_it_said(tiny):
         assert SlipConflictReview.select().count() == 1
         assert "张华丽" in screen.message_text()  # 已核查 … stays, although the list is now empty
         assert unreviewed_count("demo") == 0
+
+
+# ---------------------------------------------------------------- causal order, not wall clocks (issue 13)
+
+def _gate_crossing_with_clock(skew: timedelta, real_at: datetime, last_pulled: datetime) -> CrossingFact:
+    """A crossing written offline by a gate whose wall clock is `skew` off, stamped as its HLC would
+    (the gate last pulled at `last_pulled`, taking the stamps it saw then)."""
+    from kiosk.sync import hlc
+
+    wall = real_at + skew
+    stamp = hlc.advance(hlc.pack(hlc.to_ms(last_pulled), 3), hlc.to_ms(wall))
+    return CrossingFact("c1", "s1", "stu1", "exit", wall, "gate-a", "g1", stamp)
+
+
+@pytest.mark.parametrize("skew", [timedelta(minutes=-10), timedelta(0), timedelta(minutes=10)])
+def test_an_exit_20_s_after_the_revocation_is_listed_whatever_the_gate_clock(skew):
+    """The office revoked at T; the gate (last pulled a minute before, then offline) let the student out at
+    T + 20 s. A gate 10 minutes slow used to hide it (its wall clock said T - 9:40)."""
+    from kiosk.sync import hlc
+
+    revoked = RevocationFact("s1", T0, "office", hlc.pack(hlc.to_ms(T0)))
+    crossing = _gate_crossing_with_clock(skew, T0 + timedelta(seconds=20), T0 - timedelta(minutes=1))
+    found = find_conflicts([crossing], [revoked])
+    assert [c.kind for c in found] == [AFTER_REVOCATION]
+    assert found[0].conflicting.clock_off is (skew < timedelta(0))  # shown when the gate's clock was off
+
+
+def test_an_exit_20_s_before_the_revocation_on_a_good_clock_is_fine():
+    from kiosk.sync import hlc
+
+    revoked = RevocationFact("s1", T0, "office", hlc.pack(hlc.to_ms(T0)))
+    crossing = _gate_crossing_with_clock(timedelta(0), T0 - timedelta(seconds=20), T0 - timedelta(minutes=1))
+    assert find_conflicts([crossing], [revoked]) == []
+
+
+def test_a_gate_that_had_pulled_the_revocation_is_after_it_in_causal_order_even_with_a_slow_clock():
+    from kiosk.sync import hlc
+
+    revoked = RevocationFact("s1", T0, "office", hlc.pack(hlc.to_ms(T0)))
+    crossing = _gate_crossing_with_clock(timedelta(seconds=-90), T0 + timedelta(seconds=30), T0 + timedelta(seconds=5))
+    assert not crossing.clock_off and crossing.at < revoked.at  # its wall clock alone says "before"
+    assert [c.kind for c in find_conflicts([crossing], [revoked])] == [AFTER_REVOCATION]

@@ -27,6 +27,7 @@ FEATURE_MODULES: list[str] = [
     "kiosk.features.slips",
     "kiosk.features.dorm",
     "kiosk.features.canteen",
+    "kiosk.features.idcard",
     "kiosk.features.directory",  # after the stations' own tasks on the menu
     "kiosk.features.sync",  # its admin-only entry last
 ]

@@ -1,6 +1,7 @@
 """Core feature: roster and staff (import, export, search). Registered in kiosk.features.
 
-`kiosk import roster FILE [--dry-run] [--skip-bad] [--partial]`, `kiosk import staff FILE [--dry-run] [--skip-bad]`;
+`kiosk import roster FILE [--dry-run] [--skip-bad] [--partial] [--sheet NAME]`,
+`kiosk import staff FILE [--dry-run] [--skip-bad] [--sheet NAME]`;
 exports `students` and `staff` (their Chinese headers are ones the importer reads back).
 """
 from __future__ import annotations
@@ -23,19 +24,24 @@ STAFF_EXPORT_HEADERS = ["工号", "姓名", "角色", "班级", "电话", "卡�
 
 
 def register_cli(subparsers) -> None:
-    imports = subparsers.add_parser("import", help="import the student roster or the staff list (CSV or XLSX)")
+    imports = subparsers.add_parser("import", help="import the student roster or the staff list "
+                                    "(.xlsx, .xlsm, .xls, .ods, CSV or TSV)")
     kinds = imports.add_subparsers(dest="import_kind", required=True, metavar="WHAT")
     roster = command(kinds, "roster", cmd_import_roster,
-                     "import students from CSV (UTF-8/GB18030) or XLSX; students missing from the file become inactive")
-    roster.add_argument("file", help="roster file (.csv or .xlsx)")
+                     "import students from .xlsx/.xlsm/.xls/.ods or CSV/TSV (UTF-8/GB18030/UTF-16); "
+                     "students missing from the file become inactive")
+    roster.add_argument("file", help="roster file (.xlsx, .xlsm, .xls, .ods, .csv or .tsv)")
     roster.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     roster.add_argument("--skip-bad", action="store_true", help="import the good rows even if some rows are bad")
     roster.add_argument("--partial", action="store_true",
                         help="the file lists only some students: do not deactivate the ones it leaves out")
-    staff = command(kinds, "staff", cmd_import_staff, "import staff from CSV (UTF-8/GB18030) or XLSX")
-    staff.add_argument("file", help="staff file (.csv or .xlsx)")
+    roster.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: the first one with the header)")
+    staff = command(kinds, "staff", cmd_import_staff,
+                    "import staff from .xlsx/.xlsm/.xls/.ods or CSV/TSV (UTF-8/GB18030/UTF-16)")
+    staff.add_argument("file", help="staff file (.xlsx, .xlsm, .xls, .ods, .csv or .tsv)")
     staff.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     staff.add_argument("--skip-bad", action="store_true", help="import the good rows even if some rows are bad")
+    staff.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: the first one with the header)")
 
 
 def _both(key: str, **values: object) -> str:
@@ -71,10 +77,10 @@ def _run_import(args: argparse.Namespace, settings: config.Settings, kind: str) 
     actor = system_actor(settings.school.id)
     if kind == "roster":
         report = import_roster(args.file, actor, dry_run=args.dry_run, skip_bad=args.skip_bad,
-                               full=not args.partial, school_name=settings.school.name)
+                               full=not args.partial, school_name=settings.school.name, sheet=args.sheet)
     else:
         report = import_staff(args.file, actor, dry_run=args.dry_run, skip_bad=args.skip_bad,
-                              school_name=settings.school.name)
+                              school_name=settings.school.name, sheet=args.sheet)
     for line in report_lines(report):
         print(line)
     if report.errors and (report.dry_run or not report.imported):

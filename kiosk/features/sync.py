@@ -117,6 +117,12 @@ def register_cli(subparsers) -> None:
     add.add_argument("--kind", choices=STATION_KINDS, required=True)
     add.add_argument("--url", help="postgresql://... as an administrator (default: sync.central_url)")
     add.add_argument("--school", help="school id (default: school.id)")
+    add.add_argument("--station-id", help="the station's id (`kiosk sync status` on the station); else bind it later")
+    bind = command(central_sub, "bind-station", cmd_central_bind,
+                   "bind a station's role to its station id (its pushes are refused until then)", needs_db=False)
+    bind.add_argument("name")
+    bind.add_argument("station_id", help="as shown by `kiosk sync status` on the station")
+    bind.add_argument("--url", help="postgresql://... as an administrator (default: sync.central_url)")
     remove = command(central_sub, "remove-station", cmd_central_remove, "revoke a station's role", needs_db=False)
     remove.add_argument("name")
     remove.add_argument("--url", help="postgresql://... as an administrator (default: sync.central_url)")
@@ -156,7 +162,8 @@ def cmd_central_add(args: argparse.Namespace, settings) -> int:
     from kiosk.sync import central
 
     role = _central_call(
-        lambda: central.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id),
+        lambda: central.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id,
+                                    args.station_id),
         f"cannot add station {args.name}")
     station = config.Settings()
     station.school.id = args.school or settings.school.id
@@ -167,7 +174,19 @@ def cmd_central_add(args: argparse.Namespace, settings) -> int:
     station.sync.central_url = role.url
     station.sync.interval_seconds = settings.sync.interval_seconds
     sys.stdout.write(f"# station {args.name} ({args.kind}); role {role.role}. Keep this file private: it holds the password.\n")
+    if not args.station_id:
+        sys.stdout.write(f"# Its pushes are refused until you run: kiosk central bind-station {args.name} <station id>\n"
+                         "# (the station shows its id with `kiosk sync status`)\n")
     sys.stdout.write(config.dumps(station))
+    return 0
+
+
+def cmd_central_bind(args: argparse.Namespace, settings) -> int:
+    from kiosk.sync import central
+
+    _central_call(lambda: central.bind_station(_url(args, settings), args.name, args.station_id),
+                  f"cannot bind station {args.name}")
+    print(f"station {args.name} bound to station id {args.station_id}")
     return 0
 
 
@@ -191,6 +210,7 @@ def cmd_sync(args: argparse.Namespace, settings) -> int:
         if args.json:
             print(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True))
         else:
+            print(f"station id {report['station_id']} (epoch {report['epoch']})")
             print(f"pending {report['pending']}; last push {report['last_push'] or '-'}; last pull {report['last_pull'] or '-'}; "
                   f"converged {'yes' if report['converged'] else 'no'}")
             for stream, cursor in sorted(report["cursors"].items()):

@@ -17,6 +17,7 @@ class Visit(FactModel):
     id_type = peewee.CharField(max_length=10)  # resident | passport | hk_macau | taiwan | none
     id_number = peewee.CharField(default="")  # normalised; "" for none or after the purge
     name = peewee.CharField()
+    sex = peewee.CharField(max_length=10, default="")  # from an ID card: male | female | unknown | unstated; "" typed
     phone = peewee.CharField(default="")
     category = peewee.CharField(max_length=12)  # parent | contractor | delivery | official | other
     unit = peewee.CharField(default="")  # the visitor's company or unit (单位)

@@ -3,6 +3,8 @@
 Keyboard only: Enter moves to the next field; scanning (or typing) an ID number and Enter checks it and
 prefills a returning visitor; Enter in the host field searches; Ctrl+S / F10 saves. A failed check keeps
 everything typed and puts the cursor on the field to fix. A watchlist hit opens the decision dialog.
+With a card reader (idcard.port), a card on it fills the form (kiosk.screens.gate_card); a reader that types like
+a keyboard (number, maybe name, Enter) goes through the ID field.
 """
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ from textual.widgets.option_list import Option
 
 from kiosk import clock
 from kiosk.i18n import t
+from kiosk.idcard.wedge import split_wedge
+from kiosk.screens import gate_card
 from kiosk.screens.base import KioskModal, KioskScreen
 from kiosk.services import visitor_rules as rules
 from kiosk.services.visitor_rules import HostRef, VisitForm
+from kiosk.widgets.idcard_watch import IdCardWatch
 from kiosk.widgets.scan_input import ScanInput
 
 # (field, label key, widget kind) in form order; field names match FieldError.field.
@@ -66,6 +71,7 @@ class RegisterScreen(KioskScreen):
         Binding("f10", "save", "gate.key_save", show=False, priority=True),
         Binding("f6", "slip", "gate.key_slip"),
         Binding("ctrl+r", "clear", "gate.key_clear"),
+        Binding("f7", "demo_card", "idcard.key_demo_card"),  # only with the simulated reader (check_action)
     ]
 
     DEFAULT_CSS = """
@@ -90,6 +96,8 @@ class RegisterScreen(KioskScreen):
         self.message_text = ""
         self.saving = False
         self.night_leader: tuple[str, str] | None = None  # (staff id, name) of the duty leader who confirmed with a PIN
+        self.card_fill = None  # the FormFill of the card last read (kiosk.screens.gate_card)
+        self.card_decision = None  # the Decision taken when that card's watchlist hit was shown
 
     def compose(self) -> ComposeResult:
         yield Static(id="reg-title")
@@ -107,6 +115,9 @@ class RegisterScreen(KioskScreen):
                     yield Input(id=f"f-{name}", max_length=80, compact=True)
         yield OptionList(id="reg-hosts")
         yield Static("", id="reg-message")
+        reader = gate_card.reader_line(self.ctx.settings)
+        if reader is not None:
+            yield reader
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -133,6 +144,30 @@ class RegisterScreen(KioskScreen):
         if night and not self.message_text:
             self.show(t("gate.night_notice", hours=gate.visiting_hours), "warn")
 
+    # ------------------------------------------------------------ card reader
+
+    def on_id_card_watch_card_read(self, event: IdCardWatch.CardRead) -> None:
+        event.stop()
+        gate_card.card_read(self, event.card)
+
+    def on_screen_suspend(self) -> None:
+        for reader in self.query(IdCardWatch):
+            reader.pause()  # under a dialog or another screen the form takes no cards and lets go of the port
+
+    def on_screen_resume(self) -> None:  # KioskScreen.on_screen_resume runs too (Textual calls each class's)
+        for reader in self.query(IdCardWatch):
+            reader.resume()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "demo_card":
+            return any(reader.simulated for reader in self.query(IdCardWatch))
+        return True
+
+    def action_demo_card(self) -> None:
+        for reader in self.query(IdCardWatch):
+            if reader.simulated:
+                reader.place_next_demo_card()
+
     # ------------------------------------------------------------ helpers
 
     def value(self, name: str) -> str:
@@ -158,6 +193,7 @@ class RegisterScreen(KioskScreen):
         self.query_one("#f-category", Select).clear()
         self.host = None
         self.night_leader = None
+        self.card_fill = self.card_decision = None
         self.hide_hosts()
         self.focus_field("id_number")
 
@@ -183,7 +219,10 @@ class RegisterScreen(KioskScreen):
 
     def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
         event.stop()
-        self.lookup_id(event.code, self.query_one("#f-id_type", Select).value)
+        number, name = split_wedge(event.code)  # a keyboard-style card reader may type the name after the number
+        if name and not self.value("name").strip():
+            self.set_value("name", name)
+        self.lookup_id(number, self.query_one("#f-id_type", Select).value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "f-host" and self.host is not None and event.value != self.host.name:
@@ -211,9 +250,14 @@ class RegisterScreen(KioskScreen):
         self.set_value("id_number", checked.number)
         if prefill is None:
             self.show(t(f"gate.{checked.warning}") if checked.warning else "", "warn")
-            self.focus_field("name")
+            self.focus_field("phone" if self.value("name").strip() else "name")
             return
-        self.set_value("name", prefill.name)
+        self.apply_prefill(prefill)
+
+    def apply_prefill(self, prefill, *, keep_name: bool = False) -> None:
+        """A returning visitor's last visit on the form, as today's (the card's name wins when it gave one)."""
+        if not (keep_name and self.value("name").strip()):
+            self.set_value("name", prefill.name)
         self.set_value("phone", prefill.phone)
         self.query_one("#f-category", Select).value = prefill.category
         self.set_value("unit", prefill.unit)
@@ -281,6 +325,7 @@ class RegisterScreen(KioskScreen):
             companion_names=self.value("companion_names"), vehicle_plate=self.value("vehicle_plate"),
             items=self.value("items"), expected_leave_at=leave, duty_leader=self.value("duty_leader"),
             duty_leader_id=self.night_leader[0] if self.night_leader and self.night_leader[1] == self.value("duty_leader") else "",
+            sex=gate_card.sex_for(self, self.value("id_number")),
         )
 
     def unsaved_input(self) -> bool:
@@ -307,7 +352,7 @@ class RegisterScreen(KioskScreen):
             return
         self.show(t("gate.working"), "info")
         self.saving = True
-        self.submit(form, None)
+        self.submit(form, gate_card.decision_for(self, form.id_number))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gate-register")
     def submit(self, form: VisitForm, decision) -> None:

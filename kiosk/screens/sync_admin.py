@@ -1,16 +1,28 @@
 """Station admin: refused records (dead letters) and conflicts for a person to review, with their reasons."""
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from kiosk.i18n import t
+from kiosk.i18n import catalog, language, t
 from kiosk.screens.base import KioskScreen
 
 
-CONFLICT_KEYS = {"stale_update": "sync.conflict_stale_update", "duplicate_insert": "sync.conflict_duplicate_insert"}
+CONFLICT_KEYS = {"stale_update": "sync.conflict_stale_update", "duplicate_insert": "sync.conflict_duplicate_insert",
+                 "set_once": "sync_trust.conflict_set_once", "clone_update": "sync_trust.conflict_clone_update"}
+
+
+def reason_text(reason: str) -> str:
+    """A refusal reason for people: central's and the pull check's codes (`code` or `code:detail`, see
+    kiosk.sync.validation) in the current language; anything else (an older central's text) as it is."""
+    code, _, detail = reason.partition(":")
+    key = f"sync_trust.reason_{code}"
+    if key not in catalog(language()):
+        return reason
+    if code == "not_writer" and f"core.station_{detail}" in catalog(language()):
+        detail = t(f"core.station_{detail}")
+    return t(key, detail=detail)
 
 
 class SyncAdminScreen(KioskScreen):
@@ -40,14 +52,9 @@ class SyncAdminScreen(KioskScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def load(self) -> None:
         from kiosk.sync.review import sync_problems
 
-        problems = sync_problems(self.ctx.settings)
-        self.app.call_from_thread(self.show, problems)
+        self.call(sync_problems, self.ctx.settings, then=self.show, group="sync-admin")
 
     def show(self, problems) -> None:
         self.problems = problems
@@ -71,7 +78,7 @@ class SyncAdminScreen(KioskScreen):
         last = problems.last_success.astimezone(zone).strftime("%Y-%m-%d %H:%M") if problems.last_success else t("sync.admin_never")
         self.query_one("#sync-summary", Static).update(t("sync.admin_summary", pending=problems.pending, last=last))
         for item in problems.dead_letters:
-            dead.add_row(item.at.astimezone(zone).strftime("%m-%d %H:%M"), item.table, item.row_id[:13], item.reason)
+            dead.add_row(item.at.astimezone(zone).strftime("%m-%d %H:%M"), item.table, item.row_id[:13], reason_text(item.reason))
         for item in problems.conflicts:
             kind = t(CONFLICT_KEYS[item.kind]) if item.kind in CONFLICT_KEYS else item.kind
             conflicts.add_row(item.at.astimezone(zone).strftime("%m-%d %H:%M"), kind, item.table, item.row_id[:13],

@@ -182,4 +182,14 @@ def verify_audit_chain() -> AuditProblem | None:
                                 f"entry {recorded['seq']}: the newest entries are missing (log ends at entry {last_seq})")
     elif last_seq:
         return AuditProblem(last_seq, "truncated", "audit head is missing")
+    # Sync noticed this database is an older copy (restored) or a clone: the chain here verifies, but the
+    # entries the lost copy wrote after `after_seq` are gone (audit entries are never synced).
+    gap = LocalState.get_or_none(LocalState.key == "audit_gap")
+    if gap is not None:
+        info = json.loads(gap.value)
+        return AuditProblem(info.get("after_seq"), "gap",
+                            f"entry {info.get('after_seq')}: the entries written after it on the lost copy are missing: "
+                            f"this database was restored from an older copy or cloned (sync noticed {info.get('cause')} "
+                            f"at {info.get('noticed_at')}; {info.get('rows_taken_back', 0)} of its rows taken back from "
+                            f"central); the entries here up to entry {last_seq} verify")
     return None

@@ -2,8 +2,14 @@
 
 - double_use: one slip used twice in one direction (two exits, or two returns), typically at two gates
   that were both offline. The earliest crossing by (at, station_id) stands; each later one is a conflict.
-- after_revocation: a slip crossing whose `at` is after the slip's revocation (the gate had not pulled
-  the revocation yet, so it could not know).
+- after_revocation: a slip crossing that did not happen before the slip's revocation (the gate had not pulled
+  the revocation yet, so it could not know). Decided by causal (HLC) order, not by wall clocks: a gate's HLC
+  has received every stamp it pulled, so a crossing stamped below the revocation's stamp was written before
+  the gate could know of it. The HLC still follows the gate's wall clock between syncs, so when the crossing's
+  own stamp shows that clock was off (its HLC ran ahead of its wall clock: it had seen later times than its
+  clock said), the order is unknown and the crossing is listed, marked `clock_off`: a gate 10 minutes slow
+  and offline used to hide an exit on a revoked slip. Rows not stamped yet (still pending here) fall back to
+  wall-clock order.
 
 Conflicts are derived from the synced facts (gate_crossing, slip_revocation), never stored, so every station
 computes the same list once it has the same rows. A review (kiosk.models.slip_review) is a fact: who looked,
@@ -44,6 +50,14 @@ class CrossingFact:
     at: datetime
     station_id: str
     staff_id: str | None = None
+    hlc: int | None = None  # its sync stamp (None while not pushed yet)
+
+    @property
+    def clock_off(self) -> bool:
+        """The gate's own stamp says its wall clock was off when it wrote this (see the module notes)."""
+        from kiosk.sync.hlc import SUSPECT_MS, physical_ms, to_ms
+
+        return self.hlc is not None and abs(physical_ms(self.hlc) - to_ms(self.at)) > SUSPECT_MS
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,7 @@ class RevocationFact:
     slip_id: str
     at: datetime  # when the office revoked it
     station_id: str
+    hlc: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,13 @@ def _order(c: CrossingFact) -> tuple[datetime, str, str]:
     return c.at, c.station_id, c.id
 
 
+def happened_before(crossing: CrossingFact, revocation: RevocationFact) -> bool:
+    """Did the crossing happen before the revocation, as far as the facts can tell? (see the module notes)"""
+    if crossing.hlc is None or revocation.hlc is None:
+        return crossing.at <= revocation.at
+    return crossing.hlc < revocation.hlc and not crossing.clock_off
+
+
 def find_conflicts(crossings: Iterable[CrossingFact], revocations: Iterable[RevocationFact]) -> list[SlipConflict]:
     """Every slip conflict in these facts, ordered by the conflicting crossing's (at, station_id)."""
     first_revocation: dict[str, RevocationFact] = {}
@@ -89,7 +111,7 @@ def find_conflicts(crossings: Iterable[CrossingFact], revocations: Iterable[Revo
             found.append(SlipConflict(DOUBLE_USE, later.slip_id, later.student_id, later, standing, None))
         for c in group:
             revocation = first_revocation.get(c.slip_id)
-            if revocation is not None and c.at > revocation.at:
+            if revocation is not None and not happened_before(c, revocation):
                 found.append(SlipConflict(AFTER_REVOCATION, c.slip_id, c.student_id, c, None, revocation))
     found.sort(key=lambda conflict: (_order(conflict.conflicting), conflict.kind))
     return found
@@ -129,21 +151,42 @@ class ConflictRow:
     standing_at: datetime | None  # double_use: the crossing that stands
     standing_station_id: str
     revoked_at: datetime | None  # after_revocation
+    clock_off: bool  # the gate's clock was off when it wrote the crossing: its time is not to be trusted
     reviewed_at: datetime | None
     reviewed_by: str
     review_note: str
 
 
+def _stamps(table: str, row_ids: list[str]) -> dict[str, int]:
+    """The sync stamps of these rows: central's version as pulled, else our own as pushed (outbox)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        marks = ",".join("?" for _ in chunk)
+        for row_id, stamp in database_proxy.execute_sql(
+                f'SELECT "row_id", min("hlc") FROM "outbox" WHERE "table_name" = ? AND "hlc" IS NOT NULL '
+                f'AND "row_id" IN ({marks}) GROUP BY "row_id"', [table, *chunk]):
+            found[row_id] = stamp
+        for row_id, stamp in database_proxy.execute_sql(
+                f'SELECT "row_id", "hlc" FROM "sync_row_version" WHERE "table_name" = ? AND "row_id" IN ({marks})',
+                [table, *chunk]):
+            found.setdefault(row_id, stamp)
+    return found
+
+
 def load_facts(school_id: str) -> tuple[list[CrossingFact], list[RevocationFact]]:
     field = UtcDateTimeField()
     rows = database_proxy.execute_sql(_CANDIDATES_SQL, (school_id, school_id)).fetchall()
-    crossings = [CrossingFact(id_, slip_id, student_id, direction, field.python_value(at), station_id, staff_id)
+    crossing_stamps = _stamps("gate_crossing", [row[0] for row in rows])
+    crossings = [CrossingFact(id_, slip_id, student_id, direction, field.python_value(at), station_id, staff_id,
+                              crossing_stamps.get(id_))
                  for id_, slip_id, student_id, direction, at, station_id, staff_id in rows]
     slips = {c.slip_id for c in crossings}
-    revocations = [RevocationFact(r.slip_id, r.recorded_at, r.station_id)
-                   for r in SlipRevocation.select(SlipRevocation.slip, SlipRevocation.recorded_at,
-                                                  SlipRevocation.station_id)
-                   .where((SlipRevocation.school_id == school_id) & SlipRevocation.slip.in_(list(slips)))] if slips else []
+    found = list(SlipRevocation.select(SlipRevocation.id, SlipRevocation.slip, SlipRevocation.recorded_at,
+                                       SlipRevocation.station_id)
+                 .where((SlipRevocation.school_id == school_id) & SlipRevocation.slip.in_(list(slips)))) if slips else []
+    revocation_stamps = _stamps("slip_revocation", [r.id for r in found])
+    revocations = [RevocationFact(r.slip_id, r.recorded_at, r.station_id, revocation_stamps.get(r.id)) for r in found]
     return crossings, revocations
 
 
@@ -180,7 +223,7 @@ def slip_conflicts(school_id: str, *, include_reviewed: bool = False) -> list[Co
             at=c.conflicting.at, station_id=c.conflicting.station_id, gatekeeper=names.get(c.conflicting.staff_id, ""),
             standing_at=c.standing.at if c.standing else None,
             standing_station_id=c.standing.station_id if c.standing else "",
-            revoked_at=c.revocation.at if c.revocation else None,
+            revoked_at=c.revocation.at if c.revocation else None, clock_off=c.conflicting.clock_off,
             reviewed_at=review.recorded_at if review else None,
             reviewed_by=names.get(review.staff_id, "") if review else "", review_note=review.note if review else ""))
     return rows

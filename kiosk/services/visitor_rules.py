@@ -18,6 +18,7 @@ from kiosk.services.names import clean_text
 ID_TYPES = ("resident", "passport", "hk_macau", "taiwan", "none")
 CATEGORIES = ("parent", "contractor", "delivery", "official", "other")
 WATCH_LEVELS = ("warn", "deny")
+SEXES = ("male", "female", "unknown", "unstated")  # GB/T 2261.1 as read from an ID card
 
 # GB 11643-1999: weights for the 17 body digits; remainder mod 11 -> check character.
 RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -333,6 +334,7 @@ class VisitForm:
     expected_leave_at: datetime | None = None
     duty_leader: str = ""
     duty_leader_id: str = ""  # a staff member with a NIGHT_LEADER_ROLES role, confirmed with their PIN at the screen
+    sex: str = ""  # only from an ID card (kiosk.idcard.card.SEXES values); the form has no field for it
 
 
 @dataclass(frozen=True)

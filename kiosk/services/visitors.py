@@ -157,7 +157,8 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
     host = form.host
     visit = Visit(
         id=visit_id, school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id, recorded_at=now,
-        status=status, id_type=form.id_type, id_number=clean.id_number, name=clean_text(form.name), phone=clean.phone,
+        status=status, id_type=form.id_type, id_number=clean.id_number, name=clean_text(form.name),
+        sex=form.sex if form.sex in rules.SEXES else "", phone=clean.phone,
         category=form.category, unit=clean_text(form.unit), reason=clean_text(form.reason),
         host_kind=host.kind if host else "", host_id=host.id if host else "", host_name=host.name if host else "",
         companions=form.companions, companion_names=clean_text(form.companion_names), vehicle_plate=clean.vehicle_plate,
@@ -371,7 +372,7 @@ class PurgeResult:
 
 
 def purge_visitor_data(actor: Actor, retention_days: int, *, dry_run: bool = False, batch: int = 200) -> PurgeResult:
-    """Anonymise visits older than the retention: name, ID, phone, plate, companions' names, items,
+    """Anonymise visits older than the retention: name, sex, ID, phone, plate, companions' names, items,
     unit and reason are cleared; status, category, counts, host and times stay (the register's totals)."""
     now = clock.now()
     cutoff = rules.retention_cutoff(now, retention_days)
@@ -380,7 +381,7 @@ def purge_visitor_data(actor: Actor, retention_days: int, *, dry_run: bool = Fal
     if dry_run or total == 0:
         return PurgeResult(total, 0, cutoff, dry_run)
     purged = 0
-    cleared = {"name": "", "id_number": "", "phone": "", "vehicle_plate": "", "companion_names": "", "items": "",
+    cleared = {"name": "", "sex": "", "id_number": "", "phone": "", "vehicle_plate": "", "companion_names": "", "items": "",
                "unit": "", "reason": ""}
     while True:
         rows = list(due.limit(batch))

@@ -10,10 +10,13 @@ Tables (every key starts with school_id, so one server can hold a district):
 - batch          per (school, station, epoch) the highest outbox seq received: a duplicate batch is a no-op
 - dead_letter    rows refused, with the reason; conflict: policy conflicts for a person to review
 - station        one row per station: its kind and its own database role (least privilege)
-- write_policy   tables only some station kinds may write (roster, staff, slips, watchlist: office)
+- sync_table     the syncable tables and their write policy (kiosk.sync.policy), copied at init: a row for a
+                 table not listed here, or one its columns refuse (the column checks generated from the
+                 models by kiosk.sync.validation), is a dead letter and never touches row_state
 
 Stations never INSERT, UPDATE or DELETE a table: they call `sync_push(...)` (SECURITY DEFINER), which
-checks the caller's role against `station`, and SELECT from row_state/conflict/school_counter/sync_meta.
+checks the caller's role against `station` (bound to one station id by the administrator, never by a
+push), and SELECT from row_state/conflict/school_counter/sync_meta.
 """
 from __future__ import annotations
 
@@ -22,12 +25,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
-
-# Tables only the office writes to the shared database (others are read-only for them).
-OFFICE_ONLY_TABLES = (
-    "school", "building", "room", "student", "staff",
-    "pass_slip", "slip_approval", "slip_revocation", "slip_key", "slip_conflict_review", "watchlist_entry",
-)
 
 SCHEMA = r"""
 CREATE TABLE IF NOT EXISTS sync_meta (key text PRIMARY KEY, value text NOT NULL);
@@ -41,7 +38,18 @@ CREATE TABLE IF NOT EXISTS station (
     created_at timestamptz NOT NULL DEFAULT now(),
     removed_at timestamptz
 );
-CREATE TABLE IF NOT EXISTS write_policy (table_name text PRIMARY KEY, writer_kinds text[] NOT NULL);
+DROP TABLE IF EXISTS write_policy;
+CREATE TABLE IF NOT EXISTS sync_table (
+    table_name text PRIMARY KEY,
+    insert_kinds text[] NOT NULL,   -- station kinds that may create rows
+    owner text NOT NULL,            -- creator / office / self (see kiosk.sync.policy)
+    update_others text[] NOT NULL,  -- kinds that may change a row another station owns
+    set_once text[] NOT NULL
+);
+ALTER TABLE sync_table ADD COLUMN IF NOT EXISTS reader_kinds text[] NOT NULL DEFAULT '{}';
+-- Staff roles whose PIN verifiers a station of each kind receives (kiosk.sync.policy.verifier_roles).
+CREATE TABLE IF NOT EXISTS sync_kind_login (kind text PRIMARY KEY, roles text[] NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS station_bound_id ON station (school_id, station_id) WHERE removed_at IS NULL;
 CREATE TABLE IF NOT EXISTS batch (
     school_id text NOT NULL, station_id text NOT NULL, epoch integer NOT NULL,
     last_seq bigint NOT NULL DEFAULT 0, batches bigint NOT NULL DEFAULT 0,
@@ -60,6 +68,10 @@ CREATE TABLE IF NOT EXISTS row_state (
     hlc bigint NOT NULL, station_id text NOT NULL, server_seq bigint NOT NULL,
     PRIMARY KEY (school_id, table_name, row_id)
 );
+-- The station that created the row: it alone may change it, unless the table's policy names an exception.
+ALTER TABLE row_state ADD COLUMN IF NOT EXISTS owner text;
+ALTER TABLE row_state ADD COLUMN IF NOT EXISTS epoch integer;  -- of the station that wrote this version
+UPDATE row_state SET owner = station_id WHERE owner IS NULL;
 -- The stream index is on an expression so that key lookups (school, table, row) can only use the primary
 -- key: with a plain (school_id, table_name, server_seq) index the planner, short of statistics, picked it
 -- for key lookups and each batch scanned the whole stream.
@@ -91,14 +103,22 @@ DECLARE
     v_conf integer;
     v_next integer;
     v_dead jsonb;
+    v_same integer;
+    v_now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+    v_max_stamp bigint;
 BEGIN
+    -- The highest stamp accepted: central's clock plus the allowed skew (kiosk.sync.validation.MAX_AHEAD_MS).
+    v_max_stamp := (v_now_ms + coalesce((SELECT value::bigint FROM sync_meta WHERE key = 'max_stamp_ahead_ms'), 0)) << 16;
     SELECT * INTO st FROM station WHERE role_name = session_user AND removed_at IS NULL;
     IF FOUND THEN
         IF st.school_id <> p_school THEN
             RAISE EXCEPTION 'station % belongs to school %, not %', st.name, st.school_id, p_school USING ERRCODE = '42501';
         END IF;
         IF st.station_id IS NULL THEN
-            UPDATE station SET station_id = p_station WHERE name = st.name;
+            -- Bound by the administrator only (add-station --station-id, or bind-station): a push that claims
+            -- an id could otherwise take over another station's identity and force it to a new epoch.
+            RAISE EXCEPTION 'station % is not bound to a station id yet: run kiosk central bind-station % %',
+                st.name, st.name, p_station USING ERRCODE = '42501';
         ELSIF st.station_id <> p_station THEN
             RAISE EXCEPTION 'role % pushes for station %, not %', session_user, st.station_id, p_station USING ERRCODE = '42501';
         END IF;
@@ -113,24 +133,42 @@ BEGIN
     SELECT last_seq INTO v_reg FROM batch WHERE school_id = p_school AND station_id = p_station AND epoch = p_epoch;
     v_reg := coalesce(v_reg, 0);
 
-    -- One pass over the batch: parse (json, not jsonb: only payloads are converted) and judge each row.
+    -- One pass over the batch: parse (json, not jsonb: only payloads are converted) and judge each row
+    -- against the policy (sync_table), the row's owner (row_state before this batch) and its columns. The
+    -- reasons are codes (kiosk.sync.validation) the admin screen translates.
     DROP TABLE IF EXISTS _push;
+    -- EXECUTE: planned per call with row_state's real size (see below), so the owner lookup uses the key.
+    EXECUTE $q$
     CREATE TEMP TABLE _push ON COMMIT DROP AS
         SELECT r.seq, r.txn, r.t, r.id, r.op, r.p, r.h, coalesce(r.cs, false) AS cs,
             CASE
-            WHEN r.op = 'unreadable' THEN 'unreadable payload'
-            WHEN r.id IS NULL OR r.id = '' THEN 'missing row id'
-            WHEN r.t IS NULL OR r.t !~ '^[a-z][a-z0-9_]*$' THEN 'bad table name'
-            WHEN r.op IS NULL OR r.op NOT IN ('insert', 'update') THEN 'bad operation'
-            WHEN r.h IS NULL THEN 'missing clock stamp'
-            WHEN r.p IS NULL OR jsonb_typeof(r.p) <> 'object' THEN 'payload is not a row'
-            WHEN r.p ? 'id' AND r.p->>'id' <> r.id THEN 'payload id does not match the row id'
-            WHEN r.p ? 'school_id' AND r.p->>'school_id' <> p_school THEN 'row belongs to another school'
-            WHEN w.table_name IS NOT NULL AND NOT (v_kind = ANY (w.writer_kinds))
-                THEN 'table ' || r.t || ' is written by ' || array_to_string(w.writer_kinds, '/') || ' stations only'
-            END AS reason
-        FROM json_to_recordset(p_rows::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
-        LEFT JOIN write_policy w ON w.table_name = r.t;
+            WHEN r.op = 'unreadable' THEN 'unreadable'
+            WHEN r.id IS NULL OR r.id = '' OR length(r.id) > 64 THEN 'bad_row_id'
+            WHEN c.table_name IS NULL THEN 'unknown_table'
+            WHEN r.op IS NULL OR r.op NOT IN ('insert', 'update') THEN 'bad_operation'
+            WHEN r.h IS NULL OR r.h <= 0 THEN 'bad_stamp'
+            WHEN r.h > $4 THEN 'stamp_ahead'
+            WHEN r.p IS NULL OR jsonb_typeof(r.p) <> 'object' THEN 'not_a_row'
+            WHEN r.p ? 'id' AND r.p->>'id' IS DISTINCT FROM r.id THEN 'id_mismatch'
+            WHEN r.p ? 'school_id' AND r.p->>'school_id' IS DISTINCT FROM $1 THEN 'other_school'
+            WHEN o.owner IS NULL AND NOT ($3 = ANY (c.insert_kinds)) THEN 'not_writer:' || $3
+            WHEN o.owner IS NULL AND c.owner = 'self' AND r.id <> $2 THEN 'not_owner:' || left(r.id, 40)
+            WHEN o.owner IS NULL AND c.owner = 'creator' AND r.p ? 'station_id' AND r.p->>'station_id' IS DISTINCT FROM $2
+                THEN 'claims_station:' || left(coalesce(r.p->>'station_id', ''), 40)
+            WHEN o.owner IS NOT NULL AND o.owner <> $2 AND NOT ($3 = ANY (c.update_others))
+                THEN 'not_owner:' || o.owner
+            WHEN o.owner IS NOT NULL AND c.owner = 'creator' AND r.op = 'update' AND r.p ? 'station_id'
+                 AND r.p->>'station_id' IS DISTINCT FROM o.owner
+                THEN 'claims_station:' || left(coalesce(r.p->>'station_id', ''), 40)
+            ELSE /*ROW_CHECK*/ NULL
+            END AS reason,
+            -- The row as central already holds it from this station (a restored station resending under a new
+            -- epoch): the same fact, not a second one.
+            (o.station_id IS NOT DISTINCT FROM $2 AND o.payload = r.p) AS same
+        FROM json_to_recordset($5::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
+        LEFT JOIN sync_table c ON c.table_name = r.t
+        LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = r.t AND o.row_id = r.id
+    $q$ USING p_school, p_station, v_kind, v_max_stamp, p_rows;
     SELECT min(seq), max(seq) INTO v_first, v_last FROM _push;
     IF v_last IS NULL THEN
         RETURN jsonb_build_object('status', 'ok', 'accepted', 0, 'dead', '[]'::jsonb, 'conflicts', 0);
@@ -154,7 +192,7 @@ BEGIN
             UPDATE batch SET batches = batches + 1, updated_at = now()
             WHERE school_id = p_school AND station_id = p_station AND epoch = p_epoch;
             RETURN jsonb_build_object('status', 'duplicate', 'accepted', 0, 'dead', '[]'::jsonb, 'conflicts', 0,
-                                      'now_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+                                      'now_ms', v_now_ms);
         END IF;
     END IF;
 
@@ -172,37 +210,57 @@ BEGIN
     -- had already created, are kept in the history and listed as conflicts for a person to review.
     -- EXECUTE: planned on every call with the tables' real sizes (a plan cached while they were empty
     -- would scan row_state by its stream index for every row).
-    SELECT count(*) INTO v_new FROM _push WHERE seq > v_reg AND reason IS NULL;
+    SELECT count(*) FILTER (WHERE NOT same), count(*) FILTER (WHERE same) INTO v_new, v_same
+    FROM _push WHERE seq > v_reg AND reason IS NULL;
     EXECUTE $q$
     WITH ins AS (
         INSERT INTO fact (school_id, station_id, epoch, seq, txn, table_name, row_id, op, payload, hlc, clock_suspect, server_seq)
         SELECT $1, $2, $3, seq, txn, t, id, op, p, h, cs, $4 + row_number() OVER (ORDER BY seq)
-        FROM _push WHERE seq > $5 AND reason IS NULL
+        FROM _push WHERE seq > $5 AND reason IS NULL AND NOT same
         ORDER BY seq
         ON CONFLICT DO NOTHING
         RETURNING table_name, row_id, op, payload, hlc, station_id, server_seq, seq
     ), latest AS (
-        SELECT DISTINCT ON (i.table_name, i.row_id) i.*, o.hlc AS old_hlc, o.station_id AS old_station, o.payload AS old_payload
+        SELECT DISTINCT ON (i.table_name, i.row_id) i.*, o.hlc AS old_hlc, o.station_id AS old_station,
+               o.payload AS old_payload, o.epoch AS old_epoch, c.set_once
         FROM ins i LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = i.table_name AND o.row_id = i.row_id
+        JOIN sync_table c ON c.table_name = i.table_name
         ORDER BY i.table_name, i.row_id, i.hlc DESC, i.server_seq DESC
+    ), judged AS (
+        -- broken: the set-once fields (kiosk.sync.policy) this version would change once they hold a value.
+        -- Such a version never replaces the current one, whichever arrived first: it is kept as a conflict.
+        SELECT l.*,
+               CASE WHEN l.old_payload IS NULL OR cardinality(l.set_once) = 0 THEN NULL
+                    ELSE (SELECT array_agg(f ORDER BY f) FROM unnest(l.set_once) AS f
+                          WHERE coalesce(jsonb_typeof(l.old_payload -> f), 'null') <> 'null'
+                            AND (l.old_payload -> f) IS DISTINCT FROM (l.payload -> f)) END AS broken,
+               (l.old_hlc IS NOT NULL AND (l.hlc, l.station_id) < (l.old_hlc, l.old_station)) AS stale
+        FROM latest l
     ), up AS (
-        INSERT INTO row_state AS s (school_id, table_name, row_id, payload, hlc, station_id, server_seq)
-        SELECT $1, table_name, row_id, payload, hlc, station_id, server_seq FROM latest
-        WHERE old_hlc IS NULL OR (hlc, station_id) > (old_hlc, old_station)
+        INSERT INTO row_state AS s (school_id, table_name, row_id, payload, hlc, station_id, server_seq, owner, epoch)
+        SELECT $1, table_name, row_id, payload, hlc, station_id, server_seq, station_id, $3 FROM judged
+        WHERE broken IS NULL AND NOT stale
         ON CONFLICT (school_id, table_name, row_id) DO UPDATE
-            SET payload = EXCLUDED.payload, hlc = EXCLUDED.hlc, station_id = EXCLUDED.station_id, server_seq = EXCLUDED.server_seq
+            SET payload = EXCLUDED.payload, hlc = EXCLUDED.hlc, station_id = EXCLUDED.station_id,
+                server_seq = EXCLUDED.server_seq, epoch = EXCLUDED.epoch
             WHERE (EXCLUDED.hlc, EXCLUDED.station_id) > (s.hlc, s.station_id)
     )
+    -- clone_update: the same station id under another epoch (a cloned disk, or a station restored from an
+    -- old copy) changed a row that epoch did not write: two machines may have edited it, a person looks.
     INSERT INTO conflict (school_id, server_seq, kind, table_name, row_id, station_id, other_station_id, detail)
-    SELECT $1, $4 + $6 + row_number() OVER (ORDER BY l.server_seq),
-           CASE WHEN (l.hlc, l.station_id) < (l.old_hlc, l.old_station) THEN 'stale_update' ELSE 'duplicate_insert' END,
-           l.table_name, l.row_id, $2, l.old_station,
-           jsonb_build_object('epoch', $3, 'seq', l.seq, 'hlc', l.hlc, 'other_hlc', l.old_hlc,
-                              'kept', CASE WHEN (l.hlc, l.station_id) < (l.old_hlc, l.old_station) THEN l.old_payload ELSE l.payload END,
-                              'lost', CASE WHEN (l.hlc, l.station_id) < (l.old_hlc, l.old_station) THEN l.payload ELSE l.old_payload END)
-    FROM latest l
-    WHERE l.old_station IS NOT NULL AND l.old_station <> $2
-      AND ((l.hlc, l.station_id) < (l.old_hlc, l.old_station) OR l.op = 'insert')
+    SELECT $1, $4 + $6 + row_number() OVER (ORDER BY j.server_seq),
+           CASE WHEN j.broken IS NOT NULL THEN 'set_once'
+                WHEN j.old_station = $2 THEN 'clone_update'
+                WHEN j.stale THEN 'stale_update' ELSE 'duplicate_insert' END,
+           j.table_name, j.row_id, $2, j.old_station,
+           jsonb_build_object('epoch', $3, 'other_epoch', j.old_epoch, 'seq', j.seq, 'hlc', j.hlc, 'other_hlc', j.old_hlc,
+                              'fields', to_jsonb(j.broken),
+                              'kept', CASE WHEN j.broken IS NOT NULL OR j.stale THEN j.old_payload ELSE j.payload END,
+                              'lost', CASE WHEN j.broken IS NOT NULL OR j.stale THEN j.payload ELSE j.old_payload END)
+    FROM judged j
+    WHERE j.broken IS NOT NULL
+       OR (j.old_station <> $2 AND (j.stale OR j.op = 'insert'))
+       OR (j.old_station = $2 AND j.old_epoch <> $3 AND j.payload IS DISTINCT FROM j.old_payload)
     $q$ USING p_school, p_station, p_epoch, v_base, v_reg, v_new;
     GET DIAGNOSTICS v_conf = ROW_COUNT;
 
@@ -210,9 +268,8 @@ BEGIN
     INSERT INTO batch AS b (school_id, station_id, epoch, last_seq, batches) VALUES (p_school, p_station, p_epoch, v_last, 1)
     ON CONFLICT (school_id, station_id, epoch) DO UPDATE
         SET last_seq = greatest(b.last_seq, EXCLUDED.last_seq), batches = b.batches + 1, updated_at = now();
-    RETURN jsonb_build_object('status', 'ok', 'accepted', v_new, 'dead', v_dead, 'conflicts', v_conf,
-                              'server_seq', v_base + v_new + v_conf,
-                              'now_ms', (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+    RETURN jsonb_build_object('status', 'ok', 'accepted', v_new, 'same', v_same, 'dead', v_dead, 'conflicts', v_conf,
+                              'server_seq', v_base + v_new + v_conf, 'now_ms', v_now_ms);
 END
 $fn$;
 REVOKE ALL ON FUNCTION sync_push(text, text, integer, text, text) FROM PUBLIC;
@@ -223,22 +280,88 @@ CREATE OR REPLACE FUNCTION station_school() RETURNS text LANGUAGE sql STABLE SEC
 SET search_path = public, pg_temp AS $fn$
     SELECT school_id FROM station WHERE role_name = session_user AND removed_at IS NULL
 $fn$;
+-- ... and only the tables its kind pulls (sync_table.reader_kinds): a stolen dorm or canteen station cannot
+-- read visitors' ID numbers, and no station reads the conflicts of tables it may not read.
+CREATE OR REPLACE FUNCTION station_tables() RETURNS text[] LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $fn$
+    SELECT coalesce(array_agg(t.table_name), '{}') FROM sync_table t
+    JOIN station s ON s.kind = ANY (t.reader_kinds)
+    WHERE s.role_name = session_user AND s.removed_at IS NULL
+$fn$;
+-- ... plus the rows it created itself, in any table: a station restored from an old copy gets back every row
+-- it had pushed, including tables its kind does not pull (a gate's gate_scan).
+CREATE OR REPLACE FUNCTION station_bound_id() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $fn$
+    SELECT station_id FROM station WHERE role_name = session_user AND removed_at IS NULL
+$fn$;
+-- Payloads reach a station only through station_rows(): a station role may not select row_state.payload
+-- (column privileges, see add_station), so the PIN verifier and card code of staff who may not log in at
+-- its kind never leave central (the gate still sees every teacher's name, for visit hosts).
+CREATE OR REPLACE FUNCTION station_rows(p_school text, p_table text, p_after bigint, p_limit integer,
+                                        p_owner text DEFAULT NULL)
+RETURNS TABLE (server_seq bigint, row_id text, payload text, hlc bigint, station_id text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+DECLARE
+    st station%ROWTYPE;
+    v_roles text[];
+BEGIN
+    SELECT * INTO st FROM station WHERE role_name = session_user AND removed_at IS NULL;
+    IF NOT FOUND THEN
+        IF NOT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false) THEN
+            RAISE EXCEPTION 'role % is not a registered station', session_user USING ERRCODE = '42501';
+        END IF;
+        st.kind := 'office';  -- an administrator reads everything as it is
+    ELSIF st.school_id <> p_school THEN
+        RAISE EXCEPTION 'station % belongs to school %, not %', st.name, st.school_id, p_school USING ERRCODE = '42501';
+    ELSIF p_owner IS NOT NULL AND p_owner IS DISTINCT FROM st.station_id THEN
+        RAISE EXCEPTION 'station % may read back only its own rows', st.name USING ERRCODE = '42501';
+    ELSIF p_owner IS NULL AND NOT EXISTS (SELECT 1 FROM sync_table t WHERE t.table_name = p_table
+                                          AND st.kind = ANY (t.reader_kinds)) THEN
+        RETURN;  -- a table this kind does not read: nothing, as row-level security would answer
+    END IF;
+    SELECT k.roles INTO v_roles FROM sync_kind_login k WHERE k.kind = st.kind;
+    RETURN QUERY
+        SELECT s.server_seq, s.row_id,
+               (CASE WHEN s.table_name = 'staff' AND st.kind <> 'office'
+                          AND NOT (string_to_array(coalesce(s.payload->>'roles', ''), ',') && (v_roles || 'admin'::text))
+                     THEN s.payload || '{"pin_hash": "", "card_code": ""}'::jsonb
+                     ELSE s.payload END)::text,
+               s.hlc, s.station_id
+        FROM row_state s
+        WHERE (s.school_id || '/' || s.table_name) = p_school || '/' || p_table AND s.server_seq > p_after
+          AND (p_owner IS NULL OR s.owner = p_owner)
+        ORDER BY s.server_seq LIMIT p_limit;
+END
+$fn$;
 ALTER TABLE row_state ENABLE ROW LEVEL SECURITY;
 ALTER TABLE conflict ENABLE ROW LEVEL SECURITY;
 ALTER TABLE school_counter ENABLE ROW LEVEL SECURITY;
 ALTER TABLE batch ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS own_school ON row_state;
-CREATE POLICY own_school ON row_state FOR SELECT USING (school_id = (SELECT station_school()));
+CREATE POLICY own_school ON row_state FOR SELECT
+    USING (school_id = (SELECT station_school())
+           AND (table_name IN (SELECT unnest(station_tables())) OR owner = (SELECT station_bound_id())));
 DROP POLICY IF EXISTS own_school ON conflict;
-CREATE POLICY own_school ON conflict FOR SELECT USING (school_id = (SELECT station_school()));
+CREATE POLICY own_school ON conflict FOR SELECT
+    USING (school_id = (SELECT station_school()) AND table_name IN (SELECT unnest(station_tables())));
 DROP POLICY IF EXISTS own_school ON school_counter;
 CREATE POLICY own_school ON school_counter FOR SELECT USING (school_id = (SELECT station_school()));
 DROP POLICY IF EXISTS own_school ON batch;
 CREATE POLICY own_school ON batch FOR SELECT USING (school_id = (SELECT station_school()));
 """
 
-# What a station role may read (pull streams, conflicts, the counter and server epoch).
-STATION_READS = ("row_state", "conflict", "school_counter", "sync_meta", "batch")
+def schema() -> str:
+    """SCHEMA with the models' column checks (kiosk.sync.validation) spliced into sync_push."""
+    from kiosk.sync import policy, validation
+
+    check = validation.sql_row_check({name: validation.columns_of(model) for name, (model, _) in policy.syncable().items()})
+    return SCHEMA.replace("/*ROW_CHECK*/ NULL", check)
+
+
+# What a station role may read (pull streams, conflicts, the counter and server epoch); row_state only
+# without its payload (see station_rows).
+STATION_READS = ("conflict", "school_counter", "sync_meta", "batch")
+ROW_STATE_COLUMNS = ("school_id", "table_name", "row_id", "hlc", "station_id", "server_seq", "owner", "epoch")
 
 
 class CentralError(Exception):
@@ -269,17 +392,44 @@ def init(url: str) -> str:
         with database.atomic():
             database.execute_sql("SELECT pg_advisory_xact_lock(7007)")  # two inits at once take turns
             with database.cursor() as cursor:
-                cursor.execute(SCHEMA)  # no parameters: the function body's % signs stay as they are
-            for table in OFFICE_ONLY_TABLES:
-                database.execute_sql(
-                    "INSERT INTO write_policy (table_name, writer_kinds) VALUES (%s, ARRAY['office']) ON CONFLICT DO NOTHING",
-                    (table,))
+                cursor.execute(schema())  # no parameters: the function body's % signs stay as they are
+            _install_policy(database)
             database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('server_epoch', %s) ON CONFLICT DO NOTHING",
                                  (str(uuid.uuid4()),))
             database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO UPDATE SET value = '1'")
             return database.execute_sql("SELECT value FROM sync_meta WHERE key = 'server_epoch'").fetchone()[0]
     finally:
         database.close()
+
+
+def _install_policy(database) -> None:
+    """Copy the write policy and the models' column rules to central (replacing what an older version left)."""
+    from kiosk.sync import policy, validation
+
+    tables = policy.syncable()
+    database.execute_sql("DELETE FROM sync_table")
+    for name, (_, rule) in sorted(tables.items()):
+        database.execute_sql(
+            "INSERT INTO sync_table (table_name, insert_kinds, owner, update_others, set_once, reader_kinds) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (name, sorted(rule.insert), rule.owner, sorted(rule.update_others), list(rule.set_once),
+             sorted(policy.readers(name, rule))))
+    database.execute_sql("DELETE FROM sync_kind_login")
+    for kind in policy.KINDS:
+        database.execute_sql("INSERT INTO sync_kind_login (kind, roles) VALUES (%s, %s)",
+                             (kind, sorted(policy.verifier_roles(kind))))
+    # Roles made by an older version could select row_state whole: payloads now only through station_rows().
+    for (role,) in database.execute_sql(
+            "SELECT s.role_name FROM station s JOIN pg_roles r ON r.rolname = s.role_name WHERE s.removed_at IS NULL").fetchall():
+        database.execute_sql(f'REVOKE SELECT ON row_state FROM "{role}"')
+        database.execute_sql(f'GRANT SELECT ({", ".join(ROW_STATE_COLUMNS)}) ON row_state TO "{role}"')
+    # Station roles create nothing: no temporary tables (PUBLIC has TEMP on a new database), no objects in
+    # public (PostgreSQL 15 no longer grants CREATE there; revoked again for older servers).
+    database_name = database.execute_sql("SELECT current_database()").fetchone()[0]
+    database.execute_sql(f'REVOKE TEMPORARY ON DATABASE "{database_name}" FROM PUBLIC')
+    database.execute_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('max_stamp_ahead_ms', %s) "
+                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(validation.MAX_AHEAD_MS),))
 
 
 @dataclass(frozen=True)
@@ -296,12 +446,19 @@ def role_name(database_name: str, station_name: str) -> str:
     return base[:63]
 
 
-def add_station(url: str, name: str, kind: str, school_id: str) -> StationRole:
-    """Create (or re-key) the station's own login role with the least privilege it needs."""
+_STATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+
+
+def add_station(url: str, name: str, kind: str, school_id: str, station_id: str | None = None) -> StationRole:
+    """Create (or re-key) the station's own login role with the least privilege it needs. The role pushes
+    only for `station_id` (shown by `kiosk sync status` on the station); without one, the station's pushes are
+    refused until the administrator binds it with bind_station."""
     if kind not in ("gate", "dorm", "canteen", "office"):
         raise CentralError(f"unknown station kind {kind!r}")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}", name):
         raise CentralError(f"station name {name!r}: use letters, digits, - and _ (at most 40)")
+    if station_id is not None and not _STATION_ID.fullmatch(station_id):
+        raise CentralError(f"station id {station_id!r}: use letters, digits, - and _ (at most 40)")
     database = connect(url)
     try:
         database_name = database.execute_sql("SELECT current_database()").fetchone()[0]
@@ -316,13 +473,17 @@ def add_station(url: str, name: str, kind: str, school_id: str) -> StationRole:
             database.execute_sql(f'GRANT CONNECT ON DATABASE "{database_name}" TO "{role}"')
             database.execute_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
             database.execute_sql(f'GRANT SELECT ON {", ".join(STATION_READS)} TO "{role}"')
+            # row_state without its payload column: payloads come through station_rows() (masked by kind)
+            database.execute_sql(f'REVOKE SELECT ON row_state FROM "{role}"')
+            database.execute_sql(f'GRANT SELECT ({", ".join(ROW_STATE_COLUMNS)}) ON row_state TO "{role}"')
             database.execute_sql(f'GRANT EXECUTE ON FUNCTION sync_push(text, text, integer, text, text) TO "{role}"')
-            # Re-adding a station re-keys it and lets a rebuilt station (new station_id) bind again.
+            # Re-adding a station re-keys it and binds it again (a rebuilt station has a new station_id).
+            _refuse_bound_elsewhere(database, school_id, station_id, name)
             database.execute_sql(
-                "INSERT INTO station (name, school_id, kind, role_name) VALUES (%s, %s, %s, %s) "
+                "INSERT INTO station (name, school_id, kind, role_name, station_id) VALUES (%s, %s, %s, %s, %s) "
                 "ON CONFLICT (name) DO UPDATE SET school_id = EXCLUDED.school_id, kind = EXCLUDED.kind, "
-                "role_name = EXCLUDED.role_name, station_id = NULL, removed_at = NULL",
-                (name, school_id, kind, role))
+                "role_name = EXCLUDED.role_name, station_id = EXCLUDED.station_id, removed_at = NULL",
+                (name, school_id, kind, role, station_id))
     finally:
         database.close()
     parts = urlsplit(url)
@@ -330,6 +491,34 @@ def add_station(url: str, name: str, kind: str, school_id: str) -> StationRole:
     netloc = f"{quote(role)}:{quote(password)}@{host}" + (f":{parts.port}" if parts.port else "")
     station_url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     return StationRole(name=name, kind=kind, role=role, password=password, url=station_url)
+
+
+def _refuse_bound_elsewhere(database, school_id: str, station_id: str | None, name: str) -> None:
+    if station_id is None:
+        return
+    other = database.execute_sql(
+        "SELECT name FROM station WHERE school_id = %s AND station_id = %s AND name <> %s AND removed_at IS NULL",
+        (school_id, station_id, name)).fetchone()
+    if other:
+        raise CentralError(f"station id {station_id} is already bound to station {other[0]}")
+
+
+def bind_station(url: str, name: str, station_id: str) -> None:
+    """The administrator binds a station's role to the station id its database generated (an identity is never
+    taken by a push that claims it)."""
+    if not _STATION_ID.fullmatch(station_id):
+        raise CentralError(f"station id {station_id!r}: use letters, digits, - and _ (at most 40)")
+    database = connect(url)
+    try:
+        with database.atomic():
+            row = database.execute_sql("SELECT school_id FROM station WHERE name = %s AND removed_at IS NULL FOR UPDATE",
+                                       (name,)).fetchone()
+            if row is None:
+                raise CentralError(f"no active station named {name!r}")
+            _refuse_bound_elsewhere(database, row[0], station_id, name)
+            database.execute_sql("UPDATE station SET station_id = %s WHERE name = %s", (station_id, name))
+    finally:
+        database.close()
 
 
 def remove_station(url: str, name: str) -> str:

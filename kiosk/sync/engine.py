@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 
 from kiosk import clock
 from kiosk.models import database_proxy
-from kiosk.sync import hlc
+from kiosk.sync import hlc, restore, validation
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,6 @@ SERVER_EPOCH_KEY = "sync_server_epoch"
 LAST_PUSH_KEY = "sync_last_push"
 LAST_PULL_KEY = "sync_last_pull"
 LAST_CREATED_KEY = "sync_last_created_ms"
-
-
 class SyncError(Exception):
     """Central cannot be reached or refused the request; the caller retries later."""
 
@@ -246,7 +244,8 @@ def _batch_json(rows: list[_OutRow], suspects: list[bool], valid_only: bool) -> 
                     raise ValueError("not an object")
             except (ValueError, TypeError) as error:
                 # Sent as a stand-in in the same batch, so central dead-letters it under its own seq.
-                poisoned.append((row, f"unreadable payload: {error}"))
+                log.warning("sync: outbox row %s holds an unreadable payload: %s", row.seq, error)
+                poisoned.append((row, "unreadable"))
                 row = _OutRow(row.seq, row.txn, row.table, row.row_id, "unreadable", row.payload, row.created_at, row.hlc)
                 payload = "null"
         parts.append('{"seq":%d,"txn":%s,"t":%s,"id":%s,"op":%s,"h":%d,"cs":%s,"p":%s}' % (
@@ -332,6 +331,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
     sid = station_id()
     end = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
     _requeue_what_central_lost(central, config, sid)
+    restore.notice_older_copy(central, config, sid, end)
     pulled = set(streams_for(config))
     if pending_count():
         measure_clock_offset(central)
@@ -348,6 +348,8 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
             # Restored from an old copy or cloned: central already holds other rows under our seqs.
             log.warning("sync: central holds other rows for our outbox seqs; moving to epoch %s", answer["next_epoch"])
             with write_transaction():
+                # the next pull takes back our own rows this copy lacks
+                restore.mark_restored("epoch_conflict", restore.last_entry_before_restore(central, config, sid, ep, rows))
                 _set_local(EPOCH_KEY, str(int(answer["next_epoch"])))
             result.epoch_bumps += 1
             if result.epoch_bumps > 5:
@@ -427,6 +429,9 @@ def _apply(stream: str, rows: list[tuple], *, force: bool, result: PullResult, c
                     [stream, *chunk]):
                 versions[row_id] = (stamp, sid)
         winners: dict[str, tuple] = {}
+        refused: list[tuple[int, str, str, str]] = []
+        columns = _pull_columns(stream)
+        now_ms = hlc.to_ms(clock.now()) + (hlc.Clock.server_offset_ms() or 0)  # central's clock, as best we know
         for row in rows:
             server_seq, row_id, payload_text, stamp, sid = row
             if row_id in pending:
@@ -436,10 +441,24 @@ def _apply(stream: str, rows: list[tuple], *, force: bool, result: PullResult, c
             if mine is not None and (mine == (stamp, sid) or (not force and mine > (stamp, sid))):
                 result.skipped += 1
                 continue
-            winners[row_id] = row
-        groups: dict[tuple[str, ...], list[tuple]] = {}
-        for server_seq, row_id, payload_text, stamp, sid in winners.values():
+            # Checked as central checks a push: a row that slipped past it (an older central, a bug) must not
+            # crash this station later, stall the stream or carry our clock to the end of time.
             payload = json.loads(payload_text) if isinstance(payload_text, str) else payload_text
+            problem = (validation.stamp_problem(stamp, now_ms)
+                       or (validation.payload_problem(columns, payload) if columns is not None else "unknown_table"))
+            if problem:
+                refused.append((server_seq, row_id, problem, payload_text if isinstance(payload_text, str) else json.dumps(payload)))
+                continue
+            winners[row_id] = (server_seq, row_id, payload, stamp, sid)
+        for server_seq, row_id, problem, payload_text in refused:
+            log.warning("sync: pulled %s row %s refused: %s", stream, row_id, problem)
+            result.failed += 1
+            database_proxy.execute_sql(
+                'INSERT OR REPLACE INTO "sync_dead_letter" ("school_id", "outbox_seq", "epoch", "table_name", '
+                '"row_id", "reason", "payload", "at") VALUES (?, ?, 0, ?, ?, ?, ?, ?)',
+                ("", -server_seq, stream, row_id, problem, payload_text[:5000], now_text))
+        groups: dict[tuple[str, ...], list[tuple]] = {}
+        for server_seq, row_id, payload, stamp, sid in winners.values():
             cols = tuple(c for c in payload if c in known)
             groups.setdefault(cols, []).append((server_seq, row_id, tuple(payload[c] for c in cols)))
         for cols, items in groups.items():
@@ -467,13 +486,23 @@ def _apply(stream: str, rows: list[tuple], *, force: bool, result: PullResult, c
             'INSERT OR REPLACE INTO "sync_row_version" ("table_name", "row_id", "hlc", "station_id") VALUES (?, ?, ?, ?)',
             [(stream, row[1], row[3], row[4]) for row in winners.values()])
         result.applied += len(winners)
-        if rows:
-            hlc.Clock.receive(max(row[3] for row in rows), clock.now())
+        sane = [row[3] for row in rows if validation.stamp_problem(row[3], now_ms) is None]
+        if sane:
+            hlc.Clock.receive(max(sane), clock.now())
         if cursor_to is not None:
             # Cursors never go backwards (only a re-created central resets them, see _check_central_epoch).
             database_proxy.execute_sql(
                 'UPDATE "sync_cursor" SET "server_seq" = max("server_seq", ?), "updated_at" = ? WHERE "stream" = ?',
                 (cursor_to, now_text, stream))
+
+
+@functools.lru_cache(maxsize=None)
+def _pull_columns(stream: str):
+    """The column rules of a pulled table (None: not a syncable table, so nothing pulled into it is trusted)."""
+    from kiosk.sync import policy
+
+    entry = policy.syncable().get(stream)
+    return validation.columns_of(entry[0]) if entry else None
 
 
 def cursor_of(stream: str) -> int:
@@ -522,10 +551,9 @@ def _fetch(central, config: SyncConfig, stream: str, after: int, limit: int) -> 
             "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
             "FROM conflict WHERE school_id = %s AND server_seq > %s ORDER BY server_seq LIMIT %s",
             (config.school_id, after, limit)))
-    return list(central.execute_sql(
-        "SELECT server_seq, row_id, payload::text, hlc, station_id FROM row_state "
-        "WHERE (school_id || '/' || table_name) = %s AND server_seq > %s ORDER BY server_seq LIMIT %s",
-        (f"{config.school_id}/{stream}", after, limit)))
+    # through central's station_rows(): a station role may not read payloads directly (staff PIN verifiers
+    # are masked for staff who may not log in at this kind)
+    return list(central.execute_sql("SELECT * FROM station_rows(%s, %s, %s, %s)", (config.school_id, stream, after, limit)))
 
 
 def _apply_conflicts(rows: list[tuple], school_id: str) -> None:
@@ -548,6 +576,8 @@ def pull(central, config: SyncConfig, *, verify: bool = True) -> PullResult:
     with write_transaction():
         for stream in [*streams, CONFLICT_STREAM]:
             _ensure_cursor(stream, config.school_id)
+    if _local(restore.RECOVER_KEY):
+        restore.recover_own_rows(central, config, [name for name in synced_tables() if name not in streams], result)
     # Pulled rows arrive in commit order per table, not across tables: references are checked at the
     # office where rows are written; a station applies central's truth without local FK checks.
     database_proxy.execute_sql("PRAGMA foreign_keys = OFF")
@@ -650,6 +680,11 @@ def sync_once(central, config: SyncConfig, *, pull_after: bool = True) -> RoundR
     except (peewee.OperationalError, peewee.InterfaceError) as error:
         _drop_connection(central)
         raise SyncError(f"central unreachable: {str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}") from error
+    except peewee.ProgrammingError as error:
+        if getattr(error.__context__, "pgcode", None) != "42501":  # peewee re-raises psycopg2's error as its own
+            raise
+        # Central refused this station (not bound yet, bound to another id, removed): a person must act.
+        raise SyncError(f"central refused this station: {str(error).strip().splitlines()[0]}") from error
     return RoundResult(pushed, pulled, time.perf_counter() - started)
 
 

@@ -19,6 +19,8 @@ import pytest
 from kiosk import clock
 from kiosk.models import FactModel, database_proxy
 from kiosk.models.base import UtcDateTimeField
+from kiosk.sync.policy import KINDS, TablePolicy
+from kiosk.sync.policy import register as register_table
 from tests.conftest import require
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/{db}"
@@ -29,6 +31,12 @@ class Probe(FactModel):
     text = peewee.CharField(default="")
     n = peewee.IntegerField(default=0)
     closed_at = UtcDateTimeField(null=True)
+
+
+# Syncable in these tests: any kind writes it and may change another station's row (so the generic sync
+# scenarios run between any two stations); closed_at is set once.
+register_table(Probe, TablePolicy(insert=frozenset(KINDS), update_others=frozenset(KINDS), set_once=("closed_at",),
+                                  read=frozenset(KINDS)))
 
 
 def pg_available() -> bool:

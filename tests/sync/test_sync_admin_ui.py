@@ -12,7 +12,7 @@ from tests.ui_helpers import login, start_app
 
 def _problems(school_id: str) -> None:
     SyncDeadLetter.create(school_id=school_id, outbox_seq=7, epoch=1, table="building", row_id="0190-row-a",
-                          reason="table building is written by office stations only", payload="{}", at=clock.now())
+                          reason="not_writer:gate", payload="{}", at=clock.now())
     SyncConflict.create(id=1, school_id=school_id, server_seq=9, kind="stale_update", table="visit", row_id="0190-row-b",
                         station_id="st-gate2", other_station_id="st-gate1",
                         detail={"kept": {"time_out": "2026-11-18T02:10:00.000000Z"}, "lost": {"time_out": "2026-11-18T02:05:00.000000Z"}},
@@ -50,7 +50,9 @@ async def test_admin_screen_lists_dead_letters_and_conflicts(db, settings, froze
         dead = screen.query_one("#sync-dead", DataTable)
         conflicts = screen.query_one("#sync-conflicts", DataTable)
         assert dead.row_count == 1 and conflicts.row_count == 1
-        assert "office" in str(dead.get_row_at(0)[3])
+        # central's reason code, in the screen's language
+        assert str(dead.get_row_at(0)[3]) == t("sync_trust.reason_not_writer", detail=t("core.station_gate"))
+        assert str(dead.get_row_at(0)[3]) == "门卫室类工作站不能新建这类记录"
         assert str(conflicts.get_row_at(0)[1]) == t("sync.conflict_stale_update")
         summary = str(screen.query_one("#sync-summary", Static).render())
         assert t("sync.admin_summary", pending=pending, last=t("sync.admin_never")) in summary

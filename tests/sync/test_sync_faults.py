@@ -223,7 +223,7 @@ def test_two_stations_write_the_same_key_in_the_same_millisecond(make_station, c
 
         for station, text in ((a, "from a"), (b, "from b")):
             with station.use(), record(station.actor(), "probe.write") as w:
-                w.insert(Probe(id="same-key", school_id=station.school, station_id="shared", recorded_at=clock.now(), text=text))
+                w.insert(Probe(id="same-key", school_id=station.school, station_id=station.station_id, recorded_at=clock.now(), text=text))
         a.sync()
         b.sync()
         a.sync()
@@ -274,7 +274,8 @@ def test_fifty_concurrent_writers_and_a_polling_reader_skip_nothing(central_url,
                     seq += 1
                     row_id = f"w{index:02d}-{seq:03d}"
                     rows.append({"seq": seq, "txn": seq, "t": "probe", "id": row_id, "op": "insert", "h": seq,
-                                 "p": {"id": row_id, "school_id": school}})
+                                 "p": {"id": row_id, "school_id": school, "station_id": f"writer-{index}",
+                                       "recorded_at": "2026-11-30T08:00:00.000000Z"}})
                 answer = engine._call_push(database, config, f"writer-{index}", 1, json.dumps(rows))
                 assert answer["status"] == "ok"
         except BaseException as error:

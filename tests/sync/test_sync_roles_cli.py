@@ -15,7 +15,7 @@ import pytest
 
 from kiosk.cli import main
 from kiosk.models import database_proxy
-from kiosk.sync import central
+from kiosk.sync import central, engine
 from tests.sync.conftest import assert_converged, central_rows, central_scalar
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +43,9 @@ def test_add_station_prints_a_complete_config_and_the_role_has_least_privilege(c
 
     gate = make_station("gate", "gate", url=station_url)
     ids = set(gate.write(3))
+    with pytest.raises(engine.SyncError, match="not bound"):
+        gate.sync()  # an identity is bound by the administrator, never by the first push that claims it
+    assert main(["central", "bind-station", f"gate-{school}", gate.station_id, "--url", central_url]) == 0
     gate.sync()
     assert set(central_rows(central_url, school)) == ids
 

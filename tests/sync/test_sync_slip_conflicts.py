@@ -72,3 +72,57 @@ def test_two_gates_offline_then_one_conflict_at_the_office(make_station, frozen_
     with gate_a.use():
         assert unreviewed_count(school) == 0
         assert [r.review_note for r in slip_conflicts(school, include_reviewed=True)] == ["东门先放行 西门重复扫码"]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("skew_minutes", [-10, 10])
+def test_exit_on_a_revoked_slip_by_an_offline_gate_with_a_wrong_clock_is_listed(make_station, skew_minutes):
+    """Issue 13: the office revokes a slip; 20 s later a gate 10 minutes slow (or fast), offline since a minute
+    before, lets the student out. After sync the office lists the exit as used after revocation (the slow gate
+    used to hide it: its wall clock said 9:40 before the revocation), and says when the gate's clock was off."""
+    from datetime import datetime, timezone
+
+    from kiosk.models.slips import PassSlip, SlipRevocation
+    from kiosk.services.slip_conflicts import AFTER_REVOCATION
+
+    office, gate = make_station("office", "office"), make_station("gate", "gate")
+    school = office.school
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
+    clock.freeze(start)
+    try:
+        with office.use():
+            student_id, slip_id = new_id(), new_id()
+            with record(office.actor(), "test.slip") as w:
+                w.insert(Student(id=student_id, school_id=school, number="20260101", name="张华丽", initials="zhl",
+                                 gender="F", grade="高一", class_name="高一(1)班", boarder=True, active=True,
+                                 updated_at=clock.now()))
+                w.insert(PassSlip(id=slip_id, school_id=school, station_id=office.station_id, recorded_at=clock.now(),
+                                  student=student_id, student_number="20260101", reason_kind="sick",
+                                  leave_from=clock.now(), leave_to=clock.now() + timedelta(hours=3),
+                                  return_by=clock.now() + timedelta(hours=8), required_roles="", key_id=1, code="x"))
+        office.sync(**ALL)
+        gate.sync(**ALL)  # the gate has the slip; then its network goes down
+        clock.freeze(start + timedelta(minutes=1))
+        with office.use():
+            with record(office.actor(), "slip.revoke") as w:
+                w.insert(SlipRevocation(school_id=school, station_id=office.station_id, recorded_at=clock.now(),
+                                        slip=slip_id, reason="家长来电取消"))
+        office.sync(**ALL)
+        at = start + timedelta(minutes=1, seconds=20) + timedelta(minutes=skew_minutes)  # the gate's wall clock
+        clock.freeze(at)
+        with gate.use():
+            actor = gate.actor()
+            with record(actor, "gate.exit", at=at) as w:
+                crossing = w.insert(GateCrossing(school_id=school, station_id=actor.station_id, recorded_at=at,
+                                                 student=student_id, direction="exit", kind="slip", slip_id=slip_id,
+                                                 at=at, return_by=at + timedelta(hours=6)))
+        gate.sync(**ALL)
+        clock.freeze(start + timedelta(minutes=2))
+        office.sync(**ALL)
+    finally:
+        clock.freeze(None)
+    with office.use():
+        rows = slip_conflicts(school)
+    assert [(r.kind, r.crossing_id, r.clock_off) for r in rows] == [(AFTER_REVOCATION, crossing.id, skew_minutes < 0)]

@@ -1,0 +1,187 @@
+"""What a synced row must look like, derived from the peewee models: checked at central (SQL generated here,
+inside `sync_push`) and again by a station applying a pulled row (the same rules in Python), so one broken
+or hostile station cannot poison central's current state or another station's database and clock.
+
+A refused row becomes a dead letter whose reason is a code, `code` or `code:detail` (e.g. `bad_type:at`),
+translated on the sync admin screen (catalog area `sync_trust`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import peewee
+
+from kiosk.models.base import JSONField, UtcDateTimeField
+
+# A stamp more than this ahead of central's clock is refused (a station whose clock runs days ahead still
+# syncs; a stamp near 2^63 would make every station that pulls it unable to stamp again).
+MAX_AHEAD_MS = 7 * 24 * 3600 * 1000
+MAX_ROW_ID = 64
+MAX_TEXT = 65536  # TextField and JSONField values
+INT32 = 2 ** 31
+INT64 = 2 ** 63
+
+TIME_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z$"
+DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_TIME_RE = re.compile(TIME_PATTERN)
+_DATE_RE = re.compile(DATE_PATTERN)
+_INTEGER_RE = re.compile(r"^-?[0-9]{1,19}$")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text, time, date, int, bigint, bool, float
+    required: bool  # must be present (NOT NULL without a default)
+    nullable: bool
+    max_length: int = 0  # text kinds only
+
+
+def columns_of(model: type) -> tuple[Column, ...]:
+    columns = []
+    for field in model._meta.sorted_fields:
+        target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+        if isinstance(target, UtcDateTimeField):
+            kind, length = "time", 27
+        elif isinstance(target, peewee.DateField):
+            kind, length = "date", 10
+        elif isinstance(target, (JSONField, peewee.TextField)):
+            kind, length = "text", MAX_TEXT
+        elif isinstance(target, peewee.CharField):
+            kind, length = "text", target.max_length or 255
+        elif isinstance(target, peewee.BooleanField):
+            kind, length = "bool", 0
+        elif isinstance(target, peewee.BigIntegerField):
+            kind, length = "bigint", 0
+        elif isinstance(target, peewee.IntegerField):
+            kind, length = "int", 0
+        elif isinstance(target, (peewee.FloatField, peewee.DecimalField)):
+            kind, length = "float", 0
+        else:
+            raise TypeError(f"{model.__name__}.{field.name}: no sync rule for {type(target).__name__}")
+        required = not field.null and field.default is None
+        columns.append(Column(field.column_name, kind, required, bool(field.null), length))
+    return tuple(columns)
+
+
+# ----------------------------------------------------------------------------------------------- Python (pull)
+
+def payload_problem(columns: tuple[Column, ...], payload) -> str | None:
+    """The reason a row payload is refused, or None (the station's side of the check)."""
+    if not isinstance(payload, dict):
+        return "not_a_row"
+    known = {column.name for column in columns}
+    for key in payload:
+        if key not in known:
+            return f"unknown_field:{str(key)[:40]}"
+    for column in columns:
+        if column.name not in payload:
+            if column.required:
+                return f"missing_field:{column.name}"
+            continue
+        problem = _value_problem(column, payload[column.name])
+        if problem:
+            return f"{problem}:{column.name}"
+    return None
+
+
+def _value_problem(column: Column, value) -> str | None:
+    if value is None:
+        return None if column.nullable else "empty_field"
+    kind = column.kind
+    if kind in ("text", "time", "date"):
+        if not isinstance(value, str):
+            return "bad_type"
+        if len(value) > column.max_length:
+            return "too_long"
+        if kind == "time":
+            try:
+                if not _TIME_RE.match(value):
+                    raise ValueError(value)
+                datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+            except ValueError:
+                return "bad_type"
+        if kind == "date":
+            try:
+                if not _DATE_RE.match(value):
+                    raise ValueError(value)
+                date.fromisoformat(value)
+            except ValueError:
+                return "bad_type"
+        return None
+    if kind == "bool":
+        return None if isinstance(value, bool) or value in (0, 1) else "bad_type"
+    if kind in ("int", "bigint"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "bad_type"
+        bound = INT32 if kind == "int" else INT64
+        return None if -bound <= value < bound else "bad_type"
+    if kind == "float":
+        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "bad_type"
+    return "bad_type"
+
+
+def stamp_problem(stamp, now_ms: int) -> str | None:
+    from kiosk.sync.hlc import LOGICAL_BITS
+
+    if isinstance(stamp, bool) or not isinstance(stamp, int) or stamp <= 0:
+        return "bad_stamp"
+    if stamp >> LOGICAL_BITS > now_ms + MAX_AHEAD_MS:
+        return "stamp_ahead"
+    return None
+
+
+# ----------------------------------------------------------------------------------------------- SQL (central)
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_value_check(column: Column, p: str) -> list[str]:
+    """CASE branches (`WHEN bad THEN reason`) for one column of the payload expression `p`. The common path
+    costs one extraction per column (its JSON type); which reason applies is worked out only for a bad row."""
+    name = column.name
+    value, text = f"{p}->{_quote(name)}", f"{p}->>{_quote(name)}"
+    typeof = f"jsonb_typeof({value})"
+    json_types = {"text": "string", "time": "string", "date": "string", "bool": "boolean", "int": "number",
+                  "bigint": "number", "float": "number"}[column.kind]
+    accepted = [json_types] + (["null"] if column.nullable else [])
+    accepted_sql = ", ".join(_quote(kind) for kind in accepted)
+    if column.required:
+        bad = f"{typeof} IS NULL OR {typeof} NOT IN ({accepted_sql})"
+    else:
+        bad = f"{typeof} NOT IN ({accepted_sql})"
+    if column.kind == "bool":
+        bad = f"({bad}) AND {text} NOT IN ('0', '1')"  # 0/1 from older rows are booleans too
+    reason = (f"CASE WHEN NOT {p} ? {_quote(name)} THEN {_quote('missing_field:' + name)} "
+              f"WHEN {typeof} = 'null' THEN {_quote('empty_field:' + name)} ELSE {_quote('bad_type:' + name)} END")
+    branches = [f"WHEN {bad} THEN {reason}"]
+    bad_type = _quote("bad_type:" + name)
+    if column.kind in ("text", "time", "date"):
+        branches.append(f"WHEN length({text}) > {column.max_length} THEN {_quote('too_long:' + name)}")
+        if column.kind in ("time", "date"):
+            pattern = TIME_PATTERN if column.kind == "time" else DATE_PATTERN
+            branches.append(f"WHEN {text} !~ {_quote(pattern)} THEN {bad_type}")
+    elif column.kind in ("int", "bigint"):
+        bound = INT32 if column.kind == "int" else INT64
+        branches.append(f"WHEN {text} !~ '^-?[0-9]{{1,19}}$' THEN {bad_type}")
+        branches.append(f"WHEN ({text})::numeric < -{bound} OR ({text})::numeric >= {bound} THEN {bad_type}")
+    return branches
+
+
+def sql_row_check(tables: dict[str, tuple[Column, ...]], t: str = "r.t", p: str = "r.p") -> str:
+    """A SQL expression: the reason the payload `p` (jsonb, an object) for table `t` is refused, or NULL.
+    Spliced into sync_push's one pass over the batch at `kiosk central init` (a function call per row,
+    even a SQL one, cost five times the rest of the push)."""
+    cases = []
+    for table, columns in sorted(tables.items()):
+        names = "ARRAY[" + ", ".join(_quote(column.name) for column in columns) + "]::text[]"
+        branches = [f"WHEN {p} - {names} <> '{{}}'::jsonb THEN 'unknown_field:' || "
+                    f"left((SELECT min(k) FROM jsonb_object_keys({p} - {names}) AS k), 40)"]
+        for column in columns:
+            branches.extend(_sql_value_check(column, p))
+        cases.append(f"WHEN {_quote(table)} THEN CASE\n                " + "\n                ".join(branches)
+                     + "\n                END")
+    return f"CASE {t}\n            " + "\n            ".join(cases) + "\n            ELSE 'unknown_table'\n            END"

@@ -1,0 +1,42 @@
+"""F9 on every screen reachable from every station's menu (issue 12): after switching to English, no fixed
+Chinese catalog text is left on the screen, in its dialogs, tables, inputs, key bar or status bar."""
+from __future__ import annotations
+
+import pytest
+
+from kiosk import features, i18n
+from tests.ui.screen_text import chinese_catalog_phrases, leftover_chinese
+from tests.ui_helpers import login, settle, start_app
+
+STATIONS = ("gate", "dorm", "canteen", "office")
+
+
+def menu_keys(station: str) -> list[str]:
+    return [action.key for action in features.station_actions(station)]
+
+
+@pytest.mark.parametrize("station", STATIONS)
+async def test_f9_leaves_no_chinese_on_any_menu_screen(demo_school, station):
+    phrases = chinese_catalog_phrases()
+    problems: dict[str, list[str]] = {}
+    async with start_app(demo_school, station, size=(120, 36)) as (app, pilot):
+        await login(pilot, "A001", "888888")
+        home = app.screen
+        for key in menu_keys(station):
+            await pilot.press(key)
+            await settle(pilot)
+            screen = app.screen
+            if screen is home:
+                continue
+            await pilot.press("f9")
+            await settle(pilot)
+            left = leftover_chinese(app.screen, phrases)
+            if left:
+                problems[f"{key} {type(app.screen).__name__}"] = left
+            await pilot.press("f9")  # back to Chinese for the next screen, then leave without saving anything
+            await settle(pilot)
+            while app.screen is not home and len(app.screen_stack) > 2:
+                app.pop_screen()
+                await settle(pilot)
+        i18n.set_language("zh-CN")
+    assert problems == {}, "\n".join(f"{where}: {left}" for where, left in problems.items())
