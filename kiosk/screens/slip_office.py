@@ -239,12 +239,16 @@ class RefusalsScreen(TableScreen):
     COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_time", "col_name", "col_reason", "col_raw", "col_station", "col_staff"))
 
     def fetch(self):
+        """(refused scan, its station as people call it): a name, not an id like st-efee39fe4ef5."""
         from kiosk.services.slips import scans
+        from kiosk.services.stations import station_label, station_names
 
-        return scans(self.ctx.school_id, refusals_only=True)
+        names = station_names(self.ctx.school_id)
+        return [(row, station_label(names, row.station_id)) for row in scans(self.ctx.school_id, refusals_only=True)]
 
-    def cells(self, r):
-        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, r.raw[:24], r.station_id, r.staff_name
+    def cells(self, item):
+        r, station = item
+        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, r.raw[:24], station, r.staff_name
 
 
 class ExceptionsScreen(TableScreen):

@@ -55,3 +55,23 @@ async def test_enter_on_an_empty_outcome_keeps_the_dialog_open(tiny):
         assert app.screen is board and not svc.open_alerts("demo")
         table = board.query_one(DataTable)
         assert table.row_count == 1 and "明天返校" in str(table.get_row_at(0)[-1])
+
+
+async def test_the_refusal_list_names_the_station(tiny):
+    """Friction: the office's 门卫拒绝记录 showed station ids (st-efee39fe4ef5), not names."""
+    from kiosk.screens.slip_office import RefusalsScreen
+    from kiosk.services.stations import announce_station
+
+    tiny.station.name, tiny.station.kind = "南门岗亭", "gate"
+    announce_station(tiny, "st-efee39fe4ef5")
+    gate = Actor(school_id="demo", station_id="st-efee39fe4ef5", staff_id=Staff.get(Staff.number == "G001").id,
+                 roles=frozenset({"gatekeeper"}))
+    svc.check_at_gate(gate, tiny, "NOSUCHCODE")
+    tiny.station.name = ""
+    async with start_app(tiny, "office") as (app, pilot):
+        await login(pilot, "A001", "888888")
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, RefusalsScreen)
+        row = [str(cell) for cell in app.screen.query_one(DataTable).get_row_at(0)]
+        assert "南门岗亭" in row and "st-efee39fe4ef5" not in row
