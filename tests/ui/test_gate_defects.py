@@ -185,3 +185,14 @@ async def test_a_night_visit_is_confirmed_by_a_duty_leaders_pin(gate_school):
         await settle(pilot)
         night = Visit.select().order_by(Visit.time_in.desc()).first()
         assert Visit.select().count() == 2 and night.night and night.duty_leader == "李国强"
+
+
+def test_english_counts_of_visitors_agree_with_the_number():
+    """Friction: "1 visitors overstaying" in English."""
+    from kiosk.i18n import t
+
+    i18n.set_language("en")
+    assert t("gate.alert_overstay", count=1) == "1 visitor overstaying"
+    assert t("gate.alert_overstay", count=3) == "3 visitors overstaying"
+    assert t("gate.onsite_summary", count=1, over=0) == "1 visitor on site, 0 overstaying."
+    assert t("gate.handover_items", count=2) == "Handed over: 2 visitors on site"
