@@ -284,8 +284,9 @@ class OverdueScreen(TableScreen):
     DEFAULT_CSS = """
     OverdueScreen #overdue-summary { padding: 0 1; height: 1; }
     """
-    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_name", "col_class", "col_dorm", "col_exited", "col_return_by",
-                                                    "col_late", "col_head_teacher", "col_guardian", "col_alert"))
+    # Who, how late and whom to call come first, so they stay on an 80-column screen; the rest may scroll.
+    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_name", "col_late", "col_head_teacher", "col_guardian",
+                                                    "col_alert", "col_class", "col_dorm", "col_exited", "col_return_by"))
 
     def compose_above_table(self) -> ComposeResult:
         yield Static(id="overdue-summary")
@@ -309,9 +310,8 @@ class OverdueScreen(TableScreen):
         else:
             state = t("slips.alert_open")
         style = "" if row.returned_at else "bold red"
-        cells = (row.student.name, row.student.class_name, row.student.dorm, _hm(row.exited_at, zone),
-                 _hm(row.return_by, zone), late, f"{row.head_teacher} {row.head_teacher_phone}".strip(),
-                 row.guardian_phone, state)
+        cells = (row.student.name, late, f"{row.head_teacher} {row.head_teacher_phone}".strip(), row.guardian_phone,
+                 state, row.student.class_name, row.student.dorm, _hm(row.exited_at, zone), _hm(row.return_by, zone))
         return tuple(Text(cell, style=style) for cell in cells)
 
     def show_rows(self, rows) -> None:

@@ -54,7 +54,7 @@ async def test_enter_on_an_empty_outcome_keeps_the_dialog_open(tiny):
         await settle(pilot)
         assert app.screen is board and not svc.open_alerts("demo")
         table = board.query_one(DataTable)
-        assert table.row_count == 1 and "明天返校" in str(table.get_row_at(0)[-1])
+        assert table.row_count == 1 and "明天返校" in " ".join(str(cell) for cell in table.get_row_at(0))
 
 
 async def test_the_refusal_list_names_the_station(tiny):
@@ -75,3 +75,18 @@ async def test_the_refusal_list_names_the_station(tiny):
         assert isinstance(app.screen, RefusalsScreen)
         row = [str(cell) for cell in app.screen.query_one(DataTable).get_row_at(0)]
         assert "南门岗亭" in row and "st-efee39fe4ef5" not in row
+
+
+async def test_at_80_columns_the_board_keeps_whom_to_call_on_screen(tiny):
+    """Friction: at 80x24 the head teacher and guardian phone columns were off-screen."""
+    from kiosk.screens.slip_gate import OverdueScreen
+
+    out_and_overdue(tiny)
+    async with start_app(tiny, "gate", size=(80, 24)) as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, OverdueScreen)
+        table = app.screen.query_one(DataTable)
+        line = "".join(segment.text for segment in table.render_line(1))
+        assert "张华丽" in line and "13800000009" in line and "13900000001" in line
