@@ -134,9 +134,12 @@ class IssueScreen(_Message, KioskScreen):
 
     def after_issue(self, issued, printed: str) -> None:
         view = issued.slip
-        self.message(t("slips.issued", name=view.student_name, short=view.short,
-                       status=t(f"slips.status_{view.status}")) + "\n" + printed)
-        self.query_one("#issue-student", Input).value = ""
+        # "已签发" once: the state is added only when it is something else (waiting for an approval).
+        said = (t("slips.issued", name=view.student_name, short=view.short) if view.status == "issued" else
+                t("slips.issued_state", name=view.student_name, short=view.short, status=t(f"slips.status_{view.status}")))
+        self.message(said + "\n" + printed)
+        for name in self.TYPED_FIELDS:  # done: the form is empty again, so Esc leaves without asking
+            self.query_one(f"#{name}", Input).value = ""
         self.query_one("#issue-student", Input).focus()
 
 

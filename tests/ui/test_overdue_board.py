@@ -90,3 +90,24 @@ async def test_at_80_columns_the_board_keeps_whom_to_call_on_screen(tiny):
         table = app.screen.query_one(DataTable)
         line = "".join(segment.text for segment in table.render_line(1))
         assert "张华丽" in line and "13800000009" in line and "13900000001" in line
+
+
+async def test_office_issue_says_issued_once_and_esc_then_leaves_without_asking(tiny):
+    """Friction: the confirmation said 已签发 twice, and Esc after a completed issue asked to discard."""
+    from kiosk.screens.slip_office import IssueScreen
+
+    async with start_app(tiny, "office") as (app, pilot):
+        await login(pilot, "T001", "444444")
+        await pilot.press("i")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, IssueScreen)
+        screen.query_one("#issue-student").value = "20260101"
+        screen.query_one("#issue-companion").value = "张建国"
+        await pilot.press("f2")
+        await settle(pilot)
+        said = str(screen.query_one(".office-message", Static).render())
+        assert said.count("已签发") == 1 and "张华丽" in said
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, IssueScreen)
