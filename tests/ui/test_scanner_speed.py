@@ -121,9 +121,14 @@ async def run_shift(settings, scans: int, seed: int):
             ended[code] = time.monotonic()
             await asyncio.sleep(pause)
         print(f"{len(script)} scans sent in {time.monotonic() - started:.1f} s")
-        deadline = time.monotonic() + 120
-        while (screen.queue or screen.busy or screen.pending) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        # The gatekeeper works through what is still queued: wait as long as the gate makes progress
+        # (a backlog of a 1,000-scan run takes minutes), fail if it stalls for 30 s.
+        progress, since = None, time.monotonic()
+        while (screen.queue or screen.busy or screen.pending) and time.monotonic() - since < 30:
+            now_at = (len(screen.queue), screen.code, GateScan.select().count(), GateCrossing.select().count())
+            if now_at != progress:
+                progress, since = now_at, time.monotonic()
+            await asyncio.sleep(0.2)
         stop.set()
         await keeper
         await settle(pilot)
