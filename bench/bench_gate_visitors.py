@@ -86,12 +86,12 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
         for name, value in PRAGMAS.items():
             raw.execute(f"PRAGMA {name}={value}")
         raw.execute("DROP TABLE IF EXISTS visit")
-        raw.execute("CREATE TABLE visit (" + ",".join(f"c{i}" for i in range(29)) + ")")
+        raw.execute("CREATE TABLE visit (" + ",".join(f"c{i}" for i in range(len(template))) + ")")
 
         def raw_insert() -> None:
             template[0] = str(rng.random())
             raw.execute("BEGIN IMMEDIATE")
-            raw.execute("INSERT INTO visit VALUES (" + ",".join("?" * 29) + ")", template)
+            raw.execute("INSERT INTO visit VALUES (" + ",".join("?" * len(template)) + ")", template)
             raw.execute("COMMIT")
 
         baseline = timings_ms(raw_insert, 200 if not quick else 30)

@@ -22,11 +22,51 @@ PRAGMAS = {
 }
 
 
+class StationDatabase(peewee.SqliteDatabase):
+    """SQLite for a station whose disk may fill up.
+
+    A statement or COMMIT the disk cannot take raises kiosk.services.facts.StorageError (a UserError: "NOT
+    saved, free space"), wherever the transaction was opened (facts.record() or a service's own atomic()).
+    SQLite rolls the whole transaction back by itself after such an error; peewee's ROLLBACK (or ROLLBACK TO
+    SAVEPOINT) would then fail with "no transaction is active" and hide the real cause, so it is skipped when
+    there is nothing left to roll back. The connection stays usable: the next write works once space is back.
+    """
+
+    def execute_sql(self, sql, params=None):
+        if sql.lstrip().upper().startswith(("ROLLBACK TO SAVEPOINT", "RELEASE SAVEPOINT")) and not self._in_transaction():
+            return None  # SQLite already rolled the transaction back, savepoints included
+        try:
+            return super().execute_sql(sql, params)
+        except peewee.OperationalError as error:
+            raise _as_storage_error(error) from error
+
+    def commit(self):
+        try:
+            return super().commit()
+        except peewee.OperationalError as error:
+            raise _as_storage_error(error) from error
+
+    def rollback(self):
+        if not self._in_transaction():
+            return None
+        return super().rollback()
+
+    def _in_transaction(self) -> bool:
+        connection = self._state.conn
+        return connection is None or connection.in_transaction  # no connection: peewee says so itself
+
+
+def _as_storage_error(error: peewee.OperationalError) -> Exception:
+    from kiosk.services.facts import storage_error
+
+    return storage_error(error) or error
+
+
 def open_database(path: Path | str, *, migrate: bool = True) -> peewee.SqliteDatabase:
     """Open (creating if needed) the database at `path`, bind the models to it and bring it up to date."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = peewee.SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    db = StationDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
     db.connect(reuse_if_open=True)
     database_proxy.initialize(db)
     if migrate:

@@ -235,12 +235,14 @@ def test_unknown_backend_is_a_printer_error():
         get_printer(PrinterSettings(backend="fax"))
 
 
-def test_escpos_backend_sends_a_raster_image_to_a_tcp_printer():
+def test_escpos_backend_sends_a_raster_image_to_a_tcp_printer(capfd):
     import escpos  # noqa: F401  (a dev dependency, so this backend is tested, not skipped)
     fake = FakeTcpPrinter()
     image = make().image
     where = get_printer(PrinterSettings(backend="escpos", device=f"127.0.0.1:{fake.port}")).print_image(image)
     fake.close()
+    # nothing written over the kiosk's terminal (python-escpos warns about the profile's media width on stdout)
+    assert capfd.readouterr() == ("", "")
     assert where == f"127.0.0.1:{fake.port}"
     assert b"\x1dv0" in fake.received  # GS v 0: raster bit image
     assert fake.received.endswith(b"\x1dVA\x00") or b"\x1dV" in fake.received  # cut
@@ -255,3 +257,126 @@ def test_escpos_printer_off_is_a_printer_error():
     with pytest.raises(PrinterError) as caught:
         get_printer(PrinterSettings(backend="escpos", device=f"127.0.0.1:{port}")).print_image(make().image)
     assert caught.value.key == "labels.printer_unreachable"
+
+
+def parse_tspl(data: bytes) -> tuple[tuple[float, float], Image.Image]:
+    """Read a TSPL job back the way the printer does: SIZE in mm and the BITMAP's full rows (padding
+    included), a 0 bit printing black."""
+    size = re.search(rb"SIZE ([\d.]+) mm,([\d.]+) mm\r\n", data)
+    bitmap = re.search(rb"BITMAP (\d+),(\d+),(\d+),(\d+),(\d+),", data)
+    x, y, width_bytes, height, mode = (int(v) for v in bitmap.groups())
+    assert (x, y, mode) == (0, 0, 0)
+    raw = data[bitmap.end():bitmap.end() + width_bytes * height]
+    assert data[bitmap.end() + width_bytes * height:] == b"\r\nPRINT 1,1\r\n"
+    dots = Image.new("L", (width_bytes * 8, height), 255)
+    dots.putdata([0 if not raw[row * width_bytes + col // 8] & (0x80 >> (col % 8)) else 255
+                  for row in range(height) for col in range(width_bytes * 8)])
+    return (float(size.group(1)), float(size.group(2))), dots
+
+
+@pytest.mark.parametrize("dpi", [203, 300])
+@pytest.mark.parametrize("size", list(render.LABEL_SIZES))
+def test_tspl_stream_prints_exactly_the_png_with_no_black_stripe(size, dpi):
+    label = render_text_qr_label("红烧狮子头", LINES, "LY3F9A2B7C1D0E", footer=["可处理时间 11-20 10:06"],
+                                 size=size, dpi=dpi)
+    size_mm, printed = parse_tspl(tspl_bytes(label.image, dpi=dpi))
+    assert size_mm == tuple(float(v) for v in render.LABEL_SIZES[size])  # the label's own size, as printed on it
+    width, height = label.image.size
+    assert ImageChops.difference(printed.crop((0, 0, width, height)), label.image.convert("L")).getbbox() is None
+    # the padding dots right of the label (50x30 and 60x40 at 300 dpi are not whole bytes wide) print white
+    if printed.width > width:
+        assert printed.crop((width, 0, printed.width, height)).getextrema() == (255, 255)
+
+
+def _qr_symbol_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """Where the QR symbol is, measured on the label: zxing finds it, then its dark modules' bounding box."""
+    import zxingcpp
+    (result,) = zxingcpp.read_barcodes(image.convert("L"))
+    corners = [result.position.top_left, result.position.top_right, result.position.bottom_left,
+               result.position.bottom_right]
+    xs, ys = [p.x for p in corners], [p.y for p in corners]
+    near = (max(0, min(xs) - 2), max(0, min(ys) - 2), min(image.width, max(xs) + 3), min(image.height, max(ys) + 3))
+    dark = ImageChops.invert(image.crop(near).convert("L")).getbbox()
+    return near[0] + dark[0], near[1] + dark[1], near[0] + dark[2], near[1] + dark[3]
+
+
+@pytest.mark.parametrize("dpi", [203, 300])
+@pytest.mark.parametrize("size", list(render.LABEL_SIZES))
+def test_qr_has_a_four_module_quiet_zone_inside_the_label(size, dpi):
+    label = render_text_qr_label("红烧狮子头配上海青与木耳", LINES, "LY3F9A2B7C1D0E",
+                                 footer=["可处理时间 11-20 10:06"], size=size, dpi=dpi)
+    left, top, right, bottom = _qr_symbol_box(label.image)
+    quiet = 4 * label.qr_module_dots
+    ring = (left - quiet, top - quiet, right + quiet, bottom + quiet)
+    assert ring[0] >= 0 and ring[1] >= 0 and ring[2] <= label.image.width and ring[3] <= label.image.height, ring
+    around = label.image.crop(ring).convert("L")
+    around.paste(255, (quiet, quiet, quiet + right - left, quiet + bottom - top))  # blank the symbol itself
+    assert around.getextrema() == (255, 255)  # nothing printed in the quiet zone
+
+
+def _ink_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+    return ImageChops.invert(image.convert("L")).getbbox()
+
+
+@pytest.mark.parametrize("size", list(render.LABEL_SIZES))
+def test_the_code_is_printed_under_the_qr_so_a_damaged_qr_can_be_typed(size):
+    from PIL import ImageDraw
+    label = make(size, payload="LY3F9A2B7C1D0E")
+    assert label.code_text == "LY3F9A2B7C1D0E"
+    image = label.image
+    left, top, right, bottom = _qr_symbol_box(image)
+    # the first line of ink under the QR's quiet zone, in the QR's half of the label
+    below = bottom + 4 * label.qr_module_dots
+    rows = [y for y in range(below, image.height) if _ink_box(image.crop((image.width // 2, y, image.width, y + 1)))]
+    first = rows[0]
+    last = next(y for y in range(first, image.height) if y not in rows) - 1
+    band = image.crop((image.width // 2, first, image.width, last + 1))
+    printed = band.crop(_ink_box(band))
+    # it is the code, glyph for glyph: the code drawn on its own at one of the sizes the label uses
+    def drawn(font_size):
+        alone = Image.new("1", (image.width, 60), 1)
+        render.draw_text(ImageDraw.Draw(alone), (0, 0), "LY3F9A2B7C1D0E", font_size)
+        return alone.crop(_ink_box(alone))
+    assert any(drawn(s).size == printed.size
+               and _ink_box(ImageChops.invert(ImageChops.difference(drawn(s).convert("L"), printed.convert("L"))))
+               is None for s in range(10, 40))
+
+
+@pytest.mark.parametrize("size", list(render.LABEL_SIZES))
+def test_a_long_dish_name_wraps_or_shrinks_instead_of_being_cut(size):
+    import zxingcpp
+    name = "红烧狮子头配上海青与木耳炒山药片"
+    label = render_text_qr_label(name, LINES, "LY3F9A2B7C1D0E", footer=["可处理时间 11-20 10:06"], size=size)
+    assert "".join(label.title_lines) == name and len(label.title_lines) >= 1
+    assert not any(line.endswith("..") for line in label.title_lines)
+    assert [r.text for r in zxingcpp.read_barcodes(label.image.convert("L"))] == ["LY3F9A2B7C1D0E"]
+    # the premise: at the size the old layout stopped shrinking (26 dots at 240 high), one line cannot hold it
+    width, height = label.image.size
+    assert render.text_width(name, int(26 * height / 240)) > width - 2 * max(4, width // 64)
+
+
+def test_an_english_title_wraps_at_spaces():
+    lines = render.wrap_to_width("Braised pork balls with bok choy", 200, 26)
+    assert len(lines) > 1 and " ".join(lines) == "Braised pork balls with bok choy"
+
+
+def test_the_png_carries_its_dpi(tmp_path):
+    for dpi in (203, 300):
+        label = render_text_qr_label("红烧狮子头", LINES, "LY3F9A2B7C1D0E", size="40x30", dpi=dpi)
+        saved = Image.open(PngPrinter(tmp_path).print_image(label.image, name=f"dpi{dpi}"))
+        assert saved.info["dpi"] == pytest.approx((dpi, dpi), abs=0.1)
+
+
+def test_escpos_to_a_device_file_writes_nothing_on_the_terminal(tmp_path, capfd):
+    import escpos  # noqa: F401
+    device = tmp_path / "usb-lp0"
+    device.write_bytes(b"")
+    get_printer(PrinterSettings(backend="escpos", device=str(device))).print_image(make("60x40").image)
+    assert b"\x1dv0" in device.read_bytes()
+    assert capfd.readouterr() == ("", "")
+
+
+def test_the_cli_test_label_png_carries_its_dpi(tmp_path):
+    from kiosk.cli import main
+    assert main(["label", "test", "-o", str(tmp_path / "t.png")]) == 0
+    assert Image.open(tmp_path / "t.png").info["dpi"] == pytest.approx((203, 203), abs=0.1)

@@ -101,9 +101,10 @@ def register_cli(subparsers) -> None:
 
 def _save_png(label, path: str) -> None:
     from kiosk.cli import CliError
+    from kiosk.labels.printers import save_png
 
     try:
-        label.image.save(path, format="PNG")
+        save_png(label.image, path)
     except OSError as error:
         raise CliError(f"cannot write {path}: {error.strerror or error}") from None
 
