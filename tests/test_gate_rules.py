@@ -254,7 +254,9 @@ def test_night_visit_needs_duty_leader():
     night = datetime(2026, 11, 18, 14, 30, tzinfo=timezone.utc)  # 22:30 in Shanghai
     clean, errors = validate(form(), night)
     assert [(e.field, e.key) for e in errors] == [("duty_leader", "night_needs_duty_leader")]
-    clean, errors = validate(form(duty_leader="李校长"), night)
+    _, errors = validate(form(duty_leader="某某"), night)  # a typed name is not a confirmed duty leader
+    assert [(e.field, e.key) for e in errors] == [("duty_leader", "night_needs_duty_leader")]
+    clean, errors = validate(form(duty_leader="李校长", duty_leader_id="staff-id"), night)
     assert clean.night and errors == []
 
 

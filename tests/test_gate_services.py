@@ -99,7 +99,8 @@ def test_invalid_form_writes_nothing(gate):
 
 def test_returning_visitor_is_prefilled(gate):
     assert visitors.returning_visitor("demo", ID) is None
-    visitors.register_visit(actor_for("G001"), form(), gate)
+    first = visitors.register_visit(actor_for("G001"), form(), gate).visit
+    visitors.sign_out(actor_for("G001"), first.id)
     clock.advance(timedelta(days=3))
     visitors.register_visit(actor_for("G002"), form(reason="看望孩子"), gate)
     prefill = visitors.returning_visitor("demo", "11010519491231002x")
@@ -112,8 +113,15 @@ def test_night_visit_needs_duty_leader(gate):
     clock.freeze(clock.now().replace(hour=14, minute=30))  # 22:30 in Shanghai
     result = visitors.register_visit(actor_for("G001"), form(), gate)
     assert result.status == "invalid" and result.errors[0].key == "night_needs_duty_leader"
-    result = visitors.register_visit(actor_for("G001"), form(duty_leader="李国强"), gate)
+    result = visitors.register_visit(actor_for("G001"), form(duty_leader="某某"), gate)  # defect 11: free text
+    assert result.status == "invalid" and result.errors[0].key == "night_needs_duty_leader"
+    gatekeeper = Staff.get(Staff.number == "G002")
+    result = visitors.register_visit(actor_for("G001"), form(duty_leader="某某", duty_leader_id=gatekeeper.id), gate)
+    assert result.status == "invalid" and result.errors[0].key == "night_leader_not_duty"
+    leader = Staff.get(Staff.number == "L001")
+    result = visitors.register_visit(actor_for("G001"), form(duty_leader="随便写", duty_leader_id=leader.id), gate)
     assert result.status == "admitted" and result.visit.night and result.visit.duty_leader == "李国强"
+    assert Visit.select().count() == 1
 
 
 def test_watchlist_warn_needs_decision_then_allow_with_reason(gate):
@@ -154,6 +162,7 @@ def test_watchlist_deny_refusal_is_a_record_and_allow_needs_approver(gate):
     assert allowed.status == "admitted"
     assert WatchlistDecision.get(WatchlistDecision.visit_id == allowed.visit.id).approver_name == leader.name
     # Expired and revoked entries no longer stop anyone.
+    visitors.sign_out(keeper, allowed.visit.id)
     visitors.revoke_watch_entry(office, entry.id)
     assert visitors.register_visit(keeper, form(), gate).status == "admitted"
 

@@ -14,16 +14,22 @@ def test_both_languages_have_the_same_keys():
     assert zh and set(zh) == set(en), f"only zh: {set(zh) - set(en)}; only en: {set(en) - set(zh)}"
 
 
+def every_form(value) -> str:
+    """A catalog value's text: a string, or all its plural forms ({one = ..., other = ...}) together."""
+    return " ".join(value.values()) if isinstance(value, dict) else value
+
+
 def test_same_placeholders_in_both_languages():
     zh, en = i18n.catalog("zh-CN"), i18n.catalog("en")
     field = re.compile(r"\{(\w*)")
     for key in zh:
-        assert set(field.findall(zh[key])) == set(field.findall(en[key])), key
+        assert set(field.findall(every_form(zh[key]))) == set(field.findall(every_form(en[key]))), key
 
 
 def test_no_east_asian_ambiguous_characters():
     for language in ("zh-CN", "en"):
-        for key, text in i18n.catalog(language).items():
+        for key, value in i18n.catalog(language).items():
+            text = every_form(value)
             bad = {ch for ch in text if unicodedata.east_asian_width(ch) == "A" and ch not in AMBIGUOUS_ALLOWED}
             assert not bad, f"{language} {key}: {sorted(bad)} (ambiguous width)"
 

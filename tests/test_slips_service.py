@@ -323,9 +323,9 @@ def test_cli_issue_check_record_json(school, capsys):
     later = (now + timedelta(hours=1)).isoformat()
     assert main(["gate", "check", *db, code, "--at", later, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "return"
-    assert main(["gate", "check", *db, "garbage!", "--json"]) == 0
+    assert main(["gate", "check", *db, "garbage!", "--json"]) == 3  # refused
     assert json.loads(capsys.readouterr().out)["reason_code"] == "unknown_student"
-    assert main(["gate", "check", *db, "S1:ZZZZ", "--json"]) == 0
+    assert main(["gate", "check", *db, "S1:ZZZZ", "--json"]) == 3
     assert json.loads(capsys.readouterr().out)["reason_code"] == "damaged"
     assert main(["gate", "check", *db, code, "--record"]) == 2  # usage error: no --staff
     assert main(["slip", "revoke", *db, slip_id, "--reason", "测试", "--by", "T001"]) == 0

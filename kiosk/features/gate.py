@@ -32,7 +32,19 @@ def category_label(category: str) -> str:
     return t(f"gate.category_{category}")
 
 
-def _visit_rows(views, zone: ZoneInfo, *, with_status: bool = True) -> list[list[object]]:
+def _watch_remark(decision) -> str:
+    """A watchlist decision as the register's remark: who let a listed visitor in, on what ground."""
+    from kiosk.i18n import t
+
+    level = t(f"gate.level_{decision.level}")
+    if decision.decision == "allow":
+        return t("gate.remark_watch_allowed", level=level, approver=decision.approver_name or "-",
+                 reason=decision.reason or "-")
+    return t("gate.remark_watch_refused", level=level, reason=decision.reason or "-")
+
+
+def _visit_rows(views, zone: ZoneInfo, *, with_status: bool = True,
+                decisions: dict[str, list] | None = None) -> list[list[object]]:
     from kiosk.i18n import t
 
     rows = []
@@ -44,6 +56,7 @@ def _visit_rows(views, zone: ZoneInfo, *, with_status: bool = True) -> list[list
         remarks = []
         if v.status == "refused":
             remarks.append(t("gate.status_refused"))
+        remarks.extend(_watch_remark(d) for d in (decisions or {}).get(v.id, ()))
         if v.night:
             remarks.append(t("gate.remark_night", leader=v.duty_leader))
         if v.overstay_minutes:
@@ -67,7 +80,7 @@ REGISTER_HEADERS = ("col_date", "col_time_in", "col_time_out", "col_name", "col_
 def export_visits(settings: Settings, start: date | None, end: date | None):
     from kiosk import clock
     from kiosk.i18n import t
-    from kiosk.models.visitors import Visit
+    from kiosk.models.visitors import Visit, WatchlistDecision
     from kiosk.services.exports import Table
     from kiosk.services.visitors import _views
 
@@ -75,8 +88,13 @@ def export_visits(settings: Settings, start: date | None, end: date | None):
     visits = list(Visit.select().where((Visit.school_id == settings.school.id) & (Visit.time_in >= low)
                                        & (Visit.time_in < high)).order_by(Visit.time_in))
     views = _views(visits, clock.now())
+    decisions: dict[str, list] = {}
+    ids = [v.id for v in visits]
+    for start_at in range(0, len(ids), 500):  # bounded IN lists
+        for decision in WatchlistDecision.select().where(WatchlistDecision.visit_id.in_(ids[start_at:start_at + 500])):
+            decisions.setdefault(decision.visit_id, []).append(decision)
     return Table(t("gate.export_visits_title"), [t(f"gate.{key}") for key in REGISTER_HEADERS],
-                 _visit_rows(views, ZoneInfo(settings.school.timezone)))
+                 _visit_rows(views, ZoneInfo(settings.school.timezone), decisions=decisions))
 
 
 def export_onsite(settings: Settings, start: date | None = None, end: date | None = None):

@@ -252,34 +252,42 @@ def cmd_slip_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+GATE_CHECK_REFUSED = 3  # exit status of `kiosk gate check` on a refusal (0: allowed; 1, 2: errors)
+
+
 def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
+    """A turnstile's or a script's question. Without --record it only reads: no scan row, no refusal on
+    the office's list with an empty gatekeeper. With --record it does what the gate screen does."""
     from kiosk import clock
     from kiosk.cli import CliError
-    from kiosk.services.slips import SlipError, check_at_gate, record_crossing
+    from kiosk.services.slips import SlipError, check_at_gate, check_code, record_crossing
 
     now = _parse_time(args.at, settings, "--at") if args.at else clock.now()
     if args.record and not args.staff:
         raise CliError("--record needs --staff STAFFNO (the gatekeeper)")
-    actor = _staff_actor(settings, args.staff, "--staff") if args.staff else _system_actor(settings)
     direction = {"out": "exit", "in": "return", None: None}[args.direction]
-    check = check_at_gate(actor, settings, args.code, now, direction)
-    result = check.as_json()
-    result["recorded"] = None
-    if args.record and check.verdict.allowed:
-        try:
-            done = record_crossing(actor, settings, check, args.code, now)
-            result["recorded"] = {"crossing_id": done.crossing_id, "direction": done.direction,
-                                  "at": done.at.isoformat()}
-        except SlipError as error:
-            result["recorded"] = {"error": str(error)}
+    result_recorded = None
+    if args.record:
+        actor = _staff_actor(settings, args.staff, "--staff")
+        check = check_at_gate(actor, settings, args.code, now, direction)
+        if check.verdict.allowed:
+            try:
+                done = record_crossing(actor, settings, check, args.code, now)
+            except SlipError as error:
+                raise CliError(str(error)) from error
+            result_recorded = {"crossing_id": done.crossing_id, "direction": done.direction, "at": done.at.isoformat()}
+    else:
+        check = check_code(settings, args.code, now, direction)
     if args.json:
+        result = check.as_json()
+        result["recorded"] = result_recorded
         print(json.dumps(result, ensure_ascii=False))
     else:
         from kiosk.i18n import t
 
         who = f"{check.student.name} {check.student.class_name}" if check.student else ""
         print(f"{t(f'slips.verdict_{check.verdict.kind}')}\t{check.reason}\t{who}")
-    return 0
+    return 0 if check.verdict.allowed else GATE_CHECK_REFUSED
 
 
 def cmd_gate_overdue(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,8 +14,10 @@ from kiosk.screens.base import KioskScreen
 from kiosk.widgets.scan_input import ScanInput
 
 REVEAL_SECONDS = 20
-COLUMNS = ("col_name", "col_id", "col_phone", "col_category", "col_host", "col_companions", "col_time_in",
-           "col_expected_leave", "col_overstay", "col_code")
+# What the gatekeeper acts on comes first (the code to sign out with, who, overstay, when due), so it stays
+# whole on an 80-column terminal and in English; the rest may scroll off to the right.
+COLUMNS = ("col_code", "col_name", "col_overstay", "col_expected_leave", "col_time_in", "col_host", "col_phone",
+           "col_category", "col_companions", "col_id")
 
 
 class OnsiteScreen(KioskScreen):
@@ -89,8 +91,8 @@ class OnsiteScreen(KioskScreen):
             style = "bold red" if visit.overstay_minutes else ""
             leave = visit.expected_leave_at.astimezone(zone).strftime("%m-%d %H:%M") if visit.expected_leave_at else ""
             over = t("gate.overstay_short", minutes=visit.overstay_minutes) if visit.overstay_minutes else ""
-            cells = (visit.name, visit.id_masked, visit.phone, category_label(visit.category), visit.host_name,
-                     str(visit.companions), visit.time_in.astimezone(zone).strftime("%m-%d %H:%M"), leave, over, visit.code)
+            cells = (visit.code, visit.name, over, leave, visit.time_in.astimezone(zone).strftime("%m-%d %H:%M"),
+                     visit.host_name, visit.phone, category_label(visit.category), str(visit.companions), visit.id_masked)
             table.add_row(*(Text(cell, style=style) for cell in cells), key=visit.id)
         over = sum(1 for v in rows if v.overstay_minutes)
         summary = t("gate.onsite_summary", count=len(rows), over=over) if rows else t("gate.onsite_empty")

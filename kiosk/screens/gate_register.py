@@ -95,6 +95,7 @@ class RegisterScreen(KioskScreen):
         self.last_visit = None
         self.message_text = ""
         self.saving = False
+        self.night_leader: tuple[str, str] | None = None  # (staff id, name) of the duty leader who confirmed with a PIN
         self.card_fill = None  # the FormFill of the card last read (kiosk.screens.gate_card)
         self.card_decision = None  # the Decision taken when that card's watchlist hit was shown
 
@@ -191,6 +192,7 @@ class RegisterScreen(KioskScreen):
         self.query_one("#f-id_type", Select).value = "resident"
         self.query_one("#f-category", Select).clear()
         self.host = None
+        self.night_leader = None
         self.card_fill = self.card_decision = None
         self.hide_hosts()
         self.focus_field("id_number")
@@ -322,6 +324,7 @@ class RegisterScreen(KioskScreen):
             unit=self.value("unit"), host=host, companions=companions,
             companion_names=self.value("companion_names"), vehicle_plate=self.value("vehicle_plate"),
             items=self.value("items"), expected_leave_at=leave, duty_leader=self.value("duty_leader"),
+            duty_leader_id=self.night_leader[0] if self.night_leader and self.night_leader[1] == self.value("duty_leader") else "",
             sex=gate_card.sex_for(self, self.value("id_number")),
         )
 
@@ -368,6 +371,8 @@ class RegisterScreen(KioskScreen):
             first = result.errors[0]
             self.show(t(f"gate.{first.key}", **first.values))
             self.focus_field(first.field)
+            if first.key == "night_needs_duty_leader":
+                self.ask_night_leader(form)
             return
         if result.status == "needs_decision":
             if result.problem:
@@ -391,11 +396,41 @@ class RegisterScreen(KioskScreen):
         else:
             self.show(t("gate.saved_admitted", name=visit.name, code=visit.code), "info")
 
+    # ------------------------------------------------------------ night visit: the duty leader confirms
+
+    def ask_night_leader(self, form: VisitForm) -> None:
+        """Outside visiting hours a duty leader from the staff list lets the visitor in with their own PIN
+        (a typed name is not a confirmation); then the same form is saved again."""
+        from dataclasses import replace
+
+        from kiosk.screens.dialogs import PinDialog
+
+        def confirmed(session) -> None:
+            if session is None:
+                return
+            if not (session.roles & rules.NIGHT_LEADER_ROLES):
+                self.show(t("gate.night_leader_not_duty", name=session.name))
+                return
+            self.night_leader = (session.staff_id, session.name)
+            self.set_value("duty_leader", session.name)
+            self.show(t("gate.working"), "info")
+            self.saving = True
+            self.submit(replace(form, duty_leader=session.name, duty_leader_id=session.staff_id), None)
+
+        self.app.push_screen(PinDialog("gate.night_leader_title", prompt_key="gate.night_leader_prompt"), confirmed)
+
     # ------------------------------------------------------------ visitor slip
 
     def action_slip(self) -> None:
-        if self.last_visit is not None:
-            self.print_slip(self.last_visit)
+        """F6 prints the slip of the visit just saved, never while the form holds another visitor's
+        unsaved details (that printed the previous visitor's slip for the person at the window)."""
+        if self.unsaved_input():
+            self.show(t("gate.slip_save_first"), "warn")
+            return
+        if self.last_visit is None:
+            self.show(t("gate.slip_nothing"), "warn")
+            return
+        self.print_slip(self.last_visit)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gate-slip")
     def print_slip(self, visit) -> None:

@@ -28,6 +28,8 @@ class WatchlistScreen(_GateForm):
     def __init__(self) -> None:
         super().__init__()
         self.rows = []
+        self.loaded = False  # "the list is empty" is said only once the list has been read
+        self.saying_empty = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="watch-title", classes="gate-title")
@@ -74,10 +76,11 @@ class WatchlistScreen(_GateForm):
         from kiosk.services.visitors import list_watchlist
 
         rows = list_watchlist(self.ctx.school_id)
-        self.app.call_from_thread(self.show_rows, rows)
+        self.app.call_from_thread(self.show_rows, rows, True)
 
-    def show_rows(self, rows) -> None:
+    def show_rows(self, rows, loaded: bool = False) -> None:
         self.rows = rows
+        self.loaded = self.loaded or loaded
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_columns(*(t(f"gate.{key}") for key in ("col_name", "col_id", "col_level", "col_reason", "col_expires",
@@ -86,8 +89,12 @@ class WatchlistScreen(_GateForm):
             expires = row.expires_at.astimezone(self.ctx.zone).strftime("%Y-%m-%d") if row.expires_at else t("gate.watch_forever")
             table.add_row(row.name or "-", row.id_masked or "-", t(f"gate.level_{row.level}"), row.reason, expires,
                           t("gate.watch_in_force") if row.in_force else t("gate.watch_expired"), row.added_by, key=row.id)
-        if not rows:
+        if not rows and self.loaded:
             self.show(t("gate.watch_empty"), True)
+            self.saying_empty = True
+        elif rows and self.saying_empty:  # the notice of an earlier empty list must not sit above a full one
+            self.show("", True)
+            self.saying_empty = False
 
     def action_save(self) -> None:
         text = self.query_one("#watch-expires", Input).value.strip()
@@ -127,7 +134,7 @@ class WatchlistScreen(_GateForm):
     def after_save(self, entry, rows) -> None:
         for wid in ("watch-id", "watch-name", "watch-reason", "watch-expires"):
             self.query_one(f"#{wid}", Input).value = ""
-        self.show_rows(rows)
+        self.show_rows(rows, True)
         self.show(t("gate.watch_added", name=entry.name or entry.id_masked), True)
         self.query_one("#watch-id").focus()
 
@@ -157,5 +164,5 @@ class WatchlistScreen(_GateForm):
         self.app.call_from_thread(self.after_revoke, rows)
 
     def after_revoke(self, rows) -> None:
-        self.show_rows(rows)
+        self.show_rows(rows, True)
         self.show(t("gate.watch_revoked"), True)

@@ -2,16 +2,22 @@
 and the head teacher's verbal permission 班主任口头同意. Screens show and ask; services decide."""
 from __future__ import annotations
 
-from textual import events, work
+import time
+from collections import deque
+
 from textual.app import ComposeResult
+from textual.worker import Worker, WorkerState
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 from rich.text import Text
 
 from kiosk import clock
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import TextDialog
 from kiosk.screens.table import TableScreen
+from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
 
@@ -19,57 +25,84 @@ def _hm(at, zone) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
-class VerdictBanner(Static, can_focus=True):
-    """The full-width verdict. Focused after a scan so Enter confirms; typing a scan moves back to the input."""
+class VerdictBanner(Static):
+    """The full-width verdict, readable from two metres: the word (放行出校 / 准予返校 / 拒绝) in big text,
+    centred, in the verdict's colour, the reason under it. A flag (card lending, late return, ...) turns
+    the banner amber with the flag as the big word, the verdict and reason under it. Never takes the
+    focus: every key goes to the scan input, so a scan cannot be split between two widgets."""
 
     DEFAULT_CSS = """
-    VerdictBanner { width: 100%; height: 5; content-align: center middle; text-style: bold;
-                    background: $panel; color: $text-muted; border: heavy $panel-lighten-2; }
-    VerdictBanner.-exit { background: #0b6e2f; color: #ffffff; border: heavy #34d46a; }
-    VerdictBanner.-return { background: #0b4f8a; color: #ffffff; border: heavy #4ea8ff; }
-    VerdictBanner.-refuse { background: #a1101a; color: #ffffff; border: heavy #ff5a64; }
-    VerdictBanner:focus { border: double #ffffff; }
+    VerdictBanner { width: 100%; height: auto; min-height: 3; content-align: center middle; text-align: center;
+                    text-style: bold; padding: 0 1; background: $panel; color: $text-muted; }
+    VerdictBanner.-exit { background: #0b6e2f; color: #ffffff; }
+    VerdictBanner.-return { background: #0b4f8a; color: #ffffff; }
+    VerdictBanner.-refuse { background: #a1101a; color: #ffffff; }
+    VerdictBanner.-flagged { background: #f0a30a; color: #000000; }
     """
+    KINDS = ("-exit", "-return", "-refuse", "-flagged")
 
-    def on_key(self, event: events.Key) -> None:
-        if event.is_printable and event.character:
-            event.stop()
-            scan = self.screen.query_one("#slip-scan", ScanInput)
-            scan.focus()
-            scan.insert_text_at_cursor(event.character)
+    def show_waiting(self, text: str) -> None:
+        self.remove_class(*self.KINDS)
+        self.update(text)
+
+    def show_verdict(self, kind: str, word: str, under: str, flagged: bool = False) -> None:
+        from kiosk.widgets.big_text import big_rows
+
+        self.remove_class(*self.KINDS)
+        self.add_class("-flagged" if flagged else f"-{kind}")
+        ink = "on #000000" if flagged else "on #ffffff"
+        picture = Text(justify="center")
+        for row in big_rows(word, max(10, self.app.size.width - 6)):
+            for cell in row:
+                picture.append(" ", style=ink if cell == "#" else "")
+            picture.append("\n")
+        picture.append(word + "  " + under)  # the words as text too: for a screen reader, a log, a copy
+        self.update(picture)
 
 
 class SlipCheckScreen(KioskScreen):
+    """One scan at a time, in the order scanned. An allowed verdict waits for Enter (record) or Esc
+    (not recorded, logged); codes scanned meanwhile wait in a visible queue and are checked after it,
+    so nothing scanned is dropped and no verdict is replaced before the gatekeeper has answered it."""
+
     TITLE_KEY = "slips.title_check"
     BINDINGS = [
         Binding("escape", "back", "core.key_back"),
-        Binding("enter", "confirm", "slips.key_confirm"),
         Binding("f3", "toggle_direction", "slips.key_direction"),
     ]
+    CONFIRM_AFTER_SECONDS = 0.3  # an Enter sooner than this after a verdict appears was meant for the one before
     DEFAULT_CSS = """
     SlipCheckScreen #slip-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
     SlipCheckScreen #slip-direction { padding: 0 1; height: 1; }
     SlipCheckScreen #slip-scan { margin: 0 1; }
-    SlipCheckScreen #slip-details { padding: 0 2; height: auto; min-height: 6; }
+    SlipCheckScreen #slip-queue { padding: 0 2; height: auto; text-style: bold; color: $warning; }
+    SlipCheckScreen #slip-details { padding: 0 2; height: auto; }
     SlipCheckScreen #slip-hint { padding: 0 2; height: 1; color: $text-muted; }
-    SlipCheckScreen #slip-message { padding: 0 2; height: auto; min-height: 1; text-style: bold; color: $success; }
-    SlipCheckScreen #slip-message.-error { color: $error; }
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.check = None
+        self.check = None  # the verdict on screen
         self.code = ""
+        self.pending = False  # the verdict on screen is allowed and waits for Enter / Esc
+        self.shown_at = 0.0
+        self.queue: deque[str] = deque()  # scanned, not yet checked
+        self.step = None  # the worker of the check / record / drop under way (busy while set)
         self.direction = ""
+
+    @property
+    def busy(self) -> bool:
+        return self.step is not None
 
     def compose(self) -> ComposeResult:
         yield Static(id="slip-title")
         yield Static(id="slip-direction")
-        yield ScanInput(id="slip-scan")
+        yield ScanInput(id="slip-scan", hold_burst_end=True)
+        yield Static("", id="slip-queue")
         yield VerdictBanner("", id="slip-verdict")
         yield Static("", id="slip-details")
         yield Static("", id="slip-hint")
-        yield Static("", id="slip-message")
+        yield MessageLine(id="slip-message")
 
     def on_mount(self) -> None:
         from kiosk.services.slip_rules import default_direction
@@ -84,57 +117,103 @@ class SlipCheckScreen(KioskScreen):
         self.query_one("#slip-direction", Static).update(
             t("slips.card_direction", direction=t(f"slips.direction_{self.direction}")))
         if self.check is not None:
-            self.show_check(self.check, self.code)
+            self.render_check()
         else:
-            self.query_one("#slip-verdict", VerdictBanner).update(t("slips.waiting_scan"))
+            self.query_one("#slip-verdict", VerdictBanner).show_waiting(t("slips.waiting_scan"))
+        self.show_queue()
 
-    def message(self, text: str, error: bool = False) -> None:
-        widget = self.query_one("#slip-message", Static)
-        widget.update(text)
-        widget.set_class(error, "-error")
+    def show_queue(self) -> None:
+        waiting = len(self.queue)
+        text = ""
+        if waiting:
+            text = t("slips.queue_pending", count=waiting) if self.pending else t("slips.queue_checking", count=waiting)
+        self.query_one("#slip-queue", Static).update(text)
 
     def action_toggle_direction(self) -> None:
         self.direction = "return" if self.direction == "exit" else "exit"
         self.refresh_text()
 
     def action_back(self) -> None:
-        if self.check is not None:
+        if self.pending:
+            self.drop_pending()
+        elif self.busy or self.queue:
+            self.say("slips.wait_for_checks", level="warning")
+        elif self.check is not None:
             self.clear_check()
-            return
-        self.dismiss()
+        else:
+            self.dismiss()
 
     def clear_check(self) -> None:
         self.check = None
         self.code = ""
-        banner = self.query_one("#slip-verdict", VerdictBanner)
-        banner.remove_class("-exit", "-return", "-refuse")
-        banner.update(t("slips.waiting_scan"))
+        self.pending = False
+        self.query_one("#slip-verdict", VerdictBanner).show_waiting(t("slips.waiting_scan"))
         self.query_one("#slip-details", Static).update("")
         self.query_one("#slip-hint", Static).update("")
-        self.query_one("#slip-scan", ScanInput).focus()
+
+    # ------------------------------------------------------------ one step at a time
+
+    def run_step(self, service, *args, then) -> None:
+        """Run a check, a record or a drop; the screen is busy until `then` has run or the step failed."""
+        def done(result) -> None:
+            self.step = None
+            then(result)
+
+        self.step = self.call(service, *args, then=done, group="slip-step")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The seam tells the person about a failed step (UserError on the message line, a fault on the red
+        # banner); here the queue learns of it, so one failure does not stop the gate.
+        if event.worker is self.step and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.step = None
+            if not self.pending:  # a check that failed: the code was not judged, the student scans again
+                self.say("slips.check_failed", level="warning", code="")
+            self.next_check()
 
     def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
         event.stop()
-        self.message("")
-        self.run_check(event.code, self.direction)
+        if (self.pending and event.code == self.code) or event.code in self.queue:
+            # The same person scanning again because nothing happened yet: one check is enough.
+            self.say("slips.already_waiting", level="info")
+            return
+        self.queue.append(event.code)
+        self.next_check()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-check")
-    def run_check(self, code: str, direction: str) -> None:
-        from kiosk.services.slips import check_at_gate, raise_overdue_alerts
+    def on_scan_input_enter_on_empty(self, event: ScanInput.EnterOnEmpty) -> None:
+        event.stop()
+        self.action_confirm()
 
-        actor = self.ctx.actor()
-        check = check_at_gate(actor, self.ctx.settings, code, direction=direction)
-        self.app.call_from_thread(self.show_check, check, code)
-        raise_overdue_alerts(actor, self.ctx.settings)
+    def next_check(self) -> None:
+        """Check the oldest queued code, unless a step runs or a verdict waits for an answer."""
+        if not (self.busy or self.pending) and self.queue:
+            from kiosk.services.slips import check_at_gate
+
+            code = self.queue.popleft()
+            self.run_step(check_at_gate, self.ctx.actor(), self.ctx.settings, code, None, self.direction,
+                          then=lambda check: self.show_check(check, code))
+        self.show_queue()
 
     def show_check(self, check, code: str) -> None:
+        from kiosk.services.slips import raise_overdue_alerts
+
         self.check, self.code = check, code
-        zone = self.ctx.zone
+        self.pending = check.verdict.allowed
+        self.shown_at = time.monotonic()
+        self.render_check()
+        self.call(raise_overdue_alerts, self.ctx.actor(), self.ctx.settings, group="slip-overdue-alerts")
+        self.next_check()  # a refusal needs no answer: the next queued code is checked at once
+
+    def render_check(self) -> None:
+        check, zone = self.check, self.ctx.zone
         verdict = check.verdict
         banner = self.query_one("#slip-verdict", VerdictBanner)
-        banner.remove_class("-exit", "-return", "-refuse")
-        banner.add_class(f"-{verdict.kind}")
-        banner.update(f"{t(f'slips.verdict_{verdict.kind}')}\n{check.reason}")
+        word = t(f"slips.verdict_{verdict.kind}")
+        if verdict.flags:
+            flags = "，".join(t(f"slips.flag_{flag}") for flag in verdict.flags)
+            banner.show_verdict(verdict.kind, t(f"slips.flag_short_{verdict.flags[0]}"), f"{word}  {check.reason}  {flags}",
+                                flagged=True)
+        else:
+            banner.show_verdict(verdict.kind, word, str(check.reason))
         lines = []
         if check.student is not None:
             s = check.student
@@ -147,40 +226,54 @@ class SlipCheckScreen(KioskScreen):
                            back=_hm(v.return_by, zone)))
             companion = " ".join(p for p in (v.companion_name, v.companion_relation, v.companion_phone) if p)
             lines.append(t("slips.line_companion", companion=companion or "-", issuer=v.issuer_name or "-"))
-        for flag in verdict.flags:
-            lines.append(Text(t(f"slips.flag_{flag}"), style="bold yellow").markup)
         self.query_one("#slip-details", Static).update("\n".join(lines))
-        hint = t("slips.hint_confirm") if verdict.allowed else t("slips.hint_refused")
-        self.query_one("#slip-hint", Static).update(hint)
-        if verdict.allowed:
-            banner.focus()
-        else:
-            self.query_one("#slip-scan", ScanInput).focus()
+        self.query_one("#slip-hint", Static).update(t("slips.hint_confirm") if verdict.allowed else t("slips.hint_refused"))
 
     def action_confirm(self) -> None:
-        if self.check is None or not self.check.verdict.allowed:
+        """Enter: record the verdict waiting on screen. If the write is refused (the slip was used or revoked
+        meanwhile) or fails, the seam says why and the verdict stays for Enter again or Esc."""
+        if not self.pending or self.busy or time.monotonic() - self.shown_at < self.CONFIRM_AFTER_SECONDS:
             return
-        self.record(self.check, self.code)
+        from kiosk.services.slips import record_crossing
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-record")
-    def record(self, check, code: str) -> None:
-        from kiosk.services.slips import SlipError, record_crossing
+        check = self.check
+        self.run_step(record_crossing, self.ctx.actor(), self.ctx.settings, check, self.code,
+                      then=lambda done: self.after_record(check, done))
 
-        try:
-            done = record_crossing(self.ctx.actor(), self.ctx.settings, check, code)
-        except SlipError as error:
-            self.app.call_from_thread(self.after_record, None, error.message())
-            return
-        self.app.call_from_thread(self.after_record, done, "")
-
-    def after_record(self, done, error: str) -> None:
-        name = self.check.student.name if self.check is not None and self.check.student else ""
+    def after_record(self, check, done) -> None:
         self.clear_check()
-        if done is None:
-            self.message(error, error=True)
+        self.say("slips.recorded", level="ok", name=check.student.name if check.student else "",
+                 direction=Msg(f"slips.direction_{done.direction}"),
+                 time=done.at.astimezone(self.ctx.zone).strftime("%H:%M"))
+        self.next_check()
+
+    def drop_pending(self) -> None:
+        """Esc on an allowed verdict: not recorded, and said so on screen and in the audit log."""
+        if self.busy:
             return
-        self.message(t("slips.recorded", name=name, direction=t(f"slips.direction_{done.direction}"),
-                       time=done.at.astimezone(self.ctx.zone).strftime("%H:%M")))
+        from kiosk.services.slips import dismiss_verdict
+
+        check = self.check
+        self.run_step(dismiss_verdict, self.ctx.actor(), check, then=lambda _: self.after_drop(check))
+
+    def after_drop(self, check) -> None:
+        self.clear_check()
+        self.say("slips.dismissed", level="warning", name=check.student.name if check.student else "",
+                 verdict=Msg(f"slips.verdict_{check.verdict.kind}"))
+        self.next_check()
+
+
+class OutcomeDialog(TextDialog):
+    """The outcome of an overdue alert is required: Enter on an empty line says so and stays open
+    (it used to close as if cancelled, and the gatekeeper believed it was recorded). Esc cancels."""
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            return  # TextDialog dismisses with the text
+        event.prevent_default()  # keeps TextDialog's handler from closing the dialog
+        event.stop()
+        if not self.query("#outcome-required"):
+            self.query_one(Vertical).mount(Static(t("slips.err_resolution"), id="outcome-required"))
 
 
 class OverdueScreen(TableScreen):
@@ -191,8 +284,9 @@ class OverdueScreen(TableScreen):
     DEFAULT_CSS = """
     OverdueScreen #overdue-summary { padding: 0 1; height: 1; }
     """
-    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_name", "col_class", "col_dorm", "col_exited", "col_return_by",
-                                                    "col_late", "col_head_teacher", "col_guardian", "col_alert"))
+    # Who, how late and whom to call come first, so they stay on an 80-column screen; the rest may scroll.
+    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_name", "col_late", "col_head_teacher", "col_guardian",
+                                                    "col_alert", "col_class", "col_dorm", "col_exited", "col_return_by"))
 
     def compose_above_table(self) -> ComposeResult:
         yield Static(id="overdue-summary")
@@ -209,11 +303,15 @@ class OverdueScreen(TableScreen):
     def cells(self, row):
         zone = self.ctx.zone
         late = t("slips.late", hours=row.minutes_late // 60, minutes=row.minutes_late % 60)
-        state = t("slips.alert_returned", time=_hm(row.returned_at, zone)) if row.returned_at else t("slips.alert_open")
+        if row.returned_at:
+            state = t("slips.alert_returned", time=_hm(row.returned_at, zone))
+        elif row.resolved:  # an outcome is on record, but she is still out: still 未归
+            state = t("slips.alert_open_noted", note=row.resolution)
+        else:
+            state = t("slips.alert_open")
         style = "" if row.returned_at else "bold red"
-        cells = (row.student.name, row.student.class_name, row.student.dorm, _hm(row.exited_at, zone),
-                 _hm(row.return_by, zone), late, f"{row.head_teacher} {row.head_teacher_phone}".strip(),
-                 row.guardian_phone, state)
+        cells = (row.student.name, late, f"{row.head_teacher} {row.head_teacher_phone}".strip(), row.guardian_phone,
+                 state, row.student.class_name, row.student.dorm, _hm(row.exited_at, zone), _hm(row.return_by, zone))
         return tuple(Text(cell, style=style) for cell in cells)
 
     def show_rows(self, rows) -> None:
@@ -226,26 +324,28 @@ class OverdueScreen(TableScreen):
         row = self.selected()
         if row is None or row.alert_id is None:
             return
-        from kiosk.screens.dialogs import TextDialog
+        if row.resolved:
+            self.say("slips.err_already_resolved", level="warning")
+            return
 
         def got(note: str | None) -> None:
             if note:
-                self.resolve(row.alert_id, note)
+                self.call(resolve_then_board, self.ctx.actor(), self.ctx.settings, row.alert_id, note,
+                          then=self.after_resolve)
 
-        self.app.push_screen(TextDialog("slips.resolve_title", "slips.resolve_prompt", name=row.student.name), got)
+        self.app.push_screen(OutcomeDialog("slips.resolve_title", "slips.resolve_prompt", name=row.student.name), got)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-resolve")
-    def resolve(self, alert_id: str, note: str) -> None:
-        from kiosk.services.slips import SlipError, overdue_board, resolve_alert
+    def after_resolve(self, rows) -> None:
+        self.show_rows(rows)
+        self.say("slips.resolved", level="ok")
 
-        try:
-            resolve_alert(self.ctx.actor(), alert_id, note)
-        except SlipError as error:
-            self.app.call_from_thread(self.message, error.message(), True)
-            return
-        rows = overdue_board(self.ctx.settings)
-        self.app.call_from_thread(self.show_rows, rows)
-        self.app.call_from_thread(self.message, t("slips.resolved"))
+
+def resolve_then_board(actor, settings, alert_id: str, note: str):
+    """Record an overdue alert's outcome, then read the board again (one step for the screen)."""
+    from kiosk.services.slips import overdue_board, resolve_alert
+
+    resolve_alert(actor, alert_id, note)
+    return overdue_board(settings)
 
 
 class VerbalExceptionScreen(KioskScreen):
@@ -262,10 +362,9 @@ class VerbalExceptionScreen(KioskScreen):
     VerbalExceptionScreen #verbal-warning { padding: 0 1; height: auto; color: $warning; }
     VerbalExceptionScreen Label { padding: 0 1; }
     VerbalExceptionScreen Input { margin: 0 1; }
-    VerbalExceptionScreen #verbal-message { height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $warning; }
-    VerbalExceptionScreen #verbal-message.-error { color: $error; }
     """
     FIELDS = ("student", "teacher", "phone", "note")
+    TYPED_FIELDS = tuple(f"verbal-{name}" for name in FIELDS)  # Esc asks before throwing typed text away
 
     def __init__(self) -> None:
         super().__init__()
@@ -278,7 +377,7 @@ class VerbalExceptionScreen(KioskScreen):
         for name in self.FIELDS:
             yield Label(id=f"verbal-label-{name}")
             yield Input(id=f"verbal-{name}", max_length=60)
-        yield Static("", id="verbal-message")
+        yield MessageLine(id="verbal-message")
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -305,31 +404,17 @@ class VerbalExceptionScreen(KioskScreen):
         else:
             self.action_save()
 
-    def message(self, text: str, error: bool = False) -> None:
-        widget = self.query_one("#verbal-message", Static)
-        widget.update(text)
-        widget.set_class(error, "-error")
-
     def action_save(self) -> None:
+        from kiosk.services.slips import record_verbal_exception
+
         values = {n: self.query_one(f"#verbal-{n}", Input).value for n in self.FIELDS}
-        self.save(values, self.direction)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-verbal")
-    def save(self, values: dict, direction: str) -> None:
-        from kiosk.services.slips import SlipError, record_verbal_exception
-
-        try:
-            row = record_verbal_exception(self.ctx.actor(), student_number=values["student"], direction=direction,
-                                          teacher_name=values["teacher"], teacher_phone=values["phone"],
-                                          note=values["note"])
-        except SlipError as error:
-            self.app.call_from_thread(self.message, error.message(), True)
-            return
-        self.app.call_from_thread(self.after_save, row)
+        self.call(record_verbal_exception, self.ctx.actor(), student_number=values["student"],
+                  direction=self.direction, teacher_name=values["teacher"], teacher_phone=values["phone"],
+                  note=values["note"], then=self.after_save)
 
     def after_save(self, row) -> None:
         for name in self.FIELDS:
             self.query_one(f"#verbal-{name}", Input).value = ""
         self.query_one("#verbal-student", Input).focus()
-        self.message(t("slips.verbal_recorded", name=row.student.name, teacher=row.teacher_name,
-                       direction=t(f"slips.direction_{row.direction}")))
+        self.say("slips.verbal_recorded", level="ok", name=row.student.name, teacher=row.teacher_name,
+                 direction=Msg(f"slips.direction_{row.direction}"))

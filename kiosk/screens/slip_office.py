@@ -134,9 +134,12 @@ class IssueScreen(_Message, KioskScreen):
 
     def after_issue(self, issued, printed: str) -> None:
         view = issued.slip
-        self.message(t("slips.issued", name=view.student_name, short=view.short,
-                       status=t(f"slips.status_{view.status}")) + "\n" + printed)
-        self.query_one("#issue-student", Input).value = ""
+        # "已签发" once: the state is added only when it is something else (waiting for an approval).
+        said = (t("slips.issued", name=view.student_name, short=view.short) if view.status == "issued" else
+                t("slips.issued_state", name=view.student_name, short=view.short, status=t(f"slips.status_{view.status}")))
+        self.message(said + "\n" + printed)
+        for name in self.TYPED_FIELDS:  # done: the form is empty again, so Esc leaves without asking
+            self.query_one(f"#{name}", Input).value = ""
         self.query_one("#issue-student", Input).focus()
 
 
@@ -239,12 +242,16 @@ class RefusalsScreen(TableScreen):
     COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_time", "col_name", "col_reason", "col_raw", "col_station", "col_staff"))
 
     def fetch(self):
+        """(refused scan, its station as people call it): a name, not an id like st-efee39fe4ef5."""
         from kiosk.services.slips import scans
+        from kiosk.services.stations import station_label, station_names
 
-        return scans(self.ctx.school_id, refusals_only=True)
+        names = station_names(self.ctx.school_id)
+        return [(row, station_label(names, row.station_id)) for row in scans(self.ctx.school_id, refusals_only=True)]
 
-    def cells(self, r):
-        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, r.raw[:24], r.station_id, r.staff_name
+    def cells(self, item):
+        r, station = item
+        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, r.raw[:24], station, r.staff_name
 
 
 class ExceptionsScreen(TableScreen):

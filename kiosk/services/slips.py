@@ -21,7 +21,7 @@ from kiosk.models.slips import (
 )
 from kiosk.services import slip_codec, slip_rules
 from kiosk.services.actor import Actor
-from kiosk.services.facts import record
+from kiosk.services.facts import audit_only, record
 from kiosk.services.names import clean_text
 from kiosk.services.slip_keys import SlipKeyError, public_keys, signing_key
 from kiosk.services.slip_rules import Crossing, SlipState, StudentInfo, Verdict
@@ -560,6 +560,15 @@ def record_crossing(actor: Actor, settings: Settings, check: GateCheck, code: st
     return CrossingRecorded(crossing_id, verdict.kind, now, verdict.flags)
 
 
+def dismiss_verdict(actor: Actor, check: GateCheck, now: datetime | None = None) -> None:
+    """The gatekeeper let an allowed verdict go unrecorded (Esc): on the audit log, next to the scan it answers."""
+    if check.student is None:
+        return
+    audit_only(actor, "gate.verdict_dismissed", entity="gate_scan", entity_id=check.scan_id or "",
+               detail={"student": check.student.number, "verdict": check.verdict.kind,
+                       "slip": check.verdict.slip_id or ""}, at=now or clock.now())
+
+
 # ---------------------------------------------------------------- verbal exceptions
 
 
@@ -630,7 +639,10 @@ def _head_teacher(school_id: str, class_name: str) -> Staff | None:
 
 
 def overdue_board(settings: Settings, now: datetime | None = None, *, include_resolved: bool = False) -> list[OverdueRow]:
-    """Everyone out on a slip past return_by (not returned), latest deadline last; with alert state."""
+    """Everyone out on a slip past return_by (not returned), latest deadline last; with alert state.
+
+    A student still out stays on the board after an outcome is recorded ("明天返校" does not bring her
+    back); `include_resolved` adds those who came back and whose alert is closed."""
     from kiosk.services.slip_queries import students_out
 
     now = now or clock.now()
@@ -643,8 +655,6 @@ def overdue_board(settings: Settings, now: datetime | None = None, *, include_re
         student = Student.get_by_id(out.student_id)
         teacher = _head_teacher(school_id, student.class_name)
         alert = alerts.get(out.slip_id)
-        if alert is not None and alert.resolved_at is not None and not include_resolved:
-            continue
         rows.append(OverdueRow(
             alert.id if alert else None, out.slip_id, student_info(student), out.exited_at, out.return_by,
             slip_rules.overdue_minutes(now, out.return_by), teacher.name if teacher else "",

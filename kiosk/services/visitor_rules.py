@@ -264,6 +264,7 @@ def worst_level(hits: Sequence[WatchHit]) -> str:
 
 
 OVERRIDE_ROLES = frozenset({"duty_leader", "principal", "admin"})
+NIGHT_LEADER_ROLES = frozenset({"duty_leader", "principal"})  # who may let a visitor in outside visiting hours
 
 
 def decision_problem(level: str, decision: str, reason: str, approver_roles: frozenset[str] | None) -> str:
@@ -332,6 +333,7 @@ class VisitForm:
     items: str = ""
     expected_leave_at: datetime | None = None
     duty_leader: str = ""
+    duty_leader_id: str = ""  # a staff member with a NIGHT_LEADER_ROLES role, confirmed with their PIN at the screen
     sex: str = ""  # only from an ID card (kiosk.idcard.card.SEXES values); the form has no field for it
 
 
@@ -386,7 +388,7 @@ def validate_visit(form: VisitForm, now: datetime, zone, visiting_hours: str, st
     if leave <= now:
         errors.append(FieldError("expected_leave", "leave_in_past"))
     night = is_night_visit(local, visiting_hours)
-    if night and len(clean_text(form.duty_leader)) < 2:
+    if night and not form.duty_leader_id:  # a name alone (`某某`) is not a duty leader
         errors.append(FieldError("duty_leader", "night_needs_duty_leader", {"hours": visiting_hours}))
     if errors:
         return None, errors

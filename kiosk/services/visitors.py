@@ -133,6 +133,17 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
                                          settings.gate.visitor_default_stay_minutes)
     if clean is None:
         return RegisterResult("invalid", errors=tuple(errors))
+    already = _open_visit_of(actor.school_id, clean.id_number)
+    if already is not None:  # a second open visit would put one person twice on the on-site and evacuation lists
+        return RegisterResult("invalid", errors=(rules.FieldError("id_number", "already_onsite", {
+            "name": already.name, "code": already.code, "time": already.time_in.astimezone(zone).strftime("%H:%M")}),))
+    leader_name = ""
+    if clean.night:
+        leader = Staff.get_or_none((Staff.id == form.duty_leader_id) & (Staff.school_id == actor.school_id))
+        if leader is None or not leader.active or not (leader.role_set() & rules.NIGHT_LEADER_ROLES):
+            return RegisterResult("invalid", errors=(rules.FieldError("duty_leader", "night_leader_not_duty", {
+                "name": leader.name if leader else clean_text(form.duty_leader)}),))
+        leader_name = leader.name
     hits = check_watchlist(actor.school_id, clean.id_number, form.name, now)
     level = rules.worst_level(hits)
     if hits:
@@ -152,10 +163,12 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
         host_kind=host.kind if host else "", host_id=host.id if host else "", host_name=host.name if host else "",
         companions=form.companions, companion_names=clean_text(form.companion_names), vehicle_plate=clean.vehicle_plate,
         items=clean_text(form.items), time_in=now, expected_leave_at=clean.expected_leave_at if status == "admitted" else None,
-        night=clean.night, duty_leader=clean_text(form.duty_leader) if clean.night else "", code=short_code(visit_id),
+        night=clean.night, duty_leader=leader_name, code=short_code(visit_id),
     )
     detail = {"status": status, "category": form.category, "night": clean.night, "id_type": form.id_type,
               "watchlist": level, "code": visit.code}
+    if clean.night:
+        detail["duty_leader_id"] = form.duty_leader_id
     with record(actor, f"gate.visit_{status}", entity="visit", entity_id=visit_id, detail=detail, at=now) as w:
         w.insert(visit)
         for hit in hits:
@@ -171,6 +184,14 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
             notify_events.watchlist_deny(w, settings, visit, status)
     names = {actor.staff_id or "": actor.staff_name}
     return RegisterResult(status, warnings=clean.warnings, hits=tuple(hits), level=level, visit=_view(visit, now, names))
+
+
+def _open_visit_of(school_id: str, id_number: str) -> Visit | None:
+    """The visit of this ID number that is still on site (admitted, not signed out), if any."""
+    if not id_number:
+        return None  # no ID (id type "none"): nothing to match on
+    return (Visit.select().where((Visit.school_id == school_id) & (Visit.id_number == id_number)
+                                 & Visit.time_out.is_null() & (Visit.status == "admitted")).first())
 
 
 @dataclass(frozen=True)
@@ -243,12 +264,22 @@ def sign_out(actor: Actor, visit_id: str, zone: ZoneInfo | None = None) -> Visit
     return _views([visit], now)[0]
 
 
+MIN_CODE_PREFIX = 6  # a shorter start of a visitor code is not taken as that code
+
+
 def sign_out_by_code(actor: Actor, code: str, zone: ZoneInfo | None = None) -> VisitView:
     """Sign out by the visitor slip's short code (scanned or typed)."""
     text = clean_identifier(code).upper()
     if not text:
         raise GateError("signout_unknown")
     visit = Visit.get_or_none((Visit.school_id == actor.school_id) & (Visit.code == text))
+    if visit is None and len(text) >= MIN_CODE_PREFIX:
+        # A code typed from a screen or a torn slip may lack its end: enough if it names one visitor on site.
+        on_site = list(Visit.select().where((Visit.school_id == actor.school_id) & Visit.time_out.is_null()
+                                            & (Visit.status == "admitted") & Visit.code.startswith(text)).limit(2))
+        if len(on_site) > 1:
+            raise GateError("signout_ambiguous_code", code=text[:20])
+        visit = on_site[0] if on_site else None
     if visit is None:
         raise GateError("signout_unknown_code", code=text[:20])
     return sign_out(actor, visit.id, zone)

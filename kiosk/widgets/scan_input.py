@@ -4,6 +4,18 @@ A USB scanner types like a keyboard: a burst of keys a few ms apart, then Enter 
 it is set to send LF). This input tells a burst from a person typing, submits on either key,
 drops control characters and over-long input, and ignores the same code scanned again within
 a couple of seconds (a shaky hand re-triggers the scanner).
+
+It never selects its text on focus: Textual's Input does by default, and a key typed ahead of a focus
+change then replaced the characters already there (a second scan lost its first characters and the
+rest was checked as a student number). Enter on an empty input is a person pressing Enter, not a scan:
+it posts `EnterOnEmpty` so a screen can take it as "confirm", except right after a scan (scanners that
+send CR LF or a second CR) and never for ctrl+j (the scanner's LF).
+
+With `hold_burst_end=True` (the gate's check screen, where the gatekeeper presses Enter while students
+scan) an Enter that ends a burst is held briefly: if the burst goes on within the burst gap, that Enter
+was the gatekeeper's key landing in the middle of a scan, so it is passed on as `EnterOnEmpty` and the
+scan continues whole, instead of being cut into two codes. Gaps are measured on the keys' own
+timestamps (taken when the terminal delivered them), so a busy app cannot make a burst look slow.
 """
 from __future__ import annotations
 
@@ -37,9 +49,24 @@ class ScanInput(FieldInput):
         def control(self) -> "ScanInput":
             return self.scan_input
 
+    class EnterOnEmpty(Message):
+        """The Enter key on an empty input, not straight after a scan: a person confirming something."""
+
+        def __init__(self, scan_input: "ScanInput") -> None:
+            super().__init__()
+            self.scan_input = scan_input
+
+        @property
+        def control(self) -> "ScanInput":
+            return self.scan_input
+
+    TRAILING_TERMINATOR_SECONDS = 0.3  # an empty Enter this soon after a scan is the scanner's CR LF / CR CR
+    HOLD_SECONDS = 0.15  # how long an Enter ending a burst waits for the burst to go on (see above)
+
     def __init__(self, *args, burst_gap_ms: int = 40, repeat_ignore_seconds: float = 2.0,
-                 clear_on_submit: bool = True, **kwargs) -> None:
+                 clear_on_submit: bool = True, hold_burst_end: bool = False, **kwargs) -> None:
         kwargs.setdefault("max_length", MAX_CODE_LENGTH)
+        kwargs.setdefault("select_on_focus", False)
         super().__init__(*args, **kwargs)
         self.burst_gap = burst_gap_ms / 1000
         self.repeat_ignore = repeat_ignore_seconds
@@ -47,6 +74,12 @@ class ScanInput(FieldInput):
         self._key_times: list[float] = []
         self._last_code = ""
         self._last_code_at = 0.0
+        self._last_submit_at = 0.0
+        self._last_key = ""
+        self._last_key_at = 0.0
+        self.hold_burst_end = hold_burst_end
+        self._held_enter_at: float | None = None  # the time of an Enter waiting to see whether the burst goes on
+        self._hold_timer = None
 
     def on_mount(self) -> None:
         settings = getattr(getattr(self.app, "ctx", None), "settings", None)
@@ -55,10 +88,17 @@ class ScanInput(FieldInput):
             self.repeat_ignore = settings.scanner.repeat_ignore_seconds
 
     async def _on_key(self, event: events.Key) -> None:
+        self._last_key, self._last_key_at = event.key, event.time
+        if self._held_enter_at is not None and event.key not in self.SUBMIT_KEYS:
+            if event.is_printable and event.time - self._held_enter_at <= self.burst_gap:
+                self._release_hold()  # the burst goes on: that Enter was the gatekeeper's, not the scanner's
+                self.post_message(self.EnterOnEmpty(self))
+            else:
+                await self._submit_now()  # the held code is whole; this key starts something new
         if event.is_printable:
             if not self.value:
                 self._key_times.clear()
-            self._key_times.append(time.monotonic())
+            self._key_times.append(event.time)
 
     def looks_scanned(self) -> bool:
         """True when every key of the current value came in one fast burst."""
@@ -67,15 +107,37 @@ class ScanInput(FieldInput):
             return False
         return all(later - earlier <= self.burst_gap for earlier, later in zip(times, times[1:]))
 
+    def _release_hold(self) -> None:
+        self._held_enter_at = None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+
     async def action_submit(self) -> None:
+        if self._held_enter_at is not None:
+            await self._submit_now()  # a second terminator (CR LF): the first one was the scanner's
+            return
+        times = self._key_times
+        if (self.hold_burst_end and self.value and self._last_key == "enter" and times
+                and self._last_key_at - times[-1] <= self.burst_gap):
+            self._held_enter_at = self._last_key_at
+            self._hold_timer = self.set_timer(self.HOLD_SECONDS, self._submit_now)
+            return
+        await self._submit_now()
+
+    async def _submit_now(self) -> None:
+        self._release_hold()
         code = clean_code(self.value)
         from_scanner = self.looks_scanned()
         self._key_times.clear()
         if self.clear_on_submit:
             self.value = ""
-        if not code:
-            return
         now = time.monotonic()
+        if not code:
+            if self._last_key == "enter" and now - self._last_submit_at > self.TRAILING_TERMINATOR_SECONDS:
+                self.post_message(self.EnterOnEmpty(self))
+            return
+        self._last_submit_at = now
         if code == self._last_code and now - self._last_code_at < self.repeat_ignore:
             return
         self._last_code, self._last_code_at = code, now

@@ -130,7 +130,8 @@ async def test_failed_id_check_keeps_the_form_and_focuses_the_field(gate_school)
 
 
 async def test_repeat_visitor_is_a_scan_and_a_save(gate_school):
-    visitors.register_visit(actor_for("G002"), form(), gate_school)
+    first = visitors.register_visit(actor_for("G002"), form(), gate_school).visit
+    visitors.sign_out(actor_for("G002"), first.id)  # still on site, they could not be registered again
     clock.advance(timedelta(days=2))
     async with start_app(gate_school, "gate") as (app, pilot):
         screen = await open_register(app, pilot)
@@ -329,7 +330,8 @@ def test_register_form_snapshot(gate_school, snap_compare):
 async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gate_school):
     from kiosk.screens.dialogs import PinDialog, TextDialog
 
-    visitors.register_visit(actor_for("G002"), form(), gate_school)  # a known visitor, then put on the list
+    known = visitors.register_visit(actor_for("G002"), form(), gate_school).visit  # a known visitor, then listed
+    visitors.sign_out(actor_for("G002"), known.id)
     visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="deny",
                              reason="法院限制令", expires_at=None)
     async with start_app(gate_school, "gate") as (app, pilot):

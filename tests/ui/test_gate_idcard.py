@@ -106,8 +106,9 @@ async def test_a_watchlisted_card_opens_the_decision_screen_before_anything_is_s
 async def test_a_returning_visitors_card_prefills_the_last_visit(gate_with_reader, sim):
     from tests.test_gate_services import form
 
-    visitors.register_visit(actor_for("G001"), form(id_number=CARD_ID, name="李明远", reason="送资料"),
-                            gate_with_reader)
+    earlier = visitors.register_visit(actor_for("G001"), form(id_number=CARD_ID, name="李明远", reason="送资料"),
+                                      gate_with_reader).visit
+    visitors.sign_out(actor_for("G001"), earlier.id)  # still on site, they could not be registered again
     async with start_app(gate_with_reader, "gate") as (app, pilot):
         screen = await open_register(app, pilot)
         sim.place(resident_text(**CARD))

@@ -62,3 +62,42 @@ async def test_two_scans_back_to_back_stay_two_codes():
         await pilot.pause()
         await pilot.pause()
         assert [code for code, _ in app.scans] == ["AAA111", "BBB222"]
+
+
+class ConfirmApp(ScanApp):
+    def __init__(self):
+        super().__init__()
+        self.enters = 0
+
+    def on_scan_input_enter_on_empty(self, event: ScanInput.EnterOnEmpty) -> None:
+        self.enters += 1
+
+
+async def test_enter_on_empty_is_a_person_but_not_the_scanners_lf_or_second_terminator():
+    import asyncio
+
+    app = ConfirmApp()
+    async with app.run_test() as pilot:
+        await pilot.press("enter")
+        assert app.enters == 1
+        await pilot.press("ctrl+j")  # a scanner's LF never confirms anything
+        await pilot.press(*"ABC123", "enter", "enter")  # CR CR right after a scan: the scanner's
+        await pilot.pause()
+        assert app.enters == 1 and [code for code, _ in app.scans] == ["ABC123"]
+        await asyncio.sleep(ScanInput.TRAILING_TERMINATOR_SECONDS)
+        await pilot.press("enter")
+        assert app.enters == 2
+
+
+async def test_focus_does_not_select_text_typed_ahead():
+    """Textual's Input selects its text on focus; a key typed next then replaced what a scan had typed."""
+    app = ScanApp()
+    async with app.run_test() as pilot:
+        scan = app.query_one(ScanInput)
+        await pilot.press(*"S1:AB")
+        scan.blur()
+        await pilot.pause()
+        scan.focus()
+        await pilot.pause()
+        await pilot.press("C")
+        assert scan.value == "S1:ABC"

@@ -2,6 +2,7 @@
 a typed number; the overdue board; the office issue form; snapshots of an allowed and a refused verdict."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from kiosk.services.auth import hash_pin
 from kiosk.services.facts import record
 from kiosk.services import slips as svc
 from kiosk.services.slip_keys import create_key
+from kiosk.widgets.scan_input import ScanInput
 from tests.ui_helpers import login, settle, start_app, type_text
 
 
@@ -77,7 +79,18 @@ async def open_check(app, pilot):
 
 async def scan(app, pilot, text: str) -> None:
     app.screen.query_one("#slip-scan", Input).focus()
+    app.screen.query_one("#slip-scan", Input).cursor_blink = False  # a blinking cursor makes snapshots flaky
     await type_text(pilot, text)
+    await pilot.press("enter")
+    await asyncio.sleep(ScanInput.HOLD_SECONDS + 0.1)  # an Enter ending a burst waits to see whether the burst goes on
+    await settle(pilot)
+
+
+async def confirm(pilot) -> None:
+    """The gatekeeper's Enter on a verdict: a person reads it first (an Enter sooner is ignored by design)."""
+    from kiosk.screens.slip_gate import SlipCheckScreen
+
+    await asyncio.sleep(SlipCheckScreen.CONFIRM_AFTER_SECONDS)
     await pilot.press("enter")
     await settle(pilot)
 
@@ -96,8 +109,7 @@ async def test_scan_confirm_exit_then_return_then_replay(tiny):
         details = str(screen.query_one("#slip-details", Static).render())
         assert "张华丽" in details and "女生1号楼 305" in details and "张建国" in details and "父亲" in details
         assert GateCrossing.select().count() == 0  # nothing recorded before the gatekeeper confirms
-        await pilot.press("enter")
-        await settle(pilot)
+        await confirm(pilot)
         exit_row = GateCrossing.get()
         assert (exit_row.direction, exit_row.slip_id, exit_row.staff_id) == (
             "exit", issued.slip.id, Staff.get(Staff.number == "G001").id)
@@ -105,13 +117,11 @@ async def test_scan_confirm_exit_then_return_then_replay(tiny):
         clock.advance(timedelta(hours=2))
         await scan(app, pilot, issued.code)
         assert "准予返校" in banner(screen) and screen.query_one("#slip-verdict").has_class("-return")
-        await pilot.press("enter")
-        await settle(pilot)
+        await confirm(pilot)
         assert sorted(c.direction for c in GateCrossing.select()) == ["exit", "return"]
         await scan(app, pilot, issued.code)
         assert "拒绝" in banner(screen) and "已用过" in banner(screen)
-        await pilot.press("enter")  # a refusal cannot be confirmed
-        await settle(pilot)
+        await confirm(pilot)  # a refusal cannot be confirmed
         assert GateCrossing.select().count() == 2
         assert GateScan.select().count() == 3
 
@@ -137,8 +147,7 @@ async def test_typed_number_of_boarder_with_slip(tiny):
         assert screen.direction == "exit"
         await scan(app, pilot, "20260101")
         assert "放行出校" in banner(screen)
-        await pilot.press("enter")
-        await settle(pilot)
+        await confirm(pilot)
         assert GateCrossing.get().slip_id == issued.slip.id
 
 
