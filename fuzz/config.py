@@ -100,7 +100,7 @@ def TestOneInput(data: bytes) -> None:
     config.validate(settings)
     check_usable(settings)
     again_path = FOLDER / "again.toml"
-    again_path.write_text(config.dumps(settings), encoding="utf-8")
+    again_path.write_text(config.dumps(settings, reveal=True), encoding="utf-8")
     again = config.load(str(again_path), environ={})
     for section, values in settings.as_dict().items():
         other = again.as_dict()[section]

@@ -350,7 +350,34 @@ def load(explicit_path: str | None = None, environ: dict[str, str] | None = None
     return settings
 
 
-def dumps(settings: Settings) -> str:
+# Settings that hold a credential: `kiosk config show` prints them masked (its output lands in tickets and chats).
+SECRET_SETTINGS = ("notify.dingtalk.secret",)
+URL_SETTINGS = ("sync.central_url", "notify.wecom.webhook", "notify.dingtalk.webhook", "notify.sms.url")
+
+
+def redact_url(url: str) -> str:
+    """A URL with its password and its query values (webhook keys, access tokens) masked."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password:
+        netloc = netloc.replace(":" + parts.password + "@", ":***@")
+    query = urlencode([(name, "***") for name, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def dumps(settings: Settings, *, reveal: bool = False) -> str:
+    """The effective settings as TOML; credentials masked unless `reveal`."""
     import tomli_w
 
-    return tomli_w.dumps(settings.as_dict())
+    data = settings.as_dict()
+    if not reveal:
+        for dotted in SECRET_SETTINGS + URL_SETTINGS:
+            *path, name = dotted.split(".")
+            section = data
+            for part in path:
+                section = section.get(part, {})
+            if section.get(name):
+                section[name] = "***" if dotted in SECRET_SETTINGS else redact_url(section[name])
+    return tomli_w.dumps(data)

@@ -120,3 +120,17 @@ def test_retired_settings_are_gone_but_old_files_still_load(tmp_path):
     path = tmp_path / "old.toml"
     path.write_text("[dorm]\nheadcount_window_minutes = 30\n[canteen]\nrecords_retention_days = 730\n", encoding="utf-8")
     assert cfg.load(str(path)).canteen.retention_hours == 48
+
+
+def test_config_show_masks_credentials():
+    """A DingTalk secret, webhook keys and the central database's password never appear in `kiosk config show`."""
+    from kiosk import config as cfg
+
+    settings = cfg.Settings()
+    settings.notify.dingtalk.secret = "SECabcdef123"
+    settings.notify.wecom.webhook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx"
+    settings.sync.central_url = "postgresql://gate_east:s3cret@10.0.0.5/school"
+    shown = cfg.dumps(settings)
+    assert "SECabcdef123" not in shown and "693a91f6" not in shown and "s3cret" not in shown
+    assert "send?key=***" in shown and "gate_east:***@10.0.0.5" in shown
+    assert "SECabcdef123" in cfg.dumps(settings, reveal=True)

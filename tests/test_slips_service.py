@@ -399,3 +399,17 @@ def test_status_bar_alerts(school):
     office = status_alerts(SimpleNamespace(station_kind="office", school_id="demo"))
     assert any(text.startswith("请假未归") for text in office) and any("口头同意" in text for text in office)
     assert status_alerts(SimpleNamespace(station_kind="canteen", school_id="demo")) == []
+
+
+def test_a_duty_leader_may_confirm_a_verbal_permission_for_any_class_a_head_teacher_only_for_their_own(school):
+    """One rule for who acts as a student's head teacher (acting_roles), at the office's verbal-permission
+    confirmation too: the duty leader stands in above the head teacher; another class's head teacher does not."""
+    teacher = Staff.get(Staff.number == "T001")
+    student = fresh_boarder(teacher)
+    gate = actor_for("G001")
+    first = svc.record_verbal_exception(gate, student_number=student.number, direction="exit",
+                                        teacher_name=teacher.name, teacher_phone=teacher.phone)
+    with pytest.raises(svc.SlipError):
+        svc.confirm_verbal_exception(actor_for("T002"), first.id)
+    svc.confirm_verbal_exception(actor_for("L001"), first.id, "值班领导电话核实")
+    assert first.id not in {e.id for e in svc.verbal_exceptions("demo")}

@@ -190,7 +190,7 @@ def cmd_central_add(args: argparse.Namespace, settings) -> int:
     if not args.station_id:
         sys.stdout.write(f"# Its pushes are refused until you run: kiosk central bind-station {args.name} <station id>\n"
                          "# (the station shows its id with `kiosk sync status`)\n")
-    sys.stdout.write(config.dumps(station))
+    sys.stdout.write(config.dumps(station, reveal=True))
     return 0
 
 

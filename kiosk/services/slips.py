@@ -19,6 +19,7 @@ from kiosk.models import Building, Room, Staff, Student
 from kiosk.models.slips import (
     REASON_KINDS, GateCrossing, GateScan, OverdueAlert, PassSlip, SlipApproval, SlipRevocation, VerbalException,
 )
+from kiosk.services.acting_roles import may_act_as_head_teacher
 from kiosk.services import slip_codec, slip_rules
 from kiosk.services.actor import Actor
 from kiosk.services.facts import audit_only, record
@@ -622,7 +623,10 @@ def confirm_verbal_exception(actor: Actor, exception_id: str, note: str = "") ->
         raise SlipError("slips.err_unknown_exception")
     if row.confirmed_at is not None:
         raise SlipError("slips.err_already_confirmed")
-    if not (actor.has_role("discipline") or _is_head_teacher_of(actor, row.student.class_name)):
+    staff = _staff(actor.staff_id)
+    # The student's own head teacher or a role above on the ladder (acting_roles), or the discipline office.
+    if not (actor.has_role("discipline") or may_act_as_head_teacher(
+            actor.roles, staff.class_name if staff else "", row.student.class_name)):
         raise SlipError("slips.err_not_your_class", class_name=row.student.class_name)
     row.confirmed_by, row.confirmed_at, row.confirm_note = actor.staff_id, now, clean_text(note)[:200]
     with record(actor, "slip.verbal_confirm", entity="verbal_exception", entity_id=row.id, at=now) as w:

@@ -27,7 +27,7 @@ def slip_lines(visit: VisitView, zone: ZoneInfo) -> tuple[str, list[str], list[s
     title = f"{t('gate.slip_title')} {visit.name}"
     lines = [f"{t('gate.f_host')}: {visit.host_name}", f"{t('gate.col_time_in')}: {time_in}",
              f"{t('gate.f_expected_leave')}: {leave}"]
-    return title, lines, [visit.code]
+    return title, lines, []  # the code is printed under the QR (render_text_qr_label), once
 
 
 def print_visitor_slip(settings: Settings, visit: VisitView) -> SlipResult:
