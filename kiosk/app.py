@@ -50,12 +50,10 @@ def gather_status(ctx: KioskContext) -> StationStatus:
     sync_text = t("core.sync_local_only")
     alerts: list[str] = []
     for feature in features.loaded():
-        sync_status = getattr(feature, "sync_status", None)
-        if sync_status is not None:
-            sync_text = sync_status(ctx) or sync_text
-        status_alerts = getattr(feature, "status_alerts", None)
-        if status_alerts is not None:
-            alerts.extend(status_alerts(ctx))
+        if feature.sync_status is not None:
+            sync_text = feature.sync_status(ctx) or sync_text
+        if feature.status_alerts is not None:
+            alerts.extend(feature.status_alerts(ctx))
     return StationStatus(sync_text, " · ".join(alerts))
 
 
@@ -100,9 +98,8 @@ class KioskApp(App, inherit_bindings=False):
         if not self.is_headless and sys.__stdin__ is not None and sys.__stdin__.isatty():
             self.set_interval(1.0, self.exit_if_terminal_gone)
         for feature in features.loaded():
-            starter = getattr(feature, "on_app_start", None)
-            if starter is not None:
-                starter(self.ctx)
+            if feature.on_app_start is not None:
+                feature.on_app_start(self.ctx)
         self.set_interval(5.0, self.lock_if_idle)
         self.set_interval(self.STATUS_SECONDS, self.refresh_station_status)
         self.set_interval(15 * 60, self.run_daily_jobs)
@@ -132,9 +129,8 @@ class KioskApp(App, inherit_bindings=False):
 
     def on_unmount(self) -> None:
         for feature in features.loaded():
-            stopper = getattr(feature, "on_app_stop", None)
-            if stopper is not None:
-                stopper(self.ctx)
+            if feature.on_app_stop is not None:
+                feature.on_app_stop(self.ctx)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):

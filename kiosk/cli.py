@@ -34,9 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.register_cli(subparsers)
     for feature in features.loaded():
-        register = getattr(feature, "register_cli", None)
-        if register is not None:
-            register(subparsers)
+        if feature.register_cli is not None:
+            feature.register_cli(subparsers)
     return parser
 
 

@@ -48,12 +48,14 @@ def test_a_demo_whose_feature_seeder_fails_leaves_no_half_school(db, settings, m
     from kiosk.models.audit import AuditEntry
     from kiosk.services.demo import create_demo_school
 
-    canteen = next(f for f in features.loaded() if f.__name__.endswith(".canteen"))
+    import dataclasses
 
     def broken(demo):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(canteen, "seed_demo", broken)
+    with_broken_canteen = tuple(dataclasses.replace(f, seed_demo=broken) if f.name == "canteen" else f
+                                for f in features.loaded())
+    monkeypatch.setattr(features, "loaded", lambda: with_broken_canteen)
     with pytest.raises(RuntimeError):
         create_demo_school(settings, seed=3, scale="small")
     assert not School.select().exists() and not Student.select().exists()
@@ -63,3 +65,26 @@ def test_a_demo_whose_feature_seeder_fails_leaves_no_half_school(db, settings, m
 
     shutil.rmtree(f"{settings.database_path()}.keys", ignore_errors=True)  # as `make` does: a key is never overwritten
     assert "demo school" in create_demo_school(settings, seed=3, scale="small")  # and the next try builds it
+
+
+def test_a_feature_declares_itself_in_a_checked_manifest():
+    """Issue 12: features are no longer found by duck typing; a hook defined but not declared is an error."""
+    import types
+
+    import pytest
+
+    from kiosk import features
+
+    assert all(isinstance(feature, features.Feature) for feature in features.loaded())
+    bare = types.ModuleType("kiosk.features.bare")
+    with pytest.raises(features.FeatureError, match="no FEATURE"):
+        features.check_manifest("kiosk.features.bare", bare)
+    forgetful = types.ModuleType("kiosk.features.forgetful")
+    forgetful.status_alerts = lambda ctx: ["!"]
+    forgetful.FEATURE = features.Feature(name="forgetful")
+    with pytest.raises(features.FeatureError, match="status_alerts is defined but not declared"):
+        features.check_manifest("kiosk.features.forgetful", forgetful)
+    greedy = types.ModuleType("kiosk.features.greedy")
+    greedy.FEATURE = features.Feature(name="greedy", pulls={"library": ("book",)})
+    with pytest.raises(features.FeatureError, match="unknown station kinds"):
+        features.check_manifest("kiosk.features.greedy", greedy)

@@ -17,7 +17,7 @@ def test_daily_jobs_run_once_per_school_day_and_retry_after_failure(db, settings
         if state["fail"]:
             raise OSError("disk busy")
 
-    fake = SimpleNamespace(__name__="fake", daily_jobs=[purge, flaky])
+    fake = SimpleNamespace(name="fake", daily_jobs=[purge, flaky])
     monkeypatch.setattr(features, "loaded", lambda: (fake,))
     assert run_daily_jobs_if_due(settings, clock.now()) == ["fake.purge"]  # flaky failed: not marked done
     state["fail"] = False

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 
 from kiosk.config import Settings
 from kiosk.models.canteen import MODELS as _MODELS
+from kiosk.sync import policy
+from kiosk.features import Feature
 
 MODELS = list(_MODELS)
 CANTEEN_ROLES = frozenset({"canteen", "food_safety"})
@@ -245,3 +247,23 @@ def seed_demo(demo) -> None:
                     with record(actor, "canteen.dispose", entity="sample", entity_id=sample.id, at=disposed_at,
                                 detail={"dish": dish.name, "reviewer": reviewer.name}) as w:
                         w.insert(disposal)
+
+
+FEATURE = Feature(
+    name="canteen", models=tuple(MODELS), register_cli=register_cli, exports=EXPORTS, seed_demo=seed_demo,
+    station_actions=station_actions, status_alerts=status_alerts,
+    # a hold set at one canteen station must stop a disposal at the other; menus are shared too
+    pulls={"canteen": ("meal", "meal_check", "menu_dish", "sample*", "incident_hold")},
+    sync_tables={
+        "meal": policy.TablePolicy(insert=frozenset({"canteen"}), update_others=frozenset({"canteen"}),
+                                   why="menus are shared"),
+        "menu_dish": policy.TablePolicy(insert=frozenset({"canteen"}), update_others=frozenset({"canteen"}),
+                                        set_once=("removed_at",), why="menus are shared"),
+        "sample": policy.TablePolicy(insert=frozenset({"canteen"}), set_once=("sampled_at", "grams", "dish_id")),
+        "sample_disposal": policy.TablePolicy(insert=frozenset({"canteen"}), set_once=("disposed_at", "sample_id")),
+        "incident_hold": policy.TablePolicy(insert=frozenset({"canteen", "office"}),
+                                            update_others=frozenset({"canteen", "office"}), set_once=("released_at",),
+                                            why="a hold set at one canteen is released at another or the office"),
+        "meal_check": policy.CANTEEN_ONLY,
+    },
+)

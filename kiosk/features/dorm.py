@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from kiosk import clock
 from kiosk.config import Settings
 from kiosk.models.dorm import DORM_MODELS
+from kiosk.sync import policy
+from kiosk.features import Feature
 
 MODELS = list(DORM_MODELS)
 DORM_ROLES = frozenset({"dorm_supervisor", "dorm_manager"})
@@ -366,3 +368,27 @@ def _disagreement_candidate(view) -> tuple[str, str] | None:
             if absence.reason == "on_leave" and absence.slip_id:
                 return absence.student_id, rules.OUT_BUT_PRESENT
     return None
+
+
+FEATURE = Feature(
+    name="dorm", models=tuple(MODELS), register_cli=register_cli, exports=EXPORTS, seed_demo=seed_demo,
+    station_actions=station_actions, status_alerts=status_alerts,
+    # every station's status bar shows open incidents
+    pulls={"dorm": ("whereabouts", "headcount_round", "room_mark", "room_confirm", "extra_person", "overnight_guest",
+                    "guest_approval*", "incident", "incident_ack"),
+           "gate": ("incident", "incident_ack"), "canteen": ("incident", "incident_ack")},
+    sync_tables={
+        "guest_approval": policy.OFFICE_ONLY,
+        "guest_approval_revocation": policy.OFFICE_ONLY,
+        "headcount_round": policy.TablePolicy(insert=frozenset({"dorm"}), set_once=("submitted_at",)),
+        "room_mark": policy.DORM_ONLY,
+        "room_confirm": policy.DORM_ONLY,
+        "whereabouts": policy.DORM_ONLY,
+        "extra_person": policy.DORM_ONLY,
+        "overnight_guest": policy.DORM_ONLY,
+        "incident": policy.TablePolicy(insert=frozenset({"dorm"}), update_others=frozenset({"dorm", "office"}),
+                                       set_once=("closed_at",),
+                                       why="leaders close an unknown whereabouts from the office or another dorm"),
+        "incident_ack": policy.TablePolicy(insert=frozenset({"dorm", "office"})),
+    },
+)

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from kiosk.config import Settings
 from kiosk.models.visitors import MODELS as _MODELS
+from kiosk.sync import policy
+from kiosk.features import Feature
 
 MODELS = list(_MODELS)
 GATE_ROLES = frozenset({"gatekeeper"})
@@ -386,3 +388,19 @@ def _seed_demo(demo) -> None:
     add_visit(now - timedelta(minutes=95), timedelta(0), name=name, id_number=number, phone=phone, category="delivery",
               unit=unit, reason="送货/快递", host_kind="staff", host=canteen[0], expected=timedelta(minutes=30),
               plate="粤A12345", leave=False)
+
+
+FEATURE = Feature(
+    name="gate", models=tuple(MODELS), register_cli=register_cli, exports=EXPORTS, seed_demo=seed_demo,
+    station_actions=station_actions, daily_jobs=tuple(daily_jobs), status_alerts=status_alerts,
+    pulls={"gate": ("watchlist_*", "visit")},
+    sync_tables={
+        "watchlist_entry": policy.OFFICE_ONLY,
+        "visit": policy.TablePolicy(insert=frozenset({"gate"}), update_others=frozenset({"gate"}),
+                                    set_once=("time_in", "time_out", "out_station_id", "id_number"),
+                                    why="a visitor may leave by another gate: any gate signs the visit out, once"),
+        "watchlist_decision": policy.GATE_ONLY,
+        "patrol_round": policy.GATE_ONLY,
+        "shift_handover": policy.GATE_ONLY,
+    },
+)

@@ -7,6 +7,7 @@ import json
 import sys
 
 from kiosk.config import Settings
+from kiosk.features import Feature
 
 
 def register_cli(subparsers) -> None:
@@ -72,3 +73,6 @@ def cmd_idcard_sim(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.idcard.simulator import run_interactive
 
     return run_interactive(sys.stdout)
+
+
+FEATURE = Feature(name="idcard", register_cli=register_cli)

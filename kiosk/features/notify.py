@@ -11,8 +11,9 @@ import threading
 import time
 
 from kiosk.cli_base import command
-from kiosk.features import StationAction
+from kiosk.features import Feature, StationAction
 from kiosk.notify.model import MODELS  # noqa: F401  (the registry reads MODELS)
+from kiosk.sync import policy
 
 _WORKER = {"thread": None}
 _WORKER_LOCK = threading.Lock()
@@ -143,3 +144,14 @@ def cmd_opt_out(args: argparse.Namespace, settings) -> int:
     set_guardian_opt_out(_actor(settings), args.student, not args.undo, args.note)
     print(f"guardian of {args.student}: {'told again' if args.undo else 'opted out'}")
     return 0
+
+
+FEATURE = Feature(
+    name="notify", models=tuple(MODELS), register_cli=register_cli, station_actions=station_actions,
+    status_alerts=status_alerts, on_app_start=on_app_start, on_app_stop=on_app_stop,
+    pulls={"gate": ("notification*", "guardian_opt_out"), "dorm": ("notification*", "guardian_opt_out")},
+    # one writer each, the station that owns and sends it; opt-outs at the office
+    sync_tables={"notification": policy.TablePolicy(insert=frozenset(policy.KINDS), set_once=("sent_at",)),
+                 "notification_receipt": policy.TablePolicy(insert=frozenset(policy.KINDS)),
+                 "guardian_opt_out": policy.TablePolicy(insert=frozenset({"office"}))},
+)

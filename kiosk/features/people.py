@@ -13,6 +13,7 @@ from kiosk import config
 from kiosk.cli import command
 from kiosk.i18n import t_in
 from kiosk.services.exports import Table
+from kiosk.features import Feature
 
 # Exit statuses of `kiosk import`: 0 imported (or a clean dry run), 1 bad rows and nothing imported
 # (or a dry run that found bad rows), 2 the file itself cannot be read (CliError).
@@ -130,3 +131,6 @@ def export_staff(settings: config.Settings, start: date | None, end: date | None
 
 
 EXPORTS = {"students": export_students, "staff": export_staff}
+
+
+FEATURE = Feature(name="people", register_cli=register_cli, exports=EXPORTS)

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from kiosk.config import Settings
 from kiosk.models.slip_review import SLIP_REVIEW_MODELS
 from kiosk.models.slips import SLIP_MODELS
+from kiosk.sync import policy
+from kiosk.features import Feature
 
 MODELS = list(SLIP_MODELS) + list(SLIP_REVIEW_MODELS)
 GATE_ROLES = frozenset({"gatekeeper"})
@@ -436,3 +438,24 @@ def seed_demo(demo) -> None:
 
     seed(demo)
 
+
+_SLIPS_AT_THE_GATES = ("pass_slip", "slip_*", "verbal_exception", "gate_crossing", "overdue_alert")
+FEATURE = Feature(
+    name="slips", models=tuple(MODELS), register_cli=register_cli, exports=EXPORTS, seed_demo=seed_demo,
+    station_actions=station_actions, status_alerts=status_alerts,
+    # the dorm reconciles its count with the gate's crossings; every station shows overdue returns
+    pulls={"gate": _SLIPS_AT_THE_GATES, "dorm": _SLIPS_AT_THE_GATES, "canteen": ("overdue_alert",)},
+    sync_tables={
+        **{name: policy.OFFICE_ONLY for name in ("slip_key", "pass_slip", "slip_approval", "slip_revocation",
+                                                 "slip_conflict_review")},
+        "gate_crossing": policy.TablePolicy(insert=frozenset({"gate"}),
+                                            set_once=("direction", "student_id", "at", "slip_id")),
+        "gate_scan": policy.GATE_ONLY,
+        "verbal_exception": policy.TablePolicy(insert=frozenset({"gate"}), update_others=frozenset({"office"}),
+                                               set_once=("direction", "confirmed_at"),
+                                               why="the head teacher confirms it the next day at the office"),
+        "overdue_alert": policy.TablePolicy(insert=frozenset({"gate", "office"}),
+                                            update_others=frozenset({"gate", "office"}), set_once=("resolved_at",),
+                                            why="resolved where the student turns up, or at the office"),
+    },
+)

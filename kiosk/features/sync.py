@@ -13,6 +13,7 @@ import threading
 from kiosk.cli import CliError, command
 from kiosk.config import STATION_KINDS
 from kiosk.models.sync import MODELS  # noqa: F401  (the registry reads MODELS)
+from kiosk.features import Feature
 
 _WORKER = {"thread": None}
 _WORKER_LOCK = threading.Lock()
@@ -285,3 +286,8 @@ def status_report(settings) -> dict:
         "clock_warning": state.clock_warning,
         "hlc": local_value("sync_hlc"),
     }
+
+
+FEATURE = Feature(name="sync", models=tuple(MODELS), register_cli=register_cli, station_actions=station_actions,
+                  sync_status=sync_status, on_app_start=on_app_start, on_app_stop=on_app_stop,
+                  pulls={"office": ("*",)})  # the office sees every station's records

@@ -15,7 +15,7 @@ def all_models() -> list[type[BaseModel]]:
 
     models = list(CORE_MODELS)
     for feature in features.loaded():
-        models.extend(getattr(feature, "MODELS", ()))
+        models.extend(feature.models)
     return models
 
 

@@ -26,9 +26,9 @@ def plan_due(actor, settings, now: datetime) -> int:
     channels = store.enabled_channels(settings)
     if not channels:
         return 0
-    from kiosk.sync.policy import POLICY
+    from kiosk.sync.policy import policies
 
-    if settings.station.kind in POLICY["overdue_alert"].insert:  # a dorm's alert would be refused at central
+    if settings.station.kind in policies()["overdue_alert"].insert:  # a dorm's alert would be refused at central
         _raise_overdue(actor, settings, now)
     return _plan_ladders(actor, settings, now, channels) + _plan_samples(actor, settings, now, channels)
 

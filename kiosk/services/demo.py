@@ -154,8 +154,7 @@ def create_demo_school(settings: Settings, *, seed: int = 20261121, scale: str =
 
         demo = DemoContext(settings=settings, rng=rng, now=now, station_id=station_id, students=students, staff=staff)
         for feature in features.loaded():
-            seeder = getattr(feature, "seed_demo", None)
-            if seeder is not None:
-                seeder(demo)
+            if feature.seed_demo is not None:
+                feature.seed_demo(demo)
     boarders = sum(1 for s in students if s.boarder)
     return f"demo school {settings.school.name}: {len(students)} students ({boarders} boarders), {len(staff)} staff"

@@ -24,10 +24,10 @@ def run_daily_jobs_if_due(settings: Settings, now: datetime) -> list[str]:
         return []
     ran, failed = [], False
     for feature in features.loaded():
-        for job in getattr(feature, "daily_jobs", ()):
+        for job in feature.daily_jobs:
             try:
                 job(settings)
-                ran.append(f"{feature.__name__}.{job.__name__}")
+                ran.append(f"{feature.name}.{job.__name__}")
             except Exception:
                 failed = True
                 log.exception("daily job %s failed", job.__name__)

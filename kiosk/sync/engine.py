@@ -30,19 +30,17 @@ from kiosk.sync.limits import Limits
 
 log = logging.getLogger(__name__)
 
-ROSTER = ("school", "building", "room", "student", "staff", "station_info")  # what every station pulls
-# What each station kind pulls (fnmatch patterns over table names; office pulls everything).
-PULLS: dict[str, tuple[str, ...]] = {
-    "office": ("*",),
-    "gate": ROSTER + ("pass_slip", "slip_*", "watchlist_*", "verbal_exception", "gate_crossing", "visit",
-                      "incident", "incident_ack", "*_alert", "notification*", "guardian_opt_out"),
-    "dorm": ROSTER + ("pass_slip", "slip_*", "verbal_exception", "gate_crossing", "whereabouts",
-                      "headcount_round", "room_mark", "room_confirm", "extra_person", "overnight_guest", "guest_approval*",
-                      "incident", "incident_ack", "*_alert", "notification*", "guardian_opt_out"),
-    # a hold set at one canteen station must stop a disposal at the other; menus are shared too
-    "canteen": ROSTER + ("meal", "meal_check", "menu_dish", "sample*", "incident_hold", "incident", "incident_ack",
-                         "*_alert"),
-}
+ROSTER = ("school", "building", "room", "student", "staff", "station_info")  # the core tables every station pulls
+
+
+def pull_patterns(station_kind: str) -> tuple[str, ...]:
+    """What a station kind pulls (fnmatch patterns over table names): the core tables, then what each feature's
+    manifest declares for that kind (kiosk.features.Feature.pulls; the office pulls everything)."""
+    from kiosk import features
+
+    return ROSTER + features.pulled_tables(station_kind)
+
+
 # Station-local tables: never pushed, never pulled.
 LOCAL_TABLES = {"audit_entry", "local_state", "outbox", "login_state", "migration_history",
                 "sync_cursor", "sync_row_version", "sync_dead_letter", "sync_conflict"}
@@ -64,7 +62,7 @@ class SyncConfig:
     central_url: str
     batch_size: int = 1000
     page_size: int = 5000
-    pull_tables: tuple[str, ...] = ()  # override PULLS for this station
+    pull_tables: tuple[str, ...] = ()  # override pull_patterns() for this station
     limits: Limits = Limits()
 
     @classmethod
@@ -156,7 +154,7 @@ def synced_tables() -> list[str]:
 
 
 def streams_for(config: SyncConfig) -> list[str]:
-    patterns = config.pull_tables or PULLS.get(config.station_kind, ())
+    patterns = config.pull_tables or pull_patterns(config.station_kind)
     return [name for name in synced_tables() if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)]
 
 

@@ -29,65 +29,35 @@ class TablePolicy:
     update_others: frozenset[str] = frozenset()
     set_once: tuple[str, ...] = ()
     why: str = ""  # the reason for an exception, shown in the README table
-    read: frozenset[str] | None = None  # kinds that may read the table; None: the kinds that pull it (engine.PULLS)
+    read: frozenset[str] | None = None  # kinds that may read the table; None: the kinds that pull it
 
 
 def _kinds(*kinds: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
-_OFFICE = TablePolicy(insert=_kinds("office"), owner=OFFICE, update_others=_kinds("office"))
-_GATE = TablePolicy(insert=_kinds("gate"))
-_DORM = TablePolicy(insert=_kinds("dorm"))
-_CANTEEN = TablePolicy(insert=_kinds("canteen"))
+# The shapes most tables take; features name them in their manifests (kiosk.features.Feature.sync_tables).
+OFFICE_ONLY = TablePolicy(insert=_kinds("office"), owner=OFFICE, update_others=_kinds("office"))
+GATE_ONLY = TablePolicy(insert=_kinds("gate"))
+DORM_ONLY = TablePolicy(insert=_kinds("dorm"))
+CANTEEN_ONLY = TablePolicy(insert=_kinds("canteen"))
 
-POLICY: dict[str, TablePolicy] = {
-    # the roster, staff, slips, watchlist and approvals: written at the office only
-    **{name: _OFFICE for name in (
-        "school", "building", "room", "student", "staff", "watchlist_entry",
-        "slip_key", "pass_slip", "slip_approval", "slip_revocation", "slip_conflict_review",
-        "guest_approval", "guest_approval_revocation")},
+# The core tables (kiosk.models.CORE_MODELS that sync); every feature table's rule is in its feature's manifest.
+CORE_POLICY: dict[str, TablePolicy] = {
+    # the roster and staff: written at the office only
+    **{name: OFFICE_ONLY for name in ("school", "building", "room", "student", "staff")},
     # each station announces its own name and kind; nobody else may rename it
     "station_info": TablePolicy(insert=_kinds(*KINDS), owner=SELF,
                                 why="a station writes only its own row (id = its station id)"),
-    # the gate
-    "visit": TablePolicy(insert=_kinds("gate"), update_others=_kinds("gate"),
-                         set_once=("time_in", "time_out", "out_station_id", "id_number"),
-                         why="a visitor may leave by another gate: any gate signs the visit out, once"),
-    "watchlist_decision": _GATE,
-    "patrol_round": _GATE,
-    "shift_handover": _GATE,
-    "gate_crossing": TablePolicy(insert=_kinds("gate"), set_once=("direction", "student_id", "at", "slip_id")),
-    "gate_scan": _GATE,
-    "verbal_exception": TablePolicy(insert=_kinds("gate"), update_others=_kinds("office"),
-                                    set_once=("direction", "confirmed_at"),
-                                    why="the head teacher confirms it the next day at the office"),
-    "overdue_alert": TablePolicy(insert=_kinds("gate", "office"), update_others=_kinds("gate", "office"),
-                                 set_once=("resolved_at",), why="resolved where the student turns up, or at the office"),
-    # the dorm
-    "headcount_round": TablePolicy(insert=_kinds("dorm"), set_once=("submitted_at",)),
-    "room_mark": _DORM,
-    "room_confirm": _DORM,
-    "whereabouts": _DORM,
-    "extra_person": _DORM,
-    "overnight_guest": _DORM,
-    "incident": TablePolicy(insert=_kinds("dorm"), update_others=_kinds("dorm", "office"), set_once=("closed_at",),
-                            why="leaders close an unknown whereabouts from the office or another dorm"),
-    "incident_ack": TablePolicy(insert=_kinds("dorm", "office")),
-    # the canteen (two canteen stations share menus and holds)
-    "meal": TablePolicy(insert=_kinds("canteen"), update_others=_kinds("canteen"), why="menus are shared"),
-    "menu_dish": TablePolicy(insert=_kinds("canteen"), update_others=_kinds("canteen"), set_once=("removed_at",),
-                             why="menus are shared"),
-    "sample": TablePolicy(insert=_kinds("canteen"), set_once=("sampled_at", "grams", "dish_id")),
-    "sample_disposal": TablePolicy(insert=_kinds("canteen"), set_once=("disposed_at", "sample_id")),
-    "incident_hold": TablePolicy(insert=_kinds("canteen", "office"), update_others=_kinds("canteen", "office"),
-                                 set_once=("released_at",), why="a hold set at one canteen is released at another or the office"),
-    "meal_check": _CANTEEN,
-    # notifications (kiosk/notify): one writer each, the station that owns and sends it; opt-outs at the office
-    "notification": TablePolicy(insert=_kinds(*KINDS), set_once=("sent_at",)),
-    "notification_receipt": TablePolicy(insert=_kinds(*KINDS)),
-    "guardian_opt_out": TablePolicy(insert=_kinds("office")),
 }
+
+
+def policies() -> dict[str, TablePolicy]:
+    """Every table's write policy: the core's, then each feature's (a table in none cannot be written)."""
+    from kiosk import features
+
+    return {**CORE_POLICY, **features.sync_policies()}
+
 
 # Staff whose PIN verifier and card code a station of each kind receives: those who may log in there
 # (kiosk.services.auth.STATION_ROLES; admins always) and those who confirm with their PIN there: at the dorm,
@@ -110,12 +80,12 @@ def readers(table: str, rule: TablePolicy) -> frozenset[str]:
     security at central, so a stolen dorm station cannot read visitors' ID numbers)."""
     import fnmatch
 
-    from kiosk.sync.engine import PULLS
+    from kiosk.sync.engine import pull_patterns
 
     if rule.read is not None:
         return rule.read
-    return frozenset(kind for kind, patterns in PULLS.items()
-                     if any(fnmatch.fnmatchcase(table, pattern) for pattern in patterns))
+    return frozenset(kind for kind in KINDS
+                     if any(fnmatch.fnmatchcase(table, pattern) for pattern in pull_patterns(kind)))
 
 
 def register(model: type, table_policy: TablePolicy) -> None:
@@ -129,9 +99,10 @@ def syncable() -> dict[str, tuple[type, TablePolicy]]:
     from kiosk.models import all_models
 
     models = {model._meta.table_name: model for model in all_models()}
-    missing = sorted(set(POLICY) - set(models))
+    declared = policies()
+    missing = sorted(set(declared) - set(models))
     if missing:
         raise LookupError(f"sync policy names tables no model declares: {', '.join(missing)}")
-    tables = {name: (models[name], POLICY[name]) for name in POLICY}
+    tables = {name: (models[name], declared[name]) for name in declared}
     tables.update(_EXTRA)
     return tables
