@@ -10,12 +10,11 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from kiosk.config import STATION_KINDS
 
-if TYPE_CHECKING:
-    from kiosk.sync.policy import TablePolicy
+TablePolicy = Any  # kiosk.sync.policy.TablePolicy; not imported here, so the registry depends on no feature's layer
 
 
 # Order matters only for menus and demo seeding (slips before the dorm that reads them).
@@ -58,7 +57,7 @@ class Feature:
     on_app_start: Callable[[Any], None] | None = None  # (ctx): start background work with a station app
     on_app_stop: Callable[[Any], None] | None = None
     pulls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # station kind -> table patterns it pulls
-    sync_tables: Mapping[str, "TablePolicy"] = field(default_factory=dict)  # table -> who may write it
+    sync_tables: Mapping[str, TablePolicy] = field(default_factory=dict)  # table -> who may write it
 
 
 # Names a feature module used to define for the registry to find by itself: one of them defined but missing
@@ -118,5 +117,5 @@ def pulled_tables(station_kind: str) -> tuple[str, ...]:
     return tuple(pattern for feature in loaded() for pattern in feature.pulls.get(station_kind, ()))
 
 
-def sync_policies() -> dict[str, "TablePolicy"]:
+def sync_policies() -> dict[str, TablePolicy]:
     return {table: rule for feature in loaded() for table, rule in feature.sync_tables.items()}

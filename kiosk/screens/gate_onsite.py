@@ -80,7 +80,7 @@ class OnsiteScreen(KioskScreen):
         self.app.call_from_thread(self.show_rows, rows)
 
     def show_rows(self, rows) -> None:
-        from kiosk.features.gate import category_label
+        from kiosk.services.gate_exports import category_label
 
         self.rows = rows
         zone = self.ctx.zone
@@ -155,7 +155,7 @@ class OnsiteScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gate-evacuation")
     def write_evacuation(self) -> None:
-        from kiosk.features.gate import export_onsite
+        from kiosk.services.gate_exports import export_onsite
         from kiosk.services.exports import write_table
 
         stamp = clock.now().astimezone(self.ctx.zone).strftime("%Y%m%d-%H%M%S")

@@ -102,7 +102,7 @@ class PatrolScreen(_GateForm):
         self.app.call_from_thread(self.after_save, patrol)
 
     def after_save(self, patrol) -> None:
-        from kiosk.features.gate import place_label
+        from kiosk.services.gate_exports import place_label
 
         self.query_one("#patrol-findings", Input).value = ""
         self.query_one("#patrol-other", Input).value = ""
@@ -119,7 +119,7 @@ class PatrolScreen(_GateForm):
         self.app.call_from_thread(self.show_rows, rows)
 
     def show_rows(self, rows) -> None:
-        from kiosk.features.gate import place_label
+        from kiosk.services.gate_exports import place_label
 
         table = self.query_one(DataTable)
         table.clear(columns=True)

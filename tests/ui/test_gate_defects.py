@@ -134,7 +134,7 @@ async def test_watchlist_does_not_say_empty_above_its_entries(gate_school):
 
 def test_visits_export_shows_a_watchlist_override(gate_school):
     """Defect 10: a visitor on a deny entry admitted by the duty leader had an empty 备注."""
-    from kiosk.features.gate import export_visits
+    from kiosk.services.gate_exports import export_visits
     from kiosk.models import Staff
 
     visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="deny",
