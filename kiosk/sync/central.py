@@ -125,6 +125,12 @@ BEGIN
             RAISE EXCEPTION 'role % pushes for station %, not %', session_user, st.station_id, p_station USING ERRCODE = '42501';
         END IF;
         v_kind := st.kind;
+        -- A station pushes in a statement of its own (autocommit). Inside a transaction it opened itself it
+        -- could keep the school's counter locked after this returns, stalling every other station's push.
+        IF transaction_timestamp() <> statement_timestamp() THEN
+            RAISE EXCEPTION 'sync_push runs as a statement of its own, not inside a transaction block'
+                USING ERRCODE = '25001';
+        END IF;
     ELSIF NOT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false) THEN
         RAISE EXCEPTION 'role % is not a registered station', session_user USING ERRCODE = '42501';
     END IF;

@@ -52,10 +52,9 @@ class Role:
         for row in rows:
             self.seq += 1
             body.append({**row, "seq": self.seq, "txn": self.seq})
-        with self.db.atomic():
-            answer = self.db.execute_sql("SELECT sync_push(%s, %s, %s, %s, %s)", (
-                self.school, station_id or self.station_id, epoch, self.kind, json.dumps(body))).fetchone()[0]
-        return answer
+        # As the engine does: one statement of its own (central refuses sync_push inside a transaction block).
+        return self.db.execute_sql("SELECT sync_push(%s, %s, %s, %s, %s)", (
+            self.school, station_id or self.station_id, epoch, self.kind, json.dumps(body))).fetchone()[0]
 
     def reasons(self, answer: dict) -> list[str]:
         return [item["reason"] for item in answer["dead"]]
@@ -548,3 +547,38 @@ def test_every_table_is_created_only_by_the_kinds_its_policy_names(roles, centra
             answer = role.push(_row(0, table, payload))
             expected = [] if kind in rule.insert else [f"not_writer:{kind}"]
             assert role.reasons(answer) == expected, (table, kind)
+
+
+def test_a_station_cannot_push_inside_its_own_transaction_and_hold_the_school(roles, central_url, school):
+    """A hostile gate that opens a transaction, pushes and then idles would keep the school's counter row locked
+    (its session limits are its own to switch off). Central refuses sync_push inside a transaction block, so
+    the lock never outlives the statement and another station of the school pushes at once."""
+    import threading
+
+    hostile, honest = roles("gate-a", "gate"), roles("gate-b", "gate")
+    body = json.dumps([{**_row(1, "gate_crossing", _crossing(school, hostile.station_id)), "seq": 1, "txn": 1}])
+    with pytest.raises(peewee.DatabaseError, match="not inside a transaction block"):
+        with hostile.db.atomic():
+            hostile.db.execute_sql("SET LOCAL statement_timeout = 0")
+            hostile.db.execute_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
+            hostile.db.execute_sql("SELECT sync_push(%s, %s, %s, %s, %s)",
+                                   (school, hostile.station_id, 1, "gate", body))
+    # While the hostile station sits in another open transaction, the honest gate's push goes through.
+    started = threading.Event()
+    release = threading.Event()
+
+    def idle_in_transaction() -> None:
+        with hostile.db.atomic():
+            hostile.db.execute_sql("SELECT 1")
+            started.set()
+            release.wait(10)
+
+    idler = threading.Thread(target=idle_in_transaction)
+    idler.start()
+    try:
+        started.wait(5)
+        answer = honest.push(_row(0, "gate_crossing", _crossing(school, honest.station_id)))
+        assert answer["accepted"] == 1
+    finally:
+        release.set()
+        idler.join()
