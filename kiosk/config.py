@@ -66,6 +66,9 @@ class GateSettings:
     closed_from: str = "1 07:00"
     closed_until: str = "5 16:30"
     day_student_hours: str = "06:30-22:00"
+    # A slip scanned again this soon after its exit was recorded is the same student scanning twice, not a
+    # return: refused with the exit time, so a habitual Enter cannot record a false return.
+    slip_rescan_minutes: int = 3
 
     # The times above as the rules read them (parsed once per text; config.validate has checked them).
     @property

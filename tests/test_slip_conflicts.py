@@ -162,8 +162,10 @@ def test_same_station_cannot_record_a_second_exit(tiny):
     gate = gate_actor("gate-east")
     check = svc.check_at_gate(gate, tiny, slip.code)
     svc.record_crossing(gate, tiny, check, slip.code)
+    assert svc.check_at_gate(gate, tiny, slip.code).verdict.reason_code == "just_exited"  # scanned twice
+    clock.advance(timedelta(minutes=tiny.gate.slip_rescan_minutes))
     again = svc.check_at_gate(gate, tiny, slip.code)
-    assert again.verdict.kind == "return"  # the same slip scanned again here is the way back in, never a second exit
+    assert again.verdict.kind == "return"  # the same slip scanned again later is the way back in, never a second exit
     with pytest.raises(svc.SlipError):
         svc.record_crossing(gate, tiny, check, slip.code)  # the stale exit verdict is re-checked and refused
     svc.record_crossing(gate, tiny, again, slip.code)

@@ -193,3 +193,12 @@ def test_slip_use_is_the_one_state_machine_of_a_slip():
     assert slip_use(PAYLOAD.leave_to + timedelta(seconds=1), approved, PAYLOAD, []).phase == SlipPhase.EXPIRED
     assert slip_use(WED_10, SlipState(SLIP, approved=False, revoked=False), PAYLOAD, []).phase == SlipPhase.PENDING
     assert slip_rules.slip_status(WED_10, approved, PAYLOAD, [out]) == "out"
+
+
+def test_a_slip_scanned_again_just_after_its_exit_is_refused_not_a_return():
+    """A student scanning twice at the gate: the second scan is not a return a habitual Enter could record."""
+    out = Crossing("exit", "slip", WED_10, SLIP)
+    again = verdict(now=WED_10 + timedelta(seconds=40), crossings=[out])
+    assert (again.kind, again.reason_code) == ("refuse", "just_exited")
+    later = verdict(now=WED_10 + timedelta(minutes=SETTINGS.gate.slip_rescan_minutes), crossings=[out])
+    assert later.kind == "return"

@@ -48,7 +48,7 @@ class SlipPhase(StrEnum):
 # Refusal reason codes (i18n: slips.reason_<code>).
 REFUSALS = (
     "damaged", "forged", "unknown_key", "expired", "not_yet_valid", "revoked", "already_used", "inactive",
-    "not_boarder", "waiting_approval", "outside_hours", "unknown_student", "boarder_no_slip",
+    "not_boarder", "waiting_approval", "outside_hours", "unknown_student", "boarder_no_slip", "just_exited",
 )
 _CODEC_REASONS = {"damaged": "damaged", "unknown_key": "unknown_key", "bad_signature": "forged"}
 
@@ -182,6 +182,10 @@ def slip_verdict(now: datetime, decoded: DecodeResult, slip_state: SlipState | N
     use = slip_use(now, slip_state, payload, crossings)
     if use.phase == SlipPhase.RETURNED:
         return Verdict(REFUSE, "already_used", {"at": _fmt(use.returned.at, settings)}, slip_id=payload.slip_id)
+    if use.phase in (SlipPhase.OUT, SlipPhase.OVERDUE) and now - use.exited.at < timedelta(
+            minutes=settings.gate.slip_rescan_minutes):
+        return Verdict(REFUSE, "just_exited", {"at": _fmt(use.exited.at, settings),
+                                                "minutes": settings.gate.slip_rescan_minutes}, slip_id=payload.slip_id)
     if use.phase in (SlipPhase.OUT, SlipPhase.OVERDUE):
         # Out on this slip: always let them back in (even revoked or late); lateness is shown and flagged.
         late = overdue_minutes(now, payload.return_by)
