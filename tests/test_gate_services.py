@@ -341,7 +341,7 @@ def test_visitor_slip_png_reads_back_as_the_visit_code(gate):
         zxingcpp = None
     visit = visitors.register_visit(actor_for("G001"), form(), gate).visit
     result = print_visitor_slip(gate, visit)
-    assert result.ok and result.is_file and result.where.endswith(f"visitor-{visit.code}.png")
+    assert result.is_file and result.where.endswith(f"visitor-{visit.code}.png")
     image = Image.open(result.where)
     assert image.mode == "1" and image.size == (320, 240)
     require(zxingcpp is not None, "zxing-cpp is not installed")
@@ -352,13 +352,33 @@ def test_visitor_slip_png_reads_back_as_the_visit_code(gate):
 
 
 def test_slip_printer_failure_is_a_message(gate):
+    from kiosk.i18n import UserError
     from kiosk.services.visitor_slip import print_visitor_slip
 
     visit = visitors.register_visit(actor_for("G001"), form(), gate).visit
     gate.printer.backend = "tspl"
     gate.printer.device = "/nonexistent/printer"
-    result = print_visitor_slip(gate, visit)
-    assert not result.ok and result.error
+    with pytest.raises(UserError) as raised:  # said on the screen's message line, nothing half-done
+        print_visitor_slip(gate, visit)
+    assert raised.value.message()
+
+
+def test_slip_that_cannot_be_written_says_what_to_do(gate, monkeypatch):
+    import errno
+
+    from kiosk.labels import printers
+    from kiosk.services.visitor_slip import print_visitor_slip
+
+    visit = visitors.register_visit(actor_for("G001"), form(), gate).visit
+
+    class FullDisk:
+        def print_image(self, image, name):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(printers, "get_printer", lambda settings: FullDisk())
+    with pytest.raises(visitors.GateError) as raised:
+        print_visitor_slip(gate, visit)
+    assert raised.value.key == "gate.slip_failed" and "F6" in raised.value.message()
 
 
 def test_daily_purge_job_and_overstay_alert(gate):

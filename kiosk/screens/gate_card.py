@@ -13,7 +13,7 @@ from functools import partial
 from textual.widgets import Select
 
 from kiosk import clock
-from kiosk.i18n import Msg, t
+from kiosk.i18n import Msg
 from kiosk.idcard import IdCardError
 from kiosk.idcard.card import Card, FormFill, form_fill
 from kiosk.services import visitor_rules as rules
@@ -43,11 +43,11 @@ def card_read(screen, card: Card) -> None:
     try:
         fill = form_fill(card, today, screen.ctx.settings.idcard.keep_address)
     except IdCardError as error:
-        screen.show(error.message())
+        screen.say(error, level="error")
         return
     other = _other_visitor(screen, fill)
     if other:
-        screen.show(t("idcard.form_has_other", name=other), "warn")
+        screen.say("idcard.form_has_other", level="warning", name=other)
         return
     if not fill.expired:
         _fill(screen, fill)
@@ -58,7 +58,7 @@ def card_read(screen, card: Card) -> None:
         if use:
             _fill(screen, fill)
         else:
-            screen.show(t("idcard.expired_not_used"), "warn")
+            screen.say("idcard.expired_not_used", level="warning")
 
     question = Msg("idcard.expired_question", date=fill.valid_to.isoformat())  # untranslated: F9 re-renders it
     screen.app.push_screen(ConfirmDialog(question, confirm_key="idcard.expired_use", cancel_key="idcard.expired_skip"),
@@ -80,12 +80,12 @@ def _fill(screen, fill: FormFill) -> None:
     screen.set_value("name", fill.name)
     screen.card_fill, screen.card_decision = fill, None
     watch = screen.query_one(IdCardWatch)
-    values = dict(name=fill.name, sex=t(f"idcard.sex_{fill.sex}"), birth=fill.birth_date.isoformat())
+    values = dict(name=fill.name, sex=Msg(f"idcard.sex_{fill.sex}"), birth=fill.birth_date.isoformat())
     if fill.address:  # only when the school keeps addresses (idcard.keep_address)
         watch.show_note("idcard.card_read_address", address=fill.address, **values)
     else:
         watch.show_note("idcard.card_read", **values)
-    screen.show("", "info")
+    screen.clear_message()
     from kiosk.services.visitor_card import card_lookup
 
     screen.call(card_lookup, screen.ctx.school_id, fill.id_number, fill.name, then=partial(_after_lookup, screen),
@@ -108,10 +108,10 @@ def _after_lookup(screen, found) -> None:
 
     def decided(decision) -> None:
         if decision is None:
-            screen.show(t("idcard.decision_pending"), "warn")
+            screen.say("idcard.decision_pending", level="warning")
             return
         screen.card_decision = decision
-        screen.show(t(f"idcard.decision_kept_{decision.decision}"), "warn")
+        screen.say(f"idcard.decision_kept_{decision.decision}", level="warning")
 
     screen.app.push_screen(DecisionScreen(tuple(hits), rules.worst_level(hits)), decided)
 

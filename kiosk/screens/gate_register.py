@@ -8,21 +8,22 @@ a keyboard (number, maybe name, Enter) goes through the ID field.
 """
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets import Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from kiosk import clock
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.idcard.wedge import split_wedge
 from kiosk.screens import gate_card
 from kiosk.screens.base import KioskModal, KioskScreen
 from kiosk.services import visitor_rules as rules
 from kiosk.services.visitor_rules import HostRef, VisitForm
+from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.idcard_watch import IdCardWatch
+from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
 # (field, label key, widget kind) in form order; field names match FieldError.field.
@@ -63,6 +64,23 @@ def category_options() -> list[tuple[str, str]]:
     return [(t(f"gate.category_{kind}"), kind) for kind in rules.CATEGORIES]
 
 
+def relabel_select(select: Select, options: list[tuple[str, str]], default=Select.NULL) -> None:
+    """The options (and prompt) in the current language, keeping the chosen value (F9). Textual's set_options
+    resets the value, and when the same value is put back it keeps showing the old language's label."""
+    from textual.widgets._select import SelectCurrent
+
+    keep = select.value
+    select.prompt = t("core.choose")
+    with select.prevent(Select.Changed):
+        select.set_options(options)
+        value = keep if keep != Select.NULL else default
+        if value != Select.NULL:
+            select.value = value
+    label = {value: text for text, value in options}.get(select.value)
+    if label is not None:
+        select.query_one(SelectCurrent).update(label)
+
+
 class RegisterScreen(KioskScreen):
     TITLE_KEY = "gate.title_register"
     BINDINGS = [
@@ -79,13 +97,11 @@ class RegisterScreen(KioskScreen):
     /* Compact one-line fields: the whole form, the host list and the message fit an 80x24 console. */
     RegisterScreen #reg-form { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 1; grid-gutter: 1 0;
                                height: auto; padding: 1 1 0 1; }
-    RegisterScreen #reg-form > Label { height: 1; content-align: right middle; width: 100%; padding-right: 1; }
+    RegisterScreen #reg-form > CatalogText { height: 1; content-align: right middle; width: 100%; padding-right: 1; }
     RegisterScreen #reg-form > Input, RegisterScreen #reg-form > Select { background: $boost; }
     RegisterScreen #reg-hosts { height: auto; max-height: 8; margin: 0 1; display: none; border: round $accent; }
     RegisterScreen #reg-hosts.-shown { display: block; }
-    RegisterScreen #reg-message { height: auto; min-height: 2; padding: 0 1; text-style: bold; color: $error; }
-    RegisterScreen #reg-message.-info { color: $success; }
-    RegisterScreen #reg-message.-warn { color: $warning; }
+    RegisterScreen #reg-message { min-height: 2; }
     """
 
     def __init__(self) -> None:
@@ -93,17 +109,16 @@ class RegisterScreen(KioskScreen):
         self.host: HostRef | None = None
         self.host_hits: list[HostRef] = []
         self.last_visit = None
-        self.message_text = ""
-        self.saving = False
+        self.save_worker = None  # the save under way, if any
         self.night_leader: tuple[str, str] | None = None  # (staff id, name) of the duty leader who confirmed with a PIN
         self.card_fill = None  # the FormFill of the card last read (kiosk.screens.gate_card)
         self.card_decision = None  # the Decision taken when that card's watchlist hit was shown
 
     def compose(self) -> ComposeResult:
-        yield Static(id="reg-title")
+        yield CatalogText("gate.title_register", id="reg-title")
         with Grid(id="reg-form"):
             for name, label_key, kind in FIELDS:
-                yield Label(t(label_key), id=f"l-{name}")
+                yield CatalogText(label_key, id=f"l-{name}")
                 if kind == "select":
                     options = id_type_options() if name == "id_type" else category_options()
                     value = "resident" if name == "id_type" else Select.NULL
@@ -114,7 +129,7 @@ class RegisterScreen(KioskScreen):
                 else:
                     yield Input(id=f"f-{name}", max_length=80, compact=True)
         yield OptionList(id="reg-hosts")
-        yield Static("", id="reg-message")
+        yield MessageLine(id="reg-message")
         reader = gate_card.reader_line(self.ctx.settings)
         if reader is not None:
             yield reader
@@ -125,15 +140,8 @@ class RegisterScreen(KioskScreen):
 
     def refresh_text(self) -> None:
         gate = self.ctx.settings.gate
-        self.query_one("#reg-title", Static).update(t("gate.title_register"))
-        for name, label_key, _ in FIELDS:
-            self.query_one(f"#l-{name}", Label).update(t(label_key))
-        for name, options in (("id_type", id_type_options()), ("category", category_options())):
-            select = self.query_one(f"#f-{name}", Select)
-            keep = select.value
-            select.set_options(options)  # resets the selection: put it back
-            if keep != Select.NULL:
-                select.value = keep
+        relabel_select(self.query_one("#f-id_type", Select), id_type_options())
+        relabel_select(self.query_one("#f-category", Select), category_options())
         self.query_one("#f-id_number", Input).placeholder = t("gate.ph_id_number")
         self.query_one("#f-host", Input).placeholder = t("gate.ph_host")
         self.query_one("#f-expected_leave", Input).placeholder = t("gate.ph_expected_leave",
@@ -141,8 +149,10 @@ class RegisterScreen(KioskScreen):
         night = rules.is_night_visit(clock.now().astimezone(self.ctx.zone), gate.visiting_hours)
         leader = self.query_one("#f-duty_leader", Input)
         leader.placeholder = t("gate.ph_duty_leader")
-        if night and not self.message_text:
-            self.show(t("gate.night_notice", hours=gate.visiting_hours), "warn")
+        if night and not self.message_text():
+            self.say("gate.night_notice", level="warning", hours=gate.visiting_hours)
+        if self.query_one("#reg-hosts", OptionList).has_class("-shown"):
+            self.fill_hosts()
 
     # ------------------------------------------------------------ card reader
 
@@ -176,12 +186,10 @@ class RegisterScreen(KioskScreen):
     def set_value(self, name: str, value: str) -> None:
         self.query_one(f"#f-{name}", Input).value = value
 
-    def show(self, text: str, kind: str = "error") -> None:
-        self.message_text = text
-        message = self.query_one("#reg-message", Static)
-        message.update(text)
-        message.set_class(kind == "info", "-info")
-        message.set_class(kind == "warn", "-warn")
+    @property
+    def saving(self) -> bool:
+        """A save is being written: a second Ctrl+S, or a card read, waits for it."""
+        return self.save_worker is not None and not self.save_worker.is_finished
 
     def focus_field(self, name: str) -> None:
         self.query_one(f"#f-{name}").focus()
@@ -230,26 +238,25 @@ class RegisterScreen(KioskScreen):
 
     # ------------------------------------------------------------ ID lookup (returning visitor)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-id")
     def lookup_id(self, code: str, id_type: str) -> None:
-        from kiosk.services.visitors import returning_visitor
+        from kiosk.services.visitor_card import id_lookup
 
         today = clock.now().astimezone(self.ctx.zone).date()
-        if id_type == "resident":
-            id_type = rules.guess_id_type(code)  # a scanned passport or permit switches the type by itself
-        checked = rules.check_id(id_type, code, today)
-        prefill = returning_visitor(self.ctx.school_id, checked.number) if checked.ok else None
-        self.app.call_from_thread(self.after_lookup, id_type, checked, prefill)
+        self.call(id_lookup, self.ctx.school_id, id_type, code, today, then=self.after_lookup, group="gate-id")
 
-    def after_lookup(self, id_type: str, checked, prefill) -> None:
-        self.query_one("#f-id_type", Select).value = id_type
+    def after_lookup(self, found) -> None:
+        checked, prefill = found.checked, found.prefill
+        self.query_one("#f-id_type", Select).value = found.id_type
         if not checked.ok:
-            self.show(t(f"gate.{checked.error}", **checked.error_values))
+            self.say(f"gate.{checked.error}", level="error", **checked.error_values)
             self.focus_field("id_number")
             return
         self.set_value("id_number", checked.number)
         if prefill is None:
-            self.show(t(f"gate.{checked.warning}") if checked.warning else "", "warn")
+            if checked.warning:
+                self.say(f"gate.{checked.warning}", level="warning")
+            else:
+                self.clear_message()
             self.focus_field("phone" if self.value("name").strip() else "name")
             return
         self.apply_prefill(prefill)
@@ -267,54 +274,61 @@ class RegisterScreen(KioskScreen):
             self.host = HostRef(prefill.host_kind, prefill.host_id, prefill.host_name)
             self.set_value("host", prefill.host_name)
         last = prefill.last_visit.astimezone(self.ctx.zone).strftime("%Y-%m-%d")
-        self.show(t("gate.returning", visits=prefill.visits + 1, date=last), "info")
+        self.say("gate.returning", level="ok", visits=prefill.visits + 1, date=last)
         self.focus_field("reason")
 
     # ------------------------------------------------------------ host search
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-host")
     def search_hosts(self, query: str) -> None:
         from kiosk.services.visitors import search_hosts
 
-        hits = search_hosts(query, self.ctx.school_id)
-        self.app.call_from_thread(self.show_hosts, hits)
+        self.call(search_hosts, query, self.ctx.school_id, then=self.show_hosts, group="gate-host")
 
     def show_hosts(self, hits: list[HostRef]) -> None:
         self.host_hits = hits
         menu = self.query_one("#reg-hosts", OptionList)
-        menu.clear_options()
         if not hits:
+            menu.clear_options()
             self.hide_hosts()
-            self.show(t("gate.host_none_found"))
+            self.say("gate.host_none_found", level="error")
             self.focus_field("host")
             return
-        for index, hit in enumerate(hits):
-            kind = t("gate.host_student") if hit.kind == "student" else t("gate.host_staff")
-            menu.add_option(Option(f"{hit.name}  [dim]{kind} {hit.detail}[/dim]", id=str(index)))
+        self.fill_hosts()
         menu.add_class("-shown")
         menu.highlighted = 0
         menu.focus()
+
+    def fill_hosts(self) -> None:
+        """The host list in the current language (again on F9, keeping the highlighted line)."""
+        menu = self.query_one("#reg-hosts", OptionList)
+        keep = menu.highlighted
+        menu.clear_options()
+        for index, hit in enumerate(self.host_hits):
+            kind = t("gate.host_student") if hit.kind == "student" else t("gate.host_staff")
+            menu.add_option(Option(f"{hit.name}  [dim]{kind} {hit.detail}[/dim]", id=str(index)))
+        if keep is not None and self.host_hits:
+            menu.highlighted = min(keep, len(self.host_hits) - 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.host = self.host_hits[int(event.option.id)]
         self.set_value("host", self.host.name)
         self.hide_hosts()
-        self.show(t("gate.host_chosen", name=self.host.name), "info")
+        self.say("gate.host_chosen", level="ok", name=self.host.name)
         self.focus_field("companions")
 
     # ------------------------------------------------------------ save
 
     def build_form(self) -> VisitForm | tuple[str, str]:
-        """The form as typed, or (field, message) for a field the screen itself cannot read."""
+        """The form as typed, or (field, catalog key) for a field the screen itself cannot read."""
         now_local = clock.now().astimezone(self.ctx.zone)
         companions = rules.parse_companions(self.value("companions"))
         if companions is None:
-            return "companions", t("gate.companions_bad")
+            return "companions", "gate.companions_bad"
         try:
             leave = rules.parse_leave_time(self.value("expected_leave"), now_local)
         except ValueError:
-            return "expected_leave", t("gate.leave_bad")
+            return "expected_leave", "gate.leave_bad"
         category = self.query_one("#f-category", Select).value
         host = self.host if self.host is not None and self.value("host") == self.host.name else None
         return VisitForm(
@@ -346,44 +360,38 @@ class RegisterScreen(KioskScreen):
             return  # a blank form (just saved and cleared): nothing to save, keep the last message
         form = self.build_form()
         if isinstance(form, tuple):
-            field, message = form
-            self.show(message)
+            field, key = form
+            self.say(key, level="error")
             self.focus_field(field)
             return
-        self.show(t("gate.working"), "info")
-        self.saving = True
+        self.say("gate.working", level="info")
         self.submit(form, gate_card.decision_for(self, form.id_number))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-register")
     def submit(self, form: VisitForm, decision) -> None:
+        from functools import partial
+
         from kiosk.services.visitors import register_visit
 
-        try:
-            result = register_visit(self.ctx.actor(), form, self.ctx.settings, decision)
-        except Exception:
-            self.app.call_from_thread(setattr, self, "saving", False)
-            raise
-        self.app.call_from_thread(self.after_submit, form, result)
+        self.save_worker = self.call(register_visit, self.ctx.actor(), form, self.ctx.settings, decision,
+                                     then=partial(self.after_submit, form), group="gate-register")
 
     def after_submit(self, form: VisitForm, result) -> None:
-        self.saving = False
         if result.status == "invalid":
             first = result.errors[0]
-            self.show(t(f"gate.{first.key}", **first.values))
+            self.say(f"gate.{first.key}", level="error", **first.values)
             self.focus_field(first.field)
             if first.key == "night_needs_duty_leader":
                 self.ask_night_leader(form)
             return
         if result.status == "needs_decision":
             if result.problem:
-                self.show(t(f"gate.{result.problem}"))
+                self.say(f"gate.{result.problem}", level="error")
 
             def decided(decision) -> None:
                 if decision is None:
-                    self.show("")
+                    self.clear_message()
                     self.focus_field("id_number")
                     return
-                self.saving = True
                 self.submit(form, decision)
 
             self.app.push_screen(DecisionScreen(result.hits, result.level), decided)
@@ -392,9 +400,9 @@ class RegisterScreen(KioskScreen):
         self.last_visit = visit if result.status == "admitted" else None
         self.action_clear()
         if result.status == "refused":
-            self.show(t("gate.saved_refused", name=visit.name), "warn")
+            self.say("gate.saved_refused", level="warning", name=visit.name)
         else:
-            self.show(t("gate.saved_admitted", name=visit.name, code=visit.code), "info")
+            self.say("gate.saved_admitted", level="ok", name=visit.name, code=visit.code)
 
     # ------------------------------------------------------------ night visit: the duty leader confirms
 
@@ -409,12 +417,11 @@ class RegisterScreen(KioskScreen):
             if session is None:
                 return
             if not (session.roles & rules.NIGHT_LEADER_ROLES):
-                self.show(t("gate.night_leader_not_duty", name=session.name))
+                self.say("gate.night_leader_not_duty", level="error", name=session.name)
                 return
             self.night_leader = (session.staff_id, session.name)
             self.set_value("duty_leader", session.name)
-            self.show(t("gate.working"), "info")
-            self.saving = True
+            self.say("gate.working", level="info")
             self.submit(replace(form, duty_leader=session.name, duty_leader_id=session.staff_id), None)
 
         self.app.push_screen(PinDialog("gate.night_leader_title", prompt_key="gate.night_leader_prompt"), confirmed)
@@ -425,27 +432,23 @@ class RegisterScreen(KioskScreen):
         """F6 prints the slip of the visit just saved, never while the form holds another visitor's
         unsaved details (that printed the previous visitor's slip for the person at the window)."""
         if self.unsaved_input():
-            self.show(t("gate.slip_save_first"), "warn")
+            self.say("gate.slip_save_first", level="warning")
             return
         if self.last_visit is None:
-            self.show(t("gate.slip_nothing"), "warn")
+            self.say("gate.slip_nothing", level="warning")
             return
         self.print_slip(self.last_visit)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-slip")
     def print_slip(self, visit) -> None:
         from kiosk.services.visitor_slip import print_visitor_slip
 
-        result = print_visitor_slip(self.ctx.settings, visit)
-        self.app.call_from_thread(self.after_slip, result)
+        self.call(print_visitor_slip, self.ctx.settings, visit, then=self.after_slip, group="gate-slip")
 
     def after_slip(self, result) -> None:
-        if not result.ok:
-            self.show(t("gate.slip_failed", error=result.error))
-        elif result.is_file:
-            self.show(t("gate.slip_saved", path=result.where), "info")
+        if result.is_file:
+            self.say("gate.slip_saved", level="ok", path=result.where)
         else:
-            self.show(t("gate.slip_printed"), "info")
+            self.say("gate.slip_printed", level="ok")
 
 
 class DecisionScreen(KioskModal):
@@ -475,14 +478,24 @@ class DecisionScreen(KioskModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(t("gate.decision_title"), id="decision-title")
-            lines = [t("gate.decision_hit", level=t(f"gate.level_{hit.level}"), match=t(f"gate.match_{hit.match}"),
-                       name=hit.entry_name or "-", reason=hit.reason) for hit in self.hits]
-            yield Static("\n".join(lines), id="decision-hits")
-            yield Static(t(f"gate.decision_prompt_{self.level}"))
-            yield Static(f"[b]A[/b] {t('gate.key_allow')}    [b]R[/b] {t('gate.key_refuse')}    "
-                         f"[b]Esc[/b] {t('core.cancel')}")
-            yield Static("", id="decision-error")
+            yield CatalogText("gate.decision_title", id="decision-title")
+            yield Static(self.hit_lines(), id="decision-hits")
+            yield CatalogText(f"gate.decision_prompt_{self.level}")
+            yield Static(self.key_line(), id="decision-keys")
+            yield MessageLine(id="decision-error")
+
+    def hit_lines(self) -> str:
+        return "\n".join(str(Msg("gate.decision_hit", level=Msg(f"gate.level_{hit.level}"),
+                                 match=Msg(f"gate.match_{hit.match}"), name=hit.entry_name or "-",
+                                 reason=hit.reason)) for hit in self.hits)
+
+    @staticmethod
+    def key_line() -> str:
+        return f"[b]A[/b] {t('gate.key_allow')}    [b]R[/b] {t('gate.key_refuse')}    [b]Esc[/b] {t('core.cancel')}"
+
+    def refresh_text(self) -> None:
+        self.query_one("#decision-hits", Static).update(self.hit_lines())
+        self.query_one("#decision-keys", Static).update(self.key_line())
 
     def action_refuse(self) -> None:
         from kiosk.services.visitors import Decision
@@ -496,7 +509,7 @@ class DecisionScreen(KioskModal):
         from kiosk.services.visitors import Decision
 
         if not reason or len(reason.strip()) < 2:
-            self.query_one("#decision-error", Static).update(t("gate.decision_reason_required"))
+            self.say("gate.decision_reason_required", level="error")
             return
         self.reason = reason
         if self.level != "deny":
@@ -512,7 +525,7 @@ class DecisionScreen(KioskModal):
         if session is None:
             return
         if not (session.roles & rules.OVERRIDE_ROLES):
-            self.query_one("#decision-error", Static).update(t("gate.approver_not_allowed", name=session.name))
+            self.say("gate.approver_not_allowed", level="error", name=session.name)
             return
         self.dismiss(Decision("allow", self.reason, session.staff_id, session.name, session.roles))
 

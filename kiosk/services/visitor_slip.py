@@ -15,10 +15,8 @@ from kiosk.services.visitors import VisitView
 
 @dataclass(frozen=True)
 class SlipResult:
-    ok: bool
-    where: str = ""  # file path (png backend) or device / queue
+    where: str  # file path (png backend) or device / queue
     is_file: bool = False
-    error: str = ""
 
 
 def slip_lines(visit: VisitView, zone: ZoneInfo) -> tuple[str, list[str], list[str]]:
@@ -31,17 +29,21 @@ def slip_lines(visit: VisitView, zone: ZoneInfo) -> tuple[str, list[str], list[s
 
 
 def print_visitor_slip(settings: Settings, visit: VisitView) -> SlipResult:
-    """Render and print (or save) the slip. Printer problems come back as a message, never raise."""
-    from kiosk.labels.printers import PrinterError, get_printer
+    """Render and print (or save) the slip. A printer the person can fix raises its PrinterError (a UserError);
+    a label that cannot be made or a file that cannot be written raises GateError("slip_failed") saying what to do."""
+    from kiosk.labels.printers import PrinterError, get_printer, os_reason
     from kiosk.labels.render import LabelError, render_text_qr_label
+    from kiosk.services.visitors import GateError
 
     title, lines, footer = slip_lines(visit, ZoneInfo(settings.school.timezone))
     try:
         label = render_text_qr_label(title, lines, visit.code, footer=footer, size=settings.printer.label_size,
                                      dpi=settings.printer.dpi)
         where = get_printer(settings.printer).print_image(label.image, name=f"visitor-{visit.code}")
-    except PrinterError as error:
-        return SlipResult(False, error=error.message())
-    except (LabelError, OSError) as error:
-        return SlipResult(False, error=str(error))
-    return SlipResult(True, where, settings.printer.backend == "png")
+    except PrinterError:
+        raise
+    except LabelError as error:
+        raise GateError("slip_failed", error=str(error)) from None
+    except OSError as error:
+        raise GateError("slip_failed", error=os_reason(error)) from None
+    return SlipResult(where, settings.printer.backend == "png")
