@@ -242,6 +242,31 @@ def test_patrol_and_handover(gate):
     assert done.incoming_name == Staff.get(Staff.number == "G002").name
 
 
+def test_hand_over_returns_a_refusal_with_its_field_or_the_incoming_session(gate):
+    keeper = actor_for("G001")
+    refused = gate_shift.hand_over(keeper, "000000", "G002", "111111", "")
+    assert refused.done is None and refused.refused.field_key == "handover_outgoing_pin"
+    outcome = gate_shift.hand_over(keeper, "111111", "G002", "111111", "")
+    assert outcome.refused is None and outcome.done.incoming_name == outcome.incoming_session.name
+
+
+def test_evacuation_list_written_or_a_gate_error_saying_what_to_do(gate, tmp_path, monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    from kiosk import paths
+
+    visitors.register_visit(actor_for("G001"), form(), gate)
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path)
+    written = visitors.write_evacuation_list(gate, ZoneInfo("Asia/Shanghai"))
+    assert written.count == 1 and written.path.endswith(".csv")
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")  # a file where the folder should be: the OS refuses
+    monkeypatch.setattr(paths, "data_dir", lambda: blocked)
+    with pytest.raises(visitors.GateError) as error:
+        visitors.write_evacuation_list(gate, ZoneInfo("Asia/Shanghai"))
+    assert error.value.key == "gate.evacuation_failed"
+
+
 def test_purge_anonymises_but_keeps_counts_and_times(gate):
     keeper = actor_for("G001")
     old = visitors.register_visit(keeper, form(), gate).visit

@@ -413,3 +413,18 @@ def test_a_duty_leader_may_confirm_a_verbal_permission_for_any_class_a_head_teac
         svc.confirm_verbal_exception(actor_for("T002"), first.id)
     svc.confirm_verbal_exception(actor_for("L001"), first.id, "值班领导电话核实")
     assert first.id not in {e.id for e in svc.verbal_exceptions("demo")}
+
+
+def test_issue_and_print_keeps_the_slip_when_the_picture_cannot_be_saved(school, tmp_path):
+    from kiosk.services.slip_print import issue_and_print
+
+    teacher = Staff.get(Staff.number == "T001")
+    student = fresh_boarder(teacher)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")  # a file where the label folder should be: the OS refuses
+    school.printer.backend, school.printer.output_dir = "png", str(blocked / "labels")
+    now = clock.now()
+    done = issue_and_print(actor_for("T001"), school, student_number=student.number, reason_kind="home",
+                           leave_from=now, leave_to=now + timedelta(hours=1), return_by=now + timedelta(hours=5))
+    assert done.issued.slip.student_name == student.name and done.where == ""
+    assert done.print_error.key == "slips.print_save_failed"

@@ -2,15 +2,15 @@
 the visitor slip (or typing its code) or by picking a row; F7 writes the evacuation list in one key."""
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 from rich.text import Text
 
-from kiosk import clock, paths
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
+from kiosk.widgets.catalog_text import CatalogText
+from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
 
 REVEAL_SECONDS = 20
@@ -18,6 +18,14 @@ REVEAL_SECONDS = 20
 # whole on an 80-column terminal and in English; the rest may scroll off to the right.
 COLUMNS = ("col_code", "col_name", "col_overstay", "col_expected_leave", "col_time_in", "col_host", "col_phone",
            "col_category", "col_companions", "col_id")
+
+
+def _sign_out_then_list(actor, school_id: str, zone, code: str = "", visit_id: str = ""):
+    """Sign one visitor out (by the slip's code or the row picked), then the list as it is now."""
+    from kiosk.services import visitors
+
+    visit = visitors.sign_out_by_code(actor, code, zone) if code else visitors.sign_out(actor, visit_id, zone)
+    return visit, visitors.onsite(school_id)
 
 
 class OnsiteScreen(KioskScreen):
@@ -34,21 +42,19 @@ class OnsiteScreen(KioskScreen):
     OnsiteScreen #onsite-summary { padding: 0 1; height: 1; }
     OnsiteScreen #onsite-scan { margin: 0 1; }
     OnsiteScreen DataTable { height: 1fr; margin: 0 1; }
-    OnsiteScreen #onsite-message { height: auto; min-height: 2; padding: 0 1; text-style: bold; color: $error; }
-    OnsiteScreen #onsite-message.-info { color: $success; }
+    OnsiteScreen #onsite-message { min-height: 2; }
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.rows = []
-        self.message_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="onsite-title")
+        yield CatalogText("gate.title_onsite", id="onsite-title")
         yield Static(id="onsite-summary")
         yield ScanInput(id="onsite-scan", max_length=40)
         yield DataTable(id="onsite-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="onsite-message")
+        yield MessageLine(id="onsite-message")
 
     def on_mount(self) -> None:
         self.refresh_text()
@@ -57,27 +63,15 @@ class OnsiteScreen(KioskScreen):
         self.set_interval(60, self.action_refresh)
 
     def refresh_text(self) -> None:
-        self.query_one("#onsite-title", Static).update(t("gate.title_onsite"))
         self.query_one("#onsite-scan", ScanInput).placeholder = t("gate.ph_signout_scan")
         self.show_rows(self.rows)
-
-    def show(self, text: str, info: bool = False) -> None:
-        self.message_text = text
-        message = self.query_one("#onsite-message", Static)
-        message.update(text)
-        message.set_class(info, "-info")
 
     # ------------------------------------------------------------ list
 
     def action_refresh(self) -> None:
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-onsite")
-    def load(self) -> None:
         from kiosk.services.visitors import onsite
 
-        rows = onsite(self.ctx.school_id)
-        self.app.call_from_thread(self.show_rows, rows)
+        self.call(onsite, self.ctx.school_id, then=self.show_rows, group="gate-onsite")
 
     def show_rows(self, rows) -> None:
         from kiosk.services.gate_exports import category_label
@@ -124,50 +118,29 @@ class OnsiteScreen(KioskScreen):
             if yes:
                 self.sign_out(visit_id=visit.id)
 
-        self.app.push_screen(ConfirmDialog(t("gate.signout_confirm", name=visit.name)), confirmed)
+        self.app.push_screen(ConfirmDialog(Msg("gate.signout_confirm", name=visit.name)), confirmed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-signout")
     def sign_out(self, code: str = "", visit_id: str = "") -> None:
-        from kiosk.services import visitors
+        self.call(_sign_out_then_list, self.ctx.actor(), self.ctx.school_id, self.ctx.zone, code=code,
+                  visit_id=visit_id, then=self.after_sign_out, group="gate-signout")
 
-        actor = self.ctx.actor()
-        try:
-            if code:
-                visit = visitors.sign_out_by_code(actor, code, self.ctx.zone)
-            else:
-                visit = visitors.sign_out(actor, visit_id, self.ctx.zone)
-        except visitors.GateError as error:
-            self.app.call_from_thread(self.show, error.message())
-            return
-        rows = visitors.onsite(self.ctx.school_id)
-        self.app.call_from_thread(self.after_sign_out, visit, rows)
-
-    def after_sign_out(self, visit, rows) -> None:
+    def after_sign_out(self, result) -> None:
+        visit, rows = result
         self.show_rows(rows)
-        self.show(t("gate.signed_out", name=visit.name, time=visit.time_out.astimezone(self.ctx.zone).strftime("%H:%M")),
-                  info=True)
+        self.say("gate.signed_out", level="ok", name=visit.name,
+                 time=visit.time_out.astimezone(self.ctx.zone).strftime("%H:%M"))
         self.query_one("#onsite-scan", ScanInput).focus()
 
     # ------------------------------------------------------------ evacuation list
 
     def action_evacuation(self) -> None:
-        self.write_evacuation()
+        from kiosk.services.visitors import write_evacuation_list
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-evacuation")
-    def write_evacuation(self) -> None:
-        from kiosk.services.gate_exports import export_onsite
-        from kiosk.services.exports import write_table
+        self.call(write_evacuation_list, self.ctx.settings, self.ctx.zone, then=self.after_evacuation,
+                  group="gate-evacuation")
 
-        stamp = clock.now().astimezone(self.ctx.zone).strftime("%Y%m%d-%H%M%S")
-        folder = paths.data_dir() / "exports"
-        path = folder / f"evacuation-{stamp}.csv"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            count = write_table(export_onsite(self.ctx.settings), path, "csv")
-        except OSError as error:
-            self.app.call_from_thread(self.show, t("gate.evacuation_failed", error=error.strerror or str(error)))
-            return
-        self.app.call_from_thread(self.show, t("gate.evacuation_written", path=str(path), count=count), True)
+    def after_evacuation(self, written) -> None:
+        self.say("gate.evacuation_written", level="ok", path=written.path, count=written.count)
 
     # ------------------------------------------------------------ reveal (admin, audited)
 
@@ -183,22 +156,19 @@ class OnsiteScreen(KioskScreen):
 
         self.app.push_screen(PinDialog("gate.key_reveal", admin_only=True, prompt_key="gate.reveal_admin_only"), confirmed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-reveal")
     def reveal(self, visit_id: str, session) -> None:
         from kiosk.services import visitors
         from kiosk.services.actor import Actor
 
         actor = Actor(school_id=self.ctx.school_id, station_id=self.ctx.station_id, staff_id=session.staff_id,
                       staff_number=session.number, staff_name=session.name, roles=session.roles)
-        try:
-            number = visitors.reveal_id_number(actor, visit_id)
-        except visitors.GateError as error:
-            self.app.call_from_thread(self.show, error.message())
-            return
         name = next((v.name for v in self.rows if v.id == visit_id), "")
-        self.app.call_from_thread(self.show_revealed, t("gate.revealed", name=name, number=number))
+        self.call(visitors.reveal_id_number, actor, visit_id, then=lambda number: self.show_revealed(name, number),
+                  group="gate-reveal")
 
-    def show_revealed(self, text: str) -> None:
+    def show_revealed(self, name: str, number: str) -> None:
         """A revealed number stays on screen only briefly."""
-        self.show(text, True)
-        self.set_timer(REVEAL_SECONDS, lambda: self.show("") if self.message_text == text else None)
+        shown = Msg("gate.revealed", name=name, number=number)
+        self.say(shown, level="ok")
+        line = self.query_one(MessageLine)
+        self.set_timer(REVEAL_SECONDS, lambda: line.clear() if line.message is shown else None)

@@ -1,32 +1,42 @@
 """Gate: night patrol log and shift handover (both gatekeepers confirm with their PIN)."""
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
-from textual.widgets import Checkbox, DataTable, Input, Label, Select, Static
+from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
+from kiosk.widgets.catalog_text import CatalogText
+from kiosk.widgets.message_line import MessageLine
 
 SCREEN_CSS = """
 {name} .gate-title {{ text-style: bold; color: $accent; padding: 0 1; height: 1; }}
 {name} Grid {{ grid-size: 2; grid-columns: 22 1fr; grid-rows: 3; height: auto; padding: 0 1; }}
-{name} Grid > Label {{ height: 3; content-align: right middle; width: 100%; padding-right: 1; }}
+{name} Grid > Label, {name} Grid > CatalogText {{ height: 3; content-align: right middle; width: 100%; padding-right: 1; }}
 {name} DataTable {{ height: 1fr; margin: 0 1; }}
 {name} .gate-message {{ height: auto; min-height: 2; padding: 0 1; text-style: bold; color: $error; }}
 {name} .gate-message.-info {{ color: $success; }}
+{name} MessageLine.gate-message.-ok {{ color: $success; }}
+{name} MessageLine.gate-message.-warning {{ color: $warning; }}
+{name} MessageLine.gate-message.-info {{ color: $text; }}
 {name} .gate-sub {{ padding: 0 1; height: 1; text-style: bold; }}
 """
 
 
-class _GateForm(KioskScreen):
-    def show(self, text: str, info: bool = False) -> None:
-        message = self.query_one(".gate-message", Static)
-        message.update(text)
-        message.set_class(info, "-info")
+def _handover_lists(school_id: str, zone):
+    """(open items to hand over, recent handovers)."""
+    from kiosk.services.gate_shift import handovers, open_items
 
+    return open_items(school_id, zone=zone), handovers(school_id, limit=10)
+
+
+HANDOVER_FIELDS = {"handover_outgoing_pin": "handover-outgoing-pin", "handover_incoming_pin": "handover-incoming-pin",
+                   "handover_incoming_unknown": "handover-incoming", "handover_same_person": "handover-incoming"}
+
+
+class _GateForm(KioskScreen):
     SUBMIT_FIELD = ""  # the input whose Enter saves the form; Enter anywhere else moves to the next field
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -48,18 +58,18 @@ class PatrolScreen(_GateForm):
     DEFAULT_CSS = SCREEN_CSS.format(name="PatrolScreen")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="patrol-title", classes="gate-title")
+        yield CatalogText("gate.title_patrol", id="patrol-title", classes="gate-title")
         with Grid():
-            yield Label(id="l-place")
+            yield CatalogText("gate.f_place", id="l-place")
             yield Select(self.place_options(), id="patrol-place", allow_blank=False)
-            yield Label(id="l-place-other")
+            yield CatalogText("gate.place_other", id="l-place-other")
             yield Input(id="patrol-other", max_length=60)
-            yield Label(id="l-clear")
+            yield CatalogText("gate.f_all_clear", id="l-clear")
             yield Checkbox(id="patrol-clear", value=True)
-            yield Label(id="l-findings")
+            yield CatalogText("gate.f_findings", id="l-findings")
             yield Input(id="patrol-findings", max_length=200)
-        yield Static("", classes="gate-message", id="patrol-message")
-        yield Static(id="patrol-recent-title", classes="gate-sub")
+        yield MessageLine(classes="gate-message", id="patrol-message")
+        yield CatalogText("gate.patrol_recent", id="patrol-recent-title", classes="gate-sub")
         yield DataTable(id="patrol-recent", cursor_type="row")
 
     @staticmethod
@@ -69,37 +79,31 @@ class PatrolScreen(_GateForm):
         return [(t(f"gate.place_{place}"), place) for place in PATROL_PLACES]
 
     def on_mount(self) -> None:
+        self.recent = []
         self.refresh_text()
         self.query_one("#patrol-place").focus()
         self.load()
 
     def refresh_text(self) -> None:
-        self.query_one("#patrol-title", Static).update(t("gate.title_patrol"))
-        for widget_id, key in (("l-place", "gate.f_place"), ("l-place-other", "gate.place_other"),
-                               ("l-clear", "gate.f_all_clear"), ("l-findings", "gate.f_findings")):
-            self.query_one(f"#{widget_id}", Label).update(t(key))
         self.query_one("#patrol-clear", Checkbox).label = t("gate.f_all_clear")
         self.query_one("#patrol-other", Input).placeholder = t("gate.ph_place_other")
         self.query_one("#patrol-findings", Input).placeholder = t("gate.ph_findings")
-        self.query_one("#patrol-recent-title", Static).update(t("gate.patrol_recent"))
+        select = self.query_one("#patrol-place", Select)
+        current = select.value
+        select.set_options(self.place_options())  # resets the selection: put it back
+        if current != Select.BLANK:
+            select.value = current
+        select.mutate_reactive(Select.value)  # the same value sets nothing: show its text in the new language
+        self.show_rows(getattr(self, "recent", []))
 
     def action_save(self) -> None:
         place = str(self.query_one("#patrol-place", Select).value)
         if place == "other":
             place = self.query_one("#patrol-other", Input).value.strip()
-        self.save(place, self.query_one("#patrol-findings", Input).value, self.query_one("#patrol-clear", Checkbox).value)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-patrol")
-    def save(self, place: str, findings: str, all_clear: bool) -> None:
         from kiosk.services.gate_shift import log_patrol
-        from kiosk.services.visitors import GateError
 
-        try:
-            patrol = log_patrol(self.ctx.actor(), place, findings, all_clear)
-        except GateError as error:
-            self.app.call_from_thread(self.show, error.message())
-            return
-        self.app.call_from_thread(self.after_save, patrol)
+        self.call(log_patrol, self.ctx.actor(), place, self.query_one("#patrol-findings", Input).value,
+                  self.query_one("#patrol-clear", Checkbox).value, then=self.after_save, group="gate-patrol")
 
     def after_save(self, patrol) -> None:
         from kiosk.services.gate_exports import place_label
@@ -107,20 +111,19 @@ class PatrolScreen(_GateForm):
         self.query_one("#patrol-findings", Input).value = ""
         self.query_one("#patrol-other", Input).value = ""
         self.query_one("#patrol-clear", Checkbox).value = True
-        self.show(t("gate.patrol_saved", place=place_label(patrol.place)), True)
+        self.say("gate.patrol_saved", level="ok", place=place_label(patrol.place))
         self.query_one("#patrol-place").focus()
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-patrol-list")
     def load(self) -> None:
         from kiosk.services.gate_shift import patrols
 
-        rows = patrols(self.ctx.school_id, limit=20)
-        self.app.call_from_thread(self.show_rows, rows)
+        self.call(patrols, self.ctx.school_id, limit=20, then=self.show_rows, group="gate-patrol-list")
 
     def show_rows(self, rows) -> None:
         from kiosk.services.gate_exports import place_label
 
+        self.recent = rows
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_columns(*(t(f"gate.{key}") for key in ("col_time", "col_place", "col_result", "col_findings",
@@ -143,52 +146,49 @@ class HandoverScreen(_GateForm):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static(id="handover-title", classes="gate-title")
-        yield Static(id="handover-items-title", classes="gate-sub")
+        name = self.ctx.session.name if self.ctx.session else ""
+        yield CatalogText("gate.title_handover", id="handover-title", classes="gate-title")
+        yield CatalogText("gate.handover_no_items", id="handover-items-title", classes="gate-sub")
         yield Static("", id="handover-items")
         with Grid():
-            yield Label(id="l-notes")
+            yield CatalogText("gate.f_notes", id="l-notes")
             yield Input(id="handover-notes", max_length=300)
-            yield Label(id="l-outgoing-pin")
+            yield CatalogText("gate.f_outgoing_pin", id="l-outgoing-pin", name=name)
             yield Input(id="handover-outgoing-pin", password=True, max_length=8)
-            yield Label(id="l-incoming")
+            yield CatalogText("gate.f_incoming", id="l-incoming")
             yield Input(id="handover-incoming", max_length=40)
-            yield Label(id="l-incoming-pin")
+            yield CatalogText("gate.f_incoming_pin", id="l-incoming-pin")
             yield Input(id="handover-incoming-pin", password=True, max_length=8)
-        yield Static("", classes="gate-message", id="handover-message")
-        yield Static(id="handover-recent-title", classes="gate-sub")
+        yield MessageLine(classes="gate-message", id="handover-message")
+        yield CatalogText("gate.handover_recent", id="handover-recent-title", classes="gate-sub")
         yield DataTable(id="handover-recent", cursor_type="row")
 
     def on_mount(self) -> None:
         self.items = []
+        self.recent = []
         self.refresh_text()
         self.query_one("#handover-notes").focus()
         self.load()
 
     def refresh_text(self) -> None:
-        name = self.ctx.session.name if self.ctx.session else ""
-        self.query_one("#handover-title", Static).update(t("gate.title_handover"))
-        for widget_id, text in (("l-notes", t("gate.f_notes")), ("l-outgoing-pin", t("gate.f_outgoing_pin", name=name)),
-                                ("l-incoming", t("gate.f_incoming")), ("l-incoming-pin", t("gate.f_incoming_pin"))):
-            self.query_one(f"#{widget_id}", Label).update(text)
-        self.query_one("#handover-recent-title", Static).update(t("gate.handover_recent"))
-        self.show_items(getattr(self, "items", []))
+        self.show_loaded((getattr(self, "items", []), getattr(self, "recent", [])))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-handover-list")
     def load(self) -> None:
-        from kiosk.services.gate_shift import handovers, open_items
-
-        items = open_items(self.ctx.school_id, zone=self.ctx.zone)
-        recent = handovers(self.ctx.school_id, limit=10)
-        self.app.call_from_thread(self.show_loaded, items, recent)
+        self.call(_handover_lists, self.ctx.school_id, self.ctx.zone, then=self.show_loaded,
+                  group="gate-handover-list")
 
     def show_items(self, items) -> None:
         self.items = items
-        title = t("gate.handover_items", count=len(items)) if items else t("gate.handover_no_items")
-        self.query_one("#handover-items-title", Static).update(title)
+        title = self.query_one("#handover-items-title", CatalogText)
+        if items:
+            title.set_message("gate.handover_items", count=len(items))
+        else:
+            title.set_message("gate.handover_no_items")
         self.query_one("#handover-items", Static).update("\n".join(f"  {item.text}" for item in items))
 
-    def show_loaded(self, items, recent) -> None:
+    def show_loaded(self, loaded) -> None:
+        items, recent = loaded
+        self.recent = recent
         self.show_items(items)
         table = self.query_one(DataTable)
         table.clear(columns=True)
@@ -200,29 +200,24 @@ class HandoverScreen(_GateForm):
 
     def action_save(self) -> None:
         value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
-        self.save(value("handover-outgoing-pin"), value("handover-incoming"), value("handover-incoming-pin"),
-                  value("handover-notes"))
+        from kiosk.services.gate_shift import hand_over
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="gate-handover")
-    def save(self, outgoing_pin: str, incoming: str, incoming_pin: str, notes: str) -> None:
-        from kiosk.services.auth import find_staff, session_for
-        from kiosk.services.gate_shift import record_handover
-        from kiosk.services.visitors import GateError
+        self.call(hand_over, self.ctx.actor(), value("handover-outgoing-pin"),
+                  value("handover-incoming"), value("handover-incoming-pin"), value("handover-notes"),
+                  self.ctx.zone, then=self.after_result, group="gate-handover")
 
-        try:
-            done = record_handover(self.ctx.actor(), outgoing_pin, incoming, incoming_pin, notes, self.ctx.zone)
-            incoming_session = session_for(find_staff(incoming, self.ctx.school_id))
-        except GateError as error:
-            field = {"handover_outgoing_pin": "handover-outgoing-pin", "handover_incoming_pin": "handover-incoming-pin",
-                     "handover_incoming_unknown": "handover-incoming", "handover_same_person": "handover-incoming"}
-            self.app.call_from_thread(self.after_error, error.message(), field.get(error.field_key))
-            return
-        self.app.call_from_thread(self.after_save, done, incoming_session)
+    def after_result(self, outcome) -> None:
+        if outcome.refused is not None:
+            self.after_error(outcome.refused)
+        else:
+            self.after_save(outcome.done, outcome.incoming_session)
 
-    def after_error(self, text: str, field: str | None) -> None:
-        self.show(text)
+    def after_error(self, error) -> None:
+        """Refused: say why, empty both PINs (never left typed on the screen) and put the cursor where to fix."""
+        self.say(error, level="error")
         for wid in ("handover-outgoing-pin", "handover-incoming-pin"):
             self.query_one(f"#{wid}", Input).value = ""
+        field = HANDOVER_FIELDS.get(error.field_key)
         if field:
             self.query_one(f"#{field}").focus()
 
@@ -232,5 +227,5 @@ class HandoverScreen(_GateForm):
         self.app.hand_over_session(incoming_session)
         for wid in ("handover-outgoing-pin", "handover-incoming", "handover-incoming-pin", "handover-notes"):
             self.query_one(f"#{wid}", Input).value = ""
-        self.show(t("gate.handover_saved", outgoing=done.outgoing_name, incoming=done.incoming_name), True)
+        self.say("gate.handover_saved", level="ok", outgoing=done.outgoing_name, incoming=done.incoming_name)
         self.load()

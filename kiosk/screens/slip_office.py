@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Select, Static
 from rich.text import Text
 
 from kiosk import clock
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.table import TableScreen
+from kiosk.widgets.catalog_text import CatalogText
+from kiosk.widgets.message_line import MessageLine
 
 STATUS_STYLE = {"overdue": "bold red", "out": "bold", "pending": "yellow", "revoked": "dim", "expired": "dim",
                 "returned": "green", "issued": ""}
@@ -23,19 +24,33 @@ def _hm(at, zone) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
-class _Message:
-    def message(self, text: str, error: bool = False) -> None:
-        widget = self.query_one(".office-message", Static)
-        widget.update(text)
-        widget.set_class(error, "-error")
+def _act_then_list(actor, settings, what: str, slip_id: str, reason: str, fetch):
+    """Approve, revoke or print one slip again; then the list as it is now. (view, where printed, rows)."""
+    from kiosk.services import slips as svc
+    from kiosk.services.slip_print import print_slip
+
+    where = ""
+    if what == "approve":
+        view = svc.approve_slip(actor, slip_id)
+    elif what == "revoke":
+        view = svc.revoke_slip(actor, slip_id, reason)
+    else:
+        view = svc.slip_view(actor.school_id, slip_id)
+        where = print_slip(view, settings)
+    return view, where, fetch()
+
+
+def _confirm_then_list(actor, exception_id: str):
+    from kiosk.services.slips import confirm_verbal_exception, verbal_exceptions
+
+    row = confirm_verbal_exception(actor, exception_id)
+    return row, verbal_exceptions(actor.school_id)
 
 
 OFFICE_CSS = """
 {name} .office-title {{ text-style: bold; color: $accent; padding: 0 1; height: 1; }}
 {name} .office-summary {{ padding: 0 1; height: 1; }}
 {name} DataTable {{ height: 1fr; margin: 0 1; }}
-{name} .office-message {{ height: auto; min-height: 1; padding: 0 1; text-style: bold; color: $success; }}
-{name} .office-message.-error {{ color: $error; }}
 """
 
 
@@ -45,13 +60,13 @@ def kind_options() -> list[tuple[str, str]]:
     return [(t(f"slips.kind_{k}"), k) for k in REASON_KINDS]
 
 
-class IssueScreen(_Message, KioskScreen):
+class IssueScreen(KioskScreen):
     """Head teacher (own class) or admin: fill the form, F2 issues the signed slip and prints it."""
 
     TITLE_KEY = "slips.title_issue"
     BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f2", "issue", "slips.key_issue")]
     DEFAULT_CSS = OFFICE_CSS.format(name="IssueScreen") + """
-    IssueScreen Label { padding: 0 1; }
+    IssueScreen VerticalScroll > CatalogText { padding: 0 1; }
     IssueScreen Input, IssueScreen Select { margin: 0 1; }
     IssueScreen VerticalScroll { height: 1fr; }
     """
@@ -61,16 +76,16 @@ class IssueScreen(_Message, KioskScreen):
     def compose(self) -> ComposeResult:
         from textual.containers import VerticalScroll
 
-        yield Static(classes="office-title", id="issue-title")
+        yield CatalogText("slips.title_issue", classes="office-title", id="issue-title")
         with VerticalScroll():
-            yield Label(id="issue-label-student")
+            yield CatalogText("slips.field_student", id="issue-label-student")
             yield Input(id="issue-student", max_length=32)
-            yield Label(id="issue-label-kind")
+            yield CatalogText("slips.field_kind", id="issue-label-kind")
             yield Select(kind_options(), id="issue-kind", allow_blank=False, value="home")
             for name in self.FIELDS[1:]:
-                yield Label(id=f"issue-label-{name}")
+                yield CatalogText(f"slips.field_{name}", id=f"issue-label-{name}")
                 yield Input(id=f"issue-{name}", max_length=60)
-        yield Static("", classes="office-message")
+        yield MessageLine(classes="office-message")
 
     def on_mount(self) -> None:
         zone = self.ctx.zone
@@ -84,15 +99,11 @@ class IssueScreen(_Message, KioskScreen):
     def refresh_text(self) -> None:
         from kiosk.models.slips import REASON_KINDS
 
-        self.query_one("#issue-title", Static).update(t("slips.title_issue"))
-        self.query_one("#issue-label-student", Label).update(t("slips.field_student"))
-        self.query_one("#issue-label-kind", Label).update(t("slips.field_kind"))
         select = self.query_one("#issue-kind", Select)
         current = select.value
-        select.set_options(kind_options())
+        select.set_options(kind_options())  # resets the selection: put it back
         select.value = current if current in REASON_KINDS else "home"
-        for name in self.FIELDS[1:]:
-            self.query_one(f"#issue-label-{name}", Label).update(t(f"slips.field_{name}"))
+        select.mutate_reactive(Select.value)  # the same value sets nothing: show its text in the new language
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -107,37 +118,28 @@ class IssueScreen(_Message, KioskScreen):
             try:
                 times[name] = parse_local(values[name].replace(" ", "T"), self.ctx.zone)
             except ValueError:
-                self.message(t("slips.err_time", field=t(f"slips.field_{name}")), True)
+                self.say("slips.err_time", level="error", field=Msg(f"slips.field_{name}"))
                 self.query_one(f"#issue-{name}", Input).focus()
                 return
-        self.issue(values, times, self.query_one("#issue-kind", Select).value)
+        from kiosk.services.slip_print import issue_and_print
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-issue")
-    def issue(self, values: dict, times: dict, kind: str) -> None:
-        from kiosk.services.slips import SlipError, issue_slip
-        from kiosk.services.slip_print import print_slip
+        self.call(issue_and_print, self.ctx.actor(), self.ctx.settings, student_number=values["student"],
+                  reason_kind=self.query_one("#issue-kind", Select).value, reason_note=values["note"],
+                  leave_from=times["from"], leave_to=times["to"], return_by=times["return_by"],
+                  companion_name=values["companion"], companion_relation=values["relation"],
+                  companion_phone=values["phone"], then=self.after_issue, group="slip-issue")
 
-        try:
-            issued = issue_slip(self.ctx.actor(), self.ctx.settings, student_number=values["student"], reason_kind=kind,
-                                reason_note=values["note"], leave_from=times["from"], leave_to=times["to"],
-                                return_by=times["return_by"], companion_name=values["companion"],
-                                companion_relation=values["relation"], companion_phone=values["phone"])
-        except SlipError as error:
-            self.app.call_from_thread(self.message, error.message(), True)
-            return
-        try:
-            where = print_slip(issued.slip, self.ctx.settings)
-            printed = t("slips.printed", where=where)
-        except Exception as error:  # noqa: BLE001 - the slip is issued; printing can be repeated from the list
-            printed = t("slips.print_failed", error=str(error))
-        self.app.call_from_thread(self.after_issue, issued, printed)
-
-    def after_issue(self, issued, printed: str) -> None:
-        view = issued.slip
+    def after_issue(self, done) -> None:
+        view = done.issued.slip
         # "已签发" once: the state is added only when it is something else (waiting for an approval).
-        said = (t("slips.issued", name=view.student_name, short=view.short) if view.status == "issued" else
-                t("slips.issued_state", name=view.student_name, short=view.short, status=t(f"slips.status_{view.status}")))
-        self.message(said + "\n" + printed)
+        said = (Msg("slips.issued", name=view.student_name, short=view.short) if view.status == "issued" else
+                Msg("slips.issued_state", name=view.student_name, short=view.short,
+                    status=Msg(f"slips.status_{view.status}")))
+        if done.print_error is None:  # the slip is issued; printing can be repeated from the list
+            self.say("slips.issued_and_printed", level="ok", issued=said, printed=Msg("slips.printed", where=done.where))
+        else:
+            self.say("slips.issued_and_printed", level="warning", issued=said,
+                     printed=Msg("slips.print_failed", error=done.print_error.as_msg()))
         for name in self.TYPED_FIELDS:  # done: the form is empty again, so Esc leaves without asking
             self.query_one(f"#{name}", Input).value = ""
         self.query_one("#issue-student", Input).focus()
@@ -209,30 +211,20 @@ class SlipListScreen(TableScreen):
         if view is not None:
             self.act("print", view.id, "")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-act")
     def act(self, what: str, slip_id: str, reason: str) -> None:
-        from kiosk.services import slips as svc
-        from kiosk.services.slip_print import print_slip
-
-        actor = self.ctx.actor()
-        try:
+        def done(result) -> None:
+            view, where, rows = result
+            self.show_rows(rows)
             if what == "approve":
-                view = svc.approve_slip(actor, slip_id)
-                text = t("slips.approved", name=view.student_name, status=t(f"slips.status_{view.status}"))
+                self.say("slips.approved", level="ok", name=view.student_name,
+                         status=Msg(f"slips.status_{view.status}"))
             elif what == "revoke":
-                view = svc.revoke_slip(actor, slip_id, reason)
-                text = t("slips.revoked_done", name=view.student_name)
+                self.say("slips.revoked_done", level="ok", name=view.student_name)
             else:
-                view = svc.slip_view(actor.school_id, slip_id)
-                text = t("slips.printed", where=print_slip(view, self.ctx.settings))
-        except svc.SlipError as error:
-            self.app.call_from_thread(self.message, error.message(), True)
-            return
-        except Exception as error:  # noqa: BLE001 - a printer failure; nothing was changed
-            self.app.call_from_thread(self.message, t("slips.print_failed", error=str(error)), True)
-            return
-        self.app.call_from_thread(self.show_rows, self.fetch())
-        self.app.call_from_thread(self.message, text)
+                self.say("slips.printed", level="ok", where=where)
+
+        self.call(_act_then_list, self.ctx.actor(), self.ctx.settings, what, slip_id, reason, self.fetch, then=done,
+                  group="slip-act")
 
 
 class RefusalsScreen(TableScreen):
@@ -276,15 +268,10 @@ class ExceptionsScreen(TableScreen):
         if row is not None:
             self.confirm(row.id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="slip-exc-confirm")
     def confirm(self, exception_id: str) -> None:
-        from kiosk.services.slips import SlipError, confirm_verbal_exception, verbal_exceptions
+        self.call(_confirm_then_list, self.ctx.actor(), exception_id, then=self.after_confirm, group="slip-exc-confirm")
 
-        try:
-            row = confirm_verbal_exception(self.ctx.actor(), exception_id)
-        except SlipError as error:
-            self.app.call_from_thread(self.message, error.message(), True)
-            return
-        rows = verbal_exceptions(self.ctx.school_id)
-        self.app.call_from_thread(self.show_rows, rows)
-        self.app.call_from_thread(self.message, t("slips.exception_confirmed", name=row.student.name))
+    def after_confirm(self, result) -> None:
+        row, rows = result
+        self.show_rows(rows)
+        self.say("slips.exception_confirmed", level="ok", name=row.student.name)

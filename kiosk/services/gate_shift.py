@@ -119,6 +119,28 @@ def record_handover(actor: Actor, outgoing_pin: str, incoming_code: str, incomin
     return HandoverView(row.id, now, actor.staff_name, incoming.name, len(items), tuple(items), notes)
 
 
+@dataclass(frozen=True)
+class HandoverOutcome:
+    """What the handover form does: the handover recorded with the incoming gatekeeper's session, or refused.
+    A refusal comes back as data (not only raised) because the form must also empty both PINs and put the
+    cursor on the field to fix (`refused.field_key`)."""
+
+    done: HandoverView | None
+    incoming_session: object | None
+    refused: GateError | None
+
+
+def hand_over(actor: Actor, outgoing_pin: str, incoming_code: str, incoming_pin: str, notes: str,
+              zone: ZoneInfo | None = None) -> HandoverOutcome:
+    from kiosk.services.auth import session_for
+
+    try:
+        done = record_handover(actor, outgoing_pin, incoming_code, incoming_pin, notes, zone)
+    except GateError as error:
+        return HandoverOutcome(None, None, error)
+    return HandoverOutcome(done, session_for(find_staff(incoming_code, actor.school_id)), None)
+
+
 def handovers(school_id: str, limit: int = 20) -> list[HandoverView]:
     rows = ShiftHandover.select().where(ShiftHandover.school_id == school_id).order_by(ShiftHandover.recorded_at.desc()).limit(limit)
     return [HandoverView(r.id, r.recorded_at, r.outgoing_name, r.incoming_name, r.onsite_count,

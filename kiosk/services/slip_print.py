@@ -4,17 +4,18 @@ leave window, return deadline, companion and the signed QR. Reuses the label ren
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from kiosk.config import Settings
-from kiosk.i18n import t
+from kiosk.i18n import UserError, t
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-    from kiosk.services.slips import SlipView
+    from kiosk.services.slips import IssuedSlip, SlipView
 
 WIDTH_DOTS = 576  # 72 mm printable on an 80 mm receipt printer at 203 dpi
 MARGIN = 16
@@ -80,8 +81,35 @@ def print_slip(view: "SlipView", settings: Settings, png_path: Path | None = Non
     image = render_slip(view, settings)
     folder = Path(settings.printer.output_dir) if settings.printer.output_dir else paths.data_dir() / "labels"
     png_path = png_path or folder / f"slip-{view.short}.png"
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(png_path)
+    try:
+        png_path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(png_path)
+    except OSError as error:  # a full disk or a folder that cannot be written: the staff's to fix
+        from kiosk.labels.printers import PrinterError, os_reason
+
+        raise PrinterError("slips.print_save_failed", reason=os_reason(error)) from None
     if settings.printer.backend == "png":
         return str(png_path)
     return get_printer(settings.printer).print_image(image, f"slip-{view.short}")
+
+
+@dataclass(frozen=True)
+class IssuedAndPrinted:
+    """A slip issued, and printed or not: a printer fault never undoes the slip (it is printed again from
+    the list)."""
+
+    issued: "IssuedSlip"
+    where: str
+    print_error: UserError | None
+
+
+def issue_and_print(actor, settings: Settings, **slip) -> IssuedAndPrinted:
+    """What the issue form does: issue (a refusal raises SlipError, nothing written), then print it."""
+    from kiosk.labels.printers import PrinterError
+    from kiosk.services.slips import issue_slip
+
+    issued = issue_slip(actor, settings, **slip)
+    try:
+        return IssuedAndPrinted(issued, print_slip(issued.slip, settings), None)
+    except PrinterError as error:
+        return IssuedAndPrinted(issued, "", error)
