@@ -697,7 +697,7 @@ class HoldsScreen(KioskScreen):
                     if reason:
                         self.change("set", (start, end, reason))
 
-                self.app.push_screen(TextDialog("canteen.hold_reason_title", "canteen.hold_reason_prompt"), got_reason)
+                self.app.push_screen(TextDialog("canteen.hold_reason_title", "canteen.hold_reason_prompt", required=True), got_reason)
 
             self.app.push_screen(TextDialog("canteen.hold_end_title", "canteen.hold_date_prompt", value=start), got_end)
 
@@ -715,7 +715,7 @@ class HoldsScreen(KioskScreen):
             if reason:
                 self.change("release", (hold.id, reason))
 
-        self.app.push_screen(TextDialog("canteen.release_title", "canteen.release_prompt"), got_reason)
+        self.app.push_screen(TextDialog("canteen.release_title", "canteen.release_prompt", required=True), got_reason)
 
     def change(self, what: str, values: tuple) -> None:
         self.call(change_hold, self.ctx.actor(), self.ctx.settings, what, values, then=self.after_change,

@@ -101,13 +101,17 @@ class ConfirmDialog(KioskModal):
 
 
 class TextDialog(KioskModal):
-    """Ask one line of text (a reason, a name); dismisses with the text, or None on Escape or empty."""
+    """Ask one line of text (a reason, a name); dismisses with the text, or None on Escape or empty.
+
+    `required=True` (a reason the record needs): Enter on an empty line says so and the dialog stays open;
+    only Escape cancels. An empty Enter used to close it as if cancelled while the person believed it saved."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
 
     def __init__(self, title_key: str, prompt_key: str | None = None, *, value: str = "", password: bool = False,
-                 **title_values: object) -> None:
+                 required: bool = False, required_key: str = "core.text_required", **title_values: object) -> None:
         super().__init__()
+        self.required, self.required_key = required, required_key
         self.title_key = title_key
         self.title_values = title_values
         self.prompt_key = prompt_key
@@ -120,12 +124,17 @@ class TextDialog(KioskModal):
             if self.prompt_key:
                 yield CatalogText(self.prompt_key)
             yield Input(value=self.value, id="text-value", max_length=200, password=self.password)
+            yield MessageLine(id="text-required")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         text = event.value.strip()
+        if not text and self.required:
+            self.say(self.required_key, level="error")
+            return
         self.dismiss(text or None)
 
 

@@ -533,4 +533,4 @@ class DecisionScreen(KioskModal):
 def TextDialogReason():
     from kiosk.screens.dialogs import TextDialog
 
-    return TextDialog("gate.decision_reason_title", "gate.decision_reason_prompt")
+    return TextDialog("gate.decision_reason_title", "gate.decision_reason_prompt", required=True)

@@ -110,7 +110,7 @@ class GuestApprovalListScreen(TableScreen):
             if reason:
                 self.revoke(view.id, reason)
 
-        self.app.push_screen(TextDialog("dorm.ga_revoke_title", "dorm.ga_revoke_prompt", guest=view.guest_name,
+        self.app.push_screen(TextDialog("dorm.ga_revoke_title", "dorm.ga_revoke_prompt", required=True, guest=view.guest_name,
                                         student=view.student_name), got)
 
     def revoke(self, approval_id: str, reason: str) -> None:

@@ -58,7 +58,8 @@ class ConflictsScreen(TableScreen):
             if note:
                 self.review(row.kind, row.crossing_id, note)
 
-        self.app.push_screen(TextDialog("slips.review_title", "slips.review_prompt", name=row.student_name), done)
+        self.app.push_screen(TextDialog("slips.review_title", "slips.review_prompt", required=True,
+                                        required_key="slips.err_review_note", name=row.student_name), done)
 
     def review(self, kind: str, crossing_id: str, note: str) -> None:
         from kiosk.services.slip_conflicts import review_conflict

@@ -8,7 +8,6 @@ from collections import deque
 from textual.app import ComposeResult
 from textual.worker import Worker, WorkerState
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 from rich.text import Text
 
@@ -263,19 +262,6 @@ class SlipCheckScreen(KioskScreen):
         self.next_check()
 
 
-class OutcomeDialog(TextDialog):
-    """The outcome of an overdue alert is required: Enter on an empty line says so and stays open
-    (it used to close as if cancelled, and the gatekeeper believed it was recorded). Esc cancels."""
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            return  # TextDialog dismisses with the text
-        event.prevent_default()  # keeps TextDialog's handler from closing the dialog
-        event.stop()
-        if not self.query("#outcome-required"):
-            self.query_one(Vertical).mount(Static(t("slips.err_resolution"), id="outcome-required"))
-
-
 class OverdueScreen(TableScreen):
     """请假未归: everyone out past their deadline, how late, head teacher and guardian phones; F2 records what happened."""
 
@@ -333,7 +319,8 @@ class OverdueScreen(TableScreen):
                 self.call(resolve_then_board, self.ctx.actor(), self.ctx.settings, row.alert_id, note,
                           then=self.after_resolve)
 
-        self.app.push_screen(OutcomeDialog("slips.resolve_title", "slips.resolve_prompt", name=row.student.name), got)
+        self.app.push_screen(TextDialog("slips.resolve_title", "slips.resolve_prompt", required=True,
+                                        required_key="slips.err_resolution", name=row.student.name), got)
 
     def after_resolve(self, rows) -> None:
         self.show_rows(rows)

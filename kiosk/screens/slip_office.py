@@ -204,7 +204,8 @@ class SlipListScreen(TableScreen):
             if reason:
                 self.act("revoke", view.id, reason)
 
-        self.app.push_screen(TextDialog("slips.revoke_title", "slips.revoke_prompt", name=view.student_name), got)
+        self.app.push_screen(TextDialog("slips.revoke_title", "slips.revoke_prompt", required=True,
+                                        required_key="slips.err_revoke_reason", name=view.student_name), got)
 
     def action_reprint(self) -> None:
         view = self.selected()

@@ -75,7 +75,3 @@ class TableScreen(KioskScreen):
         if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
             return None
         return self.rows[table.cursor_row]
-
-    def message(self, text: str, error: bool = False) -> None:
-        """Legacy form of `say()` for subclasses not yet converted: a text already translated."""
-        self.query_one(MessageLine).show_translated(text, level="error" if error else "ok")

@@ -47,11 +47,6 @@ class MessageLine(Static):
             self.set_class(name == level, f"-{name}")
         self.refresh_text()
 
-    def show_translated(self, text: str, *, level: Level) -> None:
-        """Legacy: a text already translated by the caller; F9 cannot re-render it. For screens not yet on
-        `say()` (TableScreen.message); remove once none is left."""
-        self.show(Msg("core.verbatim", text=text), level=level)
-
     def clear(self) -> None:
         self.message = None
         self.update("")

@@ -194,7 +194,8 @@ def test_no_screen_handles_a_message_twice_by_accident():
     import kiosk.widgets
     from textual.message_pump import MessagePump
 
-    composed = {"on_mount", "on_screen_resume", "_on_key"}  # base mounts bars / refreshes; ScanInput times keys
+    composed = {"on_mount", "on_screen_resume", "_on_key",  # base mounts bars / refreshes; ScanInput times keys
+                "on_worker_state_changed"}  # the seam reports faults; a screen may also follow its own workers
     found = []
     for package in (kiosk.screens, kiosk.widgets):
         for info in pkgutil.iter_modules(package.__path__):
@@ -222,3 +223,22 @@ async def test_on_a_narrow_console_the_clock_stays_on_the_status_bar(demo_school
             clock = bar.query_one("#status-clock")
             assert bar.query_one("#status-school").display is school_shown
             assert clock.region.right <= width and str(clock.render()).strip().endswith(":00")  # seconds shown
+
+
+async def test_a_required_reason_is_never_taken_as_cancelled(demo_school):
+    """Enter on an empty required reason says so and keeps the dialog open (the office's revoke closed silently)."""
+    from kiosk.screens.dialogs import TextDialog
+    from tests.ui_helpers import settle, start_app
+
+    answers = []
+    async with start_app(demo_school, "office") as (app, pilot):
+        await app.push_screen(TextDialog("slips.revoke_title", "slips.revoke_prompt", required=True,
+                                         required_key="slips.err_revoke_reason", name="张华丽"), answers.append)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TextDialog) and answers == []
+        assert "请填写撤销原因" in app.screen.message_text()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert answers == [None]
