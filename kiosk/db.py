@@ -11,6 +11,7 @@ from pathlib import Path
 import peewee
 
 from kiosk import migrations
+from kiosk.i18n import UserError
 from kiosk.models import LocalState, database_proxy
 
 PRAGMAS = {
@@ -25,7 +26,7 @@ PRAGMAS = {
 class StationDatabase(peewee.SqliteDatabase):
     """SQLite for a station whose disk may fill up.
 
-    A statement or COMMIT the disk cannot take raises kiosk.services.facts.StorageError (a UserError: "NOT
+    A statement or COMMIT the disk cannot take raises StorageError (a UserError: "NOT
     saved, free space"), wherever the transaction was opened (facts.record() or a service's own atomic()).
     SQLite rolls the whole transaction back by itself after such an error; peewee's ROLLBACK (or ROLLBACK TO
     SAVEPOINT) would then fail with "no transaction is active" and hide the real cause, so it is skipped when
@@ -56,9 +57,31 @@ class StationDatabase(peewee.SqliteDatabase):
         return connection is None or connection.in_transaction  # no connection: peewee says so itself
 
 
-def _as_storage_error(error: peewee.OperationalError) -> Exception:
-    from kiosk.services.facts import storage_error
+class StorageError(UserError):
+    """The station's disk could not take the fact: nothing of it was written (the transaction rolled back)."""
 
+
+# SQLite's primary result codes for "the disk is full" (a table, the journal or the WAL cannot grow) and
+# "the disk would not write" (the WAL index cannot grow on a full tmpfs is an I/O error, as are failing disks).
+SQLITE_FULL, SQLITE_IOERR = 13, 10
+
+
+def storage_error(error: BaseException) -> StorageError | None:
+    """The StorageError a database exception means, or None when it is not the disk (a bug, a constraint)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:  # peewee keeps sqlite3's exception as .orig
+        seen.add(id(error))
+        code = getattr(error, "sqlite_errorcode", None)
+        text = str(error).lower()
+        if (code is not None and code & 0xFF == SQLITE_FULL) or "database or disk is full" in text:
+            return StorageError("storage.disk_full")
+        if (code is not None and code & 0xFF == SQLITE_IOERR) or "disk i/o error" in text:
+            return StorageError("storage.disk_error", reason=str(error))
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return None
+
+
+def _as_storage_error(error: peewee.OperationalError) -> Exception:
     return storage_error(error) or error
 
 

@@ -154,7 +154,7 @@ async def test_the_operator_is_told_the_login_was_not_saved_and_it_works_once_sp
 def test_sqlite_errors_are_read_as_disk_full_disk_failing_or_not_the_disk():
     import peewee
 
-    from kiosk.services.facts import storage_error
+    from kiosk.db import storage_error
 
     def wrapped(message, kind=peewee.OperationalError, original=sqlite3.OperationalError):
         error = original(message)

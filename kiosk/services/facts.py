@@ -19,7 +19,6 @@ from typing import Any, Iterator
 import peewee
 
 from kiosk import clock
-from kiosk.i18n import UserError
 from kiosk.ids import new_id
 from kiosk.models import AuditEntry, BaseModel, LocalState, Outbox, database_proxy
 from kiosk.models.base import FactModel, SchoolModel, utc_text
@@ -133,37 +132,13 @@ def _append_audit(actor: Actor, at: datetime, action: str, entity: str, entity_i
     return entry
 
 
-class StorageError(UserError):
-    """The station's disk could not take the fact: nothing of it was written (the transaction rolled back)."""
-
-
-# SQLite's primary result codes for "the disk is full" (a table, the journal or the WAL cannot grow) and
-# "the disk would not write" (the WAL index cannot grow on a full tmpfs is an I/O error, as are failing disks).
-SQLITE_FULL, SQLITE_IOERR = 13, 10
-
-
-def storage_error(error: BaseException) -> StorageError | None:
-    """The StorageError a database exception means, or None when it is not the disk (a bug, a constraint)."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:  # peewee keeps sqlite3's exception as .orig
-        seen.add(id(error))
-        code = getattr(error, "sqlite_errorcode", None)
-        text = str(error).lower()
-        if (code is not None and code & 0xFF == SQLITE_FULL) or "database or disk is full" in text:
-            return StorageError("storage.disk_full")
-        if (code is not None and code & 0xFF == SQLITE_IOERR) or "disk i/o error" in text:
-            return StorageError("storage.disk_error", reason=str(error))
-        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
-    return None
-
-
 @contextmanager
 def record(actor: Actor, action: str, *, entity: str = "", entity_id: str = "", detail: dict | None = None,
            at: datetime | None = None) -> Iterator[FactWriter]:
     """Open one transaction for a fact; commit rows + outbox + audit together, or nothing.
 
-    A full (or failing) disk raises StorageError (kiosk.db.StationDatabase maps SQLite's error with
-    storage_error() above, at the statement or the COMMIT): the fact was NOT saved, the transaction is rolled
+    A full (or failing) disk raises kiosk.db.StorageError (StationDatabase maps SQLite's error at the
+    statement or the COMMIT): the fact was NOT saved, the transaction is rolled
     back whole, and the next fact simply tries again (nothing to restart once space is freed)."""
     at = at or clock.now()
     # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.
