@@ -36,7 +36,6 @@ class WatchlistScreen(_GateForm):
         self.rows = []
         self.loaded = False  # "the list is empty" is said only once the list has been read
         self.saying_empty = False
-        self.adding = False  # an entry is being added: a refusal puts the cursor on the field to fix
 
     def compose(self) -> ComposeResult:
         yield CatalogText("gate.title_watchlist", id="watch-title", classes="gate-title")
@@ -117,20 +116,16 @@ class WatchlistScreen(_GateForm):
         value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
         id_type = self.query_one("#watch-id-type", Select).value
         level = self.query_one("#watch-level", Select).value
-        self.adding = True
         self.call(add_watch_entry, self.ctx.actor(), id_type=str(id_type) if id_type != Select.NULL else "resident",
                   id_number=value("watch-id"), name=value("watch-name"),
                   level=str(level) if level != Select.NULL else "", reason=value("watch-reason"), expires_at=expires,
-                  then=self.after_save, group="gate-watch-save")
+                  then=self.after_save, refused=self.save_refused, group="gate-watch-save")
 
-    def _service_refused(self, error: UserError) -> None:
-        super()._service_refused(error)  # said on the message line as for every screen
-        if self.adding and self.is_attached:
-            self.adding = False
-            self.query_one(f"#{self.FIELD_OF.get(getattr(error, 'field_key', ''), 'watch-id')}").focus()
+    def save_refused(self, error: UserError) -> None:
+        """The entry was not added (said on the message line): the cursor goes to the field to correct."""
+        self.query_one(f"#{self.FIELD_OF.get(getattr(error, 'field_key', ''), 'watch-id')}").focus()
 
     def after_save(self, entry) -> None:
-        self.adding = False
         for wid in ("watch-id", "watch-name", "watch-reason", "watch-expires"):
             self.query_one(f"#{wid}", Input).value = ""
         self.query_one("#watch-id").focus()

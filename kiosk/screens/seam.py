@@ -27,14 +27,16 @@ class ServiceCalls:
     `call(service, *args, then=f)` runs `service(*args)` in a thread worker, so the screen never waits on the
     database, then on the UI thread:
     - a result goes to `then(result)` (dropped if the screen has been closed meanwhile);
-    - a UserError (something the person can fix) goes to this screen's MessageLine, translated when shown;
+    - a UserError (something the person can fix) goes to this screen's MessageLine, translated when shown,
+      then to `refused(error)` when given (e.g. to put the cursor in the field the error names);
     - anything else is a fault of the program: the app's one handler logs it with its traceback to kiosk.log
       and shows the red 系统错误 banner saying the action did not happen. An exception raised by `then` is
       treated the same way. Workers written by hand (`@work`) that fail reach the same handler.
     """
 
     def call(self, service: Callable[..., Any], /, *args: Any, then: Callable[[Any], Any] | None = None,
-             group: str | None = None, **kwargs: Any) -> Worker:
+             refused: Callable[[UserError], Any] | None = None, group: str | None = None,
+             **kwargs: Any) -> Worker:
         app = self.app
         name = getattr(service, "__qualname__", None) or repr(service)
 
@@ -42,7 +44,7 @@ class ServiceCalls:
             try:
                 result = service(*args, **kwargs)
             except UserError as error:
-                outcome = (self._service_refused, error)
+                outcome = (self._service_refused, error, refused, name)
             except Exception as error:  # noqa: BLE001 - the one place that turns a fault into the banner
                 outcome = (app.report_system_error, error, name, self)
             else:
@@ -67,11 +69,17 @@ class ServiceCalls:
         except Exception as error:  # noqa: BLE001 - showing a result failed: same handler, same banner
             self.app.report_system_error(error, f"{name} (then)", self, action_done=True)
 
-    def _service_refused(self, error: UserError) -> None:
-        if self.is_attached:
-            self.say(error, level="error")
-        else:
+    def _service_refused(self, error: UserError, refused: Callable[[UserError], Any] | None, name: str) -> None:
+        if not self.is_attached:
             self.app.notify(error.message(), severity="error")
+            return
+        self.say(error, level="error")
+        if refused is None:
+            return
+        try:
+            refused(error)
+        except Exception as fault:  # noqa: BLE001 - same handler as a failing `then`
+            self.app.report_system_error(fault, f"{name} (refused)", self)
 
     def say(self, message: str | Msg | UserError, /, *, level: Level, **values: object) -> None:
         """Show `message` (a catalog key with `values`, a Msg or a UserError) on this screen's MessageLine."""

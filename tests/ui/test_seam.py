@@ -69,6 +69,21 @@ async def test_user_error_goes_to_the_message_line_and_follows_f9(demo_school):
         assert line.text == t_in("en", "core.login_need_pin")  # re-rendered, not the Chinese left behind
 
 
+async def test_a_refusal_is_said_then_handed_to_the_screens_refused_hook(demo_school):
+    def refuse():
+        raise UserError("core.login_need_pin")
+
+    async with start_app(demo_school, "gate") as (app, pilot):
+        screen = await open_probe(app, pilot)
+        refusals: list[tuple[str, str]] = []
+        screen.call(refuse, then=screen.results.append,
+                    refused=lambda error: refusals.append((error.key, screen.message_text())))
+        await settle(pilot)
+        # the hook runs after the message line already says why, so it can add to it (e.g. focus a field)
+        assert refusals == [("core.login_need_pin", t_in("zh-CN", "core.login_need_pin"))]
+        assert screen.results == [] and banner_text(screen) == ""
+
+
 async def test_unexpected_error_shows_the_banner_logs_and_the_station_keeps_working(demo_school):
     def broken():
         raise ZeroDivisionError("deliberate fault in a service")
