@@ -18,12 +18,11 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from kiosk import i18n
+from tests.i18n_code_scan import (ROOT, Module, assigned_in, callee_name, compared_in, constant, enum_values, nodes,
+                                  passed, returned, values_in_place)
 
-ROOT = Path(__file__).resolve().parent.parent
-KIOSK = ROOT / "kiosk"
 AREAS = sorted(path.stem for path in (ROOT / "assets" / "i18n" / "zh-CN").glob("*.toml"))
 AREA = "(?:" + "|".join(AREAS) + ")"
 FAMILY_SHAPE = re.compile(rf"^{AREA}\.[a-z0-9_]*(?:\{{\}}[a-z0-9_]*)+$")  # slips.direction_{} , gate.{}
@@ -31,142 +30,6 @@ KEY_SHAPE = re.compile(rf"^{AREA}\.[a-z0-9_]+$")
 # The first argument of record(actor, "gate.visit_admitted", ...) is an audit action name: it looks like a key and
 # is none (the audit log stores it as it is).
 AUDIT_CALLS = {"record"}
-
-
-# ---------------------------------------------------------------- the code, parsed once
-
-@dataclass(frozen=True)
-class Module:
-    path: Path
-    tree: ast.Module
-    parents: dict[ast.AST, ast.AST]
-
-
-@lru_cache(maxsize=None)
-def modules() -> tuple[Module, ...]:
-    found = []
-    for path in sorted(KIOSK.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-        found.append(Module(path, tree, parents))
-    return tuple(found)
-
-
-@lru_cache(maxsize=None)
-def _index() -> dict[type, list[tuple[Module, ast.AST]]]:
-    index: dict[type, list[tuple[Module, ast.AST]]] = {}
-    for module in modules():
-        for node in ast.walk(module.tree):
-            index.setdefault(type(node), []).append((module, node))
-    return index
-
-
-def nodes(*kinds: type) -> list[tuple[Module, ast.AST]]:
-    return [found for kind in kinds for found in _index().get(kind, [])]
-
-
-def callee_name(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-
-
-def strings_in(node: ast.AST | None) -> set[str]:
-    """The non-empty strings an expression can evaluate to: a literal, the items of a literal tuple or list, either
-    branch of `a if cond else b`, the operands of `a or b` (a condition's own literals are not values)."""
-    if isinstance(node, ast.Constant):
-        return {node.value} if isinstance(node.value, str) and node.value else set()
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return set().union(*(strings_in(e) for e in node.elts))
-    if isinstance(node, ast.IfExp):
-        return strings_in(node.body) | strings_in(node.orelse)
-    if isinstance(node, ast.BoolOp):
-        return set().union(*(strings_in(v) for v in node.values))
-    return set()
-
-
-def enclosing(module: Module, node: ast.AST, kinds: tuple[type, ...]) -> ast.AST | None:
-    node = module.parents.get(node)
-    while node is not None and not isinstance(node, kinds):
-        node = module.parents.get(node)
-    return node
-
-
-FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
-def assigned_to(scope: ast.AST, name: str) -> list[ast.expr]:
-    """The values `name = ...` is given directly in `scope` (a function, class or module body)."""
-    values = []
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            values.append(node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name \
-                and node.value is not None:
-            values.append(node.value)
-    return values
-
-
-def strings_of(module: Module, node: ast.expr) -> set[str]:
-    """The strings an argument can hold: its literals, or for a bare name those assigned to it in its function."""
-    if isinstance(node, ast.Name):
-        scope = enclosing(module, node, FUNCTIONS)
-        return set().union(*(strings_in(value) for value in assigned_to(scope, node.id))) if scope else set()
-    return strings_in(node)
-
-
-@lru_cache(maxsize=None)
-def field_position(class_name: str, field: str) -> int | None:
-    """The position of a dataclass field (annotated class attributes in order), for positional constructor calls."""
-    for _, node in nodes(ast.ClassDef):
-        if node.name == class_name:
-            names = [s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
-            if field in names:
-                return names.index(field)
-    return None
-
-
-def passed(callee: str, field: str, position: int | None = None) -> set[str]:
-    """The strings the code passes as `field` (by keyword, or positionally) to any call of `callee` (a class or
-    function name, wherever it is defined)."""
-    if position is None:
-        position = field_position(callee, field)
-    found: set[str] = set()
-    for module, call in nodes(ast.Call):
-        if callee_name(call) != callee:
-            continue
-        if position is not None and position < len(call.args) and not any(
-                isinstance(a, ast.Starred) for a in call.args[:position + 1]):
-            found |= strings_of(module, call.args[position])
-        found |= set().union(*(strings_of(module, k.value) for k in call.keywords if k.arg == field))
-    return found
-
-
-def returned(function: str, of_class: str = "") -> set[str]:
-    """The string literals any function (or method of `of_class`) called `function` returns."""
-    found: set[str] = set()
-    for module, node in nodes(*FUNCTIONS):
-        klass = enclosing(module, node, (ast.ClassDef,))
-        if node.name == function and (not of_class or (klass is not None and klass.name == of_class)):
-            found |= set().union(*(strings_in(r.value) for r in ast.walk(node) if isinstance(r, ast.Return)))
-    return found
-
-
-def assigned_in(function: str, name: str) -> set[str]:
-    """The string literals assigned to `name` inside any function called `function`."""
-    return set().union(*(strings_in(value) for _, node in nodes(*FUNCTIONS) if node.name == function
-                         for value in assigned_to(node, name)))
-
-
-def compared_in(function: str, name: str) -> set[str]:
-    """The strings `name` is checked against (`name in ("a", "b")`, `name == "a"`) in any function `function`."""
-    found: set[str] = set()
-    for _, node in nodes(*FUNCTIONS):
-        if node.name != function:
-            continue
-        for compare in ast.walk(node):
-            if isinstance(compare, ast.Compare) and isinstance(compare.left, ast.Name) and compare.left.id == name:
-                found |= set().union(*(strings_in(c) for c in compare.comparators))
-    return found
 
 
 # ---------------------------------------------------------------- key families in the code
@@ -187,68 +50,6 @@ def is_audit_action(module: Module, node: ast.JoinedStr) -> bool:
     return isinstance(call, ast.Call) and callee_name(call) in AUDIT_CALLS and call.args[1:2] == [node]
 
 
-def direct_assignments(body: list[ast.stmt], name: str) -> list[ast.expr]:
-    return [s.value for s in body if isinstance(s, ast.Assign) and s.value is not None
-            and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)]
-
-
-def literal_sequence(module: Module, node: ast.expr, at: ast.AST) -> list | None:
-    """A sequence written out in the code: a literal, or a name / self.NAME / NAME[a:b] bound once to one in the
-    enclosing function, class or module."""
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
-        whole = literal_sequence(module, node.value, at)
-        bounds = (node.slice.lower, node.slice.upper, node.slice.step)
-        if whole is None or not all(b is None or isinstance(b, ast.Constant) for b in bounds):
-            return None
-        return whole[slice(*(b.value if b is not None else None for b in bounds))]
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        try:
-            return list(ast.literal_eval(node))
-        except ValueError:
-            return None
-    function, klass = enclosing(module, at, FUNCTIONS), enclosing(module, at, (ast.ClassDef,))
-    if isinstance(node, ast.Name):
-        candidates = [assigned_to(function, node.id) if function else [],
-                      direct_assignments(klass.body, node.id) if klass else [],
-                      direct_assignments(module.tree.body, node.id)]
-    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
-        candidates = [direct_assignments(klass.body, node.attr) if klass else []]
-    else:
-        return None
-    for values in candidates:
-        if values:  # the innermost scope that binds the name decides; bound more than once: not written out
-            return literal_sequence(module, values[0], at) if len(values) == 1 else None
-    return None
-
-
-def values_in_place(module: Module, node: ast.JoinedStr) -> frozenset[str] | None:
-    """The values of an f-string's one placeholder when it is the target of an enclosing loop or comprehension
-    over a sequence written out in the code (`for key in ("col_time", "col_name")`)."""
-    holes = [part for part in node.values if isinstance(part, ast.FormattedValue)]
-    if len(holes) != 1 or not isinstance(holes[0].value, ast.Name):
-        return None
-    name, at = holes[0].value.id, node
-    while (at := module.parents.get(at)) is not None:
-        loops = at.generators if isinstance(at, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) else \
-            [at] if isinstance(at, (ast.For, ast.comprehension)) else []
-        for loop in loops:
-            target = loop.target
-            if isinstance(target, ast.Name) and target.id == name:
-                index = None
-            elif isinstance(target, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == name for e in target.elts):
-                index = next(i for i, e in enumerate(target.elts) if isinstance(e, ast.Name) and e.id == name)
-            else:
-                continue
-            items = literal_sequence(module, loop.iter, at)
-            if items is None:
-                return None
-            items = [item[index] for item in items] if index is not None else items
-            return frozenset(item for item in items if isinstance(item, str)) if items else None
-        if isinstance(at, FUNCTIONS):
-            return None
-    return None
-
-
 @lru_cache(maxsize=None)
 def sites() -> tuple[Site, ...]:
     found = []
@@ -266,19 +67,15 @@ Values = Callable[[], Iterable[str]]
 
 
 def slip_values() -> dict[str, Values]:
-    from kiosk.models.slip_review import CONFLICT_KINDS
-    from kiosk.models.slips import CROSSING_KINDS, DIRECTIONS, REASON_KINDS, VERDICTS
-    from kiosk.services.slip_rules import REFUSALS, Direction, SlipPhase, VerdictKind
-
     return {
-        "slips.direction_{}": lambda: {d.value for d in Direction} | set(DIRECTIONS),
-        "slips.verdict_{}": lambda: {v.value for v in VerdictKind} | set(VERDICTS),
-        "slips.status_{}": lambda: {p.value for p in SlipPhase},
-        "slips.ckind_{}": lambda: CROSSING_KINDS,
-        "slips.kind_{}": lambda: REASON_KINDS,
-        "slips.conflict_{}": lambda: CONFLICT_KINDS,
+        "slips.direction_{}": lambda: enum_values("Direction") | set(constant("DIRECTIONS")),
+        "slips.verdict_{}": lambda: enum_values("VerdictKind") | set(constant("VERDICTS")),
+        "slips.status_{}": lambda: enum_values("SlipPhase"),
+        "slips.ckind_{}": lambda: constant("CROSSING_KINDS"),
+        "slips.kind_{}": lambda: constant("REASON_KINDS"),
+        "slips.conflict_{}": lambda: constant("CONFLICT_KINDS"),
         # Verdict(kind, reason_code, args, flags): every code and flag a rule can give.
-        "slips.reason_{}": lambda: set(REFUSALS) | passed("Verdict", "reason_code"),
+        "slips.reason_{}": lambda: set(constant("REFUSALS")) | passed("Verdict", "reason_code"),
         "slips.flag_{}": lambda: passed("Verdict", "flags"),
         "slips.flag_short_{}": lambda: passed("Verdict", "flags"),
         "slips.role_{}": lambda: returned("required_roles"),
@@ -287,16 +84,13 @@ def slip_values() -> dict[str, Values]:
 
 
 def gate_values() -> dict[str, Values]:
-    from kiosk.services.gate_shift import PATROL_PLACES
-    from kiosk.services.visitor_rules import CATEGORIES, ID_TYPES, WATCH_LEVELS
-
     return {
-        "gate.idtype_{}": lambda: ID_TYPES,
-        "gate.category_{}": lambda: CATEGORIES,
-        "gate.level_{}": lambda: WATCH_LEVELS,
-        "gate.decision_prompt_{}": lambda: WATCH_LEVELS,  # the worst level of the hits
+        "gate.idtype_{}": lambda: constant("ID_TYPES"),
+        "gate.category_{}": lambda: constant("CATEGORIES"),
+        "gate.level_{}": lambda: constant("WATCH_LEVELS"),
+        "gate.decision_prompt_{}": lambda: constant("WATCH_LEVELS"),  # the worst level of the hits
         "gate.match_{}": lambda: passed("WatchHit", "match"),
-        "gate.place_{}": lambda: PATROL_PLACES,
+        "gate.place_{}": lambda: constant("PATROL_PLACES"),
         # `gate.<code>`: a form's field errors, an ID check's error and warning, a watchlist decision's problem,
         # and the codes a GateError is raised with (it adds the `gate.` itself); column headers are enumerated
         # in place.
@@ -307,30 +101,28 @@ def gate_values() -> dict[str, Values]:
 
 
 def dorm_values() -> dict[str, Values]:
-    from kiosk.services import headcount_rules as rules
-
     return {
-        "dorm.reason_{}": lambda: set(rules.ABSENCE_REASONS) | set(rules.REASONS),
-        "dorm.dis_{}": lambda: (rules.RETURNED_NOT_IN_ROOM, rules.OUT_BUT_PRESENT),
+        "dorm.reason_{}": lambda: set(constant("ABSENCE_REASONS")) | set(constant("REASONS", under="services")),
+        "dorm.dis_{}": lambda: (constant("RETURNED_NOT_IN_ROOM"), constant("OUT_BUT_PRESENT")),
         # "out" is shown as no hint (gate_text returns "" for it).
-        "dorm.gate_{}": lambda: (rules.GATE_RETURNED, rules.GATE_RETURNED_LATE, rules.GATE_REVOKED_OUT,
-                                 rules.GATE_OUT_NO_SLIP),
-        "dorm.role_{}": lambda: rules.ESCALATION_ROLES,
+        "dorm.gate_{}": lambda: (constant("GATE_RETURNED"), constant("GATE_RETURNED_LATE"),
+                                 constant("GATE_REVOKED_OUT"), constant("GATE_OUT_NO_SLIP")),
+        "dorm.role_{}": lambda: constant("ESCALATION_ROLES"),
         "dorm.step_{}": lambda: assigned_in("escalation_ladder", "state"),
         "dorm.status_{}": lambda: returned("status", of_class="RoomResult"),
         # "submitted" has its own text with the signer and the time.
         "dorm.report_source_{}": lambda: passed("BuildingNight", "source") - {"submitted"},
         # the role a PIN must hold: an escalation step's, or the one _approver is asked for
-        "dorm.err_role_{}": lambda: set(rules.ESCALATION_ROLES) | passed("_approver", "role", 1),
+        "dorm.err_role_{}": lambda: set(constant("ESCALATION_ROLES")) | passed("_approver", "role", 1),
     }
 
 
 def canteen_values() -> dict[str, Values]:
-    from kiosk.services.sample_rules import MEAL_KINDS
+    def checks() -> set[str]:  # a meal check's kind: accompany | tasting
+        return compared_in("add_meal_check", "kind")
 
-    checks = lambda: compared_in("add_meal_check", "kind")  # noqa: E731 - accompany | tasting
     return {
-        "canteen.meal_{}": lambda: MEAL_KINDS,
+        "canteen.meal_{}": lambda: constant("MEAL_KINDS"),
         "canteen.weekday_{}": lambda: [str(day) for day in range(1, 8)],
         "canteen.check_{}_short": checks,
         "canteen.check_{}_title": checks,
@@ -343,37 +135,28 @@ def canteen_values() -> dict[str, Values]:
 
 
 def other_values() -> dict[str, Values]:
-    from kiosk.config import STATION_KINDS
-    from kiosk.idcard.card import CARD_TYPES, SEXES
-    from kiosk.labels import printers
-    from kiosk.models.people import ROLES
-    from kiosk.notify.channels import CHANNEL_NAMES
-    from kiosk.notify.model import STATUSES
-    from kiosk.notify.settings import RECIPIENT_ROLES
-    from kiosk.services.roster_headers import COLUMN_KEYS
-
     def events() -> set[str]:  # a notification's event: the planners' and the channel test's
         return passed("drafts_for_step", "event", 0) | passed("Notification", "event")
 
     return {
-        "core.station_{}": lambda: STATION_KINDS,
+        "core.station_{}": lambda: constant("STATION_KINDS"),
         "core.people_kind_{}": lambda: passed("PersonHit", "kind"),
-        "idcard.sex_{}": lambda: SEXES.values(),
-        "idcard.type_{}": lambda: CARD_TYPES.values(),
+        "idcard.sex_{}": lambda: constant("SEXES", under="idcard").values(),
+        "idcard.type_{}": lambda: constant("CARD_TYPES").values(),
         "idcard.decision_kept_{}": lambda: passed("Decision", "decision"),
-        "labels.reason_{}": lambda: printers._ERRNO_REASONS.values(),
-        "notify.channel_{}": lambda: CHANNEL_NAMES,
-        "notify.status_{}": lambda: STATUSES,
-        "notify.role_{}": lambda: set(RECIPIENT_ROLES) | passed("Notification", "recipient_role"),
+        "labels.reason_{}": lambda: constant("_ERRNO_REASONS").values(),
+        "notify.channel_{}": lambda: constant("CHANNEL_NAMES"),
+        "notify.status_{}": lambda: constant("STATUSES", under="notify"),
+        "notify.role_{}": lambda: set(constant("RECIPIENT_ROLES")) | passed("Notification", "recipient_role"),
         "notify.event_{}": events,
         "notify.title_{}": events,
         "notify.msg_{}": events,
         "notify.decision_{}": lambda: passed("watchlist_deny", "decision", 3),
-        "people.role_{}": lambda: ROLES,
+        "people.role_{}": lambda: constant("ROLES", under="models"),
         # `people.<key>`: the messages the import CLI prints in both languages, the file errors (ImportFileError
         # adds the `people.` itself) and the column names they quote.
         "people.{}": lambda: (passed("_both", "key", 0) | passed("bilingual", "key", 0)
-                              | passed("ImportFileError", "key", 0) | set(COLUMN_KEYS.values())
+                              | passed("ImportFileError", "key", 0) | set(constant("COLUMN_KEYS").values())
                               | {"col_staff_number"} | passed("Column", "key", 0) | row_errors()),
         "sync_trust.reason_{}": "a refusal code from central or the pull check, maybe from a newer or older central: "
                                 "shown as it came when the catalog has no text for it (reason_text checks)",
