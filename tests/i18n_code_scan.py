@@ -201,6 +201,19 @@ def enum_values(class_name: str) -> set[str]:
     return values
 
 
+# record(actor, "gate.visit_admitted", ...): the action is an audit action name. It looks like a catalog key and is
+# none (the audit log stores it as it is).
+AUDIT_CALLS = {"record", "audit_only"}
+
+
+def is_audit_action(module: Module, node: ast.expr) -> bool:
+    """Whether `node` is (one branch of) the action argument of record() or audit_only()."""
+    child, parent = node, module.parents.get(node)
+    while isinstance(parent, (ast.IfExp, ast.BoolOp)) and child is not getattr(parent, "test", None):
+        child, parent = parent, module.parents.get(parent)
+    return isinstance(parent, ast.Call) and callee_name(parent) in AUDIT_CALLS and parent.args[1:2] == [child]
+
+
 def direct_assignments(body: list[ast.stmt], name: str) -> list[ast.expr]:
     return [s.value for s in body if isinstance(s, ast.Assign) and s.value is not None
             and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)]

@@ -20,16 +20,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kiosk import i18n
-from tests.i18n_code_scan import (ROOT, Module, assigned_in, callee_name, compared_in, constant, enum_values, nodes,
-                                  passed, returned, values_in_place)
+from tests.i18n_code_scan import (ROOT, assigned_in, callee_name, compared_in, constant, enum_values, is_audit_action,
+                                  nodes, passed, returned, values_in_place)
 
 AREAS = sorted(path.stem for path in (ROOT / "assets" / "i18n" / "zh-CN").glob("*.toml"))
 AREA = "(?:" + "|".join(AREAS) + ")"
 FAMILY_SHAPE = re.compile(rf"^{AREA}\.[a-z0-9_]*(?:\{{\}}[a-z0-9_]*)+$")  # slips.direction_{} , gate.{}
 KEY_SHAPE = re.compile(rf"^{AREA}\.[a-z0-9_]+$")
-# The first argument of record(actor, "gate.visit_admitted", ...) is an audit action name: it looks like a key and
-# is none (the audit log stores it as it is).
-AUDIT_CALLS = {"record"}
 
 
 # ---------------------------------------------------------------- key families in the code
@@ -43,11 +40,6 @@ class Site:
 
 def family_of(node: ast.JoinedStr) -> str:
     return "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in node.values)
-
-
-def is_audit_action(module: Module, node: ast.JoinedStr) -> bool:
-    call = module.parents.get(node)
-    return isinstance(call, ast.Call) and callee_name(call) in AUDIT_CALLS and call.args[1:2] == [node]
 
 
 @lru_cache(maxsize=None)
