@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kiosk import i18n
-from tests.i18n_code_scan import (ROOT, assigned_in, callee_name, compared_in, constant, enum_values, is_audit_action,
-                                  nodes, passed, returned, values_in_place)
+from tests.i18n_code_scan import (FUNCTIONS, ROOT, assigned_in, callee_name, compared_in, constant, enum_values,
+                                  is_audit_action, modules, nodes, passed, returned, strings_in, values_in_place)
 
 AREAS = sorted(path.stem for path in (ROOT / "assets" / "i18n" / "zh-CN").glob("*.toml"))
 AREA = "(?:" + "|".join(AREAS) + ")"
@@ -150,9 +150,29 @@ def other_values() -> dict[str, Values]:
         "people.{}": lambda: (passed("_both", "key", 0) | passed("bilingual", "key", 0)
                               | passed("ImportFileError", "key", 0) | set(constant("COLUMN_KEYS").values())
                               | {"col_staff_number"} | passed("Column", "key", 0) | row_errors()),
-        "sync_trust.reason_{}": "a refusal code from central or the pull check, maybe from a newer or older central: "
-                                "shown as it came when the catalog has no text for it (reason_text checks)",
+        # reason_text shows an unknown code as it came (a newer or older central's); these are today's.
+        "sync_trust.reason_{}": sync_refusal_codes,
     }
+
+
+def sync_refusal_codes() -> set[str]:
+    """Why a synced row was refused (`code` or `code:detail`): the codes the pull check's *_problem functions return
+    (its SQL twin for central gives the same ones) and those central's push check writes in its `CASE ... END AS
+    reason` (`THEN 'not_owner:' || ...`), both in kiosk/sync/."""
+    codes: set[str] = set()
+    for module, function in nodes(*FUNCTIONS):
+        if module.path.parent.name == "sync" and function.name.endswith("_problem"):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Return) and isinstance(node.value, ast.JoinedStr):
+                    head = node.value.values[0]
+                    codes |= {head.value.split(":")[0]} if isinstance(head, ast.Constant) else set()
+                elif isinstance(node, ast.Return):
+                    codes |= strings_in(node.value)
+    for module in modules():
+        if module.path.parent.name == "sync":
+            for case in re.findall(r"CASE(.*?)END AS reason", module.path.read_text(encoding="utf-8"), re.S):
+                codes |= set(re.findall(r"(?:THEN|ELSE)\s+'([a-z_]+)[:']", case))
+    return codes
 
 
 def row_errors() -> set[str]:
