@@ -42,14 +42,26 @@ def family_of(node: ast.JoinedStr) -> str:
     return "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in node.values)
 
 
+def named_family(node: ast.JoinedStr) -> str:
+    """A family's name: its pattern (`slips.direction_{}`); when the whole name is the placeholder (`gate.{...}`),
+    the expression too (`gate.{checked.error}`), since each such site completes keys of its own kind."""
+    family = family_of(node)
+    if family.endswith(".{}") and family.count("{}") == 1:
+        return family.replace("{}", "{" + ast.unparse(node.values[-1].value) + "}")
+    return family
+
+
+def fill(family: str, value: str) -> str:
+    return re.sub(r"\{[^{}]*\}", lambda _: value, family)
+
+
 @lru_cache(maxsize=None)
 def sites() -> tuple[Site, ...]:
     found = []
     for module, node in nodes(ast.JoinedStr):
-        family = family_of(node)
-        if FAMILY_SHAPE.match(family) and not is_audit_action(module, node):
+        if FAMILY_SHAPE.match(family_of(node)) and not is_audit_action(module, node):
             where = f"{module.path.relative_to(ROOT)}:{node.lineno}"
-            found.append(Site(family, where, values_in_place(module, node)))
+            found.append(Site(named_family(node), where, values_in_place(module, node)))
     return tuple(found)
 
 
@@ -83,12 +95,14 @@ def gate_values() -> dict[str, Values]:
         "gate.decision_prompt_{}": lambda: constant("WATCH_LEVELS"),  # the worst level of the hits
         "gate.match_{}": lambda: passed("WatchHit", "match"),
         "gate.place_{}": lambda: constant("PATROL_PLACES"),
-        # `gate.<code>`: a form's field errors, an ID check's error and warning, a watchlist decision's problem,
-        # and the codes a GateError is raised with (it adds the `gate.` itself); column headers are enumerated
-        # in place.
-        "gate.{}": lambda: (passed("FieldError", "key") | passed("IdCheck", "error") | passed("IdCheck", "warning")
-                            | returned("decision_problem") | returned("check_phone") | returned("check_plate")
-                            | passed("GateError", "key", 0)),
+        # `gate.<code>` (column headers are enumerated in place): an ID check's error and warning, a form's field
+        # errors (the phone's and the plate's come from their checks), a watchlist decision's problem, and the
+        # codes a GateError is raised with (it adds the `gate.` itself).
+        "gate.{checked.error}": lambda: passed("IdCheck", "error"),
+        "gate.{checked.warning}": lambda: passed("IdCheck", "warning"),
+        "gate.{first.key}": lambda: passed("FieldError", "key") | returned("check_phone") | returned("check_plate"),
+        "gate.{result.problem}": lambda: returned("decision_problem"),
+        "gate.{key}": lambda: passed("GateError", "key", 0),
     }
 
 
@@ -127,6 +141,9 @@ def canteen_values() -> dict[str, Values]:
 
 
 def other_values() -> dict[str, Values]:
+    def columns() -> set[str]:
+        return set(constant("COLUMN_KEYS").values()) | passed("get", "column") | passed("Column", "key", 0)
+
     def events() -> set[str]:  # a notification's event: the planners' and the channel test's
         return passed("drafts_for_step", "event", 0) | passed("Notification", "event")
 
@@ -145,11 +162,13 @@ def other_values() -> dict[str, Values]:
         "notify.msg_{}": events,
         "notify.decision_{}": lambda: passed("watchlist_deny", "decision", 3),
         "people.role_{}": lambda: constant("ROLES", under="models"),
-        # `people.<key>`: the messages the import CLI prints in both languages, the file errors (ImportFileError
-        # adds the `people.` itself) and the column names they quote.
-        "people.{}": lambda: (passed("_both", "key", 0) | passed("bilingual", "key", 0)
-                              | passed("ImportFileError", "key", 0) | set(constant("COLUMN_KEYS").values())
-                              | {"col_staff_number"} | passed("Column", "key", 0) | row_errors()),
+        # `people.<key>`: the messages the import CLI prints in both languages, the row errors and the file errors
+        # (ImportFileError adds the `people.` itself) ...
+        "people.{key}": lambda: (passed("_both", "key", 0) | passed("bilingual", "key", 0)
+                                 | passed("ImportFileError", "key", 0) | row_errors()),
+        # ... and the columns they name: a header's key, or the staff number's own (`column="col_staff_number"`).
+        "people.{value}": columns,
+        "people.{name}": columns,
         # reason_text shows an unknown code as it came (a newer or older central's); these are today's.
         "sync_trust.reason_{}": sync_refusal_codes,
     }
@@ -197,9 +216,9 @@ def missing_keys(keys: Iterable[str]) -> list[str]:
 
 def test_the_scan_finds_the_families():
     found = {site.family for site in sites()}
-    assert {"slips.direction_{}", "gate.{}", "canteen.meal_{}"} <= found, found
+    assert {"slips.direction_{}", "gate.{checked.error}", "canteen.meal_{}"} <= found, found
     in_place = [site for site in sites() if site.values]
-    assert any(site.family == "gate.{}" and "col_place" in site.values for site in in_place), in_place
+    assert any(site.family == "gate.{key}" and "col_place" in site.values for site in in_place), in_place
     assert passed("Verdict", "reason_code") >= {"slip_exit", "card_return"}
     assert passed("FieldError", "key") >= {"name_required", "already_onsite"}
 
@@ -225,13 +244,13 @@ def test_declared_families_exist_in_both_languages():
         values = sorted(set(source()))
         if not values:
             problems.append(f"{family}: no values found in the code (did a name move?)")
-        problems += missing_keys(family.replace("{}", value) for value in values)
+        problems += missing_keys(fill(family, value) for value in values)
     assert not problems, problems
 
 
 def test_keys_enumerated_in_place_exist_in_both_languages():
     problems = [f"{key}  ({site.where})" for site in sites() if site.values
-                for key in missing_keys(site.family.replace("{}", value) for value in site.values)]
+                for key in missing_keys(fill(site.family, value) for value in site.values)]
     assert not problems, problems
 
 
