@@ -21,26 +21,34 @@ class Module:
 
 
 @lru_cache(maxsize=None)
-def modules() -> tuple[Module, ...]:
-    found = []
+def _scan() -> tuple[tuple[Module, ...], dict[type, list[tuple[Module, ast.AST]]]]:
+    """Every module under kiosk/, parsed, and its nodes by type: one walk (the test must stay fast)."""
+    found, index = [], {}
     for path in sorted(KIOSK.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-        found.append(Module(path, tree, parents))
-    return tuple(found)
-
-
-@lru_cache(maxsize=None)
-def _index() -> dict[type, list[tuple[Module, ast.AST]]]:
-    index: dict[type, list[tuple[Module, ast.AST]]] = {}
-    for module in modules():
-        for node in ast.walk(module.tree):
+        module = Module(path, tree, {})
+        stack: list[ast.AST] = [tree]
+        while stack:
+            node = stack.pop()
             index.setdefault(type(node), []).append((module, node))
-    return index
+            for child in ast.iter_child_nodes(node):
+                module.parents[child] = node
+                stack.append(child)
+        found.append(module)
+    return tuple(found), index
+
+
+def modules() -> tuple[Module, ...]:
+    return _scan()[0]
 
 
 def nodes(*kinds: type) -> list[tuple[Module, ast.AST]]:
-    return [found for kind in kinds for found in _index().get(kind, [])]
+    return [found for kind in kinds for found in _scan()[1].get(kind, [])]
+
+
+@lru_cache(maxsize=None)
+def calls_to(callee: str) -> tuple[tuple[Module, ast.Call], ...]:
+    return tuple((module, call) for module, call in nodes(ast.Call) if callee_name(call) == callee)
 
 
 def callee_name(call: ast.Call) -> str:
@@ -109,9 +117,7 @@ def passed(callee: str, field: str, position: int | None = None) -> set[str]:
     if position is None:
         position = field_position(callee, field)
     found: set[str] = set()
-    for module, call in nodes(ast.Call):
-        if callee_name(call) != callee:
-            continue
+    for module, call in calls_to(callee):
         if position is not None and position < len(call.args) and not any(
                 isinstance(a, ast.Starred) for a in call.args[:position + 1]):
             found |= strings_of(module, call.args[position])
