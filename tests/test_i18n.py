@@ -1,4 +1,5 @@
-"""Both catalogs are complete, and no string uses characters terminals draw at an ambiguous width."""
+"""Both catalogs are complete, every key written in the code is in them, and no string uses characters terminals
+draw at an ambiguous width."""
 import ast
 import dataclasses
 import re
@@ -7,6 +8,7 @@ from typing import get_type_hints
 
 from kiosk import i18n
 from tests.i18n_code_scan import ROOT, is_audit_action, nodes
+
 AMBIGUOUS_ALLOWED = {"·"}  # the middle dot is used as a separator on purpose; it renders one cell in CJK fonts too
 
 
