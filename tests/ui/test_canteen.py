@@ -11,8 +11,17 @@ from textual.widgets import DataTable, Input, Static
 
 from kiosk import clock
 from kiosk.models.canteen import Sample, SampleDisposal
-from kiosk.screens.canteen import DisposalScreen, MealsScreen, RecordSampleScreen
+from kiosk.screens.canteen_disposal import DisposalScreen
+from kiosk.screens.canteen_holds import HoldsScreen
+from kiosk.screens.canteen_meals import MealsScreen
+from kiosk.screens.canteen_record import RecordSampleScreen
 from kiosk.screens.dialogs import PinDialog
+from kiosk.services.canteen import samples
+from kiosk.services.canteen.core import school_today
+from kiosk.services.canteen.disposal import dispose
+from kiosk.services.canteen.holds import holds, set_hold
+from kiosk.services.canteen.meals import add_dishes, add_meal, meals_for_day
+from kiosk.services.canteen.samples import record_sample
 from kiosk.widgets.scan_input import ScanInput
 from tests.ui_helpers import login, settle, start_app, type_text
 
@@ -23,7 +32,6 @@ def canteen_school(db, settings, frozen_now):
     much faster than the whole demo school, which these tests do not need."""
     from kiosk.db import ensure_station_identity
     from kiosk.models import School, Staff
-    from kiosk.services import canteen
     from kiosk.services.actor import Actor
     from kiosk.services.auth import hash_pin
     from kiosk.services.facts import record
@@ -36,9 +44,9 @@ def canteen_school(db, settings, frozen_now):
             w.insert(Staff(school_id=settings.school.id, number=number, name=name, initials="", roles=roles,
                            card_code=f"STAFF-{number}", pin_hash=hash_pin(pin), updated_at=frozen_now))
     cook = Actor(settings.school.id, system.station_id, "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
-    today = canteen.school_today(settings)
+    today = school_today(settings)
     for kind, dishes in (("breakfast", ["白粥", "肉包"]), ("lunch", ["红烧肉", "清炒时蔬", "米饭"]), ("dinner", ["青椒肉丝"])):
-        canteen.add_dishes(cook, settings, canteen.add_meal(cook, settings, today, kind), dishes)
+        add_dishes(cook, settings, add_meal(cook, settings, today, kind), dishes)
     return settings
 
 
@@ -269,21 +277,20 @@ def test_meal_view_snapshot(canteen_school, snap_compare, monkeypatch):
     from itertools import count
 
     from kiosk.app import KioskApp
-    from kiosk.services import canteen
     from kiosk.services.actor import Actor
 
     serial = count(1)  # label codes come from random id bits: make them fixed for the picture
-    monkeypatch.setattr(canteen, "short_code", lambda row_id: f"SNAP{next(serial):08d}")
+    monkeypatch.setattr(samples, "short_code", lambda row_id: f"SNAP{next(serial):08d}")
 
     settings = canteen_school
     settings.station.kind, settings.station.name = "canteen", "canteen-1"
     cook = Actor(settings.school.id, "st-snapshot", "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
-    meals = canteen.meals_for_day(settings, canteen.school_today(settings))
+    meals = meals_for_day(settings, school_today(settings))
     lunch = next(m for m in meals if m.kind == "lunch")
-    canteen.record_sample(cook, settings, lunch.dishes[0].id, 150, fridge="1号柜", shelf="2层")
+    record_sample(cook, settings, lunch.dishes[0].id, 150, fridge="1号柜", shelf="2层")
     breakfast = next(m for m in meals if m.kind == "breakfast")
     for dish in breakfast.dishes:
-        canteen.record_sample(cook, settings, dish.id, 140)
+        record_sample(cook, settings, dish.id, 140)
     clock.advance(timedelta(hours=2, minutes=30))
 
     async def open_meals(pilot):
@@ -298,15 +305,13 @@ def test_meal_view_snapshot(canteen_school, snap_compare, monkeypatch):
 
 
 async def test_admin_sets_an_incident_hold_and_sees_the_held_samples(canteen_school):
-    from kiosk.screens.canteen import HoldsScreen
     from kiosk.screens.dialogs import TextDialog
-    from kiosk.services import canteen
     from kiosk.services.actor import Actor
 
     settings = canteen_school
     cook = Actor(settings.school.id, "st", "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
-    meal = next(m for m in canteen.meals_for_day(settings, canteen.school_today(settings)) if m.kind == "breakfast")
-    canteen.record_sample(cook, settings, meal.dishes[0].id, 150)
+    meal = next(m for m in meals_for_day(settings, school_today(settings)) if m.kind == "breakfast")
+    record_sample(cook, settings, meal.dishes[0].id, 150)
     async with start_app(settings, "canteen") as (app, pilot):
         await login(pilot, "C001", "333333")
         await pilot.press("k")
@@ -333,7 +338,7 @@ async def test_admin_sets_an_incident_hold_and_sees_the_held_samples(canteen_sch
         assert "已封存" in text_of(app, "#holds-message")
         held = app.screen.query_one("#held-table", DataTable)
         assert held.row_count == 1 and "1" in text_of(app, "#held-heading")
-        (hold,) = canteen.holds(settings)
+        (hold,) = holds(settings)
         assert hold.reason == "学生腹泻待查" and hold.set_by_name == "赵管理" and hold.samples == 1
 
 
@@ -357,18 +362,16 @@ async def test_the_holds_screen_lists_samples_already_disposed_as_not_sealable(c
     """Defect 10 on screen: 已处理，无法封存 with who disposed of the sample and when."""
     from datetime import timedelta
 
-    from kiosk.screens.canteen import HoldsScreen
-    from kiosk.services import canteen
     from kiosk.services.actor import Actor
 
     settings = canteen_school
     cook = Actor(settings.school.id, "st", "staff-c", staff_name="王师傅", roles=frozenset({"canteen"}))
     admin = Actor(settings.school.id, "st", "staff-a", staff_name="赵管理", roles=frozenset({"admin"}))
-    meal = next(m for m in canteen.meals_for_day(settings, canteen.school_today(settings)) if m.kind == "breakfast")
-    sample = canteen.record_sample(cook, settings, meal.dishes[0].id, 150).sample
+    meal = next(m for m in meals_for_day(settings, school_today(settings)) if m.kind == "breakfast")
+    sample = record_sample(cook, settings, meal.dishes[0].id, 150).sample
     clock.advance(timedelta(hours=49))
-    assert canteen.dispose(cook, settings, sample.qr_payload).done
-    canteen.set_hold(admin, settings, sample.meal_date, sample.meal_date, "学生腹泻")
+    assert dispose(cook, settings, sample.qr_payload).done
+    set_hold(admin, settings, sample.meal_date, sample.meal_date, "学生腹泻")
     async with start_app(settings, "canteen") as (app, pilot):
         await login(pilot, "C001", "333333")
         await pilot.press("k")

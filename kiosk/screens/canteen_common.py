@@ -1,0 +1,55 @@
+"""What the canteen screens share: how a meal, a time and a sample row are shown, styles, and messages made of
+several catalog texts."""
+from __future__ import annotations
+
+from rich.text import Text
+
+from kiosk.i18n import Msg, t
+
+MISSED_STYLE = "bold white on red"
+OVERDUE_STYLE = "bold red"
+HELD_STYLE = "bold yellow"
+OK_STYLE = "green"
+
+
+def local_time(ctx, at, fmt: str = "%m-%d %H:%M") -> str:
+    """`at` in the school's time zone ("" when there is none)."""
+    return at.astimezone(ctx.zone).strftime(fmt) if at else ""
+
+
+def meal_name(kind: str, name: str = "") -> str:
+    kind_text = t(f"canteen.meal_{kind}")
+    return kind_text + (f" {name}" if name and name != kind_text else "")
+
+
+class Joined(Msg):
+    """Several catalog texts said as one message (recorded + fridge + printed ...), each rendered in the language
+    current when shown, so F9 re-renders all of it."""
+
+    def __init__(self, *parts: object, separator: str = " ") -> None:
+        super().__init__("core.verbatim")
+        self.parts = [part.as_msg() if hasattr(part, "as_msg") else part for part in parts if part]
+        self.separator = separator
+
+    def __str__(self) -> str:
+        return self.separator.join(str(part) for part in self.parts)
+
+
+def printed_msg(printed) -> tuple[Msg, str]:
+    """What a printed label says, and at which level (characters no font could draw are a warning)."""
+    if printed.missing:
+        return Joined(Msg("canteen.printed", where=printed.where),
+                      Msg("canteen.label_missing_chars", chars=printed.missing)), "warning"
+    return Msg("canteen.printed", where=printed.where), "ok"
+
+
+SAMPLE_COLUMNS = ("state", "date", "meal", "dish", "sampled_at", "disposable_at", "place", "code")
+
+
+def sample_row(ctx, sample) -> list[object]:
+    """A sample's cells in SAMPLE_COLUMNS order (the disposal lists and the held samples)."""
+    style = {"overdue": OVERDUE_STYLE, "held": HELD_STYLE}.get(sample.state, "")
+    place = " ".join(part for part in (sample.fridge, sample.shelf) if part)
+    return [Text(t(f"canteen.state_{sample.state}"), style=style), sample.meal_date.isoformat(),
+            meal_name(sample.meal_kind), sample.dish_name, local_time(ctx, sample.sampled_at),
+            local_time(ctx, sample.disposable_at), place, sample.qr_payload]
