@@ -43,13 +43,15 @@ def printed_msg(printed) -> tuple[Msg, str]:
     return Msg("canteen.printed", where=printed.where), "ok"
 
 
-SAMPLE_COLUMNS = ("state", "date", "meal", "dish", "sampled_at", "disposable_at", "place", "code")
+# What the worker acts on first: the state, the label code to scan or type, the dish, where it is kept and from
+# when it may go; at 80 columns these stay whole in both languages, the rest may run off to the right.
+SAMPLE_COLUMNS = ("state", "code", "dish", "place", "disposable_at", "meal", "sampled_at")
 
 
 def sample_row(ctx, sample) -> list[object]:
     """A sample's cells in SAMPLE_COLUMNS order (the disposal lists and the held samples)."""
-    style = {"overdue": OVERDUE_STYLE, "held": HELD_STYLE}.get(sample.state, "")
+    style = {"overdue": OVERDUE_STYLE, "held": HELD_STYLE, "disposed": OVERDUE_STYLE}.get(sample.state, "")
     place = " ".join(part for part in (sample.fridge, sample.shelf) if part)
-    return [Text(t(f"canteen.state_{sample.state}"), style=style), sample.meal_date.isoformat(),
-            meal_name(sample.meal_kind), sample.dish_name, local_time(ctx, sample.sampled_at),
-            local_time(ctx, sample.disposable_at), place, sample.qr_payload]
+    meal = f"{sample.meal_date.strftime('%m-%d')} {meal_name(sample.meal_kind)}"
+    return [Text(t(f"canteen.state_{sample.state}"), style=style), sample.qr_payload, sample.dish_name, place,
+            local_time(ctx, sample.disposable_at), meal, local_time(ctx, sample.sampled_at)]

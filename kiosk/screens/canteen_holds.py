@@ -67,6 +67,7 @@ class HoldsScreen(KioskScreen):
         held.clear(columns=True)
         for key in SAMPLE_COLUMNS:
             held.add_column(t(f"canteen.col_list_{key}"), key=key)
+        held.add_column(t("canteen.col_note"), key="note")
         self.show(self.data)
 
     def load(self) -> None:
@@ -86,12 +87,11 @@ class HoldsScreen(KioskScreen):
         samples = self.query_one("#held-table", DataTable)
         samples.clear()
         for sample in held:
-            samples.add_row(*sample_row(self.ctx, sample))
+            samples.add_row(*sample_row(self.ctx, sample), "；".join(sample.hold_reasons))
         for sample in disposed:  # the inspectors must see what could not be sealed, and who disposed of it when
-            cells = sample_row(self.ctx, sample)
-            cells[0] = Text(t("canteen.hold_already_disposed", name=sample.disposer_name,
-                              at=local_time(self.ctx, sample.disposed_at)), style="bold red")
-            samples.add_row(*cells)
+            samples.add_row(*sample_row(self.ctx, sample), Text(t(
+                "canteen.hold_already_disposed", name=sample.disposer_name, at=local_time(self.ctx, sample.disposed_at)),
+                style="bold red"))
 
     def action_new_hold(self) -> None:
         today = school_today(self.ctx.settings).isoformat()

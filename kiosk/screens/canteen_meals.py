@@ -43,6 +43,9 @@ def change_menu(actor, settings, day: date, what: str, target, value) -> Msg:
     return Msg("canteen.copy_done", count=meals.copy_menu(actor, settings, source, day), day=source.isoformat())
 
 
+MEAL_COLUMNS = ("dish", "state", "code", "sample")
+
+
 class MealsScreen(KioskScreen):
     """A day's meals with their menus; each dish sampled or not, red when served without a sample."""
 
@@ -92,7 +95,9 @@ class MealsScreen(KioskScreen):
     def refresh_text(self) -> None:
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        for key in ("meal", "dish", "state", "sample", "code"):
+        # What the worker acts on first (which dish, sampled or not, its label code), so that at 80 columns the
+        # code is never cut; the meal is a heading row in the dish column, not a column of its own.
+        for key in MEAL_COLUMNS:
             table.add_column(t(f"canteen.meals_col_{key}"), key=key)
         self.show(self.meals)
 
@@ -118,18 +123,18 @@ class MealsScreen(KioskScreen):
             summary = t("canteen.meal_summary", done=meal.sampled_count, total=len(meal.dishes))
             head_style = MISSED_STYLE if meal.violation else "bold"
             table.add_row(Text(f"{meal_name(meal.kind, meal.name)} {meal.service_time}", style=head_style),
-                          Text(summary, style=head_style), Text(checks), "", "")
+                          Text(summary, style=head_style), "", Text(checks))
             self.rows.append((meal, None))
             if not meal.dishes:
-                table.add_row("", Text(t("canteen.meal_no_menu"), style="italic"), "", "", "")
+                table.add_row(Text("  " + t("canteen.meal_no_menu"), style="italic"), "", "", "")
                 self.rows.append((meal, None))
             for dish in meal.dishes:
                 style = {"missed": MISSED_STYLE, "sampled": OK_STYLE}.get(dish.state, "")
                 last = dish.samples[-1] if dish.samples else None
                 sample = (t("canteen.meals_sample_cell", grams=last.grams, at=local_time(self.ctx, last.sampled_at, "%H:%M"),
                             name=last.sampler_name) if last else "")
-                table.add_row("", Text("  " + dish.name, style=style), Text(t(f"canteen.state_{dish.state}"), style=style),
-                              sample, last.qr_payload if last else "")
+                table.add_row(Text("  " + dish.name, style=style), Text(t(f"canteen.state_{dish.state}"), style=style),
+                              last.qr_payload if last else "", sample)
                 self.rows.append((meal, dish))
         if self.rows and cursor is not None:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
