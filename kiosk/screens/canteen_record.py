@@ -41,6 +41,8 @@ class RecordSampleScreen(KioskScreen):
     RecordSampleScreen > Vertical { width: 70; height: auto; border: thick $accent; padding: 1 2; }
     RecordSampleScreen #record-title { text-style: bold; color: $accent; margin-bottom: 1; }
     RecordSampleScreen #record-note { color: $success; height: auto; }
+    RecordSampleScreen.-compact > Vertical { padding: 0 2; }
+    RecordSampleScreen.-compact #record-title { margin-bottom: 0; }
     """
 
     def __init__(self, meal, dish, fridge: str = "", shelf: str = "") -> None:
@@ -62,6 +64,11 @@ class RecordSampleScreen(KioskScreen):
     def on_mount(self) -> None:
         self.refresh_text()
         self.query_one("#record-weight", Input).focus()
+
+    def on_resize(self) -> None:
+        # At 24 lines the padded form is taller than the screen and its message line (weight short...) falls
+        # below the bottom edge: without the blank lines it fits.
+        self.set_class(self.size.height < 30, "-compact")
 
     def refresh_text(self) -> None:
         settings = self.ctx.settings

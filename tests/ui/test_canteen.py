@@ -429,3 +429,27 @@ async def test_at_80x24_label_codes_stay_whole_in_both_languages(canteen_school)
             assert_codes_whole(app, f"holds {language}")
             await pilot.press("f9")
             await settle(pilot)
+
+
+async def test_at_80x24_the_record_form_shows_its_whole_refusal(canteen_school):
+    """Walk-through finding: at 24 lines the record form was taller than the screen, so "weight short, N g
+    missing, not recorded" was cut after its first line and the form scrolled."""
+    from kiosk.widgets.bars import KeyBar
+
+    async with start_app(canteen_school, "canteen", size=(80, 24)) as (app, pilot):
+        await open_meals(app, pilot)
+        for language in ("zh-CN", "en"):
+            await select_pending_lunch_dish(app, pilot)
+            await record(app, pilot, "100")
+            message = app.screen.query_one("#record-error")
+            assert message.region.height >= 1 and message.region.bottom <= app.screen.query_one(KeyBar).region.y
+            text = "".join(screen_lines(app)).replace(" ", "")
+            tail = "重新称量" if language == "zh-CN" else "weighagain"
+            assert tail in text, "\n".join(screen_lines(app))
+            await pilot.press("escape")
+            await settle(pilot)
+            if not isinstance(app.screen, MealsScreen):  # typed text: the discard question
+                await pilot.press("y")
+                await settle(pilot)
+            await pilot.press("f9")
+            await settle(pilot)
