@@ -227,6 +227,25 @@ def test_print_to_png_then_printer_off_keeps_the_sample_and_reprint_works(settin
     assert prints == 2  # the failed attempt is not logged as printed
 
 
+def test_a_label_saved_as_an_image_is_not_said_to_be_printed(settings, cook, lunch, tmp_path):
+    """Walk-through finding: with no label printer (the png backend) the station said 标签已打印 while nothing had
+    come out of a printer; the box went unlabelled."""
+    from kiosk.screens.canteen_common import printed_msg
+
+    s = record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
+    saved = print_label(cook, settings, s.id)
+    assert saved.to_file and Image.open(saved.where).size == (320, 240)
+    message, level = printed_msg(saved)
+    assert level == "warning" and "已存为图片" in str(message) and "已打印" not in str(message)
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")
+    settings.printer.backend, settings.printer.device = "tspl", str(device)
+    printed = print_label(cook, settings, s.id)
+    assert not printed.to_file and device.read_bytes().startswith(b"SIZE")
+    message, level = printed_msg(printed)
+    assert level == "ok" and "标签已打印" in str(message)
+
+
 def test_cli_label_test_and_sample_and_export(settings, cook, lunch, tmp_path, capsys):
     s = record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
     db = ["--db", settings.database.path]

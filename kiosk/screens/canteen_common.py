@@ -36,11 +36,15 @@ class Joined(Msg):
 
 
 def printed_msg(printed) -> tuple[Msg, str]:
-    """What a printed label says, and at which level (characters no font could draw are a warning)."""
+    """What became of a label, and at which level: printed; or only saved as an image (no label printer: the
+    sample box has no label yet), or drawn with characters no font has (a warning each)."""
+    if printed.to_file:
+        said, level = Msg("canteen.label_saved_file", path=printed.where), "warning"
+    else:
+        said, level = Msg("canteen.printed", where=printed.where), "ok"
     if printed.missing:
-        return Joined(Msg("canteen.printed", where=printed.where),
-                      Msg("canteen.label_missing_chars", chars=printed.missing)), "warning"
-    return Msg("canteen.printed", where=printed.where), "ok"
+        return Joined(said, Msg("canteen.label_missing_chars", chars=printed.missing)), "warning"
+    return said, level
 
 
 # What the worker acts on first: the state, the label code to scan or type, the dish, where it is kept and from

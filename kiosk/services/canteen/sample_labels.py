@@ -17,6 +17,7 @@ from kiosk.services.facts import audit_only
 class PrintedLabel:
     where: str  # file, device or queue it went to
     missing: str = ""  # characters no font could draw (printed as "?"): shown to the user, never silent
+    to_file: bool = False  # no label printer (the png backend): saved as an image, nothing came out of a printer
 
 
 def label_lines(view: SampleView, settings: Settings, language: str = "zh-CN") -> tuple[str, list[str], list[str]]:
@@ -49,4 +50,4 @@ def print_label(actor: Actor, settings: Settings, sample_id: str) -> PrintedLabe
     where = get_printer(settings.printer).print_image(label.image, name=f"sample-{view.label_code}")
     audit_only(actor, "canteen.label_print", entity="sample", entity_id=view.id,
                detail={"backend": settings.printer.backend, "to": where, "missing_chars": label.missing})
-    return PrintedLabel(where, label.missing)
+    return PrintedLabel(where, label.missing, to_file=settings.printer.backend == "png")
