@@ -15,7 +15,7 @@ from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.canteen_common import MISSED_STYLE, OK_STYLE, local_time, meal_name, printed_msg
 from kiosk.screens.canteen_record import RecordSampleScreen
-from kiosk.screens.dialogs import ChoiceDialog, ConfirmDialog, TextDialog
+from kiosk.screens.dialogs import ChoiceDialog, TextDialog
 from kiosk.services.canteen import meals
 from kiosk.services.canteen.core import CanteenError, school_today
 from kiosk.services.canteen.register import export_register
@@ -119,7 +119,8 @@ class MealsScreen(KioskScreen):
         table.clear()
         self.rows = []
         for meal in self.meals:
-            checks = "  ".join(t(f"canteen.check_{c.kind}_short", name=c.person_name) for c in meal.checks)
+            checks = "  ".join(t(f"canteen.check_{c.kind}_short", name=c.person_name)
+                               + ("" if c.ok else t("canteen.check_problem_mark")) for c in meal.checks)
             summary = t("canteen.meal_summary", done=meal.sampled_count, total=len(meal.dishes))
             head_style = MISSED_STYLE if meal.violation else "bold"
             table.add_row(Text(f"{meal_name(meal.kind, meal.name)} {meal.service_time}", style=head_style),
@@ -274,14 +275,23 @@ class MealsScreen(KioskScreen):
             if not person:
                 return
 
-            def ok_answered(ok: bool) -> None:
+            def answered(verdict: str | None) -> None:
+                if verdict is None:  # Esc: nothing is recorded (it used to record the check as failed)
+                    return
+                ok = verdict == "ok"
+
                 def feedback_entered(feedback: str | None) -> None:
+                    if feedback is None and not ok:  # Esc on the problem's description: nothing is recorded
+                        return
                     self.save_check(meal.id, kind, person, ok, feedback or "")
 
-                self.app.push_screen(TextDialog("canteen.check_feedback_title", "canteen.check_feedback_prompt"),
-                                     feedback_entered)
+                # a problem must say what it was; a fine result may go without remarks
+                self.app.push_screen(TextDialog("canteen.check_feedback_title" if ok else "canteen.check_problem_title",
+                                                "canteen.check_feedback_prompt", required=not ok), feedback_entered)
 
-            self.app.push_screen(ConfirmDialog(t(f"canteen.check_{kind}_ok_question")), ok_answered)
+            self.app.push_screen(ChoiceDialog(Msg(f"canteen.check_{kind}_ok_question"),
+                                              [("ok", t(f"canteen.check_{kind}_answer_ok")),
+                                               ("problem", t(f"canteen.check_{kind}_answer_problem"))]), answered)
 
         self.app.push_screen(TextDialog(f"canteen.check_{kind}_title", "canteen.check_person_prompt",
                                         meal=meal_name(meal.kind, meal.name)), person_entered)

@@ -454,3 +454,50 @@ async def test_at_80x24_the_record_form_shows_its_whole_refusal(canteen_school):
                 await settle(pilot)
             await pilot.press("f9")
             await settle(pilot)
+
+
+async def test_esc_during_a_tasting_records_nothing_and_a_problem_needs_its_description(canteen_school):
+    """Walk-through finding: Esc on "tasting fine?" (shown as Esc 取消) recorded the tasting as failed, and Esc on
+    the remarks then saved it: two presses of the back key made a false record."""
+    from kiosk.models.canteen import MealCheck
+    from kiosk.screens.dialogs import TextDialog
+
+    async def start_tasting():
+        app.screen.query_one(DataTable).move_cursor(row=0)  # the breakfast heading row
+        await pilot.press("f11")
+        await settle(pilot)
+        await type_text(pilot, "王校长")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    async with start_app(canteen_school, "canteen") as (app, pilot):
+        await open_meals(app, pilot)
+        await start_tasting()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MealsScreen) and MealCheck.select().count() == 0
+        await start_tasting()
+        await pilot.press("2")  # a problem
+        await settle(pilot)
+        assert isinstance(app.screen, TextDialog)
+        await pilot.press("enter")  # empty: refused, the dialog stays
+        await settle(pilot)
+        assert isinstance(app.screen, TextDialog)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MealsScreen) and MealCheck.select().count() == 0
+        await start_tasting()
+        await pilot.press("2")
+        await settle(pilot)
+        await type_text(pilot, "偏咸")
+        await pilot.press("enter")
+        await settle(pilot)
+        (check,) = MealCheck.select()
+        assert (check.kind, check.person_name, check.ok, check.feedback) == ("tasting", "王校长", False, "偏咸")
+        assert "试尝：王校长（有问题）" in str(app.screen.query_one(DataTable).get_row_at(0)[3])
+        await start_tasting()
+        await pilot.press("1")  # fine: remarks may stay empty
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert sorted(c.ok for c in MealCheck.select()) == [False, True]
