@@ -61,7 +61,7 @@ class HoldsScreen(KioskScreen):
         self.query_one("#holds-heading", Static).update(t("canteen.holds_title"))
         hold_table = self.query_one("#holds-table", DataTable)
         hold_table.clear(columns=True)
-        for key in ("state", "from", "to", "reason", "by", "samples"):
+        for key in ("state", "from", "to", "samples", "reason", "by"):  # the free-text reason late: it is the long one
             hold_table.add_column(t(f"canteen.col_hold_{key}"), key=key)
         held = self.query_one("#held-table", DataTable)
         held.clear(columns=True)
@@ -82,7 +82,7 @@ class HoldsScreen(KioskScreen):
             state = t("canteen.hold_active") if hold.active else t("canteen.hold_released",
                                                                    at=local_time(self.ctx, hold.released_at))
             table.add_row(Text(state, style=HELD_STYLE if hold.active else ""), hold.start_date.isoformat(),
-                          hold.end_date.isoformat(), hold.reason, hold.set_by_name, str(hold.samples))
+                          hold.end_date.isoformat(), str(hold.samples), hold.reason, hold.set_by_name)
         self.query_one("#held-heading", Static).update(t("canteen.held_heading", count=len(held)))
         samples = self.query_one("#held-table", DataTable)
         samples.clear()

@@ -66,11 +66,13 @@ async def test_at_80x24_label_codes_stay_whole_in_both_languages(canteen_school)
             assert_codes_whole(app, f"lists {language}")
             await pilot.press("f9")
             await settle(pilot)
-        set_hold(admin, settings, today, today, "学生腹泻待查")
+        set_hold(admin, settings, today, today, "学生腹泻待查，留样封存备检，等待疾控中心的检测结果")  # a long reason
         await pilot.press("escape", "k")
         await settle(pilot)
         for language in ("zh-CN", "en"):
             assert_codes_whole(app, f"holds {language}")
+            (hold_row,) = [line for line in screen_lines(app) if today.isoformat() in line]
+            assert f"  {len(codes)}  " in hold_row, hold_row  # how many samples it holds, before the long reason
             await pilot.press("f9")
             await settle(pilot)
 
