@@ -295,7 +295,8 @@ def test_a_late_sample_and_a_warm_fridge_are_written_to_the_registers_note_with_
     table = register_table(settings, DAY, DAY)
     assert table.headers[-2:] == ["标签码", "备注"]
     rows = {row[2]: row for row in table.rows}
-    assert rows["红烧肉"][-2] == late.sample.label_code and rows["米饭"][-2] == on_time.label_code
+    # the code as printed under the label's QR (LY...), as on screen and in the held-samples list
+    assert rows["红烧肉"][-2] == late.sample.qr_payload and rows["米饭"][-2] == on_time.qr_payload
     assert "开餐后 45 分钟才留样" in rows["红烧肉"][-1] and "冰箱温度 10.5 摄氏度" in rows["红烧肉"][-1]
     assert rows["米饭"][-1] == ""  # 1 h 50 min before service, fridge at 4 C: nothing to say
 

@@ -83,7 +83,7 @@ def register_rows(settings: Settings, start: date | None, end: date | None, lang
                     note = "；".join(sample_notes(s, settings, say))
                     rows.append([day.isoformat(), meal_name, s.dish_name, s.grams, local(s.sampled_at), s.sampler_name,
                                  _place(s), "" if s.temperature_c is None else s.temperature_c, local(s.disposable_at),
-                                 local(s.disposed_at), s.disposer_name, s.reviewer_name, s.label_code, note])
+                                 local(s.disposed_at), s.disposer_name, s.reviewer_name, s.qr_payload, note])
     return rows
 
 
