@@ -117,6 +117,17 @@ def test_dish_with_a_sample_cannot_leave_the_menu(settings, cook, lunch):
     assert list(dishes(settings)) == ["红烧肉", "清炒时蔬"]
 
 
+def test_a_dish_served_without_a_sample_cannot_leave_the_menu(settings, cook, lunch):
+    """Walk-through finding (with Delete on the meals screen): taking a dish off the menu after service began
+    would hide a dish served without a sample from the register."""
+    clock.advance(timedelta(hours=1, minutes=50))  # 11:50: lunch is served
+    with pytest.raises(CanteenError) as caught:
+        remove_dish(cook, settings, dishes(settings)["清炒时蔬"].id)
+    assert caught.value.key == "canteen.err_dish_served" and "11:50" in caught.value.message()
+    (meal,) = meals_for_day(settings, DAY)
+    assert meal.missed == ("红烧肉", "清炒时蔬", "米饭")
+
+
 def test_disposal_by_scan_waits_for_retention_then_records_who_and_reviewer(settings, cook, officer, lunch):
     s = record_sample(cook, settings, dishes(settings)["红烧肉"].id, 150).sample
     clock.advance(timedelta(hours=45, minutes=30))

@@ -15,7 +15,7 @@ from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.canteen_common import MISSED_STYLE, OK_STYLE, local_time, meal_name, printed_msg
 from kiosk.screens.canteen_record import RecordSampleScreen
-from kiosk.screens.dialogs import ChoiceDialog, TextDialog
+from kiosk.screens.dialogs import ChoiceDialog, ConfirmDialog, TextDialog
 from kiosk.services.canteen import meals
 from kiosk.services.canteen.core import CanteenError, school_today
 from kiosk.services.canteen.register import export_register
@@ -54,6 +54,7 @@ class MealsScreen(KioskScreen):
         Binding("escape", "back", "core.key_back"),
         Binding("f2", "record", "canteen.key_record"),
         Binding("f3", "add_dishes", "canteen.key_add_dishes"),
+        Binding("delete", "remove_dish", "canteen.key_remove_dish"),
         Binding("f4", "standard_meals", "canteen.key_standard_meals"),
         Binding("a", "add_meal", "canteen.key_add_meal"),
         Binding("f5", "copy_menu", "canteen.key_copy"),
@@ -191,6 +192,22 @@ class MealsScreen(KioskScreen):
 
         self.app.push_screen(TextDialog("canteen.add_dishes_title", "canteen.add_dishes_prompt",
                                         meal=meal_name(meal.kind, meal.name)), entered)
+
+    def action_remove_dish(self) -> None:
+        """Take a dish typed by mistake off the menu (after service it would stand as a dish served without a
+        sample); one with a sample stays, the service refuses it."""
+        _, dish = self.selected()
+        if dish is None:
+            self.say("canteen.pick_dish", level="warning")
+            return
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                self.call(meals.remove_dish, self.ctx.actor(), self.ctx.settings, dish.id, group="change",
+                          then=lambda _: self.after_change(Msg("canteen.dish_removed", dish=dish.name)))
+
+        self.app.push_screen(ConfirmDialog(Msg("canteen.remove_dish_question", dish=dish.name),
+                                           confirm_key="canteen.key_remove_dish"), confirmed)
 
     def action_standard_meals(self) -> None:
         self.run_change("standard_meals", None, None)

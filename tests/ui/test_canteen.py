@@ -413,3 +413,32 @@ async def test_esc_during_a_tasting_records_nothing_and_a_problem_needs_its_desc
         await pilot.press("enter")
         await settle(pilot)
         assert sorted(c.ok for c in MealCheck.select()) == [False, True]
+
+
+async def test_delete_takes_a_dish_typed_by_mistake_off_the_menu_after_asking(canteen_school):
+    """Walk-through finding: a dish typed by mistake (F3) could not be taken off the menu from the station, so after
+    service it stood as a dish served without a sample. Delete asks first; a dish with a sample stays."""
+    from kiosk.models.canteen import MenuDish
+
+    async with start_app(canteen_school, "canteen") as (app, pilot):
+        await open_meals(app, pilot)
+        dish = await select_pending_lunch_dish(app, pilot)
+        await pilot.press("delete")
+        await settle(pilot)
+        await pilot.press("escape")  # changed my mind: nothing happens
+        await settle(pilot)
+        assert isinstance(app.screen, MealsScreen) and MenuDish.get_by_id(dish.id).removed_at is None
+        await pilot.press("delete")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert MenuDish.get_by_id(dish.id).removed_at is not None
+        assert dish.name not in [d.name for _, d in app.screen.rows if d is not None]
+        assert dish.name in app.screen.message_text()
+        sampled = await select_pending_lunch_dish(app, pilot)
+        await record(app, pilot, "150")
+        row = next(i for i, (_, d) in enumerate(app.screen.rows) if d is not None and d.id == sampled.id)
+        app.screen.query_one(DataTable).move_cursor(row=row)
+        await pilot.press("delete", "enter")
+        await settle(pilot)
+        assert MenuDish.get_by_id(sampled.id).removed_at is None and "已留样" in app.screen.message_text()

@@ -136,13 +136,17 @@ def add_dishes(actor: Actor, settings: Settings, meal_id: str, names: list[str])
 
 
 def remove_dish(actor: Actor, settings: Settings, dish_id: str) -> None:
-    """Take a dish off the menu; refused once it has a sample (the record must stay whole)."""
+    """Take a dish typed by mistake off the menu; refused once it has a sample or its meal's service began
+    (rules.dish_removal_refusal)."""
     require_canteen_role(actor)
     dish = MenuDish.get_or_none((MenuDish.id == dish_id) & (MenuDish.school_id == settings.school.id))
     if dish is None or dish.removed_at is not None:
         raise CanteenError("canteen.err_dish_unknown")
-    if Sample.select().where(Sample.dish_id == dish_id).exists():
-        raise CanteenError("canteen.err_dish_sampled", dish=dish.name)
+    meal = Meal.get_by_id(dish.meal_id)
+    refusal = rules.dish_removal_refusal(clock.now(), rules.service_at(meal.meal_date, meal.service_time, zone(settings)),
+                                         sampled=Sample.select().where(Sample.dish_id == dish_id).exists())
+    if refusal is not None:
+        raise CanteenError(f"canteen.err_dish_{refusal}", dish=dish.name, time=meal.service_time)
     dish.removed_at = clock.now()
     dish.removed_by = actor.staff_id
     with record(actor, "canteen.menu_remove", entity="menu_dish", entity_id=dish.id, detail={"dish": dish.name}) as w:
