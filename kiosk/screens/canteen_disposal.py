@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Static
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.canteen_common import SAMPLE_COLUMNS, Joined, local_time, meal_name, sample_row
-from kiosk.screens.dialogs import PinDialog
+from kiosk.screens.dialogs import ConfirmDialog, PinDialog
 from kiosk.services.canteen.disposal import check_disposal, disposal_lists, dispose
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
@@ -77,10 +77,19 @@ class DisposalScreen(KioskScreen):
 
     def ask_reviewer(self, code: str, sample) -> None:
         def reviewed(session) -> None:
-            if session is None and self.ctx.settings.canteen.require_reviewer:
+            if session is not None:
+                self.dispose(code, session)
+            elif self.ctx.settings.canteen.require_reviewer:
                 self.say("canteen.err_reviewer_required", level="error")
-                return
-            self.dispose(code, session)
+            else:  # Esc is also how one backs out: disposing without a reviewer is asked, never assumed
+                self.app.push_screen(ConfirmDialog(Msg("canteen.dispose_without_reviewer_question", dish=sample.dish_name),
+                                                   confirm_key="canteen.dispose_confirm"), without_reviewer)
+
+        def without_reviewer(yes: bool) -> None:
+            if yes:
+                self.dispose(code, None)
+            else:
+                self.say("canteen.dispose_cancelled", level="info", dish=sample.dish_name)
 
         self.say("canteen.dispose_allowed", level="info", dish=sample.dish_name)
         prompt = "canteen.reviewer_prompt_required" if self.ctx.settings.canteen.require_reviewer else "canteen.reviewer_prompt"

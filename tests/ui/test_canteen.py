@@ -442,3 +442,41 @@ async def test_delete_takes_a_dish_typed_by_mistake_off_the_menu_after_asking(ca
         await pilot.press("delete", "enter")
         await settle(pilot)
         assert MenuDish.get_by_id(sampled.id).removed_at is None and "已留样" in app.screen.message_text()
+
+
+async def test_esc_at_the_reviewer_pin_does_not_dispose_without_asking(canteen_school):
+    """Walk-through finding: Esc on the reviewer's PIN, the key for backing out, disposed of the sample at once
+    (without a reviewer). Now it asks; Esc again leaves the sample kept."""
+    from kiosk.screens.dialogs import ConfirmDialog
+    from kiosk.services.actor import Actor
+
+    settings = canteen_school
+    cook = Actor(settings.school.id, "st", "staff-c", staff_name="王师傅", roles=frozenset({"canteen"}))
+    meal = next(m for m in meals_for_day(settings, school_today(settings)) if m.kind == "breakfast")
+    sample = record_sample(cook, settings, meal.dishes[0].id, 150).sample
+    clock.advance(timedelta(hours=49))
+    async with start_app(settings, "canteen") as (app, pilot):
+        await login(pilot, "C001", "333333")
+        await pilot.press("d")
+        await settle(pilot)
+
+        async def scan_and_escape_the_pin(code):
+            app.screen.query_one(ScanInput).value = code
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, PinDialog)
+            await pilot.press("escape")
+            await settle(pilot)
+
+        await scan_and_escape_the_pin(sample.qr_payload)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DisposalScreen) and SampleDisposal.select().count() == 0
+        assert "未处理" in text_of(app, "#dispose-verdict")
+        await scan_and_escape_the_pin(sample.label_code)  # typed: the same scan twice within 2 s counts once
+        await pilot.press("enter")  # yes: without a reviewer
+        await settle(pilot)
+        (disposal,) = SampleDisposal.select()
+        assert disposal.sample_id == sample.id and disposal.reviewer_id is None
+        assert "已处理" in text_of(app, "#dispose-verdict")
