@@ -10,6 +10,7 @@ MISSED_STYLE = "bold white on red"
 OVERDUE_STYLE = "bold red"
 HELD_STYLE = "bold yellow"
 OK_STYLE = "green"
+WARNING_STYLE = "bold yellow"
 
 
 def local_time(ctx, at, fmt: str = "%m-%d %H:%M") -> str:

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.canteen_common import MISSED_STYLE, OK_STYLE, local_time, meal_name, printed_msg
+from kiosk.screens.canteen_common import MISSED_STYLE, OK_STYLE, WARNING_STYLE, local_time, meal_name, printed_msg
 from kiosk.screens.canteen_record import RecordSampleScreen
 from kiosk.screens.dialogs import ChoiceDialog, ConfirmDialog, TextDialog
 from kiosk.services.canteen import meals
@@ -135,8 +135,10 @@ class MealsScreen(KioskScreen):
                 last = dish.samples[-1] if dish.samples else None
                 sample = (t("canteen.meals_sample_cell", grams=last.grams, at=local_time(self.ctx, last.sampled_at, "%H:%M"),
                             name=last.sampler_name) if last else "")
-                table.add_row(Text("  " + dish.name, style=style), Text(t(f"canteen.state_{dish.state}"), style=style),
-                              last.qr_payload if last else "", sample)
+                state = Text(t(f"canteen.state_{dish.state}"), style=style)
+                if last is not None and last.timing.state != "on_time":  # late or early: on the register too
+                    state.append(t(f"canteen.mark_{last.timing.state}"), style=WARNING_STYLE)
+                table.add_row(Text("  " + dish.name, style=style), state, last.qr_payload if last else "", sample)
                 self.rows.append((meal, dish))
         if self.rows and cursor is not None:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))

@@ -273,6 +273,21 @@ async def test_missed_dish_shows_red_after_service(canteen_school):
         assert "违规" in text_of(app, "#meals-title")
 
 
+async def test_a_late_sample_is_marked_on_its_row_not_only_when_recorded(canteen_school):
+    """Walk-through finding: a lunch dish sampled after service read 已留样 in green, like any other, once the
+    message of the moment was gone; the register's 备注 said it, the screen the officer reviews did not."""
+    async with start_app(canteen_school, "canteen") as (app, pilot):
+        await open_meals(app, pilot)
+        clock.advance(timedelta(hours=2))  # 12:00: lunch service began at 11:50
+        await pilot.press("f7", "f8")
+        await settle(pilot)
+        index, dish = next((i, d) for i, (meal, d) in enumerate(app.screen.rows) if meal.kind == "lunch" and d)
+        app.screen.query_one(DataTable).move_cursor(row=index)
+        await record(app, pilot, "150")
+        row = next(i for i, (_, d) in enumerate(app.screen.rows) if d is not None and d.id == dish.id)
+        assert str(app.screen.query_one(DataTable).get_row_at(row)[1]) == "已留样（开餐后才留）"
+
+
 def test_meal_view_snapshot(canteen_school, snap_compare, monkeypatch):
     """Today's meals at 12:30 (lunch served): one lunch dish sampled, the others red as missed."""
     from itertools import count
