@@ -264,6 +264,9 @@ def test_cli_label_test_and_sample_and_export(settings, cook, lunch, tmp_path, c
     assert Image.open(tmp_path / "t.png").size == (320, 240)
     assert main(["label", "sample", s.qr_payload, "-o", str(tmp_path / "s.png")] + db) == 0
     assert Image.open(tmp_path / "s.png").mode == "1"
+    capsys.readouterr()
+    assert main(["label", "sample", s.qr_payload] + db) == 0  # no -o: to the printer, here the png backend
+    assert "saved " + s.qr_payload + " as an image" in capsys.readouterr().out
     assert main(["label", "sample", "LYNOPE"] + db) == 2
     assert "找不到留样记录" in capsys.readouterr().err
     assert main(["export", "samples", "--from", "2026-11-18", "--to", "2026-11-18", "-o", str(tmp_path / "r.csv")] + db) == 0

@@ -134,8 +134,11 @@ def cmd_label_sample(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{view.dish_name} {view.qr_payload} -> {args.output}")
     if args.do_print or not args.output:
         actor = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="cli")
-        where = print_label(actor, settings, view.id).where
-        print(f"printed {view.qr_payload} -> {where}")
+        done = print_label(actor, settings, view.id)
+        if done.to_file:  # the png backend: nothing came out of a printer
+            print(f"no label printer set up: saved {view.qr_payload} as an image -> {done.where}")
+        else:
+            print(f"printed {view.qr_payload} -> {done.where}")
     return 0
 
 
