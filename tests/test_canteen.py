@@ -371,3 +371,16 @@ def test_a_refused_printer_connection_is_told_in_the_station_language_only(setti
         print_label(cook, settings, s.id)
     set_language("zh-CN")
     assert "连接被拒绝" in caught.value.message() and "refused" not in caught.value.message()
+
+
+def test_english_counts_of_one_are_singular():
+    """Issue 12 point 3 for the canteen: '1 dishes added', '1 samples overdue for disposal'."""
+    from kiosk.i18n import t_in
+
+    assert t_in("en", "canteen.dishes_added", count=1) == "1 dish added."
+    assert t_in("en", "canteen.dishes_added", count=3) == "3 dishes added."
+    assert t_in("en", "canteen.alert_overdue", count=1) == "1 sample overdue for disposal"
+    assert t_in("en", "canteen.alert_missed", count=1) == "1 dish not sampled"
+    assert t_in("en", "canteen.copy_done", count=1, day="2026-11-18") == "Copied 1 dish from 2026-11-18."
+    assert t_in("en", "canteen.held_heading", count=1).startswith("1 sample on hold")
+    assert t_in("en", "canteen.meals_missed_count", count=2) == "2 dishes NOT sampled (violation)"
