@@ -18,7 +18,8 @@ from kiosk.services.canteen.core import CanteenError
 from kiosk.services.canteen.disposal import disposal_lists, dispose
 from kiosk.services.canteen.holds import held_samples, holds, release_hold, set_hold
 from kiosk.services.canteen.meals import add_dishes, add_meal, add_meal_check, copy_menu, meals_for_day, remove_dish
-from kiosk.services.canteen.register import export_held_list, export_register, period_range, register_table
+from kiosk.services.canteen.register import (REGISTER_HEADERS, export_held_list, export_register, period_range,
+                                             register_table)
 from kiosk.services.canteen.sample_labels import print_label, render_label
 from kiosk.services.canteen.samples import find_sample, record_sample
 
@@ -384,3 +385,32 @@ def test_english_counts_of_one_are_singular():
     assert t_in("en", "canteen.copy_done", count=1, day="2026-11-18") == "Copied 1 dish from 2026-11-18."
     assert t_in("en", "canteen.held_heading", count=1).startswith("1 sample on hold")
     assert t_in("en", "canteen.meals_missed_count", count=2) == "2 dishes NOT sampled (violation)"
+
+
+def test_every_canteen_key_made_at_run_time_is_in_both_catalogs():
+    """The catalog test reads literal keys only: the canteen's t(f"canteen.{family}_{value}") keys are listed
+    here from the values the code can give them, so a missing one fails here instead of showing its key."""
+    from kiosk.i18n import catalog
+    from kiosk.screens.canteen_common import SAMPLE_COLUMNS
+    from kiosk.screens.canteen_meals import MEAL_COLUMNS
+
+    families = {
+        "meal": rules.MEAL_KINDS,
+        "state": ("sampled", "pending", "missed", "kept", "due", "overdue", "held", "disposed"),
+        "mark": ("late", "early"),
+        "weekday": tuple(str(day) for day in range(1, 8)),
+        "meals_col": MEAL_COLUMNS,
+        "col_list": SAMPLE_COLUMNS + ("code",),
+        "col_hold": ("state", "from", "to", "samples", "reason", "by"),
+        "col": REGISTER_HEADERS,
+        "temperature": ("too_cold", "too_warm"),
+        "note": ("too_cold", "too_warm", "late", "early"),
+        "err_dish": ("unknown", "sampled", "served"),
+    }
+    keys = {f"canteen.{family}_{value}" for family, values in families.items() for value in values}
+    for kind in ("tasting", "accompany"):
+        keys |= {f"canteen.check_{kind}_{part}" for part in ("title", "short", "ok_question", "answer_ok",
+                                                           "answer_problem")}
+    for language in ("zh-CN", "en"):
+        missing = sorted(keys - set(catalog(language)))
+        assert not missing, (language, missing)
