@@ -135,6 +135,11 @@ def canteen_values() -> dict[str, Values]:
         "canteen.check_{}_short": checks,
         "canteen.check_{}_title": checks,
         "canteen.check_{}_ok_question": checks,
+        "canteen.check_{}_answer_ok": checks,
+        "canteen.check_{}_answer_problem": checks,
+        "canteen.err_dish_{}": lambda: returned("dish_removal_refusal"),
+        # a sample's timing; on time has no mark
+        "canteen.mark_{}": lambda: passed("SampleTiming", "state", 0) - {"on_time"},
         "canteen.state_{}": lambda: returned("disposal_state") | assigned_in("check_menu", "state"),
         # Only a reading outside the band is shown (`if not band.ok`): ok and not_taken have no text.
         "canteen.temperature_{}": lambda: passed("TemperatureCheck", "state") - {"ok", "not_taken"},
