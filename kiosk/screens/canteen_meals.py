@@ -234,8 +234,8 @@ class MealsScreen(KioskScreen):
             self.app.push_screen(TextDialog("canteen.add_meal_name_title", "canteen.add_meal_name_prompt",
                                             value=t(f"canteen.meal_{kind}")), name_entered)
 
-        self.app.push_screen(ChoiceDialog(t("canteen.add_meal_title", day=self.day.isoformat()),
-                                          [(kind, t(f"canteen.meal_{kind}")) for kind in ("extra", "event")]),
+        self.app.push_screen(ChoiceDialog(Msg("canteen.add_meal_title", day=self.day.isoformat()),
+                                          [(kind, Msg(f"canteen.meal_{kind}")) for kind in ("extra", "event")]),
                              kind_chosen)
 
     def action_copy_menu(self) -> None:
@@ -309,8 +309,8 @@ class MealsScreen(KioskScreen):
                                                 "canteen.check_feedback_prompt", required=not ok), feedback_entered)
 
             self.app.push_screen(ChoiceDialog(Msg(f"canteen.check_{kind}_ok_question"),
-                                              [("ok", t(f"canteen.check_{kind}_answer_ok")),
-                                               ("problem", t(f"canteen.check_{kind}_answer_problem"))]), answered)
+                                              [("ok", Msg(f"canteen.check_{kind}_answer_ok")),
+                                               ("problem", Msg(f"canteen.check_{kind}_answer_problem"))]), answered)
 
         self.app.push_screen(TextDialog(f"canteen.check_{kind}_title", "canteen.check_person_prompt",
                                         meal=meal_name(meal.kind, meal.name)), person_entered)
