@@ -108,3 +108,18 @@ def test_student_by_number(school):
     assert student_by_number("9999999", school) is None
     assert student_by_number("", school) is None
     assert student_by_number("2026001", "another-school") is None
+
+
+def test_full_pinyin_finds_the_name_spelled_out(school):
+    # 张华 spelled out exactly comes first (as an exact name would), then names it begins (张华丽, 张华龙 inactive).
+    assert names(search_people("zhanghua", school)) == [("student", "张华"), ("staff", "张华"), ("student", "张华丽")]
+    assert names(search_people("Zhang Hua", school))[:2] == [("student", "张华"), ("staff", "张华")]
+    assert names(search_people("zhaohai", school)) == [("student", "赵海林")]
+    assert names(search_people("zhenghel", school)) == [("staff", "郑和莉")]
+    assert search_people("zhangx", school) == []
+    assert names(search_people("zhanghua", school, students_only=True)) == [("student", "张华"), ("student", "张华丽")]
+
+
+def test_students_of_one_class_only(school):
+    assert names(search_people("zh", school, students_only=True, class_name="高一(2)班")) == [("student", "赵海林")]
+    assert search_people("李明", school, students_only=True, class_name="高一(1)班") == []

@@ -29,3 +29,17 @@ def pinyin_initials(name: str) -> str:
     for syllable in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default"):
         letters.extend(ch.lower() for ch in syllable if ch.isascii() and ch.isalnum())
     return "".join(letters)
+
+
+def full_pinyin(name: str) -> str:
+    """Lower-case toneless pinyin of the whole name run together (`张华丽` -> `zhanghuali`, ü as v), what people
+    type when they spell a name out instead of its initials."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(name, v_to_u=False)).lower()
+
+
+def pinyin_query(query: str) -> str:
+    """The query as pinyin letters (`Zhang Hua` -> `zhanghua`), or '' when it is not letters only."""
+    letters = query.replace(" ", "").lower()
+    return letters if letters.isascii() and letters.isalpha() else ""

@@ -11,7 +11,7 @@ import peewee
 
 from kiosk.i18n import t
 from kiosk.models import Building, Room, Staff, Student
-from kiosk.services.names import clean_identifier
+from kiosk.services.names import clean_identifier, full_pinyin, pinyin_query
 
 
 @dataclass(frozen=True)
@@ -54,51 +54,92 @@ def _student_detail(student: Student) -> str:
     return f"{place} {t('people.hit_bed', bed=student.bed)}" if student.bed else place
 
 
-def _rank(query: str, number: str, name: str, initials: str) -> int:
+def _rank(query: str, number: str, name: str, initials: str, spelled: str = "") -> int:
+    """0 exact number, 1 exact name or its whole pinyin, 2 number prefix, 3 initials or pinyin prefix, 4 the rest."""
+    letters = query.replace(" ", "")
     if number.lower() == query:
         return 0
-    if name == query:
+    if name == query or (spelled and spelled == letters):
         return 1
     if number.lower().startswith(query):
         return 2
-    if initials.startswith(query):
+    if initials.startswith(letters) or spelled:  # `spelled` is only set when it starts with the query
         return 3
     return 4
 
 
-def search_people(query: str, school_id: str, limit: int = 20, *, include_inactive: bool = False) -> list[PersonHit]:
-    """Students and staff whose number starts with, name contains, or pinyin initials start with `query`.
+def _spelled_out(letters: str, name: str) -> str:
+    """The name's whole pinyin when the query spells it (`zhanghua` for 张华, 张华丽); '' otherwise."""
+    if len(letters) < 2:
+        return ""
+    spelled = full_pinyin(name)
+    return spelled if spelled.startswith(letters) else ""
 
-    Exact number and exact name first, then number prefixes, initials, name substrings; active people only
-    unless asked. Empty or blank queries find nobody.
+
+def search_people(query: str, school_id: str, limit: int = 20, *, include_inactive: bool = False,
+                  students_only: bool = False, class_name: str | None = None) -> list[PersonHit]:
+    """Students and staff whose number starts with, name contains, pinyin initials start with `query`, or whose
+    whole pinyin starts with it (`zhanghua` finds 张华 and 张华丽).
+
+    Exact number and exact name first, then number prefixes, initials and pinyin, name substrings; active people
+    only unless asked; only students (of one class, when `class_name` is given) if asked. Blank queries find nobody.
     """
     query = clean_identifier(query)
     if not query or limit <= 0:
         return []
     folded = query.lower()
+    letters = pinyin_query(query)
     student_match = Student.number.startswith(query) | Student.name.contains(query)
     staff_match = Staff.number.startswith(query) | Staff.name.contains(query)
-    if folded.isascii() and folded.isalpha():
-        student_match |= Student.initials.startswith(folded)
-        staff_match |= Staff.initials.startswith(folded)
-    students = (Student.select(Student, Room, Building).join(Room, peewee.JOIN.LEFT_OUTER).join(Building, peewee.JOIN.LEFT_OUTER)
-                .where((Student.school_id == school_id) & student_match))
-    staff = Staff.select().where((Staff.school_id == school_id) & staff_match)
-    if not include_inactive:
-        students = students.where(Student.active)
-        staff = staff.where(Staff.active)
+    if letters:
+        student_match |= Student.initials.startswith(letters)
+        staff_match |= Staff.initials.startswith(letters)
     # Enough candidates to rank well, bounded so a one-letter query stays fast.
     cap = max(limit * 5, 100)
+    students = _students(school_id, include_inactive, class_name)
+    found: dict[str, tuple[Student | Staff, str]] = {}
+    for student in students.where(student_match).order_by(Student.number).limit(cap):
+        found[student.id] = (student, _spelled_out(letters, student.name))
+    staff_rows: dict[str, tuple[Staff, str]] = {}
+    if not students_only:
+        staff = _staff(school_id, include_inactive)
+        for member in staff.where(staff_match).order_by(Staff.number).limit(cap):
+            staff_rows[member.id] = (member, _spelled_out(letters, member.name))
+    if len(letters) >= 2:
+        # Spelled out: a whole-pinyin name starts with the same letter as its initials. Filtered here, where the
+        # pinyin is known; the first letter bounds the rows read (a few hundred in a large school).
+        for student in students.where(Student.initials.startswith(letters[0])).order_by(Student.number):
+            spelled = _spelled_out(letters, student.name)
+            if spelled and student.id not in found:
+                found[student.id] = (student, spelled)
+        if not students_only:
+            for member in _staff(school_id, include_inactive).where(Staff.initials.startswith(letters[0])):
+                spelled = _spelled_out(letters, member.name)
+                if spelled and member.id not in staff_rows:
+                    staff_rows[member.id] = (member, spelled)
     ranked: list[tuple[int, int, str, PersonHit]] = []
-    for student in students.order_by(Student.number).limit(cap):
+    for student, spelled in found.values():
         hit = PersonHit("student", student.id, student.number, student.name, student.class_name, _student_detail(student))
-        ranked.append((_rank(folded, student.number, student.name, student.initials), 0, student.number, hit))
-    for member in staff.order_by(Staff.number).limit(cap):
+        ranked.append((_rank(folded, student.number, student.name, student.initials, spelled), 0, student.number, hit))
+    for member, spelled in staff_rows.values():
         detail = role_labels(member.roles) if member.active else t("people.hit_staff_inactive")
         hit = PersonHit("staff", member.id, member.number, member.name, member.class_name, detail)
-        ranked.append((_rank(folded, member.number, member.name, member.initials), 1, member.number, hit))
+        ranked.append((_rank(folded, member.number, member.name, member.initials, spelled), 1, member.number, hit))
     ranked.sort(key=lambda item: item[:3])
     return [hit for *_, hit in ranked[:limit]]
+
+
+def _students(school_id: str, include_inactive: bool, class_name: str | None):
+    query = (Student.select(Student, Room, Building).join(Room, peewee.JOIN.LEFT_OUTER)
+             .join(Building, peewee.JOIN.LEFT_OUTER).where(Student.school_id == school_id))
+    if class_name is not None:
+        query = query.where(Student.class_name == class_name)
+    return query if include_inactive else query.where(Student.active)
+
+
+def _staff(school_id: str, include_inactive: bool):
+    query = Staff.select().where(Staff.school_id == school_id)
+    return query if include_inactive else query.where(Staff.active)
 
 
 def student_by_number(number: str, school_id: str) -> StudentInfo | None:
