@@ -118,13 +118,10 @@ class PeopleScreen(KioskScreen):
                 "core.verbatim", text=f"{hit.name}（{hit.number}）{hit.detail}")
 
     def show_student(self, info) -> None:
-        if info is None:
-            return
-        place = (Msg("core.verbatim", text=f"{info.building} {info.room}" + (f"-{info.bed}" if info.bed else ""))
-                 if info.room else Msg("core.people_detail_day"))
-        self.query_one("#people-detail", CatalogText).set_message(
-            "core.people_detail_student", name=info.name, number=info.number, class_name=info.class_name,
-            place=place, guardian=info.guardian_name, phone=info.guardian_phone)
+        from kiosk.services.people import describe_student
+
+        if info is not None:
+            self.query_one("#people-detail", CatalogText).set_message(describe_student(info))
 
     def selected_staff(self):
         hit = self.selected()

@@ -25,19 +25,20 @@ def _hm(at, zone) -> str:
 
 
 def _act_then_list(actor, settings, what: str, slip_id: str, reason: str, fetch):
-    """Approve, revoke or print one slip again; then the list as it is now. (view, where printed, rows)."""
+    """Approve, revoke or print one slip again; then the list as it is now. (view, SlipPrinted or None, rows)."""
     from kiosk.services import slips as svc
     from kiosk.services.slip_print import print_slip
+    from kiosk.services.slip_revoke import revoke
 
-    where = ""
+    printed = None
     if what == "approve":
         view = svc.approve_slip(actor, slip_id)
     elif what == "revoke":
-        view = svc.revoke_slip(actor, slip_id, reason)
+        view = revoke(actor, slip_id, reason)
     else:
         view = svc.slip_view(actor.school_id, slip_id)
-        where = print_slip(view, settings)
-    return view, where, fetch()
+        printed = print_slip(view, settings)
+    return view, printed, fetch()
 
 
 def _confirm_then_list(actor, exception_id: str):
@@ -61,7 +62,8 @@ def kind_options() -> list[tuple[str, str]]:
 
 
 class IssueScreen(KioskScreen):
-    """Head teacher (own class) or admin: fill the form, F2 issues the signed slip and prints it."""
+    """Head teacher (own class) or admin: find the student and see who it is, fill the form, F2 issues the
+    signed slip and prints it."""
 
     TITLE_KEY = "slips.title_issue"
     BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f2", "issue", "slips.key_issue")]
@@ -70,22 +72,37 @@ class IssueScreen(KioskScreen):
     IssueScreen Input, IssueScreen Select { margin: 0 1; }
     IssueScreen VerticalScroll { height: 1fr; }
     """
-    FIELDS = ("student", "note", "from", "to", "return_by", "companion", "relation", "phone")
-    TYPED_FIELDS = ("issue-student", "issue-note", "issue-companion", "issue-relation", "issue-phone")  # times come prefilled
+    FIELDS = ("note", "from", "to", "return_by", "companion", "relation", "phone")
+    TIMES = ("from", "to", "return_by")
+    TYPED_FIELDS = ("issue-student", "issue-note", "issue-companion", "issue-relation", "issue-phone")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefilled_times: dict[str, str] = {}  # the times as prefilled (or as last issued): Esc asks if edited
 
     def compose(self) -> ComposeResult:
         from textual.containers import VerticalScroll
 
+        from kiosk.screens.student_picker import StudentPicker
+
         yield CatalogText("slips.title_issue", classes="office-title", id="issue-title")
         with VerticalScroll():
-            yield CatalogText("slips.field_student", id="issue-label-student")
-            yield Input(id="issue-student", max_length=32)
+            yield CatalogText("office.field_student", id="issue-label-student")
+            yield StudentPicker(input_id="issue-student", class_name=self.own_class())
             yield CatalogText("slips.field_kind", id="issue-label-kind")
             yield Select(kind_options(), id="issue-kind", allow_blank=False, value="home")
-            for name in self.FIELDS[1:]:
+            for name in self.FIELDS:
                 yield CatalogText(f"slips.field_{name}", id=f"issue-label-{name}")
-                yield Input(id=f"issue-{name}", max_length=60)
+                # A time is edited, not retyped: Tab into it must not select it all for the next key to wipe.
+                yield Input(id=f"issue-{name}", max_length=60, select_on_focus=name not in self.TIMES)
         yield MessageLine(classes="office-message")
+
+    def own_class(self) -> str | None:
+        """The class a head teacher may issue for; None for an admin (every class)."""
+        session = self.ctx.session
+        if session is None or session.is_admin():
+            return None
+        return session.class_name or "-"
 
     def on_mount(self) -> None:
         zone = self.ctx.zone
@@ -93,28 +110,49 @@ class IssueScreen(KioskScreen):
         defaults = {"from": now, "to": now + timedelta(hours=3), "return_by": now + timedelta(days=1)}
         for name, value in defaults.items():
             self.query_one(f"#issue-{name}", Input).value = value.strftime("%Y-%m-%d %H:%M")
+        self.prefilled_times = self.times_as_typed()
         self.refresh_text()
         self.query_one("#issue-student", Input).focus()
 
+    def times_as_typed(self) -> dict[str, str]:
+        return {name: self.query_one(f"#issue-{name}", Input).value for name in self.TIMES}
+
+    def unsaved_input(self) -> bool:
+        return super().unsaved_input() or self.times_as_typed() != self.prefilled_times
+
     def refresh_text(self) -> None:
         from kiosk.models.slips import REASON_KINDS
+        from kiosk.screens.student_picker import StudentPicker
 
         select = self.query_one("#issue-kind", Select)
         current = select.value
         select.set_options(kind_options())  # resets the selection: put it back
         select.value = current if current in REASON_KINDS else "home"
         select.mutate_reactive(Select.value)  # the same value sets nothing: show its text in the new language
+        self.query_one(StudentPicker).refresh_text()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.focus_next()
 
+    def on_student_picker_picked(self, event) -> None:
+        if event.student is not None:
+            self.clear_message()
+        if event.move_on:
+            self.query_one("#issue-kind", Select).focus()
+
     def action_issue(self) -> None:
         from kiosk.clock import parse_local
+        from kiosk.screens.student_picker import StudentPicker
 
+        student = self.query_one(StudentPicker).student
+        if student is None:
+            self.say("office.err_pick_student", level="error")
+            self.query_one("#issue-student", Input).focus()
+            return
         values = {n: self.query_one(f"#issue-{n}", Input).value.strip() for n in self.FIELDS}
         times = {}
-        for name in ("from", "to", "return_by"):
+        for name in self.TIMES:
             try:
                 times[name] = parse_local(values[name].replace(" ", "T"), self.ctx.zone)
             except ValueError:
@@ -123,25 +161,31 @@ class IssueScreen(KioskScreen):
                 return
         from kiosk.services.slip_print import issue_and_print
 
-        self.call(issue_and_print, self.ctx.actor(), self.ctx.settings, student_number=values["student"],
+        self.call(issue_and_print, self.ctx.actor(), self.ctx.settings, student_number=student.number,
                   reason_kind=self.query_one("#issue-kind", Select).value, reason_note=values["note"],
                   leave_from=times["from"], leave_to=times["to"], return_by=times["return_by"],
                   companion_name=values["companion"], companion_relation=values["relation"],
                   companion_phone=values["phone"], then=self.after_issue, group="slip-issue")
 
     def after_issue(self, done) -> None:
+        from kiosk.screens.student_picker import StudentPicker
+
         view = done.issued.slip
         # "已签发" once: the state is added only when it is something else (waiting for an approval).
         said = (Msg("slips.issued", name=view.student_name, short=view.short) if view.status == "issued" else
                 Msg("slips.issued_state", name=view.student_name, short=view.short,
                     status=Msg(f"slips.status_{view.status}")))
         if done.print_error is None:  # the slip is issued; printing can be repeated from the list
-            self.say("slips.issued_and_printed", level="ok", issued=said, printed=Msg("slips.printed", where=done.where))
+            self.say("slips.issued_and_printed", level="ok" if done.printed.printed_on else "warning",
+                     issued=said, printed=done.printed.as_msg())
         else:
             self.say("slips.issued_and_printed", level="warning", issued=said,
                      printed=Msg("slips.print_failed", error=done.print_error.as_msg()))
-        for name in self.TYPED_FIELDS:  # done: the form is empty again, so Esc leaves without asking
+        # Done: the form is empty again (the times stay for the next slip), so Esc leaves without asking.
+        self.query_one(StudentPicker).clear()
+        for name in self.TYPED_FIELDS[1:]:
             self.query_one(f"#{name}", Input).value = ""
+        self.prefilled_times = self.times_as_typed()
         self.query_one("#issue-student", Input).focus()
 
 
@@ -199,6 +243,12 @@ class SlipListScreen(TableScreen):
         if view is None:
             return
         from kiosk.screens.dialogs import TextDialog
+        from kiosk.services.slip_revoke import revoke_refusal
+
+        refusal = revoke_refusal(view.status)
+        if refusal is not None:  # said before a reason is typed for nothing; the service checks again
+            self.say(refusal, level="error", name=view.student_name)
+            return
 
         def got(reason: str | None) -> None:
             if reason:
@@ -214,7 +264,7 @@ class SlipListScreen(TableScreen):
 
     def act(self, what: str, slip_id: str, reason: str) -> None:
         def done(result) -> None:
-            view, where, rows = result
+            view, printed, rows = result
             self.show_rows(rows)
             if what == "approve":
                 self.say("slips.approved", level="ok", name=view.student_name,
@@ -222,7 +272,7 @@ class SlipListScreen(TableScreen):
             elif what == "revoke":
                 self.say("slips.revoked_done", level="ok", name=view.student_name)
             else:
-                self.say("slips.printed", level="ok", where=where)
+                self.say(printed.as_msg(), level="ok" if printed.printed_on else "warning")
 
         self.call(_act_then_list, self.ctx.actor(), self.ctx.settings, what, slip_id, reason, self.fetch, then=done,
                   group="slip-act")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.models import Building, Room, Staff, Student
 from kiosk.services.names import clean_identifier, full_pinyin, pinyin_query
 
@@ -162,3 +162,20 @@ def student_info(student: Student) -> StudentInfo:
         room=room.number if room else "", bed=student.bed, guardian_name=student.guardian_name,
         guardian_phone=student.guardian_phone, active=student.active,
     )
+
+
+def find_students(query: str, school_id: str, *, class_name: str | None = None, limit: int = 8) -> list[StudentInfo]:
+    """Active students found by name, number, pinyin initials or whole pinyin (of one class when given), best
+    first, each with what the office checks before signing: class, dorm place, guardian."""
+    hits = search_people(query, school_id, limit, students_only=True, class_name=class_name)
+    numbers = [hit.number for hit in hits]
+    rows = {row.number: row for row in _students(school_id, False, class_name).where(Student.number.in_(numbers))}
+    return [student_info(rows[number]) for number in numbers if number in rows]
+
+
+def describe_student(info: StudentInfo) -> Msg:
+    """Who this is, in one line: name (number), class, dorm place or day student, guardian and phone."""
+    place = (Msg("core.verbatim", text=f"{info.building} {info.room}" + (f"-{info.bed}" if info.bed else ""))
+             if info.room else Msg("core.people_detail_day"))
+    return Msg("core.people_detail_student", name=info.name, number=info.number, class_name=info.class_name,
+               place=place, guardian=info.guardian_name, phone=info.guardian_phone)

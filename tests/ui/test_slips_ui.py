@@ -181,6 +181,8 @@ async def test_office_issue_form(tiny):
         screen = app.screen
         screen.query_one("#issue-student", Input).value = "20260101"
         screen.query_one("#issue-companion", Input).value = "张建国"
+        await settle(pilot)  # the student is found and shown before signing
+        assert "张华丽" in str(screen.query_one("#issue-student-who").render())
         await pilot.press("f2")
         await settle(pilot)
         slip = PassSlip.get()
@@ -188,6 +190,7 @@ async def test_office_issue_form(tiny):
         message = str(screen.query_one(".office-message", Static).render())
         assert "已签发" in message and "slip-" in message  # PNG written (printer backend png)
         screen.query_one("#issue-student", Input).value = "20260102"  # a day student: refused, nothing written
+        await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
         assert PassSlip.select().count() == 1
