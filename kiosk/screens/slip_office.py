@@ -24,6 +24,17 @@ def _hm(at, zone) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
+# Roles that see every class's slips, verbal permissions and conflicts; a head teacher sees their own class.
+SCHOOL_WIDE_ROLES = frozenset({"admin", "discipline", "principal", "duty_leader"})
+
+
+def listing_class(session) -> str | None:
+    """The class whose slips, verbal permissions and conflicts this person sees; None for every class."""
+    if session is None or session.roles & SCHOOL_WIDE_ROLES:
+        return None
+    return session.class_name or "-"  # a head teacher without a class sees none
+
+
 def _act_then_list(actor, settings, what: str, slip_id: str, reason: str, fetch):
     """Approve, revoke or print one slip again; then the list as it is now. (view, SlipPrinted or None, rows)."""
     from kiosk.services import slips as svc
@@ -41,11 +52,11 @@ def _act_then_list(actor, settings, what: str, slip_id: str, reason: str, fetch)
     return view, printed, fetch()
 
 
-def _confirm_then_list(actor, exception_id: str):
+def _confirm_then_list(actor, exception_id: str, class_name: str | None):
     from kiosk.services.slips import confirm_verbal_exception, verbal_exceptions
 
     row = confirm_verbal_exception(actor, exception_id)
-    return row, verbal_exceptions(actor.school_id)
+    return row, verbal_exceptions(actor.school_id, class_name=class_name)
 
 
 OFFICE_CSS = """
@@ -208,18 +219,10 @@ class SlipListScreen(TableScreen):
     def compose_above_table(self) -> ComposeResult:
         yield Static(id="list-summary")
 
-    def class_filter(self) -> str | None:
-        session = self.ctx.session
-        if session is None:
-            return None
-        if session.roles & {"admin", "discipline", "principal"}:
-            return None
-        return session.class_name or "-"
-
     def fetch(self):
         from kiosk.services.slips import class_slips
 
-        return class_slips(self.ctx.school_id, self.class_filter())
+        return class_slips(self.ctx.school_id, listing_class(self.ctx.session))
 
     def cells(self, v):
         zone = self.ctx.zone
@@ -308,7 +311,7 @@ class ExceptionsScreen(TableScreen):
     def fetch(self):
         from kiosk.services.slips import verbal_exceptions
 
-        return verbal_exceptions(self.ctx.school_id)
+        return verbal_exceptions(self.ctx.school_id, class_name=listing_class(self.ctx.session))
 
     def cells(self, r):
         return (_hm(r.at, self.ctx.zone), r.student.name, r.student.class_name, t(f"slips.direction_{r.direction}"),
@@ -320,7 +323,7 @@ class ExceptionsScreen(TableScreen):
             self.confirm(row.id)
 
     def confirm(self, exception_id: str) -> None:
-        self.call(_confirm_then_list, self.ctx.actor(), exception_id, then=self.after_confirm, group="slip-exc-confirm")
+        self.call(_confirm_then_list, self.ctx.actor(), exception_id, listing_class(self.ctx.session), then=self.after_confirm, group="slip-exc-confirm")
 
     def after_confirm(self, result) -> None:
         row, rows = result

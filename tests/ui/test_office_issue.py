@@ -169,3 +169,46 @@ async def test_an_expired_slip_is_not_revoked(office):
         assert not isinstance(app.screen, TextDialog)  # no reason asked for nothing
         assert "已过期" in screen.message_text()
     assert not SlipRevocation.select().exists()
+
+
+async def test_a_head_teacher_sees_verbal_permissions_of_their_own_class_only(office):
+    from kiosk.screens.slip_office import ExceptionsScreen
+    from kiosk.services.slips import record_verbal_exception, verbal_exceptions
+
+    gate = Actor(school_id="demo", station_id="st-gate", roles=frozenset({"gatekeeper"}))
+    for number in ("20260101", "20260201"):  # 张华丽 of the teacher's class, 张华强 of 高一(2)班
+        record_verbal_exception(gate, student_number=number, direction="exit", teacher_name="班主任乙",
+                                teacher_phone="13800000009")
+    async with start_app(office, "office") as (app, pilot):
+        await login(pilot, "T001", "444444")
+        await pilot.press("y")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExceptionsScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 1 and "张华丽" in str(table.get_row_at(0)[1])
+        await pilot.press("f2")
+        await settle(pilot)
+        assert [row.student.name for row in verbal_exceptions("demo")] == ["张华强"]  # the other class waits
+
+
+async def test_a_head_teacher_sees_conflicts_of_their_own_class_only(office):
+    from kiosk.screens.slip_conflicts import ConflictsScreen
+    from kiosk.services.auth import hash_pin
+    from kiosk.models import Staff
+    from tests.test_slip_conflicts import issue_slip, write_crossing
+
+    slip = issue_slip(office)  # 张华丽 of 高一(1)班, used at two gates
+    write_crossing("gate-east", slip.id, "exit", clock.now())
+    write_crossing("gate-west", slip.id, "exit", clock.now() + timedelta(minutes=2))
+    with record(Actor(school_id="demo", station_id="st-test"), "test.staff") as w:
+        w.insert(Staff(school_id="demo", number="T002", name="班主任丁", initials="", roles="head_teacher",
+                       class_name="高一(2)班", phone="", card_code="", pin_hash=hash_pin("555555"), active=True,
+                       updated_at=clock.now()))
+    for number, pin, rows in (("T002", "555555", 0), ("T001", "444444", 1)):
+        async with start_app(office, "office") as (app, pilot):
+            await login(pilot, number, pin)
+            await pilot.press("k")
+            await settle(pilot)
+            assert isinstance(app.screen, ConflictsScreen)
+            assert app.screen.query_one(DataTable).row_count == rows
