@@ -12,6 +12,7 @@ import peewee
 from kiosk.i18n import Msg, t
 from kiosk.models import Building, Room, Staff, Student
 from kiosk.services.names import clean_identifier, full_pinyin, pinyin_query
+from kiosk.services.student_record import StudentFields
 
 
 @dataclass(frozen=True)
@@ -25,20 +26,10 @@ class PersonHit:
 
 
 @dataclass(frozen=True)
-class StudentInfo:
+class StudentInfo(StudentFields):
+    """A student as the roster holds them, with their record id."""
+
     id: str
-    number: str
-    name: str
-    gender: str  # M / F
-    grade: str
-    class_name: str
-    boarder: bool
-    building: str
-    room: str
-    bed: int | None
-    guardian_name: str
-    guardian_phone: str
-    active: bool
 
 
 def role_labels(roles: str) -> str:

@@ -72,23 +72,35 @@ class _RosterPlan:
     numbers_in_file: set[str]
 
 
-def plan_roster(rows: Rows, columns: dict[str, int], school_id: str, *, full: bool) -> _RosterPlan:
-    errors: list[RowError] = []
-    candidates: list[StudentRow] = []
+def _checked_rows(rows: Rows, columns: dict[str, int], check_row, duplicate_key: str):
+    """Each row checked on its own (roster_checks), and "this number is on an earlier row too": yields
+    (row, the checked record or None, its errors); the caller appends its own cross-row errors to that list."""
     first_row: dict[str, int] = {}
     above: tuple[str, ...] = ()
     for row, cells in rows:
-        student, row_errors = check_student_row(row, cells, columns, above)
+        checked, row_errors = check_row(row, cells, columns, above)
         above = cells
         number = _cell(cells, columns["number"])
         if number and number in first_row:
-            row_errors.append(RowError(row, "dup_number", bilingual("err_dup_number", number=number, first=first_row[number])))
+            row_errors.append(RowError(row, duplicate_key, bilingual(f"err_{duplicate_key}", number=number,
+                                                                      first=first_row[number])))
         elif number:
             first_row[number] = row
+        yield row, checked, row_errors
+
+
+def _numbers_in(rows: Rows, columns: dict[str, int]) -> set[str]:
+    return {_cell(cells, columns["number"]) for _, cells in rows} - {""}
+
+
+def plan_roster(rows: Rows, columns: dict[str, int], school_id: str, *, full: bool) -> _RosterPlan:
+    errors: list[RowError] = []
+    candidates: list[StudentRow] = []
+    for _row, student, row_errors in _checked_rows(rows, columns, check_student_row, "dup_number"):
         errors.extend(row_errors)
         if student is not None and not row_errors:
             candidates.append(student)
-    numbers_in_file = set(first_row)
+    numbers_in_file = _numbers_in(rows, columns)
 
     buildings = {b.name: b for b in Building.select().where(Building.school_id == school_id)}
     new_building_gender: dict[str, tuple[str, int]] = {}
@@ -299,20 +311,9 @@ def plan_staff(rows: Rows, columns: dict[str, int], school_id: str) -> _StaffPla
                .distinct().tuples()}
     errors: list[RowError] = []
     good: list[StaffRow] = []
-    first_row: dict[str, int] = {}
     first_card: dict[str, int] = {}
-    index = columns["number"]
-    numbers_in_file = {_cell(cells, index) for _, cells in rows} - {""}
-    above: tuple[str, ...] = ()
-    for row, cells in rows:
-        member, row_errors = check_staff_row(row, cells, columns, above)
-        above = cells
-        number = _cell(cells, columns["number"])
-        if number and number in first_row:
-            row_errors.append(RowError(row, "dup_staff_number",
-                                       bilingual("err_dup_staff_number", number=number, first=first_row[number])))
-        elif number:
-            first_row[number] = row
+    numbers_in_file = _numbers_in(rows, columns)
+    for row, member, row_errors in _checked_rows(rows, columns, check_staff_row, "dup_staff_number"):
         if member is not None:
             if member.number not in existing and not member.pin:
                 row_errors.append(RowError(row, "need_pin", bilingual("err_need_pin")))
