@@ -193,19 +193,8 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
     # Room id -> (building, room) in one query, instead of two lazy look-ups per student.
     places = {room_id: (building, number) for room_id, building, number in
               Room.select(Room.id, Building.name, Room.number).join(Building).where(Room.school_id == school_id).tuples()}
-    changes: list[tuple[Student, StudentRow, list[str]]] = []
-    inserts: list[StudentRow] = []
-    unchanged = 0
-    for student in plan.good:
-        current = existing.get(student.number)
-        if current is None:
-            inserts.append(student)
-            continue
-        fields = _student_changes(current, student, places)
-        if fields:
-            changes.append((current, student, fields))
-        else:
-            unchanged += 1
+    inserts, changes, unchanged = _sorted_by_change(plan.good, existing,
+                                                    lambda current, row: _student_changes(current, row, places))
     leaving = []
     if full:
         leaving = [s for s in existing.values() if s.active and s.number not in plan.numbers_in_file]
@@ -304,6 +293,36 @@ class _StaffPlan:
     errors: list[RowError]
 
 
+def _staff_changes(current: Staff, member: StaffRow) -> list[str]:
+    from kiosk.services.auth import check_pin
+
+    fields = [name for name in ("name", "roles", "class_name", "phone", "card_code", "active")
+              if getattr(current, name) != getattr(member, name)]
+    if "name" in fields or not current.initials:
+        fields.append("initials")
+    if member.pin and not check_pin(member.pin, current.pin_hash):
+        fields.append("pin_hash")
+    return fields
+
+
+def _sorted_by_change(good: list, existing: dict, changed_fields):
+    """Good rows as (new ones, (record, row, fields that change) for known ones, how many stay as they are)."""
+    inserts: list = []
+    changes: list[tuple] = []
+    unchanged = 0
+    for row in good:
+        current = existing.get(row.number)
+        if current is None:
+            inserts.append(row)
+            continue
+        fields = changed_fields(current, row)
+        if fields:
+            changes.append((current, row, fields))
+        else:
+            unchanged += 1
+    return inserts, changes, unchanged
+
+
 def plan_staff(rows: Rows, columns: dict[str, int], school_id: str) -> _StaffPlan:
     existing = {s.number: s for s in Staff.select().where(Staff.school_id == school_id)}
     cards = {s.card_code: s for s in existing.values() if s.card_code}
@@ -339,7 +358,7 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
                  school_name: str | None = None, sheet: str | None = None) -> ImportReport:
     """Import staff by staff number. New staff need an initial PIN; existing staff keep theirs when it is blank.
     Staff missing from the file are left as they are (staff lists are often partial)."""
-    from kiosk.services.auth import check_pin, hash_pin
+    from kiosk.services.auth import hash_pin
 
     path = Path(path)
     columns, rows = find_header(read_book(path), STAFF_HEADERS, STAFF_REQUIRED, staff=True, sheet=sheet)
@@ -353,24 +372,7 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
 
     now = clock.now()
     existing = {s.number: s for s in Staff.select().where(Staff.school_id == school_id)}
-    inserts: list[StaffRow] = []
-    changes: list[tuple[Staff, StaffRow, list[str]]] = []
-    unchanged = 0
-    for member in plan.good:
-        current = existing.get(member.number)
-        if current is None:
-            inserts.append(member)
-            continue
-        fields = [name for name in ("name", "roles", "class_name", "phone", "card_code", "active")
-                  if getattr(current, name) != getattr(member, name)]
-        if "name" in fields or not current.initials:
-            fields.append("initials")
-        if member.pin and not check_pin(member.pin, current.pin_hash):
-            fields.append("pin_hash")
-        if fields:
-            changes.append((current, member, fields))
-        else:
-            unchanged += 1
+    inserts, changes, unchanged = _sorted_by_change(plan.good, existing, _staff_changes)
     report = ImportReport("staff", plan.rows, len(inserts), len(changes), 0, unchanged, bad_rows, tuple(plan.errors),
                           imported=not dry_run, dry_run=dry_run)
     if dry_run:
