@@ -78,9 +78,11 @@ class IssueScreen(KioskScreen):
 
     TITLE_KEY = "slips.title_issue"
     BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f2", "issue", "slips.key_issue")]
+    # One line a field (label, then the field), so the whole form fits 80x24 with the list of matches open.
     DEFAULT_CSS = OFFICE_CSS.format(name="IssueScreen") + """
-    IssueScreen VerticalScroll > CatalogText { padding: 0 1; }
-    IssueScreen Input, IssueScreen Select { margin: 0 1; }
+    IssueScreen .form-row { height: 1; margin: 0 1; }
+    IssueScreen .form-label { width: 30; }
+    IssueScreen .form-row Input, IssueScreen .form-row Select { width: 1fr; }
     IssueScreen VerticalScroll { height: 1fr; }
     """
     FIELDS = ("note", "from", "to", "return_by", "companion", "relation", "phone")
@@ -92,20 +94,21 @@ class IssueScreen(KioskScreen):
         self.prefilled_times: dict[str, str] = {}  # the times as prefilled (or as last issued): Esc asks if edited
 
     def compose(self) -> ComposeResult:
-        from textual.containers import VerticalScroll
+        from textual.containers import Horizontal, VerticalScroll
 
         from kiosk.screens.student_picker import StudentPicker
 
         yield CatalogText("slips.title_issue", classes="office-title", id="issue-title")
         with VerticalScroll():
-            yield CatalogText("office.field_student", id="issue-label-student")
-            yield StudentPicker(input_id="issue-student", class_name=self.own_class())
-            yield CatalogText("slips.field_kind", id="issue-label-kind")
-            yield Select(kind_options(), id="issue-kind", allow_blank=False, value="home")
+            yield StudentPicker(input_id="issue-student", label_key="office.field_student", class_name=self.own_class())
+            with Horizontal(classes="form-row"):
+                yield CatalogText("slips.field_kind", id="issue-label-kind", classes="form-label")
+                yield Select(kind_options(), id="issue-kind", allow_blank=False, value="home", compact=True)
             for name in self.FIELDS:
-                yield CatalogText(f"slips.field_{name}", id=f"issue-label-{name}")
-                # A time is edited, not retyped: Tab into it must not select it all for the next key to wipe.
-                yield Input(id=f"issue-{name}", max_length=60, select_on_focus=name not in self.TIMES)
+                with Horizontal(classes="form-row"):
+                    yield CatalogText(f"slips.field_{name}", id=f"issue-label-{name}", classes="form-label")
+                    # A time is edited, not retyped: Tab into it must not select it all for the next key to wipe.
+                    yield Input(id=f"issue-{name}", max_length=60, select_on_focus=name not in self.TIMES, compact=True)
         yield MessageLine(classes="office-message")
 
     def own_class(self) -> str | None:
@@ -212,29 +215,52 @@ class SlipListScreen(TableScreen):
         Binding("f8", "revoke", "slips.key_revoke"),
         Binding("f5", "refresh", "slips.key_refresh"),
     ]
-    COLUMN_KEYS = tuple(f"slips.{key}" for key in (
-        "col_short", "col_status", "col_name", "col_class", "col_kind", "col_from", "col_to", "col_return_by",
-        "col_approvals", "col_companion"))
+    DEFAULT_CSS = """
+    SlipListScreen .office-summary { padding: 0 1; height: auto; }
+    SlipListScreen #list-detail { color: $text-muted; }
+    """
+    # What a teacher acts on fits 80 columns; the rest of the highlighted slip is on the detail line.
+    COLUMN_KEYS = ("slips.col_status", "slips.col_name", "slips.col_class", "slips.col_kind", "office.col_window",
+                   "slips.col_return_by")
 
     def compose_above_table(self) -> ComposeResult:
-        yield Static(id="list-summary")
+        yield Static(id="list-summary", classes="office-summary")
+        yield Static(id="list-detail", classes="office-summary", markup=False)
 
     def fetch(self):
         from kiosk.services.slips import class_slips
 
         return class_slips(self.ctx.school_id, listing_class(self.ctx.session))
 
-    def cells(self, v):
+    def window(self, v) -> str:
+        """`12-01 14:08~17:08` on one day, `12-01 14:08~12-02 10:00` across days."""
         zone = self.ctx.zone
-        approvals = "/".join(t(f"slips.role_{r}") + ("+" if r in v.approvals else "-") for r in v.required_roles)
-        companion = " ".join(p for p in (v.companion_name, v.companion_relation) if p)
-        cells = (v.short, t(f"slips.status_{v.status}"), v.student_name, v.class_name, t(f"slips.kind_{v.reason_kind}"),
-                 _hm(v.leave_from, zone), _hm(v.leave_to, zone), _hm(v.return_by, zone), approvals, companion)
+        start, end = v.leave_from.astimezone(zone), v.leave_to.astimezone(zone)
+        return f"{start:%m-%d %H:%M}~{end:%H:%M}" if start.date() == end.date() else f"{start:%m-%d %H:%M}~{end:%m-%d %H:%M}"
+
+    def cells(self, v):
+        cells = (t(f"slips.status_{v.status}"), v.student_name, v.class_name, t(f"slips.kind_{v.reason_kind}"),
+                 self.window(v), _hm(v.return_by, self.ctx.zone))
         return [Text(c, style=STATUS_STYLE.get(v.status, "")) for c in cells]
 
     def show_rows(self, rows) -> None:
         super().show_rows(rows)
         self.query_one("#list-summary", Static).update(t("slips.list_summary", count=len(self.rows)))
+        self.show_detail()
+
+    def on_data_table_row_highlighted(self, event) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        v = self.selected()
+        if v is None:
+            self.query_one("#list-detail", Static).update("")
+            return
+        approvals = "/".join(t(f"slips.role_{r}") + ("+" if r in v.approvals else "-") for r in v.required_roles)
+        companion = " ".join(p for p in (v.companion_name, v.companion_relation, v.companion_phone) if p)
+        self.query_one("#list-detail", Static).update(t(
+            "office.list_detail", short=v.short, companion=companion or t("office.list_no_companion"),
+            approvals=approvals))
 
     def action_approve(self) -> None:
         view = self.selected()

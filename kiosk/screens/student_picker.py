@@ -7,7 +7,7 @@ The screen hears `StudentPicker.Picked` (info, or None when the text no longer n
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
@@ -21,7 +21,10 @@ MAX_CHOICES = 8
 class StudentPicker(Vertical):
     DEFAULT_CSS = """
     StudentPicker { height: auto; }
-    StudentPicker OptionList { height: auto; max-height: 6; margin: 0 1; display: none; }
+    StudentPicker .form-row { height: 1; margin: 0 1; }
+    StudentPicker .form-label { width: 30; }
+    StudentPicker .form-row Input { width: 1fr; }
+    StudentPicker OptionList { height: auto; max-height: 10; margin: 0 1; display: none; }
     StudentPicker OptionList.-shown { display: block; }
     StudentPicker .picker-who { padding: 0 1; height: auto; color: $text-muted; }
     StudentPicker .picker-who.-picked { color: $success; text-style: bold; }
@@ -35,16 +38,19 @@ class StudentPicker(Vertical):
             self.student = student  # kiosk.services.people.StudentInfo, or None
             self.move_on = move_on  # picked from the list with Enter: the form goes on to its next field
 
-    def __init__(self, *, input_id: str, class_name: str | None = None) -> None:
+    def __init__(self, *, input_id: str, label_key: str, class_name: str | None = None) -> None:
         super().__init__(id=f"{input_id}-picker")
         self.input_id = input_id
+        self.label_key = label_key
         self.class_name = class_name  # a head teacher's own class: only its students are found
         self.choices: list = []
         self.student = None
         self._picked_text = ""  # the field's text once a student is picked (their number)
 
     def compose(self) -> ComposeResult:
-        yield Input(id=self.input_id, max_length=32, select_on_focus=False)
+        with Horizontal(classes="form-row"):
+            yield CatalogText(self.label_key, id=f"{self.input_id}-label", classes="form-label")
+            yield Input(id=self.input_id, max_length=32, select_on_focus=False, compact=True)
         yield OptionList(id=f"{self.input_id}-choices")
         yield CatalogText("office.student_hint", id=f"{self.input_id}-who", classes="picker-who", markup=False)
 

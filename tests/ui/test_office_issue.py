@@ -212,3 +212,16 @@ async def test_a_head_teacher_sees_conflicts_of_their_own_class_only(office):
             await settle(pilot)
             assert isinstance(app.screen, ConflictsScreen)
             assert app.screen.query_one(DataTable).row_count == rows
+
+
+async def test_the_slip_list_fits_80_columns_with_the_rest_on_a_detail_line(office):
+    issue()  # 张华丽, with 张建国 父亲 as companion
+    async with start_app(office, "office", size=(80, 24)) as (app, pilot):
+        await login(pilot, "T001", "444444")
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        assert table.virtual_size.width <= table.size.width  # nothing a teacher acts on is off screen
+        detail = str(screen.query_one("#list-detail").render())
+        assert "张建国 父亲" in detail and "班主任+" in detail

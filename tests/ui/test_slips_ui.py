@@ -227,7 +227,7 @@ async def test_office_slip_list_revokes_with_a_reason_and_reprints(tiny):
         revocation = SlipRevocation.get()
         assert revocation.slip_id == issued.slip.id and revocation.reason == "家长改期"
         assert "张华丽" in str(screen.query_one(".table-message", Static).render())
-        assert "撤销" in str(screen.query_one(DataTable).get_row_at(0)[1])
+        assert "撤销" in str(screen.query_one(DataTable).get_row_at(0)[0])
 
 
 def _snapshot_app(settings):
