@@ -51,7 +51,7 @@ class PeopleScreen(KioskScreen):
 
     def refresh_text(self) -> None:
         self.query_one("#people-title", Static).update(t("core.people_title"))
-        self.query_one("#people-query", Input).placeholder = t("core.search_placeholder")
+        self.query_one("#people-query", Input).placeholder = t("people.search_placeholder")
         table = self.query_one(DataTable)
         table.clear(columns=True)
         for key in ("kind", "number", "name", "class", "detail"):

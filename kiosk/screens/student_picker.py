@@ -83,7 +83,7 @@ class StudentPicker(Vertical):
         from kiosk.services.people import find_students
 
         self.screen.call(find_students, query, self.app.ctx.school_id, class_name=self.class_name,
-                         limit=MAX_CHOICES, then=lambda found: self._found(query, found), group="student-picker")
+                         limit=MAX_CHOICES + 1, then=lambda found: self._found(query, found), group="student-picker")
 
     def _found(self, query: str, found: list) -> None:
         if query != self.field.value.strip():
@@ -91,8 +91,12 @@ class StudentPicker(Vertical):
         if len(found) == 1:
             self.pick(found[0])
             return
+        more = len(found) > MAX_CHOICES  # one more than shown was asked for, to know the list is not all
+        found = found[:MAX_CHOICES]
         self._show_choices(found)
-        if not found:
+        if more:
+            self._who(Msg("office.student_more", count=MAX_CHOICES), "")
+        elif not found:
             key = "office.student_none_in_class" if self.class_name else "office.student_none"
             self._who(Msg(key, query=query, class_name=self.class_name or ""), "-problem")
         else:

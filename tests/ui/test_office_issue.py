@@ -225,3 +225,15 @@ async def test_the_slip_list_fits_80_columns_with_the_rest_on_a_detail_line(offi
         assert table.virtual_size.width <= table.size.width  # nothing a teacher acts on is off screen
         detail = str(screen.query_one("#list-detail").render())
         assert "张建国 父亲" in detail and "班主任+" in detail
+
+
+async def test_more_matches_than_listed_says_type_more(office, monkeypatch):
+    from kiosk.screens import student_picker
+
+    monkeypatch.setattr(student_picker, "MAX_CHOICES", 2)
+    async with start_app(office, "office") as (app, pilot):
+        screen = await open_issue(app, pilot, "A001", "888888")  # an admin finds every class: 张华丽, 张华, 张华强
+        await type_text(pilot, "zh")
+        await settle(pilot)
+        assert screen.query_one("#issue-student-choices", OptionList).option_count == 2
+        assert "超过 2 人" in who(screen)
