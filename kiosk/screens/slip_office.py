@@ -311,7 +311,8 @@ class RefusalsScreen(TableScreen):
     """Every refused scan at the gate (forgeries, expired, boarders without a slip, ...), newest first."""
 
     TITLE_KEY = "slips.title_refusals"
-    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_time", "col_name", "col_reason", "col_raw", "col_station", "col_staff"))
+    # What was scanned last: at 80 columns the station and gatekeeper stay on screen, the raw text is cut.
+    COLUMN_KEYS = tuple(f"slips.{key}" for key in ("col_time", "col_name", "col_reason", "col_station", "col_staff", "col_raw"))
 
     def fetch(self):
         """(refused scan, its station as people call it): a name, not an id like st-efee39fe4ef5."""
@@ -323,7 +324,7 @@ class RefusalsScreen(TableScreen):
 
     def cells(self, item):
         r, station = item
-        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, r.raw[:24], station, r.staff_name
+        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, station, r.staff_name, r.raw[:24]
 
 
 class ExceptionsScreen(TableScreen):
