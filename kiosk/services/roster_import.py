@@ -170,11 +170,23 @@ def _ensure_school(w, school_id: str, school_name: str | None) -> None:
         w.insert(School(id=school_id, name=school_name or school_id))
 
 
+# A full import that would send more than half the school (and more than a class) away is a class list
+# imported as the whole roster far more often than a real change: refused unless asked for.
+MASS_LEAVE_MIN = 60
+
+
+def mass_leave(active: int, leaving: int) -> bool:
+    """Whether a full import deactivating `leaving` of `active` students is too many to do without asking."""
+    return leaving > MASS_LEAVE_MIN and leaving * 2 > active
+
+
 def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_bad: bool = False, full: bool = True,
-                  school_name: str | None = None, sheet: str | None = None) -> ImportReport:
+                  school_name: str | None = None, sheet: str | None = None,
+                  allow_mass_leave: bool = False) -> ImportReport:
     """Import students: create new numbers, update known ones, and (full=True) deactivate the active ones
     missing from the file. Buildings and rooms named in the file are created when missing. `sheet` names
-    the sheet to read; by default it is the first one that holds the header."""
+    the sheet to read; by default it is the first one that holds the header. Deactivating more than half the
+    active students is refused (ImportFileError, nothing written) unless `allow_mass_leave`."""
     path = Path(path)
     columns, rows = find_header(read_book(path), STUDENT_HEADERS, STUDENT_REQUIRED, sheet=sheet)
     if not rows:
@@ -200,6 +212,9 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
         leaving = [s for s in existing.values() if s.active and s.number not in plan.numbers_in_file]
     report = ImportReport("roster", plan.rows, len(inserts), len(changes), len(leaving), unchanged, bad_rows,
                           tuple(plan.errors), imported=not dry_run, dry_run=dry_run)
+    active = sum(1 for s in existing.values() if s.active)
+    if full and not allow_mass_leave and mass_leave(active, len(leaving)):  # a dry run says so too
+        raise ImportFileError("file_mass_leave", leaving=len(leaving), active=active, path=str(path))
     if dry_run:
         return report
 
