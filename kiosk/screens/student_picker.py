@@ -115,6 +115,11 @@ class StudentPicker(Vertical):
         if event.key == "down" and self.focused_field() and self.choices:
             event.stop()
             self.open_choices()
+        elif event.key == "escape" and self.app.focused is self.query_one(OptionList):
+            # Esc in the list goes back to typing; it does not leave the form.
+            event.stop()
+            event.prevent_default()
+            self.field.focus()
 
     def focused_field(self) -> bool:
         return self.app.focused is self.field

@@ -237,3 +237,18 @@ async def test_more_matches_than_listed_says_type_more(office, monkeypatch):
         await settle(pilot)
         assert screen.query_one("#issue-student-choices", OptionList).option_count == 2
         assert "超过 2 人" in who(screen)
+
+
+async def test_escape_in_the_list_of_matches_goes_back_to_typing(office):
+    async with start_app(office, "office") as (app, pilot):
+        screen = await open_issue(app, pilot)
+        await type_text(pilot, "zh")
+        await settle(pilot)
+        await pilot.press("down")
+        assert isinstance(app.focused, OptionList)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and app.focused is screen.query_one("#issue-student", Input)
+        await type_text(pilot, "anghua")
+        await settle(pilot)
+        assert screen.query_one("#issue-student", Input).value == "zhanghua"
