@@ -92,6 +92,7 @@ class IssueScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.prefilled_times: dict[str, str] = {}  # the times as prefilled (or as last issued): Esc asks if edited
+        self.kind_chosen = False
 
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal, VerticalScroll
@@ -126,7 +127,18 @@ class IssueScreen(KioskScreen):
             self.query_one(f"#issue-{name}", Input).value = value.strftime("%Y-%m-%d %H:%M")
         self.prefilled_times = self.times_as_typed()
         self.refresh_text()
+        self.watch(self.query_one("#issue-kind", Select), "expanded", self.kind_list_closed, init=False)
         self.query_one("#issue-student", Input).focus()
+
+    def on_key(self, event) -> None:
+        if event.key == "enter" and self.query_one("#issue-kind", Select).expanded:
+            self.kind_chosen = True  # Enter in the open list picks a type: then the form moves on
+
+    def kind_list_closed(self, expanded: bool) -> None:
+        """A type picked with Enter moves on to the next field, as Enter does in every other field (Esc stays)."""
+        if not expanded and self.kind_chosen:
+            self.kind_chosen = False
+            self.query_one("#issue-note", Input).focus()
 
     def times_as_typed(self) -> dict[str, str]:
         return {name: self.query_one(f"#issue-{name}", Input).value for name in self.TIMES}

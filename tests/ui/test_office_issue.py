@@ -252,3 +252,28 @@ async def test_escape_in_the_list_of_matches_goes_back_to_typing(office):
         await type_text(pilot, "anghua")
         await settle(pilot)
         assert screen.query_one("#issue-student", Input).value == "zhanghua"
+
+
+async def test_enter_on_the_type_list_picks_and_moves_on(office):
+    from textual.widgets import Select
+
+    async with start_app(office, "office") as (app, pilot):
+        screen = await open_issue(app, pilot)
+        kind = screen.query_one("#issue-kind", Select)
+        kind.focus()
+        await pilot.pause()
+        await pilot.press("enter")  # opens the list
+        await pilot.press("escape")  # closes it: still on the type
+        await settle(pilot)
+        assert not kind.expanded and app.focused in (kind, *kind.query("*"))
+        before = kind.value
+        await pilot.press("enter")
+        await pilot.press("down")
+        await pilot.press("enter")  # picks: the form goes on to the reason
+        await settle(pilot)
+        assert kind.value != before and app.focused is screen.query_one("#issue-note", Input)
+        await pilot.press("shift+tab")
+        await pilot.press("enter")
+        await pilot.press("enter")  # the same type picked again also moves on
+        await settle(pilot)
+        assert app.focused is screen.query_one("#issue-note", Input)
