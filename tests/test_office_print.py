@@ -50,3 +50,4 @@ def test_a_missing_printer_keeps_the_slip_and_says_what_to_do(school, tmp_path):
     done = issue_now(school)
     assert done.printed is None and done.where == "" and done.issued.slip.student_name == "张华丽"
     assert done.print_error.key == "labels.printer_missing"
+

@@ -6,18 +6,22 @@ then revokes (kiosk.services.slips.revoke_slip checks who may and records it).
 """
 from __future__ import annotations
 
-# A used-up slip (the student is back) and an expired one (its leave window is over, the gate refuses it
-# anyway) cannot let anyone out again: revoking them would put a meaningless record in the file.
+# Only a slip that can still let the student out can be revoked. A used-up slip (back), an expired one (its
+# leave window is over: the gate refuses it anyway) and one already used to go out (the gate lets the student
+# back whatever the office does, and a return after a revocation is listed as a conflict to review) cannot:
+# revoking them would put a meaningless record in the file.
 _REFUSALS = {
     "returned": "slips.err_already_returned",
     "expired": "office.revoke_expired",
     "revoked": "slips.err_revoked",
+    "out": "office.revoke_out",
+    "overdue": "office.revoke_out",
 }
 
 
 def revoke_refusal(status: str) -> str | None:
-    """The catalog key saying why a slip in `status` cannot be revoked, or None when it can (issued, pending
-    approval, or out: an out slip is revoked so the office's record says so; the gate still lets them back)."""
+    """The catalog key saying why a slip in `status` cannot be revoked, or None when it can (issued, or pending
+    approval: not used yet)."""
     return _REFUSALS.get(status)
 
 
