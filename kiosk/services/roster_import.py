@@ -227,7 +227,7 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
         for student in inserts:
             room = rooms.get(student)
             new_students.append(Student(
-                school_id=school_id, number=student.number, name=student.name, initials=pinyin_initials(student.name),
+                number=student.number, name=student.name, initials=pinyin_initials(student.name),
                 gender=student.gender, grade=student.grade, class_name=student.class_name, boarder=student.boarder,
                 room=room, bed=student.bed if room else None, guardian_name=student.guardian_name,
                 guardian_phone=student.guardian_phone, active=student.active, updated_at=now,
@@ -291,10 +291,10 @@ class _RoomBook:
         if room is None:
             building = self.buildings.get(row.building)
             if building is None:
-                building = self.w.insert(Building(school_id=self.school_id, name=row.building, gender=self.gender[row.building]))
+                building = self.w.insert(Building(name=row.building, gender=self.gender[row.building]))
                 self.buildings[row.building] = building
             beds = max(DEFAULT_BEDS, self.max_bed.get(key, 0))
-            room = self.w.insert(Room(school_id=self.school_id, building=building, number=row.room, beds=beds))
+            room = self.w.insert(Room(building=building, number=row.room, beds=beds))
             self.rooms[key] = room
         return room
 
@@ -397,7 +397,7 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
         _ensure_school(w, school_id, school_name)
         for member in inserts:
             w.insert(Staff(
-                school_id=school_id, number=member.number, name=member.name, initials=pinyin_initials(member.name),
+                number=member.number, name=member.name, initials=pinyin_initials(member.name),
                 roles=member.roles, class_name=member.class_name, phone=member.phone, card_code=member.card_code,
                 pin_hash=hash_pin(member.pin), active=member.active, updated_at=now,
             ))
