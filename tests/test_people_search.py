@@ -123,3 +123,21 @@ def test_full_pinyin_finds_the_name_spelled_out(school):
 def test_students_of_one_class_only(school):
     assert names(search_people("zh", school, students_only=True, class_name="高一(2)班")) == [("student", "赵海林")]
     assert search_people("李明", school, students_only=True, class_name="高一(1)班") == []
+
+
+def test_a_surname_is_read_as_a_surname(school, tmp_path):
+    actor = Actor(school_id=school, station_id="st-test")
+    import_roster(write_csv(tmp_path / "more.csv", [day_student("2026009", "曾英", "女")]), actor, full=False)
+    assert pinyin_initials("曾英") == "zy" and Student.get(Student.number == "2026009").initials == "zy"
+    for query in ("zy", "zengying", "cengying", "曾英"):
+        assert names(search_people(query, school)) == [("student", "曾英")], query
+
+
+def test_a_reimport_refreshes_initials_made_by_an_older_rule(school, tmp_path):
+    actor = Actor(school_id=school, station_id="st-test")
+    roster = write_csv(tmp_path / "more.csv", [day_student("2026009", "曾英", "女")])
+    import_roster(roster, actor, full=False)
+    Student.update(initials="cy").where(Student.number == "2026009").execute()  # as an older version stored it
+    report = import_roster(roster, actor, full=False)
+    assert report.updated == 1 and Student.get(Student.number == "2026009").initials == "zy"
+    assert import_roster(roster, actor, full=False).updated == 0

@@ -11,7 +11,7 @@ import peewee
 
 from kiosk.i18n import Msg, t
 from kiosk.models import Building, Room, Staff, Student
-from kiosk.services.names import clean_identifier, full_pinyin, pinyin_query
+from kiosk.services.names import SURNAME_READINGS, clean_identifier, pinyin_query, pinyin_spellings
 from kiosk.services.student_record import StudentFields
 
 
@@ -60,11 +60,11 @@ def _rank(query: str, number: str, name: str, initials: str, spelled: str = "") 
 
 
 def _spelled_out(letters: str, name: str) -> str:
-    """The name's whole pinyin when the query spells it (`zhanghua` for 张华, 张华丽); '' otherwise."""
+    """The name's whole pinyin when the query spells it (`zhanghua` for 张华, 张华丽; `zengying` or `cengying`
+    for 曾英); '' otherwise."""
     if len(letters) < 2:
         return ""
-    spelled = full_pinyin(name)
-    return spelled if spelled.startswith(letters) else ""
+    return next((spelled for spelled in pinyin_spellings(name) if spelled.startswith(letters)), "")
 
 
 def search_people(query: str, school_id: str, limit: int = 20, *, include_inactive: bool = False,
@@ -99,12 +99,12 @@ def search_people(query: str, school_id: str, limit: int = 20, *, include_inacti
     if len(letters) >= 2:
         # Spelled out: a whole-pinyin name starts with the same letter as its initials. Filtered here, where the
         # pinyin is known; the first letter bounds the rows read (a few hundred in a large school).
-        for student in students.where(Student.initials.startswith(letters[0])).order_by(Student.number):
+        for student in students.where(_could_spell(Student, letters)).order_by(Student.number):
             spelled = _spelled_out(letters, student.name)
             if spelled and student.id not in found:
                 found[student.id] = (student, spelled)
         if not students_only:
-            for member in _staff(school_id, include_inactive).where(Staff.initials.startswith(letters[0])):
+            for member in _staff(school_id, include_inactive).where(_could_spell(Staff, letters)):
                 spelled = _spelled_out(letters, member.name)
                 if spelled and member.id not in staff_rows:
                     staff_rows[member.id] = (member, spelled)
@@ -118,6 +118,15 @@ def search_people(query: str, school_id: str, limit: int = 20, *, include_inacti
         ranked.append((_rank(folded, member.number, member.name, member.initials, spelled), 1, member.number, hit))
     ranked.sort(key=lambda item: item[:3])
     return [hit for *_, hit in ranked[:limit]]
+
+
+def _could_spell(model, letters: str):
+    """Rows whose name the letters may spell out: initials with the same first letter, or a surname also read
+    another way (曾 is stored as z, `cengying` starts with c)."""
+    condition = model.initials.startswith(letters[0])
+    for surname in SURNAME_READINGS:
+        condition |= model.name.startswith(surname)
+    return condition
 
 
 def _students(school_id: str, include_inactive: bool, class_name: str | None):

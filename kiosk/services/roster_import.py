@@ -255,7 +255,7 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
 def _student_changes(current: Student, row: StudentRow, places: dict[str, tuple[str, str]]) -> list[str]:
     fields = [name for name in ("name", "gender", "grade", "class_name", "boarder", "bed", "guardian_name",
                                 "guardian_phone", "active") if getattr(current, name) != getattr(row, name)]
-    if "name" in fields or not current.initials:
+    if current.initials != pinyin_initials(row.name):  # a new name, or initials made by an older rule
         fields.append("initials")
     if current.room_id is None:
         same_room = not row.building
@@ -313,7 +313,7 @@ def _staff_changes(current: Staff, member: StaffRow) -> list[str]:
 
     fields = [name for name in ("name", "roles", "class_name", "phone", "card_code", "active")
               if getattr(current, name) != getattr(member, name)]
-    if "name" in fields or not current.initials:
+    if current.initials != pinyin_initials(member.name):  # a new name, or initials made by an older rule
         fields.append("initials")
     if member.pin and not check_pin(member.pin, current.pin_hash):
         fields.append("pin_hash")
