@@ -274,6 +274,14 @@ class SlipListScreen(TableScreen):
             "office.list_detail", short=v.short, companion=companion or t("office.list_no_companion"),
             approvals=approvals))
 
+    # A head teacher's approval is given when they issue; the later steps of the ladder are these roles'.
+    APPROVING_ROLES = frozenset({"discipline", "principal", "admin"})
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "approve":  # no F2 on screen for a person who has nothing to approve
+            return self.ctx.session is not None and bool(self.ctx.session.roles & self.APPROVING_ROLES)
+        return True
+
     def action_approve(self) -> None:
         view = self.selected()
         if view is not None:

@@ -277,3 +277,36 @@ async def test_enter_on_the_type_list_picks_and_moves_on(office):
         await pilot.press("enter")  # the same type picked again also moves on
         await settle(pilot)
         assert app.focused is screen.query_one("#issue-note", Input)
+
+
+async def test_a_head_teacher_has_no_approve_key_in_the_slip_list(office):
+    from kiosk.screens.base import binding_help
+
+    issue()
+    async with start_app(office, "office") as (app, pilot):
+        await login(pilot, "T001", "444444")
+        await pilot.press("c")
+        await settle(pilot)
+        keys = [key for key, _ in binding_help(app.screen)]
+        assert "f2" not in keys and "f8" in keys
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen.message_text() == ""  # nothing happened, nothing to say
+
+
+async def test_the_discipline_office_approves_a_long_leave_with_f2(office):
+    from kiosk.models import Staff
+    from kiosk.services.auth import hash_pin
+
+    with record(Actor(school_id="demo", station_id="st-test"), "test.staff") as w:
+        w.insert(Staff(school_id="demo", number="Z001", name="政教戊", initials="", roles="discipline", class_name="",
+                       phone="", card_code="", pin_hash=hash_pin("555555"), active=True, updated_at=clock.now()))
+    issued = issue(hours=4, back=96)  # four days: the discipline office must approve too
+    assert issued.slip.status == "pending"
+    async with start_app(office, "office") as (app, pilot):
+        await login(pilot, "Z001", "555555")
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "已签发" in str(app.screen.query_one(DataTable).get_row_at(0)[0])
