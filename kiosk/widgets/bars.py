@@ -22,8 +22,11 @@ class StatusBar(Horizontal):
 
     DEFAULT_CSS = """
     StatusBar { dock: top; height: 1; background: $primary-darken-2; color: $text; }
-    StatusBar > Static { width: auto; padding: 0 1; }
-    StatusBar > #status-spacer { width: 1fr; }
+    StatusBar > Static { width: auto; padding: 0 1; text-wrap: nowrap; }
+    /* Who is on duty takes what is left and gives way first (cut with an ellipsis): at 80 columns the
+       station, the alerts, the sync state and the clock stay whole. */
+    StatusBar > #status-duty { width: 1fr; min-width: 0; text-overflow: ellipsis; }
+    StatusBar > #status-alerts { max-width: 45%; text-overflow: ellipsis; }
     StatusBar > #status-alerts { background: $error; color: $text; text-style: bold; }
     StatusBar > #status-alerts.-empty { display: none; }
     """
@@ -32,7 +35,6 @@ class StatusBar(Horizontal):
         yield Static(id="status-school")
         yield Static(id="status-station")
         yield Static(id="status-duty")
-        yield Static(id="status-spacer")
         yield Static(id="status-alerts", classes="-empty")
         yield Static(id="status-sync")
         yield Static(id="status-clock")

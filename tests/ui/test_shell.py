@@ -212,10 +212,13 @@ def test_no_screen_handles_a_message_twice_by_accident():
 
 async def test_on_a_narrow_console_the_clock_stays_on_the_status_bar(demo_school):
     """At 100 columns, with alerts showing, the school's name gives way so the clock is not cut off."""
+    from rich.cells import cell_len
+
     from kiosk.widgets.bars import StatusBar
     from tests.ui_helpers import settle, start_app
 
-    for width, school_shown, language in ((100, False, "en"), (100, False, "zh-CN"), (140, True, "en")):
+    for width, school_shown, language in ((80, False, "en"), (80, False, "zh-CN"), (100, False, "en"),
+                                          (100, False, "zh-CN"), (140, True, "en")):
         demo_school.language = language
         async with start_app(demo_school, "office", size=(width, 30)) as (app, pilot):
             await settle(pilot)
@@ -223,6 +226,11 @@ async def test_on_a_narrow_console_the_clock_stays_on_the_status_bar(demo_school
             clock = bar.query_one("#status-clock")
             assert bar.query_one("#status-school").display is school_shown
             assert clock.region.right <= width and str(clock.render()).strip().endswith(":00")  # seconds shown
+            for part in ("#status-sync", "#status-station"):  # whole, not pushed off the edge
+                shown = bar.query_one(part)
+                assert shown.region.right <= width and shown.region.width >= cell_len(str(shown.render()).strip()), part
+            alerts = bar.query_one("#status-alerts")  # on screen (a long list ends in an ellipsis)
+            assert alerts.region.width >= 12 and alerts.region.right <= width
 
 
 async def test_a_required_reason_is_never_taken_as_cancelled(demo_school):
