@@ -10,7 +10,7 @@ from textual.containers import Grid
 from textual.widgets import DataTable, Input, Select
 
 from kiosk.i18n import UserError, t
-from kiosk.screens.gate_register import relabel_select
+from kiosk.screens.gate_form import FormSelect, id_type_options, relabel_select
 from kiosk.screens.gate_shift import SCREEN_CSS, _GateForm
 from kiosk.services import visitor_rules as rules
 from kiosk.widgets.catalog_text import CatalogText
@@ -42,13 +42,13 @@ class WatchlistScreen(_GateForm):
         yield CatalogText("gate.title_watchlist", id="watch-title", classes="gate-title")
         with Grid():
             yield CatalogText("gate.f_id_type", id="l-watch-id-type")
-            yield Select([], id="watch-id-type", allow_blank=True, prompt=t("core.choose"))
+            yield FormSelect([], id="watch-id-type", allow_blank=True, prompt=t("core.choose"))
             yield CatalogText("gate.f_id_number", id="l-watch-id")
             yield Input(id="watch-id", max_length=40)
             yield CatalogText("gate.f_name", id="l-watch-name")
             yield Input(id="watch-name", max_length=40)
             yield CatalogText("gate.f_level", id="l-watch-level")
-            yield Select([], id="watch-level", allow_blank=True, prompt=t("core.choose"))
+            yield FormSelect([], id="watch-level", allow_blank=True, prompt=t("core.choose"))
             yield CatalogText("gate.f_reason", id="l-watch-reason")
             yield Input(id="watch-reason", max_length=120)
             yield CatalogText("gate.f_expires", id="l-watch-expires")
@@ -62,8 +62,7 @@ class WatchlistScreen(_GateForm):
         self.load()
 
     def refresh_text(self) -> None:
-        relabel_select(self.query_one("#watch-id-type", Select),
-                       [(t(f"gate.idtype_{k}"), k) for k in rules.ID_TYPES if k != "none"], "resident")
+        relabel_select(self.query_one("#watch-id-type", Select), id_type_options(with_none=False), "resident")
         relabel_select(self.query_one("#watch-level", Select),
                        [(t(f"gate.level_{k}"), k) for k in rules.WATCH_LEVELS], "deny")
         self.query_one("#watch-id", Input).placeholder = t("gate.ph_watch_id")

@@ -1,0 +1,228 @@
+"""Issue 14's friction on the gate's visitor forms: every problem shown at once under its field and cleared when
+fixed, Enter leaves a chosen dropdown, the watchlist checked the moment the ID or name is known, English labels
+that fit, and the form's modules without an import cycle."""
+from __future__ import annotations
+
+import ast
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from textual.widgets import Input, Select
+
+from kiosk import clock, i18n
+from kiosk.models.visitors import Visit, WatchlistDecision
+from kiosk.screens.gate_decision import DecisionScreen
+from kiosk.screens.gate_form import FIELDS, LABEL_WIDTH, FieldNote
+from kiosk.screens.gate_register import RegisterScreen
+from kiosk.services import visitors
+from tests.test_gate_services import ID, actor_for, form, make_school
+from tests.ui_helpers import login, settle, start_app, type_text
+
+SCREENS = Path(__file__).resolve().parents[2] / "kiosk" / "screens"
+
+
+@pytest.fixture
+def gate_school(db, settings, frozen_now):
+    return make_school(settings)
+
+
+async def open_register(app, pilot) -> RegisterScreen:
+    await login(pilot, "G001", "111111")
+    await pilot.press("v")
+    await settle(pilot)
+    assert isinstance(app.screen, RegisterScreen)
+    return app.screen
+
+
+def notes(screen) -> dict[str, str]:
+    """The fields that show a problem, with its text."""
+    return {note.id.removeprefix("e-"): note.text for note in screen.query(FieldNote) if note.text}
+
+
+async def test_a_save_shows_every_problem_at_once_and_each_goes_when_fixed(gate_school):
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        screen.query_one("#f-id_number", Input).value = "110105194912310021"  # wrong check character
+        screen.query_one("#f-name", Input).value = "王建国"
+        screen.query_one("#f-phone", Input).value = "1381234"
+        screen.query_one("#f-companions", Input).value = "两个"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        shown = notes(screen)
+        assert set(shown) == {"id_number", "phone", "category", "reason", "host", "companions"}
+        assert "校验位" in shown["id_number"] and "11 位" in shown["phone"]
+        assert screen.query_one("#f-id_number", Input).has_focus  # the first one to fix
+        assert "共6处要改" in screen.message_text() and "校验位" in screen.message_text()
+        assert Visit.select().count() == 0
+        screen.query_one("#f-phone", Input).focus()
+        await pilot.press("end")  # the focus selects the whole field: type after it
+        await type_text(pilot, "5678")  # now 11 digits: that note goes, the others stay
+        await pilot.pause()
+        assert set(notes(screen)) == {"id_number", "category", "reason", "host", "companions"}
+        assert "共5处要改" in screen.message_text()
+        screen.query_one("#f-companions", Input).value = "2"
+        screen.query_one("#f-id_number", Input).value = ID
+        screen.query_one("#f-category", Select).value = "parent"
+        await pilot.pause()
+        assert set(notes(screen)) == {"reason", "host"}
+        await pilot.press("f9")  # the notes follow the language
+        await settle(pilot)
+        try:
+            assert "reason" in notes(screen)["reason"].lower()
+        finally:
+            await pilot.press("f9")
+            await settle(pilot)
+        screen.query_one("#f-reason", Input).value = "送生活用品"
+        screen.query_one("#f-host", Input).focus()
+        await type_text(pilot, "zhl")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")  # the first hit
+        await pilot.pause()
+        assert notes(screen) == {} and "处要改" not in screen.message_text()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Visit.select().count() == 1 and notes(screen) == {}
+
+
+async def test_a_problem_found_by_the_save_is_shown_under_its_field(gate_school):
+    """The database's own check (already on site) lands under the ID field and goes when the number changes."""
+    visitors.register_visit(actor_for("G002"), form(), gate_school)
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        for name, value in (("id_number", ID), ("name", "王建国"), ("phone", "13812345678"), ("reason", "送东西")):
+            screen.query_one(f"#f-{name}", Input).value = value
+        screen.query_one("#f-category", Select).value = "parent"
+        screen.host = visitors.search_hosts("zhl", "demo")[0]
+        screen.query_one("#f-host", Input).value = screen.host.name
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert list(notes(screen)) == ["id_number"] and "已在校内" in notes(screen)["id_number"]
+        screen.query_one("#f-name", Input).value = "王建"  # another field: the note stays
+        await pilot.pause()
+        assert list(notes(screen)) == ["id_number"]
+        screen.query_one("#f-id_number", Input).value = "360426199101010071"
+        await pilot.pause()
+        assert notes(screen) == {}
+        assert Visit.select().count() == 1
+
+
+async def test_enter_on_a_chosen_dropdown_moves_on(gate_school):
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        category = screen.query_one("#f-category", Select)
+        category.focus()
+        await pilot.press("enter")  # empty: Enter opens the list
+        await pilot.pause()
+        assert category.expanded
+        await pilot.press("down", "enter")  # the first category
+        await pilot.pause()
+        assert category.value == "parent" and screen.query_one("#f-unit", Input).has_focus
+        category.focus()
+        await pilot.press("enter")  # chosen: Enter goes on instead of opening the list again
+        await pilot.pause()
+        assert not category.expanded and screen.query_one("#f-unit", Input).has_focus
+        screen.query_one("#f-id_type", Select).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.query_one("#f-id_number", Input).has_focus
+
+
+async def test_a_watchlisted_returning_visitor_is_alerted_at_the_scan(gate_school):
+    """Scanning a watchlisted visitor's ID prefilled their last visit (回访人员) with no alert until the save."""
+    first = visitors.register_visit(actor_for("G002"), form(), gate_school).visit
+    visitors.sign_out(actor_for("G002"), first.id)
+    visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="warn",
+                             reason="上次与保安争吵", expires_at=None)
+    clock.advance(timedelta(days=1))
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        await type_text(pilot, ID)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen) and screen.query_one("#f-name", Input).value == "王建国"
+        await pilot.press("escape")  # not now: the alert stays on the form, the save asks again
+        await settle(pilot)
+        assert app.screen is screen and "名单提示" in screen.message_text()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen) and Visit.select().count() == 1
+        await pilot.press("a")
+        await pilot.pause()
+        await type_text(pilot, "班主任约见，已核实")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and Visit.select().count() == 2
+        assert WatchlistDecision.get().decision == "allow"
+
+
+async def test_a_name_without_a_document_is_checked_when_enter_leaves_it(gate_school):
+    visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number="", name="钱多多", level="deny",
+                             reason="多次进校推销", expires_at=None)
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        screen.query_one("#f-id_type", Select).value = "none"
+        screen.query_one("#f-name", Input).focus()
+        await type_text(pilot, "钱多多")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        await pilot.press("r")  # refused now: the save records the refusal without asking again
+        await settle(pilot)
+        assert app.screen is screen
+        for name, value in (("phone", "13812345678"), ("reason", "推销")):
+            screen.query_one(f"#f-{name}", Input).value = value
+        screen.query_one("#f-category", Select).value = "other"
+        screen.host = visitors.search_hosts("zhl", "demo")[0]
+        screen.query_one("#f-host", Input).value = screen.host.name
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert Visit.get().status == "refused" and WatchlistDecision.get().decision == "refuse"
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_every_form_label_fits_its_column(language):
+    """English labels were cut ("Companion", "Expected") by the 12-cell label column."""
+    i18n.set_language(language)
+    try:
+        too_long = [i18n.t(key) for _, key, _ in FIELDS if cell_len(i18n.t(key)) > LABEL_WIDTH - 1]
+    finally:
+        i18n.set_language("zh-CN")
+    assert too_long == []
+
+
+def test_english_plurals_of_the_gate_forms():
+    i18n.set_language("en")
+    try:
+        assert i18n.t("gate.form_problems", count=1).startswith("1 field to fix")
+        assert i18n.t("gate.form_problems", count=3).startswith("3 fields to fix")
+        assert i18n.t("gate.evacuation_written", path="x", count=1).endswith("(1 person)")
+        assert i18n.t("gate.evacuation_written", path="x", count=4).endswith("(4 people)")
+    finally:
+        i18n.set_language("zh-CN")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_the_register_form_and_the_card_reader_do_not_import_each_other():
+    register = "kiosk.screens.gate_register"
+    for name in ("gate_card.py", "gate_decision.py", "gate_form.py", "gate_watchlist.py"):
+        assert register not in imported_modules(SCREENS / name), name
+    assert len((SCREENS / "gate_register.py").read_text(encoding="utf-8").splitlines()) < 500
+
+
+def test_relabel_select_uses_only_textuals_public_select():
+    assert not any("_select" in module for module in imported_modules(SCREENS / "gate_form.py"))
