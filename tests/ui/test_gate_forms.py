@@ -226,3 +226,45 @@ def test_the_register_form_and_the_card_reader_do_not_import_each_other():
 
 def test_relabel_select_uses_only_textuals_public_select():
     assert not any("_select" in module for module in imported_modules(SCREENS / "gate_form.py"))
+
+
+def table_line(table, y: int) -> str:
+    return "".join(segment.text for segment in table.render_line(y))
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_onsite_list_at_80x24_keeps_code_host_and_phone_on_screen(gate_school, language):
+    """At 80 columns the visitor's phone was cut (138123456): today's times are HH:MM now, and the highlighted
+    visitor is written out in full under the table."""
+    from textual.widgets import DataTable, Static
+
+    from kiosk.screens.gate_onsite import OnsiteScreen
+
+    visit = visitors.register_visit(actor_for("G002"), form(), gate_school).visit
+    clock.advance(timedelta(hours=3))  # overstaying
+    gate_school.language = language
+    i18n.set_language(language)
+    try:
+        async with start_app(gate_school, "gate", size=(80, 24)) as (app, pilot):
+            await login(pilot, "G001", "111111")
+            await pilot.press("o")
+            await settle(pilot)
+            assert isinstance(app.screen, OnsiteScreen)
+            row = table_line(app.screen.query_one(DataTable), 1)
+            assert all(text in row for text in (visit.code, "王建国", "张华丽", "13812345678")), row
+            detail = str(app.screen.query_one("#onsite-detail", Static).render())
+            assert "张华丽" in detail and "13812345678" in detail and "110105" in detail
+            assert ("随行 1 人" if language == "zh-CN" else "1 companion,") in detail
+    finally:
+        i18n.set_language("zh-CN")
+
+
+def test_onsite_times_are_short_today_and_dated_otherwise():
+    from datetime import datetime
+
+    from kiosk.screens.gate_onsite import short_time
+
+    now = datetime(2026, 11, 18, 12, 30)
+    assert short_time(datetime(2026, 11, 18, 9, 5), now) == "09:05"
+    assert short_time(datetime(2026, 11, 17, 23, 50), now) == "11-17 23:50"
+    assert short_time(None, now) == ""
