@@ -30,7 +30,7 @@ class DecisionScreen(KioskModal):
     ]
     DEFAULT_CSS = """
     DecisionScreen { align: center middle; }
-    DecisionScreen > Vertical { width: 84; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    DecisionScreen > Vertical { width: 100%; max-width: 84; height: auto; border: thick $error; background: $surface; padding: 1 2; }
     DecisionScreen #decision-title { text-style: bold; color: $error; width: 100%; content-align: center middle; }
     DecisionScreen #decision-hits { margin: 1 0; }
     DecisionScreen #decision-error { color: $error; text-style: bold; height: auto; }

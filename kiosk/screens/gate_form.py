@@ -117,6 +117,9 @@ class ProblemNotes:
 
     service_noted: set[str]  # fields whose note came from the save: the screen cannot check them again itself
 
+    def note_watch(self) -> None:
+        """A note the screen keeps beside the problems (the register's watchlist hit); none by default."""
+
     def note(self, name: str) -> FieldNote:
         return self.query_one(f"#e-{name}", FieldNote)
 
@@ -141,6 +144,7 @@ class ProblemNotes:
             self.set_note(error)
         if from_save:
             self.service_noted = {error.field for error in errors}
+        self.note_watch()
         if errors:
             self.say("gate.form_problems", level="error", count=len(errors))
             self.focus_field(errors[0].field)  # its whole problem goes on the message line (on_descendant_focus)

@@ -74,6 +74,7 @@ class RegisterScreen(ProblemNotes, KioskScreen):
         self.card_fill = None  # the FormFill of the card last read (kiosk.screens.gate_card)
         self.card_decision = None  # the Decision taken when that card's watchlist hit was shown
         self.watch_checked: tuple[str, str] | None = None  # (ID number, name) the watchlist was last checked on
+        self.watch_hits: tuple = ()  # what that check found
         self.watch_decision = None  # (watchlist entry ids, Decision) taken when they were shown, kept for the save
         self.service_noted: set[str] = set()  # fields whose note came from the save (the screen cannot recheck it)
 
@@ -168,6 +169,7 @@ class RegisterScreen(ProblemNotes, KioskScreen):
         self.night_leader = None
         self.card_fill = self.card_decision = None
         self.watch_checked = self.watch_decision = None
+        self.watch_hits = ()
         self.clear_notes()
         self.hide_hosts()
         self.focus_field("id_number")
@@ -288,17 +290,31 @@ class RegisterScreen(ProblemNotes, KioskScreen):
         """The watchlist checked on who is on the form now: a hit shows at once (decision screen), and the
         decision is kept for those entries. Escape leaves the alert on the form; the save asks again."""
         self.watch_checked = self.who()
+        self.watch_hits = tuple(hits)
         if not hits:
             return
         level = rules.worst_level(hits)
         self.say("gate.watch_alert", level="error", level_name=Msg(f"gate.level_{level}"))
+        self.note_watch()
 
         def decided(decision) -> None:
             if decision is not None:
                 self.watch_decision = (frozenset(hit.entry_id for hit in hits), decision)
                 self.say(f"idcard.decision_kept_{decision.decision}", level="warning")
+                self.note_watch()
 
         self.app.push_screen(DecisionScreen(tuple(hits), level), decided)
+
+    def note_watch(self) -> None:
+        """While the person checked is on the form, the hit stays under the ID field (messages come and go)."""
+        shown = self.note("id_number").message
+        if not self.watch_hits or self.watch_checked != self.who() or (shown and not shown.key.startswith("gate.watch")):
+            return
+        decision = self.kept_decision(self.watch_hits)
+        key = f"watch_note_{decision.decision}" if decision is not None else "watch_note"
+        level = Msg(f"gate.level_{rules.worst_level(self.watch_hits)}")
+        self.set_note(FieldError("id_number", key, {"level_name": level}))
+        self.service_noted.add("id_number")  # goes when the ID number changes, not with the form check
 
     def kept_decision(self, hits):
         """The decision taken when these entries were shown (all of them), or None: ask now."""
@@ -323,6 +339,9 @@ class RegisterScreen(ProblemNotes, KioskScreen):
             self.say("gate.host_none_found", level="error")
             self.focus_field("host")
             return
+        line = self.query_one("#reg-message", MessageLine)
+        if line.message is not None and line.message.key == "gate.host_none_found":
+            line.clear()  # an earlier search's "none found" must not sit under this one's hits
         self.fill_hosts()
         menu.add_class("-shown")
         menu.highlighted = 0

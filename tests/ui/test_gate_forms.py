@@ -268,3 +268,34 @@ def test_onsite_times_are_short_today_and_dated_otherwise():
     assert short_time(datetime(2026, 11, 18, 9, 5), now) == "09:05"
     assert short_time(datetime(2026, 11, 17, 23, 50), now) == "11-17 23:50"
     assert short_time(None, now) == ""
+
+
+async def test_the_watchlist_hit_stays_under_the_id_and_a_new_search_clears_none_found(gate_school):
+    visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="deny",
+                             reason="法院限制令", expires_at=None)
+    async with start_app(gate_school, "gate", size=(80, 24)) as (app, pilot):
+        screen = await open_register(app, pilot)
+        await type_text(pilot, ID)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        assert app.screen.query_one("Vertical").region.right <= 80  # the whole dialog on an 80-column screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "禁止入校" in notes(screen)["id_number"] and "保存时" in notes(screen)["id_number"]
+        screen.query_one("#f-host", Input).focus()
+        await type_text(pilot, "nobody")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "没有" in screen.message_text() or "找不到" in screen.message_text()
+        screen.query_one("#f-host", Input).value = "zhl"
+        screen.query_one("#f-host", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.message_text() == ""  # the list of hits is shown; "none found" is gone
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "禁止入校" in notes(screen)["id_number"]  # other messages come and go; the hit stays
+        screen.query_one("#f-id_number", Input).value = "360426199101010071"
+        await pilot.pause()
+        assert "id_number" not in notes(screen)
