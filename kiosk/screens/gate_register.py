@@ -210,11 +210,10 @@ class RegisterScreen(ProblemNotes, KioskScreen):
         self.focus_next()
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        # The cursor stays on a dropdown just chosen (Enter there moves on, FormSelect), wherever the choice came from.
         name = (event.select.id or "").removeprefix("f-")
         if name in FIELD_NAMES:
             self.recheck(name)
-        if event.select.has_focus and event.value is not Select.NULL:
-            self.focus_next()
 
     def on_scan_input_scanned(self, event: IdInput.Scanned) -> None:
         event.stop()
