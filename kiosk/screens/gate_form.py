@@ -146,21 +146,25 @@ class ProblemNotes:
             self.service_noted = {error.field for error in errors}
         self.note_watch()
         if errors:
-            self.say("gate.form_problems", level="error", count=len(errors))
-            self.focus_field(errors[0].field)  # its whole problem goes on the message line (on_descendant_focus)
+            self.focus_field(errors[0].field)
+            self.say_problem_here(errors[0].field)  # the count, and the whole text of the first (cut at 80 columns)
 
     def noted(self) -> list[str]:
         return [name for name in FIELD_NAMES if self.note(name).message is not None]
 
+    def problem_fields(self) -> list[str]:
+        """The fields with a problem to fix (a watchlist note under the ID is an alert, not a problem)."""
+        return [name for name in self.noted() if not self.note(name).message.key.startswith("gate.watch_note")]
+
     def on_descendant_focus(self, event) -> None:
-        if self.noted() and self.message_is_problems():
+        if self.problem_fields() and self.message_is_problems():
             self.say_problem_here()
 
-    def say_problem_here(self) -> None:
+    def say_problem_here(self, name: str = "") -> None:
         """The count of problems, and the whole text of the focused field's (its note may be cut at 80 columns)."""
-        count = len(self.noted())
-        name = (getattr(self.focused, "id", None) or "").removeprefix("f-")
-        problem = self.note(name).message if name in FIELD_NAMES else None
+        count = len(self.problem_fields())
+        name = name or (getattr(self.focused, "id", None) or "").removeprefix("f-")
+        problem = self.note(name).message if name in self.problem_fields() else None
         if problem is not None:
             self.say("gate.form_problem_here", level="error", count=count, problem=problem)
         else:
@@ -181,7 +185,7 @@ class ProblemNotes:
                 self.clear_note(name)
         if not self.message_is_problems():
             return  # the message line says something else now (a lookup, a host chosen): leave it
-        if self.noted():
+        if self.problem_fields():
             self.say_problem_here()
         else:
             self.clear_message()

@@ -75,6 +75,7 @@ class RegisterScreen(ProblemNotes, KioskScreen):
         self.card_decision = None  # the Decision taken when that card's watchlist hit was shown
         self.watch_checked: tuple[str, str] | None = None  # (ID number, name) the watchlist was last checked on
         self.watch_hits: tuple = ()  # what that check found
+        self.watch_shown: set[str] = set()  # watchlist entries already shown (decision screen) for this person
         self.watch_decision = None  # (watchlist entry ids, Decision) taken when they were shown, kept for the save
         self.service_noted: set[str] = set()  # fields whose note came from the save (the screen cannot recheck it)
 
@@ -169,7 +170,7 @@ class RegisterScreen(ProblemNotes, KioskScreen):
         self.night_leader = None
         self.card_fill = self.card_decision = None
         self.watch_checked = self.watch_decision = None
-        self.watch_hits = ()
+        self.watch_hits, self.watch_shown = (), set()
         self.clear_notes()
         self.hide_hosts()
         self.focus_field("id_number")
@@ -255,6 +256,8 @@ class RegisterScreen(ProblemNotes, KioskScreen):
             self.focus_field("phone" if self.value("name").strip() else "name")
         else:
             self.apply_prefill(prefill)
+        if self.watch_checked is not None and self.watch_checked[0] != checked.number:
+            self.watch_shown, self.watch_decision = set(), None  # another person: what was decided was not for them
         self.watch_hits_known(found.hits)
 
     def apply_prefill(self, prefill, *, keep_name: bool = False) -> None:
@@ -293,8 +296,12 @@ class RegisterScreen(ProblemNotes, KioskScreen):
         if not hits:
             return
         level = rules.worst_level(hits)
-        self.say("gate.watch_alert", level="error", level_name=Msg(f"gate.level_{level}"))
         self.note_watch()
+        entries = {hit.entry_id for hit in hits}
+        if entries <= self.watch_shown:
+            return  # these entries were shown for this person already (a name typed after the ID): not again
+        self.watch_shown |= entries
+        self.say("gate.watch_alert", level="error", level_name=Msg(f"gate.level_{level}"))
 
         def decided(decision) -> None:
             if decision is not None:

@@ -298,3 +298,25 @@ async def test_the_watchlist_hit_stays_under_the_id_and_a_new_search_clears_none
         screen.query_one("#f-id_number", Input).value = "360426199101010071"
         await pilot.pause()
         assert "id_number" not in notes(screen)
+
+
+async def test_a_name_typed_after_a_decided_id_does_not_ask_again(gate_school):
+    """Walking it in tmux: the decision screen opened a second time when Enter left the name, and swallowed
+    what was typed next."""
+    visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="deny",
+                             reason="法院限制令", expires_at=None)
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        await type_text(pilot, ID)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await type_text(pilot, "郑志远")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.query_one("#f-phone", Input).has_focus
+        assert "已决定拒绝" in notes(screen)["id_number"]
+        await pilot.press("ctrl+s")  # the cursor is on the first problem already: its text is said all the same
+        await settle(pilot)
+        assert "共4处要改" in screen.message_text() and "联系电话" in screen.message_text()
