@@ -173,8 +173,14 @@ class VerbalExceptionScreen(KioskScreen):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.pick(self.teacher_hits[int(event.option.id)])
+        teacher = self.teacher_hits[int(event.option.id)]
+        self.pick(teacher)
         self.hide_teachers()
+        if self.student is not None and not teacher.may_confirm_for(self.student.class_name):
+            # Recorded all the same (the teacher on the phone may be a subject teacher); confirmed by one who may.
+            self.say("gate.verbal_not_head_teacher", level="warning", teacher=teacher.name, name=self.student.name)
+        else:
+            self.clear_message()
         self.query_one("#verbal-phone" if not self.value("phone") else "#verbal-note", Input).focus()
 
     def pick(self, teacher) -> None:

@@ -20,6 +20,13 @@ class Teacher:
     name: str
     class_name: str  # the class they are head teacher of, or ""
     phone: str  # from the roster; "" when the roster has none (the gatekeeper types it)
+    roles: frozenset[str] = frozenset()
+
+    def may_confirm_for(self, class_name: str) -> bool:
+        """Whether they may confirm a permission for a student of `class_name` themselves (acting_roles)."""
+        from kiosk.services.acting_roles import may_act_as_head_teacher
+
+        return may_act_as_head_teacher(self.roles, self.class_name, class_name)
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class StudentCard:
 
 
 def _teacher(member: Staff) -> Teacher:
-    return Teacher(member.id, member.number, member.name, member.class_name, member.phone)
+    return Teacher(member.id, member.number, member.name, member.class_name, member.phone, member.role_set())
 
 
 def student_card(school_id: str, number: str) -> StudentCard:

@@ -94,6 +94,7 @@ async def test_another_teacher_is_picked_from_the_staff_list_not_typed(gate_scho
         await pilot.press("enter")
         await pilot.pause()
         assert screen.teacher.name == "吴敏" and screen.query_one("#verbal-phone", Input).has_focus
+        assert "不是 张华丽 的班主任" in screen.message_text()
         assert screen.value("phone") == ""  # none on the roster: typed, never the head teacher's left over
         await type_text(pilot, "13700002222")
         await pilot.press("ctrl+s")
