@@ -166,7 +166,7 @@ class OnsiteScreen(KioskScreen):
     # ------------------------------------------------------------ evacuation list
 
     def action_evacuation(self) -> None:
-        from kiosk.services.visitors import write_evacuation_list
+        from kiosk.services.gate_exports import write_evacuation_list
 
         self.call(write_evacuation_list, self.ctx.settings, self.ctx.zone, then=self.after_evacuation,
                   group="gate-evacuation")

@@ -294,31 +294,6 @@ def reveal_id_number(actor: Actor, visit_id: str) -> str:
     return visit.id_number
 
 
-@dataclass(frozen=True)
-class EvacuationList:
-    path: str
-    count: int
-
-
-def write_evacuation_list(settings: Settings, zone: ZoneInfo) -> EvacuationList:
-    """Write everyone on campus now as a CSV in the station's export folder (F7 on the on-site screen).
-    A full disk or a folder that cannot be written is the staff's to fix: GateError says what to do."""
-    from kiosk import paths
-    from kiosk.services.gate_exports import export_onsite
-    from kiosk.labels.printers import os_reason
-    from kiosk.services.exports import write_table
-
-    stamp = clock.now().astimezone(zone).strftime("%Y%m%d-%H%M%S")
-    folder = paths.data_dir() / "exports"
-    path = folder / f"evacuation-{stamp}.csv"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        count = write_table(export_onsite(settings), path, "csv")
-    except OSError as error:
-        raise GateError("evacuation_failed", error=os_reason(error)) from None
-    return EvacuationList(str(path), count)
-
-
 # ---------------------------------------------------------------- watchlist management (office)
 
 @dataclass(frozen=True)

@@ -221,6 +221,9 @@ def test_the_register_form_and_the_card_reader_do_not_import_each_other():
     for name in ("gate_card.py", "gate_decision.py", "gate_form.py", "gate_watchlist.py"):
         assert register not in imported_modules(SCREENS / name), name
     assert len((SCREENS / "gate_register.py").read_text(encoding="utf-8").splitlines()) < 500
+    services = SCREENS.parent / "services"
+    for name in ("visitors.py", "visitor_rules.py", "visitor_form.py"):  # the exports read visitors, not back
+        assert not any("gate_exports" in module for module in imported_modules(services / name)), name
 
 
 def test_relabel_select_uses_only_textuals_public_select():
