@@ -20,7 +20,7 @@ from textual.widgets import Input, OptionList, Select
 from textual.widgets.option_list import Option
 
 from kiosk import clock
-from kiosk.i18n import Msg, t
+from kiosk.i18n import t
 from kiosk.idcard.wedge import split_wedge
 from kiosk.screens import gate_card
 from kiosk.screens.base import KioskScreen
@@ -28,6 +28,7 @@ from kiosk.screens.gate_decision import DecisionScreen
 from kiosk.screens.gate_form import (FIELD_NAMES, FIELDS, LABEL_WIDTH, TEXT_FIELDS, FormSelect, IdInput,
                                      ProblemNotes, category_options, id_type_options, relabel_select)
 from kiosk.screens.gate_form import FieldNote
+from kiosk.screens.gate_watch_alert import WatchAlert
 from kiosk.services import visitor_rules as rules
 from kiosk.services.visitor_form import FormRules, check_form, only_the_night_leader_missing
 from kiosk.services.visitor_rules import FieldError, HostRef, VisitForm
@@ -38,7 +39,7 @@ from kiosk.widgets.message_line import MessageLine
 __all__ = ["RegisterScreen", "DecisionScreen"]
 
 
-class RegisterScreen(ProblemNotes, KioskScreen):
+class RegisterScreen(WatchAlert, ProblemNotes, KioskScreen):
     TITLE_KEY = "gate.title_register"
     BINDINGS = [
         Binding("escape", "back", "core.key_back"),
@@ -275,59 +276,6 @@ class RegisterScreen(ProblemNotes, KioskScreen):
         last = prefill.last_visit.astimezone(self.ctx.zone).strftime("%Y-%m-%d")
         self.say("gate.returning", level="ok", visits=prefill.visits + 1, date=last)
         self.focus_field("reason")
-
-    def who(self) -> tuple[str, str]:
-        return rules.normalise_id(self.value("id_number")), self.value("name").strip()
-
-    def check_watchlist_now(self) -> None:
-        """The name is known (Enter left it): check the watchlist on it and the number, unless already done."""
-        number, name = self.who()
-        if not name or self.watch_checked == (number, name):
-            return
-        from kiosk.services.visitor_card import watch_lookup
-
-        self.call(watch_lookup, self.ctx.school_id, number, name, then=self.watch_hits_known, group="gate-watch")
-
-    def watch_hits_known(self, hits) -> None:
-        """The watchlist checked on who is on the form now: a hit shows at once (decision screen), and the
-        decision is kept for those entries. Escape leaves the alert on the form; the save asks again."""
-        self.watch_checked = self.who()
-        self.watch_hits = tuple(hits)
-        if not hits:
-            return
-        level = rules.worst_level(hits)
-        self.note_watch()
-        entries = {hit.entry_id for hit in hits}
-        if entries <= self.watch_shown:
-            return  # these entries were shown for this person already (a name typed after the ID): not again
-        self.watch_shown |= entries
-        self.say("gate.watch_alert", level="error", level_name=Msg(f"gate.level_{level}"))
-
-        def decided(decision) -> None:
-            if decision is not None:
-                self.watch_decision = (frozenset(hit.entry_id for hit in hits), decision)
-                self.say(f"idcard.decision_kept_{decision.decision}", level="warning")
-                self.note_watch()
-
-        self.app.push_screen(DecisionScreen(tuple(hits), level), decided)
-
-    def note_watch(self) -> None:
-        """While the person checked is on the form, the hit stays under the ID field (messages come and go)."""
-        shown = self.note("id_number").message
-        if not self.watch_hits or self.watch_checked != self.who() or (shown and not shown.key.startswith("gate.watch")):
-            return
-        decision = self.kept_decision(self.watch_hits)
-        key = f"watch_note_{decision.decision}" if decision is not None else "watch_note"
-        level = Msg(f"gate.level_{rules.worst_level(self.watch_hits)}")
-        self.set_note(FieldError("id_number", key, {"level_name": level}))
-        self.service_noted.add("id_number")  # goes when the ID number changes, not with the form check
-
-    def kept_decision(self, hits):
-        """The decision taken when these entries were shown (all of them), or None: ask now."""
-        if self.watch_decision is None:
-            return None
-        entries, decision = self.watch_decision
-        return decision if {hit.entry_id for hit in hits} <= entries else None
 
     # ------------------------------------------------------------ host search
 
