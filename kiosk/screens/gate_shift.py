@@ -14,7 +14,7 @@ from kiosk.widgets.message_line import MessageLine
 
 SCREEN_CSS = """
 {name} .gate-title {{ text-style: bold; color: $accent; padding: 0 1; height: 1; }}
-{name} Grid {{ grid-size: 2; grid-columns: 22 1fr; grid-rows: 3; height: auto; padding: 0 1; }}
+{name} Grid {{ grid-size: 2; grid-columns: 24 1fr; grid-rows: 3; height: auto; padding: 0 1; }}
 {name} Grid > Label, {name} Grid > CatalogText {{ height: 3; content-align: right middle; width: 100%; padding-right: 1; }}
 {name} DataTable {{ height: 1fr; margin: 0 1; }}
 {name} .gate-message {{ height: auto; min-height: 2; padding: 0 1; text-style: bold; color: $error; }}

@@ -25,7 +25,7 @@ class WatchlistScreen(_GateForm):
                 Binding("f10", "save", "gate.key_add", show=False, priority=True),
                 Binding("f8", "revoke", "gate.key_revoke")]
     DEFAULT_CSS = SCREEN_CSS.format(name="WatchlistScreen").replace(
-        "grid-size: 2; grid-columns: 22 1fr;", "grid-size: 4; grid-columns: 12 1fr 12 1fr;").replace(
+        "grid-size: 2; grid-columns: 24 1fr;", "grid-size: 4; grid-columns: 12 1fr 12 1fr;").replace(
         "Grid > Label", "Grid > CatalogText") + "WatchlistScreen #watch-message { min-height: 2; }\n"
     # The field to fix for a refused entry (GateError.field_key); any other refusal of an entry is the ID's.
     FIELD_OF = {"watch_reason_required": "watch-reason", "watch_expiry_past": "watch-expires",

@@ -193,6 +193,20 @@ def test_every_form_label_fits_its_column(language):
     assert too_long == []
 
 
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_the_patrol_and_handover_labels_fit_their_column(language):
+    """"Other items handed over" wrapped onto two lines in the handover's label column (24 cells now, for the
+    outgoing gatekeeper's PIN with a four-character name)."""
+    keys = ("gate.f_place", "gate.place_other", "gate.f_all_clear", "gate.f_findings", "gate.f_notes",
+            "gate.f_incoming", "gate.f_incoming_pin")
+    i18n.set_language(language)
+    try:
+        labels = [i18n.t(key) for key in keys] + [i18n.t("gate.f_outgoing_pin", name="欧阳娜娜")]
+    finally:
+        i18n.set_language("zh-CN")
+    assert [label for label in labels if cell_len(label) > 23] == []
+
+
 def test_english_plurals_of_the_gate_forms():
     i18n.set_language("en")
     try:
