@@ -337,3 +337,55 @@ async def test_a_name_typed_after_a_decided_id_does_not_ask_again(gate_school):
         await pilot.press("ctrl+s")  # the cursor is on the first problem already: its text is said all the same
         await settle(pilot)
         assert "共4处要改" in screen.message_text() and "联系电话" in screen.message_text()
+
+
+async def test_switched_to_english_is_said_on_the_message_line_not_over_the_key_bar(gate_school):
+    from kiosk.widgets.bars import KeyBar
+
+    async with start_app(gate_school, "gate", size=(80, 24)) as (app, pilot):
+        screen = await open_register(app, pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        try:
+            assert screen.message_text() == "Switched to English"
+            assert not list(app.query("Toast"))  # a toast sat over the key bar
+            bar = screen.query_one(KeyBar).region
+            assert screen.query_one("#reg-message").region.bottom <= bar.y and bar.bottom <= 24
+        finally:
+            await pilot.press("f9")
+            await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_onsite_list_snapshots(gate_school, snap_compare, monkeypatch, language, size):
+    """The on-site list in both languages at both sizes: code, name, overstay, host and phone on screen, the
+    highlighted visitor in full under the table."""
+    from itertools import count
+
+    from kiosk.app import KioskApp
+
+    serial = count(1)  # visitor codes come from random id bits: fixed for the picture
+    monkeypatch.setattr(visitors, "short_code", lambda row_id: f"SNAPV{next(serial):07d}")
+    visitors.register_visit(actor_for("G002"), form(), gate_school)
+    clock.advance(timedelta(minutes=100))
+    visitors.register_visit(actor_for("G002"), form(id_number="360426199101010071", name="欧阳娜娜"), gate_school)
+    clock.advance(timedelta(minutes=50))  # the first has overstayed 30 minutes
+    gate_school.station.kind, gate_school.station.name = "gate", "gate-1"
+    gate_school.language = language
+    i18n.set_language(language)
+
+    async def run_before(pilot):
+        await pilot.pause()
+        await login(pilot, "G001", "111111")
+        await pilot.press("o")
+        await settle(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        pilot.app.refresh_station_status()
+        await settle(pilot)
+
+    try:
+        assert snap_compare(KioskApp(gate_school, station_id="st-snapshot"), terminal_size=size, run_before=run_before)
+    finally:
+        i18n.set_language("zh-CN")
