@@ -49,7 +49,7 @@ class FormSelect(Select):
     """A dropdown in a form: Enter on a chosen value moves to the next field (it used to open the list again,
     so the gatekeeper was stuck on 类别); Enter on an empty one opens the list. Space and the arrows open it."""
 
-    BINDINGS = [Binding("enter", "enter", "Next", show=False)]
+    BINDINGS = [Binding("enter", "enter", show=False)]  # not in the key bar: Enter moves on everywhere on a form
 
     def action_enter(self) -> None:
         if self.is_blank():
