@@ -277,3 +277,26 @@ def test_parse_leave_time_and_companions():
     assert rules.parse_companions("") == 0
     assert rules.parse_companions(" 2 ") == 2
     assert rules.parse_companions("two") is None
+
+
+# ---------------------------------------------------------------- the form as typed: every problem at once
+
+def test_check_form_reports_every_problem_once_in_form_order():
+    from kiosk.services.visitor_form import FormRules, check_form, only_the_night_leader_missing
+
+    when = FormRules(NOW, SHANGHAI, "07:00-21:00", 120)
+    typed = {"id_type": "resident", "id_number": "110105194912310021", "name": "", "phone": "123",
+             "companions": "两", "expected_leave": "明天"}
+    form, errors = check_form(typed, None, "", "", when)
+    assert form is None  # companions and leave time could not be read
+    assert [(e.field, e.key) for e in errors] == [
+        ("id_number", "id_bad_check_character"), ("name", "name_required"), ("phone", "phone_bad"),
+        ("category", "category_required"), ("reason", "reason_required"), ("host", "host_required"),
+        ("companions", "companions_bad"), ("expected_leave", "leave_bad")]
+    good = {"id_type": "resident", "id_number": "11010519491231002X", "name": "王建国", "phone": "13812345678",
+            "category": "parent", "reason": "送东西", "companions": "1", "expected_leave": "11:30"}
+    form, errors = check_form(good, HostRef("staff", "s1", "张华丽"), "", "", when)
+    assert errors == [] and form.companions == 1 and form.expected_leave_at.hour == 11
+    night = FormRules(NOW.replace(hour=15), SHANGHAI, "07:00-21:00", 120)  # 23:00 in Shanghai
+    form, errors = check_form(good | {"expected_leave": ""}, HostRef("staff", "s1", "张华丽"), "", "", night)
+    assert form is not None and only_the_night_leader_missing(errors)

@@ -10,7 +10,7 @@ import pytest
 from kiosk import clock
 from kiosk.models import AuditEntry, Outbox, Staff, Student
 from kiosk.models.visitors import PatrolRound, ShiftHandover, Visit, WatchlistDecision
-from kiosk.services import gate_shift, visitors
+from kiosk.services import gate_exports, gate_shift, visitors
 from kiosk.services.actor import Actor
 from kiosk.services.facts import verify_audit_chain
 from kiosk.services.visitor_rules import HostRef, VisitForm
@@ -257,13 +257,13 @@ def test_evacuation_list_written_or_a_gate_error_saying_what_to_do(gate, tmp_pat
 
     visitors.register_visit(actor_for("G001"), form(), gate)
     monkeypatch.setattr(paths, "data_dir", lambda: tmp_path)
-    written = visitors.write_evacuation_list(gate, ZoneInfo("Asia/Shanghai"))
+    written = gate_exports.write_evacuation_list(gate, ZoneInfo("Asia/Shanghai"))
     assert written.count == 1 and written.path.endswith(".csv")
     blocked = tmp_path / "blocked"
     blocked.write_text("")  # a file where the folder should be: the OS refuses
     monkeypatch.setattr(paths, "data_dir", lambda: blocked)
     with pytest.raises(visitors.GateError) as error:
-        visitors.write_evacuation_list(gate, ZoneInfo("Asia/Shanghai"))
+        gate_exports.write_evacuation_list(gate, ZoneInfo("Asia/Shanghai"))
     assert error.value.key == "gate.evacuation_failed"
 
 

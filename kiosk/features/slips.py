@@ -395,7 +395,7 @@ def station_actions(station_kind: str):
             return OverdueScreen()
 
         def verbal():
-            from kiosk.screens.slip_gate import VerbalExceptionScreen
+            from kiosk.screens.gate_verbal import VerbalExceptionScreen
             return VerbalExceptionScreen()
 
         return [StationAction("s", "slips.menu_check", GATE_ROLES, check),

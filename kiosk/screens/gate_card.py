@@ -104,7 +104,7 @@ def _after_lookup(screen, found) -> None:
     hits = found.hits
     if not hits:
         return
-    from kiosk.screens.gate_register import DecisionScreen
+    from kiosk.screens.gate_decision import DecisionScreen
 
     def decided(decision) -> None:
         if decision is None:

@@ -1,5 +1,7 @@
 """Gate: visitors on site now. Overstayers highlighted (never closed automatically); sign out by scanning
-the visitor slip (or typing its code) or by picking a row; F7 writes the evacuation list in one key."""
+the visitor slip (or typing its code) or by picking a row; F7 writes the evacuation list in one key.
+Under the table, the highlighted visitor in full on one line (host, phone, category, companions, ID), so what
+a gatekeeper acts on is on screen at 80 columns even where the table's right-hand columns are not."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
@@ -7,6 +9,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 from rich.text import Text
 
+from kiosk import clock
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.catalog_text import CatalogText
@@ -18,6 +21,14 @@ REVEAL_SECONDS = 20
 # whole on an 80-column terminal and in English; the rest may scroll off to the right.
 COLUMNS = ("col_code", "col_name", "col_overstay", "col_expected_leave", "col_time_in", "col_host", "col_phone",
            "col_category", "col_companions", "col_id")
+
+
+def short_time(at, now_local) -> str:
+    """A time in the list: HH:MM today (narrow, so the columns after it stay on an 80-column screen),
+    MM-DD HH:MM on another day. `at` and `now_local` in the school's zone."""
+    if at is None:
+        return ""
+    return at.strftime("%H:%M") if at.date() == now_local.date() else at.strftime("%m-%d %H:%M")
 
 
 def _sign_out_then_list(actor, school_id: str, zone, code: str = "", visit_id: str = ""):
@@ -42,6 +53,7 @@ class OnsiteScreen(KioskScreen):
     OnsiteScreen #onsite-summary { padding: 0 1; height: 1; }
     OnsiteScreen #onsite-scan { margin: 0 1; }
     OnsiteScreen DataTable { height: 1fr; margin: 0 1; }
+    OnsiteScreen #onsite-detail { padding: 0 1; height: auto; color: $text; }
     OnsiteScreen #onsite-message { min-height: 2; }
     """
 
@@ -54,6 +66,7 @@ class OnsiteScreen(KioskScreen):
         yield Static(id="onsite-summary")
         yield ScanInput(id="onsite-scan", max_length=40)
         yield DataTable(id="onsite-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="onsite-detail")
         yield MessageLine(id="onsite-message")
 
     def on_mount(self) -> None:
@@ -78,19 +91,38 @@ class OnsiteScreen(KioskScreen):
 
         self.rows = rows
         zone = self.ctx.zone
+        now_local = clock.now().astimezone(zone)
         table = self.query_one(DataTable)
+        keep = table.cursor_row
         table.clear(columns=True)
         table.add_columns(*(t(f"gate.{key}") for key in COLUMNS))
         for visit in rows:
             style = "bold red" if visit.overstay_minutes else ""
-            leave = visit.expected_leave_at.astimezone(zone).strftime("%m-%d %H:%M") if visit.expected_leave_at else ""
+            leave = short_time(visit.expected_leave_at.astimezone(zone) if visit.expected_leave_at else None, now_local)
             over = t("gate.overstay_short", minutes=visit.overstay_minutes) if visit.overstay_minutes else ""
-            cells = (visit.code, visit.name, over, leave, visit.time_in.astimezone(zone).strftime("%m-%d %H:%M"),
+            cells = (visit.code, visit.name, over, leave, short_time(visit.time_in.astimezone(zone), now_local),
                      visit.host_name, visit.phone, category_label(visit.category), str(visit.companions), visit.id_masked)
             table.add_row(*(Text(cell, style=style) for cell in cells), key=visit.id)
+        if rows and keep:
+            table.move_cursor(row=min(keep, len(rows) - 1))
         over = sum(1 for v in rows if v.overstay_minutes)
         summary = t("gate.onsite_summary", count=len(rows), over=over) if rows else t("gate.onsite_empty")
         self.query_one("#onsite-summary", Static).update(summary)
+        self.show_detail()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        """The highlighted visitor in full: whom they visit, their phone, category, companions, ID (masked)."""
+        from kiosk.services.gate_exports import category_label
+
+        visit = self.selected()
+        detail = "" if visit is None else t(
+            "gate.onsite_detail", name=visit.name, host=visit.host_name or "-", phone=visit.phone or "-",
+            category=category_label(visit.category), count=visit.companions, id=visit.id_masked or "-")
+        self.query_one("#onsite-detail", Static).update(detail)
 
     def selected(self):
         table = self.query_one(DataTable)
@@ -134,7 +166,7 @@ class OnsiteScreen(KioskScreen):
     # ------------------------------------------------------------ evacuation list
 
     def action_evacuation(self) -> None:
-        from kiosk.services.visitors import write_evacuation_list
+        from kiosk.services.gate_exports import write_evacuation_list
 
         self.call(write_evacuation_list, self.ctx.settings, self.ctx.zone, then=self.after_evacuation,
                   group="gate-evacuation")

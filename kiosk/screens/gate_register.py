@@ -1,87 +1,45 @@
-"""Gate: the visitor register form, and the watchlist decision dialog.
+"""Gate: the visitor register form.
 
-Keyboard only: Enter moves to the next field; scanning (or typing) an ID number and Enter checks it and
-prefills a returning visitor; Enter in the host field searches; Ctrl+S / F10 saves. A failed check keeps
-everything typed and puts the cursor on the field to fix. A watchlist hit opens the decision dialog.
-With a card reader (idcard.port), a card on it fills the form (kiosk.screens.gate_card); a reader that types like
-a keyboard (number, maybe name, Enter) goes through the ID field.
+Keyboard only: Enter moves to the next field (on a chosen dropdown too); scanning (or typing) an ID number and
+Enter checks it, prefills a returning visitor and checks the watchlist at once; a name typed with no number is
+checked when Enter leaves it; Enter in the host field searches; Ctrl+S / F10 saves. A save that cannot be done
+shows every problem at once, each under its field, keeps everything typed and puts the cursor on the first; each
+note goes as soon as its field is right. A watchlist hit opens the decision dialog (kiosk.screens.gate_decision)
+the moment it is known; the decision is kept for the save. With a card reader (idcard.port), a card on it fills
+the form (kiosk.screens.gate_card); a reader that types like a keyboard (number, maybe name, Enter) goes through
+the ID field.
 """
 from __future__ import annotations
+
+from functools import partial
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Input, OptionList, Select, Static
+from textual.widgets import Input, OptionList, Select
 from textual.widgets.option_list import Option
 
 from kiosk import clock
-from kiosk.i18n import Msg, t
+from kiosk.i18n import t
 from kiosk.idcard.wedge import split_wedge
 from kiosk.screens import gate_card
-from kiosk.screens.base import KioskModal, KioskScreen
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.gate_decision import DecisionScreen
+from kiosk.screens.gate_form import (FIELD_NAMES, FIELDS, LABEL_WIDTH, TEXT_FIELDS, FormSelect, IdInput,
+                                     ProblemNotes, category_options, id_type_options, relabel_select)
+from kiosk.screens.gate_form import FieldNote
+from kiosk.screens.gate_watch_alert import WatchAlert
 from kiosk.services import visitor_rules as rules
-from kiosk.services.visitor_rules import HostRef, VisitForm
+from kiosk.services.visitor_form import FormRules, check_form, only_the_night_leader_missing
+from kiosk.services.visitor_rules import FieldError, HostRef, VisitForm
 from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.idcard_watch import IdCardWatch
 from kiosk.widgets.message_line import MessageLine
-from kiosk.widgets.scan_input import ScanInput
 
-# (field, label key, widget kind) in form order; field names match FieldError.field.
-FIELDS = (
-    ("id_type", "gate.f_id_type", "select"),
-    ("id_number", "gate.f_id_number", "scan"),
-    ("name", "gate.f_name", "input"),
-    ("phone", "gate.f_phone", "input"),
-    ("category", "gate.f_category", "select"),
-    ("unit", "gate.f_unit", "input"),
-    ("reason", "gate.f_reason", "input"),
-    ("host", "gate.f_host", "input"),
-    ("companions", "gate.f_companions", "input"),
-    ("companion_names", "gate.f_companion_names", "input"),
-    ("vehicle_plate", "gate.f_vehicle", "input"),
-    ("items", "gate.f_items", "input"),
-    ("expected_leave", "gate.f_expected_leave", "input"),
-    ("duty_leader", "gate.f_duty_leader", "input"),
-)
-TEXT_FIELDS = [name for name, _, kind in FIELDS if kind != "select"]
+__all__ = ["RegisterScreen", "DecisionScreen"]
 
 
-class IdInput(ScanInput):
-    """The ID number field: a scan or Enter checks the number; Enter on an empty field moves on (no document)."""
-
-    async def action_submit(self) -> None:
-        if not self.value.strip():
-            self.screen.focus_next()
-            return
-        await super().action_submit()
-
-
-def id_type_options() -> list[tuple[str, str]]:
-    return [(t(f"gate.idtype_{kind}"), kind) for kind in rules.ID_TYPES]
-
-
-def category_options() -> list[tuple[str, str]]:
-    return [(t(f"gate.category_{kind}"), kind) for kind in rules.CATEGORIES]
-
-
-def relabel_select(select: Select, options: list[tuple[str, str]], default=Select.NULL) -> None:
-    """The options (and prompt) in the current language, keeping the chosen value (F9). Textual's set_options
-    resets the value, and when the same value is put back it keeps showing the old language's label."""
-    from textual.widgets._select import SelectCurrent
-
-    keep = select.value
-    select.prompt = t("core.choose")
-    with select.prevent(Select.Changed):
-        select.set_options(options)
-        value = keep if keep != Select.NULL else default
-        if value != Select.NULL:
-            select.value = value
-    label = {value: text for text, value in options}.get(select.value)
-    if label is not None:
-        select.query_one(SelectCurrent).update(label)
-
-
-class RegisterScreen(KioskScreen):
+class RegisterScreen(WatchAlert, ProblemNotes, KioskScreen):
     TITLE_KEY = "gate.title_register"
     BINDINGS = [
         Binding("escape", "back", "core.key_back"),
@@ -94,15 +52,18 @@ class RegisterScreen(KioskScreen):
 
     DEFAULT_CSS = """
     RegisterScreen #reg-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
-    /* Compact one-line fields: the whole form, the host list and the message fit an 80x24 console. */
-    RegisterScreen #reg-form { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 1; grid-gutter: 1 0;
-                               height: auto; padding: 1 1 0 1; }
-    RegisterScreen #reg-form > CatalogText { height: 1; content-align: right middle; width: 100%; padding-right: 1; }
-    RegisterScreen #reg-form > Input, RegisterScreen #reg-form > Select { background: $boost; }
+    /* Compact fields, each with the line under it for what to fix: the whole form, the host list and the
+       message fit an 80x24 console. */
+    RegisterScreen #reg-form { grid-size: 4; grid-columns: %(label)d 1fr %(label)d 1fr; grid-rows: 2;
+                               grid-gutter: 0 0; height: auto; padding: 1 1 0 1; }
+    RegisterScreen #reg-form > CatalogText { height: 1; content-align: right middle; width: 100%%; padding-right: 1; }
+    RegisterScreen #reg-form > Vertical { height: 2; }
+    RegisterScreen #reg-form Input, RegisterScreen #reg-form Select { background: $boost; }
+    RegisterScreen #reg-form > CatalogText.-wrong { color: $error; text-style: bold; }
     RegisterScreen #reg-hosts { height: auto; max-height: 8; margin: 0 1; display: none; border: round $accent; }
     RegisterScreen #reg-hosts.-shown { display: block; }
     RegisterScreen #reg-message { min-height: 2; }
-    """
+    """ % {"label": LABEL_WIDTH}
 
     def __init__(self) -> None:
         super().__init__()
@@ -113,21 +74,28 @@ class RegisterScreen(KioskScreen):
         self.night_leader: tuple[str, str] | None = None  # (staff id, name) of the duty leader who confirmed with a PIN
         self.card_fill = None  # the FormFill of the card last read (kiosk.screens.gate_card)
         self.card_decision = None  # the Decision taken when that card's watchlist hit was shown
+        self.watch_checked: tuple[str, str] | None = None  # (ID number, name) the watchlist was last checked on
+        self.watch_hits: tuple = ()  # what that check found
+        self.watch_shown: set[str] = set()  # watchlist entries already shown (decision screen) for this person
+        self.watch_decision = None  # (watchlist entry ids, Decision) taken when they were shown, kept for the save
+        self.service_noted: set[str] = set()  # fields whose note came from the save (the screen cannot recheck it)
 
     def compose(self) -> ComposeResult:
         yield CatalogText("gate.title_register", id="reg-title")
         with Grid(id="reg-form"):
             for name, label_key, kind in FIELDS:
                 yield CatalogText(label_key, id=f"l-{name}")
-                if kind == "select":
-                    options = id_type_options() if name == "id_type" else category_options()
-                    value = "resident" if name == "id_type" else Select.NULL
-                    yield Select(options, id=f"f-{name}", value=value, allow_blank=name != "id_type",
-                                 prompt=t("core.choose"), compact=True)
-                elif kind == "scan":
-                    yield IdInput(id=f"f-{name}", clear_on_submit=False, max_length=40, compact=True)
-                else:
-                    yield Input(id=f"f-{name}", max_length=80, compact=True)
+                with Vertical(id=f"c-{name}"):
+                    if kind == "select":
+                        options = id_type_options() if name == "id_type" else category_options()
+                        value = "resident" if name == "id_type" else Select.NULL
+                        yield FormSelect(options, id=f"f-{name}", value=value, allow_blank=name != "id_type",
+                                         prompt=t("core.choose"), compact=True)
+                    elif kind == "scan":
+                        yield IdInput(id=f"f-{name}", clear_on_submit=False, max_length=40, compact=True)
+                    else:
+                        yield Input(id=f"f-{name}", max_length=80, compact=True)
+                    yield FieldNote(id=f"e-{name}")
         yield OptionList(id="reg-hosts")
         yield MessageLine(id="reg-message")
         reader = gate_card.reader_line(self.ctx.settings)
@@ -202,11 +170,31 @@ class RegisterScreen(KioskScreen):
         self.host = None
         self.night_leader = None
         self.card_fill = self.card_decision = None
+        self.watch_checked = self.watch_decision = None
+        self.watch_hits, self.watch_shown = (), set()
+        self.clear_notes()
         self.hide_hosts()
         self.focus_field("id_number")
 
     def hide_hosts(self) -> None:
         self.query_one("#reg-hosts", OptionList).remove_class("-shown")
+
+    # ------------------------------------------------------------ every problem at once, under its field
+
+    def typed(self) -> dict[str, str]:
+        values = {name: self.value(name) for name in TEXT_FIELDS}
+        for name in ("id_type", "category"):
+            chosen = self.query_one(f"#f-{name}", Select).value
+            values[name] = "" if chosen is Select.NULL else str(chosen)
+        return values
+
+    def check_form(self) -> tuple[VisitForm | None, list[FieldError]]:
+        """The form as typed and all its problems (kiosk.services.visitor_form: pure, no database)."""
+        gate = self.ctx.settings.gate
+        host = self.host if self.host is not None and self.value("host") == self.host.name else None
+        leader_id = self.night_leader[0] if self.night_leader and self.night_leader[1] == self.value("duty_leader") else ""
+        when = FormRules(clock.now(), self.ctx.zone, gate.visiting_hours, gate.visitor_default_stay_minutes)
+        return check_form(self.typed(), host, leader_id, gate_card.sex_for(self, self.value("id_number")), when)
 
     # ------------------------------------------------------------ keyboard flow
 
@@ -219,13 +207,17 @@ class RegisterScreen(KioskScreen):
         if field == "duty_leader":
             self.action_save()
             return
+        if field == "name":
+            self.check_watchlist_now()
         self.focus_next()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.has_focus and event.value is not Select.NULL:
-            self.focus_next()
+        # The cursor stays on a dropdown just chosen (Enter there moves on, FormSelect), wherever the choice came from.
+        name = (event.select.id or "").removeprefix("f-")
+        if name in FIELD_NAMES:
+            self.recheck(name)
 
-    def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
+    def on_scan_input_scanned(self, event: IdInput.Scanned) -> None:
         event.stop()
         number, name = split_wedge(event.code)  # a keyboard-style card reader may type the name after the number
         if name and not self.value("name").strip():
@@ -233,21 +225,26 @@ class RegisterScreen(KioskScreen):
         self.lookup_id(number, self.query_one("#f-id_type", Select).value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "f-host" and self.host is not None and event.value != self.host.name:
+        name = (event.input.id or "").removeprefix("f-")
+        if name == "host" and self.host is not None and event.value != self.host.name:
             self.host = None  # typing over a chosen host un-chooses it
+        if name in FIELD_NAMES:
+            self.recheck(name)
 
-    # ------------------------------------------------------------ ID lookup (returning visitor)
+    # ------------------------------------------------------------ ID lookup (returning visitor, watchlist)
 
     def lookup_id(self, code: str, id_type: str) -> None:
         from kiosk.services.visitor_card import id_lookup
 
         today = clock.now().astimezone(self.ctx.zone).date()
-        self.call(id_lookup, self.ctx.school_id, id_type, code, today, then=self.after_lookup, group="gate-id")
+        self.call(id_lookup, self.ctx.school_id, id_type, code, today, self.value("name").strip(),
+                  then=self.after_lookup, group="gate-id")
 
     def after_lookup(self, found) -> None:
         checked, prefill = found.checked, found.prefill
         self.query_one("#f-id_type", Select).value = found.id_type
         if not checked.ok:
+            self.set_note(FieldError("id_number", checked.error, checked.error_values))
             self.say(f"gate.{checked.error}", level="error", **checked.error_values)
             self.focus_field("id_number")
             return
@@ -258,8 +255,11 @@ class RegisterScreen(KioskScreen):
             else:
                 self.clear_message()
             self.focus_field("phone" if self.value("name").strip() else "name")
-            return
-        self.apply_prefill(prefill)
+        else:
+            self.apply_prefill(prefill)
+        if self.watch_checked is not None and self.watch_checked[0] != checked.number:
+            self.watch_shown, self.watch_decision = set(), None  # another person: what was decided was not for them
+        self.watch_hits_known(found.hits)
 
     def apply_prefill(self, prefill, *, keep_name: bool = False) -> None:
         """A returning visitor's last visit on the form, as today's (the card's name wins when it gave one)."""
@@ -293,6 +293,9 @@ class RegisterScreen(KioskScreen):
             self.say("gate.host_none_found", level="error")
             self.focus_field("host")
             return
+        line = self.query_one("#reg-message", MessageLine)
+        if line.message is not None and line.message.key == "gate.host_none_found":
+            line.clear()  # an earlier search's "none found" must not sit under this one's hits
         self.fill_hosts()
         menu.add_class("-shown")
         menu.highlighted = 0
@@ -319,29 +322,6 @@ class RegisterScreen(KioskScreen):
 
     # ------------------------------------------------------------ save
 
-    def build_form(self) -> VisitForm | tuple[str, str]:
-        """The form as typed, or (field, catalog key) for a field the screen itself cannot read."""
-        now_local = clock.now().astimezone(self.ctx.zone)
-        companions = rules.parse_companions(self.value("companions"))
-        if companions is None:
-            return "companions", "gate.companions_bad"
-        try:
-            leave = rules.parse_leave_time(self.value("expected_leave"), now_local)
-        except ValueError:
-            return "expected_leave", "gate.leave_bad"
-        category = self.query_one("#f-category", Select).value
-        host = self.host if self.host is not None and self.value("host") == self.host.name else None
-        return VisitForm(
-            id_type=str(self.query_one("#f-id_type", Select).value), id_number=self.value("id_number"),
-            name=self.value("name"), phone=self.value("phone"),
-            category="" if category is Select.NULL else str(category), reason=self.value("reason"),
-            unit=self.value("unit"), host=host, companions=companions,
-            companion_names=self.value("companion_names"), vehicle_plate=self.value("vehicle_plate"),
-            items=self.value("items"), expected_leave_at=leave, duty_leader=self.value("duty_leader"),
-            duty_leader_id=self.night_leader[0] if self.night_leader and self.night_leader[1] == self.value("duty_leader") else "",
-            sex=gate_card.sex_for(self, self.value("id_number")),
-        )
-
     def unsaved_input(self) -> bool:
         return any(self.value(name).strip() for name in TEXT_FIELDS)
 
@@ -356,20 +336,18 @@ class RegisterScreen(KioskScreen):
     def action_save(self) -> None:
         if self.saving:  # a second Ctrl+S while the first is being written must not register twice
             return
-        if not any(self.value(name).strip() for name in TEXT_FIELDS):
+        if not self.unsaved_input():
             return  # a blank form (just saved and cleared): nothing to save, keep the last message
-        form = self.build_form()
-        if isinstance(form, tuple):
-            field, key = form
-            self.say(key, level="error")
-            self.focus_field(field)
+        form, errors = self.check_form()
+        if errors:
+            self.show_problems(errors)
+            if form is not None and only_the_night_leader_missing(errors):
+                self.ask_night_leader(form)
             return
         self.say("gate.working", level="info")
         self.submit(form, gate_card.decision_for(self, form.id_number))
 
     def submit(self, form: VisitForm, decision) -> None:
-        from functools import partial
-
         from kiosk.services.visitors import register_visit
 
         self.save_worker = self.call(register_visit, self.ctx.actor(), form, self.ctx.settings, decision,
@@ -377,13 +355,16 @@ class RegisterScreen(KioskScreen):
 
     def after_submit(self, form: VisitForm, result) -> None:
         if result.status == "invalid":
-            first = result.errors[0]
-            self.say(f"gate.{first.key}", level="error", **first.values)
-            self.focus_field(first.field)
-            if first.key == "night_needs_duty_leader":
+            errors = list(result.errors)
+            self.show_problems(errors, from_save=True)
+            if only_the_night_leader_missing(errors):
                 self.ask_night_leader(form)
             return
         if result.status == "needs_decision":
+            kept = None if result.problem else self.kept_decision(result.hits)
+            if kept is not None:  # decided when the ID or name was entered: recorded with this save
+                self.submit(form, kept)
+                return
             if result.problem:
                 self.say(f"gate.{result.problem}", level="error")
 
@@ -422,7 +403,8 @@ class RegisterScreen(KioskScreen):
             self.night_leader = (session.staff_id, session.name)
             self.set_value("duty_leader", session.name)
             self.say("gate.working", level="info")
-            self.submit(replace(form, duty_leader=session.name, duty_leader_id=session.staff_id), None)
+            self.submit(replace(form, duty_leader=session.name, duty_leader_id=session.staff_id),
+                        gate_card.decision_for(self, form.id_number))
 
         self.app.push_screen(PinDialog("gate.night_leader_title", prompt_key="gate.night_leader_prompt"), confirmed)
 
@@ -449,88 +431,3 @@ class RegisterScreen(KioskScreen):
             self.say("gate.slip_saved", level="ok", path=result.where)
         else:
             self.say("gate.slip_printed", level="ok")
-
-
-class DecisionScreen(KioskModal):
-    """A watchlist hit: allow (written reason; past a deny entry also a duty leader's PIN) or refuse.
-
-    Dismisses with a kiosk.services.visitors.Decision, or None (Escape: nothing recorded, form kept).
-    """
-
-    BINDINGS = [
-        Binding("escape", "cancel", "core.cancel"),
-        Binding("a", "allow", "gate.key_allow"),
-        Binding("r", "refuse", "gate.key_refuse"),
-    ]
-    DEFAULT_CSS = """
-    DecisionScreen { align: center middle; }
-    DecisionScreen > Vertical { width: 84; height: auto; border: thick $error; background: $surface; padding: 1 2; }
-    DecisionScreen #decision-title { text-style: bold; color: $error; width: 100%; content-align: center middle; }
-    DecisionScreen #decision-hits { margin: 1 0; }
-    DecisionScreen #decision-error { color: $error; text-style: bold; height: auto; }
-    """
-
-    def __init__(self, hits, level: str) -> None:
-        super().__init__()
-        self.hits = hits
-        self.level = level
-        self.reason = ""
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield CatalogText("gate.decision_title", id="decision-title")
-            yield Static(self.hit_lines(), id="decision-hits")
-            yield CatalogText(f"gate.decision_prompt_{self.level}")
-            yield Static(self.key_line(), id="decision-keys")
-            yield MessageLine(id="decision-error")
-
-    def hit_lines(self) -> str:
-        return "\n".join(str(Msg("gate.decision_hit", level=Msg(f"gate.level_{hit.level}"),
-                                 match=Msg(f"gate.match_{hit.match}"), name=hit.entry_name or "-",
-                                 reason=hit.reason)) for hit in self.hits)
-
-    @staticmethod
-    def key_line() -> str:
-        return f"[b]A[/b] {t('gate.key_allow')}    [b]R[/b] {t('gate.key_refuse')}    [b]Esc[/b] {t('core.cancel')}"
-
-    def refresh_text(self) -> None:
-        self.query_one("#decision-hits", Static).update(self.hit_lines())
-        self.query_one("#decision-keys", Static).update(self.key_line())
-
-    def action_refuse(self) -> None:
-        from kiosk.services.visitors import Decision
-
-        self.dismiss(Decision("refuse"))
-
-    def action_allow(self) -> None:
-        self.app.push_screen(TextDialogReason(), self._got_reason)
-
-    def _got_reason(self, reason: str | None) -> None:
-        from kiosk.services.visitors import Decision
-
-        if not reason or len(reason.strip()) < 2:
-            self.say("gate.decision_reason_required", level="error")
-            return
-        self.reason = reason
-        if self.level != "deny":
-            self.dismiss(Decision("allow", reason))
-            return
-        from kiosk.screens.dialogs import PinDialog
-
-        self.app.push_screen(PinDialog("gate.approver_title"), self._got_approver)
-
-    def _got_approver(self, session) -> None:
-        from kiosk.services.visitors import Decision
-
-        if session is None:
-            return
-        if not (session.roles & rules.OVERRIDE_ROLES):
-            self.say("gate.approver_not_allowed", level="error", name=session.name)
-            return
-        self.dismiss(Decision("allow", self.reason, session.staff_id, session.name, session.roles))
-
-
-def TextDialogReason():
-    from kiosk.screens.dialogs import TextDialog
-
-    return TextDialog("gate.decision_reason_title", "gate.decision_reason_prompt", required=True)

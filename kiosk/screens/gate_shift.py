@@ -8,12 +8,13 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.gate_form import FormSelect, relabel_select
 from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.message_line import MessageLine
 
 SCREEN_CSS = """
 {name} .gate-title {{ text-style: bold; color: $accent; padding: 0 1; height: 1; }}
-{name} Grid {{ grid-size: 2; grid-columns: 22 1fr; grid-rows: 3; height: auto; padding: 0 1; }}
+{name} Grid {{ grid-size: 2; grid-columns: 24 1fr; grid-rows: 3; height: auto; padding: 0 1; }}
 {name} Grid > Label, {name} Grid > CatalogText {{ height: 3; content-align: right middle; width: 100%; padding-right: 1; }}
 {name} DataTable {{ height: 1fr; margin: 0 1; }}
 {name} .gate-message {{ height: auto; min-height: 2; padding: 0 1; text-style: bold; color: $error; }}
@@ -61,7 +62,7 @@ class PatrolScreen(_GateForm):
         yield CatalogText("gate.title_patrol", id="patrol-title", classes="gate-title")
         with Grid():
             yield CatalogText("gate.f_place", id="l-place")
-            yield Select(self.place_options(), id="patrol-place", allow_blank=False)
+            yield FormSelect(self.place_options(), id="patrol-place", allow_blank=False)
             yield CatalogText("gate.place_other", id="l-place-other")
             yield Input(id="patrol-other", max_length=60)
             yield CatalogText("gate.f_all_clear", id="l-clear")
@@ -88,12 +89,7 @@ class PatrolScreen(_GateForm):
         self.query_one("#patrol-clear", Checkbox).label = t("gate.f_all_clear")
         self.query_one("#patrol-other", Input).placeholder = t("gate.ph_place_other")
         self.query_one("#patrol-findings", Input).placeholder = t("gate.ph_findings")
-        select = self.query_one("#patrol-place", Select)
-        current = select.value
-        select.set_options(self.place_options())  # resets the selection: put it back
-        if current != Select.BLANK:
-            select.value = current
-        select.mutate_reactive(Select.value)  # the same value sets nothing: show its text in the new language
+        relabel_select(self.query_one("#patrol-place", Select), self.place_options())
         self.show_rows(getattr(self, "recent", []))
 
     def action_save(self) -> None:

@@ -10,7 +10,7 @@ from textual.containers import Grid
 from textual.widgets import DataTable, Input, Select
 
 from kiosk.i18n import UserError, t
-from kiosk.screens.gate_register import relabel_select
+from kiosk.screens.gate_form import FormSelect, id_type_options, relabel_select
 from kiosk.screens.gate_shift import SCREEN_CSS, _GateForm
 from kiosk.services import visitor_rules as rules
 from kiosk.widgets.catalog_text import CatalogText
@@ -25,7 +25,7 @@ class WatchlistScreen(_GateForm):
                 Binding("f10", "save", "gate.key_add", show=False, priority=True),
                 Binding("f8", "revoke", "gate.key_revoke")]
     DEFAULT_CSS = SCREEN_CSS.format(name="WatchlistScreen").replace(
-        "grid-size: 2; grid-columns: 22 1fr;", "grid-size: 4; grid-columns: 12 1fr 12 1fr;").replace(
+        "grid-size: 2; grid-columns: 24 1fr;", "grid-size: 4; grid-columns: 12 1fr 12 1fr;").replace(
         "Grid > Label", "Grid > CatalogText") + "WatchlistScreen #watch-message { min-height: 2; }\n"
     # The field to fix for a refused entry (GateError.field_key); any other refusal of an entry is the ID's.
     FIELD_OF = {"watch_reason_required": "watch-reason", "watch_expiry_past": "watch-expires",
@@ -41,13 +41,13 @@ class WatchlistScreen(_GateForm):
         yield CatalogText("gate.title_watchlist", id="watch-title", classes="gate-title")
         with Grid():
             yield CatalogText("gate.f_id_type", id="l-watch-id-type")
-            yield Select([], id="watch-id-type", allow_blank=True, prompt=t("core.choose"))
+            yield FormSelect([], id="watch-id-type", allow_blank=True, prompt=t("core.choose"))
             yield CatalogText("gate.f_id_number", id="l-watch-id")
             yield Input(id="watch-id", max_length=40)
             yield CatalogText("gate.f_name", id="l-watch-name")
             yield Input(id="watch-name", max_length=40)
             yield CatalogText("gate.f_level", id="l-watch-level")
-            yield Select([], id="watch-level", allow_blank=True, prompt=t("core.choose"))
+            yield FormSelect([], id="watch-level", allow_blank=True, prompt=t("core.choose"))
             yield CatalogText("gate.f_reason", id="l-watch-reason")
             yield Input(id="watch-reason", max_length=120)
             yield CatalogText("gate.f_expires", id="l-watch-expires")
@@ -61,8 +61,7 @@ class WatchlistScreen(_GateForm):
         self.load()
 
     def refresh_text(self) -> None:
-        relabel_select(self.query_one("#watch-id-type", Select),
-                       [(t(f"gate.idtype_{k}"), k) for k in rules.ID_TYPES if k != "none"], "resident")
+        relabel_select(self.query_one("#watch-id-type", Select), id_type_options(with_none=False), "resident")
         relabel_select(self.query_one("#watch-level", Select),
                        [(t(f"gate.level_{k}"), k) for k in rules.WATCH_LEVELS], "deny")
         self.query_one("#watch-id", Input).placeholder = t("gate.ph_watch_id")

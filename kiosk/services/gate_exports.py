@@ -3,6 +3,7 @@ remarks an inspector reads), the evacuation list of who is on site now, and the 
 visit's category and a patrol's place show under, shared by the gate's screens and these exports."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -127,3 +128,28 @@ def place_label(place: str) -> str:
     from kiosk.services.gate_shift import PATROL_PLACES
 
     return t(f"gate.place_{place}") if place in PATROL_PLACES else place
+
+
+@dataclass(frozen=True)
+class EvacuationList:
+    path: str
+    count: int
+
+
+def write_evacuation_list(settings: Settings, zone: ZoneInfo) -> EvacuationList:
+    """Write everyone on campus now as a CSV in the station's export folder (F7 on the on-site screen).
+    A full disk or a folder that cannot be written is the staff's to fix: GateError says what to do."""
+    from kiosk import clock, paths
+    from kiosk.labels.printers import os_reason
+    from kiosk.services.exports import write_table
+    from kiosk.services.visitors import GateError
+
+    stamp = clock.now().astimezone(zone).strftime("%Y%m%d-%H%M%S")
+    folder = paths.data_dir() / "exports"
+    path = folder / f"evacuation-{stamp}.csv"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        count = write_table(export_onsite(settings), path, "csv")
+    except OSError as error:
+        raise GateError("evacuation_failed", error=os_reason(error)) from None
+    return EvacuationList(str(path), count)

@@ -37,8 +37,7 @@ def log_patrol(actor: Actor, place: str, findings: str, all_clear: bool) -> Patr
     if not all_clear and len(findings) < 2:
         raise GateError("patrol_findings_required")
     now = clock.now()
-    row = PatrolRound(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id, recorded_at=now,
-                      place=place, findings=findings, all_clear=all_clear)
+    row = PatrolRound(place=place, findings=findings, all_clear=all_clear)
     with record(actor, "gate.patrol", entity="patrol_round", entity_id=row.id,
                 detail={"place": place, "all_clear": all_clear}, at=now) as w:
         w.insert(row)
@@ -109,8 +108,7 @@ def record_handover(actor: Actor, outgoing_pin: str, incoming_code: str, incomin
     now = clock.now()
     items = open_items(actor.school_id, now, zone)
     notes = clean_text(notes)
-    row = ShiftHandover(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id, recorded_at=now,
-                        outgoing_id=actor.staff_id, outgoing_name=actor.staff_name, incoming_id=incoming.id,
+    row = ShiftHandover(outgoing_id=actor.staff_id, outgoing_name=actor.staff_name, incoming_id=incoming.id,
                         incoming_name=incoming.name, onsite_count=len(items),
                         open_items=[{"kind": i.kind, "text": i.text} for i in items], notes=notes)
     with record(actor, "gate.handover", entity="shift_handover", entity_id=row.id,

@@ -156,8 +156,7 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
     visit_id = new_id()
     host = form.host
     visit = Visit(
-        id=visit_id, school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id, recorded_at=now,
-        status=status, id_type=form.id_type, id_number=clean.id_number, name=clean_text(form.name),
+        id=visit_id, status=status, id_type=form.id_type, id_number=clean.id_number, name=clean_text(form.name),
         sex=form.sex if form.sex in rules.SEXES else "", phone=clean.phone,
         category=form.category, unit=clean_text(form.unit), reason=clean_text(form.reason),
         host_kind=host.kind if host else "", host_id=host.id if host else "", host_name=host.name if host else "",
@@ -174,7 +173,6 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
         for hit in hits:
             assert decision is not None
             w.insert(WatchlistDecision(
-                school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id, recorded_at=now,
                 visit_id=visit_id, entry_id=hit.entry_id, level=hit.level, match_kind=hit.match,
                 decision=decision.decision, reason=clean_text(decision.reason),
                 approver_id=decision.approver_id, approver_name=decision.approver_name,
@@ -296,31 +294,6 @@ def reveal_id_number(actor: Actor, visit_id: str) -> str:
     return visit.id_number
 
 
-@dataclass(frozen=True)
-class EvacuationList:
-    path: str
-    count: int
-
-
-def write_evacuation_list(settings: Settings, zone: ZoneInfo) -> EvacuationList:
-    """Write everyone on campus now as a CSV in the station's export folder (F7 on the on-site screen).
-    A full disk or a folder that cannot be written is the staff's to fix: GateError says what to do."""
-    from kiosk import paths
-    from kiosk.services.gate_exports import export_onsite
-    from kiosk.labels.printers import os_reason
-    from kiosk.services.exports import write_table
-
-    stamp = clock.now().astimezone(zone).strftime("%Y%m%d-%H%M%S")
-    folder = paths.data_dir() / "exports"
-    path = folder / f"evacuation-{stamp}.csv"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        count = write_table(export_onsite(settings), path, "csv")
-    except OSError as error:
-        raise GateError("evacuation_failed", error=os_reason(error)) from None
-    return EvacuationList(str(path), count)
-
-
 # ---------------------------------------------------------------- watchlist management (office)
 
 @dataclass(frozen=True)
@@ -368,8 +341,7 @@ def add_watch_entry(actor: Actor, *, id_type: str, id_number: str, name: str, le
         raise GateError("watch_reason_required")
     if expires_at is not None and expires_at <= now:
         raise GateError("watch_expiry_past")
-    entry = WatchlistEntry(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                           recorded_at=now, id_number=number, name=name, level=level, reason=clean_text(reason),
+    entry = WatchlistEntry(id_number=number, name=name, level=level, reason=clean_text(reason),
                            expires_at=expires_at, active=True)
     with record(actor, "gate.watch_added", entity="watchlist_entry", entity_id=entry.id,
                 detail={"level": level, "has_id": bool(number), "expires": str(expires_at) if expires_at else None}, at=now) as w:

@@ -148,13 +148,19 @@ async def test_repeat_visitor_is_a_scan_and_a_save(gate_school):
 
 
 async def test_watchlist_refusal_is_recorded(gate_school):
+    """The watchlist is checked the moment the ID is scanned: the decision screen opens before anything else is
+    typed; the refusal taken then is recorded by the save, without asking again."""
     visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="", level="deny",
                              reason="法院限制令", expires_at=None)
-    visitors.register_visit  # the gatekeeper does not know; the scan finds nothing to prefill
     async with start_app(gate_school, "gate") as (app, pilot):
         screen = await open_register(app, pilot)
         await scan(pilot, ID)
         await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        assert "法院限制令" in str(app.screen.query_one("#decision-hits", Static).render())
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen is screen and "拒绝" in message(screen)
         values = {"name": "郑志远", "phone": "13912340000", "reason": "要求见孩子"}
         for name, value in values.items():
             screen.query_one(f"#f-{name}", Input).value = value
@@ -166,11 +172,7 @@ async def test_watchlist_refusal_is_recorded(gate_school):
         await pilot.press("enter")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, DecisionScreen)
-        assert "法院限制令" in str(app.screen.query_one("#decision-hits", Static).render())
-        await pilot.press("r")
-        await settle(pilot)
-        assert isinstance(app.screen, RegisterScreen)
+        assert app.screen is screen
         visit = Visit.get()
         assert visit.status == "refused"
         assert WatchlistDecision.get().decision == "refuse"
@@ -338,9 +340,7 @@ async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gat
         screen = await open_register(app, pilot)
         await scan(pilot, ID)
         await settle(pilot)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, DecisionScreen)
+        assert isinstance(app.screen, DecisionScreen)  # at the scan, not only at the save
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, TextDialog)
@@ -366,7 +366,10 @@ async def test_deny_entry_allowed_only_with_duty_leader_pin_and_admin_reveal(gat
         app.screen.query_one("#pin-pin", Input).focus()
         await pilot.press("enter")
         await settle(pilot)
-        assert app.screen is screen
+        assert app.screen is screen and Visit.select().count() == 1  # decided; the save records it
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and Visit.select().count() == 2
         newest = Visit.select().order_by(Visit.time_in.desc(), Visit.id.desc()).first()
         assert newest.status == "admitted"
         decision = WatchlistDecision.get(WatchlistDecision.visit_id == newest.id)

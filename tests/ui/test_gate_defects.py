@@ -98,7 +98,7 @@ async def test_f6_on_an_unsaved_form_prints_nothing(gate_school, settings):
 async def test_escape_on_the_verbal_permission_form_asks_before_discarding(gate_school):
     """Defect 6: Esc threw away what was typed on 口头同意 without asking, unlike the other forms."""
     from kiosk.screens.dialogs import ConfirmDialog
-    from kiosk.screens.slip_gate import VerbalExceptionScreen
+    from kiosk.screens.gate_verbal import VerbalExceptionScreen
 
     async with start_app(gate_school, "gate") as (app, pilot):
         await login(pilot, "G001", "111111")
