@@ -102,7 +102,7 @@ def gate_values() -> dict[str, Values]:
         # codes a GateError is raised with (it adds the `gate.` itself).
         "gate.{checked.error}": lambda: passed("IdCheck", "error"),
         "gate.{checked.warning}": lambda: passed("IdCheck", "warning"),
-        "gate.{first.key}": lambda: passed("FieldError", "key") | returned("check_phone") | returned("check_plate"),
+        "gate.{error.key}": lambda: passed("FieldError", "key") | returned("check_phone") | returned("check_plate"),
         "gate.{result.problem}": lambda: returned("decision_problem"),
         "gate.{key}": lambda: passed("GateError", "key", 0),
     }

@@ -1,6 +1,6 @@
 """The gate's verdict readable from two metres (big word, centred, colour plus text, reason under it; a flag
-turns it amber with the flag as the big word) and the on-site list, in Chinese and English at 80x24 and
-120x36."""
+turns it amber with the flag as the big word), in Chinese and English at 80x24 and 120x36. (The on-site list's
+snapshots are in test_gate_forms.py.)"""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -53,42 +53,3 @@ def test_verdict_banner(tiny, snap_compare, case, language, size):
         await scan(pilot.app, pilot, code)
 
     assert snap_compare(_snapshot_app(tiny), terminal_size=size, run_before=run_before)
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_onsite_list(gate_school_for_snapshots, snap_compare, monkeypatch, language, size):
-    from itertools import count
-
-    from kiosk.app import KioskApp
-    from kiosk.services import visitors
-    from tests.test_gate_services import actor_for, form
-    from tests.ui_helpers import login, settle
-
-    settings = gate_school_for_snapshots
-    serial = count(1)  # visitor codes come from random id bits: fixed for the picture
-    monkeypatch.setattr(visitors, "short_code", lambda row_id: f"SNAPV{next(serial):07d}")
-    visitors.register_visit(actor_for("G002"), form(), settings)
-    clock.advance(timedelta(minutes=100))
-    visitors.register_visit(actor_for("G002"), form(id_number="360426199101010071", name="李四"), settings)
-    clock.advance(timedelta(minutes=50))  # the first has overstayed 30 minutes
-    settings.station.kind, settings.station.name, settings.language = "gate", "gate-1", language
-
-    async def run_before(pilot):
-        i18n.set_language(language)
-        await pilot.pause()
-        await login(pilot, "G001", "111111")
-        await pilot.press("o")
-        await settle(pilot)
-        for field in pilot.app.screen.query("Input"):
-            field.cursor_blink = False
-        await settle(pilot)
-
-    assert snap_compare(KioskApp(settings, station_id="st-snapshot"), terminal_size=size, run_before=run_before)
-
-
-@pytest.fixture
-def gate_school_for_snapshots(db, settings, frozen_now):
-    from tests.test_gate_services import make_school
-
-    return make_school(settings)
