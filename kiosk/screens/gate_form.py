@@ -4,12 +4,12 @@ Used by kiosk.screens.gate_register and kiosk.screens.gate_watchlist; imports ne
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.widgets import Select, Static
+from textual.widgets import Select
 
 from kiosk.i18n import Msg, t
 from kiosk.services.visitor_form import one_per_field
 from kiosk.services.visitor_rules import FieldError
-from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.message_line import MessageLine, TranslatedLine
 from kiosk.services import visitor_rules as rules
 from kiosk.widgets.scan_input import ScanInput
 
@@ -58,33 +58,17 @@ class FormSelect(Select):
             self.screen.focus_next()
 
 
-class FieldNote(Static):
-    """The line under a form field: what is wrong with it, in red, until it is fixed. Keeps the message
-    untranslated so F9 re-renders it. Not a MessageLine: a screen's `say` goes to its first MessageLine."""
+class FieldNote(TranslatedLine):
+    """The line under a form field: what is wrong with it, in red, until it is fixed. Not a MessageLine: a
+    screen's `say` goes to its first MessageLine."""
 
     DEFAULT_CSS = """
     FieldNote { height: 1; width: 100%; color: $error; text-style: bold; text-wrap: nowrap; text-overflow: clip; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id, markup=False)
-        self.message: Msg | None = None
-
     def show(self, message: Msg) -> None:
         self.message = message
         self.refresh_text()
-
-    def clear(self) -> None:
-        if self.message is not None:
-            self.message = None
-            self.update("")
-
-    @property
-    def text(self) -> str:
-        return str(self.message) if self.message is not None else ""
-
-    def refresh_text(self) -> None:
-        self.update(self.text)
 
 
 def id_type_options(*, with_none: bool = True) -> list[tuple[str, str]]:

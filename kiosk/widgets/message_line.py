@@ -24,28 +24,12 @@ def as_msg(message: str | Msg | UserError, values: dict[str, object]) -> Msg:
     return Msg(message, **values)
 
 
-class MessageLine(Static):
-    DEFAULT_CSS = """
-    MessageLine { height: auto; min-height: 1; padding: 0 1; text-style: bold; }
-    MessageLine.-error { color: $error; }
-    MessageLine.-warning { color: $warning; }
-    MessageLine.-ok { color: $success; }
-    MessageLine.-info { color: $text; }
-    """
+class TranslatedLine(Static):
+    """A line holding an untranslated message (a Msg), rendered in the current language: F9 re-renders it."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes, markup=False)
         self.message: Msg | None = None
-        self.level: Level = "info"
-
-    def show(self, message: str | Msg | UserError, *, level: Level, **values: object) -> None:
-        if level not in LEVELS:
-            raise ValueError(f"unknown message level {level!r}")
-        self.message = as_msg(message, values)
-        self.level = level
-        for name in LEVELS:
-            self.set_class(name == level, f"-{name}")
-        self.refresh_text()
 
     def clear(self) -> None:
         self.message = None
@@ -57,3 +41,26 @@ class MessageLine(Static):
 
     def refresh_text(self) -> None:
         self.update(self.text)
+
+
+class MessageLine(TranslatedLine):
+    DEFAULT_CSS = """
+    MessageLine { height: auto; min-height: 1; padding: 0 1; text-style: bold; }
+    MessageLine.-error { color: $error; }
+    MessageLine.-warning { color: $warning; }
+    MessageLine.-ok { color: $success; }
+    MessageLine.-info { color: $text; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.level: Level = "info"
+
+    def show(self, message: str | Msg | UserError, *, level: Level, **values: object) -> None:
+        if level not in LEVELS:
+            raise ValueError(f"unknown message level {level!r}")
+        self.message = as_msg(message, values)
+        self.level = level
+        for name in LEVELS:
+            self.set_class(name == level, f"-{name}")
+        self.refresh_text()
