@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskModal, KioskScreen
 from kiosk.screens.dialogs import PinDialog, TextDialog
-from kiosk.services import headcount as hc
+from kiosk.services import headcount_common, headcount_counting, headcount_history, headcount_incidents, headcount_rounds, headcount_submit
 from kiosk.services import headcount_rules as rules
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput, clean_code
@@ -140,7 +140,7 @@ class BuildingPickScreen(KioskScreen):
     def on_mount(self) -> None:
         self.refresh_text()
         self.query_one(OptionList).focus()
-        self.call(hc.buildings, self.ctx.school_id, then=self.show)
+        self.call(headcount_common.buildings, self.ctx.school_id, then=self.show)
 
     def refresh_text(self) -> None:
         self.query_one("#pick-title", Static).update(t("dorm.pick_building_title"))
@@ -399,12 +399,12 @@ class HeadcountScreen(KioskScreen):
             self.last_confirmed = room.room_id
             self.update_room(room, True)
 
-        self.call(hc.confirm_room, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
+        self.call(headcount_counting.confirm_room, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
 
     def count(self, room_id: str, counted: int, missing=None, extras=None) -> None:
         if not self._guard():
             return
-        self.call(hc.count_room, self.ctx.actor(), self.view.round_id, room_id, counted, missing=missing,
+        self.call(headcount_counting.count_room, self.ctx.actor(), self.view.round_id, room_id, counted, missing=missing,
                   extras=extras, then=lambda result: self.counted(result, counted, missing, extras), group="hc-write")
 
     def counted(self, result, counted: int, missing, extras) -> None:
@@ -452,7 +452,7 @@ class HeadcountScreen(KioskScreen):
 
             def answered(answer) -> None:
                 if answer is not None:
-                    self.call(hc.reason_problem, self.view.round_id, line.student_id, *answer,
+                    self.call(headcount_counting.reason_problem, self.view.round_id, line.student_id, *answer,
                               then=lambda problem: checked(answer, problem), group="hc-check")
 
             ask_reason(self.app, line.name, answered)
@@ -498,7 +498,7 @@ class HeadcountScreen(KioskScreen):
             self.cursor = next((i for i, r in enumerate(self.view.rooms) if r.room_id == room_id), self.cursor)
             self.update_room(room)
 
-        self.call(hc.undo_confirm, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
+        self.call(headcount_counting.undo_confirm, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
 
     def action_tick(self) -> None:
         room = self.current_room()
@@ -512,7 +512,7 @@ class HeadcountScreen(KioskScreen):
 
         def answered(name) -> None:
             if name:
-                self.call(hc.add_extra, self.ctx.actor(), self.view.round_id, room.room_id, name,
+                self.call(headcount_counting.add_extra, self.ctx.actor(), self.view.round_id, room.room_id, name,
                           then=self.update_room, group="hc-write")
 
         self.app.push_screen(TextDialog("dorm.extra_prompt"), answered)
@@ -558,7 +558,7 @@ class HeadcountScreen(KioskScreen):
             self.set_view(view)
             self.say("dorm.submit_done", level="ok", hash=view.summary_hash[:12])
 
-        self.call(hc.submit_round, self.ctx.actor(), self.view.round_id, signer, then=done, group="hc-write")
+        self.call(headcount_submit.submit_round, self.ctx.actor(), self.view.round_id, signer, then=done, group="hc-write")
 
     def action_new_round(self) -> None:
         from kiosk.screens.dialogs import ConfirmDialog
@@ -603,27 +603,27 @@ def submit_summary(view) -> str:
 
 def open_round_noting_returns(actor, building_id: str, zone, new_round: bool):
     """In the worker: tonight's round, after noting gate returns on open incidents (an open round only)."""
-    view = hc.open_headcount(actor, building_id, zone, new_round=new_round)
+    view = headcount_rounds.open_headcount(actor, building_id, zone, new_round=new_round)
     if not view.submitted:
-        hc.note_gate_returns(actor)
+        headcount_incidents.note_gate_returns(actor)
     return view
 
 
 def scan_and_refresh(actor, view, code: str):
     """In the worker: a student card marks its owner present; returns (result, that room now or None)."""
-    result = hc.scan_card(actor, view.round_id, code)
+    result = headcount_counting.scan_card(actor, view.round_id, code)
     room = next((r for r in view.rooms if r.number == result.room_number), None)
-    return result, (hc.room_result(view.round_id, room.room_id) if room is not None else None)
+    return result, (headcount_counting.room_result(view.round_id, room.room_id) if room is not None else None)
 
 
 def mark_student(actor, round_id: str, room_id: str, student_id: str, absent: tuple[str, str] | None):
     """In the worker: present (absent is None) or absent with (reason, note); returns (MarkResult or None, room)."""
     result = None
     if absent is None:
-        hc.tick(actor, round_id, student_id)
+        headcount_counting.tick(actor, round_id, student_id)
     else:
-        result = hc.mark_absent(actor, round_id, student_id, *absent)
-    return result, hc.room_result(round_id, room_id)
+        result = headcount_counting.mark_absent(actor, round_id, student_id, *absent)
+    return result, headcount_counting.room_result(round_id, room_id)
 
 
 def ask_reason(app, name: str, done) -> None:
@@ -845,7 +845,7 @@ class HistoryScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
-        self.call(hc.history, self.building_id, limit=60, then=self.show)
+        self.call(headcount_history.history, self.building_id, limit=60, then=self.show)
 
     def show(self, rows) -> None:
         zone = self.ctx.zone

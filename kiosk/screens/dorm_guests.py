@@ -11,14 +11,14 @@ from textual.widgets import Input, Label, Static
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import PinDialog
-from kiosk.services import headcount as hc
+from kiosk.services import headcount_guest_approvals, headcount_guests
 from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
 
 
 def approvals_for(building_id: str, night, room_number: str, student_number: str):
     """In the worker: tonight's approvals for a room, narrowed to one student when a number is typed."""
-    found = hc.night_approvals(building_id, night, room_number)
+    found = headcount_guest_approvals.night_approvals(building_id, night, room_number)
     if student_number.strip():
         found = [a for a in found if a.student_number == student_number.strip()]
     return found
@@ -149,7 +149,7 @@ class GuestScreen(KioskScreen):
                 self.app.push_screen(PinDialog("dorm.guest_manager"),
                                      lambda manager: self.register_approved(approval.id, values["id"], manager))
 
-            self.call(hc.approved_id_problem, approval.id, values["id"], then=checked, group="guest-check")
+            self.call(headcount_guests.approved_id_problem, approval.id, values["id"], then=checked, group="guest-check")
             return
 
         def teacher_signed(teacher) -> None:
@@ -161,12 +161,12 @@ class GuestScreen(KioskScreen):
 
     def register_approved(self, approval_id: str, id_number: str, manager) -> None:
         if manager is not None:
-            self.call(hc.register_approved_guest, self.ctx.actor(), self.building_id, approval_id, self.night,
+            self.call(headcount_guests.register_approved_guest, self.ctx.actor(), self.building_id, approval_id, self.night,
                       id_number, manager, then=self.registered, group="guest-write")
 
     def register(self, values: dict, teacher, manager) -> None:
         if manager is not None:
-            self.call(hc.register_guest_by_numbers, self.ctx.actor(), self.building_id, self.night, values["room"],
+            self.call(headcount_guests.register_guest_by_numbers, self.ctx.actor(), self.building_id, self.night, values["room"],
                       values["name"], values["id"], values["relation"], values["student"], teacher, manager,
                       then=self.registered, group="guest-write")
 

@@ -13,7 +13,7 @@ from kiosk.i18n import t
 from kiosk.screens.base import KioskModal, KioskScreen
 from kiosk.screens.dialogs import PinDialog
 from kiosk.screens.dorm import hhmm
-from kiosk.services import headcount as hc
+from kiosk.services import headcount_incidents
 from kiosk.widgets.message_line import MessageLine
 
 
@@ -126,7 +126,7 @@ class IncidentScreen(KioskScreen):
     def _ack(self, inc, step, who) -> None:
         if who is None:
             return
-        self.call(change_incident, hc.acknowledge, self.ctx.actor(), inc.incident_id, step.index, who,
+        self.call(change_incident, headcount_incidents.acknowledge, self.ctx.actor(), inc.incident_id, step.index, who,
                   self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.ack_done", name=who.name),
                   group="inc-write")
 
@@ -142,7 +142,7 @@ class IncidentScreen(KioskScreen):
         def confirmed(where: str, who) -> None:
             if who is None:
                 return
-            self.call(change_incident, hc.close_incident, self.ctx.actor(), inc.incident_id, where, who,
+            self.call(change_incident, headcount_incidents.close_incident, self.ctx.actor(), inc.incident_id, where, who,
                       self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.close_done"),
                       group="inc-write")
 
@@ -155,14 +155,14 @@ class IncidentScreen(KioskScreen):
 
 def incidents_noting_returns(actor, dorm_settings):
     """In the worker: note gate returns on open incidents, then the open incidents as they are now."""
-    hc.note_gate_returns(actor)
-    return hc.incidents(actor.school_id, dorm_settings)
+    headcount_incidents.note_gate_returns(actor)
+    return headcount_incidents.incidents(actor.school_id, dorm_settings)
 
 
 def change_incident(change, actor, incident_id: str, *args):
     """In the worker: acknowledge or close (`change`), then the open incidents as they are now."""
     change(actor, incident_id, *args)
-    return hc.incidents(actor.school_id, args[-1])
+    return headcount_incidents.incidents(actor.school_id, args[-1])
 
 
 class WhereaboutsDialog(KioskModal):

@@ -61,17 +61,17 @@ class GuestApprovalListScreen(TableScreen):
         return session.class_name or "-"
 
     def fetch(self):
-        from kiosk.services import headcount as hc
+        from kiosk.services import headcount_guest_approvals, headcount_rules
 
-        today = hc.night_of(clock.now(), self.ctx.zone)
-        return hc.class_approvals(self.ctx.school_id, self.class_filter(), today)
+        today = headcount_rules.night_of(clock.now(), self.ctx.zone)
+        return headcount_guest_approvals.class_approvals(self.ctx.school_id, self.class_filter(), today)
 
     def state(self, view) -> Text:
-        from kiosk.services import headcount as hc
+        from kiosk.services import headcount_guest_approvals
 
         if view.revoked:
             return Text(t("dorm.ga_state_revoked", reason=view.revoke_reason), style="dim")
-        tonight = hc.approval_today(clock.now(), self.ctx.zone)  # by day at the office, "tonight" is today's date
+        tonight = headcount_guest_approvals.approval_today(clock.now(), self.ctx.zone)  # by day at the office, "tonight" is today's date
         label = t("dorm.ga_state_tonight") if view.covers(tonight) else t("dorm.ga_state_upcoming")
         if view.nights_used:
             label += "  " + t("dorm.ga_used", count=len(view.nights_used))
@@ -114,13 +114,13 @@ class GuestApprovalListScreen(TableScreen):
                                         student=view.student_name), got)
 
     def revoke(self, approval_id: str, reason: str) -> None:
-        from kiosk.services import headcount as hc
+        from kiosk.services import headcount_guest_approvals
 
         def done(view) -> None:
             self.say("dorm.ga_revoked_done", level="ok", guest=view.guest_name, student=view.student_name)
             self.load()
 
-        self.call(hc.revoke_guest_approval, self.ctx.actor(), approval_id, reason, then=done, group="ga-write")
+        self.call(headcount_guest_approvals.revoke_guest_approval, self.ctx.actor(), approval_id, reason, then=done, group="ga-write")
 
 
 class GuestApprovalFormScreen(KioskScreen):
@@ -186,7 +186,7 @@ class GuestApprovalFormScreen(KioskScreen):
         self.approve(values, first, nights)
 
     def approve(self, values: dict[str, str], first: date, nights: int) -> None:
-        from kiosk.services import headcount as hc
+        from kiosk.services import headcount_guest_approvals
 
-        self.call(hc.approve_guest, self.ctx.actor(), self.ctx.zone, values["student"], values["name"], values["id"],
+        self.call(headcount_guest_approvals.approve_guest, self.ctx.actor(), self.ctx.zone, values["student"], values["name"], values["id"],
                   values["relation"], first, nights, values["note"], then=self.dismiss, group="ga-write")

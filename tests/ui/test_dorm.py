@@ -177,13 +177,13 @@ async def test_student_card_scan_marks_present(tiny_dorm):
 
 
 async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_screen(tiny_dorm):
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting
 
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
         round_id = app.screen.view.round_id
         student = app.screen.view.rooms[2].expected[0]
-        hc.mark_absent(app.ctx.actor(), round_id, student.student_id, "unknown", "室友说晚饭后没见到")
+        headcount_counting.mark_absent(app.ctx.actor(), round_id, student.student_id, "unknown", "室友说晚饭后没见到")
         await pilot.press("i")
         await settle(app, pilot)
         assert isinstance(app.screen, IncidentScreen)
@@ -367,12 +367,12 @@ async def test_the_building_picker_opens_with_the_first_building_highlighted(tin
 async def test_f10_shows_what_is_abnormal_before_the_pin(tiny_dorm):
     """Friction: F10 went straight to the PIN, without a summary of what is abnormal."""
     from kiosk.screens.dialogs import ConfirmDialog
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting
 
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
         student = app.screen.view.rooms[1].expected[2]
-        hc.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "sick_bay")
+        headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "sick_bay")
         for _ in range(3):
             await pilot.press("enter")
             await settle(app, pilot)
@@ -445,12 +445,12 @@ async def test_after_the_idle_lock_the_supervisor_lands_on_the_same_room(tiny_do
 
 async def test_at_80x24_the_totals_fit_one_line_and_the_side_panel_has_room_for_reasons(tiny_dorm):
     """Friction: at 80x24 the totals line wrapped and the side panel cut the reasons."""
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting
 
     async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
         await open_building(app, pilot)
         first = app.screen.view.rooms[0].expected[0]
-        hc.mark_absent(app.ctx.actor(), app.screen.view.round_id, first.student_id, "other", "家长来电：发烧，明早返校")
+        headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, first.student_id, "other", "家长来电：发烧，明早返校")
         app.screen.reload()
         await settle(app, pilot)
         totals = app.screen.query_one("#hc-totals", Static)

@@ -157,12 +157,12 @@ async def test_a_card_that_does_not_match_is_refused_and_f4_registers_without_th
     from zoneinfo import ZoneInfo
 
     from kiosk.models import Staff
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_guest_approvals
     from kiosk.services.actor import Actor
 
     clock.freeze(MORNING)
     teacher = Staff.get(Staff.number == "T001")
-    hc.approve_guest(Actor(school_id="demo", station_id="st-office", staff_id=teacher.id, roles=teacher.role_set()),
+    headcount_guest_approvals.approve_guest(Actor(school_id="demo", station_id="st-office", staff_id=teacher.id, roles=teacher.role_set()),
                      ZoneInfo("Asia/Shanghai"), "20250101", "王芳", GUEST_ID, "母亲", date(2026, 11, 18), 1)
     clock.freeze(EVENING)
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
