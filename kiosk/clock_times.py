@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from functools import lru_cache
 
 _HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")  # seconds, if given, are kept
@@ -80,3 +80,15 @@ class WeekWindow:
 
 def week_window(start_text: str, end_text: str) -> WeekWindow:
     return WeekWindow(parse_week_minute(start_text), parse_week_minute(end_text))
+
+
+# ---------------------------------------------------------------- showing a stored (UTC) moment in the school's zone
+
+def hhmm(at: datetime | None, zone: tzinfo) -> str:
+    """`21:35` in the school's zone; "" for no moment (a step not yet acknowledged, a round not yet submitted)."""
+    return at.astimezone(zone).strftime("%H:%M") if at else ""
+
+
+def mmdd_hhmm(at: datetime | None, zone: tzinfo) -> str:
+    """`11-18 21:35` in the school's zone, for moments that may be on another day (deadlines, closed incidents)."""
+    return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""

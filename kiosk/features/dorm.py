@@ -252,7 +252,7 @@ def station_actions(station_kind: str):
     from kiosk.features import StationAction
 
     def headcount():
-        from kiosk.screens.dorm import BuildingPickScreen
+        from kiosk.screens.dorm_buildings import BuildingPickScreen
         return BuildingPickScreen()
 
     def incident_list():

@@ -11,7 +11,8 @@ from textual.widgets import Static
 from kiosk import clock
 from kiosk.models.dorm import Incident, IncidentAck, RoomConfirm, RoomMark
 from kiosk.screens.dialogs import PinDialog
-from kiosk.screens.dorm import HeadcountScreen, MissingDialog, ReasonDialog, TickScreen
+from kiosk.screens.dorm import HeadcountScreen
+from kiosk.screens.dorm_tick import MissingDialog, ReasonDialog, TickScreen
 from kiosk.screens.dorm_incidents import IncidentScreen
 from tests.ui_helpers import login, start_app, type_text
 
@@ -205,14 +206,14 @@ async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_scree
         detail = str(app.screen.query_one("#inc-detail", Static).render())
         assert "已确认" in detail
         # Defect 4: closing with an empty whereabouts is refused with a message (the dialog stays open).
-        from kiosk.screens.dorm_incidents import WhereaboutsDialog
+        from kiosk.screens.dialogs import TextDialog
 
         await pilot.press("c")
         await pilot.pause()
-        assert isinstance(app.screen, WhereaboutsDialog)
+        assert isinstance(app.screen, TextDialog)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, WhereaboutsDialog) and "去向" in app.screen.message_text()
+        assert isinstance(app.screen, TextDialog) and "去向" in app.screen.message_text()
         await type_text(pilot, "zai yi wu shi")
         await pilot.press("enter")
         await pilot.pause()
@@ -349,7 +350,7 @@ async def test_the_building_picker_opens_with_the_first_building_highlighted(tin
     """Defect 4: nothing was highlighted, so Enter did nothing and Down + Enter opened the first building."""
     from textual.widgets import OptionList
 
-    from kiosk.screens.dorm import BuildingPickScreen
+    from kiosk.screens.dorm_buildings import BuildingPickScreen
 
     tiny_dorm.station.building = ""
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
@@ -476,3 +477,42 @@ async def test_an_unknown_whereabouts_says_whom_to_call(tiny_dorm):
         await settle(app, pilot)
         said = message(app)
         assert "班主任乙" in said and "13800000001" in said and "13900000002" in said
+
+
+async def test_f10_before_everyone_is_counted_refuses_at_once_without_a_list_or_a_pin(tiny_dorm):
+    """Walk-through: F10 on a building not yet counted listed every student of it (208 at the demo school), asked
+    the supervisor's PIN and only then refused. Now it says at once how many are not counted and in which rooms,
+    and puts the cursor on the first of them; no dialog, no PIN."""
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("enter")  # room 101 all present; the cursor moves on to 102
+        await settle(app, pilot)
+        await pilot.press("down")
+        await pilot.press("f10")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HeadcountScreen)
+        assert "12" in message(app) and "102、103" in message(app)
+        assert app.screen.current_room().number == "102"
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "12 students are not counted yet (102、103)" in message(app)
+
+
+async def test_f10_names_at_most_ten_abnormal_items_so_the_dialog_fits_80x24(tiny_dorm):
+    from kiosk.screens.dialogs import ConfirmDialog
+    from kiosk.services import headcount_counting
+
+    async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
+        await open_building(app, pilot)
+        for line in [*app.screen.view.rooms[0].expected, *app.screen.view.rooms[1].expected]:
+            headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, line.student_id, "sick_bay")
+        for _ in range(3):
+            await pilot.press("enter")
+            await settle(app, pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        lines = app.screen.message.splitlines()
+        assert len(lines) == 12 and "另有 2 项" in lines[-1]
+        keys_line = list(app.screen.query("CatalogText"))[-1]  # Enter signs, Esc cancels: must be on screen
+        assert keys_line.region.height and keys_line.region.bottom <= 24
