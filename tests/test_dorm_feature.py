@@ -89,3 +89,17 @@ def test_status_alert_counts_open_incidents(bare_school, settings):
     view = headcount_rounds.open_headcount(actor, building.id, ZONE)
     headcount_counting.mark_absent(actor, view.round_id, view.rooms[0].expected[0].student_id, "unknown")
     assert feature.status_alerts(ctx) == ["去向不明 1"]
+
+
+def test_demo_boarders_sleep_in_a_building_of_their_gender_under_a_name_that_reads_so(demo_school):
+    """Walk-through: the demo school put 丁艳红 and 马怡 in 男生1号楼 (the gender column matched the building, the
+    names did not). A boy's given name has no girl's character and the other way round."""
+    from kiosk.models import Room
+
+    girls_only, boys_only = set("艳娟秀霞娥玲芬燕萱妍琳"), set("伟强磊军勇刚鹏豪凯")
+    boarders = list(Student.select(Student, Room, Building).join(Room).join(Building))
+    assert len(boarders) > 50
+    for student in boarders:
+        assert student.gender == student.room.building.gender, student.name
+        other = girls_only if student.gender == "M" else boys_only
+        assert not set(student.name[1:]) & other, (student.name, student.room.building.name)
