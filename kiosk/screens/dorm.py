@@ -366,7 +366,10 @@ class HeadcountScreen(KioskScreen):
             if name:
                 self.ask_extras(room, counted, k, [*names, (name, "")])
 
-        self.app.push_screen(TextDialog("dorm.extra_title", "dorm.extra_prompt"), answered)
+        # The room and how many are extra in the title (it showed "{room}" and "{k}"); an empty name is refused
+        # there, since the count waits for every name.
+        self.app.push_screen(TextDialog("dorm.extra_title", "dorm.extra_prompt", required=True,
+                                        required_key="dorm.extra_name_needed", room=room.number, k=k), answered)
 
     def scan(self, code: str) -> None:
         if not self._guard():

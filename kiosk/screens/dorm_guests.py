@@ -34,7 +34,6 @@ class GuestScreen(KioskScreen):
     TITLE_KEY = "dorm.guest_title"
     FIELDS = ("room", "student", "name", "id", "relation")
     FROM_APPROVAL = ("student", "name", "relation")  # taken from the approval while one is in use
-    TYPED_FIELDS = tuple(f"guest-{name}" for name in FIELDS)
     # A different person than the approved one (the card does not match): register without the approval.
     BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f4", "without_approval", "dorm.key_guest_exception")]
     DEFAULT_CSS = """
@@ -75,6 +74,20 @@ class GuestScreen(KioskScreen):
 
     def field(self, name: str) -> FieldInput:
         return self.query_one(f"#guest-{name}", FieldInput)
+
+    def unsaved_input(self) -> bool:
+        """Only what the supervisor typed asks before Escape: not the room the screen filled in from the headcount's
+        row, nor the fields an approval filled (Escape on an untouched form asked to discard it)."""
+        values = {name: self.field(name).value.strip() for name in self.FIELDS}
+        if values["room"] not in ("", self.room_number.strip()) or values["id"]:
+            return True
+        return self.approval is None and any(values[name] for name in self.FROM_APPROVAL)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """F4 (register without the approval) is offered only while an approval is in use."""
+        if action == "without_approval":
+            return self.approval is not None
+        return True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -137,6 +150,8 @@ class GuestScreen(KioskScreen):
             elif previous is not None:
                 field.value = ""
             field.disabled = approval is not None
+        self.refresh_bindings()
+        self.refresh_bars()  # the key bar offers F4 only with an approval
 
     def approve(self) -> None:
         approval = self.approval
@@ -174,6 +189,7 @@ class GuestScreen(KioskScreen):
         """Saved: an empty form for the next guest (and nothing left that Escape would ask about)."""
         self.use_approval(None)
         self.without_approval = False
+        self.room_number = ""
         for name in self.FIELDS:
             self.field(name).value = ""
         self.query_one("#guest-approval", Static).update("")

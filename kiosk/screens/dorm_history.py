@@ -15,9 +15,10 @@ class HistoryScreen(TableScreen):
     """Previous nights of the building; a night with an unknown whereabouts or a disagreement in red."""
 
     TITLE_KEY = "dorm.action_history"
+    # Who submitted last: the counts, unknowns and disagreements must stay on an 80-column screen.
     COLUMN_KEYS = tuple(f"dorm.{key}" for key in (
-        "col_night", "col_round", "col_by", "col_expected", "col_present", "col_leave", "col_sick", "col_parent",
-        "col_other", "col_unknown", "col_guests", "col_disagree"))
+        "col_night", "col_round", "col_expected", "col_present", "col_leave", "col_sick", "col_parent", "col_other",
+        "col_unknown", "col_guests", "col_disagree", "col_by"))
 
     def __init__(self, building_id: str, building_name: str) -> None:
         super().__init__()
@@ -33,10 +34,9 @@ class HistoryScreen(TableScreen):
 
     def cells(self, night):
         style = "bold red" if night.unknown or night.disagreements else ""
-        cells = (night.night.isoformat(), str(night.seq), f"{night.submitted_name} {hhmm(night.submitted_at, self.ctx.zone)}",
-                 str(night.expected), str(night.present), str(night.on_leave), str(night.sick_bay),
-                 str(night.with_parent), str(night.other), str(night.unknown), str(night.guests),
-                 str(night.disagreements))
+        cells = (night.night.isoformat(), str(night.seq), str(night.expected), str(night.present), str(night.on_leave),
+                 str(night.sick_bay), str(night.with_parent), str(night.other), str(night.unknown), str(night.guests),
+                 str(night.disagreements), f"{night.submitted_name} {hhmm(night.submitted_at, self.ctx.zone)}")
         return [Text(cell, style=style) for cell in cells]
 
     def load(self) -> None:

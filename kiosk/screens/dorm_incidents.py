@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from kiosk.clock_times import hhmm, mmdd_hhmm
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.dialogs import PinDialog, TextDialog
 from kiosk.screens.dorm_texts import contact_text
 from kiosk.screens.table import TableScreen
@@ -98,8 +98,9 @@ class IncidentScreen(TableScreen):
         step = next((s for s in inc.steps if s.ack is None and s.state != "not_needed"), None)
         if step is None:
             return
-        self.app.push_screen(PinDialog("dorm.key_ack", prompt_key=None), lambda who: self._ack(inc, step, who))
-        self.say("dorm.ack_title", level="info", role=t(f"dorm.role_{step.role}"))
+        # The dialog says whose step this is and for which student: the message line is behind it.
+        title = Msg("dorm.ack_pin_title", name=inc.student_name, role=Msg(f"dorm.role_{step.role}"))
+        self.app.push_screen(PinDialog(title), lambda who: self._ack(inc, step, who))
 
     def _ack(self, inc, step, who) -> None:
         if who is None:

@@ -11,7 +11,7 @@ from kiosk.services import headcount_rules as rules
 # included, must fit an 80x24 console.
 SUBMIT_SUMMARY_LINES = 10
 # Rooms named when F10 is refused because students are not counted yet (the cursor goes to the first).
-UNCOUNTED_ROOMS_NAMED = 5
+UNCOUNTED_ROOMS_NAMED = 3
 
 
 def reason_label(reason: str) -> str:
@@ -89,7 +89,7 @@ def uncounted_refusal(view) -> Msg | None:
     rooms = [room.number for room in view.rooms if room.unmarked]
     if not rooms:
         return None
-    named = "、".join(rooms[:UNCOUNTED_ROOMS_NAMED])
+    named = " ".join(rooms[:UNCOUNTED_ROOMS_NAMED])  # a space reads in both languages (、 is Chinese only)
     if len(rooms) > UNCOUNTED_ROOMS_NAMED:
         named = Msg("dorm.submit_rooms_more", rooms=named, count=len(rooms))
     return Msg("dorm.submit_uncounted", count=view.totals.unmarked, rooms=named)

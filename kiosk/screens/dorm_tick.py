@@ -37,7 +37,9 @@ def ask_reason(app, name: str, done) -> None:
         if reason != "other":
             done((reason, ""))
             return
-        app.push_screen(TextDialog("dorm.other_note_title"), lambda note: done((reason, note)) if note else None)
+        # Required: an empty Enter used to close it as if cancelled, and the absence was silently not recorded.
+        app.push_screen(TextDialog("dorm.other_note_title", required=True, required_key="dorm.err_note_needed"),
+                        lambda note: done((reason, note)) if note else None)
 
     app.push_screen(ReasonDialog(name), picked)
 
@@ -135,7 +137,7 @@ class TickScreen(KioskModal):
 
     DEFAULT_CSS = """
     TickScreen { align: center middle; }
-    TickScreen > Vertical { width: 90; height: auto; max-height: 32; border: thick $accent; background: $surface; padding: 1 2; }
+    TickScreen > Vertical { width: 90; max-width: 100%; height: auto; max-height: 32; border: thick $accent; background: $surface; padding: 1 2; }
     TickScreen .dialog-title { text-style: bold; margin-bottom: 1; }
     TickScreen DataTable { height: auto; max-height: 18; }
     """
