@@ -200,6 +200,9 @@ async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_scree
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, PinDialog)
+        # Walk-through: the dialog said only 确认; whose step, for whom, was on the message line behind it.
+        title = str(list(app.screen.query("CatalogText"))[0].render())
+        assert student.name in title and "班主任" in title
         app.screen.query_one("#pin-staff").value = "T001"
         app.screen.query_one("#pin-pin").focus()
         await type_text(pilot, "444444")
@@ -365,6 +368,8 @@ async def test_the_building_picker_opens_with_the_first_building_highlighted(tin
         await settle(app, pilot)
         assert isinstance(app.screen, BuildingPickScreen)
         assert app.screen.query_one(OptionList).highlighted == 0
+        # Walk-through: "36 / 216" did not say what the numbers were.
+        assert "3 间  18 床" in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
         await pilot.press("enter")
         await settle(app, pilot)
         await settle(app, pilot)
@@ -570,3 +575,37 @@ async def test_an_other_absence_without_a_note_is_refused_in_the_dialog_not_drop
         assert isinstance(app.screen, TickScreen)
         mark = RoomMark.get()
         assert (mark.present, mark.reason, mark.note) == (False, "other", "在教室自习")
+
+
+async def test_at_80x24_the_hint_the_tick_list_and_the_history_stay_whole(tiny_dorm):
+    """Walk-through at 80x24: the hint line was cut (it repeated the key bar), the tick list ran off the right
+    edge, and the history's unknown and disagreement columns were off screen behind the submitter's name."""
+    from rich.cells import cell_len
+    from textual.widgets import DataTable
+
+    from kiosk.i18n import t
+    from kiosk.models import Staff
+    from kiosk.screens.dorm_history import HistoryScreen
+    from kiosk.services import headcount_counting, headcount_submit
+    from kiosk.services.auth import session_for
+
+    async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
+        await open_building(app, pilot)
+        assert str(app.screen.query_one("#hc-hint", Static).render()) == t("dorm.hc_hint")
+        assert cell_len(t("dorm.hc_hint")) + 2 <= 80  # the hint's padding included
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TickScreen) and app.screen.query_one("Vertical").region.right <= 80
+        await pilot.press("escape")
+        await settle(app, pilot)
+        view = app.screen.view
+        headcount_counting.confirm_rooms(app.ctx.actor(), view.round_id, [room.room_id for room in view.rooms])
+        headcount_submit.submit_round(app.ctx.actor(), view.round_id, session_for(Staff.get(Staff.number == "D001")))
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        table = app.screen.query_one(DataTable)
+        columns = list(table.columns.values())
+        labels = [str(column.label) for column in columns]
+        right_edge = sum(column.get_render_width(table) for column in columns[:labels.index("不一致") + 1])
+        assert right_edge <= 78 and labels[-1] == "提交人"
