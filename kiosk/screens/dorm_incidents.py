@@ -32,9 +32,11 @@ class IncidentScreen(TableScreen):
         Binding("a", "acknowledge", "dorm.key_ack"),
         Binding("c", "close", "dorm.key_close"),
     ]
+    # The list as tall as its rows (up to 10): at 80x24 a fixed 12-row table pushed the ladder's last step and the
+    # key hint off the screen below it.
     DEFAULT_CSS = """
-    IncidentScreen DataTable { height: 12; }
-    IncidentScreen #inc-detail { height: 1fr; padding: 0 1; }
+    IncidentScreen DataTable { height: auto; max-height: 10; }
+    IncidentScreen #inc-detail { height: auto; padding: 0 1; }
     """
 
     def compose_below_table(self) -> ComposeResult:

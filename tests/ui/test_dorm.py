@@ -609,3 +609,20 @@ async def test_at_80x24_the_hint_the_tick_list_and_the_history_stay_whole(tiny_d
         labels = [str(column.label) for column in columns]
         right_edge = sum(column.get_render_width(table) for column in columns[:labels.index("不一致") + 1])
         assert right_edge <= 78 and labels[-1] == "提交人"
+
+
+async def test_at_80x24_the_incident_screen_shows_the_whole_ladder(tiny_dorm):
+    """Walk-through at 80x24 (English): the list kept 12 rows for one incident and the ladder's third step and the
+    key hint were cut off below."""
+    from kiosk.services import headcount_counting
+
+    async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
+        await open_building(app, pilot)
+        student = app.screen.view.rooms[0].expected[0]
+        headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "unknown")
+        await pilot.press("f9")
+        await pilot.press("i")
+        await settle(app, pilot)
+        detail = app.screen.query_one("#inc-detail", Static)
+        assert "Leadership" in str(detail.render()) or "leadership" in str(detail.render())
+        assert detail.region.height >= len(str(detail.render()).splitlines()) and detail.region.bottom <= 22
