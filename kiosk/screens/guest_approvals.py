@@ -135,9 +135,10 @@ class GuestApprovalFormScreen(KioskScreen):
     TYPED_FIELDS = ("ga-student", "ga-name", "ga-id", "ga-relation", "ga-note")  # first night and nights come prefilled
     DEFAULT_CSS = """
     GuestApprovalFormScreen { align: center middle; }
-    GuestApprovalFormScreen #ga-form { width: 80; height: auto; padding: 1 2; border: heavy $accent; }
-    /* Compact one-line fields, as on the gate's register form: the form and its messages fit 80x24. */
-    GuestApprovalFormScreen #ga-grid { grid-size: 2; grid-columns: 26 1fr; grid-rows: 1; grid-gutter: 1 0;
+    GuestApprovalFormScreen #ga-form { width: 80; max-width: 100%; height: auto; padding: 1 2; border: heavy $accent; }
+    /* Compact one-line fields without blank rows between them, as on the gate's register form: the form, its
+       hint and its message fit 80x24 (with a blank row per field the message was scrolled out of sight). */
+    GuestApprovalFormScreen #ga-grid { grid-size: 2; grid-columns: 26 1fr; grid-rows: 1; grid-gutter: 0 0;
                                        height: auto; margin-top: 1; }
     GuestApprovalFormScreen #ga-grid > Label { height: 1; width: 100%; content-align: right middle; padding-right: 1; }
     GuestApprovalFormScreen #ga-grid > FieldInput { background: $boost; }

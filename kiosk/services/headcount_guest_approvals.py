@@ -90,6 +90,8 @@ def approve_guest(actor: Actor, zone: ZoneInfo, student_number: str, guest_name:
     staff = Staff.get_or_none(Staff.id == actor.staff_id)
     if staff is None or not staff.active:
         raise HeadcountError("dorm.err_login")
+    if not clean_identifier(student_number):
+        raise HeadcountError("dorm.err_ga_student_needed")
     student = Student.get_or_none((Student.school_id == actor.school_id) & (Student.number == clean_identifier(student_number))
                                   & Student.active)
     if student is None:
