@@ -26,7 +26,7 @@ METHODS = ("all", "count", "tick", "scan")
 class CountResult:
     outcome: rules.CountOutcome
     room: rules.RoomResult
-    contacts: Mapping[str, "Contact"] = field(default_factory=dict)  # whom to call about each unknown whereabouts
+    contacts: Mapping[str, Contact] = field(default_factory=dict)  # whom to call about each unknown whereabouts
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class MarkResult:
     student_number: str
     room_number: str
     incident_id: str | None = None
-    contact: "Contact | None" = None  # whom to call, when an incident was opened
+    contact: Contact | None = None  # whom to call, when an incident was opened
 
 
 def _room_of_round(row: HeadcountRound, room_id: str) -> Room:

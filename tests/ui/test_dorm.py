@@ -81,6 +81,15 @@ def message(app) -> str:
     return str(app.screen.query_one("#hc-message", Static).render())
 
 
+async def count_every_room_then_f10(app, pilot) -> None:
+    """Enter on every room (all present, absences already recorded stay), then F10."""
+    for _ in app.screen.view.rooms:
+        await pilot.press("enter")
+        await settle(app, pilot)
+    await pilot.press("f10")
+    await pilot.pause()
+
+
 async def test_enter_confirms_a_room_and_moves_on(tiny_dorm):
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
@@ -385,11 +394,7 @@ async def test_f10_shows_what_is_abnormal_before_the_pin(tiny_dorm):
         await open_building(app, pilot)
         student = app.screen.view.rooms[1].expected[2]
         headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "sick_bay")
-        for _ in range(3):
-            await pilot.press("enter")
-            await settle(app, pilot)
-        await pilot.press("f10")
-        await pilot.pause()
+        await count_every_room_then_f10(app, pilot)
         assert isinstance(app.screen, ConfirmDialog)
         summary = app.screen.message
         assert f"102 {student.name}：医务室" in summary and "应到" in summary
@@ -517,11 +522,7 @@ async def test_f10_names_at_most_ten_abnormal_items_so_the_dialog_fits_80x24(tin
         await open_building(app, pilot)
         for line in [*app.screen.view.rooms[0].expected, *app.screen.view.rooms[1].expected]:
             headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, line.student_id, "sick_bay")
-        for _ in range(3):
-            await pilot.press("enter")
-            await settle(app, pilot)
-        await pilot.press("f10")
-        await pilot.pause()
+        await count_every_room_then_f10(app, pilot)
         assert isinstance(app.screen, ConfirmDialog)
         lines = app.screen.message.splitlines()
         assert len(lines) == 12 and "另有 2 项" in lines[-1]
