@@ -44,7 +44,9 @@ def resolution_text(resolution: rules.Resolution | None, zone) -> str:
 
 def overdue_text(absence: rules.ExpectedAbsence, zone, contact=None) -> str:
     """逾期未归: how late, the return deadline, whom to call, and the whereabouts once someone recorded them."""
-    parts = [t("dorm.overdue_late", late=absence.minutes_late, due=mmdd_hhmm(absence.return_due, zone))]
+    # Hours and minutes, as the gate's overdue board says it ("717 分钟" had to be worked out at 2 a.m.).
+    late = t("slips.late", hours=absence.minutes_late // 60, minutes=absence.minutes_late % 60)
+    parts = [t("dorm.overdue_late", late=late, due=mmdd_hhmm(absence.return_due, zone))]
     if contact is not None:
         parts.append(contact_text(contact))
     if absence.resolution is not None:

@@ -318,11 +318,11 @@ async def test_an_overdue_boarder_is_shown_apart_with_phones_and_on_the_status_b
     from kiosk.models.dorm import RoomMark
     from kiosk.widgets.bars import StatusBar
 
-    leave_on_a_slip("20250103", EVENING - timedelta(days=1), EVENING - timedelta(minutes=50))
+    leave_on_a_slip("20250103", EVENING - timedelta(days=1), EVENING - timedelta(minutes=170))
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
         detail = str(app.screen.query_one("#hc-detail", Static).render())
-        assert "逾期未归" in detail and "已逾期 50 分钟" in detail and "请假离校" not in detail
+        assert "逾期未归" in detail and "已逾期 2 小时 50 分" in detail and "请假离校" not in detail
         assert "13800000001" in detail and "13900000002" in detail and "班主任乙" in detail
         assert app.screen.view.rooms[0].status == "problem"
         app.refresh_station_status()
