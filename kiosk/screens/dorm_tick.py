@@ -7,14 +7,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Static
 
-from kiosk.i18n import t
+from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskModal
 from kiosk.screens.dialogs import TextDialog
 from kiosk.screens.dorm_texts import absence_text, gate_text, incident_opened, line_state, reason_label, resolution_text
 from kiosk.services import headcount_counting
 from kiosk.services import headcount_rules as rules
+from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.message_line import MessageLine
 
 
@@ -61,10 +62,10 @@ class ReasonDialog(KioskModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t("dorm.reason_title", name=self.student_name), classes="dialog-title")
+            yield CatalogText("dorm.reason_title", classes="dialog-title", name=self.student_name)
             for i, reason in enumerate(rules.REASONS):
-                yield Static(f"[b]{i + 1}[/b]  {reason_label(reason)}")
-            yield Static(t("dorm.reason_hint"), classes="muted")
+                yield CatalogText(Msg("dorm.reason_option", key=i + 1, reason=Msg(f"dorm.reason_{reason}")))
+            yield CatalogText("dorm.reason_hint", classes="muted")
 
     def action_pick(self, index: int) -> None:
         self.dismiss(rules.REASONS[index])
@@ -95,22 +96,25 @@ class MissingDialog(KioskModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t("dorm.missing_title", room=self.room.number, expected=self.room.expected_count,
-                          counted=self.counted, k=self.k), classes="dialog-title")
+            yield CatalogText("dorm.missing_title", classes="dialog-title", room=self.room.number,
+                              expected=self.room.expected_count, counted=self.counted, k=self.k)
             yield DataTable(id="missing-table", cursor_type="row")
             yield Static(id="missing-status")
-            yield Static(t("dorm.missing_hint", k=self.k), classes="muted")
+            yield CatalogText("dorm.missing_hint", classes="muted", k=self.k)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("", t("dorm.col_number"), t("dorm.col_name"), t("dorm.col_state"))
         self.redraw()
-        table.focus()
+        self.query_one(DataTable).focus()
+
+    def refresh_text(self) -> None:
+        self.redraw()
 
     def redraw(self) -> None:
+        """The list with its headers, in the language of the moment (F9 re-renders it)."""
         table = self.query_one(DataTable)
         row = table.cursor_row
-        table.clear()
+        table.clear(columns=True)
+        table.add_columns("", t("dorm.col_number"), t("dorm.col_name"), t("dorm.col_state"))
         for i, line in enumerate(self.lines):
             # A Text, not a str: DataTable reads a str as markup and "[x]" would vanish as an unknown tag.
             mark = Text("[x]", style="bold") if i in self.selected else Text("[ ]")
@@ -154,23 +158,26 @@ class TickScreen(KioskModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t("dorm.tick_title", room=self.room.number), classes="dialog-title")
+            yield CatalogText("dorm.tick_title", classes="dialog-title", room=self.room.number)
             yield DataTable(id="tick-table", cursor_type="row")
             yield MessageLine(id="tick-message")
-            yield Static(t("dorm.tick_hint"), classes="muted")
+            yield CatalogText("dorm.tick_hint", classes="muted")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns(t("dorm.col_number"), t("dorm.col_name"), t("dorm.col_class"), t("dorm.col_state"),
-                          t("dorm.col_note"))
         self.redraw()
-        table.focus()
+        self.query_one(DataTable).focus()
+
+    def refresh_text(self) -> None:
+        self.redraw()
 
     def redraw(self) -> None:
+        """The room's list with its headers, in the language of the moment (F9 re-renders it)."""
         zone = self.ctx.zone
         table = self.query_one(DataTable)
         row = table.cursor_row
-        table.clear()
+        table.clear(columns=True)
+        table.add_columns(t("dorm.col_number"), t("dorm.col_name"), t("dorm.col_class"), t("dorm.col_state"),
+                          t("dorm.col_note"))
         for line in self.room.expected:
             state, style = line_state(line)
             note = " ".join(part for part in (line.note, gate_text(line, zone), resolution_text(line.resolution, zone))

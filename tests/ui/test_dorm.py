@@ -627,3 +627,28 @@ async def test_at_80x24_the_incident_screen_shows_the_whole_ladder(tiny_dorm):
         detail = app.screen.query_one("#inc-detail", Static)
         assert "Leadership" in str(detail.render()) or "leadership" in str(detail.render())
         assert detail.region.height >= len(str(detail.render()).splitlines()) and detail.region.bottom <= 22
+
+
+async def test_f9_re_renders_the_tick_list_and_the_reason_picker(tiny_dorm):
+    """Issue 12 (3): after F9 the tick list and the reason picker kept their Chinese title, headers and reasons."""
+    from textual.widgets import DataTable
+
+    from tests.ui.screen_text import visible_texts
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("f9")
+        await pilot.pause()
+        texts = visible_texts(app.screen)
+        assert "101: tick students" in texts and "Name" in texts
+        assert not any(word in text for text in texts for word in ("逐个点名", "姓名", "未点"))
+        assert app.screen.query_one(DataTable).row_count == 6
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("f9")  # opened in English, back to Chinese
+        await pilot.pause()
+        texts = visible_texts(app.screen)
+        assert isinstance(app.screen, ReasonDialog) and any("医务室" in text for text in texts)
+        assert not any("Sick bay" in text for text in texts)
