@@ -6,12 +6,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input
 
-from kiosk.i18n import t
+from kiosk.i18n import Msg
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import PinDialog
 from kiosk.services import headcount_guest_approvals, headcount_guests
+from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
 
@@ -56,12 +57,12 @@ class GuestScreen(KioskScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="guest-form"):
-            yield Label(t("dorm.guest_title"), classes="dialog-title")
+            yield CatalogText("dorm.guest_title", classes="dialog-title")
             # The approval and the outcome first: on a 24- or 36-line console the form's end is off screen.
-            yield Static("", id="guest-approval")
+            yield CatalogText(Msg("core.verbatim", text=""), id="guest-approval")  # F9 re-renders it too
             yield MessageLine(id="guest-message")
             for name in self.FIELDS:
-                yield Label(t(f"dorm.guest_{name}"))
+                yield CatalogText(f"dorm.guest_{name}")
                 yield FieldInput(id=f"guest-{name}", max_length=40)
 
     def on_mount(self) -> None:
@@ -112,20 +113,20 @@ class GuestScreen(KioskScreen):
     def show_approvals(self, found) -> None:
         """One usable approval: use it. None: say this is the exception path. Several: ask for the student."""
         usable = [a for a in found if self.night not in a.nights_used]
-        box = self.query_one("#guest-approval", Static)
+        box = self.query_one("#guest-approval", CatalogText)
         self.use_approval(usable[0] if len(usable) == 1 else None)
         if len(usable) == 1:
             a = usable[0]
-            box.update(t("dorm.guest_approval_found", teacher=a.teacher_name, name=a.guest_name, relation=a.relation,
-                         masked=a.id_masked, first=a.first_night.isoformat(), last=a.last_night.isoformat()))
+            box.set_message("dorm.guest_approval_found", teacher=a.teacher_name, name=a.guest_name, relation=a.relation,
+                            masked=a.id_masked, first=a.first_night.isoformat(), last=a.last_night.isoformat())
             self.field("id").focus()
         elif usable:
-            box.update("\n".join(f"{a.student_number} {a.student_name}: {a.guest_name} ({a.relation}) {a.id_masked}"
-                                 for a in usable))
+            box.set_message("core.verbatim", text="\n".join(
+                f"{a.student_number} {a.student_name}: {a.guest_name} ({a.relation}) {a.id_masked}" for a in usable))
         elif found:
-            box.update(t("dorm.guest_approval_used", name=found[0].guest_name))
+            box.set_message("dorm.guest_approval_used", name=found[0].guest_name)
         else:
-            box.update(t("dorm.guest_no_approval"))
+            box.set_message("dorm.guest_no_approval")
         box.set_class(len(usable) == 1, "-approved")
 
     def action_without_approval(self) -> None:
@@ -134,8 +135,8 @@ class GuestScreen(KioskScreen):
             return
         self.use_approval(None)
         self.without_approval = True
-        box = self.query_one("#guest-approval", Static)
-        box.update(t("dorm.guest_exception_chosen"))
+        box = self.query_one("#guest-approval", CatalogText)
+        box.set_message("dorm.guest_exception_chosen")
         box.set_class(False, "-approved")
         self.field("student").focus()
 
@@ -192,6 +193,6 @@ class GuestScreen(KioskScreen):
         self.room_number = ""
         for name in self.FIELDS:
             self.field(name).value = ""
-        self.query_one("#guest-approval", Static).update("")
+        self.query_one("#guest-approval", CatalogText).set_message("core.verbatim", text="")
         self.field("room").focus()
         self.say("dorm.guest_done", level="ok", name=guest.name, room=guest.room_number)

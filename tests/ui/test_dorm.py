@@ -652,3 +652,19 @@ async def test_f9_re_renders_the_tick_list_and_the_reason_picker(tiny_dorm):
         texts = visible_texts(app.screen)
         assert isinstance(app.screen, ReasonDialog) and any("医务室" in text for text in texts)
         assert not any("Sick bay" in text for text in texts)
+
+
+async def test_f9_re_renders_the_guest_form(tiny_dorm):
+    """Issue 12 (3): after F9 the guest form kept its Chinese title, field labels and approval note."""
+    from kiosk.screens.dorm_guests import GuestScreen
+    from tests.ui.screen_text import visible_texts
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("g")
+        await settle(app, pilot)
+        await pilot.press("f9")
+        await pilot.pause()
+        texts = visible_texts(app.screen)
+        assert isinstance(app.screen, GuestScreen)
+        assert not [text for text in texts if any(word in text for word in ("陪宿", "房间号", "审批", "证件"))], texts
