@@ -2,9 +2,9 @@
 tick list, the reason and missing pickers: dorm_tick; history: dorm_history; incidents: dorm_incidents; guests:
 dorm_guests; how a headcount is worded: dorm_texts.
 
-The building view is built for speed: the command line at the top always has focus and takes student
-cards (scanner bursts), a typed count (digits + Enter) or an empty Enter (= everyone expected in the
-current room is present, then the cursor moves to the next room). Arrow keys move between rooms.
+The building view is built for speed: the command line at the top (kiosk.screens.dorm_command) always has focus
+and takes student cards (scanner bursts), a typed count (digits + Enter) or an empty Enter (= everyone expected in
+the current room is present, then the cursor moves to the next room). Arrow keys move between rooms.
 Everything else is one lowercase letter. No SQL here: `self.call` runs kiosk.services.headcount_* in a worker.
 """
 from __future__ import annotations
@@ -15,13 +15,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from kiosk.clock_times import hhmm
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import ConfirmDialog, PinDialog, TextDialog
+from kiosk.screens.dorm_command import CommandInput
 from kiosk.screens.dorm_guests import GuestScreen
 from kiosk.screens.dorm_history import HistoryScreen
 from kiosk.screens.dorm_incidents import IncidentScreen
@@ -31,45 +31,12 @@ from kiosk.screens.dorm_tick import MissingDialog, TickScreen, ask_reason
 from kiosk.services import headcount_counting, headcount_incidents, headcount_rounds, headcount_submit
 from kiosk.services import headcount_rules as rules
 from kiosk.widgets.message_line import MessageLine
-from kiosk.widgets.scan_input import ScanInput, clean_code
+from kiosk.widgets.scan_input import ScanInput
 
 STATUS_STYLE = {"done": "green", "open": "", "problem": "bold red"}
 # The room each round's cursor was on, kept for the life of the station process: after the idle lock (a long
 # walk down the corridor) the supervisor logs in again and lands on the same room; the marks are all stored.
 _LAST_ROOM: dict[str, str] = {}
-
-
-class CommandInput(ScanInput):
-    """The building view's command line: empty Enter = all present; 1-2 digits + Enter = a room count
-    (never swallowed as a repeated scan); anything longer is a scanned or typed student card."""
-
-    class AllPresent(Message):
-        pass
-
-    class Count(Message):
-        def __init__(self, counted: int) -> None:
-            super().__init__()
-            self.counted = counted
-
-    HOTKEYS = frozenset("txighz")  # the building view's one-letter keys (student cards carry digits only)
-
-    def check_consume_key(self, key: str, character: str | None) -> bool:
-        if key in self.HOTKEYS:
-            return False  # leave these to the screen's bindings
-        return super().check_consume_key(key, character)
-
-    async def action_submit(self) -> None:
-        code = clean_code(self.value)
-        if not code:
-            self.value = ""
-            self.post_message(self.AllPresent())
-            return
-        if code.isascii() and code.isdigit() and len(code) <= 2:
-            self.value = ""
-            self._key_times.clear()
-            self.post_message(self.Count(int(code)))
-            return
-        await super().action_submit()
 
 
 class HeadcountScreen(KioskScreen):
@@ -129,8 +96,19 @@ class HeadcountScreen(KioskScreen):
 
     def refresh_text(self) -> None:
         self.query_one(CommandInput).placeholder = t("dorm.hc_scan_placeholder")
-        self.query_one("#hc-hint", Static).update(t("dorm.hc_hint"))
         self.render_view()
+
+    def submitted(self) -> bool:
+        return self.view is not None and self.view.submitted
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The keys that change the round only while it is open; F6 (a new round) only once it is signed. The key
+        bar offered t, x, z and F10 on a signed round (each refused) and F6 on an open one (which did nothing)."""
+        if action in ("tick", "extra", "undo", "submit"):
+            return not self.submitted()
+        if action == "new_round":
+            return self.submitted()
+        return True
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -153,6 +131,8 @@ class HeadcountScreen(KioskScreen):
             self.cursor = next((i for i, r in enumerate(view.rooms) if r.room_id == _LAST_ROOM[view.round_id]), 0)
         self.cursor = min(self.cursor, max(0, len(view.rooms) - 1))
         self.render_view()
+        self.refresh_bindings()
+        self.refresh_bars()
 
     def current_room(self) -> rules.RoomResult | None:
         if self.view is None or not self.view.rooms:
@@ -196,6 +176,8 @@ class HeadcountScreen(KioskScreen):
         self.query_one("#hc-totals", Static).update("  ".join(parts))
 
     def render_view(self) -> None:
+        # A signed round takes no counts: the hint says what is left to do instead of the keys that would be refused.
+        self.query_one("#hc-hint", Static).update(t("dorm.hc_hint_submitted" if self.submitted() else "dorm.hc_hint"))
         view = self.view
         if view is None:
             return

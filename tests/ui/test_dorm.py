@@ -668,3 +668,22 @@ async def test_f9_re_renders_the_guest_form(tiny_dorm):
         texts = visible_texts(app.screen)
         assert isinstance(app.screen, GuestScreen)
         assert not [text for text in texts if any(word in text for word in ("陪宿", "房间号", "审批", "证件"))], texts
+
+
+async def test_a_signed_round_offers_f6_and_not_the_keys_it_would_refuse(tiny_dorm):
+    """Walk-through: after F10 the key bar still offered t, x, z and F10 (each refused: already submitted) and the
+    hint still said 'Enter all present'; before it, F6 (new round) was offered and did nothing."""
+    from kiosk.i18n import t
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        keys = [key for key, _ in app.screen.key_help()]
+        assert "f10" in keys and "t" in keys and "f6" not in keys
+        await count_every_room_then_f10(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pin(app, pilot, "D001", "222222")
+        assert isinstance(app.screen, HeadcountScreen) and app.screen.view.submitted
+        keys = [key for key, _ in app.screen.key_help()]
+        assert "f6" in keys and not {"f10", "t", "x", "z"} & set(keys), keys
+        assert str(app.screen.query_one("#hc-hint", Static).render()) == t("dorm.hc_hint_submitted")
