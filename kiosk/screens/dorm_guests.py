@@ -1,6 +1,6 @@
 """Dorm station: an overnight guest 陪宿 registered on arrival, with the office's approval (the dorm manager's
 PIN only) or by the exception path (the student's head teacher and the dorm manager).
-No SQL here: `self.call` runs kiosk.services.headcount in a worker."""
+No SQL here: `self.call` runs kiosk.services.headcount_guests in a worker."""
 from __future__ import annotations
 
 from textual.app import ComposeResult

@@ -3,7 +3,7 @@ the dorm registers the guest on arrival with only the dorm manager's PIN (kiosk.
 
 The list shows current and upcoming approvals (a head teacher sees their own class, an admin the school);
 F2 opens the approval form, F8 withdraws the highlighted approval with a reason. No SQL here: `self.call`
-runs kiosk.services.headcount in a worker.
+runs kiosk.services.headcount_guest_approvals in a worker.
 """
 from __future__ import annotations
 
