@@ -18,7 +18,10 @@ from textual.widgets import Label, Static
 from kiosk import clock
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import TextDialog
 from kiosk.screens.table import TableScreen
+from kiosk.services import headcount_guest_approvals, headcount_rules
+from kiosk.services.acting_roles import LADDER
 from kiosk.services.guest_rules import MAX_GUEST_NIGHTS
 from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
@@ -53,22 +56,16 @@ class GuestApprovalListScreen(TableScreen):
     def class_filter(self) -> str | None:
         """The roles above the head teacher (duty leader, principal, admin) see the school; a head teacher their
         own class (a class-less account sees nothing)."""
-        from kiosk.services.acting_roles import LADDER
-
         session = self.ctx.session
         if session is None or set(session.roles) & set(LADDER[1:]):
             return None
         return session.class_name or "-"
 
     def fetch(self):
-        from kiosk.services import headcount_guest_approvals, headcount_rules
-
         today = headcount_rules.night_of(clock.now(), self.ctx.zone)
         return headcount_guest_approvals.class_approvals(self.ctx.school_id, self.class_filter(), today)
 
     def state(self, view) -> Text:
-        from kiosk.services import headcount_guest_approvals
-
         if view.revoked:
             return Text(t("dorm.ga_state_revoked", reason=view.revoke_reason), style="dim")
         tonight = headcount_guest_approvals.approval_today(clock.now(), self.ctx.zone)  # by day at the office, "tonight" is today's date
@@ -100,8 +97,6 @@ class GuestApprovalListScreen(TableScreen):
         self.app.push_screen(GuestApprovalFormScreen(), done)
 
     def action_revoke(self) -> None:
-        from kiosk.screens.dialogs import TextDialog
-
         view = self.selected()
         if view is None or view.revoked:
             return
@@ -114,8 +109,6 @@ class GuestApprovalListScreen(TableScreen):
                                         student=view.student_name), got)
 
     def revoke(self, approval_id: str, reason: str) -> None:
-        from kiosk.services import headcount_guest_approvals
-
         def done(view) -> None:
             self.say("dorm.ga_revoked_done", level="ok", guest=view.guest_name, student=view.student_name)
             self.load()
@@ -187,7 +180,5 @@ class GuestApprovalFormScreen(KioskScreen):
         self.approve(values, first, nights)
 
     def approve(self, values: dict[str, str], first: date, nights: int) -> None:
-        from kiosk.services import headcount_guest_approvals
-
         self.call(headcount_guest_approvals.approve_guest, self.ctx.actor(), self.ctx.zone, values["student"], values["name"], values["id"],
                   values["relation"], first, nights, values["note"], then=self.dismiss, group="ga-write")
