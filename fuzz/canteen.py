@@ -22,7 +22,10 @@ from datetime import time
 from fuzz.data import Data
 from fuzz.school import school
 from fuzz.slip import _damage
-from kiosk.services import canteen, sample_rules
+from kiosk.services import sample_rules
+from kiosk.services.canteen.core import LABEL_PREFIX, CanteenError
+from kiosk.services.canteen.disposal import check_disposal
+from kiosk.services.canteen.samples import parse_temperature
 from kiosk.widgets.scan_input import clean_code
 
 
@@ -31,14 +34,14 @@ def check_scan(code: str) -> None:
     if not code:
         return  # the scan field submits nothing
     try:
-        outcome = canteen.check_disposal(place.settings, code)
-    except canteen.CanteenError as error:
+        outcome = check_disposal(place.settings, code)
+    except CanteenError as error:
         assert error.key and error.message(), error
         return
     assert outcome.reason in ("ok", "too_early", "held", "already_disposed"), outcome
     assert outcome.done == (outcome.reason == "ok"), outcome
     scanned = code.strip()
-    bare = scanned[len(canteen.LABEL_PREFIX):] if scanned.upper().startswith(canteen.LABEL_PREFIX) else scanned
+    bare = scanned[len(LABEL_PREFIX):] if scanned.upper().startswith(LABEL_PREFIX) else scanned
     assert outcome.sample.label_code == bare.upper() or outcome.sample.id == bare, (code, outcome.sample.label_code)
 
 
@@ -47,8 +50,8 @@ def check_typed(data: Data) -> None:
     grams = sample_rules.parse_grams(text)
     assert grams is None or (isinstance(grams, int) and 0 <= grams <= 100_000), (text, grams)
     try:
-        celsius = canteen.parse_temperature(text)
-    except canteen.CanteenError as error:
+        celsius = parse_temperature(text)
+    except CanteenError as error:
         assert error.key == "canteen.err_temperature", error
     else:
         assert celsius is None or (math.isfinite(celsius) and -40 <= celsius <= 60), (text, celsius)
@@ -65,7 +68,7 @@ def TestOneInput(data: bytes) -> None:
     if mode == 0:
         check_scan(clean_code(source.clean_text()))
     elif mode == 1:
-        label = canteen.LABEL_PREFIX + source.choice(school().sample_codes)
+        label = LABEL_PREFIX + source.choice(school().sample_codes)
         check_scan(clean_code(_damage(label, source)))
     else:
         check_typed(source)

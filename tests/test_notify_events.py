@@ -61,7 +61,9 @@ def test_warn_level_hit_tells_nobody(gate):
 
 
 def test_dish_served_without_a_sample_tells_the_food_safety_officer_once(gate):
-    from kiosk.services import canteen
+    from kiosk.services.canteen.core import school_today
+    from kiosk.services.canteen.meals import add_dishes, add_meal, meals_for_day
+    from kiosk.services.canteen.samples import record_sample
 
     with record(Actor(school_id="demo", station_id=ensure_station_identity()), "test.staff") as w:
         w.insert(Staff(school_id="demo", number="F001", name="食安员周", roles="food_safety,canteen",
@@ -69,10 +71,10 @@ def test_dish_served_without_a_sample_tells_the_food_safety_officer_once(gate):
     with DingtalkFake() as ding:
         gate.notify.dingtalk.webhook, gate.notify.dingtalk.secret = ding.url, ding.secret
         cook = here("C001")
-        today = canteen.school_today(gate)
-        meal_id = canteen.add_meal(cook, gate, today, "lunch", "11:30")  # the frozen clock says 10:00
-        canteen.add_dishes(cook, gate, meal_id, ["红烧肉", "清炒菜心"])
-        canteen.record_sample(cook, gate, canteen.meals_for_day(gate, today)[0].dishes[0].id, 130)
+        today = school_today(gate)
+        meal_id = add_meal(cook, gate, today, "lunch", "11:30")  # the frozen clock says 10:00
+        add_dishes(cook, gate, meal_id, ["红烧肉", "清炒菜心"])
+        record_sample(cook, gate, meals_for_day(gate, today)[0].dishes[0].id, 130)
         assert deliver_once(gate).sent == 0  # before service: nothing is missing yet
         clock.advance(timedelta(hours=1, minutes=31))
         assert deliver_once(gate).sent == 1

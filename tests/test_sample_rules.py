@@ -105,3 +105,12 @@ def test_service_time_is_school_local():
 def test_fridge_temperature_band(celsius, state):
     check = rules.check_temperature(celsius, 0.0, 8.0)
     assert check.state == state and check.ok == (state in ("ok", "not_taken"))
+
+
+def test_a_dish_leaves_the_menu_only_before_service_and_without_a_sample():
+    service = datetime(2026, 11, 18, 11, 50, tzinfo=SH)
+    before = service - timedelta(minutes=1)
+    assert rules.dish_removal_refusal(before, service, sampled=False) is None
+    assert rules.dish_removal_refusal(before, service, sampled=True) == "sampled"
+    assert rules.dish_removal_refusal(service, service, sampled=False) == "served"
+    assert rules.dish_removal_refusal(service + timedelta(hours=3), service, sampled=True) == "sampled"

@@ -328,3 +328,20 @@ def test_a_gate_that_had_pulled_the_revocation_is_after_it_in_causal_order_even_
     crossing = _gate_crossing_with_clock(timedelta(seconds=-90), T0 + timedelta(seconds=30), T0 + timedelta(seconds=5))
     assert not crossing.clock_off and crossing.at < revoked.at  # its wall clock alone says "before"
     assert [c.kind for c in find_conflicts([crossing], [revoked])] == [AFTER_REVOCATION]
+
+
+def test_a_head_teacher_reviews_only_conflicts_of_their_own_class(tiny):
+    slip = issue_slip(tiny)
+    now = clock.now()
+    write_crossing("gate-east", slip.id, "exit", now)
+    second = write_crossing("gate-west", slip.id, "exit", now + timedelta(minutes=2))
+    other = Staff.get(Staff.number == "T001")
+    with record(office_actor(), "staff.add") as w:  # the head teacher of another class
+        w.insert(Staff(school_id="demo", number="T002", name="班主任丁", initials="", roles="head_teacher",
+                       class_name="高一(2)班", phone="", card_code="", pin_hash=other.pin_hash, active=True,
+                       updated_at=now))
+    with pytest.raises(ConflictError) as refused:
+        review_conflict(office_actor("T002"), DOUBLE_USE, second, "不是我班的学生")
+    assert refused.value.key == "slips.err_review_class"
+    assert SlipConflictReview.select().count() == 0
+    assert review_conflict(office_actor("T001"), DOUBLE_USE, second, "西门误扫").review_note == "西门误扫"

@@ -1,7 +1,8 @@
 """Canteen feature: food sample retention 食品留样 with QR labels, disposal, incident holds, register.
 
 Registered in kiosk.features. Tables: kiosk/models/canteen.py (migration m0005); rules:
-kiosk/services/sample_rules.py; services: kiosk/services/canteen.py; labels: kiosk/labels/.
+kiosk/services/sample_rules.py; services: kiosk/services/canteen/ (one module per job); screens:
+kiosk/screens/canteen_*.py (one per task); labels: kiosk/labels/.
 CLI: `kiosk label sample SAMPLE_ID [-o FILE.png] [--print]`, `kiosk label test -o FILE.png`,
 `kiosk export samples --from DATE --to DATE`.
 """
@@ -12,25 +13,25 @@ from datetime import date, datetime, timedelta
 
 from kiosk.config import Settings
 from kiosk.models.canteen import MODELS as _MODELS
+from kiosk.services.canteen.core import CANTEEN_ROLES
 from kiosk.sync import policy
 from kiosk.features import Feature
 
 MODELS = list(_MODELS)
-CANTEEN_ROLES = frozenset({"canteen", "food_safety"})
 
 
 # ---------------------------------------------------------------- exports
 
 def export_samples(settings: Settings, start: date | None, end: date | None):
     """留样记录表 in the paper form's columns (missed dishes included as 未留样 rows)."""
-    from kiosk.services.canteen import register_table
+    from kiosk.services.canteen.register import register_table
 
     return register_table(settings, start, end)
 
 
 def export_held(settings: Settings, start: date | None = None, end: date | None = None):
     """Samples under an active incident hold, for the inspectors (dates are ignored)."""
-    from kiosk.services.canteen import held_table
+    from kiosk.services.canteen.register import held_table
 
     return held_table(settings)
 
@@ -47,19 +48,19 @@ def station_actions(station_kind: str) -> list:
         return []
 
     def meals():
-        from kiosk.screens.canteen import MealsScreen
+        from kiosk.screens.canteen_meals import MealsScreen
         return MealsScreen()
 
     def dispose():
-        from kiosk.screens.canteen import DisposalScreen
+        from kiosk.screens.canteen_disposal import DisposalScreen
         return DisposalScreen()
 
     def lists():
-        from kiosk.screens.canteen import DisposalListsScreen
+        from kiosk.screens.canteen_disposal import DisposalListsScreen
         return DisposalListsScreen()
 
     def holds():
-        from kiosk.screens.canteen import HoldsScreen
+        from kiosk.screens.canteen_holds import HoldsScreen
         return HoldsScreen()
 
     return [StationAction("m", "canteen.menu_meals", CANTEEN_ROLES, meals),
@@ -72,11 +73,11 @@ def status_alerts(ctx) -> list[str]:
     """At the canteen station: today's dishes served without a sample, samples overdue for disposal."""
     if ctx.station_kind != "canteen":
         return []
-    from kiosk.i18n import t
-    from kiosk.services.canteen import disposal_lists, meals_for_day, school_today
-
     from kiosk import clock
-    from kiosk.services.canteen import zone
+    from kiosk.i18n import t
+    from kiosk.services.canteen.core import school_today, zone
+    from kiosk.services.canteen.disposal import disposal_lists
+    from kiosk.services.canteen.meals import meals_for_day
     from kiosk.services.sample_rules import meals_missing_alert
 
     alerts = []
@@ -121,7 +122,8 @@ def _save_png(label, path: str) -> None:
 def cmd_label_sample(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.db import ensure_station_identity
     from kiosk.services.actor import Actor
-    from kiosk.services.canteen import find_sample, print_label, render_label
+    from kiosk.services.canteen.sample_labels import print_label, render_label
+    from kiosk.services.canteen.samples import find_sample
 
     view = find_sample(settings, args.sample_id)
     label = render_label(settings, view)
@@ -132,8 +134,11 @@ def cmd_label_sample(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{view.dish_name} {view.qr_payload} -> {args.output}")
     if args.do_print or not args.output:
         actor = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="cli")
-        where = print_label(actor, settings, view.id).where
-        print(f"printed {view.qr_payload} -> {where}")
+        done = print_label(actor, settings, view.id)
+        if done.to_file:  # the png backend: nothing came out of a printer
+            print(f"no label printer set up: saved {view.qr_payload} as an image -> {done.where}")
+        else:
+            print(f"printed {view.qr_payload} -> {done.where}")
     return 0
 
 
@@ -191,8 +196,7 @@ def seed_demo(demo) -> None:
         if admins:
             admin = demo.actor_for(admins[0])
             hold_at = datetime.combine(hold_days[1] + timedelta(days=1), datetime.min.time().replace(hour=9), zone)
-            hold = IncidentHold(school_id=admin.school_id, station_id=admin.station_id, staff_id=admin.staff_id,
-                                recorded_at=hold_at, start_date=hold_days[0], end_date=hold_days[1],
+            hold = IncidentHold(start_date=hold_days[0], end_date=hold_days[1],
                                 reason="学生肠胃不适待查，留样封存备检", set_by_name=admin.staff_name)
             with record(admin, "canteen.hold_set", entity="incident_hold", entity_id=hold.id, at=hold_at,
                         detail={"from": hold_days[0].isoformat(), "to": hold_days[1].isoformat(), "reason": hold.reason}) as w:
@@ -208,11 +212,8 @@ def seed_demo(demo) -> None:
                 if planned_at > demo.now:
                     continue
                 names = rng.sample(DEMO_MENUS[kind], 3 if kind == "breakfast" else 4)
-                meal = Meal(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                            recorded_at=planned_at, meal_date=day, kind=kind, service_time=service_time)
-                dishes = [MenuDish(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                                   recorded_at=planned_at, meal_id=meal.id, name=name, position=i)
-                          for i, name in enumerate(names)]
+                meal = Meal(meal_date=day, kind=kind, service_time=service_time)
+                dishes = [MenuDish(meal_id=meal.id, name=name, position=i) for i, name in enumerate(names)]
                 with record(actor, "canteen.meal_add", entity="meal", entity_id=meal.id, at=planned_at,
                             detail={"date": day.isoformat(), "kind": kind, "dishes": names}) as w:
                     w.insert(meal)
@@ -225,8 +226,7 @@ def seed_demo(demo) -> None:
                     if day == missed_day and kind == "dinner" and index == len(dishes) - 1:
                         continue  # the demo's one missed dish: served without a sample
                     sample = Sample(
-                        school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                        recorded_at=sampled_at, meal_id=meal.id, dish_id=dish.id, meal_date=day, meal_kind=kind,
+                        meal_id=meal.id, dish_id=dish.id, meal_date=day, meal_kind=kind,
                         dish_name=dish.name, grams=rng.randrange(126, 180), sampled_at=sampled_at,
                         sampler_id=cook.id, sampler_name=cook.name, fridge="1号留样柜", shelf=f"{index + 1}层",
                         temperature_c=round(rng.uniform(2.0, 6.0), 1), retention_hours=retention,
@@ -241,7 +241,6 @@ def seed_demo(demo) -> None:
                         continue  # held, not yet due / just due, or (day -4 lunch) left overdue on purpose
                     reviewer = officer if officer.id != cook.id else staff[-1]
                     disposal = SampleDisposal(
-                        school_id=actor.school_id, station_id=actor.station_id, staff_id=cook.id, recorded_at=disposed_at,
                         sample_id=sample.id, disposed_at=disposed_at, disposer_id=cook.id, disposer_name=cook.name,
                         reviewer_id=reviewer.id, reviewer_name=reviewer.name)
                     with record(actor, "canteen.dispose", entity="sample", entity_id=sample.id, at=disposed_at,

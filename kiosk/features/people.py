@@ -37,6 +37,8 @@ def register_cli(subparsers) -> None:
     roster.add_argument("--partial", action="store_true",
                         help="the file lists only some students: do not deactivate the ones it leaves out")
     roster.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: the first one with the header)")
+    roster.add_argument("--allow-mass-leave", action="store_true",
+                        help="deactivate more than half the active students if the file leaves them out")
     staff = command(kinds, "staff", cmd_import_staff,
                     "import staff from .xlsx/.xlsm/.xls/.ods or CSV/TSV (UTF-8/GB18030/UTF-16)")
     staff.add_argument("file", help="staff file (.xlsx, .xlsm, .xls, .ods, .csv or .tsv)")
@@ -78,7 +80,8 @@ def _run_import(args: argparse.Namespace, settings: config.Settings, kind: str) 
     actor = system_actor(settings.school.id)
     if kind == "roster":
         report = import_roster(args.file, actor, dry_run=args.dry_run, skip_bad=args.skip_bad,
-                               full=not args.partial, school_name=settings.school.name, sheet=args.sheet)
+                               full=not args.partial, school_name=settings.school.name, sheet=args.sheet,
+                               allow_mass_leave=args.allow_mass_leave)
     else:
         report = import_staff(args.file, actor, dry_run=args.dry_run, skip_bad=args.skip_bad,
                               school_name=settings.school.name, sheet=args.sheet)

@@ -96,7 +96,7 @@ def _plan_ladders(actor, settings, now: datetime, channels: list[str]) -> int:
 
 def _plan_samples(actor, settings, now: datetime, channels: list[str]) -> int:
     from kiosk.models.canteen import Meal
-    from kiosk.services import canteen
+    from kiosk.services.canteen.meals import meals_for_day
 
     today = now.astimezone(ZoneInfo(settings.school.timezone)).date()
     mine = {m.id for m in Meal.select(Meal.id).where(
@@ -105,7 +105,7 @@ def _plan_samples(actor, settings, now: datetime, channels: list[str]) -> int:
         return 0
     written = 0
     staff = store.staff_contacts(actor.school_id)
-    for meal in canteen.meals_for_day(settings, today, now):
+    for meal in meals_for_day(settings, today, now):
         if meal.id not in mine or not meal.missed:
             continue
         params = {"meal_name": meal.name, "meal_kind": meal.kind, "service_time": meal.service_time, "dishes": "、".join(meal.missed),

@@ -144,19 +144,27 @@ class ChoiceDialog(KioskModal):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ChoiceDialog") + "ChoiceDialog OptionList { height: auto; }"
 
-    def __init__(self, title: str | Msg, options: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str | Msg, options: list[tuple[str, str | Msg]]) -> None:
         super().__init__()
         self.title_text = title
-        self.options = options  # (value, label shown)
+        self.options = options  # (value, label shown: a Msg follows F9, a str is shown as given)
+
+    def option_prompt(self, index: int) -> str:
+        return f"{index + 1}  {self.options[index][1]}"
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield CatalogText(as_message(self.title_text), classes="dialog-title")
-            yield OptionList(*(Option(f"{index}  {label}", id=value)
-                               for index, (value, label) in enumerate(self.options, start=1)))
+            yield OptionList(*(Option(self.option_prompt(index), id=value)
+                               for index, (value, _label) in enumerate(self.options)))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+
+    def refresh_text(self) -> None:
+        options = self.query_one(OptionList)
+        for index in range(len(self.options)):
+            options.replace_option_prompt_at_index(index, self.option_prompt(index))
 
     def on_key(self, event) -> None:
         if event.character and event.character in "123456789"[:len(self.options)]:

@@ -34,7 +34,8 @@ class PeopleScreen(KioskScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="people-title")
-        yield Input(id="people-query", max_length=40)
+        # Not select-on-focus: keys typed in the results come back here and must add to the query, not replace it.
+        yield Input(id="people-query", max_length=40, select_on_focus=False)
         yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
         yield CatalogText("core.verbatim", id="people-detail", markup=False, text="")
         yield MessageLine(id="people-message")
@@ -50,7 +51,7 @@ class PeopleScreen(KioskScreen):
 
     def refresh_text(self) -> None:
         self.query_one("#people-title", Static).update(t("core.people_title"))
-        self.query_one("#people-query", Input).placeholder = t("core.search_placeholder")
+        self.query_one("#people-query", Input).placeholder = t("people.search_placeholder")
         table = self.query_one(DataTable)
         table.clear(columns=True)
         for key in ("kind", "number", "name", "class", "detail"):
@@ -58,13 +59,32 @@ class PeopleScreen(KioskScreen):
         self.show_hits(self.hits)
 
     def action_focus_search(self) -> None:
-        self.query_one("#people-query", Input).focus()
+        """F2: a new search; the old text is selected, so typing replaces it."""
+        field = self.query_one("#people-query", Input)
+        field.focus()
+        field.select_all()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.search(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
+        # Enter moves to the results to pick one; with none there is nothing to pick, so the field keeps the keys.
+        if self.hits:
+            self.query_one(DataTable).focus()
+
+    def on_key(self, event) -> None:
+        """Typing while the results have the focus goes on in the search field, never into nowhere."""
+        if not isinstance(self.focused, DataTable) or not (event.is_printable or event.key == "backspace"):
+            return
+        field = self.query_one("#people-query", Input)
+        field.focus()
+        field.action_end()
+        if event.key == "backspace":
+            field.action_delete_left()
+        else:
+            field.insert_text_at_cursor(event.character)
+        event.stop()
+        event.prevent_default()
 
     def search(self, query: str) -> None:
         from kiosk.services.people import search_people
@@ -98,13 +118,10 @@ class PeopleScreen(KioskScreen):
                 "core.verbatim", text=f"{hit.name}（{hit.number}）{hit.detail}")
 
     def show_student(self, info) -> None:
-        if info is None:
-            return
-        place = (Msg("core.verbatim", text=f"{info.building} {info.room}" + (f"-{info.bed}" if info.bed else ""))
-                 if info.room else Msg("core.people_detail_day"))
-        self.query_one("#people-detail", CatalogText).set_message(
-            "core.people_detail_student", name=info.name, number=info.number, class_name=info.class_name,
-            place=place, guardian=info.guardian_name, phone=info.guardian_phone)
+        from kiosk.services.people import describe_student
+
+        if info is not None:
+            self.query_one("#people-detail", CatalogText).set_message(describe_student(info))
 
     def selected_staff(self):
         hit = self.selected()

@@ -6,7 +6,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from kiosk.i18n import t
-from kiosk.screens.slip_office import _hm
+from kiosk.screens.slip_office import _hm, listing_class
 from kiosk.screens.table import TableScreen
 
 
@@ -25,7 +25,8 @@ class ConflictsScreen(TableScreen):
         from kiosk.services.stations import station_names
 
         self.station_names = station_names(self.ctx.school_id)
-        return slip_conflicts(self.ctx.school_id)
+        own = listing_class(self.ctx.session)  # a head teacher reviews their own class's conflicts only
+        return [row for row in slip_conflicts(self.ctx.school_id) if own is None or row.class_name == own]
 
     def cells(self, r):
         from kiosk.services.stations import station_label

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from kiosk.models import ROLES
 from kiosk.services.roster_files import Column, bilingual, column_letter
 from kiosk.services.roster_headers import COLUMN_KEYS, _cell
+from kiosk.services.student_record import StudentFields
 
 MAX_NAME = 40
 MAX_TEXT = 100
@@ -140,6 +141,32 @@ class _RowCheck:
             self.fail("missing_below" if merged else "missing", column=label)
         return value
 
+    # The cells students and staff share are read one way: a number, a person's name, a phone, "still here".
+
+    def number(self, column: str | None = None) -> str:
+        number = self.get("number", required=True, limit=MAX_NAME, column=column)
+        if number and not _NUMBER.match(number):
+            self.fail("bad_number", value=number)
+        return number
+
+    def person_name(self, field: str, *, required: bool = False) -> str:
+        return clean_name(self.get(field, required=required, limit=MAX_NAME))
+
+    def phone(self, field: str) -> str:
+        """A mobile number as 11 digits, '' when blank; a bad one is reported."""
+        text = self.get(field)
+        phone = (normalise_phone(text) or "") if text else ""
+        if text and not phone:
+            self.fail("bad_phone", value=text)
+        return phone
+
+    def active(self) -> bool | None:
+        text = self.get("active")
+        active = parse_yes_no(text, YES, NO) if text else True
+        if active is None:
+            self.fail("bad_active", value=text)
+        return active
+
     def filled_above(self, *fields: str) -> bool:
         """True when the row above has a value in one of these columns where this row has none: what a
         sheet of merged cells looks like once saved as CSV (the value stays in the first row only)."""
@@ -182,20 +209,10 @@ def _text_problem(value: str) -> str | None:
 # ---------------------------------------------------------------- students
 
 @dataclass(frozen=True)
-class StudentRow:
+class StudentRow(StudentFields):
+    """One good roster row: the student's fields and the row they came from (for the report)."""
+
     row: int
-    number: str
-    name: str
-    gender: str
-    grade: str
-    class_name: str
-    boarder: bool
-    building: str
-    room: str
-    bed: int | None
-    guardian_name: str
-    guardian_phone: str
-    active: bool
 
 
 def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
@@ -203,10 +220,8 @@ def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
     """One roster row on its own: its values, or its problems (cross-row checks come later). `above` is the
     previous data row, only to say when a blank looks like a merged cell."""
     check = _RowCheck(row, cells, columns, above)
-    number = check.get("number", required=True, limit=MAX_NAME)
-    if number and not _NUMBER.match(number):
-        check.fail("bad_number", value=number)
-    name = clean_name(check.get("name", required=True, limit=MAX_NAME))
+    number = check.number()
+    name = check.person_name("name", required=True)
     gender_text = check.get("gender", required=True)
     gender = parse_gender(gender_text) if gender_text else None
     if gender_text and gender is None:
@@ -215,10 +230,7 @@ def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
     grade = check.get("grade", limit=MAX_NAME) or grade_from_class(class_name)
     if class_name and not grade:
         check.fail("no_grade")
-    active_text = check.get("active")
-    active = parse_yes_no(active_text, YES, NO) if active_text else True
-    if active is None:
-        check.fail("bad_active", value=active_text)
+    active = check.active()
     building = check.get("building", limit=MAX_NAME)
     room = check.get("room", limit=MAX_NAME)
     bed_text = check.get("bed")
@@ -241,13 +253,8 @@ def check_student_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
         check.fail("boarder_without_room_below" if check.filled_above("building", "room") else "boarder_without_room")
     if boarder is False and (building or room):
         check.fail("day_with_room", building=building, room=room)
-    guardian_name = clean_name(check.get("guardian_name", limit=MAX_NAME))
-    phone_text = check.get("guardian_phone")
-    phone = ""
-    if phone_text:
-        phone = normalise_phone(phone_text) or ""
-        if not phone:
-            check.fail("bad_phone", value=phone_text)
+    guardian_name = check.person_name("guardian_name")
+    phone = check.phone("guardian_phone")
     if check.errors:
         return None, check.errors
     keep_room = bool(boarder) and bool(active)
@@ -277,10 +284,8 @@ class StaffRow:
 def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
                     above: tuple[str, ...] = ()) -> tuple[StaffRow | None, list[RowError]]:
     check = _RowCheck(row, cells, columns, above)
-    number = check.get("number", required=True, limit=MAX_NAME, column="col_staff_number")
-    if number and not _NUMBER.match(number):
-        check.fail("bad_number", value=number)
-    name = clean_name(check.get("name", required=True, limit=MAX_NAME))
+    number = check.number(column="col_staff_number")
+    name = check.person_name("name", required=True)
     roles_text = check.get("roles")
     roles, unknown = parse_roles(roles_text)
     for part in unknown:
@@ -290,22 +295,14 @@ def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
     class_name = check.get("class_name", limit=MAX_NAME)
     if "head_teacher" in roles and not class_name:
         check.fail("teacher_without_class")
-    phone_text = check.get("phone")
-    phone = ""
-    if phone_text:
-        phone = normalise_phone(phone_text) or ""
-        if not phone:
-            check.fail("bad_phone", value=phone_text)
+    phone = check.phone("phone")
     card = check.get("card_code", limit=MAX_NAME)
     if card and not _NUMBER.match(card):
         check.fail("bad_card", value=card)
     pin = check.get("pin", limit=MAX_NAME)
     if pin and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
         check.fail("bad_pin")
-    active_text = check.get("active")
-    active = parse_yes_no(active_text, YES, NO) if active_text else True
-    if active is None:
-        check.fail("bad_active", value=active_text)
+    active = check.active()
     if check.errors:
         return None, check.errors
     return StaffRow(row, number, name, ",".join(roles), class_name, phone, card, pin, bool(active)), []

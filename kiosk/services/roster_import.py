@@ -72,23 +72,35 @@ class _RosterPlan:
     numbers_in_file: set[str]
 
 
-def plan_roster(rows: Rows, columns: dict[str, int], school_id: str, *, full: bool) -> _RosterPlan:
-    errors: list[RowError] = []
-    candidates: list[StudentRow] = []
+def _checked_rows(rows: Rows, columns: dict[str, int], check_row, duplicate_key: str):
+    """Each row checked on its own (roster_checks), and "this number is on an earlier row too": yields
+    (row, the checked record or None, its errors); the caller appends its own cross-row errors to that list."""
     first_row: dict[str, int] = {}
     above: tuple[str, ...] = ()
     for row, cells in rows:
-        student, row_errors = check_student_row(row, cells, columns, above)
+        checked, row_errors = check_row(row, cells, columns, above)
         above = cells
         number = _cell(cells, columns["number"])
         if number and number in first_row:
-            row_errors.append(RowError(row, "dup_number", bilingual("err_dup_number", number=number, first=first_row[number])))
+            row_errors.append(RowError(row, duplicate_key, bilingual(f"err_{duplicate_key}", number=number,
+                                                                      first=first_row[number])))
         elif number:
             first_row[number] = row
+        yield row, checked, row_errors
+
+
+def _numbers_in(rows: Rows, columns: dict[str, int]) -> set[str]:
+    return {_cell(cells, columns["number"]) for _, cells in rows} - {""}
+
+
+def plan_roster(rows: Rows, columns: dict[str, int], school_id: str, *, full: bool) -> _RosterPlan:
+    errors: list[RowError] = []
+    candidates: list[StudentRow] = []
+    for _row, student, row_errors in _checked_rows(rows, columns, check_student_row, "dup_number"):
         errors.extend(row_errors)
         if student is not None and not row_errors:
             candidates.append(student)
-    numbers_in_file = set(first_row)
+    numbers_in_file = _numbers_in(rows, columns)
 
     buildings = {b.name: b for b in Building.select().where(Building.school_id == school_id)}
     new_building_gender: dict[str, tuple[str, int]] = {}
@@ -158,11 +170,23 @@ def _ensure_school(w, school_id: str, school_name: str | None) -> None:
         w.insert(School(id=school_id, name=school_name or school_id))
 
 
+# A full import that would send more than half the school (and more than a class) away is a class list
+# imported as the whole roster far more often than a real change: refused unless asked for.
+MASS_LEAVE_MIN = 60
+
+
+def mass_leave(active: int, leaving: int) -> bool:
+    """Whether a full import deactivating `leaving` of `active` students is too many to do without asking."""
+    return leaving > MASS_LEAVE_MIN and leaving * 2 > active
+
+
 def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_bad: bool = False, full: bool = True,
-                  school_name: str | None = None, sheet: str | None = None) -> ImportReport:
+                  school_name: str | None = None, sheet: str | None = None,
+                  allow_mass_leave: bool = False) -> ImportReport:
     """Import students: create new numbers, update known ones, and (full=True) deactivate the active ones
     missing from the file. Buildings and rooms named in the file are created when missing. `sheet` names
-    the sheet to read; by default it is the first one that holds the header."""
+    the sheet to read; by default it is the first one that holds the header. Deactivating more than half the
+    active students is refused (ImportFileError, nothing written) unless `allow_mass_leave`."""
     path = Path(path)
     columns, rows = find_header(read_book(path), STUDENT_HEADERS, STUDENT_REQUIRED, sheet=sheet)
     if not rows:
@@ -181,24 +205,16 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
     # Room id -> (building, room) in one query, instead of two lazy look-ups per student.
     places = {room_id: (building, number) for room_id, building, number in
               Room.select(Room.id, Building.name, Room.number).join(Building).where(Room.school_id == school_id).tuples()}
-    changes: list[tuple[Student, StudentRow, list[str]]] = []
-    inserts: list[StudentRow] = []
-    unchanged = 0
-    for student in plan.good:
-        current = existing.get(student.number)
-        if current is None:
-            inserts.append(student)
-            continue
-        fields = _student_changes(current, student, places)
-        if fields:
-            changes.append((current, student, fields))
-        else:
-            unchanged += 1
+    inserts, changes, unchanged = _sorted_by_change(plan.good, existing,
+                                                    lambda current, row: _student_changes(current, row, places))
     leaving = []
     if full:
         leaving = [s for s in existing.values() if s.active and s.number not in plan.numbers_in_file]
     report = ImportReport("roster", plan.rows, len(inserts), len(changes), len(leaving), unchanged, bad_rows,
                           tuple(plan.errors), imported=not dry_run, dry_run=dry_run)
+    active = sum(1 for s in existing.values() if s.active)
+    if full and not allow_mass_leave and mass_leave(active, len(leaving)):  # a dry run says so too
+        raise ImportFileError("file_mass_leave", leaving=len(leaving), active=active, path=str(path))
     if dry_run:
         return report
 
@@ -211,7 +227,7 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
         for student in inserts:
             room = rooms.get(student)
             new_students.append(Student(
-                school_id=school_id, number=student.number, name=student.name, initials=pinyin_initials(student.name),
+                number=student.number, name=student.name, initials=pinyin_initials(student.name),
                 gender=student.gender, grade=student.grade, class_name=student.class_name, boarder=student.boarder,
                 room=room, bed=student.bed if room else None, guardian_name=student.guardian_name,
                 guardian_phone=student.guardian_phone, active=student.active, updated_at=now,
@@ -239,7 +255,7 @@ def import_roster(path: Path | str, actor: Actor, *, dry_run: bool = False, skip
 def _student_changes(current: Student, row: StudentRow, places: dict[str, tuple[str, str]]) -> list[str]:
     fields = [name for name in ("name", "gender", "grade", "class_name", "boarder", "bed", "guardian_name",
                                 "guardian_phone", "active") if getattr(current, name) != getattr(row, name)]
-    if "name" in fields or not current.initials:
+    if current.initials != pinyin_initials(row.name):  # a new name, or initials made by an older rule
         fields.append("initials")
     if current.room_id is None:
         same_room = not row.building
@@ -275,10 +291,10 @@ class _RoomBook:
         if room is None:
             building = self.buildings.get(row.building)
             if building is None:
-                building = self.w.insert(Building(school_id=self.school_id, name=row.building, gender=self.gender[row.building]))
+                building = self.w.insert(Building(name=row.building, gender=self.gender[row.building]))
                 self.buildings[row.building] = building
             beds = max(DEFAULT_BEDS, self.max_bed.get(key, 0))
-            room = self.w.insert(Room(school_id=self.school_id, building=building, number=row.room, beds=beds))
+            room = self.w.insert(Room(building=building, number=row.room, beds=beds))
             self.rooms[key] = room
         return room
 
@@ -292,6 +308,36 @@ class _StaffPlan:
     errors: list[RowError]
 
 
+def _staff_changes(current: Staff, member: StaffRow) -> list[str]:
+    from kiosk.services.auth import check_pin
+
+    fields = [name for name in ("name", "roles", "class_name", "phone", "card_code", "active")
+              if getattr(current, name) != getattr(member, name)]
+    if current.initials != pinyin_initials(member.name):  # a new name, or initials made by an older rule
+        fields.append("initials")
+    if member.pin and not check_pin(member.pin, current.pin_hash):
+        fields.append("pin_hash")
+    return fields
+
+
+def _sorted_by_change(good: list, existing: dict, changed_fields):
+    """Good rows as (new ones, (record, row, fields that change) for known ones, how many stay as they are)."""
+    inserts: list = []
+    changes: list[tuple] = []
+    unchanged = 0
+    for row in good:
+        current = existing.get(row.number)
+        if current is None:
+            inserts.append(row)
+            continue
+        fields = changed_fields(current, row)
+        if fields:
+            changes.append((current, row, fields))
+        else:
+            unchanged += 1
+    return inserts, changes, unchanged
+
+
 def plan_staff(rows: Rows, columns: dict[str, int], school_id: str) -> _StaffPlan:
     existing = {s.number: s for s in Staff.select().where(Staff.school_id == school_id)}
     cards = {s.card_code: s for s in existing.values() if s.card_code}
@@ -299,20 +345,9 @@ def plan_staff(rows: Rows, columns: dict[str, int], school_id: str) -> _StaffPla
                .distinct().tuples()}
     errors: list[RowError] = []
     good: list[StaffRow] = []
-    first_row: dict[str, int] = {}
     first_card: dict[str, int] = {}
-    index = columns["number"]
-    numbers_in_file = {_cell(cells, index) for _, cells in rows} - {""}
-    above: tuple[str, ...] = ()
-    for row, cells in rows:
-        member, row_errors = check_staff_row(row, cells, columns, above)
-        above = cells
-        number = _cell(cells, columns["number"])
-        if number and number in first_row:
-            row_errors.append(RowError(row, "dup_staff_number",
-                                       bilingual("err_dup_staff_number", number=number, first=first_row[number])))
-        elif number:
-            first_row[number] = row
+    numbers_in_file = _numbers_in(rows, columns)
+    for row, member, row_errors in _checked_rows(rows, columns, check_staff_row, "dup_staff_number"):
         if member is not None:
             if member.number not in existing and not member.pin:
                 row_errors.append(RowError(row, "need_pin", bilingual("err_need_pin")))
@@ -338,7 +373,7 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
                  school_name: str | None = None, sheet: str | None = None) -> ImportReport:
     """Import staff by staff number. New staff need an initial PIN; existing staff keep theirs when it is blank.
     Staff missing from the file are left as they are (staff lists are often partial)."""
-    from kiosk.services.auth import check_pin, hash_pin
+    from kiosk.services.auth import hash_pin
 
     path = Path(path)
     columns, rows = find_header(read_book(path), STAFF_HEADERS, STAFF_REQUIRED, staff=True, sheet=sheet)
@@ -352,24 +387,7 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
 
     now = clock.now()
     existing = {s.number: s for s in Staff.select().where(Staff.school_id == school_id)}
-    inserts: list[StaffRow] = []
-    changes: list[tuple[Staff, StaffRow, list[str]]] = []
-    unchanged = 0
-    for member in plan.good:
-        current = existing.get(member.number)
-        if current is None:
-            inserts.append(member)
-            continue
-        fields = [name for name in ("name", "roles", "class_name", "phone", "card_code", "active")
-                  if getattr(current, name) != getattr(member, name)]
-        if "name" in fields or not current.initials:
-            fields.append("initials")
-        if member.pin and not check_pin(member.pin, current.pin_hash):
-            fields.append("pin_hash")
-        if fields:
-            changes.append((current, member, fields))
-        else:
-            unchanged += 1
+    inserts, changes, unchanged = _sorted_by_change(plan.good, existing, _staff_changes)
     report = ImportReport("staff", plan.rows, len(inserts), len(changes), 0, unchanged, bad_rows, tuple(plan.errors),
                           imported=not dry_run, dry_run=dry_run)
     if dry_run:
@@ -379,7 +397,7 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
         _ensure_school(w, school_id, school_name)
         for member in inserts:
             w.insert(Staff(
-                school_id=school_id, number=member.number, name=member.name, initials=pinyin_initials(member.name),
+                number=member.number, name=member.name, initials=pinyin_initials(member.name),
                 roles=member.roles, class_name=member.class_name, phone=member.phone, card_code=member.card_code,
                 pin_hash=hash_pin(member.pin), active=member.active, updated_at=now,
             ))

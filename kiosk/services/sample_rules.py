@@ -198,6 +198,16 @@ class MenuCheck:
         return bool(self.dishes) and all(d.state == "sampled" for d in self.dishes)
 
 
+def dish_removal_refusal(now: datetime, service: datetime, *, sampled: bool) -> str | None:
+    """Why a dish may not be taken off the menu now, or None. One with a sample must stay whole on the record;
+    once service began a dish without a sample is a violation on the register, which removing it would hide."""
+    if sampled:
+        return "sampled"
+    if now >= service:
+        return "served"
+    return None
+
+
 def check_menu(now: datetime, service: datetime, dishes: Iterable[tuple[str, str]],
                sample_counts: dict[str, int]) -> MenuCheck:
     """Samples against the menu: a dish without a sample is `missed` once the service time has passed

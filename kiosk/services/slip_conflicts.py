@@ -30,6 +30,7 @@ from kiosk.models import Staff, Student, database_proxy
 from kiosk.models.base import UtcDateTimeField
 from kiosk.models.slip_review import SlipConflictReview
 from kiosk.models.slips import SlipRevocation
+from kiosk.services import acting_roles
 from kiosk.services.actor import Actor
 from kiosk.services.facts import record
 from kiosk.services.names import clean_text
@@ -264,6 +265,14 @@ class ConflictError(UserError):
     """A user error when reviewing a conflict. Nothing was changed."""
 
 
+def may_review_for_class(actor: Actor, class_name: str) -> bool:
+    """The discipline office reviews every class; a head teacher only their own (or a role above them)."""
+    if actor.roles & (REVIEW_ROLES - {acting_roles.HEAD_TEACHER}):
+        return True
+    staff = Staff.get_or_none(Staff.id == actor.staff_id) if actor.staff_id else None
+    return acting_roles.may_act_as_head_teacher(actor.roles, staff.class_name if staff else "", class_name)
+
+
 def review_conflict(actor: Actor, kind: str, crossing_id: str, note: str) -> ConflictRow:
     """Mark one conflict reviewed with a note (who, where, when come from the actor and the clock)."""
     note = clean_text(note or "")[:200]
@@ -277,6 +286,8 @@ def review_conflict(actor: Actor, kind: str, crossing_id: str, note: str) -> Con
         raise ConflictError("slips.err_unknown_conflict")
     if row.reviewed_at is not None:
         raise ConflictError("slips.err_already_reviewed")
+    if not may_review_for_class(actor, row.class_name):
+        raise ConflictError("slips.err_review_class", class_name=row.class_name)
     now = clock.now()
     review = SlipConflictReview(id=new_id(), school_id=actor.school_id, station_id=actor.station_id,
                                 staff_id=actor.staff_id, recorded_at=now, kind=kind, crossing_id=crossing_id,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from kiosk.config import Settings
-from kiosk.i18n import UserError, t
+from kiosk.i18n import Msg, UserError, t
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -72,9 +72,23 @@ def render_slip(view: "SlipView", settings: Settings) -> "PILImage.Image":
     return image
 
 
-def print_slip(view: "SlipView", settings: Settings, png_path: Path | None = None) -> str:
+@dataclass(frozen=True)
+class SlipPrinted:
+    """Where a slip went: always a PNG file; a printer too unless the printer backend is `png` (none attached)."""
+
+    saved_to: str  # the PNG file
+    printed_on: str  # the printer (device, queue) it was sent to; '' when it was only saved
+
+    def as_msg(self) -> Msg:
+        """What actually happened, never "printed" when nothing was printed."""
+        if self.printed_on:
+            return Msg("office.slip_printed_on", printer=self.printed_on)
+        return Msg("office.slip_saved_only", path=self.saved_to)
+
+
+def print_slip(view: "SlipView", settings: Settings, png_path: Path | None = None) -> SlipPrinted:
     """Save the PNG (always) and send it to the configured printer when it is not the PNG backend.
-    Returns where it went; raises kiosk.labels.printers.PrinterError when the printer fails (the slip stays issued)."""
+    Raises kiosk.labels.printers.PrinterError when the printer fails (the slip stays issued)."""
     from kiosk import paths
     from kiosk.labels.printers import get_printer
 
@@ -89,8 +103,8 @@ def print_slip(view: "SlipView", settings: Settings, png_path: Path | None = Non
 
         raise PrinterError("slips.print_save_failed", reason=os_reason(error)) from None
     if settings.printer.backend == "png":
-        return str(png_path)
-    return get_printer(settings.printer).print_image(image, f"slip-{view.short}")
+        return SlipPrinted(str(png_path), "")
+    return SlipPrinted(str(png_path), get_printer(settings.printer).print_image(image, f"slip-{view.short}"))
 
 
 @dataclass(frozen=True)
@@ -99,8 +113,12 @@ class IssuedAndPrinted:
     the list)."""
 
     issued: "IssuedSlip"
-    where: str
+    printed: SlipPrinted | None  # None when printing failed (print_error says why)
     print_error: UserError | None
+
+    @property
+    def where(self) -> str:
+        return (self.printed.printed_on or self.printed.saved_to) if self.printed else ""
 
 
 def issue_and_print(actor, settings: Settings, **slip) -> IssuedAndPrinted:
@@ -112,4 +130,4 @@ def issue_and_print(actor, settings: Settings, **slip) -> IssuedAndPrinted:
     try:
         return IssuedAndPrinted(issued, print_slip(issued.slip, settings), None)
     except PrinterError as error:
-        return IssuedAndPrinted(issued, "", error)
+        return IssuedAndPrinted(issued, None, error)

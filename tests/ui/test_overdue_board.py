@@ -104,6 +104,7 @@ async def test_office_issue_says_issued_once_and_esc_then_leaves_without_asking(
         assert isinstance(screen, IssueScreen)
         screen.query_one("#issue-student").value = "20260101"
         screen.query_one("#issue-companion").value = "张建国"
+        await settle(pilot)  # the student is found and shown before F2 signs
         await pilot.press("f2")
         await settle(pilot)
         said = str(screen.query_one(".office-message", Static).render())

@@ -181,6 +181,8 @@ async def test_office_issue_form(tiny):
         screen = app.screen
         screen.query_one("#issue-student", Input).value = "20260101"
         screen.query_one("#issue-companion", Input).value = "张建国"
+        await settle(pilot)  # the student is found and shown before signing
+        assert "张华丽" in str(screen.query_one("#issue-student-who").render())
         await pilot.press("f2")
         await settle(pilot)
         slip = PassSlip.get()
@@ -188,6 +190,7 @@ async def test_office_issue_form(tiny):
         message = str(screen.query_one(".office-message", Static).render())
         assert "已签发" in message and "slip-" in message  # PNG written (printer backend png)
         screen.query_one("#issue-student", Input).value = "20260102"  # a day student: refused, nothing written
+        await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
         assert PassSlip.select().count() == 1
@@ -224,7 +227,7 @@ async def test_office_slip_list_revokes_with_a_reason_and_reprints(tiny):
         revocation = SlipRevocation.get()
         assert revocation.slip_id == issued.slip.id and revocation.reason == "家长改期"
         assert "张华丽" in str(screen.query_one(".table-message", Static).render())
-        assert "撤销" in str(screen.query_one(DataTable).get_row_at(0)[1])
+        assert "撤销" in str(screen.query_one(DataTable).get_row_at(0)[0])
 
 
 def _snapshot_app(settings):
