@@ -58,7 +58,7 @@ def measure_open(path: Path, info: dict) -> list[Result]:
     from kiosk import clock
     from kiosk.db import close_database, open_database
     from kiosk.models import Staff
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting, headcount_rounds
     from kiosk.services.actor import Actor
 
     open_database(path)
@@ -67,11 +67,11 @@ def measure_open(path: Path, info: dict) -> list[Result]:
         staff = Staff.get(Staff.number == "D001")
         actor = Actor("demo", "st-dorm", staff.id, staff.number, staff.name, staff.role_set())
         start = time.perf_counter()
-        view = hc.open_headcount(actor, info["building_id"], ZONE)
+        view = headcount_rounds.open_headcount(actor, info["building_id"], ZONE)
         first_ms = (time.perf_counter() - start) * 1000
         assert view.totals.residents == info["residents"] and 0 < view.totals.expected <= info["residents"], view.totals
-        samples = timings_ms(lambda: hc.open_headcount(actor, info["building_id"], ZONE), repeat=15)
-        room_samples = timings_ms(lambda: hc.room_result(view.round_id, view.rooms[0].room_id), repeat=30)
+        samples = timings_ms(lambda: headcount_rounds.open_headcount(actor, info["building_id"], ZONE), repeat=15)
+        room_samples = timings_ms(lambda: headcount_counting.room_result(view.round_id, view.rooms[0].room_id), repeat=30)
     finally:
         clock.freeze(None)
         close_database()

@@ -1,16 +1,27 @@
 """Clock times in settings, read once into typed values: `HH:MM`, a daily window `HH:MM-HH:MM` (may cross
 midnight) and a weekly window of `weekday HH:MM` pairs. The one home of their parsing: config validates
 settings with these at start-up, and the rules read the typed values (settings.gate.closed_window, ...).
-Parsing is cached per text, so reading a setting on every scan costs a dictionary look-up."""
+Parsing is cached per text, so reading a setting on every scan costs a dictionary look-up. The other way round,
+`hhmm` and `mmdd_hhmm` show a stored moment as a clock time in the school's zone (one home for every screen)."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from functools import lru_cache
 
 _HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")  # seconds, if given, are kept
 MINUTES_PER_WEEK = 7 * 1440
+
+
+def hhmm(at: datetime | None, zone: tzinfo) -> str:
+    """A stored (UTC) moment as `21:35` in the school's zone; "" for no moment (a step not yet acknowledged)."""
+    return at.astimezone(zone).strftime("%H:%M") if at else ""
+
+
+def mmdd_hhmm(at: datetime | None, zone: tzinfo) -> str:
+    """`11-18 21:35` in the school's zone, for moments that may be on another day (deadlines, closed incidents)."""
+    return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
 @lru_cache(maxsize=256)

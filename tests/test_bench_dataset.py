@@ -79,7 +79,7 @@ def test_tonights_headcount_opens_on_the_building_the_benchmark_uses(tiny, tmp_p
     from kiosk import clock
     from kiosk.db import close_database, open_database
     from kiosk.models import Staff
-    from kiosk.services import headcount
+    from kiosk.services import headcount_rounds
     from kiosk.services.actor import Actor
 
     building = dataset.headcount_building(dataset.describe(tiny))
@@ -89,7 +89,7 @@ def test_tonights_headcount_opens_on_the_building_the_benchmark_uses(tiny, tmp_p
     try:
         staff = Staff.get(Staff.number == "D001")
         actor = Actor("demo", "st-dorm", staff.id, staff.number, staff.name, staff.role_set())
-        view = headcount.open_headcount(actor, building["id"], ZONE)
+        view = headcount_rounds.open_headcount(actor, building["id"], ZONE)
     finally:
         clock.freeze(None)
         close_database()

@@ -12,7 +12,7 @@ from kiosk import clock
 from kiosk.features import dorm as feature
 from kiosk.models import Building, Staff, Student
 from kiosk.models.dorm import HeadcountRound, Incident, IncidentAck, OvernightGuest
-from kiosk.services import headcount as hc
+from kiosk.services import headcount_counting, headcount_history, headcount_incidents, headcount_rounds, headcount_submit
 from kiosk.services.facts import verify_audit_chain
 
 from tests.test_headcount_service import bare_school  # noqa: F401  (fixture)
@@ -33,14 +33,14 @@ def test_demo_week_has_submitted_nights_an_escalated_closed_incident_and_a_guest
     first = Building.select().order_by(Building.name).first()
     nights = [r.night for r in HeadcountRound.select().where(HeadcountRound.building == first).order_by(HeadcountRound.night)]
     assert len(nights) == 7 and nights[-1] == "2026-11-17"
-    assert all(r.submitted_at is not None and hc.verify_summary(r.id) for r in HeadcountRound.select())
+    assert all(r.submitted_at is not None and headcount_submit.verify_summary(r.id) for r in HeadcountRound.select())
     (incident,) = Incident.select()
     assert incident.closed_at is not None and incident.whereabouts and incident.confirmed_name
     assert IncidentAck.select().where(IncidentAck.incident == incident).count() == 2
     assert OvernightGuest.select().count() == 1
-    assert hc.open_incident_count("demo") == 0
+    assert headcount_incidents.open_incident_count("demo") == 0
     assert verify_audit_chain() is None
-    history = hc.history(first.id)
+    history = headcount_history.history(first.id)
     assert history[0].night == date(2026, 11, 17) and sum(h.unknown for h in history) == 1
 
 
@@ -86,6 +86,20 @@ def test_status_alert_counts_open_incidents(bare_school, settings):
     clock.freeze(clock.now() + timedelta(hours=11, minutes=30))
     actor = actor_of(Staff.get(Staff.number == "D001"))
     building = Building.select().order_by(Building.name).first()
-    view = hc.open_headcount(actor, building.id, ZONE)
-    hc.mark_absent(actor, view.round_id, view.rooms[0].expected[0].student_id, "unknown")
+    view = headcount_rounds.open_headcount(actor, building.id, ZONE)
+    headcount_counting.mark_absent(actor, view.round_id, view.rooms[0].expected[0].student_id, "unknown")
     assert feature.status_alerts(ctx) == ["去向不明 1"]
+
+
+def test_demo_boarders_sleep_in_a_building_of_their_gender_under_a_name_that_reads_so(demo_school):
+    """Walk-through: the demo school put 丁艳红 and 马怡 in 男生1号楼 (the gender column matched the building, the
+    names did not). A boy's given name has no girl's character and the other way round."""
+    from kiosk.models import Room
+
+    girls_only, boys_only = set("艳娟秀霞娥玲芬燕萱妍琳"), set("伟强磊军勇刚鹏豪凯")
+    boarders = list(Student.select(Student, Room, Building).join(Room).join(Building))
+    assert len(boarders) > 50
+    for student in boarders:
+        assert student.gender == student.room.building.gender, student.name
+        other = girls_only if student.gender == "M" else boys_only
+        assert not set(student.name[1:]) & other, (student.name, student.room.building.name)

@@ -69,7 +69,7 @@ def _setup_night(settings, night):
     from zoneinfo import ZoneInfo
 
     from kiosk.models import Staff
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_guest_approvals
     from kiosk.services.actor import Actor
     from tests.ui.test_dorm import leave_on_a_slip
 
@@ -79,7 +79,7 @@ def _setup_night(settings, night):
     leave_on_a_slip("20250112", at(8), at(20))  # due back at 20:00: 150 min late at 22:30
     teacher = Staff.get(Staff.number == "T001")
     with clock.frozen_at(at(9)):
-        hc.approve_guest(Actor(school_id="demo", station_id="st-office", staff_id=teacher.id, roles=teacher.role_set()),
+        headcount_guest_approvals.approve_guest(Actor(school_id="demo", station_id="st-office", staff_id=teacher.id, roles=teacher.role_set()),
                          zone, "20250113", "王芳", "110101199003074514", "母亲", night, 1)
     return at
 

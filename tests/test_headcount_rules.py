@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk.services import escalation_rules as esc
 from kiosk.services import headcount_rules as r
 
 NOW = datetime(2026, 11, 18, 13, 30, tzinfo=timezone.utc)  # 21:30 in Shanghai
@@ -177,10 +178,10 @@ class TestEscalation:
     OPENED = NOW
 
     def states(self, at, **kw):
-        return [step.state for step in r.escalation_ladder(self.OPENED, at, [0, 30, 60], **kw)]
+        return [step.state for step in esc.escalation_ladder(self.OPENED, at, [0, 30, 60], **kw)]
 
     def test_head_teacher_due_at_once_then_duty_leader_then_leadership(self):
-        steps = r.escalation_ladder(self.OPENED, self.OPENED, [0, 30, 60])
+        steps = esc.escalation_ladder(self.OPENED, self.OPENED, [0, 30, 60])
         assert [s.role for s in steps] == ["head_teacher", "duty_leader", "principal"]
         assert [s.due_at - self.OPENED for s in steps] == [timedelta(0), timedelta(minutes=30), timedelta(minutes=60)]
         assert self.states(self.OPENED) == ["due", "waiting", "waiting"]
@@ -189,37 +190,37 @@ class TestEscalation:
         assert self.states(self.OPENED + timedelta(minutes=75)) == ["overdue", "overdue", "overdue"]
 
     def test_acknowledgements_stop_the_step(self):
-        acks = [r.Acknowledgement(0, "t1", "王老师", self.OPENED + timedelta(minutes=2)),
-                r.Acknowledgement(1, "l1", "李主任", self.OPENED + timedelta(minutes=31))]
-        steps = r.escalation_ladder(self.OPENED, self.OPENED + timedelta(minutes=61), [0, 30, 60], acks=acks)
+        acks = [esc.Acknowledgement(0, "t1", "王老师", self.OPENED + timedelta(minutes=2)),
+                esc.Acknowledgement(1, "l1", "李主任", self.OPENED + timedelta(minutes=31))]
+        steps = esc.escalation_ladder(self.OPENED, self.OPENED + timedelta(minutes=61), [0, 30, 60], acks=acks)
         assert [s.state for s in steps] == ["acknowledged", "acknowledged", "due"]
         assert steps[0].ack.staff_name == "王老师"
 
     def test_closing_before_a_step_is_due_makes_it_not_needed(self):
         closed = self.OPENED + timedelta(minutes=20)
-        acks = [r.Acknowledgement(0, "t1", "王老师", self.OPENED + timedelta(minutes=1))]
+        acks = [esc.Acknowledgement(0, "t1", "王老师", self.OPENED + timedelta(minutes=1))]
         assert self.states(self.OPENED + timedelta(hours=3), acks=acks, closed_at=closed) == [
             "acknowledged", "not_needed", "not_needed"]
 
     def test_custom_minutes_and_extra_steps_go_to_leadership(self):
-        steps = r.escalation_ladder(self.OPENED, self.OPENED, [0, 10, 20, 40])
+        steps = esc.escalation_ladder(self.OPENED, self.OPENED, [0, 10, 20, 40])
         assert [s.role for s in steps] == ["head_teacher", "duty_leader", "principal", "principal"]
 
     def test_who_may_acknowledge(self):
-        head, duty, lead = r.escalation_ladder(self.OPENED, self.OPENED, [0, 30, 60])
-        assert r.can_acknowledge(head, frozenset({"head_teacher"}), "高一(1)班", "高一(1)班")
-        assert r.can_acknowledge(head, frozenset({"principal"}))
-        assert r.can_acknowledge(head, frozenset({"duty_leader"}), "", "高一(3)班")
-        assert not r.can_acknowledge(lead, frozenset({"head_teacher"}))
-        assert not r.can_acknowledge(duty, frozenset({"dorm_supervisor"}))
-        assert r.can_acknowledge(lead, frozenset({"admin"}))
+        head, duty, lead = esc.escalation_ladder(self.OPENED, self.OPENED, [0, 30, 60])
+        assert esc.can_acknowledge(head, frozenset({"head_teacher"}), "高一(1)班", "高一(1)班")
+        assert esc.can_acknowledge(head, frozenset({"principal"}))
+        assert esc.can_acknowledge(head, frozenset({"duty_leader"}), "", "高一(3)班")
+        assert not esc.can_acknowledge(lead, frozenset({"head_teacher"}))
+        assert not esc.can_acknowledge(duty, frozenset({"dorm_supervisor"}))
+        assert esc.can_acknowledge(lead, frozenset({"admin"}))
 
     def test_a_head_teacher_of_another_class_cannot_acknowledge_the_head_teacher_step(self):
         """Defect 2: any head teacher acknowledged the step for any student."""
-        head, duty, _ = r.escalation_ladder(self.OPENED, self.OPENED, [0, 30, 60])
-        assert not r.can_acknowledge(head, frozenset({"head_teacher"}), "高一(1)班", "高一(3)班")
-        assert not r.can_acknowledge(head, frozenset({"head_teacher"}), "", "")  # a head teacher without a class
-        assert not r.can_acknowledge(duty, frozenset({"head_teacher"}), "高一(3)班", "高一(3)班")
+        head, duty, _ = esc.escalation_ladder(self.OPENED, self.OPENED, [0, 30, 60])
+        assert not esc.can_acknowledge(head, frozenset({"head_teacher"}), "高一(1)班", "高一(3)班")
+        assert not esc.can_acknowledge(head, frozenset({"head_teacher"}), "", "")  # a head teacher without a class
+        assert not esc.can_acknowledge(duty, frozenset({"head_teacher"}), "高一(3)班", "高一(3)班")
 
 
 def test_verbal_exception_exit_is_on_leave_with_its_exception_id():

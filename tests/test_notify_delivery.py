@@ -305,15 +305,15 @@ def open_unknown_incident(settings):
     from zoneinfo import ZoneInfo
 
     from kiosk.models import Building, Student
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting, headcount_rounds
 
     clock.freeze(datetime(2026, 11, 18, 13, 30, tzinfo=timezone.utc))  # Wed 21:30 in Shanghai
     building = Building.select().order_by(Building.name).first()
     supervisor = here("D001")
-    view = hc.open_headcount(supervisor, building.id, ZoneInfo(settings.school.timezone))
+    view = headcount_rounds.open_headcount(supervisor, building.id, ZoneInfo(settings.school.timezone))
     student = (Student.select().where(Student.room.in_([r.id for r in building.rooms]) & Student.boarder & Student.active)
                .order_by(Student.number).first())
-    mark = hc.mark_absent(supervisor, view.round_id, student.id, "unknown")
+    mark = headcount_counting.mark_absent(supervisor, view.round_id, student.id, "unknown")
     return mark.incident_id, student
 
 
@@ -333,14 +333,14 @@ def test_ladder_steps_go_out_when_due(school, wecom):
 
 
 def test_incident_acknowledged_before_the_next_step_sends_nothing_more(school, wecom):
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_common, headcount_incidents
 
     school.notify.wecom.webhook = wecom.url
     incident_id, student = open_unknown_incident(school)
     assert deliver_once(school).sent == 1
     clock.advance(timedelta(minutes=10))
     teacher = Staff.get((Staff.class_name == student.class_name) & Staff.roles.contains("head_teacher"))
-    hc.acknowledge(here("D001"), incident_id, 0, hc.verify_staff("demo", teacher.number, "444444"), school.dorm)
+    headcount_incidents.acknowledge(here("D001"), incident_id, 0, headcount_common.verify_staff("demo", teacher.number, "444444"), school.dorm)
     clock.advance(timedelta(hours=2))
     assert deliver_once(school).sent == 0
     assert len(wecom.received) == 1
@@ -349,14 +349,14 @@ def test_incident_acknowledged_before_the_next_step_sends_nothing_more(school, w
 
 def test_a_step_queued_then_acknowledged_before_sending_is_cancelled(school):
     """The network was down when the step came due; someone acknowledged before it came back."""
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_common, headcount_incidents
 
     port = free_port()
     school.notify.wecom.webhook = f"http://127.0.0.1:{port}/cgi-bin/webhook/send?key=test-key"
     incident_id, student = open_unknown_incident(school)
     assert deliver_once(school).retrying == 1
     teacher = Staff.get((Staff.class_name == student.class_name) & Staff.roles.contains("head_teacher"))
-    hc.acknowledge(here("D001"), incident_id, 0, hc.verify_staff("demo", teacher.number, "444444"), school.dorm)
+    headcount_incidents.acknowledge(here("D001"), incident_id, 0, headcount_common.verify_staff("demo", teacher.number, "444444"), school.dorm)
     with WecomFake(port=port) as fake:
         clock.advance(timedelta(minutes=5))
         report = deliver_once(school)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from kiosk.notify import rules
-from kiosk.services.headcount_rules import Acknowledgement
+from kiosk.services.escalation_rules import Acknowledgement
 
 T0 = datetime(2026, 11, 18, 14, 40, tzinfo=timezone.utc)
 STAFF = [

@@ -1,9 +1,9 @@
 """Dorm station: nightly headcount reconciled with the gate, unknown-whereabouts incidents, overnight guests.
 
 Registered in kiosk.features (after slips: the dorm reads gate crossings). Tables: kiosk/models/dorm.py;
-rules: kiosk/services/headcount_rules.py; services: kiosk/services/headcount.py; screens: kiosk/screens/dorm.py.
-The status bar of every station shows open incidents through `status_alerts` (count:
-kiosk.services.headcount.open_incident_count(school_id)).
+rules: kiosk/services/headcount_rules.py and escalation_rules.py; services: kiosk/services/headcount_*.py (one job
+each, listed in headcount_common); screens: kiosk/screens/dorm*.py. The status bar of every station shows open
+incidents through `status_alerts` (count: kiosk.services.headcount_incidents.open_incident_count(school_id)).
 """
 from __future__ import annotations
 
@@ -60,15 +60,15 @@ def _local(text: str, zone: ZoneInfo) -> str:
 def cmd_report_headcount(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.cli import CliError
     from kiosk.i18n import set_language, t
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_common, headcount_history, headcount_incidents
 
     set_language(settings.language)
     zone = ZoneInfo(settings.school.timezone)
     try:
-        nights = hc.night_report(settings.school.id, args.date, zone, settings.dorm, args.building)
-    except hc.HeadcountError as error:
+        nights = headcount_history.night_report(settings.school.id, args.date, zone, settings.dorm, args.building)
+    except headcount_common.HeadcountError as error:
         raise CliError(error.text()) from None
-    incidents = [i for i in hc.incidents(settings.school.id, settings.dorm, open_only=True)
+    incidents = [i for i in headcount_incidents.incidents(settings.school.id, settings.dorm, open_only=True)
                  if not args.building or i.building_name == args.building]
     if args.json:
         print(json.dumps({
@@ -201,7 +201,7 @@ def export_headcounts(settings: Settings, start: date | None, end: date | None):
 def export_incidents(settings: Settings, start: date | None, end: date | None):
     """Unknown-whereabouts incidents with their ladder, in the station's language (headers, roles, states)."""
     from kiosk.i18n import t
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_incidents
     from kiosk.services.exports import Table
 
     low, high = _night_bounds(start, end)
@@ -215,7 +215,7 @@ def export_incidents(settings: Settings, start: date | None, end: date | None):
         return text + (f"（{step.ack.staff_name} {local(step.ack.at):%H:%M}）" if step.ack else "")
 
     rows = []
-    for i in hc.incidents(settings.school.id, settings.dorm, open_only=False):
+    for i in headcount_incidents.incidents(settings.school.id, settings.dorm, open_only=False):
         if not low <= i.night.isoformat() <= high:
             continue
         rows.append([i.night.isoformat(), i.building_name, i.room_number, i.student_number, i.student_name,
@@ -235,7 +235,7 @@ def status_alerts(ctx) -> list[str]:
     """Open unknown-whereabouts incidents, on every station's status bar; at the dorm also the boarders past their
     slip's return deadline (请假未归, as the gate and office show it: the gate's feature shows it there)."""
     from kiosk.i18n import t
-    from kiosk.services.headcount import open_incident_count, overdue_count
+    from kiosk.services.headcount_incidents import open_incident_count, overdue_count
 
     alerts = []
     if ctx.station_kind == "dorm":
@@ -252,7 +252,7 @@ def station_actions(station_kind: str):
     from kiosk.features import StationAction
 
     def headcount():
-        from kiosk.screens.dorm import BuildingPickScreen
+        from kiosk.screens.dorm_buildings import BuildingPickScreen
         return BuildingPickScreen()
 
     def incident_list():
@@ -281,7 +281,7 @@ def seed_demo(demo) -> None:
     closed; one gate/dorm disagreement (from the slips' demo crossings); a sick-bay record; a guest approved at
     the office for last night and tonight, registered at the dorm last night."""
     from kiosk.models import Building
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting, headcount_guest_approvals, headcount_guests, headcount_incidents, headcount_rounds, headcount_submit, headcount_whereabouts
     from kiosk.services import headcount_rules as rules
     from kiosk.services.auth import session_for
 
@@ -307,7 +307,7 @@ def seed_demo(demo) -> None:
             with clock.frozen_at(at - timedelta(hours=3)):
                 if night == nights[-4] and index == 0:
                     boarder = next(s for s in demo.boarders if s.room_id and s.room.building_id == building.id)
-                    record_id = hc.record_whereabouts(actor, boarder.id, "sick_bay", "发烧 38.2℃，校医留观")
+                    record_id = headcount_whereabouts.record_whereabouts(actor, boarder.id, "sick_bay", "发烧 38.2℃，校医留观")
                     sick_record = record_id
             if night == guest_night and index == 1:
                 room_student = next(s for s in demo.boarders if s.room_id and s.room.building_id == building.id)
@@ -316,13 +316,13 @@ def seed_demo(demo) -> None:
                     # Approved by the head teacher at the office that morning for two nights (so tonight too),
                     # registered at the dorm on arrival with the dorm manager's PIN only.
                     with clock.frozen_at(datetime.combine(night, time(10, 0), zone)):
-                        approval = hc.approve_guest(demo.actor_for(teacher), zone, room_student.number, "张秀英",
+                        approval = headcount_guest_approvals.approve_guest(demo.actor_for(teacher), zone, room_student.number, "张秀英",
                                                     "11010119800307451X", "母亲", night, 2, "学生术后休养，母亲陪护")
                     with clock.frozen_at(at - timedelta(hours=1)):
-                        hc.register_approved_guest(actor, building.id, approval.id, night, "11010119800307451X",
+                        headcount_guests.register_approved_guest(actor, building.id, approval.id, night, "11010119800307451X",
                                                    session_for(managers[0]))
             with clock.frozen_at(at):
-                view = hc.open_headcount(actor, building.id, zone)
+                view = headcount_rounds.open_headcount(actor, building.id, zone)
                 unknown = None
                 flagged = None
                 if night == incident_night and index == 0:
@@ -330,29 +330,29 @@ def seed_demo(demo) -> None:
                 if night == disagreement_night and not disagreement_done:
                     flagged = _disagreement_candidate(view)
                     disagreement_done = flagged is not None
-                hc.confirm_rooms(actor, view.round_id, [r.room_id for r in view.rooms])
+                headcount_counting.confirm_rooms(actor, view.round_id, [r.room_id for r in view.rooms])
                 if flagged is not None:
                     student_id, kind = flagged
                     if kind == rules.RETURNED_NOT_IN_ROOM:
-                        hc.mark_absent(actor, view.round_id, student_id, "other", "说在教学楼自习，未见到本人")
+                        headcount_counting.mark_absent(actor, view.round_id, student_id, "other", "说在教学楼自习，未见到本人")
                     else:
-                        hc.tick(actor, view.round_id, student_id)
-                mark = hc.mark_absent(actor, view.round_id, unknown.student_id, "unknown", "室友称晚饭后未见") \
+                        headcount_counting.tick(actor, view.round_id, student_id)
+                mark = headcount_counting.mark_absent(actor, view.round_id, unknown.student_id, "unknown", "室友称晚饭后未见") \
                     if unknown else None
             with clock.frozen_at(at + timedelta(minutes=12)):
-                hc.submit_round(actor, view.round_id, session_for(member))
+                headcount_submit.submit_round(actor, view.round_id, session_for(member))
             if mark is not None:
                 teacher = teachers.get(unknown.class_name) or next(iter(teachers.values()))
                 with clock.frozen_at(at + timedelta(minutes=4)):
-                    hc.acknowledge(actor, mark.incident_id, 0, session_for(teacher), demo.settings.dorm, "已电话联系家长")
+                    headcount_incidents.acknowledge(actor, mark.incident_id, 0, session_for(teacher), demo.settings.dorm, "已电话联系家长")
                 with clock.frozen_at(at + timedelta(minutes=33)):
-                    hc.acknowledge(actor, mark.incident_id, 1, session_for(leaders[0]), demo.settings.dorm, "组织寻找")
+                    headcount_incidents.acknowledge(actor, mark.incident_id, 1, session_for(leaders[0]), demo.settings.dorm, "组织寻找")
                 with clock.frozen_at(at + timedelta(minutes=52)):
-                    hc.close_incident(actor, mark.incident_id, "在校外网吧，由父亲接回家，明早返校",
+                    headcount_incidents.close_incident(actor, mark.incident_id, "在校外网吧，由父亲接回家，明早返校",
                                       session_for(leaders[0]), demo.settings.dorm)
         if night == nights[-4]:
             with clock.frozen_at(datetime.combine(night + timedelta(days=1), time(7, 30), zone)):
-                hc.end_whereabouts(demo.actor_for(supervisors[0]), sick_record)
+                headcount_whereabouts.end_whereabouts(demo.actor_for(supervisors[0]), sick_record)
 
 
 def _disagreement_candidate(view) -> tuple[str, str] | None:

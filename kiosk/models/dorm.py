@@ -2,7 +2,7 @@
 incidents with their escalation acknowledgements, extra persons found, overnight guests 陪宿.
 
 All rows are written through kiosk.services.facts.record (FactModel: who, which station, when).
-Rules live in kiosk.services.headcount_rules; the service kiosk.services.headcount builds facts from these
+Rules live in kiosk.services.headcount_rules; kiosk.services.headcount_facts builds the facts from these
 tables, the roster and the gate crossings (kiosk.models.slips).
 
 - HeadcountRound: one count of one building on one night (`night` = the evening's ISO date; a second

@@ -64,7 +64,7 @@ class _NothingToWrite(Exception):
 
 def _plan_ladders(actor, settings, now: datetime, channels: list[str]) -> int:
     from kiosk.models.dorm import Incident, IncidentAck
-    from kiosk.services.headcount_rules import Acknowledgement
+    from kiosk.services.escalation_rules import Acknowledgement
 
     written = 0
     open_here = Incident.select().where(

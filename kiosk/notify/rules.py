@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from kiosk.services.headcount_rules import Acknowledgement, escalation_ladder
+from kiosk.services.escalation_rules import Acknowledgement, escalation_ladder
 
 GROUP_CHANNELS = ("wecom", "dingtalk", "smtp")  # one message to a staff group, naming who must act
 PERSON_CHANNELS = ("sms",)  # one message per person, to their phone

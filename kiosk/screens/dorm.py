@@ -1,10 +1,11 @@
-"""Dorm station screens: tonight's headcount of a building, the room tick list, the count discrepancy
-picker, absence reasons, history (incidents: kiosk.screens.dorm_incidents; guests: kiosk.screens.dorm_guests).
+"""Dorm station: tonight's headcount of a building. The building picker: kiosk.screens.dorm_buildings; the room
+tick list, the reason and missing pickers: dorm_tick; history: dorm_history; incidents: dorm_incidents; guests:
+dorm_guests; how a headcount is worded: dorm_texts.
 
-The building view is built for speed: the command line at the top always has focus and takes student
-cards (scanner bursts), a typed count (digits + Enter) or an empty Enter (= everyone expected in the
-current room is present, then the cursor moves to the next room). Arrow keys move between rooms.
-Everything else is one lowercase letter. No SQL here: `self.call` runs kiosk.services.headcount in a worker.
+The building view is built for speed: the command line at the top (kiosk.screens.dorm_command) always has focus
+and takes student cards (scanner bursts), a typed count (digits + Enter) or an empty Enter (= everyone expected in
+the current room is present, then the cursor moves to the next room). Arrow keys move between rooms.
+Everything else is one lowercase letter. No SQL here: `self.call` runs kiosk.services.headcount_* in a worker.
 """
 from __future__ import annotations
 
@@ -13,156 +14,29 @@ from dataclasses import replace
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.message import Message
-from textual.widgets import DataTable, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Static
 
+from kiosk.clock_times import hhmm
 from kiosk.i18n import Msg, t
-from kiosk.screens.base import KioskModal, KioskScreen
-from kiosk.screens.dialogs import PinDialog, TextDialog
-from kiosk.services import headcount as hc
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import ConfirmDialog, PinDialog, TextDialog
+from kiosk.screens.dorm_command import CommandInput
+from kiosk.screens.dorm_guests import GuestScreen
+from kiosk.screens.dorm_history import HistoryScreen
+from kiosk.screens.dorm_incidents import IncidentScreen
+from kiosk.screens.dorm_texts import (absence_text, disagreement_text, gate_text, incident_opened, line_state, reason_label,
+                                      resolution_text, submit_summary, uncounted_refusal)
+from kiosk.screens.dorm_tick import MissingDialog, TickScreen, ask_reason
+from kiosk.services import headcount_counting, headcount_incidents, headcount_rounds, headcount_submit
 from kiosk.services import headcount_rules as rules
 from kiosk.widgets.message_line import MessageLine
-from kiosk.widgets.scan_input import ScanInput, clean_code
+from kiosk.widgets.scan_input import ScanInput
 
 STATUS_STYLE = {"done": "green", "open": "", "problem": "bold red"}
 # The room each round's cursor was on, kept for the life of the station process: after the idle lock (a long
 # walk down the corridor) the supervisor logs in again and lands on the same room; the marks are all stored.
 _LAST_ROOM: dict[str, str] = {}
-
-
-def reason_label(reason: str) -> str:
-    return t(f"dorm.reason_{reason}")
-
-
-def disagreement_text(kind: str) -> str:
-    return t(f"dorm.dis_{kind}")
-
-
-def hhmm(at, zone) -> str:
-    return at.astimezone(zone).strftime("%H:%M") if at else ""
-
-
-def gate_text(line: rules.StudentLine, zone) -> str:
-    if not line.gate or line.gate == "out":
-        return ""
-    return t(f"dorm.gate_{line.gate}", at=hhmm(line.gate_at, zone))
-
-
-def resolution_text(resolution: rules.Resolution | None, zone) -> str:
-    """A closed incident's whereabouts and who confirmed it (shown with the mark, which stays as made)."""
-    if resolution is None:
-        return ""
-    return t("dorm.resolved_line", where=resolution.whereabouts, who=resolution.confirmed_name,
-             at=resolution.closed_at.astimezone(zone).strftime("%m-%d %H:%M"))
-
-
-def overdue_text(absence: rules.ExpectedAbsence, zone, contact=None) -> str:
-    """逾期未归: how late, the return deadline, whom to call, and the whereabouts once someone recorded them."""
-    parts = [t("dorm.overdue_late", late=absence.minutes_late,
-               due=absence.return_due.astimezone(zone).strftime("%m-%d %H:%M") if absence.return_due else "")]
-    if contact is not None:
-        parts.append(t("dorm.overdue_contacts", teacher=contact.teacher_name or "-",
-                       teacher_phone=contact.teacher_phone or "-", guardian_phone=contact.guardian_phone or "-"))
-    if absence.resolution is not None:
-        parts.append(resolution_text(absence.resolution, zone))
-    elif absence.whereabouts:
-        parts.append(t("dorm.overdue_recorded", reason=reason_label(absence.whereabouts), note=absence.note).rstrip())
-    else:
-        parts.append(t("dorm.overdue_record_hint"))
-    return "  ".join(parts)
-
-
-def absence_text(absence: rules.ExpectedAbsence, zone, contact=None) -> str:
-    if absence.reason == rules.OVERDUE:
-        return overdue_text(absence, zone, contact)
-    if absence.reason == "on_leave":
-        if absence.exception_id and not absence.slip_id:
-            return t("dorm.verbal_out", at=hhmm(absence.exited_at, zone))
-        return t("dorm.slip_out", slip=absence.slip_code, at=hhmm(absence.exited_at, zone))
-    return absence.note
-
-
-class CommandInput(ScanInput):
-    """The building view's command line: empty Enter = all present; 1-2 digits + Enter = a room count
-    (never swallowed as a repeated scan); anything longer is a scanned or typed student card."""
-
-    class AllPresent(Message):
-        pass
-
-    class Count(Message):
-        def __init__(self, counted: int) -> None:
-            super().__init__()
-            self.counted = counted
-
-    HOTKEYS = frozenset("txighz")  # the building view's one-letter keys (student cards carry digits only)
-
-    def check_consume_key(self, key: str, character: str | None) -> bool:
-        if key in self.HOTKEYS:
-            return False  # leave these to the screen's bindings
-        return super().check_consume_key(key, character)
-
-    async def action_submit(self) -> None:
-        code = clean_code(self.value)
-        if not code:
-            self.value = ""
-            self.post_message(self.AllPresent())
-            return
-        if code.isascii() and code.isdigit() and len(code) <= 2:
-            self.value = ""
-            self._key_times.clear()
-            self.post_message(self.Count(int(code)))
-            return
-        await super().action_submit()
-
-
-class BuildingPickScreen(KioskScreen):
-    """Which building this station counts: from the settings (station.building), else chosen here."""
-
-    TITLE_KEY = "dorm.pick_building_title"
-    DEFAULT_CSS = """
-    BuildingPickScreen { align: center middle; }
-    BuildingPickScreen #pick-title { text-style: bold; color: $accent; width: 100%; content-align: center middle; }
-    BuildingPickScreen OptionList { width: 60; height: auto; max-height: 20; border: heavy $accent; }
-    BuildingPickScreen #pick-hint { width: 100%; content-align: center middle; color: $text-muted; }
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.buildings = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="pick-title")
-        yield OptionList(id="pick-list")
-        yield Static(id="pick-hint")
-
-    def on_mount(self) -> None:
-        self.refresh_text()
-        self.query_one(OptionList).focus()
-        self.call(hc.buildings, self.ctx.school_id, then=self.show)
-
-    def refresh_text(self) -> None:
-        self.query_one("#pick-title", Static).update(t("dorm.pick_building_title"))
-        self.query_one("#pick-hint", Static).update(t("dorm.pick_building_hint"))
-
-    def show(self, found) -> None:
-        self.buildings = found
-        wanted = self.ctx.settings.station.building
-        for info in found:
-            if wanted and wanted in (info.name, info.building_id):
-                self.app.switch_screen(HeadcountScreen(info.building_id))
-                return
-        menu = self.query_one(OptionList)
-        menu.clear_options()
-        for index, info in enumerate(found):
-            menu.add_option(Option(f"{info.name}   {info.rooms} / {info.beds}", id=str(index)))
-        if found:
-            menu.highlighted = 0  # Enter opens the first building at once; Down moves to the second
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.app.switch_screen(HeadcountScreen(self.buildings[int(event.option.id)].building_id))
 
 
 class HeadcountScreen(KioskScreen):
@@ -204,8 +78,6 @@ class HeadcountScreen(KioskScreen):
         self.last_confirmed: str | None = None  # the room the last Enter confirmed: z takes it back
 
     def compose(self) -> ComposeResult:
-        from textual.containers import Horizontal
-
         yield Static(id="hc-title")
         yield Static(id="hc-totals")
         yield CommandInput(id="hc-command", max_length=40)
@@ -224,8 +96,19 @@ class HeadcountScreen(KioskScreen):
 
     def refresh_text(self) -> None:
         self.query_one(CommandInput).placeholder = t("dorm.hc_scan_placeholder")
-        self.query_one("#hc-hint", Static).update(t("dorm.hc_hint"))
         self.render_view()
+
+    def submitted(self) -> bool:
+        return self.view is not None and self.view.submitted
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The keys that change the round only while it is open; F6 (a new round) only once it is signed. The key
+        bar offered t, x, z and F10 on a signed round (each refused) and F6 on an open one (which did nothing)."""
+        if action in ("tick", "extra", "undo", "submit"):
+            return not self.submitted()
+        if action == "new_round":
+            return self.submitted()
+        return True
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -248,6 +131,8 @@ class HeadcountScreen(KioskScreen):
             self.cursor = next((i for i, r in enumerate(view.rooms) if r.room_id == _LAST_ROOM[view.round_id]), 0)
         self.cursor = min(self.cursor, max(0, len(view.rooms) - 1))
         self.render_view()
+        self.refresh_bindings()
+        self.refresh_bars()
 
     def current_room(self) -> rules.RoomResult | None:
         if self.view is None or not self.view.rooms:
@@ -291,6 +176,8 @@ class HeadcountScreen(KioskScreen):
         self.query_one("#hc-totals", Static).update("  ".join(parts))
 
     def render_view(self) -> None:
+        # A signed round takes no counts: the hint says what is left to do instead of the keys that would be refused.
+        self.query_one("#hc-hint", Static).update(t("dorm.hc_hint_submitted" if self.submitted() else "dorm.hc_hint"))
         view = self.view
         if view is None:
             return
@@ -321,14 +208,7 @@ class HeadcountScreen(KioskScreen):
         lines = [Text(f"{room.number}  {t('dorm.col_expected')} {room.expected_count}  "
                       f"{t('dorm.col_present')} {room.present_count}", style="bold")]
         for line in room.expected:
-            if line.state == "present":
-                state, style = t("dorm.state_present"), "green"
-            elif line.state == "absent":
-                state, style = t("dorm.state_absent", reason=reason_label(line.reason)), "bold red"
-                if line.resolution is not None:
-                    style = "yellow"
-            else:
-                state, style = t("dorm.state_unmarked"), "yellow"
+            state, style = line_state(line)
             extra = " ".join(part for part in (line.note, gate_text(line, zone), resolution_text(line.resolution, zone))
                              if part)
             lines.append(Text(f"  {line.number} {line.name}  {state}  {extra}".rstrip(), style=style))
@@ -399,12 +279,12 @@ class HeadcountScreen(KioskScreen):
             self.last_confirmed = room.room_id
             self.update_room(room, True)
 
-        self.call(hc.confirm_room, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
+        self.call(headcount_counting.confirm_room, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
 
     def count(self, room_id: str, counted: int, missing=None, extras=None) -> None:
         if not self._guard():
             return
-        self.call(hc.count_room, self.ctx.actor(), self.view.round_id, room_id, counted, missing=missing,
+        self.call(headcount_counting.count_room, self.ctx.actor(), self.view.round_id, room_id, counted, missing=missing,
                   extras=extras, then=lambda result: self.counted(result, counted, missing, extras), group="hc-write")
 
     def counted(self, result, counted: int, missing, extras) -> None:
@@ -452,7 +332,7 @@ class HeadcountScreen(KioskScreen):
 
             def answered(answer) -> None:
                 if answer is not None:
-                    self.call(hc.reason_problem, self.view.round_id, line.student_id, *answer,
+                    self.call(headcount_counting.reason_problem, self.view.round_id, line.student_id, *answer,
                               then=lambda problem: checked(answer, problem), group="hc-check")
 
             ask_reason(self.app, line.name, answered)
@@ -468,7 +348,10 @@ class HeadcountScreen(KioskScreen):
             if name:
                 self.ask_extras(room, counted, k, [*names, (name, "")])
 
-        self.app.push_screen(TextDialog("dorm.extra_title", "dorm.extra_prompt"), answered)
+        # The room and how many are extra in the title (it showed "{room}" and "{k}"); an empty name is refused
+        # there, since the count waits for every name.
+        self.app.push_screen(TextDialog("dorm.extra_title", "dorm.extra_prompt", required=True,
+                                        required_key="dorm.extra_name_needed", room=room.number, k=k), answered)
 
     def scan(self, code: str) -> None:
         if not self._guard():
@@ -498,7 +381,7 @@ class HeadcountScreen(KioskScreen):
             self.cursor = next((i for i, r in enumerate(self.view.rooms) if r.room_id == room_id), self.cursor)
             self.update_room(room)
 
-        self.call(hc.undo_confirm, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
+        self.call(headcount_counting.undo_confirm, self.ctx.actor(), self.view.round_id, room_id, then=done, group="hc-write")
 
     def action_tick(self) -> None:
         room = self.current_room()
@@ -512,19 +395,15 @@ class HeadcountScreen(KioskScreen):
 
         def answered(name) -> None:
             if name:
-                self.call(hc.add_extra, self.ctx.actor(), self.view.round_id, room.room_id, name,
+                self.call(headcount_counting.add_extra, self.ctx.actor(), self.view.round_id, room.room_id, name,
                           then=self.update_room, group="hc-write")
 
         self.app.push_screen(TextDialog("dorm.extra_prompt"), answered)
 
     def action_incidents(self) -> None:
-        from kiosk.screens.dorm_incidents import IncidentScreen
-
         self.app.push_screen(IncidentScreen(), self.reload)
 
     def action_guest(self) -> None:
-        from kiosk.screens.dorm_guests import GuestScreen
-
         if self.view is not None:
             room = self.current_room()
             self.app.push_screen(GuestScreen(self.view.building_id, self.view.night, room.number if room else ""),
@@ -535,10 +414,17 @@ class HeadcountScreen(KioskScreen):
             self.app.push_screen(HistoryScreen(self.view.building_id, self.view.building_name))
 
     def action_submit(self) -> None:
-        """F10: first what is abnormal tonight (the supervisor signs knowing it), then the PIN."""
-        from kiosk.screens.dialogs import ConfirmDialog
-
+        """F10: first what is abnormal tonight (the supervisor signs knowing it), then the PIN. With students not
+        yet counted there is nothing to sign: said at once, on the first room to count, before any list or PIN
+        (the list used to name every student of the building, and the PIN was refused after it was typed)."""
         if not self._guard():
+            return
+        refusal = uncounted_refusal(self.view)
+        if refusal is not None:
+            self.cursor = next(i for i, room in enumerate(self.view.rooms) if room.unmarked)
+            self.query_one(DataTable).move_cursor(row=self.cursor)
+            self.render_detail()
+            self.say(refusal, level="error")
             return
         session = self.ctx.session
 
@@ -558,307 +444,27 @@ class HeadcountScreen(KioskScreen):
             self.set_view(view)
             self.say("dorm.submit_done", level="ok", hash=view.summary_hash[:12])
 
-        self.call(hc.submit_round, self.ctx.actor(), self.view.round_id, signer, then=done, group="hc-write")
+        self.call(headcount_submit.submit_round, self.ctx.actor(), self.view.round_id, signer, then=done, group="hc-write")
 
     def action_new_round(self) -> None:
-        from kiosk.screens.dialogs import ConfirmDialog
-
         if self.view is None or not self.view.submitted:
             return
-        self.app.push_screen(ConfirmDialog(t("dorm.new_round_confirm")),
+        self.app.push_screen(ConfirmDialog(Msg("dorm.new_round_confirm")),
                              lambda yes: self.load(new_round=True) if yes else None)
-
-
-def incident_opened(name: str, contact) -> Msg:
-    """An unknown whereabouts was reported: say whom to call, by name and number."""
-    if contact is None:
-        return Msg("dorm.incident_opened", name=name)
-    return Msg("dorm.incident_opened_call", name=name, teacher=contact.teacher_name or "-",
-               teacher_phone=contact.teacher_phone or "-", guardian_phone=contact.guardian_phone or "-")
-
-
-def submit_summary(view) -> str:
-    """What the supervisor signs: the totals and everything abnormal, named."""
-    totals = view.totals
-    lines = [t("dorm.submit_summary_head", expected=totals.expected, present=totals.present, rooms=totals.rooms)]
-    for room in view.rooms:
-        for line in room.unmarked:
-            lines.append(t("dorm.submit_summary_unmarked", room=room.number, name=line.name))
-        for line in room.absent:
-            lines.append(t("dorm.submit_summary_absent", room=room.number, name=line.name,
-                           reason=reason_label(line.reason)))
-        for absence in room.overdue:
-            lines.append(t("dorm.submit_summary_absent", room=room.number, name=absence.name,
-                           reason=reason_label(absence.reason)))
-        for d in room.disagreements:
-            lines.append(t("dorm.submit_summary_absent", room=room.number, name=d.name, reason=disagreement_text(d.kind)))
-        for extra in room.extras:
-            lines.append(t("dorm.submit_summary_absent", room=room.number, name=extra.name, reason=t("dorm.key_extra")))
-        for guest in room.guests:
-            lines.append(t("dorm.submit_summary_absent", room=room.number, name=guest.name, reason=t("dorm.key_guest")))
-    if len(lines) == 1:
-        lines.append(t("dorm.submit_summary_nothing"))
-    return "\n".join(lines)
 
 
 def open_round_noting_returns(actor, building_id: str, zone, new_round: bool):
     """In the worker: tonight's round, after noting gate returns on open incidents (an open round only)."""
-    view = hc.open_headcount(actor, building_id, zone, new_round=new_round)
+    view = headcount_rounds.open_headcount(actor, building_id, zone, new_round=new_round)
     if not view.submitted:
-        hc.note_gate_returns(actor)
+        headcount_incidents.note_gate_returns(actor)
     return view
 
 
 def scan_and_refresh(actor, view, code: str):
     """In the worker: a student card marks its owner present; returns (result, that room now or None)."""
-    result = hc.scan_card(actor, view.round_id, code)
+    result = headcount_counting.scan_card(actor, view.round_id, code)
     room = next((r for r in view.rooms if r.number == result.room_number), None)
-    return result, (hc.room_result(view.round_id, room.room_id) if room is not None else None)
+    return result, (headcount_counting.room_result(view.round_id, room.room_id) if room is not None else None)
 
 
-def mark_student(actor, round_id: str, room_id: str, student_id: str, absent: tuple[str, str] | None):
-    """In the worker: present (absent is None) or absent with (reason, note); returns (MarkResult or None, room)."""
-    result = None
-    if absent is None:
-        hc.tick(actor, round_id, student_id)
-    else:
-        result = hc.mark_absent(actor, round_id, student_id, *absent)
-    return result, hc.room_result(round_id, room_id)
-
-
-def ask_reason(app, name: str, done) -> None:
-    """Reason picker (+ a note for 'other'); `done((reason, note))`, or nothing if cancelled."""
-
-    def picked(reason) -> None:
-        if reason is None:
-            return
-        if reason != "other":
-            done((reason, ""))
-            return
-        app.push_screen(TextDialog("dorm.other_note_title"), lambda note: done((reason, note)) if note else None)
-
-    app.push_screen(ReasonDialog(name), picked)
-
-
-class ReasonDialog(KioskModal):
-    """Why is this student absent? One number key."""
-
-    DEFAULT_CSS = """
-    ReasonDialog { align: center middle; }
-    ReasonDialog > Vertical { width: 56; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
-    ReasonDialog .dialog-title { text-style: bold; margin-bottom: 1; }
-    """
-    BINDINGS = [Binding("escape", "cancel", "core.cancel")] + [
-        Binding(str(i + 1), f"pick({i})", show=False) for i in range(len(rules.REASONS))]
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.student_name = name
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(t("dorm.reason_title", name=self.student_name), classes="dialog-title")
-            for i, reason in enumerate(rules.REASONS):
-                yield Static(f"[b]{i + 1}[/b]  {reason_label(reason)}")
-            yield Static(t("dorm.reason_hint"), classes="muted")
-
-    def action_pick(self, index: int) -> None:
-        self.dismiss(rules.REASONS[index])
-
-
-class MissingDialog(KioskModal):
-    """The count was lower than expected: pick exactly who is missing (space), then Enter."""
-
-    DEFAULT_CSS = """
-    MissingDialog { align: center middle; }
-    MissingDialog > Vertical { width: 72; height: auto; max-height: 30; border: thick $warning; background: $surface; padding: 1 2; }
-    MissingDialog .dialog-title { text-style: bold; margin-bottom: 1; }
-    MissingDialog DataTable { height: auto; max-height: 16; }
-    """
-    BINDINGS = [
-        Binding("escape", "cancel", "core.cancel"),
-        Binding("space", "toggle", "dorm.key_select"),
-        Binding("enter", "done", "dorm.key_done", priority=True),
-    ]
-
-    def __init__(self, room: rules.RoomResult, counted: int, k: int) -> None:
-        super().__init__()
-        self.room = room
-        self.counted = counted
-        self.k = k
-        self.lines = list(room.expected)
-        self.selected: set[int] = set()
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(t("dorm.missing_title", room=self.room.number, expected=self.room.expected_count,
-                          counted=self.counted, k=self.k), classes="dialog-title")
-            yield DataTable(id="missing-table", cursor_type="row")
-            yield Static(id="missing-status")
-            yield Static(t("dorm.missing_hint", k=self.k), classes="muted")
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("", t("dorm.col_number"), t("dorm.col_name"), t("dorm.col_state"))
-        self.redraw()
-        table.focus()
-
-    def redraw(self) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for i, line in enumerate(self.lines):
-            # A Text, not a str: DataTable reads a str as markup and "[x]" would vanish as an unknown tag.
-            mark = Text("[x]", style="bold") if i in self.selected else Text("[ ]")
-            state = t("dorm.state_present") if line.state == "present" else t("dorm.state_unmarked")
-            table.add_row(mark, line.number, line.name, state)
-        if self.lines:
-            table.move_cursor(row=min(row or 0, len(self.lines) - 1))
-        self.query_one("#missing-status", Static).update(t("dorm.missing_selected", n=len(self.selected), k=self.k))
-
-    def action_toggle(self) -> None:
-        row = self.query_one(DataTable).cursor_row
-        if row is None or row >= len(self.lines):
-            return
-        self.selected ^= {row}
-        self.redraw()
-
-    def action_done(self) -> None:
-        if len(self.selected) == self.k:
-            self.dismiss([self.lines[i] for i in sorted(self.selected)])
-
-
-class TickScreen(KioskModal):
-    """One room's students: Space/Enter = present, a = absent with a reason."""
-
-    DEFAULT_CSS = """
-    TickScreen { align: center middle; }
-    TickScreen > Vertical { width: 90; height: auto; max-height: 32; border: thick $accent; background: $surface; padding: 1 2; }
-    TickScreen .dialog-title { text-style: bold; margin-bottom: 1; }
-    TickScreen DataTable { height: auto; max-height: 18; }
-    """
-    BINDINGS = [
-        Binding("escape", "cancel", "core.key_back"),
-        Binding("space,enter", "present", "dorm.key_present", priority=True),
-        Binding("a", "absent", "dorm.key_absent"),
-    ]
-
-    def __init__(self, round_id: str, room: rules.RoomResult) -> None:
-        super().__init__()
-        self.round_id = round_id
-        self.room = room
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(t("dorm.tick_title", room=self.room.number), classes="dialog-title")
-            yield DataTable(id="tick-table", cursor_type="row")
-            yield MessageLine(id="tick-message")
-            yield Static(t("dorm.tick_hint"), classes="muted")
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns(t("dorm.col_number"), t("dorm.col_name"), t("dorm.col_class"), t("dorm.col_state"),
-                          t("dorm.col_note"))
-        self.redraw()
-        table.focus()
-
-    def redraw(self) -> None:
-        zone = self.ctx.zone
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for line in self.room.expected:
-            if line.state == "present":
-                state, style = t("dorm.state_present"), "green"
-            elif line.state == "absent":
-                state, style = t("dorm.state_absent", reason=reason_label(line.reason)), "bold red"
-                if line.resolution is not None:
-                    style = "yellow"
-            else:
-                state, style = t("dorm.state_unmarked"), "yellow"
-            note = " ".join(part for part in (line.note, gate_text(line, zone), resolution_text(line.resolution, zone))
-                            if part)
-            table.add_row(*(Text(c, style=style) for c in (line.number, line.name, line.class_name, state, note)))
-        for absence in self.room.overdue:  # 逾期未归: `a` records where they are, Space if they are in fact here
-            style = "bold red" if absence.needs_whereabouts else "yellow"
-            table.add_row(*(Text(c, style=style) for c in (absence.number, absence.name, absence.class_name,
-                                                            reason_label(absence.reason), absence_text(absence, zone))))
-        if self.rows():
-            table.move_cursor(row=min(row or 0, len(self.rows()) - 1))
-
-    def rows(self) -> list:
-        """The students on the list: those expected in the room, then the overdue ones (StudentLine or ExpectedAbsence)."""
-        return [*self.room.expected, *self.room.overdue]
-
-    def selected(self):
-        row = self.query_one(DataTable).cursor_row
-        rows = self.rows()
-        if row is None or row >= len(rows):
-            return None
-        return rows[row]
-
-    def action_present(self) -> None:
-        line = self.selected()
-        if line is not None:
-            self.mark(line.student_id, None)
-            table = self.query_one(DataTable)
-            if table.cursor_row is not None and table.cursor_row < len(self.rows()) - 1:
-                table.move_cursor(row=table.cursor_row + 1)
-
-    def action_absent(self) -> None:
-        line = self.selected()
-        if line is not None:
-            ask_reason(self.app, line.name, lambda answer: self.mark(line.student_id, answer))
-
-    def mark(self, student_id: str, absent: tuple[str, str] | None) -> None:
-        # Every mark is its own call (group by student): quick Space presses down the list must all be written.
-        self.call(mark_student, self.ctx.actor(), self.round_id, self.room.room_id, student_id, absent,
-                  then=self._marked, group=f"tick-{student_id}")
-
-    def _marked(self, outcome) -> None:
-        result, room = outcome
-        if result is not None and result.incident_id:
-            self.say(incident_opened(result.student_name, result.contact), level="error")
-        else:
-            self.clear_message()
-        self.room = room
-        self.redraw()
-
-
-class HistoryScreen(KioskScreen):
-    """Previous nights of the building, from the signed summaries."""
-
-    TITLE_KEY = "dorm.action_history"
-    DEFAULT_CSS = """
-    HistoryScreen #hist-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
-    HistoryScreen DataTable { height: 1fr; margin: 0 1; }
-    """
-
-    def __init__(self, building_id: str, building_name: str) -> None:
-        super().__init__()
-        self.building_id = building_id
-        self.building_name = building_name
-
-    def compose(self) -> ComposeResult:
-        yield Static(t("dorm.history_title", building=self.building_name), id="hist-title")
-        yield DataTable(id="hist-table", cursor_type="row", zebra_stripes=True)
-
-    def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
-        self.call(hc.history, self.building_id, limit=60, then=self.show)
-
-    def show(self, rows) -> None:
-        zone = self.ctx.zone
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(t(f"dorm.{k}") for k in ("col_night", "col_round", "col_by", "col_expected", "col_present",
-                                                     "col_leave", "col_sick", "col_parent", "col_other", "col_unknown",
-                                                     "col_guests", "col_disagree")))
-        for h in rows:
-            style = "bold red" if h.unknown or h.disagreements else ""
-            cells = (h.night.isoformat(), str(h.seq), f"{h.submitted_name} {hhmm(h.submitted_at, zone)}", str(h.expected),
-                     str(h.present), str(h.on_leave), str(h.sick_bay), str(h.with_parent), str(h.other), str(h.unknown),
-                     str(h.guests), str(h.disagreements))
-            table.add_row(*(Text(c, style=style) for c in cells))
-        if not rows:
-            table.add_row(t("dorm.history_none"), *([""] * 11))

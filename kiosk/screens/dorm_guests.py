@@ -1,24 +1,25 @@
 """Dorm station: an overnight guest 陪宿 registered on arrival, with the office's approval (the dorm manager's
 PIN only) or by the exception path (the student's head teacher and the dorm manager).
-No SQL here: `self.call` runs kiosk.services.headcount in a worker."""
+No SQL here: `self.call` runs kiosk.services.headcount_guests in a worker."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input
 
-from kiosk.i18n import t
+from kiosk.i18n import Msg
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import PinDialog
-from kiosk.services import headcount as hc
+from kiosk.services import headcount_guest_approvals, headcount_guests
+from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
 
 
 def approvals_for(building_id: str, night, room_number: str, student_number: str):
     """In the worker: tonight's approvals for a room, narrowed to one student when a number is typed."""
-    found = hc.night_approvals(building_id, night, room_number)
+    found = headcount_guest_approvals.night_approvals(building_id, night, room_number)
     if student_number.strip():
         found = [a for a in found if a.student_number == student_number.strip()]
     return found
@@ -34,7 +35,6 @@ class GuestScreen(KioskScreen):
     TITLE_KEY = "dorm.guest_title"
     FIELDS = ("room", "student", "name", "id", "relation")
     FROM_APPROVAL = ("student", "name", "relation")  # taken from the approval while one is in use
-    TYPED_FIELDS = tuple(f"guest-{name}" for name in FIELDS)
     # A different person than the approved one (the card does not match): register without the approval.
     BINDINGS = [Binding("escape", "back", "core.key_back"), Binding("f4", "without_approval", "dorm.key_guest_exception")]
     DEFAULT_CSS = """
@@ -57,12 +57,12 @@ class GuestScreen(KioskScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="guest-form"):
-            yield Label(t("dorm.guest_title"), classes="dialog-title")
+            yield CatalogText("dorm.guest_title", classes="dialog-title")
             # The approval and the outcome first: on a 24- or 36-line console the form's end is off screen.
-            yield Static("", id="guest-approval")
+            yield CatalogText(Msg("core.verbatim", text=""), id="guest-approval")  # F9 re-renders it too
             yield MessageLine(id="guest-message")
             for name in self.FIELDS:
-                yield Label(t(f"dorm.guest_{name}"))
+                yield CatalogText(f"dorm.guest_{name}")
                 yield FieldInput(id=f"guest-{name}", max_length=40)
 
     def on_mount(self) -> None:
@@ -75,6 +75,20 @@ class GuestScreen(KioskScreen):
 
     def field(self, name: str) -> FieldInput:
         return self.query_one(f"#guest-{name}", FieldInput)
+
+    def unsaved_input(self) -> bool:
+        """Only what the supervisor typed asks before Escape: not the room the screen filled in from the headcount's
+        row, nor the fields an approval filled (Escape on an untouched form asked to discard it)."""
+        values = {name: self.field(name).value.strip() for name in self.FIELDS}
+        if values["room"] not in ("", self.room_number.strip()) or values["id"]:
+            return True
+        return self.approval is None and any(values[name] for name in self.FROM_APPROVAL)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """F4 (register without the approval) is offered only while an approval is in use."""
+        if action == "without_approval":
+            return self.approval is not None
+        return True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -99,20 +113,20 @@ class GuestScreen(KioskScreen):
     def show_approvals(self, found) -> None:
         """One usable approval: use it. None: say this is the exception path. Several: ask for the student."""
         usable = [a for a in found if self.night not in a.nights_used]
-        box = self.query_one("#guest-approval", Static)
+        box = self.query_one("#guest-approval", CatalogText)
         self.use_approval(usable[0] if len(usable) == 1 else None)
         if len(usable) == 1:
             a = usable[0]
-            box.update(t("dorm.guest_approval_found", teacher=a.teacher_name, name=a.guest_name, relation=a.relation,
-                         masked=a.id_masked, first=a.first_night.isoformat(), last=a.last_night.isoformat()))
+            box.set_message("dorm.guest_approval_found", teacher=a.teacher_name, name=a.guest_name, relation=a.relation,
+                            masked=a.id_masked, first=a.first_night.isoformat(), last=a.last_night.isoformat())
             self.field("id").focus()
         elif usable:
-            box.update("\n".join(f"{a.student_number} {a.student_name}: {a.guest_name} ({a.relation}) {a.id_masked}"
-                                 for a in usable))
+            box.set_message("core.verbatim", text="\n".join(
+                f"{a.student_number} {a.student_name}: {a.guest_name} ({a.relation}) {a.id_masked}" for a in usable))
         elif found:
-            box.update(t("dorm.guest_approval_used", name=found[0].guest_name))
+            box.set_message("dorm.guest_approval_used", name=found[0].guest_name)
         else:
-            box.update(t("dorm.guest_no_approval"))
+            box.set_message("dorm.guest_no_approval")
         box.set_class(len(usable) == 1, "-approved")
 
     def action_without_approval(self) -> None:
@@ -121,8 +135,8 @@ class GuestScreen(KioskScreen):
             return
         self.use_approval(None)
         self.without_approval = True
-        box = self.query_one("#guest-approval", Static)
-        box.update(t("dorm.guest_exception_chosen"))
+        box = self.query_one("#guest-approval", CatalogText)
+        box.set_message("dorm.guest_exception_chosen")
         box.set_class(False, "-approved")
         self.field("student").focus()
 
@@ -137,6 +151,8 @@ class GuestScreen(KioskScreen):
             elif previous is not None:
                 field.value = ""
             field.disabled = approval is not None
+        self.refresh_bindings()
+        self.refresh_bars()  # the key bar offers F4 only with an approval
 
     def approve(self) -> None:
         approval = self.approval
@@ -149,7 +165,7 @@ class GuestScreen(KioskScreen):
                 self.app.push_screen(PinDialog("dorm.guest_manager"),
                                      lambda manager: self.register_approved(approval.id, values["id"], manager))
 
-            self.call(hc.approved_id_problem, approval.id, values["id"], then=checked, group="guest-check")
+            self.call(headcount_guests.approved_id_problem, approval.id, values["id"], then=checked, group="guest-check")
             return
 
         def teacher_signed(teacher) -> None:
@@ -161,12 +177,12 @@ class GuestScreen(KioskScreen):
 
     def register_approved(self, approval_id: str, id_number: str, manager) -> None:
         if manager is not None:
-            self.call(hc.register_approved_guest, self.ctx.actor(), self.building_id, approval_id, self.night,
+            self.call(headcount_guests.register_approved_guest, self.ctx.actor(), self.building_id, approval_id, self.night,
                       id_number, manager, then=self.registered, group="guest-write")
 
     def register(self, values: dict, teacher, manager) -> None:
         if manager is not None:
-            self.call(hc.register_guest_by_numbers, self.ctx.actor(), self.building_id, self.night, values["room"],
+            self.call(headcount_guests.register_guest_by_numbers, self.ctx.actor(), self.building_id, self.night, values["room"],
                       values["name"], values["id"], values["relation"], values["student"], teacher, manager,
                       then=self.registered, group="guest-write")
 
@@ -174,8 +190,9 @@ class GuestScreen(KioskScreen):
         """Saved: an empty form for the next guest (and nothing left that Escape would ask about)."""
         self.use_approval(None)
         self.without_approval = False
+        self.room_number = ""
         for name in self.FIELDS:
             self.field(name).value = ""
-        self.query_one("#guest-approval", Static).update("")
+        self.query_one("#guest-approval", CatalogText).set_message("core.verbatim", text="")
         self.field("room").focus()
         self.say("dorm.guest_done", level="ok", name=guest.name, room=guest.room_number)

@@ -1,85 +1,68 @@
-"""Dorm station: open unknown-whereabouts incidents with their escalation ladder (each step acknowledged by a
-named person with a PIN), whom to call, and closing with a recorded whereabouts and who confirmed it.
-No SQL here: `self.call` runs kiosk.services.headcount in a worker."""
+"""Dorm station (and office): open unknown-whereabouts incidents with their escalation ladder (each step
+acknowledged by a named person with a PIN), whom to call, and closing with a recorded whereabouts and who
+confirmed it. A TableScreen: the list, the highlighted incident's ladder below it.
+No SQL here: `self.call` runs kiosk.services.headcount_incidents in a worker."""
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
-from kiosk.i18n import t
-from kiosk.screens.base import KioskModal, KioskScreen
-from kiosk.screens.dialogs import PinDialog
-from kiosk.screens.dorm import hhmm
-from kiosk.services import headcount as hc
-from kiosk.widgets.message_line import MessageLine
+from kiosk.clock_times import hhmm, mmdd_hhmm
+from kiosk.i18n import Msg, t
+from kiosk.screens.dialogs import PinDialog, TextDialog
+from kiosk.screens.dorm_texts import contact_text
+from kiosk.screens.table import TableScreen
+from kiosk.services import headcount_incidents
+from kiosk.widgets.sent_notices import SentNotices
+
+# The list refreshes itself this often: an acknowledgement or a gate return elsewhere shows without a key.
+REFRESH_SECONDS = 30
+STEP_STYLES = {"overdue": "bold red", "due": "bold yellow", "acknowledged": "green"}
 
 
-class IncidentScreen(KioskScreen):
-    """Open unknown-whereabouts incidents with their escalation ladder; acknowledge steps, close with whereabouts."""
+class IncidentScreen(TableScreen):
+    """Open unknown-whereabouts incidents; `a` acknowledges the next step, `c` closes with the whereabouts."""
 
     TITLE_KEY = "dorm.inc_title"
-    BINDINGS = [
-        Binding("escape", "back", "core.key_back"),
+    COLUMN_KEYS = ("dorm.col_name", "dorm.col_number", "dorm.col_class", "dorm.col_room", "dorm.col_night",
+                   "dorm.col_opened")
+    BINDINGS = TableScreen.BINDINGS + [
         Binding("a", "acknowledge", "dorm.key_ack"),
         Binding("c", "close", "dorm.key_close"),
     ]
+    # The list as tall as its rows (up to 10): at 80x24 a fixed 12-row table pushed the ladder's last step and the
+    # key hint off the screen below it.
     DEFAULT_CSS = """
-    IncidentScreen #inc-title { text-style: bold; color: $accent; padding: 0 1; height: 1; }
-    IncidentScreen DataTable { height: 12; margin: 0 1; }
-    IncidentScreen #inc-detail { height: 1fr; padding: 0 1; }
+    IncidentScreen DataTable { height: auto; max-height: 10; }
+    IncidentScreen #inc-detail { height: auto; padding: 0 1; }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.incidents = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="inc-title")
-        yield DataTable(id="inc-table", cursor_type="row", zebra_stripes=True)
+    def compose_below_table(self) -> ComposeResult:
         yield Static(id="inc-detail")
-        from kiosk.widgets.sent_notices import SentNotices  # what was sent to whom (issue 17)
-        yield SentNotices(id="inc-notices")
-        yield MessageLine(id="inc-message")
+        yield SentNotices(id="inc-notices")  # what was sent to whom (issue 17)
 
     def on_mount(self) -> None:
-        self.refresh_text()
-        self.query_one(DataTable).focus()
-        self.load()
-        self.set_interval(30, self.load)
-
-    def refresh_text(self) -> None:
-        self.query_one("#inc-title", Static).update(t("dorm.inc_title"))
-        self.show(self.incidents)
+        self.set_interval(REFRESH_SECONDS, self.load)
 
     def load(self) -> None:
-        self.call(incidents_noting_returns, self.ctx.actor(), self.ctx.settings.dorm, then=self.show, group="inc-load")
+        self.call(incidents_noting_returns, self.ctx.actor(), self.ctx.settings.dorm, then=self.show_rows,
+                  group="inc-load")
 
-    def show(self, found) -> None:
-        self.incidents = found
-        zone = self.ctx.zone
-        table = self.query_one(DataTable)
-        row = table.cursor_row or 0
-        table.clear(columns=True)
-        table.add_columns(t("dorm.col_name"), t("dorm.col_number"), t("dorm.col_class"), t("dorm.col_room"),
-                          t("dorm.col_night"), t("dorm.col_status"))
-        for inc in found:
-            worst = next((s.state for s in inc.steps if s.state == "overdue"), "")
-            style = "bold red" if worst else ""
-            table.add_row(*(Text(c, style=style) for c in (
-                inc.student_name, inc.student_number, inc.class_name, f"{inc.building_name} {inc.room_number}",
-                inc.night.isoformat(), inc.opened_at.astimezone(zone).strftime("%H:%M"))))
-        if found:
-            table.move_cursor(row=min(row, len(found) - 1))
+    def cells(self, inc):
+        style = "bold red" if any(step.state == "overdue" for step in inc.steps) else ""
+        return [Text(cell, style=style) for cell in (
+            inc.student_name, inc.student_number, inc.class_name, f"{inc.building_name} {inc.room_number}",
+            inc.night.isoformat(), hhmm(inc.opened_at, self.ctx.zone))]
+
+    def show_rows(self, rows) -> None:
+        """Redrawn every REFRESH_SECONDS: the cursor stays on the row it was on."""
+        row = self.query_one(DataTable).cursor_row or 0
+        super().show_rows(rows)
+        if self.rows:
+            self.query_one(DataTable).move_cursor(row=min(row, len(self.rows) - 1))
         self.show_detail()
-
-    def selected(self):
-        row = self.query_one(DataTable).cursor_row
-        if not self.incidents or row is None or row >= len(self.incidents):
-            return None
-        return self.incidents[row]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
@@ -87,29 +70,26 @@ class IncidentScreen(KioskScreen):
     def show_detail(self) -> None:
         inc = self.selected()
         detail = self.query_one("#inc-detail", Static)
-        self.query_one("#inc-notices").show_for(inc.incident_id if inc else None)
+        self.query_one("#inc-notices", SentNotices).show_for(inc.incident_id if inc else None)
         if inc is None:
             detail.update(t("dorm.inc_none"))
             return
         zone = self.ctx.zone
         lines = [Text(t("dorm.inc_line", name=inc.student_name, number=inc.student_number, klass=inc.class_name,
-                        building=inc.building_name, room=inc.room_number,
-                        opened=inc.opened_at.astimezone(zone).strftime("%m-%d %H:%M")), style="bold")]
+                        building=inc.building_name, room=inc.room_number, opened=mmdd_hhmm(inc.opened_at, zone)),
+                      style="bold")]
         if inc.contact is not None:
-            lines.append(Text(t("dorm.overdue_contacts", teacher=inc.contact.teacher_name or "-",
-                                teacher_phone=inc.contact.teacher_phone or "-",
-                                guardian_phone=inc.contact.guardian_phone or "-"), style="bold"))
+            lines.append(Text(contact_text(inc.contact), style="bold"))
         if inc.note:
             lines.append(Text(inc.note))
         if inc.gate_return_at:
             lines.append(Text(t("dorm.inc_gate_return", at=hhmm(inc.gate_return_at, zone)), style="bold green"))
-        styles = {"overdue": "bold red", "due": "bold yellow", "acknowledged": "green"}
         for step in inc.steps:
             who = f"{step.ack.staff_name} {hhmm(step.ack.at, zone)}" if step.ack else ""
             lines.append(Text(f"{step.index + 1}. " + t("dorm.inc_step", role=t(f"dorm.role_{step.role}"),
                                                        due=hhmm(step.due_at, zone),
                                                        state=t(f"dorm.step_{step.state}"), who=who),
-                              style=styles.get(step.state, "")))
+                              style=STEP_STYLES.get(step.state, "")))
         lines.append(Text(t("dorm.inc_hint"), style="dim"))
         detail.update(Text("\n").join(lines))
 
@@ -120,21 +100,23 @@ class IncidentScreen(KioskScreen):
         step = next((s for s in inc.steps if s.ack is None and s.state != "not_needed"), None)
         if step is None:
             return
-        self.app.push_screen(PinDialog("dorm.key_ack", prompt_key=None), lambda who: self._ack(inc, step, who))
-        self.say("dorm.ack_title", level="info", role=t(f"dorm.role_{step.role}"))
+        # The dialog says whose step this is and for which student: the message line is behind it.
+        title = Msg("dorm.ack_pin_title", name=inc.student_name, role=Msg(f"dorm.role_{step.role}"))
+        self.app.push_screen(PinDialog(title), lambda who: self._ack(inc, step, who))
 
     def _ack(self, inc, step, who) -> None:
         if who is None:
             return
-        self.call(change_incident, hc.acknowledge, self.ctx.actor(), inc.incident_id, step.index, who,
+        self.call(change_incident, headcount_incidents.acknowledge, self.ctx.actor(), inc.incident_id, step.index, who,
                   self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.ack_done", name=who.name),
                   group="inc-write")
 
     def _changed(self, found, key: str, **values) -> None:
         self.say(key, level="ok", **values)
-        self.show(found)
+        self.show_rows(found)
 
     def action_close(self) -> None:
+        """Where the student is (an empty answer is refused in the dialog), then who confirms it, with a PIN."""
         inc = self.selected()
         if inc is None:
             return
@@ -142,53 +124,25 @@ class IncidentScreen(KioskScreen):
         def confirmed(where: str, who) -> None:
             if who is None:
                 return
-            self.call(change_incident, hc.close_incident, self.ctx.actor(), inc.incident_id, where, who,
-                      self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.close_done"),
+            self.call(change_incident, headcount_incidents.close_incident, self.ctx.actor(), inc.incident_id, where,
+                      who, self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.close_done"),
                       group="inc-write")
 
         def written(where) -> None:
             if where:
                 self.app.push_screen(PinDialog("dorm.close_confirm_title"), lambda who: confirmed(where, who))
 
-        self.app.push_screen(WhereaboutsDialog(), written)
+        self.app.push_screen(TextDialog("dorm.close_where_title", required=True,
+                                        required_key="dorm.err_whereabouts_needed"), written)
 
 
 def incidents_noting_returns(actor, dorm_settings):
     """In the worker: note gate returns on open incidents, then the open incidents as they are now."""
-    hc.note_gate_returns(actor)
-    return hc.incidents(actor.school_id, dorm_settings)
+    headcount_incidents.note_gate_returns(actor)
+    return headcount_incidents.incidents(actor.school_id, dorm_settings)
 
 
 def change_incident(change, actor, incident_id: str, *args):
     """In the worker: acknowledge or close (`change`), then the open incidents as they are now."""
     change(actor, incident_id, *args)
-    return hc.incidents(actor.school_id, args[-1])
-
-
-class WhereaboutsDialog(KioskModal):
-    """Where was the student? An empty answer is refused here with a message (Escape still cancels): an
-    incident closes only with a recorded whereabouts. Dismisses with the text, or None on Escape."""
-
-    DEFAULT_CSS = """
-    WhereaboutsDialog { align: center middle; }
-    WhereaboutsDialog > Vertical { width: 64; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
-    WhereaboutsDialog .dialog-title { text-style: bold; margin-bottom: 1; }
-    """
-
-    def compose(self) -> ComposeResult:
-        from kiosk.widgets.catalog_text import CatalogText
-
-        with Vertical():
-            yield CatalogText("dorm.close_where_title", classes="dialog-title")
-            yield Input(id="where-text", max_length=200)
-            yield MessageLine(id="where-error")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value.strip():
-            self.say("dorm.err_whereabouts_needed", level="error")
-            return
-        self.dismiss(event.value.strip())
+    return headcount_incidents.incidents(actor.school_id, args[-1])

@@ -3,7 +3,7 @@ the dorm registers the guest on arrival with only the dorm manager's PIN (kiosk.
 
 The list shows current and upcoming approvals (a head teacher sees their own class, an admin the school);
 F2 opens the approval form, F8 withdraws the highlighted approval with a reason. No SQL here: `self.call`
-runs kiosk.services.headcount in a worker.
+runs kiosk.services.headcount_guest_approvals in a worker.
 """
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ from textual.widgets import Label, Static
 from kiosk import clock
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import TextDialog
 from kiosk.screens.table import TableScreen
+from kiosk.services import headcount_guest_approvals, headcount_rules
+from kiosk.services.acting_roles import LADDER
 from kiosk.services.guest_rules import MAX_GUEST_NIGHTS
 from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
@@ -53,25 +56,19 @@ class GuestApprovalListScreen(TableScreen):
     def class_filter(self) -> str | None:
         """The roles above the head teacher (duty leader, principal, admin) see the school; a head teacher their
         own class (a class-less account sees nothing)."""
-        from kiosk.services.acting_roles import LADDER
-
         session = self.ctx.session
         if session is None or set(session.roles) & set(LADDER[1:]):
             return None
         return session.class_name or "-"
 
     def fetch(self):
-        from kiosk.services import headcount as hc
-
-        today = hc.night_of(clock.now(), self.ctx.zone)
-        return hc.class_approvals(self.ctx.school_id, self.class_filter(), today)
+        today = headcount_rules.night_of(clock.now(), self.ctx.zone)
+        return headcount_guest_approvals.class_approvals(self.ctx.school_id, self.class_filter(), today)
 
     def state(self, view) -> Text:
-        from kiosk.services import headcount as hc
-
         if view.revoked:
             return Text(t("dorm.ga_state_revoked", reason=view.revoke_reason), style="dim")
-        tonight = hc.approval_today(clock.now(), self.ctx.zone)  # by day at the office, "tonight" is today's date
+        tonight = headcount_guest_approvals.approval_today(clock.now(), self.ctx.zone)  # by day at the office, "tonight" is today's date
         label = t("dorm.ga_state_tonight") if view.covers(tonight) else t("dorm.ga_state_upcoming")
         if view.nights_used:
             label += "  " + t("dorm.ga_used", count=len(view.nights_used))
@@ -100,8 +97,6 @@ class GuestApprovalListScreen(TableScreen):
         self.app.push_screen(GuestApprovalFormScreen(), done)
 
     def action_revoke(self) -> None:
-        from kiosk.screens.dialogs import TextDialog
-
         view = self.selected()
         if view is None or view.revoked:
             return
@@ -114,13 +109,11 @@ class GuestApprovalListScreen(TableScreen):
                                         student=view.student_name), got)
 
     def revoke(self, approval_id: str, reason: str) -> None:
-        from kiosk.services import headcount as hc
-
         def done(view) -> None:
             self.say("dorm.ga_revoked_done", level="ok", guest=view.guest_name, student=view.student_name)
             self.load()
 
-        self.call(hc.revoke_guest_approval, self.ctx.actor(), approval_id, reason, then=done, group="ga-write")
+        self.call(headcount_guest_approvals.revoke_guest_approval, self.ctx.actor(), approval_id, reason, then=done, group="ga-write")
 
 
 class GuestApprovalFormScreen(KioskScreen):
@@ -135,9 +128,10 @@ class GuestApprovalFormScreen(KioskScreen):
     TYPED_FIELDS = ("ga-student", "ga-name", "ga-id", "ga-relation", "ga-note")  # first night and nights come prefilled
     DEFAULT_CSS = """
     GuestApprovalFormScreen { align: center middle; }
-    GuestApprovalFormScreen #ga-form { width: 80; height: auto; padding: 1 2; border: heavy $accent; }
-    /* Compact one-line fields, as on the gate's register form: the form and its messages fit 80x24. */
-    GuestApprovalFormScreen #ga-grid { grid-size: 2; grid-columns: 26 1fr; grid-rows: 1; grid-gutter: 1 0;
+    GuestApprovalFormScreen #ga-form { width: 80; max-width: 100%; height: auto; padding: 1 2; border: heavy $accent; }
+    /* Compact one-line fields without blank rows between them, as on the gate's register form: the form, its
+       hint and its message fit 80x24 (with a blank row per field the message was scrolled out of sight). */
+    GuestApprovalFormScreen #ga-grid { grid-size: 2; grid-columns: 26 1fr; grid-rows: 1; grid-gutter: 0 0;
                                        height: auto; margin-top: 1; }
     GuestApprovalFormScreen #ga-grid > Label { height: 1; width: 100%; content-align: right middle; padding-right: 1; }
     GuestApprovalFormScreen #ga-grid > FieldInput { background: $boost; }
@@ -186,7 +180,5 @@ class GuestApprovalFormScreen(KioskScreen):
         self.approve(values, first, nights)
 
     def approve(self, values: dict[str, str], first: date, nights: int) -> None:
-        from kiosk.services import headcount as hc
-
-        self.call(hc.approve_guest, self.ctx.actor(), self.ctx.zone, values["student"], values["name"], values["id"],
+        self.call(headcount_guest_approvals.approve_guest, self.ctx.actor(), self.ctx.zone, values["student"], values["name"], values["id"],
                   values["relation"], first, nights, values["note"], then=self.dismiss, group="ga-write")

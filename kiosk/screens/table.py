@@ -40,11 +40,16 @@ class TableScreen(KioskScreen):
         """Anything between the title and the table (a summary line); nothing by default."""
         yield from ()
 
+    def compose_below_table(self) -> ComposeResult:
+        """Anything between the table and the message line (the highlighted row's detail); nothing by default."""
+        yield from ()
+
     # -- the common part -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(classes="table-title")
         yield from self.compose_above_table()
         yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield from self.compose_below_table()
         yield MessageLine(classes="table-message")
 
     def on_mount(self) -> None:

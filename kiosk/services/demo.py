@@ -22,6 +22,18 @@ from kiosk.services.names import pinyin_initials
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆晨欣怡梓涵子轩雨萱一诺思彤博文浩然梓睿佳琪欣妍语桐宇航嘉怡俊杰雅琳子豪晓晴天佑若曦"
 GRADES = ("高一", "高二", "高三")
+# Characters read as a boy's or a girl's name. A student's given name avoids the other gender's: a name like 丁艳红
+# in 男生1号楼 reads as a girl placed in a boys' building, whatever the gender column says.
+BOYS_CHARACTERS = "伟强磊军洋勇杰涛超刚彬鹏辉斌宇浩凯健俊轩博航豪佑"
+GIRLS_CHARACTERS = "芳娜静丽艳娟秀霞桂英玉萍红娥玲芬燕欣怡萱彤琪妍雅琳晴若曦"
+
+
+def given_characters(gender: str) -> str:
+    """GIVEN with the other gender's characters replaced by this gender's, at the same places: the same length, so
+    the seeded generator draws the same numbers and the rest of the demo school stays as it was."""
+    own, other = (BOYS_CHARACTERS, GIRLS_CHARACTERS) if gender == "M" else (GIRLS_CHARACTERS, BOYS_CHARACTERS)
+    replacements = iter(own * len(GIVEN))
+    return "".join(next(replacements) if ch in other else ch for ch in GIVEN)
 
 # Demo staff: number prefix, roles, PIN, how many. The README lists the same.
 DEMO_PINS = {
@@ -74,8 +86,9 @@ class DemoContext:
         return [student for student in self.students if student.boarder and student.active]
 
 
-def _person_name(rng: random.Random, surname: str | None = None) -> str:
-    given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
+def _person_name(rng: random.Random, surname: str | None = None, gender: str | None = None) -> str:
+    characters = given_characters(gender) if gender else GIVEN
+    given = rng.choice(characters) + (rng.choice(characters) if rng.random() < 0.7 else "")
     return (surname or rng.choice(SURNAMES)) + given
 
 
@@ -134,7 +147,7 @@ def create_demo_school(settings: Settings, *, seed: int = 20261121, scale: str =
                 year = 2026 - GRADES.index(grade)
                 for seat in range(1, class_size + 1):
                     gender = "M" if rng.random() < 0.5 else "F"
-                    name = _person_name(rng)
+                    name = _person_name(rng, gender=gender)
                     boarder = rng.random() < boarder_share
                     room, bed = next_bed(gender) if boarder else (None, None)
                     students.append(w.insert(Student(

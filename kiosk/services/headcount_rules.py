@@ -1,9 +1,9 @@
 """The nightly headcount's rules as pure functions: who is expected in each room, who is legitimately
-out and why, how the supervisor's marks compare, where gate and dorm disagree, and which escalation
-steps of an unknown whereabouts are due.
+out and why, how the supervisor's marks compare and where gate and dorm disagree (the escalation ladder of an
+unknown whereabouts: kiosk.services.escalation_rules).
 
 Nothing here touches the database or the clock: callers pass `now` and plain frozen facts
-(kiosk.services.headcount builds them from the roster, the gate and the dorm records).
+(kiosk.services.headcount_facts builds them from the roster, the gate and the dorm records).
 
 Expected in a room = its active boarders
                      - those legitimately out (exited the gate on a valid slip and not returned; sick bay; with parent)
@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from kiosk.services import acting_roles
 from kiosk.services.slip_rules import overdue_minutes
 
 # Absence reasons, in the order the picker shows them.
@@ -36,8 +35,6 @@ GATE_RETURNED = "returned"
 GATE_RETURNED_LATE = "returned_late"
 GATE_REVOKED_OUT = "revoked_out"  # left on a slip that was revoked afterwards: not a legitimate absence
 GATE_OUT_NO_SLIP = "out_no_slip"  # an exit not backed by a valid slip (exception record)
-# Escalation ladder roles, step by step (settings give the minutes).
-ESCALATION_ROLES = ("head_teacher", "duty_leader", "principal")
 
 
 # ---------------------------------------------------------------- inputs
@@ -438,67 +435,3 @@ def night_of(at: datetime, zone: ZoneInfo) -> date:
     """The night a moment belongs to: the evening's date; until noon it is still the previous night."""
     local = at.astimezone(zone)
     return local.date() if local.hour >= 12 else local.date() - timedelta(days=1)
-
-
-# ---------------------------------------------------------------- escalation
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    step: int
-    staff_id: str
-    staff_name: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class LadderStep:
-    index: int
-    role: str
-    due_at: datetime
-    state: str  # waiting | due | overdue | acknowledged | not_needed
-    ack: Acknowledgement | None = None
-
-
-def step_roles(count: int, roles: tuple[str, ...] = ESCALATION_ROLES) -> tuple[str, ...]:
-    """The role for each step; extra steps in the settings go to school leadership."""
-    return tuple(roles[min(i, len(roles) - 1)] for i in range(count))
-
-
-def escalation_ladder(opened_at: datetime, now: datetime, minutes: Iterable[int], *,
-                      acks: Iterable[Acknowledgement] = (), closed_at: datetime | None = None,
-                      overdue_minutes: int = 15) -> tuple[LadderStep, ...]:
-    """Each step of an unknown-whereabouts escalation as of `now`.
-
-    A step is due `minutes[i]` after the incident opened; unacknowledged for `overdue_minutes` after
-    that it is overdue. Steps that came due before the incident closed still need their acknowledgement
-    (the record shows who was told); steps not yet due when it closed are not needed.
-    """
-    minutes = sorted(int(m) for m in minutes)
-    if closed_at is not None:
-        now = min(now, closed_at)  # a closed incident's ladder stays as it was when it closed
-    by_step = {}
-    for ack in sorted(acks, key=lambda a: a.at):
-        by_step.setdefault(ack.step, ack)
-    steps = []
-    for index, role in enumerate(step_roles(len(minutes))):
-        due_at = opened_at + timedelta(minutes=minutes[index])
-        ack = by_step.get(index)
-        if ack is not None:
-            state = "acknowledged"
-        elif closed_at is not None and closed_at < due_at:
-            state = "not_needed"
-        elif now < due_at:
-            state = "waiting"
-        elif now < due_at + timedelta(minutes=overdue_minutes):
-            state = "due"
-        else:
-            state = "overdue"
-        steps.append(LadderStep(index, role, due_at, state, ack))
-    return tuple(steps)
-
-
-def can_acknowledge(step: LadderStep, roles: frozenset[str], staff_class: str = "",
-                    student_class: str | None = None) -> bool:
-    """The step's role for this student (the head teacher step: only the student's own head teacher), or a
-    role above it on the ladder (kiosk.services.acting_roles is the one home of that rule)."""
-    return acting_roles.may_act_as(step.role, roles, staff_class, student_class)

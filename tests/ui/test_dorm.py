@@ -11,7 +11,8 @@ from textual.widgets import Static
 from kiosk import clock
 from kiosk.models.dorm import Incident, IncidentAck, RoomConfirm, RoomMark
 from kiosk.screens.dialogs import PinDialog
-from kiosk.screens.dorm import HeadcountScreen, MissingDialog, ReasonDialog, TickScreen
+from kiosk.screens.dorm import HeadcountScreen
+from kiosk.screens.dorm_tick import MissingDialog, ReasonDialog, TickScreen
 from kiosk.screens.dorm_incidents import IncidentScreen
 from tests.ui_helpers import login, start_app, type_text
 
@@ -80,6 +81,15 @@ def message(app) -> str:
     return str(app.screen.query_one("#hc-message", Static).render())
 
 
+async def count_every_room_then_f10(app, pilot) -> None:
+    """Enter on every room (all present, absences already recorded stay), then F10."""
+    for _ in app.screen.view.rooms:
+        await pilot.press("enter")
+        await settle(app, pilot)
+    await pilot.press("f10")
+    await pilot.pause()
+
+
 async def test_enter_confirms_a_room_and_moves_on(tiny_dorm):
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
@@ -130,6 +140,12 @@ async def test_count_higher_than_expected_asks_for_the_extra_name(tiny_dorm):
         await type_text(pilot, "7")
         await pilot.press("enter")
         await settle(app, pilot)
+        # Walk-through: the title showed "{room}：多出 {k} 人" unformatted; an empty Enter dropped the count silently.
+        title = str(list(app.screen.query("CatalogText"))[0].render())
+        assert "101" in title and "1" in title and "{" not in title
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "姓名" in app.screen.message_text() and not RoomConfirm.select().exists()
         await type_text(pilot, "外班李某")
         await pilot.press("enter")
         await settle(app, pilot)
@@ -177,13 +193,13 @@ async def test_student_card_scan_marks_present(tiny_dorm):
 
 
 async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_screen(tiny_dorm):
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting
 
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
         round_id = app.screen.view.round_id
         student = app.screen.view.rooms[2].expected[0]
-        hc.mark_absent(app.ctx.actor(), round_id, student.student_id, "unknown", "室友说晚饭后没见到")
+        headcount_counting.mark_absent(app.ctx.actor(), round_id, student.student_id, "unknown", "室友说晚饭后没见到")
         await pilot.press("i")
         await settle(app, pilot)
         assert isinstance(app.screen, IncidentScreen)
@@ -193,6 +209,9 @@ async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_scree
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, PinDialog)
+        # Walk-through: the dialog said only 确认; whose step, for whom, was on the message line behind it.
+        title = str(list(app.screen.query("CatalogText"))[0].render())
+        assert student.name in title and "班主任" in title
         app.screen.query_one("#pin-staff").value = "T001"
         app.screen.query_one("#pin-pin").focus()
         await type_text(pilot, "444444")
@@ -205,14 +224,14 @@ async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_scree
         detail = str(app.screen.query_one("#inc-detail", Static).render())
         assert "已确认" in detail
         # Defect 4: closing with an empty whereabouts is refused with a message (the dialog stays open).
-        from kiosk.screens.dorm_incidents import WhereaboutsDialog
+        from kiosk.screens.dialogs import TextDialog
 
         await pilot.press("c")
         await pilot.pause()
-        assert isinstance(app.screen, WhereaboutsDialog)
+        assert isinstance(app.screen, TextDialog)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, WhereaboutsDialog) and "去向" in app.screen.message_text()
+        assert isinstance(app.screen, TextDialog) and "去向" in app.screen.message_text()
         await type_text(pilot, "zai yi wu shi")
         await pilot.press("enter")
         await pilot.pause()
@@ -299,11 +318,11 @@ async def test_an_overdue_boarder_is_shown_apart_with_phones_and_on_the_status_b
     from kiosk.models.dorm import RoomMark
     from kiosk.widgets.bars import StatusBar
 
-    leave_on_a_slip("20250103", EVENING - timedelta(days=1), EVENING - timedelta(minutes=50))
+    leave_on_a_slip("20250103", EVENING - timedelta(days=1), EVENING - timedelta(minutes=170))
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
         detail = str(app.screen.query_one("#hc-detail", Static).render())
-        assert "逾期未归" in detail and "已逾期 50 分钟" in detail and "请假离校" not in detail
+        assert "逾期未归" in detail and "已逾期 2 小时 50 分" in detail and "请假离校" not in detail
         assert "13800000001" in detail and "13900000002" in detail and "班主任乙" in detail
         assert app.screen.view.rooms[0].status == "problem"
         app.refresh_station_status()
@@ -349,7 +368,7 @@ async def test_the_building_picker_opens_with_the_first_building_highlighted(tin
     """Defect 4: nothing was highlighted, so Enter did nothing and Down + Enter opened the first building."""
     from textual.widgets import OptionList
 
-    from kiosk.screens.dorm import BuildingPickScreen
+    from kiosk.screens.dorm_buildings import BuildingPickScreen
 
     tiny_dorm.station.building = ""
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
@@ -358,6 +377,8 @@ async def test_the_building_picker_opens_with_the_first_building_highlighted(tin
         await settle(app, pilot)
         assert isinstance(app.screen, BuildingPickScreen)
         assert app.screen.query_one(OptionList).highlighted == 0
+        # Walk-through: "36 / 216" did not say what the numbers were.
+        assert "3 间  18 床" in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
         await pilot.press("enter")
         await settle(app, pilot)
         await settle(app, pilot)
@@ -367,17 +388,13 @@ async def test_the_building_picker_opens_with_the_first_building_highlighted(tin
 async def test_f10_shows_what_is_abnormal_before_the_pin(tiny_dorm):
     """Friction: F10 went straight to the PIN, without a summary of what is abnormal."""
     from kiosk.screens.dialogs import ConfirmDialog
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting
 
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
         student = app.screen.view.rooms[1].expected[2]
-        hc.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "sick_bay")
-        for _ in range(3):
-            await pilot.press("enter")
-            await settle(app, pilot)
-        await pilot.press("f10")
-        await pilot.pause()
+        headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "sick_bay")
+        await count_every_room_then_f10(app, pilot)
         assert isinstance(app.screen, ConfirmDialog)
         summary = app.screen.message
         assert f"102 {student.name}：医务室" in summary and "应到" in summary
@@ -445,12 +462,12 @@ async def test_after_the_idle_lock_the_supervisor_lands_on_the_same_room(tiny_do
 
 async def test_at_80x24_the_totals_fit_one_line_and_the_side_panel_has_room_for_reasons(tiny_dorm):
     """Friction: at 80x24 the totals line wrapped and the side panel cut the reasons."""
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting
 
     async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
         await open_building(app, pilot)
         first = app.screen.view.rooms[0].expected[0]
-        hc.mark_absent(app.ctx.actor(), app.screen.view.round_id, first.student_id, "other", "家长来电：发烧，明早返校")
+        headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, first.student_id, "other", "家长来电：发烧，明早返校")
         app.screen.reload()
         await settle(app, pilot)
         totals = app.screen.query_one("#hc-totals", Static)
@@ -476,3 +493,197 @@ async def test_an_unknown_whereabouts_says_whom_to_call(tiny_dorm):
         await settle(app, pilot)
         said = message(app)
         assert "班主任乙" in said and "13800000001" in said and "13900000002" in said
+
+
+async def test_f10_before_everyone_is_counted_refuses_at_once_without_a_list_or_a_pin(tiny_dorm):
+    """Walk-through: F10 on a building not yet counted listed every student of it (208 at the demo school), asked
+    the supervisor's PIN and only then refused. Now it says at once how many are not counted and in which rooms,
+    and puts the cursor on the first of them; no dialog, no PIN."""
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("enter")  # room 101 all present; the cursor moves on to 102
+        await settle(app, pilot)
+        await pilot.press("down")
+        await pilot.press("f10")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HeadcountScreen)
+        assert "12" in message(app) and "102 103" in message(app)
+        assert app.screen.current_room().number == "102"
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "12 students not counted yet (102 103)" in message(app)
+
+
+async def test_f10_names_at_most_ten_abnormal_items_so_the_dialog_fits_80x24(tiny_dorm):
+    from kiosk.screens.dialogs import ConfirmDialog
+    from kiosk.services import headcount_counting
+
+    async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
+        await open_building(app, pilot)
+        for line in [*app.screen.view.rooms[0].expected, *app.screen.view.rooms[1].expected]:
+            headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, line.student_id, "sick_bay")
+        await count_every_room_then_f10(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        lines = app.screen.message.splitlines()
+        assert len(lines) == 12 and "另有 2 项" in lines[-1]
+        keys_line = list(app.screen.query("CatalogText"))[-1]  # Enter signs, Esc cancels: must be on screen
+        assert keys_line.region.height and keys_line.region.bottom <= 24
+
+
+async def test_escape_on_an_untouched_guest_form_goes_back_without_asking(tiny_dorm):
+    """Walk-through: `g` fills in the current row's room, and Escape then asked whether to discard 'what was typed'
+    though nobody typed anything. F4 (register without the approval) was offered with no approval to leave."""
+    from kiosk.screens.dialogs import ConfirmDialog
+    from kiosk.screens.dorm_guests import GuestScreen
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert isinstance(app.screen, GuestScreen) and app.screen.field("room").value == "101"
+        assert "f4" not in [key.lower() for key, _ in app.screen.key_help()]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HeadcountScreen)
+        await pilot.press("g")
+        await settle(app, pilot)
+        await type_text(pilot, "王")  # something typed: Escape asks first
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+
+
+async def test_an_other_absence_without_a_note_is_refused_in_the_dialog_not_dropped(tiny_dorm):
+    """Walk-through: `a`, 4 (other), then Enter on an empty note closed the dialog as if cancelled: the supervisor
+    believed the absence recorded, and nothing was."""
+    from kiosk.screens.dialogs import TextDialog
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("4")  # other: a note is required
+        await pilot.pause()
+        assert isinstance(app.screen, TextDialog)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TextDialog) and "说明" in app.screen.message_text()
+        await type_text(pilot, "在教室自习")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TickScreen)
+        mark = RoomMark.get()
+        assert (mark.present, mark.reason, mark.note) == (False, "other", "在教室自习")
+
+
+async def test_at_80x24_the_hint_the_tick_list_and_the_history_stay_whole(tiny_dorm):
+    """Walk-through at 80x24: the hint line was cut (it repeated the key bar), the tick list ran off the right
+    edge, and the history's unknown and disagreement columns were off screen behind the submitter's name."""
+    from rich.cells import cell_len
+    from textual.widgets import DataTable
+
+    from kiosk.i18n import t
+    from kiosk.models import Staff
+    from kiosk.screens.dorm_history import HistoryScreen
+    from kiosk.services import headcount_counting, headcount_submit
+    from kiosk.services.auth import session_for
+
+    async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
+        await open_building(app, pilot)
+        assert str(app.screen.query_one("#hc-hint", Static).render()) == t("dorm.hc_hint")
+        assert cell_len(t("dorm.hc_hint")) + 2 <= 80  # the hint's padding included
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TickScreen) and app.screen.query_one("Vertical").region.right <= 80
+        await pilot.press("escape")
+        await settle(app, pilot)
+        view = app.screen.view
+        headcount_counting.confirm_rooms(app.ctx.actor(), view.round_id, [room.room_id for room in view.rooms])
+        headcount_submit.submit_round(app.ctx.actor(), view.round_id, session_for(Staff.get(Staff.number == "D001")))
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        table = app.screen.query_one(DataTable)
+        columns = list(table.columns.values())
+        labels = [str(column.label) for column in columns]
+        right_edge = sum(column.get_render_width(table) for column in columns[:labels.index("不一致") + 1])
+        assert right_edge <= 78 and labels[-1] == "提交人"
+
+
+async def test_at_80x24_the_incident_screen_shows_the_whole_ladder(tiny_dorm):
+    """Walk-through at 80x24 (English): the list kept 12 rows for one incident and the ladder's third step and the
+    key hint were cut off below."""
+    from kiosk.services import headcount_counting
+
+    async with start_app(tiny_dorm, station="dorm", size=(80, 24)) as (app, pilot):
+        await open_building(app, pilot)
+        student = app.screen.view.rooms[0].expected[0]
+        headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "unknown")
+        await pilot.press("f9")
+        await pilot.press("i")
+        await settle(app, pilot)
+        detail = app.screen.query_one("#inc-detail", Static)
+        assert "Leadership" in str(detail.render()) or "leadership" in str(detail.render())
+        assert detail.region.height >= len(str(detail.render()).splitlines()) and detail.region.bottom <= 22
+
+
+async def test_f9_re_renders_the_tick_list_and_the_reason_picker(tiny_dorm):
+    """Issue 12 (3): after F9 the tick list and the reason picker kept their Chinese title, headers and reasons."""
+    from textual.widgets import DataTable
+
+    from tests.ui.screen_text import visible_texts
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("f9")
+        await pilot.pause()
+        texts = visible_texts(app.screen)
+        assert "101: tick students" in texts and "Name" in texts
+        assert not any(word in text for text in texts for word in ("逐个点名", "姓名", "未点"))
+        assert app.screen.query_one(DataTable).row_count == 6
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("f9")  # opened in English, back to Chinese
+        await pilot.pause()
+        texts = visible_texts(app.screen)
+        assert isinstance(app.screen, ReasonDialog) and any("医务室" in text for text in texts)
+        assert not any("Sick bay" in text for text in texts)
+
+
+async def test_f9_re_renders_the_guest_form(tiny_dorm):
+    """Issue 12 (3): after F9 the guest form kept its Chinese title, field labels and approval note."""
+    from kiosk.screens.dorm_guests import GuestScreen
+    from tests.ui.screen_text import visible_texts
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("g")
+        await settle(app, pilot)
+        await pilot.press("f9")
+        await pilot.pause()
+        texts = visible_texts(app.screen)
+        assert isinstance(app.screen, GuestScreen)
+        assert not [text for text in texts if any(word in text for word in ("陪宿", "房间号", "审批", "证件"))], texts
+
+
+async def test_a_signed_round_offers_f6_and_not_the_keys_it_would_refuse(tiny_dorm):
+    """Walk-through: after F10 the key bar still offered t, x, z and F10 (each refused: already submitted) and the
+    hint still said 'Enter all present'; before it, F6 (new round) was offered and did nothing."""
+    from kiosk.i18n import t
+
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        keys = [key for key, _ in app.screen.key_help()]
+        assert "f10" in keys and "t" in keys and "f6" not in keys
+        await count_every_room_then_f10(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pin(app, pilot, "D001", "222222")
+        assert isinstance(app.screen, HeadcountScreen) and app.screen.view.submitted
+        keys = [key for key, _ in app.screen.key_help()]
+        assert "f6" in keys and not {"f10", "t", "x", "z"} & set(keys), keys
+        assert str(app.screen.query_one("#hc-hint", Static).render()) == t("dorm.hc_hint_submitted")

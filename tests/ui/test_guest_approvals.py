@@ -157,12 +157,12 @@ async def test_a_card_that_does_not_match_is_refused_and_f4_registers_without_th
     from zoneinfo import ZoneInfo
 
     from kiosk.models import Staff
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_guest_approvals
     from kiosk.services.actor import Actor
 
     clock.freeze(MORNING)
     teacher = Staff.get(Staff.number == "T001")
-    hc.approve_guest(Actor(school_id="demo", station_id="st-office", staff_id=teacher.id, roles=teacher.role_set()),
+    headcount_guest_approvals.approve_guest(Actor(school_id="demo", station_id="st-office", staff_id=teacher.id, roles=teacher.role_set()),
                      ZoneInfo("Asia/Shanghai"), "20250101", "王芳", GUEST_ID, "母亲", date(2026, 11, 18), 1)
     clock.freeze(EVENING)
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
@@ -203,3 +203,21 @@ async def test_the_duty_leader_approves_at_the_office_for_any_class(tiny_dorm):
         assert isinstance(app.screen, GuestApprovalListScreen)
         (view,) = app.screen.rows
         assert view.guest_name == "王芳" and view.teacher_name == "值班领导丙"
+
+
+async def test_at_80x24_the_approval_form_shows_what_is_wrong(tiny_dorm):
+    """Walk-through at 80x24: a blank row between fields pushed the message line below the screen, so F2 on an
+    empty form seemed to do nothing (and an empty student number said 'no student with this number')."""
+    clock.freeze(MORNING)
+    async with start_app(tiny_dorm, station="office", size=(80, 24)) as (app, pilot):
+        await login(pilot, "T001", "444444")
+        await pilot.press("g")
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("f2")
+        await settle(app, pilot)
+        message = app.screen.query_one("#ga-message", Static)
+        assert message.region.height and message.region.bottom <= 22
+        assert app.screen.query_one("#ga-form").region.right <= 80
+        assert "请先输入学生学号" in text_of(app, "#ga-message")

@@ -23,7 +23,7 @@ async def wait_until(condition, seconds: float = 20) -> None:
 
 
 async def test_incident_screen_shows_what_the_delivery_worker_sent(tiny_dorm):
-    from kiosk.services import headcount as hc
+    from kiosk.services import headcount_counting
 
     with WecomFake() as fake:
         tiny_dorm.notify.wecom.webhook = fake.url
@@ -31,7 +31,7 @@ async def test_incident_screen_shows_what_the_delivery_worker_sent(tiny_dorm):
         async with start_app(tiny_dorm, station="dorm") as (app, pilot):
             await open_building(app, pilot)
             student = app.screen.view.rooms[2].expected[0]
-            hc.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "unknown")
+            headcount_counting.mark_absent(app.ctx.actor(), app.screen.view.round_id, student.student_id, "unknown")
             await wait_until(lambda: fake.received)  # the app's own worker delivered it
             (message,) = fake.received
             assert student.name in message["markdown"]["content"] and "班主任乙" in message["markdown"]["content"]

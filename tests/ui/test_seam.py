@@ -157,7 +157,7 @@ async def test_gate_slip_check_fault_is_never_silent(demo_school, monkeypatch):
 
 
 @pytest.mark.parametrize("station, staff, pin, key, module, name", [
-    ("dorm", "D001", "222222", "r", "kiosk.services.headcount", "buildings"),
+    ("dorm", "D001", "222222", "r", "kiosk.services.headcount_common", "buildings"),
     ("canteen", "C001", "333333", "m", "kiosk.services.canteen.meals", "meals_for_day"),
     ("office", "T001", "444444", "c", "kiosk.services.slips", "class_slips"),
 ])
