@@ -9,13 +9,13 @@ from kiosk import clock
 from kiosk.cli import main
 from kiosk.models import AuditEntry
 from kiosk.models.slips import GateCrossing, GateScan
-from kiosk.services import slips as svc
+from kiosk.services import slips_office
 from tests.ui.test_slips_ui import teacher, tiny  # noqa: F401  (fixture)
 
 
 def slip_code(settings) -> str:
     now = clock.now()
-    return svc.issue_slip(teacher(), settings, student_number="20260101", reason_kind="home",
+    return slips_office.issue_slip(teacher(), settings, student_number="20260101", reason_kind="home",
                           leave_from=now - timedelta(minutes=5), leave_to=now + timedelta(hours=2),
                           return_by=now + timedelta(hours=8), companion_name="张建国", companion_relation="父亲",
                           companion_phone="13900000001").code

@@ -181,7 +181,7 @@ def _reason(text: str, note: str) -> tuple[str, str]:
 
 def cmd_slip_issue(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.cli import CliError
-    from kiosk.services.slips import issue_slip
+    from kiosk.services.slips_office import issue_slip
 
     actor = _staff_actor(settings, args.issuer, "--issuer")
     companion = ["", "", ""]
@@ -223,7 +223,7 @@ def cmd_slip_png(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_slip_approve(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.services.slips import approve_slip
+    from kiosk.services.slips_office import approve_slip
 
     view = approve_slip(_staff_actor(settings, args.by, "--by"), args.slip_id)
     print(f"{view.id}\t{view.status}")
@@ -231,7 +231,7 @@ def cmd_slip_approve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_slip_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.services.slips import revoke_slip
+    from kiosk.services.slips_office import revoke_slip
 
     view = revoke_slip(_staff_actor(settings, args.by, "--by"), args.slip_id, args.reason)
     print(f"{view.id}\t{view.status}")
@@ -239,7 +239,8 @@ def cmd_slip_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_slip_list(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.services.slips import class_slips, to_plain
+    from kiosk.services.slips_office import class_slips
+    from kiosk.services.slips import to_plain
 
     views = class_slips(settings.school.id, args.class_name)
     if args.json:
@@ -262,7 +263,8 @@ def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
     the office's list with an empty gatekeeper. With --record it does what the gate screen does."""
     from kiosk import clock
     from kiosk.cli import CliError
-    from kiosk.services.slips import SlipError, check_at_gate, check_code, record_crossing
+    from kiosk.services.slips import SlipError
+    from kiosk.services.slips_gate import check_at_gate, check_code, record_crossing
 
     now = _parse_time(args.at, settings, "--at") if args.at else clock.now()
     if args.record and not args.staff:
@@ -293,7 +295,8 @@ def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_gate_overdue(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.services.slips import overdue_board, raise_overdue_alerts, to_plain
+    from kiosk.services.slips_overdue import overdue_board, raise_overdue_alerts
+    from kiosk.services.slips import to_plain
 
     raise_overdue_alerts(_system_actor(settings), settings)
     rows = overdue_board(settings)

@@ -185,7 +185,7 @@ class SlipCheckScreen(KioskScreen):
     def next_check(self) -> None:
         """Check the oldest queued code, unless a step runs or a verdict waits for an answer."""
         if not (self.busy or self.pending) and self.queue:
-            from kiosk.services.slips import check_at_gate
+            from kiosk.services.slips_gate import check_at_gate
 
             code = self.queue.popleft()
             self.run_step(check_at_gate, self.ctx.actor(), self.ctx.settings, code, None, self.direction,
@@ -193,7 +193,7 @@ class SlipCheckScreen(KioskScreen):
         self.show_queue()
 
     def show_check(self, check, code: str) -> None:
-        from kiosk.services.slips import raise_overdue_alerts
+        from kiosk.services.slips_overdue import raise_overdue_alerts
 
         self.check, self.code = check, code
         self.pending = check.verdict.allowed
@@ -233,7 +233,7 @@ class SlipCheckScreen(KioskScreen):
         meanwhile) or fails, the seam says why and the verdict stays for Enter again or Esc."""
         if not self.pending or self.busy or time.monotonic() - self.shown_at < self.CONFIRM_AFTER_SECONDS:
             return
-        from kiosk.services.slips import record_crossing
+        from kiosk.services.slips_gate import record_crossing
 
         check = self.check
         self.run_step(record_crossing, self.ctx.actor(), self.ctx.settings, check, self.code,
@@ -250,7 +250,7 @@ class SlipCheckScreen(KioskScreen):
         """Esc on an allowed verdict: not recorded, and said so on screen and in the audit log."""
         if self.busy:
             return
-        from kiosk.services.slips import dismiss_verdict
+        from kiosk.services.slips_gate import dismiss_verdict
 
         check = self.check
         self.run_step(dismiss_verdict, self.ctx.actor(), check, then=lambda _: self.after_drop(check))
@@ -281,7 +281,7 @@ class OverdueScreen(TableScreen):
         self.set_interval(60, self.action_refresh)  # someone becomes overdue while the board is open
 
     def fetch(self):
-        from kiosk.services.slips import overdue_board, raise_overdue_alerts
+        from kiosk.services.slips_overdue import overdue_board, raise_overdue_alerts
 
         raise_overdue_alerts(self.ctx.actor(), self.ctx.settings)
         return overdue_board(self.ctx.settings)
@@ -329,7 +329,7 @@ class OverdueScreen(TableScreen):
 
 def resolve_then_board(actor, settings, alert_id: str, note: str):
     """Record an overdue alert's outcome, then read the board again (one step for the screen)."""
-    from kiosk.services.slips import overdue_board, resolve_alert
+    from kiosk.services.slips_overdue import overdue_board, resolve_alert
 
     resolve_alert(actor, alert_id, note)
     return overdue_board(settings)
@@ -392,7 +392,7 @@ class VerbalExceptionScreen(KioskScreen):
             self.action_save()
 
     def action_save(self) -> None:
-        from kiosk.services.slips import record_verbal_exception
+        from kiosk.services.slips_gate import record_verbal_exception
 
         values = {n: self.query_one(f"#verbal-{n}", Input).value for n in self.FIELDS}
         self.call(record_verbal_exception, self.ctx.actor(), student_number=values["student"],

@@ -26,22 +26,22 @@ def _hm(at, zone) -> str:
 
 def _act_then_list(actor, settings, what: str, slip_id: str, reason: str, fetch):
     """Approve, revoke or print one slip again; then the list as it is now. (view, where printed, rows)."""
-    from kiosk.services import slips as svc
+    from kiosk.services import slips, slips_office
     from kiosk.services.slip_print import print_slip
 
     where = ""
     if what == "approve":
-        view = svc.approve_slip(actor, slip_id)
+        view = slips_office.approve_slip(actor, slip_id)
     elif what == "revoke":
-        view = svc.revoke_slip(actor, slip_id, reason)
+        view = slips_office.revoke_slip(actor, slip_id, reason)
     else:
-        view = svc.slip_view(actor.school_id, slip_id)
+        view = slips.slip_view(actor.school_id, slip_id)
         where = print_slip(view, settings)
     return view, where, fetch()
 
 
 def _confirm_then_list(actor, exception_id: str):
-    from kiosk.services.slips import confirm_verbal_exception, verbal_exceptions
+    from kiosk.services.slips_office import confirm_verbal_exception, verbal_exceptions
 
     row = confirm_verbal_exception(actor, exception_id)
     return row, verbal_exceptions(actor.school_id)
@@ -173,7 +173,7 @@ class SlipListScreen(TableScreen):
         return session.class_name or "-"
 
     def fetch(self):
-        from kiosk.services.slips import class_slips
+        from kiosk.services.slips_office import class_slips
 
         return class_slips(self.ctx.school_id, self.class_filter())
 
@@ -236,7 +236,7 @@ class RefusalsScreen(TableScreen):
 
     def fetch(self):
         """(refused scan, its station as people call it): a name, not an id like st-efee39fe4ef5."""
-        from kiosk.services.slips import scans
+        from kiosk.services.slips_office import scans
         from kiosk.services.stations import station_label, station_names
 
         names = station_names(self.ctx.school_id)
@@ -256,7 +256,7 @@ class ExceptionsScreen(TableScreen):
                                                     "col_gatekeeper", "col_note"))
 
     def fetch(self):
-        from kiosk.services.slips import verbal_exceptions
+        from kiosk.services.slips_office import verbal_exceptions
 
         return verbal_exceptions(self.ctx.school_id)
 

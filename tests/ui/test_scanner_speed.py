@@ -18,7 +18,7 @@ from textual.widgets import Static
 from kiosk import clock
 from kiosk.models import AuditEntry, Room, Student
 from kiosk.models.slips import GateCrossing, GateScan
-from kiosk.services import slips as svc
+from kiosk.services import slips, slips_gate, slips_office
 from kiosk.services.actor import Actor
 from kiosk.services.facts import record
 from tests.scanner import scan, scanner_gap, send_keys
@@ -43,7 +43,7 @@ def add_students(count_boarders: int, count_day: int) -> tuple[list[str], list[s
 
 def slip_for(number: str) -> str:
     now = clock.now()
-    return svc.issue_slip(teacher(), tiny_settings["s"], student_number=number, reason_kind="home",
+    return slips_office.issue_slip(teacher(), tiny_settings["s"], student_number=number, reason_kind="home",
                           leave_from=now - timedelta(minutes=5), leave_to=now + timedelta(hours=2),
                           return_by=now + timedelta(hours=8), companion_name="家长", companion_relation="母亲",
                           companion_phone="13900000002").code
@@ -137,10 +137,10 @@ async def run_shift(settings, scans: int, seed: int):
 
 
 def check_log(script, esc_codes) -> None:
-    sent = Counter(svc.sanitize_raw(code) for code, kind, *_ in script if kind != "repeat")
+    sent = Counter(slips.sanitize_raw(code) for code, kind, *_ in script if kind != "repeat")
     logged = Counter(s.raw for s in GateScan.select())
     assert logged == sent, f"scan log differs from what was scanned: extra {logged - sent}, missing {sent - logged}"
-    kinds = {svc.sanitize_raw(code): kind for code, kind, *_ in script if kind != "repeat"}
+    kinds = {slips.sanitize_raw(code): kind for code, kind, *_ in script if kind != "repeat"}
     false = [(s.raw, s.reason_code) for s in GateScan.select() if s.verdict == "refuse" and kinds[s.raw] != "garbage"]
     assert not false, f"false refusals: {false}"
     assert all(s.verdict == "refuse" for s in GateScan.select() if kinds[s.raw] == "garbage")
@@ -148,7 +148,7 @@ def check_log(script, esc_codes) -> None:
     expected = Counter()
     for code, kind, *_ in script:
         if kind in ("slip",):
-            expected[svc.check_code(tiny_settings["s"], code).slip.student_number] += 1
+            expected[slips_gate.check_code(tiny_settings["s"], code).slip.student_number] += 1
         elif kind in ("card", "typed") and code not in esc_codes:
             expected[code] += 1
     assert crossed == expected
@@ -182,7 +182,7 @@ async def test_a_code_scanned_0_7_s_after_an_allowed_verdict_is_checked_whole(sc
         await wait_until(lambda: "李明" in str(screen.query_one("#slip-details", Static).render()))
         await settle(pilot)
         assert [(s.raw, s.verdict) for s in GateScan.select().order_by(GateScan.recorded_at)] == [
-            (svc.sanitize_raw(code), "exit"), ("20260102", "return")]
+            (slips.sanitize_raw(code), "exit"), ("20260102", "return")]
 
 
 async def test_a_new_scan_never_drops_the_verdict_waiting_for_enter(school):
@@ -221,7 +221,7 @@ async def test_the_gatekeepers_enter_inside_a_burst_confirms_and_leaves_the_code
         await send_keys(app, [*"2026", "enter", *"0102", "enter"], 4)
         await wait_until(lambda: "李明" in str(screen.query_one("#slip-details", Static).render()))
         await settle(pilot)
-        assert [s.raw for s in GateScan.select().order_by(GateScan.recorded_at)] == [svc.sanitize_raw(first), "20260102"]
+        assert [s.raw for s in GateScan.select().order_by(GateScan.recorded_at)] == [slips.sanitize_raw(first), "20260102"]
         assert GateCrossing.get().student.number == "20260101"
 
 

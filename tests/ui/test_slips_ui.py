@@ -14,7 +14,7 @@ from kiosk.models.slips import GateCrossing, GateScan, PassSlip
 from kiosk.services.actor import Actor
 from kiosk.services.auth import hash_pin
 from kiosk.services.facts import record
-from kiosk.services import slips as svc
+from kiosk.services import slips_gate, slips_office, slips_overdue
 from kiosk.services.slip_keys import create_key
 from kiosk.widgets.scan_input import ScanInput
 from tests.ui_helpers import login, settle, start_app, type_text
@@ -51,7 +51,7 @@ def teacher() -> Actor:
 
 def issue(start=timedelta(minutes=-10), hours=3, back=8):
     now = clock.now()
-    return svc.issue_slip(teacher(), svc_settings["s"], student_number="20260101", reason_kind="sick",
+    return slips_office.issue_slip(teacher(), svc_settings["s"], student_number="20260101", reason_kind="sick",
                           reason_note="发烧就医", leave_from=now + start, leave_to=now + start + timedelta(hours=hours),
                           return_by=now + start + timedelta(hours=back), companion_name="张建国",
                           companion_relation="父亲", companion_phone="13900000001")
@@ -156,7 +156,7 @@ async def test_overdue_board_and_resolution(tiny):
     issued = issue(hours=1, back=2)
     gate = Actor(school_id="demo", station_id="st-gate", staff_id=Staff.get(Staff.number == "G001").id,
                  roles=frozenset({"gatekeeper"}))
-    svc.record_crossing(gate, tiny, svc.check_at_gate(gate, tiny, issued.code), issued.code)
+    slips_gate.record_crossing(gate, tiny, slips_gate.check_at_gate(gate, tiny, issued.code), issued.code)
     clock.advance(timedelta(hours=3))
     async with start_app(tiny, "gate") as (app, pilot):
         await login(pilot, "G001", "111111")
@@ -170,7 +170,7 @@ async def test_overdue_board_and_resolution(tiny):
         await type_text(pilot, "家长电话确认在医院")
         await pilot.press("enter")
         await settle(pilot)
-        assert not svc.open_alerts("demo")
+        assert not slips_overdue.open_alerts("demo")
 
 
 async def test_office_issue_form(tiny):
