@@ -82,7 +82,8 @@ def register_cli(subparsers) -> None:
     check = command(gate_sub, "check", cmd_gate_check, "the gate's verdict for a scanned code or a student number")
     check.add_argument("code", metavar="CODE")
     check.add_argument("--at", metavar="ISO", help="judge as of this time (default: now)")
-    check.add_argument("--direction", choices=("out", "in"), help="lane direction for student cards")
+    check.add_argument("--direction", choices=("out", "in"),
+                       help="a student card's direction (default: the opposite of the student's last crossing)")
     check.add_argument("--record", action="store_true", help="record the crossing as the gate would")
     check.add_argument("--staff", metavar="STAFFNO", help="the gatekeeper (with --record)")
     check.add_argument("--json", action="store_true")
@@ -255,7 +256,10 @@ def cmd_slip_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-GATE_CHECK_REFUSED = 3  # exit status of `kiosk gate check` on a refusal (0: allowed; 1, 2: errors)
+# Exit status of `kiosk gate check` when the student may not pass without a gatekeeper: refused, or allowed only
+# on a gatekeeper's confirmation (outside a day student's hours with gate.day_student_outside_hours = "confirm";
+# the JSON says "needs_confirmation"). 0: allowed; 1, 2: errors.
+GATE_CHECK_REFUSED = 3
 
 
 def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -274,7 +278,7 @@ def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
     if args.record:
         actor = _staff_actor(settings, args.staff, "--staff")
         check = check_at_gate(actor, settings, args.code, now, direction)
-        if check.verdict.allowed:
+        if check.verdict.allowed and not check.needs_confirmation:
             try:
                 done = record_crossing(actor, settings, check, args.code, now)
             except SlipError as error:
@@ -291,7 +295,7 @@ def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
 
         who = f"{check.student.name} {check.student.class_name}" if check.student else ""
         print(f"{t(f'slips.verdict_{check.verdict.kind}')}\t{check.reason}\t{who}")
-    return 0 if check.verdict.allowed else GATE_CHECK_REFUSED
+    return 0 if check.verdict.allowed and not check.needs_confirmation else GATE_CHECK_REFUSED
 
 
 def cmd_gate_overdue(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,5 +1,11 @@
-"""The login screen: staff number (or staff card scan) then PIN. The station's resting screen."""
+"""The login screen: staff number (or staff card scan) then PIN. The station's resting screen.
+
+After the idle lock a student may scan a slip or a card at it: a scanner's burst that is not a staff card
+says 请先登录 and leaves the fields empty, instead of landing in the staff-number field (a person typing a
+staff number, and a staff card, work as before)."""
 from __future__ import annotations
+
+import time
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,11 +17,21 @@ from kiosk.screens.base import KioskScreen
 from kiosk.widgets.bars import station_label
 from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.scan_input import ScanInput
+
+
+def is_staff_code(code: str, school_id: str) -> bool:
+    """Whether a scanned code is a staff number or a staff card of this school."""
+    from kiosk.services.auth import find_staff
+
+    return find_staff(code, school_id) is not None
 
 
 class LoginScreen(KioskScreen):
     TITLE_KEY = "core.key_login"
     BINDINGS = [Binding("escape", "clear", show=False)]
+    SCAN_TAIL_SECONDS = 0.3
+    refused_at = 0.0  # when a scan was last taken off the form
 
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
@@ -31,7 +47,8 @@ class LoginScreen(KioskScreen):
                 yield Static(id="login-title")
                 yield Static(id="login-prompt")
                 yield Label(id="login-staff-label")
-                yield FieldInput(id="login-staff", max_length=64, next_field="#login-pin")
+                yield ScanInput(id="login-staff", max_length=64, next_field="#login-pin", clear_on_submit=False,
+                                ignore_repeats=False)
                 yield Label(id="login-pin-label")
                 yield FieldInput(id="login-pin", password=True, max_length=8)
                 yield MessageLine(id="login-message")
@@ -66,14 +83,38 @@ class LoginScreen(KioskScreen):
     def action_back(self) -> None:
         """Nothing is under the login screen."""
 
+    def on_scan_input_enter_on_empty(self, event: ScanInput.EnterOnEmpty) -> None:
+        event.stop()
+        self.say("core.login_need_staff", level="error")
+
+    def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
+        """The staff field's Enter (the focus has moved to the PIN already). A scanner's burst must be a staff
+        card: anything else (a slip, a student card) is not a login and is taken off the form."""
+        event.stop()
+        if not event.from_scanner:
+            return
+        from kiosk.services.slip_codec import looks_like_slip
+
+        code = event.code
+        if looks_like_slip(code):
+            self.refuse_scan(code)
+            return
+        self.call(is_staff_code, code, self.ctx.school_id, then=lambda staff: staff or self.refuse_scan(code),
+                  group="login-scan")
+
+    def refuse_scan(self, code: str) -> None:
+        staff = self.query_one("#login-staff", Input)
+        if staff.value.strip() != code.strip():
+            return  # the form has changed since (a person typed): leave it alone
+        self.reset()
+        self.refused_at = time.monotonic()
+        self.say("core.login_scan_first", level="warning")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if time.monotonic() - self.refused_at < self.SCAN_TAIL_SECONDS:
+            return  # the refused scan's second terminator (CR LF), not a person's Enter
         staff = self.query_one("#login-staff", Input).value.strip()
         pin = self.query_one("#login-pin", Input).value
-        if event.input.id == "login-staff":
-            if not staff:
-                self.say("core.login_need_staff", level="error")
-                self.query_one("#login-staff", Input).focus()
-            return
         if not staff:
             self.say("core.login_need_staff", level="error")
             self.query_one("#login-staff", Input).focus()

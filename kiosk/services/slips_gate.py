@@ -2,7 +2,7 @@
 dismissal, and record a verbal exception. Every write goes through kiosk.services.facts.record."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,10 +32,16 @@ class GateCheck:
     reason: Msg  # translated where shown
     source: str  # slip | card
     raw: str  # sanitised, truncated
-    direction: str  # the lane direction used for cards
+    direction: str  # the way a card goes: inferred from the last crossing, or the gatekeeper's F3 override
     student: StudentInfo | None = None
     slip: SlipView | None = None
     scan_id: str | None = None
+    typed: bool = False  # typed by hand, not scanned (the verdict is flagged "typed" when allowed)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Allowed, but recorded only with the confirmation key, not a habitual Enter."""
+        return slip_rules.needs_confirmation(self.verdict)
 
     def as_json(self) -> dict[str, Any]:
         student = None
@@ -49,7 +55,8 @@ class GateCheck:
                     "companion": {"name": self.slip.companion_name, "relation": self.slip.companion_relation,
                                   "phone": self.slip.companion_phone}, "status": self.slip.status}
         return {"verdict": self.verdict.kind, "reason_code": self.verdict.reason_code, "reason": str(self.reason),
-                "flags": list(self.verdict.flags), "student": student, "slip": slip, "scan_id": self.scan_id}
+                "flags": list(self.verdict.flags), "needs_confirmation": self.needs_confirmation, "typed": self.typed,
+                "student": student, "slip": slip, "scan_id": self.scan_id}
 
 
 @dataclass(frozen=True)
@@ -77,26 +84,36 @@ def _crossings_for(student_id: str, slip_id: str | None = None) -> list[Crossing
     return result
 
 
-def check_code(settings: Settings, code: str, now: datetime | None = None, direction: str | None = None) -> GateCheck:
-    """Decode + look up + verdict for whatever was scanned or typed; reads only, records nothing."""
-    now = now or clock.now()
+def check_code(settings: Settings, code: str, now: datetime | None = None, direction: str | None = None, *,
+               typed: bool = False) -> GateCheck:
+    """Decode + look up + verdict for whatever was scanned or typed; reads only, records nothing.
+    `direction` (exit | return) is the gatekeeper's override for a card; None: inferred from the student's
+    last crossing (slip_rules.card_direction). `typed`: keyed in by hand, not scanned."""
+    check = _check(settings, code, now or clock.now(), direction if direction in ("exit", "return") else None)
+    if not typed:
+        return check
+    return replace(check, verdict=slip_rules.typed(check.verdict), typed=True)
+
+
+def _check(settings: Settings, code: str, now: datetime, direction: str | None) -> GateCheck:
     school_id = settings.school.id
     raw = sanitize_raw(code)
-    direction = direction if direction in ("exit", "return") else slip_rules.default_direction(now, settings)
     if slip_codec.looks_like_slip(code if isinstance(code, str) else ""):
         decoded = slip_codec.decode(code, public_keys(school_id))
         if not decoded.ok:
             verdict = slip_rules.slip_verdict(now, decoded, None, None, [], settings)
-            return GateCheck(verdict, reason_message(verdict), "slip", raw, direction)
+            return GateCheck(verdict, reason_message(verdict), "slip", raw, direction or "")
         return _check_decoded(settings, decoded, now, raw, direction)
     number = raw.strip()
     row = find_student(school_id, number) if number else None
+    student = student_info(row) if row else None
+    crossings = _crossings_for(row.id) if row else []
+    direction = direction or slip_rules.card_direction(now, student, crossings, settings)
     if row is not None and row.boarder and row.active:
         slip = _current_slip(row, now)
         if slip is not None and (direction == "exit" or _is_out_on(slip)):
-            return check_code(settings, slip.code, now, direction)
-    student = student_info(row) if row else None
-    crossings = _crossings_for(row.id) if row else []
+            # A boarder's number stands for the slip on file; the log keeps what was scanned or typed.
+            return replace(_check(settings, slip.code, now, direction), raw=raw)
     verdict = slip_rules.card_verdict(now, student, crossings, settings, direction)
     view = None
     if verdict.slip_id:
@@ -132,7 +149,7 @@ SELECT direction, kind, at, slip_id FROM gate_crossing WHERE slip_id = ?
 
 
 def _check_decoded(settings: Settings, decoded: slip_codec.DecodedSlip, now: datetime, raw: str,
-                   direction: str) -> GateCheck:
+                   direction: str | None) -> GateCheck:
     from kiosk.models import database_proxy
 
     payload = decoded.payload
@@ -164,6 +181,8 @@ def _check_decoded(settings: Settings, decoded: slip_codec.DecodedSlip, now: dat
         approvals=state.approvals if state else (), status=slip_rules.slip_status(now, state, payload, crossings),
         exited_at=exit_, returned_at=back, code=slip[7] if slip else "",
     )
+    # A slip's verdict says which way it goes; the card direction matters only for a refusal's record.
+    direction = verdict.kind if verdict.allowed else (direction or "")
     return GateCheck(verdict, reason_message(verdict), "slip", raw, direction, student, view)
 
 
@@ -186,10 +205,10 @@ def _current_slip(student: Student, now: datetime) -> PassSlip | None:
 
 
 def check_at_gate(actor: Actor, settings: Settings, code: str, now: datetime | None = None,
-                  direction: str | None = None) -> GateCheck:
-    """check_code, and log the scan (every scan is logged, refusals and forgeries included)."""
+                  direction: str | None = None, *, typed: bool = False) -> GateCheck:
+    """check_code, and log the scan (every scan is logged, refusals and forgeries included, typed ones marked)."""
     now = now or clock.now()
-    check = check_code(settings, code, now, direction)
+    check = check_code(settings, code, now, direction, typed=typed)
     scan_id = new_id()
     detail = {"flags": list(check.verdict.flags), "source": check.source, "direction": check.direction,
               **{k: str(v) for k, v in check.verdict.args.items()}}
@@ -199,22 +218,25 @@ def check_at_gate(actor: Actor, settings: Settings, code: str, now: datetime | N
                           recorded_at=now, raw=check.raw, verdict=check.verdict.kind,
                           reason_code=check.verdict.reason_code,
                           student=check.student.id if check.student else None,
-                          slip_id=check.slip.id if check.slip else check.verdict.slip_id, detail=detail))
-    return GateCheck(check.verdict, check.reason, check.source, check.raw, check.direction, check.student, check.slip,
-                     scan_id)
+                          slip_id=check.slip.id if check.slip else check.verdict.slip_id, detail=detail,
+                          typed=check.typed))
+    return replace(check, scan_id=scan_id)
 
 
 def record_crossing(actor: Actor, settings: Settings, check: GateCheck, code: str,
-                    now: datetime | None = None) -> CrossingRecorded:
+                    now: datetime | None = None, *, confirmed: bool = False) -> CrossingRecorded:
     """The gatekeeper confirmed an allowed verdict: record the exit or return. Re-checked inside the
-    write transaction, so a slip cannot be used twice at this station even by two quick confirms."""
+    write transaction, so a slip cannot be used twice at this station even by two quick confirms.
+    A verdict that needs confirmation (typed number, outside hours) is recorded only with `confirmed`."""
     now = now or clock.now()
     if not check.verdict.allowed or check.student is None:
         raise SlipError("slips.err_not_allowed")
+    if check.needs_confirmation and not confirmed:
+        raise SlipError("slips.err_needs_confirmation")
     crossing_id = new_id()
     with record(actor, f"gate.{check.verdict.kind}", entity="gate_crossing", entity_id=crossing_id,
                 detail={"student": check.student.number, "reason": check.verdict.reason_code}, at=now) as w:
-        fresh = check_code(settings, code, now, check.direction)
+        fresh = check_code(settings, code, now, check.direction, typed=check.typed)
         if (fresh.verdict.kind != check.verdict.kind or fresh.verdict.slip_id != check.verdict.slip_id
                 or fresh.student is None or fresh.student.id != check.student.id):
             raise SlipError("slips.err_changed", reason=fresh.reason)
@@ -225,7 +247,7 @@ def record_crossing(actor: Actor, settings: Settings, check: GateCheck, code: st
         w.insert(GateCrossing(id=crossing_id, school_id=actor.school_id, station_id=actor.station_id,
                               staff_id=actor.staff_id, recorded_at=now, student=check.student.id,
                               direction=verdict.kind, kind=kind, slip_id=slip_id, at=now, return_by=return_by,
-                              flags=",".join(verdict.flags)))
+                              flags=",".join(verdict.flags), typed=check.typed))
         from kiosk.notify import events as notify_events  # the guardian's notice commits with the crossing
         notify_events.slip_crossing(w, settings, GateCrossing.get_by_id(crossing_id))
     return CrossingRecorded(crossing_id, verdict.kind, now, verdict.flags)

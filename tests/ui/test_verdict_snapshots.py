@@ -31,7 +31,7 @@ def prepare(case: str, settings) -> str:
         slips_gate.record_crossing(gatekeeper(), settings, slips_gate.check_at_gate(gatekeeper(), settings, code), code)
         clock.advance(timedelta(hours=1))
         return code
-    if case == "flagged":  # a day student's card twice in the same direction: card lending?
+    if case == "flagged":  # a day student's card twice in the same direction (the second by F3): card lending?
         check = slips_gate.check_at_gate(gatekeeper(), settings, "20260102", direction="return")
         slips_gate.record_crossing(gatekeeper(), settings, check, "20260102")
         clock.advance(timedelta(minutes=20))
@@ -50,6 +50,8 @@ def test_verdict_banner(tiny, snap_compare, case, language, size):
         i18n.set_language(language)
         await pilot.pause()
         await open_check(pilot.app, pilot)
+        if case == "flagged":
+            await pilot.press("f3", "f3")  # the gatekeeper says: this card comes in (again)
         await scan(pilot.app, pilot, code)
 
     assert snap_compare(_snapshot_app(tiny), terminal_size=size, run_before=run_before)
