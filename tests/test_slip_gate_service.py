@@ -23,7 +23,7 @@ def gatekeeper() -> Actor:
 
 def through(settings, code: str, **kwargs):
     check = slips_gate.check_at_gate(gatekeeper(), settings, code, **kwargs)
-    slips_gate.record_crossing(gatekeeper(), settings, check, code, confirmed=check.typed)
+    slips_gate.record_crossing(gatekeeper(), settings, check, code)
     return check
 
 

@@ -89,11 +89,10 @@ async def test_each_verdict_clears_the_message_of_the_one_before(tiny):
         screen = await open_check(app, pilot)
         await scan(app, pilot, code)
         await confirm(pilot)
-        assert "已记录" in text_of(screen, "#slip-previous") and "张华丽" in text_of(screen, "#slip-previous")
         await scan(app, pilot, "NOSUCHCODE")
         assert "拒绝" in banner(screen)
-        assert screen.message_text() == ""
-        assert "已记录" not in text_of(screen, "#slip-message")
+        assert "已记录" not in screen.message_text() and screen.message_text() == ""
+        assert "已记录" in text_of(screen, "#slip-previous") and "张华丽" in text_of(screen, "#slip-previous")
         await type_number(app, pilot, "20260102")
         await press_after_reading(pilot, "enter")
         assert "F2" in screen.message_text()  # said of this verdict...
