@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -18,6 +19,21 @@ from kiosk.widgets.bars import station_label
 from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
 from kiosk.widgets.scan_input import ScanInput
+
+
+class PinInput(FieldInput):
+    """The PIN field. It counts the keys typed into it since it was empty: more than a PIN can have is a
+    scanner's code (a slip typed into the PIN field), which must not count as a wrong PIN."""
+
+    keys_typed = 0
+
+    async def _on_key(self, event: events.Key) -> None:  # Input's own handler runs after this one
+        if event.is_printable and self.screen.focused is self:
+            self.keys_typed = 1 if not self.value else self.keys_typed + 1
+
+    @property
+    def overflowed(self) -> bool:
+        return self.keys_typed > self.max_length
 
 
 def is_staff_code(code: str, school_id: str) -> bool:
@@ -50,7 +66,7 @@ class LoginScreen(KioskScreen):
                 yield ScanInput(id="login-staff", max_length=64, next_field="#login-pin", clear_on_submit=False,
                                 ignore_repeats=False)
                 yield Label(id="login-pin-label")
-                yield FieldInput(id="login-pin", password=True, max_length=8)
+                yield PinInput(id="login-pin", password=True, max_length=8)
                 yield MessageLine(id="login-message")
 
     def on_mount(self) -> None:
@@ -102,10 +118,11 @@ class LoginScreen(KioskScreen):
         self.call(is_staff_code, code, self.ctx.school_id, then=lambda staff: staff or self.refuse_scan(code),
                   group="login-scan")
 
-    def refuse_scan(self, code: str) -> None:
+    def refuse_scan(self, code: str | None = None) -> None:
+        """Take a scan off the form; `code`: only if the staff field still holds it (a person may have typed)."""
         staff = self.query_one("#login-staff", Input)
-        if staff.value.strip() != code.strip():
-            return  # the form has changed since (a person typed): leave it alone
+        if code is not None and staff.value.strip() != code.strip():
+            return
         self.reset()
         self.refused_at = time.monotonic()
         self.say("core.login_scan_first", level="warning")
@@ -113,6 +130,9 @@ class LoginScreen(KioskScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if time.monotonic() - self.refused_at < self.SCAN_TAIL_SECONDS:
             return  # the refused scan's second terminator (CR LF), not a person's Enter
+        if self.query_one("#login-pin", PinInput).overflowed:
+            self.refuse_scan()  # a code scanned into the PIN field: not a wrong PIN
+            return
         staff = self.query_one("#login-staff", Input).value.strip()
         pin = self.query_one("#login-pin", Input).value
         if not staff:

@@ -151,3 +151,16 @@ async def test_a_staff_card_scanned_at_the_login_screen_still_logs_in(tiny):
         assert staff.value == "G001" and app.screen.focused is pin and "请先登录" not in app.screen.message_text()
         await login_scan(app, pilot, "111111", gap_ms=150)
         assert type(app.screen).__name__ != "LoginScreen"
+
+
+async def test_a_slip_scanned_into_the_pin_field_is_not_a_wrong_pin(tiny):
+    from kiosk.models import LoginState
+
+    code = issue().code
+    async with start_app(tiny, "gate") as (app, pilot):
+        staff, pin = app.screen.query_one("#login-staff", Input), app.screen.query_one("#login-pin", Input)
+        await login_scan(app, pilot, "G001", gap_ms=150)
+        assert app.screen.focused is pin
+        await login_scan(app, pilot, code)  # a student's slip while the gatekeeper was about to type his PIN
+        assert (staff.value, pin.value) == ("", "") and "请先登录" in app.screen.message_text()
+        assert LoginState.select().count() == 0  # no wrong PIN counted against G001
