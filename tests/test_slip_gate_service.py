@@ -76,3 +76,20 @@ def test_a_boarders_typed_number_stands_for_the_slip_and_is_logged_as_typed(tiny
     assert (row.raw, row.typed, row.slip_id) == ("20260101", True, slip.slip.id)
     slips_gate.record_crossing(gatekeeper(), tiny, check, "20260101", confirmed=True)
     assert (GateCrossing.get().slip_id, GateCrossing.get().typed) == (slip.slip.id, True)
+
+
+def test_the_gate_export_shows_typed_scans_flags_in_words_and_station_names(tiny, tmp_path):
+    from kiosk.cli import main
+    from kiosk.services.stations import announce_station
+
+    tiny.station.kind, tiny.station.name = "gate", "南门岗亭"
+    announce_station(tiny, "st-gate")
+    check = slips_gate.check_at_gate(gatekeeper(), tiny, "20260102", typed=True)
+    slips_gate.record_crossing(gatekeeper(), tiny, check, "20260102", confirmed=True)
+    out = tmp_path / "gate.csv"
+    assert main(["export", "gate", "--db", tiny.database.path, "--format", "csv", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    scan_row, crossing_row = (next(line for line in text.splitlines() if kind in line) for kind in ("扫码", "出入"))
+    assert "（手动输入）" in scan_row and "南门岗亭" in scan_row
+    assert "手动输入" in crossing_row and "typed" not in crossing_row and "南门岗亭" in crossing_row
+    assert "st-gate" not in text

@@ -325,8 +325,13 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
     from kiosk.models.slips import GateCrossing, GateScan
     from kiosk.services.exports import Table
     from kiosk.services.slips import stored_reason
+    from kiosk.services.stations import station_label, station_names
+
+    def flags_text(flags: str) -> str:  # "typed,late" -> 手动输入、逾期返校
+        return t("slips.export_flag_separator").join(t(f"slips.flag_short_{flag}") for flag in flags.split(",") if flag)
 
     zone = _zone(settings)
+    stations = station_names(settings.school.id)
     low, high = day_range_utc(start, end, zone)
     school = settings.school.id
     students = {s.id: s for s in Student.select().where(Student.school_id == school)}
@@ -338,17 +343,19 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
         rows.append((c.at, [c.at.astimezone(zone).replace(tzinfo=None), t("slips.export_crossing"),
                             student.number if student else "", student.name if student else "",
                             student.class_name if student else "", t(f"slips.direction_{c.direction}"),
-                            t(f"slips.ckind_{c.kind}"), short_code(c.slip_id) if c.slip_id else "", c.flags,
-                            c.station_id, staff.get(c.staff_id, "")]))
+                            t(f"slips.ckind_{c.kind}"), short_code(c.slip_id) if c.slip_id else "",
+                            flags_text(c.flags), station_label(stations, c.station_id), staff.get(c.staff_id, "")]))
     for s in GateScan.select().where((GateScan.school_id == school) & (GateScan.recorded_at >= low)
                                      & (GateScan.recorded_at < high)):
         student = students.get(s.student_id) if s.student_id else None
         reason = str(stored_reason(s.reason_code, s.detail))
+        if s.typed:
+            reason = t("slips.export_typed", reason=reason)
         rows.append((s.recorded_at, [s.recorded_at.astimezone(zone).replace(tzinfo=None), t("slips.export_scan"),
                                      student.number if student else "", student.name if student else "",
                                      student.class_name if student else "", t(f"slips.verdict_{s.verdict}"), reason,
-                                     short_code(s.slip_id) if s.slip_id else "", s.raw, s.station_id,
-                                     staff.get(s.staff_id, "")]))
+                                     short_code(s.slip_id) if s.slip_id else "", s.raw,
+                                     station_label(stations, s.station_id), staff.get(s.staff_id, "")]))
     rows.sort(key=lambda pair: pair[0])
     headers = [t(f"slips.col_{k}") for k in ("time", "record", "number", "name", "class", "direction", "detail",
                                              "slip", "extra", "station", "staff")]
