@@ -37,7 +37,7 @@ def run(workdir: Path, quick: bool = False) -> list[Result]:
     from kiosk import clock
     from kiosk.config import Settings
     from kiosk.db import close_database, open_database
-    from kiosk.services.slips import check_code
+    from kiosk.services.slips_gate import check_code
 
     source = dataset.five_year_school(years=1, scale="small") if quick else dataset.five_year_school()
     info = dataset.describe(source)

@@ -206,7 +206,7 @@ def _issue_current_slips(settings, rng: random.Random, count: int) -> int:
     from kiosk.models import Staff, Student, database_proxy
     from kiosk.models.slips import GateCrossing, PassSlip
     from kiosk.services.actor import Actor
-    from kiosk.services.slips import write_slip
+    from kiosk.services.slips_office import write_slip
 
     busy = {row.student_id for row in PassSlip.select(PassSlip.student)}
     busy |= {row.student_id for row in GateCrossing.select(GateCrossing.student)}

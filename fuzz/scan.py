@@ -26,7 +26,8 @@ from fuzz.slip import _damage
 from kiosk.models.slips import GateScan
 from kiosk.services import slip_codec, slip_rules
 from kiosk.services.slip_keys import public_keys
-from kiosk.services.slips import RAW_KEEP, check_at_gate
+from kiosk.services.slips import RAW_KEEP
+from kiosk.services.slips_gate import check_at_gate
 from kiosk.widgets.scan_input import clean_code
 
 NOISE = ("", " ", "\t", "\r", "\x1b[A", "0", "X", "S1:", "LY", "\u3000", "\ufeff", "；")

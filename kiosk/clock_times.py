@@ -91,3 +91,58 @@ class WeekWindow:
 
 def week_window(start_text: str, end_text: str) -> WeekWindow:
     return WeekWindow(parse_week_minute(start_text), parse_week_minute(end_text))
+
+
+@dataclass(frozen=True)
+class WeekSchedule:
+    """Daily windows by ISO weekday (1 = Monday): when day students may pass. A weekday with no windows has
+    none (a weekend). A window that crosses midnight counts on the weekday it starts and the early hours of
+    that same weekday, as a DailyWindow does."""
+
+    days: tuple[tuple[DailyWindow, ...], ...]  # index 0 = Monday
+
+    def windows_on(self, isoweekday: int) -> tuple[DailyWindow, ...]:
+        return self.days[isoweekday - 1]
+
+    def contains(self, local: datetime) -> bool:
+        moment = local.time()
+        return any(window.contains(moment, include_end=True) for window in self.windows_on(local.isoweekday()))
+
+    def describe(self, isoweekday: int) -> str:
+        """`06:30-07:50, 16:30-22:00`: the day's windows as a person reads them ("" when there are none)."""
+        return ", ".join(f"{w.start:%H:%M}-{w.end:%H:%M}" for w in self.windows_on(isoweekday))
+
+
+def _weekdays(text: str) -> list[int]:
+    """`1-5` -> [1, 2, 3, 4, 5]; `6` -> [6]; `1,3` is written as two entries (`1 ...; 3 ...`)."""
+    first, _, last = text.partition("-")
+    if not (first.isdigit() and len(first) == 1 and (not last or (last.isdigit() and len(last) == 1))):
+        raise ValueError(f"{text!r}: expected a weekday 1-7 or a range like 1-5")
+    start, end = int(first), int(last or first)
+    if not 1 <= start <= end <= 7:
+        raise ValueError(f"{text!r}: expected a weekday 1-7 or a range like 1-5")
+    return list(range(start, end + 1))
+
+
+@lru_cache(maxsize=64)
+def parse_week_schedule(text: str) -> WeekSchedule:
+    """Day students' hours. Either windows for every day: `06:30-22:00` or `06:30-07:50,16:30-22:00`;
+    or by weekday, entries separated by `;`: `1-5 06:30-07:50,11:40-14:10,16:30-22:00; 7 17:00-21:00`
+    (ISO weekdays 1-7; a weekday not named has no hours; a day named twice is an error)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{text!r}: expected HH:MM-HH:MM, or 'weekdays HH:MM-HH:MM,...; ...'")
+    entries = [entry.strip() for entry in text.split(";") if entry.strip()]
+    days: list[tuple[DailyWindow, ...] | None] = [None] * 7
+    if len(entries) == 1 and " " not in entries[0]:
+        windows = tuple(parse_daily_window(part.strip()) for part in entries[0].split(","))
+        return WeekSchedule((windows,) * 7)
+    for entry in entries:
+        weekdays, _, spans = entry.partition(" ")
+        windows = tuple(parse_daily_window(part.strip()) for part in spans.split(",") if part.strip())
+        if not windows:
+            raise ValueError(f"{entry!r}: expected 'weekdays HH:MM-HH:MM,...'")
+        for day in _weekdays(weekdays):
+            if days[day - 1] is not None:
+                raise ValueError(f"{entry!r}: weekday {day} is named twice")
+            days[day - 1] = windows
+    return WeekSchedule(tuple(day or () for day in days))

@@ -19,6 +19,7 @@ from kiosk.notify.settings import GUARDIAN_SLIP_CHOICES, RECIPIENT_ROLES, Notify
 
 STATION_KINDS = ("gate", "dorm", "canteen", "office")
 LANGUAGES = ("zh-CN", "en")
+DAY_STUDENT_OUTSIDE_HOURS = ("refuse", "confirm")
 
 
 class ConfigError(ValueError):
@@ -65,7 +66,12 @@ class GateSettings:
     # Closed management: boarders stay in from drop-off to dismissal (ISO weekday 1=Monday).
     closed_from: str = "1 07:00"
     closed_until: str = "5 16:30"
+    # Day students' hours: every day "06:30-22:00", or by ISO weekday with several windows a day,
+    # e.g. "1-5 06:30-07:50,11:40-14:10,16:30-22:00; 7 17:00-21:00" (a weekday not named: no hours).
     day_student_hours: str = "06:30-22:00"
+    # A day student's card outside those hours: "refuse" (with the hours as the reason), or "confirm":
+    # allowed, flagged, and recorded only when the gatekeeper presses the confirmation key.
+    day_student_outside_hours: str = "refuse"
     # A slip scanned again this soon after its exit was recorded is the same student scanning twice, not a
     # return: refused with the exit time, so a habitual Enter cannot record a false return.
     slip_rescan_minutes: int = 3
@@ -76,8 +82,8 @@ class GateSettings:
         return clock_times.week_window(self.closed_from, self.closed_until)
 
     @property
-    def day_student_window(self) -> clock_times.DailyWindow:
-        return clock_times.parse_daily_window(self.day_student_hours)
+    def day_student_schedule(self) -> clock_times.WeekSchedule:
+        return clock_times.parse_week_schedule(self.day_student_hours)
 
     @property
     def visiting_window(self) -> clock_times.DailyWindow:
@@ -292,6 +298,9 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"{name}: {url!r} is not an http(s):// address")
     if settings.idcard.baud <= 0 or not 50 <= settings.idcard.poll_ms <= 60000:
         raise ConfigError("idcard: baud must be positive (e.g. 115200) and poll_ms between 50 and 60000")
+    if settings.gate.day_student_outside_hours not in DAY_STUDENT_OUTSIDE_HOURS:
+        raise ConfigError(f"gate.day_student_outside_hours: {settings.gate.day_student_outside_hours!r} is not one "
+                          f"of {', '.join(DAY_STUDENT_OUTSIDE_HOURS)}")
     _validate_sync_limits(settings.sync)
     _validate_clock_times(settings)
 
@@ -314,7 +323,8 @@ def _validate_clock_times(settings: Settings) -> None:
     checks = (
         ("gate.closed_from / gate.closed_until", '"1 07:00" (ISO weekday, HH:MM)',
          lambda: settings.gate.closed_window),
-        ("gate.day_student_hours", '"06:30-22:00"', lambda: settings.gate.day_student_window),
+        ("gate.day_student_hours", '"06:30-22:00" or "1-5 06:30-07:50,16:30-22:00; 7 17:00-21:00"',
+         lambda: settings.gate.day_student_schedule),
         ("gate.visiting_hours", '"07:00-21:00"', lambda: settings.gate.visiting_window),
         ("dorm.lights_out", '"22:00"', lambda: settings.dorm.lights_out_time),
     )

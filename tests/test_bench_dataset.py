@@ -56,7 +56,7 @@ def test_the_slip_scan_path_finds_todays_slips(tiny, tmp_path):
     from kiosk import clock
     from kiosk.config import Settings
     from kiosk.db import close_database, open_database
-    from kiosk.services.slips import check_code
+    from kiosk.services.slips_gate import check_code
 
     copy = dataset.copy_to(tiny, tmp_path)
     codes = todays_codes(copy)

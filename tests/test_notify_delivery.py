@@ -14,7 +14,7 @@ from kiosk.models.slips import GateCrossing
 from kiosk.notify import service as notify
 from kiosk.notify.delivery import deliver_once
 from kiosk.notify.model import Notification, NotificationReceipt
-from kiosk.services import slips as svc
+from kiosk.services import slips, slips_gate
 from kiosk.services.actor import Actor
 from kiosk.services.facts import verify_audit_chain
 from tests.notify_fakes import SmsFake, WecomFake, free_port
@@ -101,8 +101,8 @@ def wecom():
 def exit_on_slip(settings, **kw):
     issued = issue(**kw)
     gate = here("G001")
-    check = svc.check_at_gate(gate, settings, issued.code)
-    done = svc.record_crossing(gate, settings, check, issued.code)
+    check = slips_gate.check_at_gate(gate, settings, issued.code)
+    done = slips_gate.record_crossing(gate, settings, check, issued.code)
     return issued, done
 
 
@@ -129,16 +129,16 @@ def test_exit_notice_commits_with_the_crossing_and_goes_out_once(school, sms, we
     school.station.name = "东门"
     issued = issue()
     gate = here("G001")
-    check = svc.check_at_gate(gate, school, issued.code)
-    done = svc.record_crossing(gate, school, check, issued.code)
+    check = slips_gate.check_at_gate(gate, school, issued.code)
+    done = slips_gate.record_crossing(gate, school, check, issued.code)
     (row,) = rows()
     crossing = GateCrossing.get_by_id(done.crossing_id)
     assert (row.event, row.channel, row.recipient_role, row.subject_id) == ("slip_exit", "sms", "guardian", crossing.id)
     assert row.address == crossing.student.guardian_phone and row.recipient_name == crossing.student.guardian_name
     assert row.recorded_at == crossing.recorded_at and row.owner_station_id == crossing.station_id
     # A confirm that fails writes no crossing and no notification: nothing is announced that did not happen.
-    with pytest.raises(svc.SlipError):
-        svc.record_crossing(gate, school, check, issued.code)
+    with pytest.raises(slips.SlipError):
+        slips_gate.record_crossing(gate, school, check, issued.code)
     assert Notification.select().count() == 1
     report = deliver_once(school)
     assert report.sent == 1 and not wecom.received  # guardians only by SMS, never to a staff group
@@ -175,12 +175,12 @@ def test_guardian_opted_out_is_not_told(school, sms):
     issued = issue()
     notify.set_guardian_opt_out(here("A001"), issued.slip.student_number, True, "家长要求")
     gate = here("G001")
-    svc.record_crossing(gate, school, svc.check_at_gate(gate, school, issued.code), issued.code)
+    slips_gate.record_crossing(gate, school, slips_gate.check_at_gate(gate, school, issued.code), issued.code)
     assert rows() == []
     notify.set_guardian_opt_out(here("A001"), issued.slip.student_number, False)
     clock.advance(timedelta(hours=3))
-    back = svc.check_at_gate(gate, school, issued.code)
-    svc.record_crossing(gate, school, back, issued.code)
+    back = slips_gate.check_at_gate(gate, school, issued.code)
+    slips_gate.record_crossing(gate, school, back, issued.code)
     assert [r.event for r in rows()] == ["slip_return"]
 
 
@@ -215,7 +215,7 @@ def test_overdue_step_cancelled_when_the_student_is_back(school, wecom):
     assert deliver_once(school).sent == 1  # the head teacher, in the group
     gate = here("G001")
     clock.advance(timedelta(minutes=5))
-    svc.record_crossing(gate, school, svc.check_at_gate(gate, school, issued.code), issued.code)
+    slips_gate.record_crossing(gate, school, slips_gate.check_at_gate(gate, school, issued.code), issued.code)
     clock.advance(timedelta(minutes=30))
     report = deliver_once(school)
     assert report.sent == 0 and report.cancelled == 1

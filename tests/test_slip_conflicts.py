@@ -12,7 +12,7 @@ from kiosk.ids import new_id
 from kiosk.models import Staff, Student
 from kiosk.models.slip_review import SlipConflictReview
 from kiosk.models.slips import GateCrossing
-from kiosk.services import slips as svc
+from kiosk.services import slips, slips_gate, slips_office
 from kiosk.services.actor import Actor
 from kiosk.services.facts import record, verify_audit_chain
 from kiosk.services.slip_conflicts import (
@@ -124,7 +124,7 @@ def write_crossing(station: str, slip_id: str, direction: str, at: datetime) -> 
 
 def issue_slip(settings):
     now = clock.now()
-    return svc.issue_slip(office_actor(), settings, student_number="20260101", reason_kind="sick", reason_note="发烧",
+    return slips_office.issue_slip(office_actor(), settings, student_number="20260101", reason_kind="sick", reason_note="发烧",
                           leave_from=now - timedelta(minutes=10), leave_to=now + timedelta(hours=3),
                           return_by=now + timedelta(hours=8)).slip
 
@@ -160,15 +160,15 @@ def test_two_gates_then_review(tiny):
 def test_same_station_cannot_record_a_second_exit(tiny):
     slip = issue_slip(tiny)
     gate = gate_actor("gate-east")
-    check = svc.check_at_gate(gate, tiny, slip.code)
-    svc.record_crossing(gate, tiny, check, slip.code)
-    assert svc.check_at_gate(gate, tiny, slip.code).verdict.reason_code == "just_exited"  # scanned twice
+    check = slips_gate.check_at_gate(gate, tiny, slip.code)
+    slips_gate.record_crossing(gate, tiny, check, slip.code)
+    assert slips_gate.check_at_gate(gate, tiny, slip.code).verdict.reason_code == "just_exited"  # scanned twice
     clock.advance(timedelta(minutes=tiny.gate.slip_rescan_minutes))
-    again = svc.check_at_gate(gate, tiny, slip.code)
+    again = slips_gate.check_at_gate(gate, tiny, slip.code)
     assert again.verdict.kind == "return"  # the same slip scanned again later is the way back in, never a second exit
-    with pytest.raises(svc.SlipError):
-        svc.record_crossing(gate, tiny, check, slip.code)  # the stale exit verdict is re-checked and refused
-    svc.record_crossing(gate, tiny, again, slip.code)
+    with pytest.raises(slips.SlipError):
+        slips_gate.record_crossing(gate, tiny, check, slip.code)  # the stale exit verdict is re-checked and refused
+    slips_gate.record_crossing(gate, tiny, again, slip.code)
     assert GateCrossing.select().count() == 2
     assert slip_conflicts("demo") == []
 
@@ -178,7 +178,7 @@ def test_use_after_revocation_found_in_database(tiny):
     now = clock.now()
     write_crossing("gate-east", slip.id, "exit", now - timedelta(minutes=5))  # before the revocation: fine
     clock.advance(timedelta(minutes=1))
-    svc.revoke_slip(office_actor(), slip.id, "家长取消")
+    slips_office.revoke_slip(office_actor(), slip.id, "家长取消")
     late_return = write_crossing("gate-west", slip.id, "return", now + timedelta(minutes=30))
     rows = slip_conflicts("demo")
     assert [(r.kind, r.crossing_id, r.revoked_at) for r in rows] == [

@@ -12,7 +12,7 @@ import pytest
 from kiosk import clock
 from kiosk.models import Staff, Student
 from kiosk.models.slips import GateCrossing, GateScan, OverdueAlert, SlipKey
-from kiosk.services import slips as svc
+from kiosk.services import slips, slips_gate, slips_office, slips_overdue
 from kiosk.services.actor import Actor
 from kiosk.services.facts import verify_audit_chain
 from kiosk.services.slip_keys import SlipKeyError, create_key, export_public, import_public, list_keys
@@ -83,7 +83,7 @@ def issue(teacher_no="T001", hours=2, back_hours=8, start=timedelta(minutes=-30)
     teacher = Staff.get(Staff.number == teacher_no)
     student = student or fresh_boarder(teacher)
     now = clock.now()
-    return svc.issue_slip(actor_for(teacher_no), svc_settings(), student_number=student.number,
+    return slips_office.issue_slip(actor_for(teacher_no), svc_settings(), student_number=student.number,
                           reason_kind=kw.pop("reason_kind", "sick"), leave_from=now + start,
                           leave_to=now + start + timedelta(hours=hours), return_by=now + start + timedelta(hours=back_hours),
                           companion_name="张建国", companion_relation="父亲", companion_phone="13812345678", **kw)
@@ -105,11 +105,11 @@ def _keep_settings(request):
 
 
 def test_demo_seeded_every_state(school):
-    states = {view.status for view in svc.class_slips("demo", None)}
+    states = {view.status for view in slips_office.class_slips("demo", None)}
     assert {"issued", "pending", "out", "returned", "overdue", "revoked", "expired"} <= states
-    assert svc.overdue_board(school)  # a few students overdue now
-    assert svc.open_alerts("demo")
-    assert svc.verbal_exceptions("demo")
+    assert slips_overdue.overdue_board(school)  # a few students overdue now
+    assert slips_overdue.open_alerts("demo")
+    assert slips_office.verbal_exceptions("demo")
     assert verify_audit_chain() is None
 
 
@@ -130,19 +130,19 @@ def test_issue_check_exit_return_and_replay(school):
     issued = issue()
     code = issued.code
     gate = actor_for("G001")
-    check = svc.check_at_gate(gate, school, code)
+    check = slips_gate.check_at_gate(gate, school, code)
     assert (check.verdict.kind, check.verdict.reason_code) == ("exit", "slip_exit")
     assert check.slip.companion_name == "张建国" and check.student.dorm
-    done = svc.record_crossing(gate, school, check, code)
+    done = slips_gate.record_crossing(gate, school, check, code)
     assert done.direction == "exit"
     # A second confirm of the same exit is refused inside the write transaction.
-    with pytest.raises(svc.SlipError):
-        svc.record_crossing(gate, school, check, code)
+    with pytest.raises(slips.SlipError):
+        slips_gate.record_crossing(gate, school, check, code)
     clock.advance(timedelta(hours=3))
-    back = svc.check_at_gate(gate, school, code)
+    back = slips_gate.check_at_gate(gate, school, code)
     assert back.verdict.kind == "return"
-    svc.record_crossing(gate, school, back, code)
-    replay = svc.check_at_gate(gate, school, code)
+    slips_gate.record_crossing(gate, school, back, code)
+    replay = slips_gate.check_at_gate(gate, school, code)
     assert (replay.verdict.kind, replay.verdict.reason_code) == ("refuse", "already_used")
     crossings = list(GateCrossing.select().where(GateCrossing.slip_id == issued.slip.id))
     assert sorted(c.direction for c in crossings) == ["exit", "return"]
@@ -153,20 +153,20 @@ def test_issue_check_exit_return_and_replay(school):
 
 def test_typed_number_finds_the_slip(school):
     issued = issue()
-    check = svc.check_code(school, issued.slip.student_number, direction="exit")
+    check = slips_gate.check_code(school, issued.slip.student_number, direction="exit")
     assert check.verdict.kind == "exit" and check.slip.id == issued.slip.id
 
 
 def test_head_teacher_only_own_class_admin_any(school):
     other_class = Staff.get(Staff.number == "T002")
     student = fresh_boarder(other_class)
-    with pytest.raises(svc.SlipError) as error:
+    with pytest.raises(slips.SlipError) as error:
         issue("T001", student=student)
     assert error.value.key == "slips.err_not_your_class"
-    with pytest.raises(svc.SlipError):
+    with pytest.raises(slips.SlipError):
         issue("G001", student=student)
     now = clock.now()
-    admin = svc.issue_slip(actor_for("A001"), school, student_number=student.number, reason_kind="home",
+    admin = slips_office.issue_slip(actor_for("A001"), school, student_number=student.number, reason_kind="home",
                            leave_from=now, leave_to=now + timedelta(hours=1), return_by=now + timedelta(hours=5))
     assert admin.slip.status == "issued"
 
@@ -176,13 +176,13 @@ def test_bad_input_changes_nothing(school):
     from kiosk.models.slips import PassSlip
 
     slips_before = PassSlip.select().count()
-    with pytest.raises(svc.SlipError):
+    with pytest.raises(slips.SlipError):
         issue(hours=5, back_hours=2)  # back before the window ends
-    with pytest.raises(svc.SlipError):
+    with pytest.raises(slips.SlipError):
         issue(reason_kind="other")  # other needs a note
     day = Student.select().where(Student.boarder == False).first()  # noqa: E712
-    with pytest.raises(svc.SlipError) as error:
-        svc.issue_slip(actor_for("A001"), school, student_number=day.number, reason_kind="home",
+    with pytest.raises(slips.SlipError) as error:
+        slips_office.issue_slip(actor_for("A001"), school, student_number=day.number, reason_kind="home",
                        leave_from=clock.now(), leave_to=clock.now() + timedelta(hours=1),
                        return_by=clock.now() + timedelta(hours=2))
     assert error.value.key == "slips.err_not_boarder"
@@ -195,29 +195,29 @@ def test_approval_ladder_blocks_until_approved(school):
     assert issued.slip.required_roles == ("head_teacher", "discipline")
     assert issued.slip.status == "pending"
     gate = actor_for("G001")
-    assert svc.check_at_gate(gate, school, issued.code).verdict.reason_code == "waiting_approval"
-    with pytest.raises(svc.SlipError):
-        svc.approve_slip(actor_for("T001"), issued.slip.id)  # head teacher cannot give the discipline approval
-    assert issued.slip.id in {v.id for v in svc.slips_waiting_for(actor_for("Z001"))}
-    view = svc.approve_slip(actor_for("Z001"), issued.slip.id)
+    assert slips_gate.check_at_gate(gate, school, issued.code).verdict.reason_code == "waiting_approval"
+    with pytest.raises(slips.SlipError):
+        slips_office.approve_slip(actor_for("T001"), issued.slip.id)  # head teacher cannot give the discipline approval
+    assert issued.slip.id in {v.id for v in slips_office.slips_waiting_for(actor_for("Z001"))}
+    view = slips_office.approve_slip(actor_for("Z001"), issued.slip.id)
     assert view.status == "issued" and set(view.approvals) == {"head_teacher", "discipline"}
-    assert svc.check_at_gate(gate, school, issued.code).verdict.kind == "exit"
+    assert slips_gate.check_at_gate(gate, school, issued.code).verdict.kind == "exit"
     long = issue(hours=6, back_hours=9 * 24)
-    svc.approve_slip(actor_for("Z001"), long.slip.id)
-    assert svc.check_code(school, long.code).verdict.reason_code == "waiting_approval"
-    svc.approve_slip(actor_for("P001"), long.slip.id)
-    assert svc.check_code(school, long.code).verdict.kind == "exit"
+    slips_office.approve_slip(actor_for("Z001"), long.slip.id)
+    assert slips_gate.check_code(school, long.code).verdict.reason_code == "waiting_approval"
+    slips_office.approve_slip(actor_for("P001"), long.slip.id)
+    assert slips_gate.check_code(school, long.code).verdict.kind == "exit"
 
 
 def test_revoke_is_final(school):
     issued = issue()
-    with pytest.raises(svc.SlipError):
-        svc.revoke_slip(actor_for("T001"), issued.slip.id, "")
-    view = svc.revoke_slip(actor_for("T001"), issued.slip.id, "家长改期")
+    with pytest.raises(slips.SlipError):
+        slips_office.revoke_slip(actor_for("T001"), issued.slip.id, "")
+    view = slips_office.revoke_slip(actor_for("T001"), issued.slip.id, "家长改期")
     assert view.status == "revoked"
-    assert svc.check_code(school, issued.code).verdict.reason_code == "revoked"
-    with pytest.raises(svc.SlipError):
-        svc.revoke_slip(actor_for("T001"), issued.slip.id, "again")
+    assert slips_gate.check_code(school, issued.code).verdict.reason_code == "revoked"
+    with pytest.raises(slips.SlipError):
+        slips_office.revoke_slip(actor_for("T001"), issued.slip.id, "again")
 
 
 def test_key_rotation_old_slips_still_verify_gate_imports(school, tmp_path):
@@ -225,8 +225,8 @@ def test_key_rotation_old_slips_still_verify_gate_imports(school, tmp_path):
     new_key = create_key(actor_for("A001"), rotate=True)
     assert new_key.key_id == 2
     newer = issue()
-    assert svc.check_code(school, old.code).verdict.kind == "exit"
-    assert svc.check_code(school, newer.code).verdict.kind == "exit"
+    assert slips_gate.check_code(school, old.code).verdict.kind == "exit"
+    assert slips_gate.check_code(school, newer.code).verdict.kind == "exit"
     assert newer.code != old.code
     exported = tmp_path / "public.json"
     assert export_public("demo", exported) == 2
@@ -234,10 +234,10 @@ def test_key_rotation_old_slips_still_verify_gate_imports(school, tmp_path):
     assert "PRIVATE" not in exported.read_text() and {k["key_id"] for k in data["keys"]} == {1, 2}
     # A gate that knows only key 1 refuses key-2 slips as unknown key, until it imports the file.
     SlipKey.delete().where(SlipKey.key_id == 2).execute()
-    assert svc.check_code(school, newer.code).verdict.reason_code == "unknown_key"
+    assert slips_gate.check_code(school, newer.code).verdict.reason_code == "unknown_key"
     assert import_public(actor_for("A001"), exported) == 1
     assert import_public(actor_for("A001"), exported) == 0
-    assert svc.check_code(school, newer.code).verdict.kind == "exit"
+    assert slips_gate.check_code(school, newer.code).verdict.kind == "exit"
 
 
 def test_forged_with_other_key_same_id(school):
@@ -249,52 +249,52 @@ def test_forged_with_other_key_same_id(school):
     decoded = slip_codec.decode(issued.code, {1: bytes(32)} | {k: v for k, v in __import__(
         "kiosk.services.slip_keys", fromlist=["x"]).public_keys("demo").items()})
     forged = slip_codec.sign(decoded.payload, Ed25519PrivateKey.generate())
-    check = svc.check_at_gate(actor_for("G001"), school, forged)
+    check = slips_gate.check_at_gate(actor_for("G001"), school, forged)
     assert (check.verdict.kind, check.verdict.reason_code) == ("refuse", "forged")
     assert GateScan.get(GateScan.id == check.scan_id).reason_code == "forged"
-    assert "forged" in {r.reason_code for r in svc.scans("demo", refusals_only=True)}
+    assert "forged" in {r.reason_code for r in slips_office.scans("demo", refusals_only=True)}
 
 
 def test_overdue_alert_raised_once_and_resolved_with_note(school):
     issued = issue(hours=1, back_hours=2)
     gate = actor_for("G001")
-    svc.record_crossing(gate, school, svc.check_at_gate(gate, school, issued.code), issued.code)
+    slips_gate.record_crossing(gate, school, slips_gate.check_at_gate(gate, school, issued.code), issued.code)
     clock.advance(timedelta(hours=2))
-    assert svc.raise_overdue_alerts(gate, school) >= 1
-    assert svc.raise_overdue_alerts(gate, school) == 0
-    row = next(r for r in svc.overdue_board(school) if r.slip_id == issued.slip.id)
+    assert slips_overdue.raise_overdue_alerts(gate, school) >= 1
+    assert slips_overdue.raise_overdue_alerts(gate, school) == 0
+    row = next(r for r in slips_overdue.overdue_board(school) if r.slip_id == issued.slip.id)
     assert row.minutes_late == 30 and row.head_teacher and row.guardian_phone
     alert = OverdueAlert.get(OverdueAlert.slip_id == issued.slip.id)
-    assert alert.id == svc.alert_id_for(issued.slip.id)
+    assert alert.id == slips_overdue.alert_id_for(issued.slip.id)
     # Coming back late does not close the alert: someone must record what happened.
-    back = svc.check_at_gate(gate, school, issued.code)
+    back = slips_gate.check_at_gate(gate, school, issued.code)
     assert back.verdict.reason_code == "slip_return_late"
-    svc.record_crossing(gate, school, back, issued.code)
-    assert alert.id in {a[0] for a in svc.open_alerts("demo")}
-    late_row = next(r for r in svc.overdue_board(school) if r.slip_id == issued.slip.id)
+    slips_gate.record_crossing(gate, school, back, issued.code)
+    assert alert.id in {a[0] for a in slips_overdue.open_alerts("demo")}
+    late_row = next(r for r in slips_overdue.overdue_board(school) if r.slip_id == issued.slip.id)
     assert late_row.returned_at is not None and late_row.minutes_late == 30  # still on the board until resolved
-    with pytest.raises(svc.SlipError):
-        svc.resolve_alert(gate, alert.id, " ")
-    svc.resolve_alert(gate, alert.id, "堵车晚归，已联系家长")
-    assert alert.id not in {a[0] for a in svc.open_alerts("demo")}
+    with pytest.raises(slips.SlipError):
+        slips_overdue.resolve_alert(gate, alert.id, " ")
+    slips_overdue.resolve_alert(gate, alert.id, "堵车晚归，已联系家长")
+    assert alert.id not in {a[0] for a in slips_overdue.open_alerts("demo")}
 
 
 def test_verbal_exception_flagged_until_teacher_confirms(school):
     teacher = Staff.get(Staff.number == "T001")
     student = fresh_boarder(teacher)
     gate = actor_for("G001")
-    with pytest.raises(svc.SlipError):
-        svc.record_verbal_exception(gate, student_number=student.number, direction="exit", teacher_name="",
+    with pytest.raises(slips.SlipError):
+        slips_gate.record_verbal_exception(gate, student_number=student.number, direction="exit", teacher_name="",
                                     teacher_phone="")
-    row = svc.record_verbal_exception(gate, student_number=student.number, direction="exit",
+    row = slips_gate.record_verbal_exception(gate, student_number=student.number, direction="exit",
                                       teacher_name=teacher.name, teacher_phone=teacher.phone)
     crossing = GateCrossing.get(GateCrossing.exception_id == row.id)
     assert crossing.kind == "verbal_exception" and crossing.slip_id is None
-    assert row.id in {e.id for e in svc.verbal_exceptions("demo")}
-    with pytest.raises(svc.SlipError):
-        svc.confirm_verbal_exception(actor_for("T002"), row.id)
-    svc.confirm_verbal_exception(actor_for("T001"), row.id, "属实")
-    assert row.id not in {e.id for e in svc.verbal_exceptions("demo")}
+    assert row.id in {e.id for e in slips_office.verbal_exceptions("demo")}
+    with pytest.raises(slips.SlipError):
+        slips_office.confirm_verbal_exception(actor_for("T002"), row.id)
+    slips_office.confirm_verbal_exception(actor_for("T001"), row.id, "属实")
+    assert row.id not in {e.id for e in slips_office.verbal_exceptions("demo")}
 
 
 def test_cli_issue_check_record_json(school, capsys):
@@ -365,13 +365,13 @@ def test_day_student_card_lending_flag_is_recorded(school):
     day = (Student.select().where((Student.boarder == False) & (Student.class_name == "高一(1)班"))  # noqa: E712
            .order_by(Student.number.desc()).first())
     GateCrossing.delete().where(GateCrossing.student == day.id).execute()  # a clean history for this student
-    first = svc.check_at_gate(gate, school, day.number, direction="return")
+    first = slips_gate.check_at_gate(gate, school, day.number, direction="return")
     assert first.verdict.flags == ()
-    svc.record_crossing(gate, school, first, day.number)
+    slips_gate.record_crossing(gate, school, first, day.number)
     clock.advance(timedelta(minutes=5))
-    second = svc.check_at_gate(gate, school, day.number, direction="return")
+    second = slips_gate.check_at_gate(gate, school, day.number, direction="return")
     assert second.verdict.kind == "return" and second.verdict.flags == ("card_lending",)
-    done = svc.record_crossing(gate, school, second, day.number)
+    done = slips_gate.record_crossing(gate, school, second, day.number)
     assert GateCrossing.get(GateCrossing.id == done.crossing_id).flags == "card_lending"
 
 
@@ -386,7 +386,7 @@ def test_private_key_in_a_configured_folder(school, tmp_path):
     decoded = slip_codec.decode(issued.code, __import__("kiosk.services.slip_keys", fromlist=["x"]).public_keys("demo"))
     assert decoded.payload.key_id == info.key_id
     school.slips.key_dir = ""
-    with pytest.raises(svc.SlipError) as error:  # key 2 is the active one; its private file is elsewhere
+    with pytest.raises(slips.SlipError) as error:  # key 2 is the active one; its private file is elsewhere
         issue()
     assert error.value.key == "slips.err_no_key"
 
@@ -407,12 +407,12 @@ def test_a_duty_leader_may_confirm_a_verbal_permission_for_any_class_a_head_teac
     teacher = Staff.get(Staff.number == "T001")
     student = fresh_boarder(teacher)
     gate = actor_for("G001")
-    first = svc.record_verbal_exception(gate, student_number=student.number, direction="exit",
+    first = slips_gate.record_verbal_exception(gate, student_number=student.number, direction="exit",
                                         teacher_name=teacher.name, teacher_phone=teacher.phone)
-    with pytest.raises(svc.SlipError):
-        svc.confirm_verbal_exception(actor_for("T002"), first.id)
-    svc.confirm_verbal_exception(actor_for("L001"), first.id, "值班领导电话核实")
-    assert first.id not in {e.id for e in svc.verbal_exceptions("demo")}
+    with pytest.raises(slips.SlipError):
+        slips_office.confirm_verbal_exception(actor_for("T002"), first.id)
+    slips_office.confirm_verbal_exception(actor_for("L001"), first.id, "值班领导电话核实")
+    assert first.id not in {e.id for e in slips_office.verbal_exceptions("demo")}
 
 
 def test_issue_and_print_keeps_the_slip_when_the_picture_cannot_be_saved(school, tmp_path):

@@ -26,7 +26,7 @@ def prepare(path: Path, settings) -> tuple[list[str], list[str]]:
     from kiosk import clock
     from kiosk.db import close_database, open_database
     from kiosk.models import Room, Student
-    from kiosk.services import slips as svc
+    from kiosk.services import slips_office
     from kiosk.services.actor import Actor
     from kiosk.services.facts import record
     from tests.ui.test_slips_ui import make_tiny_school, teacher
@@ -45,7 +45,7 @@ def prepare(path: Path, settings) -> tuple[list[str], list[str]]:
                 w.insert(Student(school_id="demo", number=number, name=f"学生{number[-4:]}", initials="", gender="F",
                                  grade="高一", class_name="高一(1)班", boarder=boarder, room=room if boarder else None,
                                  guardian_name="家长", guardian_phone="13900000002", active=True, updated_at=now))
-        codes = [svc.issue_slip(teacher(), settings, student_number=number, reason_kind="home",
+        codes = [slips_office.issue_slip(teacher(), settings, student_number=number, reason_kind="home",
                                 leave_from=now - timedelta(minutes=5), leave_to=now + timedelta(hours=4),
                                 return_by=now + timedelta(hours=8), companion_name="家长", companion_relation="母亲",
                                 companion_phone="13900000002").code for number in boarders]

@@ -17,7 +17,7 @@ def prepare(path: Path, settings) -> str:
     """A tiny school (office key made in this test's data dir) and one slip valid now; returns its code."""
     from kiosk import clock
     from kiosk.db import close_database, open_database
-    from kiosk.services import slips as svc
+    from kiosk.services import slips_office
     from tests.ui.test_slips_ui import make_tiny_school, teacher
 
     settings.database.path = str(path)
@@ -25,7 +25,7 @@ def prepare(path: Path, settings) -> str:
     try:
         make_tiny_school(settings)
         now = clock.now()
-        issued = svc.issue_slip(teacher(), settings, student_number="20260101", reason_kind="home",
+        issued = slips_office.issue_slip(teacher(), settings, student_number="20260101", reason_kind="home",
                                 leave_from=now - timedelta(minutes=5), leave_to=now + timedelta(hours=2),
                                 return_by=now + timedelta(hours=8), companion_name="张建国", companion_relation="父亲",
                                 companion_phone="13900000001")

@@ -82,7 +82,8 @@ def register_cli(subparsers) -> None:
     check = command(gate_sub, "check", cmd_gate_check, "the gate's verdict for a scanned code or a student number")
     check.add_argument("code", metavar="CODE")
     check.add_argument("--at", metavar="ISO", help="judge as of this time (default: now)")
-    check.add_argument("--direction", choices=("out", "in"), help="lane direction for student cards")
+    check.add_argument("--direction", choices=("out", "in"),
+                       help="a student card's direction (default: the opposite of the student's last crossing)")
     check.add_argument("--record", action="store_true", help="record the crossing as the gate would")
     check.add_argument("--staff", metavar="STAFFNO", help="the gatekeeper (with --record)")
     check.add_argument("--json", action="store_true")
@@ -181,7 +182,7 @@ def _reason(text: str, note: str) -> tuple[str, str]:
 
 def cmd_slip_issue(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.cli import CliError
-    from kiosk.services.slips import issue_slip
+    from kiosk.services.slips_office import issue_slip
 
     actor = _staff_actor(settings, args.issuer, "--issuer")
     companion = ["", "", ""]
@@ -223,7 +224,7 @@ def cmd_slip_png(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_slip_approve(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.services.slips import approve_slip
+    from kiosk.services.slips_office import approve_slip
 
     view = approve_slip(_staff_actor(settings, args.by, "--by"), args.slip_id)
     print(f"{view.id}\t{view.status}")
@@ -231,7 +232,7 @@ def cmd_slip_approve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_slip_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.services.slips import revoke_slip
+    from kiosk.services.slips_office import revoke_slip
 
     view = revoke_slip(_staff_actor(settings, args.by, "--by"), args.slip_id, args.reason)
     print(f"{view.id}\t{view.status}")
@@ -239,7 +240,8 @@ def cmd_slip_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_slip_list(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.services.slips import class_slips, to_plain
+    from kiosk.services.slips_office import class_slips
+    from kiosk.services.slips import to_plain
 
     views = class_slips(settings.school.id, args.class_name)
     if args.json:
@@ -254,7 +256,10 @@ def cmd_slip_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-GATE_CHECK_REFUSED = 3  # exit status of `kiosk gate check` on a refusal (0: allowed; 1, 2: errors)
+# Exit status of `kiosk gate check` when the student may not pass without a gatekeeper: refused, or allowed only
+# on a gatekeeper's confirmation (outside a day student's hours with gate.day_student_outside_hours = "confirm";
+# the JSON says "needs_confirmation"). 0: allowed; 1, 2: errors.
+GATE_CHECK_REFUSED = 3
 
 
 def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -262,7 +267,8 @@ def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
     the office's list with an empty gatekeeper. With --record it does what the gate screen does."""
     from kiosk import clock
     from kiosk.cli import CliError
-    from kiosk.services.slips import SlipError, check_at_gate, check_code, record_crossing
+    from kiosk.services.slips import SlipError
+    from kiosk.services.slips_gate import check_at_gate, check_code, record_crossing
 
     now = _parse_time(args.at, settings, "--at") if args.at else clock.now()
     if args.record and not args.staff:
@@ -272,7 +278,7 @@ def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
     if args.record:
         actor = _staff_actor(settings, args.staff, "--staff")
         check = check_at_gate(actor, settings, args.code, now, direction)
-        if check.verdict.allowed:
+        if check.verdict.allowed and not check.needs_confirmation:
             try:
                 done = record_crossing(actor, settings, check, args.code, now)
             except SlipError as error:
@@ -289,11 +295,12 @@ def cmd_gate_check(args: argparse.Namespace, settings: Settings) -> int:
 
         who = f"{check.student.name} {check.student.class_name}" if check.student else ""
         print(f"{t(f'slips.verdict_{check.verdict.kind}')}\t{check.reason}\t{who}")
-    return 0 if check.verdict.allowed else GATE_CHECK_REFUSED
+    return 0 if check.verdict.allowed and not check.needs_confirmation else GATE_CHECK_REFUSED
 
 
 def cmd_gate_overdue(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.services.slips import overdue_board, raise_overdue_alerts, to_plain
+    from kiosk.services.slips_overdue import overdue_board, raise_overdue_alerts
+    from kiosk.services.slips import to_plain
 
     raise_overdue_alerts(_system_actor(settings), settings)
     rows = overdue_board(settings)
@@ -318,8 +325,13 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
     from kiosk.models.slips import GateCrossing, GateScan
     from kiosk.services.exports import Table
     from kiosk.services.slips import stored_reason
+    from kiosk.services.stations import station_label, station_names
+
+    def flags_text(flags: str) -> str:  # "typed,late" -> 手动输入、逾期返校
+        return t("slips.export_flag_separator").join(t(f"slips.flag_short_{flag}") for flag in flags.split(",") if flag)
 
     zone = _zone(settings)
+    stations = station_names(settings.school.id)
     low, high = day_range_utc(start, end, zone)
     school = settings.school.id
     students = {s.id: s for s in Student.select().where(Student.school_id == school)}
@@ -331,17 +343,19 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
         rows.append((c.at, [c.at.astimezone(zone).replace(tzinfo=None), t("slips.export_crossing"),
                             student.number if student else "", student.name if student else "",
                             student.class_name if student else "", t(f"slips.direction_{c.direction}"),
-                            t(f"slips.ckind_{c.kind}"), short_code(c.slip_id) if c.slip_id else "", c.flags,
-                            c.station_id, staff.get(c.staff_id, "")]))
+                            t(f"slips.ckind_{c.kind}"), short_code(c.slip_id) if c.slip_id else "",
+                            flags_text(c.flags), station_label(stations, c.station_id), staff.get(c.staff_id, "")]))
     for s in GateScan.select().where((GateScan.school_id == school) & (GateScan.recorded_at >= low)
                                      & (GateScan.recorded_at < high)):
         student = students.get(s.student_id) if s.student_id else None
         reason = str(stored_reason(s.reason_code, s.detail))
+        if s.typed:
+            reason = t("slips.export_typed", reason=reason)
         rows.append((s.recorded_at, [s.recorded_at.astimezone(zone).replace(tzinfo=None), t("slips.export_scan"),
                                      student.number if student else "", student.name if student else "",
                                      student.class_name if student else "", t(f"slips.verdict_{s.verdict}"), reason,
-                                     short_code(s.slip_id) if s.slip_id else "", s.raw, s.station_id,
-                                     staff.get(s.staff_id, "")]))
+                                     short_code(s.slip_id) if s.slip_id else "", s.raw,
+                                     station_label(stations, s.station_id), staff.get(s.staff_id, "")]))
     rows.sort(key=lambda pair: pair[0])
     headers = [t(f"slips.col_{k}") for k in ("time", "record", "number", "name", "class", "direction", "detail",
                                              "slip", "extra", "station", "staff")]

@@ -6,7 +6,8 @@ database upgrades the same way a new one is built; tests/test_migrations.py chec
 migrated schema matches the models. Applied migrations are listed in `migration_history`.
 Numbers reserved: 0001 core, 0002 outbox/local state, 0003 gate visitors, 0004 pass slips,
 0005 canteen, 0006 dorm, 0007 sync, 0008 slip conflict reviews, 0009 station names,
-0010 overnight-guest approvals, 0012 notifications, 0013 visitor sex (from the ID card).
+0010 overnight-guest approvals, 0012 notifications, 0013 visitor sex (from the ID card),
+0014 typed (not scanned) gate scans and crossings.
 """
 from __future__ import annotations
 

@@ -133,6 +133,7 @@ class GateCrossing(FactModel):
     at = UtcDateTimeField()
     return_by = UtcDateTimeField(null=True)  # exits on a slip: the signed deadline, so overdue needs no slip row
     flags = peewee.CharField(default="")  # comma-separated, e.g. "card_lending,late"
+    typed = peewee.BooleanField(default=False)  # the student number was typed by hand, not scanned
 
     class Meta:
         indexes = (
@@ -151,6 +152,7 @@ class GateScan(FactModel):
     student = peewee.ForeignKeyField(Student, null=True, backref="scans")
     slip_id = peewee.CharField(max_length=36, null=True)  # not a foreign key: forged slips name unknown ids
     detail = JSONField(default=dict)
+    typed = peewee.BooleanField(default=False)  # typed by hand, not scanned
 
     class Meta:
         indexes = ((("school_id", "recorded_at"), False), (("verdict", "recorded_at"), False))

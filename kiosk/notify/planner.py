@@ -40,7 +40,7 @@ def _raise_overdue(actor, settings, now: datetime) -> None:
     from kiosk.models.slips import GateCrossing, OverdueAlert
     from kiosk.notify import events
     from kiosk.notify.model import Notification
-    from kiosk.services.slips import raise_overdue_alerts
+    from kiosk.services.slips_overdue import raise_overdue_alerts
 
     raise_overdue_alerts(actor, settings, now)
     told = Notification.select(Notification.subject_id).where(Notification.event == "overdue")

@@ -235,7 +235,7 @@ class VerbalExceptionScreen(KioskScreen):
         self.app.push_screen(ConfirmDialog(question, confirm_key="gate.verbal_record"), answered)
 
     def record(self) -> None:
-        from kiosk.services.slips import record_verbal_exception
+        from kiosk.services.slips_gate import record_verbal_exception
 
         self.call(record_verbal_exception, self.ctx.actor(), student_number=self.student.number,
                   direction=self.direction, teacher_name=self.teacher.name, teacher_phone=self.value("phone"),

@@ -1,6 +1,13 @@
-"""The login screen: staff number (or staff card scan) then PIN. The station's resting screen."""
+"""The login screen: staff number (or staff card scan) then PIN. The station's resting screen.
+
+After the idle lock a student may scan a slip or a card at it: a scanner's burst that is not a staff card
+says 请先登录 and leaves the fields empty, instead of landing in the staff-number field (a person typing a
+staff number, and a staff card, work as before)."""
 from __future__ import annotations
 
+import time
+
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -11,11 +18,36 @@ from kiosk.screens.base import KioskScreen
 from kiosk.widgets.bars import station_label
 from kiosk.widgets.field_input import FieldInput
 from kiosk.widgets.message_line import MessageLine
+from kiosk.widgets.scan_input import ScanInput
+
+
+class PinInput(FieldInput):
+    """The PIN field. It counts the keys typed into it since it was empty: more than a PIN can have is a
+    scanner's code (a slip typed into the PIN field), which must not count as a wrong PIN."""
+
+    keys_typed = 0
+
+    async def _on_key(self, event: events.Key) -> None:  # Input's own handler runs after this one
+        if event.is_printable and self.screen.focused is self:
+            self.keys_typed = 1 if not self.value else self.keys_typed + 1
+
+    @property
+    def overflowed(self) -> bool:
+        return self.keys_typed > self.max_length
+
+
+def is_staff_code(code: str, school_id: str) -> bool:
+    """Whether a scanned code is a staff number or a staff card of this school."""
+    from kiosk.services.auth import find_staff
+
+    return find_staff(code, school_id) is not None
 
 
 class LoginScreen(KioskScreen):
     TITLE_KEY = "core.key_login"
     BINDINGS = [Binding("escape", "clear", show=False)]
+    SCAN_TAIL_SECONDS = 0.3
+    refused_at = 0.0  # when a scan was last taken off the form
 
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
@@ -31,9 +63,10 @@ class LoginScreen(KioskScreen):
                 yield Static(id="login-title")
                 yield Static(id="login-prompt")
                 yield Label(id="login-staff-label")
-                yield FieldInput(id="login-staff", max_length=64, next_field="#login-pin")
+                yield ScanInput(id="login-staff", max_length=64, next_field="#login-pin", clear_on_submit=False,
+                                ignore_repeats=False)
                 yield Label(id="login-pin-label")
-                yield FieldInput(id="login-pin", password=True, max_length=8)
+                yield PinInput(id="login-pin", password=True, max_length=8)
                 yield MessageLine(id="login-message")
 
     def on_mount(self) -> None:
@@ -66,14 +99,42 @@ class LoginScreen(KioskScreen):
     def action_back(self) -> None:
         """Nothing is under the login screen."""
 
+    def on_scan_input_enter_on_empty(self, event: ScanInput.EnterOnEmpty) -> None:
+        event.stop()
+        self.say("core.login_need_staff", level="error")
+
+    def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
+        """The staff field's Enter (the focus has moved to the PIN already). A scanner's burst must be a staff
+        card: anything else (a slip, a student card) is not a login and is taken off the form."""
+        event.stop()
+        if not event.from_scanner:
+            return
+        from kiosk.services.slip_codec import looks_like_slip
+
+        code = event.code
+        if looks_like_slip(code):
+            self.refuse_scan(code)
+            return
+        self.call(is_staff_code, code, self.ctx.school_id, then=lambda staff: staff or self.refuse_scan(code),
+                  group="login-scan")
+
+    def refuse_scan(self, code: str | None = None) -> None:
+        """Take a scan off the form; `code`: only if the staff field still holds it (a person may have typed)."""
+        staff = self.query_one("#login-staff", Input)
+        if code is not None and staff.value.strip() != code.strip():
+            return
+        self.reset()
+        self.refused_at = time.monotonic()
+        self.say("core.login_scan_first", level="warning")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if time.monotonic() - self.refused_at < self.SCAN_TAIL_SECONDS:
+            return  # the refused scan's second terminator (CR LF), not a person's Enter
+        if self.query_one("#login-pin", PinInput).overflowed:
+            self.refuse_scan()  # a code scanned into the PIN field: not a wrong PIN
+            return
         staff = self.query_one("#login-staff", Input).value.strip()
         pin = self.query_one("#login-pin", Input).value
-        if event.input.id == "login-staff":
-            if not staff:
-                self.say("core.login_need_staff", level="error")
-                self.query_one("#login-staff", Input).focus()
-            return
         if not staff:
             self.say("core.login_need_staff", level="error")
             self.query_one("#login-staff", Input).focus()

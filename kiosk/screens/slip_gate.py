@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.worker import Worker, WorkerState
@@ -11,7 +12,6 @@ from textual.binding import Binding
 from textual.widgets import Input, Label, Static
 from rich.text import Text
 
-from kiosk import clock
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import TextDialog
@@ -22,6 +22,15 @@ from kiosk.widgets.scan_input import ScanInput
 
 def _hm(at, zone) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A code scanned (or typed) while another was on screen, with how it came in."""
+
+    code: str
+    direction: str | None  # the gatekeeper's F3 for this card, else None (inferred from the last crossing)
+    typed: bool  # keyed in by hand, not a scanner's burst
 
 
 class VerdictBanner(Static):
@@ -62,11 +71,17 @@ class VerdictBanner(Static):
 class SlipCheckScreen(KioskScreen):
     """One scan at a time, in the order scanned. An allowed verdict waits for Enter (record) or Esc
     (not recorded, logged); codes scanned meanwhile wait in a visible queue and are checked after it,
-    so nothing scanned is dropped and no verdict is replaced before the gatekeeper has answered it."""
+    so nothing scanned is dropped and no verdict is replaced before the gatekeeper has answered it.
+    A verdict that needs the gatekeeper's confirmation (a number typed, not scanned; a day student outside
+    hours) is recorded with F2 only: an Enter out of habit does not let anyone through.
+
+    A card's direction comes from the student's last crossing (the service infers it); F3 sets the next
+    card's direction by hand, shown on screen until that card is scanned."""
 
     TITLE_KEY = "slips.title_check"
     BINDINGS = [
         Binding("escape", "back", "core.key_back"),
+        Binding("f2", "confirm_key", "slips.key_confirm"),
         Binding("f3", "toggle_direction", "slips.key_direction"),
     ]
     CONFIRM_AFTER_SECONDS = 0.3  # an Enter sooner than this after a verdict appears was meant for the one before
@@ -77,6 +92,7 @@ class SlipCheckScreen(KioskScreen):
     SlipCheckScreen #slip-queue { padding: 0 2; height: auto; text-style: bold; color: $warning; }
     SlipCheckScreen #slip-details { padding: 0 2; height: auto; }
     SlipCheckScreen #slip-hint { padding: 0 2; height: 1; color: $text-muted; }
+    SlipCheckScreen #slip-previous { padding: 0 2; height: auto; color: $text-muted; }
     """
 
     def __init__(self) -> None:
@@ -85,9 +101,10 @@ class SlipCheckScreen(KioskScreen):
         self.code = ""
         self.pending = False  # the verdict on screen is allowed and waits for Enter / Esc
         self.shown_at = 0.0
-        self.queue: deque[str] = deque()  # scanned, not yet checked
+        self.queue: deque[Queued] = deque()  # scanned, not yet checked
         self.step = None  # the worker of the check / record / drop under way (busy while set)
-        self.direction = ""
+        self.override: str | None = None  # F3: the next card's direction (exit | return); None: inferred
+        self.previous: Msg | None = None  # what became of the verdict answered last (recorded / not recorded)
 
     @property
     def busy(self) -> bool:
@@ -102,11 +119,9 @@ class SlipCheckScreen(KioskScreen):
         yield Static("", id="slip-details")
         yield Static("", id="slip-hint")
         yield MessageLine(id="slip-message")
+        yield Static("", id="slip-previous")
 
     def on_mount(self) -> None:
-        from kiosk.services.slip_rules import default_direction
-
-        self.direction = default_direction(clock.now(), self.ctx.settings)
         self.refresh_text()
         self.query_one("#slip-scan", ScanInput).focus()
 
@@ -114,7 +129,9 @@ class SlipCheckScreen(KioskScreen):
         self.query_one("#slip-title", Static).update(t("slips.title_check"))
         self.query_one("#slip-scan", ScanInput).placeholder = t("slips.ph_scan")
         self.query_one("#slip-direction", Static).update(
-            t("slips.card_direction", direction=t(f"slips.direction_{self.direction}")))
+            t("slips.card_direction_override", direction=t(f"slips.direction_{self.override}")) if self.override
+            else t("slips.card_direction"))
+        self.query_one("#slip-previous", Static).update(t("slips.previous", what=self.previous) if self.previous else "")
         if self.check is not None:
             self.render_check()
         else:
@@ -129,7 +146,8 @@ class SlipCheckScreen(KioskScreen):
         self.query_one("#slip-queue", Static).update(text)
 
     def action_toggle_direction(self) -> None:
-        self.direction = "return" if self.direction == "exit" else "exit"
+        """Inferred -> next card out -> next card in -> inferred."""
+        self.override = {None: "exit", "exit": "return", "return": None}[self.override]
         self.refresh_text()
 
     def action_back(self) -> None:
@@ -152,13 +170,13 @@ class SlipCheckScreen(KioskScreen):
 
     # ------------------------------------------------------------ one step at a time
 
-    def run_step(self, service, *args, then) -> None:
+    def run_step(self, service, *args, then, **kwargs) -> None:
         """Run a check, a record or a drop; the screen is busy until `then` has run or the step failed."""
         def done(result) -> None:
             self.step = None
             then(result)
 
-        self.step = self.call(service, *args, then=done, group="slip-step")
+        self.step = self.call(service, *args, then=done, group="slip-step", **kwargs)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The seam tells the person about a failed step (UserError on the message line, a fault on the red
@@ -171,11 +189,14 @@ class SlipCheckScreen(KioskScreen):
 
     def on_scan_input_scanned(self, event: ScanInput.Scanned) -> None:
         event.stop()
-        if (self.pending and event.code == self.code) or event.code in self.queue:
+        if (self.pending and event.code == self.code) or any(item.code == event.code for item in self.queue):
             # The same person scanning again because nothing happened yet: one check is enough.
             self.say("slips.already_waiting", level="info")
             return
-        self.queue.append(event.code)
+        self.queue.append(Queued(event.code, self.override, typed=not event.from_scanner))
+        if self.override is not None:  # F3 was for this card; the next one is inferred again
+            self.override = None
+            self.refresh_text()
         self.next_check()
 
     def on_scan_input_enter_on_empty(self, event: ScanInput.EnterOnEmpty) -> None:
@@ -185,19 +206,20 @@ class SlipCheckScreen(KioskScreen):
     def next_check(self) -> None:
         """Check the oldest queued code, unless a step runs or a verdict waits for an answer."""
         if not (self.busy or self.pending) and self.queue:
-            from kiosk.services.slips import check_at_gate
+            from kiosk.services.slips_gate import check_at_gate
 
-            code = self.queue.popleft()
-            self.run_step(check_at_gate, self.ctx.actor(), self.ctx.settings, code, None, self.direction,
-                          then=lambda check: self.show_check(check, code))
+            item = self.queue.popleft()
+            self.run_step(check_at_gate, self.ctx.actor(), self.ctx.settings, item.code, None, item.direction,
+                          typed=item.typed, then=lambda check: self.show_check(check, item.code))
         self.show_queue()
 
     def show_check(self, check, code: str) -> None:
-        from kiosk.services.slips import raise_overdue_alerts
+        from kiosk.services.slips_overdue import raise_overdue_alerts
 
         self.check, self.code = check, code
         self.pending = check.verdict.allowed
         self.shown_at = time.monotonic()
+        self.clear_message()  # the message line speaks of the verdict on screen, never of one before it
         self.render_check()
         self.call(raise_overdue_alerts, self.ctx.actor(), self.ctx.settings, group="slip-overdue-alerts")
         self.next_check()  # a refusal needs no answer: the next queued code is checked at once
@@ -219,6 +241,8 @@ class SlipCheckScreen(KioskScreen):
             kind = t("slips.boarder") if s.boarder else t("slips.day_student")
             lines.append(t("slips.line_student", name=s.name, number=s.number, class_name=s.class_name, kind=kind,
                            dorm=s.dorm or "-"))
+        if check.typed:
+            lines.append(t("slips.line_typed"))
         if check.slip is not None:
             v = check.slip
             lines.append(t("slips.line_window", start=_hm(v.leave_from, zone), end=_hm(v.leave_to, zone),
@@ -226,39 +250,59 @@ class SlipCheckScreen(KioskScreen):
             companion = " ".join(p for p in (v.companion_name, v.companion_relation, v.companion_phone) if p)
             lines.append(t("slips.line_companion", companion=companion or "-", issuer=v.issuer_name or "-"))
         self.query_one("#slip-details", Static).update("\n".join(lines))
-        self.query_one("#slip-hint", Static).update(t("slips.hint_confirm") if verdict.allowed else t("slips.hint_refused"))
+        hint = "hint_refused"
+        if verdict.allowed:
+            hint = "hint_confirm_key" if check.needs_confirmation else "hint_confirm"
+        self.query_one("#slip-hint", Static).update(t(f"slips.{hint}"))
 
     def action_confirm(self) -> None:
-        """Enter: record the verdict waiting on screen. If the write is refused (the slip was used or revoked
-        meanwhile) or fails, the seam says why and the verdict stays for Enter again or Esc."""
+        """Enter: record the verdict waiting on screen, unless it needs F2 (then say so). If the write is refused
+        (the slip was used or revoked meanwhile) or fails, the seam says why and the verdict stays."""
+        if self.pending and self.check.needs_confirmation:
+            self.say("slips.needs_confirm_key", level="warning")
+            return
+        self.record_pending(confirmed=False)
+
+    def action_confirm_key(self) -> None:
+        """F2: record the verdict waiting on screen, including one that needs the gatekeeper's confirmation."""
+        self.record_pending(confirmed=True)
+
+    def record_pending(self, confirmed: bool) -> None:
         if not self.pending or self.busy or time.monotonic() - self.shown_at < self.CONFIRM_AFTER_SECONDS:
             return
-        from kiosk.services.slips import record_crossing
+        from kiosk.services.slips_gate import record_crossing
 
         check = self.check
-        self.run_step(record_crossing, self.ctx.actor(), self.ctx.settings, check, self.code,
+        self.run_step(record_crossing, self.ctx.actor(), self.ctx.settings, check, self.code, confirmed=confirmed,
                       then=lambda done: self.after_record(check, done))
 
     def after_record(self, check, done) -> None:
         self.clear_check()
-        self.say("slips.recorded", level="ok", name=check.student.name if check.student else "",
-                 direction=Msg(f"slips.direction_{done.direction}"),
-                 time=done.at.astimezone(self.ctx.zone).strftime("%H:%M"))
+        self.clear_message()
+        self.show_previous(Msg("slips.recorded", name=check.student.name if check.student else "",
+                               direction=Msg(f"slips.direction_{done.direction}"),
+                               time=done.at.astimezone(self.ctx.zone).strftime("%H:%M")))
         self.next_check()
+
+    def show_previous(self, what: Msg) -> None:
+        """What became of the verdict just answered, on its own line: the message line belongs to the next one."""
+        self.previous = what
+        self.refresh_text()
 
     def drop_pending(self) -> None:
         """Esc on an allowed verdict: not recorded, and said so on screen and in the audit log."""
         if self.busy:
             return
-        from kiosk.services.slips import dismiss_verdict
+        from kiosk.services.slips_gate import dismiss_verdict
 
         check = self.check
         self.run_step(dismiss_verdict, self.ctx.actor(), check, then=lambda _: self.after_drop(check))
 
     def after_drop(self, check) -> None:
         self.clear_check()
-        self.say("slips.dismissed", level="warning", name=check.student.name if check.student else "",
-                 verdict=Msg(f"slips.verdict_{check.verdict.kind}"))
+        self.clear_message()
+        self.show_previous(Msg("slips.dismissed", name=check.student.name if check.student else "",
+                               verdict=Msg(f"slips.verdict_{check.verdict.kind}")))
         self.next_check()
 
 
@@ -281,7 +325,7 @@ class OverdueScreen(TableScreen):
         self.set_interval(60, self.action_refresh)  # someone becomes overdue while the board is open
 
     def fetch(self):
-        from kiosk.services.slips import overdue_board, raise_overdue_alerts
+        from kiosk.services.slips_overdue import overdue_board, raise_overdue_alerts
 
         raise_overdue_alerts(self.ctx.actor(), self.ctx.settings)
         return overdue_board(self.ctx.settings)
@@ -329,7 +373,7 @@ class OverdueScreen(TableScreen):
 
 def resolve_then_board(actor, settings, alert_id: str, note: str):
     """Record an overdue alert's outcome, then read the board again (one step for the screen)."""
-    from kiosk.services.slips import overdue_board, resolve_alert
+    from kiosk.services.slips_overdue import overdue_board, resolve_alert
 
     resolve_alert(actor, alert_id, note)
     return overdue_board(settings)
@@ -392,7 +436,7 @@ class VerbalExceptionScreen(KioskScreen):
             self.action_save()
 
     def action_save(self) -> None:
-        from kiosk.services.slips import record_verbal_exception
+        from kiosk.services.slips_gate import record_verbal_exception
 
         values = {n: self.query_one(f"#verbal-{n}", Input).value for n in self.FIELDS}
         self.call(record_verbal_exception, self.ctx.actor(), student_number=values["student"],

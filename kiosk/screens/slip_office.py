@@ -37,23 +37,22 @@ def listing_class(session) -> str | None:
 
 def _act_then_list(actor, settings, what: str, slip_id: str, reason: str, fetch):
     """Approve, revoke or print one slip again; then the list as it is now. (view, SlipPrinted or None, rows)."""
-    from kiosk.services import slips as svc
+    from kiosk.services import slips, slips_office
     from kiosk.services.slip_print import print_slip
-    from kiosk.services.slip_revoke import revoke
 
     printed = None
     if what == "approve":
-        view = svc.approve_slip(actor, slip_id)
+        view = slips_office.approve_slip(actor, slip_id)
     elif what == "revoke":
-        view = revoke(actor, slip_id, reason)
+        view = slips_office.revoke_slip(actor, slip_id, reason)
     else:
-        view = svc.slip_view(actor.school_id, slip_id)
+        view = slips.slip_view(actor.school_id, slip_id)
         printed = print_slip(view, settings)
     return view, printed, fetch()
 
 
 def _confirm_then_list(actor, exception_id: str, class_name: str | None):
-    from kiosk.services.slips import confirm_verbal_exception, verbal_exceptions
+    from kiosk.services.slips_office import confirm_verbal_exception, verbal_exceptions
 
     row = confirm_verbal_exception(actor, exception_id)
     return row, verbal_exceptions(actor.school_id, class_name=class_name)
@@ -240,7 +239,7 @@ class SlipListScreen(TableScreen):
         yield Static(id="list-detail", classes="office-summary", markup=False)
 
     def fetch(self):
-        from kiosk.services.slips import class_slips
+        from kiosk.services.slips_office import class_slips
 
         return class_slips(self.ctx.school_id, listing_class(self.ctx.session))
 
@@ -336,7 +335,7 @@ class RefusalsScreen(TableScreen):
 
     def fetch(self):
         """(refused scan, its station as people call it): a name, not an id like st-efee39fe4ef5."""
-        from kiosk.services.slips import scans
+        from kiosk.services.slips_office import scans
         from kiosk.services.stations import station_label, station_names
 
         names = station_names(self.ctx.school_id)
@@ -356,7 +355,7 @@ class ExceptionsScreen(TableScreen):
                                                     "col_gatekeeper", "col_note"))
 
     def fetch(self):
-        from kiosk.services.slips import verbal_exceptions
+        from kiosk.services.slips_office import verbal_exceptions
 
         return verbal_exceptions(self.ctx.school_id, class_name=listing_class(self.ctx.session))
 

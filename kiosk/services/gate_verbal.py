@@ -1,7 +1,7 @@
 """What the verbal-permission form (班主任口头同意, kiosk.screens.gate_verbal) looks up before anything is recorded:
 the student (name and class, shown before saving) with their head teacher from the roster, and the staff list
 searched by name, number or pinyin initials, each with the phone on the roster. Reads only; the record itself is
-kiosk.services.slips.record_verbal_exception."""
+kiosk.services.slips_gate.record_verbal_exception."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,7 +11,9 @@ from kiosk.ids import new_id
 from kiosk.models.slips import GateCrossing, GateScan, SlipKey, SlipRevocation, VerbalException
 from kiosk.services.facts import record
 from kiosk.services.slip_codec import floor_minute
-from kiosk.services.slips import raise_overdue_alerts, sanitize_raw, write_slip
+from kiosk.services.slips_overdue import raise_overdue_alerts
+from kiosk.services.slips import sanitize_raw
+from kiosk.services.slips_office import write_slip
 
 COMPANIONS = (("父亲", "爸爸"), ("母亲", "妈妈"), ("爷爷", "爷爷"), ("外婆", "外婆"))
 

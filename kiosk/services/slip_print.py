@@ -15,7 +15,8 @@ from kiosk.i18n import Msg, UserError, t
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-    from kiosk.services.slips import IssuedSlip, SlipView
+    from kiosk.services.slips_office import IssuedSlip
+    from kiosk.services.slips import SlipView
 
 WIDTH_DOTS = 576  # 72 mm printable on an 80 mm receipt printer at 203 dpi
 MARGIN = 16
@@ -124,7 +125,7 @@ class IssuedAndPrinted:
 def issue_and_print(actor, settings: Settings, **slip) -> IssuedAndPrinted:
     """What the issue form does: issue (a refusal raises SlipError, nothing written), then print it."""
     from kiosk.labels.printers import PrinterError
-    from kiosk.services.slips import issue_slip
+    from kiosk.services.slips_office import issue_slip
 
     issued = issue_slip(actor, settings, **slip)
     try:

@@ -1,8 +1,8 @@
 """Revoking a slip only where it means something: a slip that can still let the student out.
 
-`revoke_refusal(status)` is the rule (pure: a slip's status in, the reason to refuse or None out);
-`revoke(actor, slip_id, reason)` is what the office calls: it checks the rule on the slip as it is now,
-then revokes (kiosk.services.slips.revoke_slip checks who may and records it).
+`revoke_refusal(status)` is the rule (pure: a slip's status in, the reason to refuse or None out). The office
+screen asks it before asking for a reason; kiosk.services.slips_office.revoke_slip applies it to the slip as it is
+at that moment (so the CLI is held to it too), after checking who may.
 """
 from __future__ import annotations
 
@@ -23,14 +23,3 @@ def revoke_refusal(status: str) -> str | None:
     """The catalog key saying why a slip in `status` cannot be revoked, or None when it can (issued, or pending
     approval: not used yet)."""
     return _REFUSALS.get(status)
-
-
-def revoke(actor, slip_id: str, reason: str):
-    """Revoke the slip if that still means something; SlipError (nothing written) if not."""
-    from kiosk.services import slips
-
-    view = slips.slip_view(actor.school_id, slip_id)
-    refusal = revoke_refusal(view.status)
-    if refusal is not None:
-        raise slips.SlipError(refusal, name=view.student_name)
-    return slips.revoke_slip(actor, slip_id, reason)

@@ -2,6 +2,8 @@
 
 - `slip_verdict(now, decoded, slip_state, student, crossings, settings)`: a scanned slip code.
 - `card_verdict(now, student, crossings, settings, direction)`: a student card (or a typed number without a slip).
+- `card_direction(now, student, crossings, settings)`: which way a card is going when the gatekeeper has not said.
+- `typed(verdict)`, `needs_confirmation(verdict)`: a number typed, not scanned; flags only a key may confirm.
 - `required_roles(leave_from, return_by, settings)`: the approval ladder.
 - `slip_status(now, state, payload)`: issued / pending / out / returned / overdue / revoked / expired.
 - `in_closed_management(now, settings)`, `overdue_minutes(...)`.
@@ -48,8 +50,11 @@ class SlipPhase(StrEnum):
 # Refusal reason codes (i18n: slips.reason_<code>).
 REFUSALS = (
     "damaged", "forged", "unknown_key", "expired", "not_yet_valid", "revoked", "already_used", "inactive",
-    "not_boarder", "waiting_approval", "outside_hours", "unknown_student", "boarder_no_slip", "just_exited",
+    "not_boarder", "waiting_approval", "outside_hours", "no_day_hours", "unknown_student", "boarder_no_slip",
+    "just_exited",
 )
+# Flags an Enter pressed out of habit must not confirm: the gatekeeper answers them with the confirmation key.
+CONFIRM_FLAGS = ("typed", "outside_hours")
 _CODEC_REASONS = {"damaged": "damaged", "unknown_key": "unknown_key", "bad_signature": "forged"}
 
 
@@ -111,7 +116,19 @@ def in_closed_management(now: datetime, settings: Settings) -> bool:
 
 
 def within_day_hours(now: datetime, settings: Settings) -> bool:
-    return settings.gate.day_student_window.contains(_local(now, settings).time(), include_end=True)
+    return settings.gate.day_student_schedule.contains(_local(now, settings))
+
+
+def _outside_day_hours(now: datetime, settings: Settings, direction: str, flags: tuple[str, ...]) -> Verdict:
+    """A day student's card outside their hours: refused with today's hours, or (gate.day_student_outside_hours
+    = "confirm") allowed with a flag the gatekeeper must confirm."""
+    weekday = _local(now, settings).isoweekday()
+    hours = settings.gate.day_student_schedule.describe(weekday)
+    args = {"weekday_key": f"slips.weekday_{weekday}", **({"hours": hours} if hours else {})}
+    if settings.gate.day_student_outside_hours != "confirm":
+        return Verdict(REFUSE, "outside_hours" if hours else "no_day_hours", args)
+    return Verdict(direction, "card_outside_hours" if hours else "card_no_day_hours", args,
+                   flags=("outside_hours", *flags))
 
 
 def required_roles(leave_from: datetime, return_by: datetime, settings: Settings) -> tuple[str, ...]:
@@ -229,15 +246,38 @@ def card_verdict(now: datetime, student: StudentInfo | None, crossings: Sequence
         if in_closed_management(now, settings):
             return Verdict(REFUSE, "boarder_no_slip", {"weekday_key": weekday_key(now, settings)})
         return Verdict(EXIT, "card_exit_open")
-    if not within_day_hours(now, settings):
-        return Verdict(REFUSE, "outside_hours", {"hours": settings.gate.day_student_hours})
     flags: tuple[str, ...] = ()
     last_card = _last([c for c in crossings if c.kind == "day_card" and c.at <= now])
     if last_card is not None and last_card.direction == direction:
         flags = ("card_lending",)
+    if not within_day_hours(now, settings):
+        return _outside_day_hours(now, settings, direction, flags)
     return Verdict(direction, "card_exit" if direction == EXIT else "card_return", flags=flags)
 
 
-def default_direction(now: datetime, settings: Settings) -> str:
-    """A lane without a set direction: mornings students come in, afternoons they go out (school time)."""
-    return RETURN if _local(now, settings).hour < 12 else EXIT
+def card_direction(now: datetime, student: StudentInfo | None, crossings: Sequence[Crossing],
+                   settings: Settings) -> str:
+    """Which way a student is going when the gatekeeper has not said (F3): the opposite of the last crossing.
+    With none to go by, where the student lives decides: a day student with no crossing today is coming in
+    from home (yesterday's last scan, even a missed one, does not count); a boarder never seen at the gate is
+    inside, so going out. Replaces a lane toggle that, forgotten at dismissal, flagged every day student."""
+    last = _last([c for c in crossings if c.at <= now])
+    if student is not None and not student.boarder:
+        if last is None or _local(last.at, settings).date() != _local(now, settings).date():
+            return RETURN
+    elif last is None:
+        return EXIT
+    return RETURN if last.direction == EXIT else EXIT
+
+
+def typed(verdict: Verdict) -> Verdict:
+    """The verdict for a number typed by hand, not scanned: an allowed one is flagged "typed" (first, so the
+    banner says so) and waits for the confirmation key; a refusal stays a refusal."""
+    if not verdict.allowed or "typed" in verdict.flags:
+        return verdict
+    return Verdict(verdict.kind, verdict.reason_code, verdict.args, ("typed", *verdict.flags), verdict.slip_id)
+
+
+def needs_confirmation(verdict: Verdict) -> bool:
+    """An allowed verdict that Enter alone does not record (see CONFIRM_FLAGS)."""
+    return verdict.allowed and any(flag in CONFIRM_FLAGS for flag in verdict.flags)

@@ -60,17 +60,27 @@ class ScanInput(FieldInput):
         def control(self) -> "ScanInput":
             return self.scan_input
 
+    class HoldOver(Message):
+        """Internal: the time an Enter ending a burst was held for is up (see _hold_over)."""
+
+        def __init__(self, scan_input: "ScanInput", held_at: float) -> None:
+            super().__init__()
+            self.scan_input = scan_input
+            self.held_at = held_at
+
     TRAILING_TERMINATOR_SECONDS = 0.3  # an empty Enter this soon after a scan is the scanner's CR LF / CR CR
     HOLD_SECONDS = 0.15  # how long an Enter ending a burst waits for the burst to go on (see above)
 
     def __init__(self, *args, burst_gap_ms: int = 40, repeat_ignore_seconds: float = 2.0,
-                 clear_on_submit: bool = True, hold_burst_end: bool = False, **kwargs) -> None:
+                 clear_on_submit: bool = True, hold_burst_end: bool = False, ignore_repeats: bool = True,
+                 **kwargs) -> None:
         kwargs.setdefault("max_length", MAX_CODE_LENGTH)
         kwargs.setdefault("select_on_focus", False)
         super().__init__(*args, **kwargs)
         self.burst_gap = burst_gap_ms / 1000
         self.repeat_ignore = repeat_ignore_seconds
         self.clear_on_submit = clear_on_submit
+        self.ignore_repeats = ignore_repeats  # False where a person may enter the same thing twice (login)
         self._key_times: list[float] = []
         self._last_code = ""
         self._last_code_at = 0.0
@@ -101,11 +111,14 @@ class ScanInput(FieldInput):
             self._key_times.append(event.time)
 
     def looks_scanned(self) -> bool:
-        """True when every key of the current value came in one fast burst."""
+        """True when the current value came in a fast burst: at least 4 keys, most of them (the median gap)
+        within the burst gap. A scanner's keys are a few ms apart, with now and then one late key when the
+        machine is busy; a person's are 60 ms or more apart, hardly ever two in a row under the gap."""
         times = self._key_times
         if len(times) < 4:
             return False
-        return all(later - earlier <= self.burst_gap for earlier, later in zip(times, times[1:]))
+        gaps = sorted(later - earlier for earlier, later in zip(times, times[1:]))
+        return gaps[len(gaps) // 2] <= self.burst_gap
 
     def _release_hold(self) -> None:
         self._held_enter_at = None
@@ -120,10 +133,21 @@ class ScanInput(FieldInput):
         times = self._key_times
         if (self.hold_burst_end and self.value and self._last_key == "enter" and times
                 and self._last_key_at - times[-1] <= self.burst_gap):
-            self._held_enter_at = self._last_key_at
-            self._hold_timer = self.set_timer(self.HOLD_SECONDS, self._submit_now)
+            held_at = self._held_enter_at = self._last_key_at
+            self._hold_timer = self.set_timer(self.HOLD_SECONDS, lambda: self._hold_over(held_at))
             return
         await self._submit_now()
+
+    def _hold_over(self, held_at: float) -> None:
+        """The hold's time is up. Keys the terminal delivered meanwhile may still wait in the app's queue (the
+        app was busy): they decide first. So the answer goes round through the app's queue and then this
+        input's, behind those keys, and submits only if the same Enter is still held."""
+        self.app.call_later(self.post_message, self.HoldOver(self, held_at))
+
+    async def on_scan_input_hold_over(self, message: "ScanInput.HoldOver") -> None:
+        message.stop()
+        if self._held_enter_at is not None and self._held_enter_at == message.held_at:
+            await self._submit_now()
 
     async def _submit_now(self) -> None:
         self._release_hold()
@@ -138,7 +162,9 @@ class ScanInput(FieldInput):
                 self.post_message(self.EnterOnEmpty(self))
             return
         self._last_submit_at = now
-        if code == self._last_code and now - self._last_code_at < self.repeat_ignore:
+        if self.ignore_repeats and code == self._last_code and now - self._last_code_at < self.repeat_ignore:
             return
         self._last_code, self._last_code_at = code, now
         self.post_message(self.Scanned(self, code, from_scanner))
+        if self.next_field:  # at once, as FieldInput does: keys typed right behind the Enter go to the next field
+            self.screen.set_focus(self.screen.query_one(self.next_field))

@@ -13,7 +13,7 @@ from kiosk.config import Settings
 from kiosk.models import Staff, database_proxy
 from kiosk.notify.delivery import deliver_once
 from kiosk.notify.model import Notification
-from kiosk.services import slips as svc
+from kiosk.services import slips_gate, slips_office
 from kiosk.services.actor import Actor
 from tests.notify_fakes import SmsFake
 from tests.test_notify_delivery import template, use_sms  # noqa: F401  (template: the demo roster + office key)
@@ -69,14 +69,14 @@ def test_stations_see_the_exit_and_the_overdue_and_each_message_goes_out_once(ma
             teacher = Staff.get(Staff.number == "T001")
             student = fresh_boarder(teacher)
             now = clock.now()
-            issued = svc.issue_slip(actor_at(office, "T001"), office_settings, student_number=student.number,
+            issued = slips_office.issue_slip(actor_at(office, "T001"), office_settings, student_number=student.number,
                                     reason_kind="sick", leave_from=now - timedelta(minutes=30),
                                     leave_to=now + timedelta(minutes=30), return_by=now + timedelta(hours=1),
                                     companion_name="张建国", companion_relation="父亲", companion_phone="13812345678")
         sync_all("office", "gate")
         with gate.use():
             gatekeeper = actor_at(gate, "G001")
-            svc.record_crossing(gatekeeper, gate_settings, svc.check_at_gate(gatekeeper, gate_settings, issued.code),
+            slips_gate.record_crossing(gatekeeper, gate_settings, slips_gate.check_at_gate(gatekeeper, gate_settings, issued.code),
                                 issued.code)
         sync_all("gate", "dorm", "office")
         with dorm.use():

@@ -149,14 +149,14 @@ async def test_an_edited_time_is_kept_safe(office):
 
 
 async def test_an_expired_slip_is_not_revoked(office):
-    from kiosk.services.slip_revoke import revoke
     from kiosk.services.slips import SlipError
+    from kiosk.services.slips_office import revoke_slip
     from tests.ui.test_slips_ui import teacher
 
     issued = issue(start=timedelta(minutes=-10), hours=1, back=2)
     clock.advance(timedelta(hours=3))  # the leave window is over, never used: expired
     with pytest.raises(SlipError) as refused:
-        revoke(teacher(), issued.slip.id, "家长改期")
+        revoke_slip(teacher(), issued.slip.id, "家长改期")
     assert refused.value.key == "office.revoke_expired"
     async with start_app(office, "office") as (app, pilot):
         await login(pilot, "T001", "444444")
@@ -173,7 +173,8 @@ async def test_an_expired_slip_is_not_revoked(office):
 
 async def test_a_head_teacher_sees_verbal_permissions_of_their_own_class_only(office):
     from kiosk.screens.slip_office import ExceptionsScreen
-    from kiosk.services.slips import record_verbal_exception, verbal_exceptions
+    from kiosk.services.slips_gate import record_verbal_exception
+    from kiosk.services.slips_office import verbal_exceptions
 
     gate = Actor(school_id="demo", station_id="st-gate", roles=frozenset({"gatekeeper"}))
     for number in ("20260101", "20260201"):  # 张华丽 of the teacher's class, 张华强 of 高一(2)班

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Static
 
 from kiosk import clock
 from kiosk.models import Staff
-from kiosk.services import slips as svc
+from kiosk.services import slips_gate, slips_overdue
 from kiosk.services.actor import Actor
 from tests.ui.test_slips_ui import issue, tiny  # noqa: F401  (fixture)
 from tests.ui_helpers import login, settle, start_app, type_text
@@ -18,17 +18,17 @@ def out_and_overdue(settings):
     issued = issue(hours=1, back=2)
     gate = Actor(school_id="demo", station_id="st-gate", staff_id=Staff.get(Staff.number == "G001").id,
                  roles=frozenset({"gatekeeper"}))
-    svc.record_crossing(gate, settings, svc.check_at_gate(gate, settings, issued.code), issued.code)
+    slips_gate.record_crossing(gate, settings, slips_gate.check_at_gate(gate, settings, issued.code), issued.code)
     clock.advance(timedelta(hours=3))
-    svc.raise_overdue_alerts(gate, settings)
+    slips_overdue.raise_overdue_alerts(gate, settings)
     return gate
 
 
 def test_an_outcome_keeps_a_student_who_is_still_out_on_the_board(tiny):
     gate = out_and_overdue(tiny)
-    alert_id = svc.overdue_board(tiny)[0].alert_id
-    svc.resolve_alert(gate, alert_id, "家长来电：明天返校")
-    rows = svc.overdue_board(tiny)
+    alert_id = slips_overdue.overdue_board(tiny)[0].alert_id
+    slips_overdue.resolve_alert(gate, alert_id, "家长来电：明天返校")
+    rows = slips_overdue.overdue_board(tiny)
     assert len(rows) == 1 and rows[0].resolved and rows[0].returned_at is None
 
 
@@ -52,7 +52,7 @@ async def test_enter_on_an_empty_outcome_keeps_the_dialog_open(tiny):
         await type_text(pilot, "明天返校")
         await pilot.press("enter")
         await settle(pilot)
-        assert app.screen is board and not svc.open_alerts("demo")
+        assert app.screen is board and not slips_overdue.open_alerts("demo")
         table = board.query_one(DataTable)
         assert table.row_count == 1 and "明天返校" in " ".join(str(cell) for cell in table.get_row_at(0))
 
@@ -66,7 +66,7 @@ async def test_the_refusal_list_names_the_station(tiny):
     announce_station(tiny, "st-efee39fe4ef5")
     gate = Actor(school_id="demo", station_id="st-efee39fe4ef5", staff_id=Staff.get(Staff.number == "G001").id,
                  roles=frozenset({"gatekeeper"}))
-    svc.check_at_gate(gate, tiny, "NOSUCHCODE")
+    slips_gate.check_at_gate(gate, tiny, "NOSUCHCODE")
     tiny.station.name = ""
     async with start_app(tiny, "office") as (app, pilot):
         await login(pilot, "A001", "888888")

@@ -18,7 +18,7 @@ from textual.widgets import Static
 from kiosk import clock
 from kiosk.models import AuditEntry, Room, Student
 from kiosk.models.slips import GateCrossing, GateScan
-from kiosk.services import slips as svc
+from kiosk.services import slips, slips_gate, slips_office
 from kiosk.services.actor import Actor
 from kiosk.services.facts import record
 from tests.scanner import scan, scanner_gap, send_keys
@@ -43,7 +43,7 @@ def add_students(count_boarders: int, count_day: int) -> tuple[list[str], list[s
 
 def slip_for(number: str) -> str:
     now = clock.now()
-    return svc.issue_slip(teacher(), tiny_settings["s"], student_number=number, reason_kind="home",
+    return slips_office.issue_slip(teacher(), tiny_settings["s"], student_number=number, reason_kind="home",
                           leave_from=now - timedelta(minutes=5), leave_to=now + timedelta(hours=2),
                           return_by=now + timedelta(hours=8), companion_name="家长", companion_relation="母亲",
                           companion_phone="13900000002").code
@@ -57,10 +57,10 @@ def make_script(rng: random.Random, scans: int):
     a few typed numbers (human speed), garbage and quick repeats."""
     n_slips, n_typed, n_garbage, n_repeats = scans // 8, max(2, scans // 30), max(2, scans // 10), scans // 10
     n_cards = scans - n_slips - n_typed - n_garbage - n_repeats
-    boarders, day = add_students(n_slips + n_typed, n_cards)
-    items = [(slip_for(number), "slip") for number in boarders[:n_slips]]
-    items += [(number, "typed") for number in boarders[n_slips:]]
-    items += [(number, "card") for number in day]
+    boarders, day = add_students(n_slips, n_typed + n_cards)
+    items = [(slip_for(number), "slip") for number in boarders]
+    items += [(number, "typed") for number in day[:n_typed]]  # day students coming in: allowed, flagged typed
+    items += [(number, "card") for number in day[n_typed:]]
     letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
     items += [("".join(rng.choice(letters) for _ in range(rng.randint(3, 12))), "garbage") for _ in range(n_garbage)]
     rng.shuffle(items)
@@ -82,20 +82,29 @@ def make_script(rng: random.Random, scans: int):
 async def gatekeeper(app, screen, esc_codes: set[str], stop: asyncio.Event, rng: random.Random,
                      hands: asyncio.Lock) -> None:
     """Reads the screen like a person: an allowed verdict on the banner is answered after 0.3-0.6 s,
-    with Esc for the codes the test chose to drop, Enter for all others. `hands`: the gatekeeper does not
-    press Enter while typing a student number himself (a student's scanner can type at any moment)."""
+    with Esc for the codes the test chose to drop, F2 for one the hint says needs it (a typed number),
+    Enter for all others. `hands`: the gatekeeper does not press a key while typing a student number
+    himself (a student's scanner can type at any moment)."""
     answered, answered_at = None, 0.0
     while not stop.is_set():
         await asyncio.sleep(0.02)
         banner = screen.query_one("#slip-verdict", Static)
-        allowed = banner.has_class("-exit") or banner.has_class("-return")
+        allowed = screen.pending and any(banner.has_class(kind) for kind in ("-exit", "-return", "-flagged"))
         shown = (str(banner.render()), str(screen.query_one("#slip-details", Static).render()))
         if not allowed or (shown == answered and time.monotonic() - answered_at < 1.5):
             continue  # nothing to answer, or answered and the screen has not caught up yet
-        await asyncio.sleep(rng.uniform(0.3, 0.6))
+        pause = rng.uniform(0.3, 0.6)
+        pressed_at = time.monotonic() + pause  # when his finger comes down, even if this task wakes late
+        await asyncio.sleep(pause)
         answered, answered_at = shown, time.monotonic()
+        key = "enter"
+        if screen.code in esc_codes:
+            key = "escape"
+        elif "F2" in str(screen.query_one("#slip-hint", Static).render()):
+            key = "f2"
+        busy = hands.locked()  # typing a number himself: the key comes when his hands are free
         async with hands:
-            await send_keys(app, ["escape" if screen.code in esc_codes else "enter"])
+            await send_keys(app, [key], start=None if busy else pressed_at)
 
 
 async def run_shift(settings, scans: int, seed: int):
@@ -137,18 +146,20 @@ async def run_shift(settings, scans: int, seed: int):
 
 
 def check_log(script, esc_codes) -> None:
-    sent = Counter(svc.sanitize_raw(code) for code, kind, *_ in script if kind != "repeat")
+    sent = Counter(slips.sanitize_raw(code) for code, kind, *_ in script if kind != "repeat")
     logged = Counter(s.raw for s in GateScan.select())
     assert logged == sent, f"scan log differs from what was scanned: extra {logged - sent}, missing {sent - logged}"
-    kinds = {svc.sanitize_raw(code): kind for code, kind, *_ in script if kind != "repeat"}
+    kinds = {slips.sanitize_raw(code): kind for code, kind, *_ in script if kind != "repeat"}
     false = [(s.raw, s.reason_code) for s in GateScan.select() if s.verdict == "refuse" and kinds[s.raw] != "garbage"]
     assert not false, f"false refusals: {false}"
     assert all(s.verdict == "refuse" for s in GateScan.select() if kinds[s.raw] == "garbage")
+    typed = {s.raw for s in GateScan.select() if s.typed}
+    assert {raw for raw, kind in kinds.items() if kind == "typed"} <= typed, "a typed number not marked as typed"
     crossed = Counter(c.student.number for c in GateCrossing.select())
     expected = Counter()
     for code, kind, *_ in script:
         if kind in ("slip",):
-            expected[svc.check_code(tiny_settings["s"], code).slip.student_number] += 1
+            expected[slips_gate.check_code(tiny_settings["s"], code).slip.student_number] += 1
         elif kind in ("card", "typed") and code not in esc_codes:
             expected[code] += 1
     assert crossed == expected
@@ -182,7 +193,7 @@ async def test_a_code_scanned_0_7_s_after_an_allowed_verdict_is_checked_whole(sc
         await wait_until(lambda: "李明" in str(screen.query_one("#slip-details", Static).render()))
         await settle(pilot)
         assert [(s.raw, s.verdict) for s in GateScan.select().order_by(GateScan.recorded_at)] == [
-            (svc.sanitize_raw(code), "exit"), ("20260102", "return")]
+            (slips.sanitize_raw(code), "exit"), ("20260102", "return")]
 
 
 async def test_a_new_scan_never_drops_the_verdict_waiting_for_enter(school):
@@ -200,7 +211,7 @@ async def test_a_new_scan_never_drops_the_verdict_waiting_for_enter(school):
         assert GateScan.select().count() == 1  # the card waits; it is not checked behind the gatekeeper's back
         await send_keys(app, ["escape"])  # dropped on purpose: said on screen and logged
         await wait_until(lambda: "李明" in str(screen.query_one("#slip-details", Static).render()))
-        assert "未记录" in str(screen.query_one("#slip-message", Static).render())
+        assert "未记录" in str(screen.query_one("#slip-previous", Static).render())
         dropped = AuditEntry.get(AuditEntry.action == "gate.verdict_dismissed")
         assert dropped.detail["student"] == "20260101" and dropped.entity_id == GateScan.get(GateScan.raw != "20260102").id
         await asyncio.sleep(0.4)
@@ -221,7 +232,7 @@ async def test_the_gatekeepers_enter_inside_a_burst_confirms_and_leaves_the_code
         await send_keys(app, [*"2026", "enter", *"0102", "enter"], 4)
         await wait_until(lambda: "李明" in str(screen.query_one("#slip-details", Static).render()))
         await settle(pilot)
-        assert [s.raw for s in GateScan.select().order_by(GateScan.recorded_at)] == [svc.sanitize_raw(first), "20260102"]
+        assert [s.raw for s in GateScan.select().order_by(GateScan.recorded_at)] == [slips.sanitize_raw(first), "20260102"]
         assert GateCrossing.get().student.number == "20260101"
 
 
@@ -238,9 +249,7 @@ async def test_100_scans_at_scanner_speed(school):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="known residual race, 1 in 1,000 on a loaded 2-core machine: the "
-                   "gatekeeper's Enter landing inside a card's burst when the event loop stalls > burst gap cut "
-                   "the code in two ('2' + '0265298'); the hold decides on key timestamps and needs a better rule")
+@pytest.mark.timeout(1800)  # about 1,000 scans with pauses of 0.1-3 s, then the backlog
 async def test_1000_scans_at_scanner_speed(school):
     script, esc_codes = await run_shift(school, 1000, seed=1014)
     check_log(script, esc_codes)

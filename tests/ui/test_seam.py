@@ -136,9 +136,9 @@ def _raise(*args, **kwargs):
 async def test_gate_slip_check_fault_is_never_silent(demo_school, monkeypatch):
     """The defect named in issue 12: with check_at_gate raising, the banner stayed on 请扫码 and nothing said
     the scan was not checked."""
-    from kiosk.services import slips
+    from kiosk.services import slips_gate
 
-    monkeypatch.setattr(slips, "check_at_gate", _raise)
+    monkeypatch.setattr(slips_gate, "check_at_gate", _raise)
     async with start_app(demo_school, "gate") as (app, pilot):
         await login(pilot, "G001", "111111")
         await pilot.press("s")
@@ -159,7 +159,7 @@ async def test_gate_slip_check_fault_is_never_silent(demo_school, monkeypatch):
 @pytest.mark.parametrize("station, staff, pin, key, module, name", [
     ("dorm", "D001", "222222", "r", "kiosk.services.headcount_common", "buildings"),
     ("canteen", "C001", "333333", "m", "kiosk.services.canteen.meals", "meals_for_day"),
-    ("office", "T001", "444444", "c", "kiosk.services.slips", "class_slips"),
+    ("office", "T001", "444444", "c", "kiosk.services.slips_office", "class_slips"),
 ])
 async def test_station_main_task_fault_is_never_silent(demo_school, monkeypatch, station, staff, pin, key, module,
                                                        name):
