@@ -56,7 +56,7 @@ class WatchAlert:
     def note_watch(self) -> None:
         """While the person checked is on the form, the hit stays under the ID field (messages come and go)."""
         shown = self.note("id_number").message
-        if not self.watch_hits or self.watch_checked != self.who() or (shown and not shown.key.startswith("gate.watch")):
+        if not self.watch_hits or self.watch_checked != self.who() or (shown and not shown.key.startswith("gate.watch_note")):
             return
         decision = self.kept_decision(self.watch_hits)
         key = f"watch_note_{decision.decision}" if decision is not None else "watch_note"

@@ -250,10 +250,10 @@ class SlipCheckScreen(KioskScreen):
             companion = " ".join(p for p in (v.companion_name, v.companion_relation, v.companion_phone) if p)
             lines.append(t("slips.line_companion", companion=companion or "-", issuer=v.issuer_name or "-"))
         self.query_one("#slip-details", Static).update("\n".join(lines))
-        hint = "hint_refused"
+        hint = "slips.hint_refused"
         if verdict.allowed:
-            hint = "hint_confirm_key" if check.needs_confirmation else "hint_confirm"
-        self.query_one("#slip-hint", Static).update(t(f"slips.{hint}"))
+            hint = "slips.hint_confirm_key" if check.needs_confirmation else "slips.hint_confirm"
+        self.query_one("#slip-hint", Static).update(t(hint))
 
     def action_confirm(self) -> None:
         """Enter: record the verdict waiting on screen, unless it needs F2 (then say so). If the write is refused
