@@ -75,6 +75,9 @@ class GateSettings:
     # A slip scanned again this soon after its exit was recorded is the same student scanning twice, not a
     # return: refused with the exit time, so a habitual Enter cannot record a false return.
     slip_rescan_minutes: int = 3
+    # A day student's card crossing the other way this soon after its last crossing is flagged: with the
+    # direction inferred from that crossing, a card handed back over the fence would otherwise pass unflagged.
+    card_turnaround_minutes: int = 5
 
     # The times above as the rules read them (parsed once per text; config.validate has checked them).
     @property

@@ -130,3 +130,16 @@ def test_every_new_reason_and_flag_has_both_translations():
     keys += [f"slips.{kind}_{flag}" for flag in slip_rules.CONFIRM_FLAGS for kind in ("flag", "flag_short")]
     for language in ("zh-CN", "en"):
         assert all(key in catalog(language) for key in keys), language
+
+
+def test_a_card_crossing_back_within_minutes_is_flagged_as_lent():
+    """With the direction inferred, a card handed back over the fence alternates in and out: crossing the other
+    way within gate.card_turnaround_minutes is flagged (amber) instead of passing as an ordinary crossing."""
+    settings = Settings()
+    came_in = [Crossing("return", "day_card", WED_10 - timedelta(minutes=2))]
+    direction = card_direction(WED_10, DAY, came_in, settings)
+    assert direction == "exit"
+    verdict = card_verdict(WED_10, DAY, came_in, settings, direction)
+    assert (verdict.kind, verdict.flags) == ("exit", ("card_turnaround",))
+    later = WED_10 + timedelta(minutes=settings.gate.card_turnaround_minutes)
+    assert card_verdict(later, DAY, came_in, settings, "exit").flags == ()

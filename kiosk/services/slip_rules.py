@@ -250,6 +250,8 @@ def card_verdict(now: datetime, student: StudentInfo | None, crossings: Sequence
     last_card = _last([c for c in crossings if c.kind == "day_card" and c.at <= now])
     if last_card is not None and last_card.direction == direction:
         flags = ("card_lending",)
+    elif last_card is not None and now - last_card.at < timedelta(minutes=settings.gate.card_turnaround_minutes):
+        flags = ("card_turnaround",)  # in, then out minutes later (or the reverse): handed to someone else?
     if not within_day_hours(now, settings):
         return _outside_day_hours(now, settings, direction, flags)
     return Verdict(direction, "card_exit" if direction == EXIT else "card_return", flags=flags)
