@@ -239,7 +239,7 @@ def status_alerts(ctx) -> list[str]:
 
     alerts = []
     if ctx.station_kind == "dorm":
-        overdue = overdue_count(ctx.school_id, clock.now())
+        overdue = overdue_count(ctx.school_id, clock.now(), ctx.settings.station.building)  # its own building
         if overdue:
             alerts.append(t("dorm.alert_overdue", count=overdue))
     count = open_incident_count(ctx.school_id)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from kiosk import clock
 from kiosk.config import DormSettings
-from kiosk.models import Staff, Student, database_proxy
+from kiosk.models import Building, Room, Staff, Student, database_proxy
 from kiosk.models.base import UtcDateTimeField, utc_text
 from kiosk.models.dorm import HeadcountRound, Incident, IncidentAck
 from kiosk.services import escalation_rules
@@ -59,11 +59,17 @@ def open_incident(w: FactWriter, row: HeadcountRound, room_id: str, student_id: 
     return incident.id
 
 
-def overdue_count(school_id: str, now: datetime) -> int:
-    """Boarders out on a slip past its return deadline (请假未归), the same count the gate's overdue board starts from."""
-    return sum(1 for out in students_out(school_id, now)
-               if out.slip_id and out.return_by is not None and rules.SlipFact(
-                   out.student_id, out.slip_id, out.exited_at, return_due=out.return_by).minutes_late(now))
+def overdue_count(school_id: str, now: datetime, building: str = "") -> int:
+    """Boarders out on a slip past its return deadline (请假未归), the same count the gate's overdue board starts from;
+    with `building` (its name or id: a dorm station's station.building) only those who sleep there."""
+    late = {out.student_id for out in students_out(school_id, now)
+            if out.slip_id and out.return_by is not None and rules.SlipFact(
+                out.student_id, out.slip_id, out.exited_at, return_due=out.return_by).minutes_late(now)}
+    if not building or not late:
+        return len(late)
+    sleeping_there = (Student.select(Student.id).join(Room).join(Building)
+                      .where(Student.id.in_(list(late)) & ((Building.name == building) | (Building.id == building))))
+    return sleeping_there.count()
 
 
 def open_incident_count(school_id: str) -> int:

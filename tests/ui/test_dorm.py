@@ -687,3 +687,26 @@ async def test_a_signed_round_offers_f6_and_not_the_keys_it_would_refuse(tiny_do
         keys = [key for key, _ in app.screen.key_help()]
         assert "f6" in keys and not {"f10", "t", "x", "z"} & set(keys), keys
         assert str(app.screen.query_one("#hc-hint", Static).render()) == t("dorm.hc_hint_submitted")
+
+
+def test_the_dorm_status_bar_counts_the_overdue_of_its_own_building(tiny_dorm):
+    """A 男生楼 supervisor's 请假未归 counted the girls of the other building too (walk-through finding)."""
+    from datetime import timedelta
+
+    from kiosk.features.dorm import status_alerts
+    from kiosk.models import Building
+    from kiosk.services.headcount_incidents import overdue_count
+
+    leave_on_a_slip("20250103", EVENING - timedelta(days=1), EVENING - timedelta(minutes=170))
+    assert overdue_count("demo", EVENING) == 1
+    assert overdue_count("demo", EVENING, "男生1号楼") == 1
+    assert overdue_count("demo", EVENING, Building.get().id) == 1
+    assert overdue_count("demo", EVENING, "女生1号楼") == 0
+
+    class Station:  # what status_alerts reads of the app's context
+        station_kind, school_id, settings = "dorm", "demo", tiny_dorm
+
+    tiny_dorm.station.building = "女生1号楼"
+    assert not any("请假未归" in alert for alert in status_alerts(Station()))
+    tiny_dorm.station.building = "男生1号楼"
+    assert any("请假未归 1 人" in alert for alert in status_alerts(Station()))
