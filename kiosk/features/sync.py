@@ -173,11 +173,11 @@ def cmd_central_init(args: argparse.Namespace, settings) -> int:
 
 def cmd_central_add(args: argparse.Namespace, settings) -> int:
     from kiosk import config
-    from kiosk.sync import central
+    from kiosk.sync import station_roles
 
     role = _central_call(
-        lambda: central.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id,
-                                    args.station_id),
+        lambda: station_roles.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id,
+                                          args.station_id),
         f"cannot add station {args.name}")
     station = config.Settings()
     station.school.id = args.school or settings.school.id
@@ -196,18 +196,18 @@ def cmd_central_add(args: argparse.Namespace, settings) -> int:
 
 
 def cmd_central_bind(args: argparse.Namespace, settings) -> int:
-    from kiosk.sync import central
+    from kiosk.sync import station_roles
 
-    _central_call(lambda: central.bind_station(_url(args, settings), args.name, args.station_id),
+    _central_call(lambda: station_roles.bind_station(_url(args, settings), args.name, args.station_id),
                   f"cannot bind station {args.name}")
     print(f"station {args.name} bound to station id {args.station_id}")
     return 0
 
 
 def cmd_central_remove(args: argparse.Namespace, settings) -> int:
-    from kiosk.sync import central
+    from kiosk.sync import station_roles
 
-    role = _central_call(lambda: central.remove_station(_url(args, settings), args.name),
+    role = _central_call(lambda: station_roles.remove_station(_url(args, settings), args.name),
                          f"cannot remove station {args.name}")
     print(f"station {args.name} removed; role {role} dropped")
     return 0

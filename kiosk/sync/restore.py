@@ -14,7 +14,9 @@ from datetime import timezone
 
 from kiosk import clock
 from kiosk.models import database_proxy
-from kiosk.sync import engine
+from kiosk.sync import local
+from kiosk.sync.apply import apply_rows
+from kiosk.sync.outbox import OUT_COLUMNS, OutRow
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,11 @@ def mark_restored(cause: str, after_seq: int | None = None) -> None:
     """This database is an older copy (restored) or a clone: our rows come back from central at the next pull,
     but the audit entries the lost copy wrote after this one's newest are gone (they are never synced), and
     `kiosk audit verify` must say so instead of "intact". Call inside a write transaction."""
-    engine._set_local(RECOVER_KEY, "1")
-    if engine._local(AUDIT_GAP_KEY) is None:
-        head = engine._local("audit_head")
+    local.set_value(RECOVER_KEY, "1")
+    if local.value(AUDIT_GAP_KEY) is None:
+        head = local.value("audit_head")
         after = after_seq if after_seq is not None else (json.loads(head)["seq"] if head else 0)
-        engine._set_local(AUDIT_GAP_KEY, json.dumps({"after_seq": after, "cause": cause, "epoch": engine.epoch(),
+        local.set_value(AUDIT_GAP_KEY, json.dumps({"after_seq": after, "cause": cause, "epoch": local.epoch(),
                                                      "noticed_at": clock.now().astimezone(timezone.utc).isoformat()}))
 
 
@@ -50,14 +52,14 @@ def notice_older_copy(central, config, sid: str, last_seq: int) -> None:
     """Central holds more of our rows under this epoch than our outbox ever had: this database was restored
     from an older copy. Take our rows back at the next pull (before any new write forces a new epoch)."""
     row = central.execute_sql("SELECT last_seq FROM batch WHERE school_id = %s AND station_id = %s AND epoch = %s",
-                              (config.school_id, sid, engine.epoch())).fetchone()
+                              (config.school_id, sid, local.epoch())).fetchone()
     if row and row[0] > last_seq:
         log.warning("sync: central holds our rows up to seq %s, this copy only to %s: restored from an old copy",
                     row[0], last_seq)
-        pending = [engine._OutRow(*r) for r in database_proxy.execute_sql(
-            engine._OUT_COLUMNS + 'WHERE "acked_at" IS NULL AND "seq" <= ? ORDER BY "seq"', (row[0],))]
-        after = last_entry_before_restore(central, config, sid, engine.epoch(), pending) if pending else None
-        with engine.write_transaction():
+        pending = [OutRow(*r) for r in database_proxy.execute_sql(
+            OUT_COLUMNS + 'WHERE "acked_at" IS NULL AND "seq" <= ? ORDER BY "seq"', (row[0],))]
+        after = last_entry_before_restore(central, config, sid, local.epoch(), pending) if pending else None
+        with local.write_transaction():
             mark_restored("older_copy", after)
 
 
@@ -65,7 +67,7 @@ def recover_own_rows(central, config, tables: list[str], result) -> None:
     """After a restore from an old copy: take back, from central, the rows this station had pushed in tables it
     does not pull (the pulled ones come back by their streams), e.g. a gate's gate_scan. Checked and applied
     like pulled rows; nothing is pushed again (no outbox rows)."""
-    sid = engine.station_id()
+    sid = local.station_id()
     recovered = 0
     database_proxy.execute_sql("PRAGMA foreign_keys = OFF")
     try:
@@ -75,14 +77,14 @@ def recover_own_rows(central, config, tables: list[str], result) -> None:
             if rows:
                 count = f'SELECT count(*) FROM "{table}"'
                 before = database_proxy.execute_sql(count).fetchone()[0]
-                engine._apply(table, rows, force=False, result=result, cursor_to=None)
+                apply_rows(table, rows, force=False, result=result, cursor_to=None)
                 taken = database_proxy.execute_sql(count).fetchone()[0] - before
                 recovered += taken
                 log.warning("sync: restored copy: took back %s of our %s rows of %s from central", taken, len(rows), table)
-        with engine.write_transaction():
+        with local.write_transaction():
             database_proxy.execute_sql('DELETE FROM "local_state" WHERE "key" = ?', (RECOVER_KEY,))
-            gap = engine._local(AUDIT_GAP_KEY)
+            gap = local.value(AUDIT_GAP_KEY)
             if gap is not None:
-                engine._set_local(AUDIT_GAP_KEY, json.dumps({**json.loads(gap), "rows_taken_back": recovered}))
+                local.set_value(AUDIT_GAP_KEY, json.dumps({**json.loads(gap), "rows_taken_back": recovered}))
     finally:
         database_proxy.execute_sql("PRAGMA foreign_keys = ON")

@@ -73,11 +73,11 @@ def new_central_database() -> str:
 
 
 def drop_central_database(url: str) -> None:
-    from kiosk.sync import central
+    from kiosk.sync import station_roles
 
     name = url.rsplit("/", 1)[1]
     try:
-        roles = central.station_roles(url)
+        roles = station_roles.station_roles(url)
     except Exception:
         roles = []
     admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -13,7 +13,7 @@ import pytest
 
 from kiosk.models import database_proxy
 from kiosk.services.facts import row_payload
-from kiosk.sync import central, hlc
+from kiosk.sync import central, hlc, station_roles
 from tests.sync.conftest import central_scalar
 
 NOW = datetime.now(timezone.utc)
@@ -43,7 +43,7 @@ class Role:
 
     def __init__(self, url: str, school: str, name: str, kind: str, station_id: str | None):
         self.school, self.kind, self.station_id = school, kind, station_id
-        self.role = central.add_station(url, f"{name}-{school}", kind, school, station_id or None)
+        self.role = station_roles.add_station(url, f"{name}-{school}", kind, school, station_id or None)
         self.db = central.connect(self.role.url)
         self.seq = 0
 
@@ -256,7 +256,7 @@ def test_a_visit_may_be_signed_out_at_another_gate(roles, central_url, school):
 def test_the_policy_is_default_deny_and_matches_the_models():
     from kiosk.models import all_models
     from kiosk.sync import policy
-    from kiosk.sync.engine import LOCAL_TABLES
+    from kiosk.sync.local import LOCAL_TABLES
 
     tables = {model._meta.table_name for model in all_models()} - LOCAL_TABLES
     declared = policy.policies()
@@ -284,8 +284,8 @@ def test_a_station_id_is_bound_by_the_administrator_never_by_a_push(roles, centr
     assert answer["status"] == "ok" and answer["accepted"] == 1
     # Binding to an id another station holds is refused; after binding, only that id may be pushed for.
     with pytest.raises(central.CentralError, match="already bound"):
-        central.bind_station(central_url, f"stranger-{school}", office.station_id)
-    central.bind_station(central_url, f"stranger-{school}", "st-stranger")
+        station_roles.bind_station(central_url, f"stranger-{school}", office.station_id)
+    station_roles.bind_station(central_url, f"stranger-{school}", "st-stranger")
     with pytest.raises(peewee.ProgrammingError, match="pushes for station"):
         stranger.push(_row(0, "station_info", info), station_id=office.station_id)
     stranger.station_id = "st-stranger"

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from kiosk.models import database_proxy
-from kiosk.sync import engine, hlc
+from kiosk.sync import engine, hlc, outbox, push
 from tests.sync.conftest import Station, assert_converged
 
 KINDS = (("office", "office"), ("gate", "gate"), ("dorm", "dorm"))
@@ -59,22 +59,22 @@ def machine_for(central_url: str):
         def answer_lost_after_central_committed(self, index):
             station = self.stations[index]
             with station.use():
-                batch = engine.next_batch(station.config().batch_size)
+                batch = outbox.next_batch(station.config().batch_size)
                 if not batch:
                     return
-                rows, suspects = engine._stamp(batch)
+                rows, suspects = outbox.stamp(batch)
                 try:
-                    engine.send_batch(station.central, station.config(), station.station_id, engine.epoch(), rows, suspects)
+                    push.send_batch(station.central, station.config(), station.station_id, engine.epoch(), rows, suspects)
                 except engine.SyncError:
                     pass
                 except Exception as error:  # a connection cut by an earlier step
                     if "connection" not in str(error).lower():
                         raise
-                    engine._drop_connection(station.central)
+                    engine.drop_connection(station.central)
 
         @rule(index=station)
         def connection_cut(self, index):
-            engine._drop_connection(self.stations[index].central)
+            engine.drop_connection(self.stations[index].central)
 
         @rule(index=station)
         def poisoned_row(self, index):
