@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 import time
 
+from kiosk.background import WorkerSlot
 from kiosk.cli_base import command
 from kiosk.features import Feature, StationAction
 from kiosk.notify.model import MODELS  # noqa: F401  (the registry reads MODELS)
 from kiosk.sync import policy
 
-_WORKER = {"thread": None}
-_WORKER_LOCK = threading.Lock()
+def _make_worker(settings):
+    from kiosk.notify.delivery import DeliveryWorker
+
+    return DeliveryWorker(settings)
+
+
+_WORKER = WorkerSlot(_make_worker)
 
 
 def start_worker(settings):
@@ -25,23 +30,11 @@ def start_worker(settings):
 
     if not enabled_channels(settings):
         return None
-    with _WORKER_LOCK:
-        worker = _WORKER["thread"]
-        if worker is None or not worker.is_alive():
-            from kiosk.notify.delivery import DeliveryWorker
-
-            worker = DeliveryWorker(settings)
-            worker.start()
-            _WORKER["thread"] = worker
-        return worker
+    return _WORKER.start(settings)
 
 
 def stop_worker() -> None:
-    with _WORKER_LOCK:
-        worker = _WORKER["thread"]
-        _WORKER["thread"] = None
-    if worker is not None:
-        worker.stop()
+    _WORKER.stop()
 
 
 def on_app_start(ctx) -> None:

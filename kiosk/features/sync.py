@@ -8,30 +8,33 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 
+from kiosk.background import WorkerSlot
 from kiosk.cli import CliError, command
 from kiosk.config import STATION_KINDS
 from kiosk.models.sync import MODELS  # noqa: F401  (the registry reads MODELS)
 from kiosk.features import Feature
 
-_WORKER = {"thread": None}
-_WORKER_LOCK = threading.Lock()
+
+
+def _make_worker(settings):
+    from kiosk.sync.worker import SyncWorker
+
+    return SyncWorker(settings)
+
+
+_WORKER = WorkerSlot(_make_worker)
 
 
 def start_worker(settings):
     """Start the background sync worker once per process (no-op without a central URL); returns it or None."""
     if not settings.sync.central_url:
         return None
-    with _WORKER_LOCK:
-        worker = _WORKER["thread"]
-        if worker is None or not worker.is_alive():
-            from kiosk.sync.worker import SyncWorker
+    return _WORKER.start(settings)
 
-            worker = SyncWorker(settings)
-            worker.start()
-            _WORKER["thread"] = worker
-        return worker
+
+def stop_worker() -> None:
+    _WORKER.stop()
 
 
 def on_app_start(ctx) -> None:
@@ -41,14 +44,6 @@ def on_app_start(ctx) -> None:
 
 def on_app_stop(ctx) -> None:
     stop_worker()
-
-
-def stop_worker() -> None:
-    with _WORKER_LOCK:
-        worker = _WORKER["thread"]
-        _WORKER["thread"] = None
-    if worker is not None:
-        worker.stop()
 
 
 def status_text(state, zone) -> str:

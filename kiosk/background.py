@@ -1,0 +1,39 @@
+"""One background worker thread per process, started on demand (the sync worker, the notification delivery).
+
+A feature keeps a `WorkerSlot` and starts it from its `on_app_start` hook: a second start returns the running
+worker, a worker that died is replaced, and `stop()` stops it and empties the slot.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Protocol
+
+
+class Worker(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def is_alive(self) -> bool: ...
+
+
+class WorkerSlot:
+    def __init__(self, make: Callable[[Any], Worker]):
+        self._make = make  # settings -> a worker not started yet
+        self._worker: Worker | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def worker(self) -> Worker | None:
+        return self._worker
+
+    def start(self, settings) -> Worker:
+        with self._lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = self._make(settings)
+                self._worker.start()
+            return self._worker
+
+    def stop(self) -> None:
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
