@@ -36,6 +36,10 @@ def schema() -> str:
     return (TABLES + PUSH + READS).replace("/*ROW_CHECK*/ NULL", check)
 
 
+# How long a station session may hold its school's push turn before a waiting push ends it (sync_push_turn):
+# the stations' default statement_timeout. Kept on re-init; an administrator may change it in sync_meta.
+PUSH_LIMIT_MS = 30_000
+
 # What a station role may read (pull streams, conflicts, the counter and server epoch); row_state only
 # without its payload (see station_rows).
 STATION_READS = ("conflict", "school_counter", "sync_meta", "batch")
@@ -108,3 +112,5 @@ def _install_policy(database) -> None:
     database.execute_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('max_stamp_ahead_ms', %s) "
                          "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(validation.MAX_AHEAD_MS),))
+    database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('push_limit_ms', %s) ON CONFLICT DO NOTHING",
+                         (str(PUSH_LIMIT_MS),))

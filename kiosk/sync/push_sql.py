@@ -1,9 +1,61 @@
 """Central's `sync_push` function, as SQL run by `kiosk central init`: one statement per batch that validates,
 dead-letters, stores facts, updates row_state by last writer wins and records conflicts, under the school's
-counter row lock. `/*ROW_CHECK*/ NULL` is replaced by the column checks generated from the models (kiosk.sync.validation).
+push turn. `/*ROW_CHECK*/ NULL` is replaced by the column checks generated from the models (kiosk.sync.validation).
 """
 
 PUSH = r"""
+-- The school's push turn (issue 13): a transaction-level advisory lock, taken first by every sync_push, so the
+-- school's pushes commit one at a time and server_seq follows commit order. Unlike a row lock its holder is
+-- visible in pg_locks, so a waiting push can end a station session that holds the turn too long: a station
+-- role may switch off its own statement_timeout and run `SELECT sync_push(...), pg_sleep(600)`, push in a
+-- pipeline it never syncs, or take the advisory lock itself. A station session holding the turn longer than
+-- sync_meta.push_limit_ms (or outside any transaction: not a push) is terminated by the next push that needs
+-- the turn. Administrators' sessions are never ended: a waiting push gives up after its lock_timeout instead.
+-- Polled rather than waited on, so the holder's age is looked at again while waiting.
+CREATE OR REPLACE FUNCTION sync_push_turn(p_school text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+DECLARE
+    v_key integer := hashtext(p_school);
+    v_limit interval := coalesce((SELECT value::bigint FROM sync_meta WHERE key = 'push_limit_ms'), 30000)
+                        * interval '1 millisecond';
+    v_wait bigint := (SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout');
+    v_deadline timestamptz;
+    v_pause double precision := 0.002;
+    v_pid integer;
+BEGIN
+    IF v_wait > 0 THEN
+        v_deadline := clock_timestamp() + v_wait * interval '1 millisecond';
+    END IF;
+    LOOP
+        IF pg_try_advisory_xact_lock(7013, v_key) THEN
+            RETURN;
+        END IF;
+        FOR v_pid IN
+            SELECT l.pid FROM pg_locks l
+            JOIN pg_stat_activity a ON a.pid = l.pid
+            JOIN station s ON s.role_name = a.usename
+            WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid = 7013 AND l.objid = v_key::oid AND l.objsubid = 2
+              AND (a.xact_start IS NULL OR clock_timestamp() - a.xact_start > v_limit)
+        LOOP
+            RAISE WARNING 'sync_push: ending session % of a station role: it held the push turn of school % too long',
+                v_pid, p_school;
+            BEGIN
+                PERFORM pg_terminate_backend(v_pid, 1000);
+            EXCEPTION WHEN insufficient_privilege THEN
+                NULL;  -- the function's owner may not signal it (not a superuser, no pg_signal_backend): wait
+            END;
+        END LOOP;
+        IF v_deadline IS NOT NULL AND clock_timestamp() > v_deadline THEN
+            RAISE EXCEPTION 'canceling push: lock timeout waiting for the push turn of school %', p_school
+                USING ERRCODE = '55P03';
+        END IF;
+        PERFORM pg_sleep(v_pause);
+        v_pause := least(v_pause * 2, 0.05);
+    END LOOP;
+END
+$fn$;
+REVOKE ALL ON FUNCTION sync_push_turn(text) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION sync_push(p_school text, p_station text, p_epoch integer, p_kind text, p_rows text)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 DECLARE
@@ -48,7 +100,8 @@ BEGIN
         RAISE EXCEPTION 'role % is not a registered station', session_user USING ERRCODE = '42501';
     END IF;
 
-    -- The school's counter row: its lock serialises the school's writers, so server_seq is commit-ordered.
+    -- The school's push turn (see sync_push_turn), then its counter row: server_seq is commit-ordered.
+    PERFORM sync_push_turn(p_school);
     INSERT INTO school_counter (school_id) VALUES (p_school) ON CONFLICT DO NOTHING;
     SELECT server_seq INTO v_base FROM school_counter WHERE school_id = p_school FOR UPDATE;
     SELECT last_seq INTO v_reg FROM batch WHERE school_id = p_school AND station_id = p_station AND epoch = p_epoch;

@@ -43,8 +43,10 @@ def _wait_for_blocked(url: str, school: str, count: int = 1) -> list[int]:
     admin = connect(url)
     try:
         for _ in range(200):
+            # waiting for the counter row, or polling for the school's push turn (kiosk.sync.push_sql)
             pids = [row[0] for row in admin.execute_sql(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s", (f'%sync_push%{school}%',))]
+                "SELECT pid FROM pg_stat_activity WHERE (wait_event_type = 'Lock' OR wait_event = 'PgSleep') "
+                "AND query LIKE %s", (f'%sync_push%{school}%',))]
             if len(pids) >= count:
                 return pids
             time.sleep(0.05)
