@@ -25,6 +25,7 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 from kiosk.sync import policy, validation, wake
+from kiosk.sync.audit_sql import AUDIT
 from kiosk.sync.central_reads import READS
 from kiosk.sync.central_schema import TABLES
 from kiosk.sync.push_sql import PUSH
@@ -33,7 +34,7 @@ from kiosk.sync.push_sql import PUSH
 def schema() -> str:
     """The whole schema, with the models' column checks (kiosk.sync.validation) spliced into sync_push."""
     check = validation.sql_row_check({name: validation.columns_of(model) for name, (model, _) in policy.syncable().items()})
-    return (TABLES + PUSH + READS).replace("/*ROW_CHECK*/ NULL", check)
+    return (TABLES + PUSH + READS + AUDIT).replace("/*ROW_CHECK*/ NULL", check)
 
 
 # How long a station session may hold its school's push turn before a waiting push ends it (sync_push_turn):

@@ -112,6 +112,7 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
     end = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
     _requeue_what_central_lost(central, config, sid)
     restore.notice_older_copy(central, config, sid, end)
+    restore.check_audit_head(central, config, sid)
     pulled = set(local.streams_for(config))
     if local.pending_count():
         local.measure_clock_offset(central)
