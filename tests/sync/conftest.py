@@ -85,6 +85,18 @@ def drop_central_database(url: str) -> None:
         admin_execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
+@pytest.fixture(autouse=True)
+def no_worker_state_from_an_earlier_test():
+    """The worker's runtime state (online, last success) is per process: a worker an earlier test ran in this
+    process must not show its last success on this test's status bar or admin screen."""
+    from kiosk.sync import worker
+
+    with worker._STATE_LOCK:
+        worker._RUNTIME.update(online=None, last_error="", last_success=None, next_try=None, started=None,
+                               stall_seconds=None)
+    yield
+
+
 @pytest.fixture(scope="session")
 def shared_central():
     """One initialised central database for the session (dropped at the end). Tests are isolated by school:
