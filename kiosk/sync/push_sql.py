@@ -57,9 +57,7 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION sync_push_turn(text) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION sync_push(p_school text, p_station text, p_epoch integer, p_kind text, p_rows text)
-RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
--- the static statements' plans are made once per session (the column checks are a large expression)
-SET plan_cache_mode = force_generic_plan AS $fn$
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 DECLARE
     st station%ROWTYPE;
     v_kind text := p_kind;
@@ -109,19 +107,13 @@ BEGIN
     SELECT last_seq INTO v_reg FROM batch WHERE school_id = p_school AND station_id = p_station AND epoch = p_epoch;
     v_reg := coalesce(v_reg, 0);
 
-    -- Two passes over the batch, judging each row against the policy (sync_table), its columns and its owner
-    -- (row_state before this batch). The reasons are codes (kiosk.sync.validation) the admin screen translates.
-    -- First the checks that need no row_state, the column checks generated from the models among them: a
-    -- static statement, so the session parses and plans its large expression once, not for every batch (that
-    -- took about a third of the push's time at central). Parsed as json, not jsonb: only payloads are converted.
-    IF to_regclass('pg_temp._push_in') IS NULL THEN
-        CREATE TEMP TABLE _push_in (seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean,
-                                    pre text, col text) ON COMMIT DELETE ROWS;
-    END IF;
-    INSERT INTO _push_in (seq, txn, t, id, op, p, h, cs, pre, col)
-    SELECT r.seq, r.txn, r.t, r.id, r.op, r.p, r.h, r.cs, r.pre,
-           CASE WHEN r.pre IS NULL THEN /*ROW_CHECK*/ NULL END
-    FROM (
+    -- One pass over the batch: parse (json, not jsonb: only payloads are converted) and judge each row
+    -- against the policy (sync_table), the row's owner (row_state before this batch) and its columns. The
+    -- reasons are codes (kiosk.sync.validation) the admin screen translates.
+    DROP TABLE IF EXISTS _push;
+    -- EXECUTE: planned per call with row_state's real size (see below), so the owner lookup uses the key.
+    EXECUTE $q$
+    CREATE TEMP TABLE _push ON COMMIT DROP AS
         SELECT r.seq, r.txn, r.t, r.id, r.op, r.p, r.h, coalesce(r.cs, false) AS cs,
             CASE
             WHEN r.op = 'unreadable' THEN 'unreadable'
@@ -129,21 +121,10 @@ BEGIN
             WHEN c.table_name IS NULL THEN 'unknown_table'
             WHEN r.op IS NULL OR r.op NOT IN ('insert', 'update') THEN 'bad_operation'
             WHEN r.h IS NULL OR r.h <= 0 THEN 'bad_stamp'
-            WHEN r.h > v_max_stamp THEN 'stamp_ahead'
+            WHEN r.h > $4 THEN 'stamp_ahead'
             WHEN r.p IS NULL OR jsonb_typeof(r.p) <> 'object' THEN 'not_a_row'
             WHEN r.p ? 'id' AND r.p->>'id' IS DISTINCT FROM r.id THEN 'id_mismatch'
-            WHEN r.p ? 'school_id' AND r.p->>'school_id' IS DISTINCT FROM p_school THEN 'other_school'
-            END AS pre
-        FROM json_to_recordset(p_rows::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
-        LEFT JOIN sync_table c ON c.table_name = r.t
-    ) AS r;
-    -- Then the owner checks, which come before the column checks. EXECUTE: planned per call with row_state's
-    -- real size, so the owner lookup uses the key (a plan cached while it was empty scanned it for every row).
-    DROP TABLE IF EXISTS _push;
-    EXECUTE $q$
-    CREATE TEMP TABLE _push ON COMMIT DROP AS
-        SELECT r.seq, r.txn, r.t, r.id, r.op, r.p, r.h, r.cs,
-            coalesce(r.pre, CASE
+            WHEN r.p ? 'school_id' AND r.p->>'school_id' IS DISTINCT FROM $1 THEN 'other_school'
             WHEN o.owner IS NULL AND NOT ($3 = ANY (c.insert_kinds)) THEN 'not_writer:' || $3
             WHEN o.owner IS NULL AND c.owner = 'self' AND r.id <> $2 THEN 'not_owner:' || left(r.id, 40)
             WHEN o.owner IS NULL AND c.owner = 'creator' AND r.p ? 'station_id' AND r.p->>'station_id' IS DISTINCT FROM $2
@@ -153,14 +134,15 @@ BEGIN
             WHEN o.owner IS NOT NULL AND c.owner = 'creator' AND r.op = 'update' AND r.p ? 'station_id'
                  AND r.p->>'station_id' IS DISTINCT FROM o.owner
                 THEN 'claims_station:' || left(coalesce(r.p->>'station_id', ''), 40)
-            END, r.col) AS reason,
+            ELSE /*ROW_CHECK*/ NULL
+            END AS reason,
             -- The row as central already holds it from this station (a restored station resending under a new
             -- epoch): the same fact, not a second one.
             (o.station_id IS NOT DISTINCT FROM $2 AND o.payload = r.p) AS same
-        FROM _push_in r
+        FROM json_to_recordset($5::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
         LEFT JOIN sync_table c ON c.table_name = r.t
         LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = r.t AND o.row_id = r.id
-    $q$ USING p_school, p_station, v_kind;
+    $q$ USING p_school, p_station, v_kind, v_max_stamp, p_rows;
     SELECT min(seq), max(seq) INTO v_first, v_last FROM _push;
     IF v_last IS NULL THEN
         RETURN jsonb_build_object('status', 'ok', 'accepted', 0, 'dead', '[]'::jsonb, 'conflicts', 0);
