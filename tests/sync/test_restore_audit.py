@@ -61,6 +61,7 @@ def test_restored_with_unpushed_rows_then_syncing_and_writing_names_the_gap(make
     problem = _verify(restored)
     assert problem is not None and problem.kind == "gap" and problem.seq == 3, problem
     assert "restored from an older copy" in problem.message and "5 of its rows taken back" in problem.message
+    assert "central holding more of this station's rows than this copy ever had" in problem.message  # the cause
     assert f"up to entry {_entries(restored)} verify" in problem.message  # what was written since still verifies
 
 
@@ -85,6 +86,7 @@ def test_entries_the_lost_copy_wrote_without_rows_are_a_gap_too(make_station, tm
     problem = _verify(restored)
     assert problem is not None and problem.kind == "gap" and problem.seq == 2, problem
     assert "restored from an older copy" in problem.message
+    assert "an audit entry central heard of from this station that this log does not hold" in problem.message
 
 
 def test_a_station_that_was_not_restored_stays_intact(make_station):
