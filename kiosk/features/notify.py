@@ -21,28 +21,15 @@ def _make_worker(settings):
     return DeliveryWorker(settings)
 
 
-_WORKER = WorkerSlot(_make_worker)
-
-
-def start_worker(settings):
-    """Start the delivery worker once per process (no-op without a configured channel); returns it or None."""
+def _channel_configured(settings) -> bool:
     from kiosk.notify.store import enabled_channels
 
-    if not enabled_channels(settings):
-        return None
-    return _WORKER.start(settings)
+    return bool(enabled_channels(settings))
 
 
-def stop_worker() -> None:
-    _WORKER.stop()
-
-
-def on_app_start(ctx) -> None:
-    start_worker(ctx.settings)
-
-
-def on_app_stop(ctx) -> None:
-    stop_worker()
+# The delivery worker runs with a station app when a channel is configured (nothing without one).
+_WORKER = WorkerSlot(_make_worker, enabled=_channel_configured)
+on_app_start, on_app_stop = _WORKER.on_app_start, _WORKER.on_app_stop
 
 
 def station_actions(station_kind: str) -> list[StationAction]:

@@ -23,27 +23,9 @@ def _make_worker(settings):
     return SyncWorker(settings)
 
 
-_WORKER = WorkerSlot(_make_worker)
-
-
-def start_worker(settings):
-    """Start the background sync worker once per process (no-op without a central URL); returns it or None."""
-    if not settings.sync.central_url:
-        return None
-    return _WORKER.start(settings)
-
-
-def stop_worker() -> None:
-    _WORKER.stop()
-
-
-def on_app_start(ctx) -> None:
-    """A station app starts its sync worker with it (nothing happens without a central URL)."""
-    start_worker(ctx.settings)
-
-
-def on_app_stop(ctx) -> None:
-    stop_worker()
+# A station app with a central URL runs the background sync worker while it runs (nothing without one).
+_WORKER = WorkerSlot(_make_worker, enabled=lambda settings: bool(settings.sync.central_url))
+on_app_start, on_app_stop = _WORKER.on_app_start, _WORKER.on_app_stop
 
 
 def status_text(state, zone) -> str:

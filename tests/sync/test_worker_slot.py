@@ -39,6 +39,13 @@ def test_a_slot_starts_one_worker_replaces_a_dead_one_and_stops_it():
     assert len(FakeWorker.made) == 2
 
 
+def test_a_slot_not_enabled_by_the_settings_starts_nothing():
+    FakeWorker.made.clear()
+    slot = WorkerSlot(FakeWorker, enabled=lambda settings: settings == "with a central URL")
+    assert slot.start("without") is None and slot.worker is None and not FakeWorker.made
+    assert slot.start("with a central URL") is FakeWorker.made[0]
+
+
 def test_concurrent_starts_make_one_worker():
     FakeWorker.made.clear()
     slot = WorkerSlot(FakeWorker)
@@ -54,3 +61,5 @@ def test_the_sync_and_notify_features_keep_their_workers_in_slots():
     from kiosk.features import notify, sync
 
     assert isinstance(sync._WORKER, WorkerSlot) and isinstance(notify._WORKER, WorkerSlot)
+    assert sync.FEATURE.on_app_start == sync._WORKER.on_app_start
+    assert notify.FEATURE.on_app_stop == notify._WORKER.on_app_stop
