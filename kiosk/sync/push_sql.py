@@ -18,13 +18,13 @@ DECLARE
     v_key integer := hashtext(p_school);
     v_limit interval := coalesce((SELECT value::bigint FROM sync_meta WHERE key = 'push_limit_ms'), 30000)
                         * interval '1 millisecond';
-    v_wait bigint := (SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout');
+    v_wait interval := current_setting('lock_timeout')::interval;  -- shown with its unit ('20s', '2500ms') or '0'
     v_deadline timestamptz;
     v_pause double precision := 0.002;
     v_pid integer;
 BEGIN
-    IF v_wait > 0 THEN
-        v_deadline := clock_timestamp() + v_wait * interval '1 millisecond';
+    IF v_wait > interval '0' THEN
+        v_deadline := clock_timestamp() + v_wait;
     END IF;
     LOOP
         IF pg_try_advisory_xact_lock(7013, v_key) THEN
