@@ -26,7 +26,6 @@ class PullResult:
     central_reset: bool = False
 
 
-
 def _table_info(table: str) -> tuple[list[str], str]:
     info = list(database_proxy.execute_sql(f'PRAGMA table_info("{table}")'))
     columns = [row[1] for row in info]

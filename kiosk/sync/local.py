@@ -1,7 +1,6 @@
 """The station's side of sync: its settings, identity, local state and which tables it syncs.
 
-Every other sync module reads and writes the station's SQLite database through these helpers (the caller's
-thread has its own connection bound to `kiosk.models.database_proxy`).
+The station's SQLite database is whatever `kiosk.models.database_proxy` is bound to in the caller's thread.
 """
 from __future__ import annotations
 
@@ -27,7 +26,6 @@ LAST_CREATED_KEY = "sync_last_created_ms"
 
 class SyncError(Exception):
     """Central cannot be reached or refused the request; the caller retries later."""
-
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,6 @@ def local_digest(stream: str) -> tuple[int, str]:
     return count, str(total)
 
 
-
 def cursor_of(stream: str) -> int:
     row = database_proxy.execute_sql('SELECT "server_seq" FROM "sync_cursor" WHERE "stream" = ?', (stream,)).fetchone()
     return row[0] if row else 0

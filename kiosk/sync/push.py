@@ -30,7 +30,6 @@ class PushResult:
     epoch_bumps: int = 0
 
 
-
 def call_push(central, config: SyncConfig, sid: str, ep: int, body: str) -> dict:
     # One statement in autocommit (peewee's default), not inside BEGIN ... COMMIT: the school's counter row
     # lock is then held only while central runs the statement, and released at its end whatever the station
