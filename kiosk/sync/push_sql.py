@@ -22,6 +22,8 @@ DECLARE
     v_deadline timestamptz;
     v_pause double precision := 0.002;
     v_pid integer;
+    v_suspects integer[] := '{}';  -- station sessions seen holding the turn too long at the last look
+    v_seen integer[];
 BEGIN
     IF v_wait > interval '0' THEN
         v_deadline := clock_timestamp() + v_wait;
@@ -30,13 +32,18 @@ BEGIN
         IF pg_try_advisory_xact_lock(7013, v_key) THEN
             RETURN;
         END IF;
-        FOR v_pid IN
-            SELECT l.pid FROM pg_locks l
+        -- pg_stat_activity is read once per transaction unless told otherwise: a station idle at the first look
+        -- that has taken the turn since would still look idle.
+        PERFORM pg_stat_clear_snapshot();
+        SELECT coalesce(array_agg(l.pid), '{}') INTO v_seen FROM pg_locks l
             JOIN pg_stat_activity a ON a.pid = l.pid
             JOIN station s ON s.role_name = a.usename
             WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND l.classid = 7013 AND l.objid = v_key::oid AND l.objsubid = 2
-              AND (a.xact_start IS NULL OR clock_timestamp() - a.xact_start > v_limit)
+              AND (a.xact_start IS NULL OR clock_timestamp() - a.xact_start > v_limit);
+        -- Ended only when seen so at two looks in a row: pg_locks and pg_stat_activity are read a moment apart,
+        -- and a session that has just let the turn go may look idle in that moment.
+        FOR v_pid IN SELECT unnest(v_seen) INTERSECT SELECT unnest(v_suspects)
         LOOP
             RAISE WARNING 'sync_push: ending session % of a station role: it held the push turn of school % too long',
                 v_pid, p_school;
@@ -46,6 +53,7 @@ BEGIN
                 NULL;  -- the function's owner may not signal it (not a superuser, no pg_signal_backend): wait
             END;
         END LOOP;
+        v_suspects := v_seen;
         IF v_deadline IS NOT NULL AND clock_timestamp() > v_deadline THEN
             RAISE EXCEPTION 'canceling push: lock timeout waiting for the push turn of school %', p_school
                 USING ERRCODE = '55P03';

@@ -112,3 +112,93 @@ def test_an_administrators_session_is_never_ended_a_push_gives_up_after_its_lock
     finally:
         admin.close()
         honest.close()
+
+
+def test_a_station_that_took_the_turn_after_a_push_began_waiting_is_not_taken_for_an_idle_holder(limited_central,
+                                                                                                   school):
+    """A waiting push looks at who holds the turn afresh each time: pg_stat_activity is otherwise read once per
+    transaction, so a station that was idle at the waiting push's first look and has taken the turn since looked
+    idle still, and was ended as a holder outside any transaction. Here gate D takes the turn (in a transaction,
+    as a push does, and for less than the limit) while gate W waits behind an administrator."""
+    url = limited_central
+    waiter, taker = Role(url, school, "gate-w", "gate", "st-gate-w"), Role(url, school, "gate-d", "gate", "st-gate-d")
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    taker_connection = psycopg2.connect(taker.role.url)
+    taker_connection.autocommit = True
+    answers: list = []
+    outcome: list = []
+
+    def push() -> None:
+        try:
+            answers.append(waiter.push(_row(0, "gate_crossing", _crossing(school, waiter.station_id))))
+        except Exception as error:  # noqa: BLE001
+            answers.append(error)
+
+    def take_the_turn_briefly() -> None:
+        try:
+            with taker_connection.cursor() as cursor:
+                cursor.execute("BEGIN; SELECT pg_advisory_xact_lock(7013, hashtext(%s))", (school,))
+                time.sleep(1.0)
+                cursor.execute("COMMIT")
+            outcome.append("kept")
+        except psycopg2.Error as error:
+            outcome.append(error)
+
+    def waiting(role: str, event: str) -> bool:
+        return bool(central_scalar(url, "SELECT count(*) FROM pg_stat_activity WHERE usename = %s AND "
+                                        "(wait_event = %s OR wait_event_type = %s)", (role, event, event)))
+
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(7013, hashtext(%s))", (school,))
+        pusher = threading.Thread(target=push)
+        pusher.start()
+        deadline = time.monotonic() + 10
+        while not waiting(waiter.role.role, "PgSleep"):  # the push has had its first look and polls
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        taker_thread = threading.Thread(target=take_the_turn_briefly)
+        taker_thread.start()
+        while not waiting(taker.role.role, "Lock"):  # gate D queues for the turn
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(7013, hashtext(%s))", (school,))  # D gets it first
+        taker_thread.join(10)
+        pusher.join(10)
+    finally:
+        admin.close()
+        taker_connection.close()
+        waiter.close()
+        taker.close()
+    assert outcome == ["kept"], outcome
+    assert isinstance(answers[0], dict) and answers[0]["accepted"] == 1, answers
+
+
+def test_honest_stations_pushing_at_once_are_never_ended(limited_central, school):
+    """Four gates push 2-row batches in a loop at once: each waits its turn and none is taken for a holder. A
+    waiting push must look at who holds the turn afresh each time (pg_stat_activity is otherwise read once per
+    transaction: a gate that was idle at the first look and took the turn since would be ended as idle)."""
+    url = limited_central
+    gates = [Role(url, school, f"gate-{n}", "gate", f"st-gate-{n}") for n in range(4)]
+    errors: list[BaseException] = []
+    accepted = []
+
+    def pushes(gate: Role) -> None:
+        try:
+            for _ in range(25):
+                rows = [_row(0, "gate_crossing", _crossing(school, gate.station_id)) for _ in range(2)]
+                accepted.append(gate.push(*rows)["accepted"])
+        except BaseException as error:  # noqa: BLE001 (any failure is the finding)
+            errors.append(error)
+
+    threads = [threading.Thread(target=pushes, args=(gate,)) for gate in gates]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for gate in gates:
+        gate.close()
+    assert errors == [] and sum(accepted) == 4 * 25 * 2
+    assert central_scalar(url, "SELECT count(*) FROM row_state WHERE school_id = %s", (school,)) == 200
