@@ -74,9 +74,18 @@ def check_audit_head(central, config, sid: str) -> None:
     """Compare the audit heads this station reported to central since the last check with this log: a head this
     log does not hold was written by another copy (the lost disk this one was restored from, or a clone), so the
     entries after the newest common one are missing here. Then report our own head if it moved."""
+    import peewee
+
     checked_id, common = (int(part) for part in (local.value(AUDIT_CHECKED_KEY) or "0:0").split(":"))
-    heads = list(central.execute_sql("SELECT id, seq, hash FROM station_audit_heads(%s, %s, %s)",
-                                     (config.school_id, sid, checked_id)))
+    try:
+        heads = list(central.execute_sql("SELECT id, seq, hash FROM station_audit_heads(%s, %s, %s)",
+                                         (config.school_id, sid, checked_id)))
+    except peewee.ProgrammingError as error:
+        if getattr(error.__context__, "pgcode", None) != "42883":  # undefined_function
+            raise
+        # A central initialised by an older version: sync goes on; its administrator runs `kiosk central init`.
+        log.warning("sync: central has no audit heads yet (run `kiosk central init` there); not checked")
+        return
     ours = _entry_hashes([seq for _, seq, _ in heads])
     for head_id, seq, digest in heads:
         if ours.get(seq) != digest:
