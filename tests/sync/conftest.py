@@ -131,6 +131,23 @@ def school() -> str:
     return "sch-" + uuid.uuid4().hex[:10]
 
 
+@pytest.fixture
+def roles(central_url, school):
+    """make(name, kind[, station_id]): a station's own database role at central (tests/sync/hostile.py: Role)."""
+    from tests.sync.hostile import Role
+
+    made = []
+
+    def make(name: str, kind: str, station_id: str | None = None):
+        role = Role(central_url, school, name, kind, station_id if station_id is not None else f"st-{name}")
+        made.append(role)
+        return role
+
+    yield make
+    for role in made:
+        role.close()
+
+
 @dataclass
 class Station:
     name: str

@@ -16,7 +16,7 @@ import pytest
 
 from kiosk.sync import central
 from tests.sync.conftest import central_scalar
-from tests.sync.test_hostile_station import Role, _crossing, _row
+from tests.sync.hostile import Role, crossing_payload, push_row
 
 LIMIT_S = 2.0
 
@@ -52,9 +52,9 @@ def test_a_station_holding_the_push_turn_is_ended_and_another_pushes_within_the_
     url = limited_central
     hostile = Role(url, school, "gate-a", "gate", "st-gate-a")
     honest = Role(url, school, "gate-b", "gate", "st-gate-b")
-    body = json.dumps([{**_row(1, "gate_crossing", _crossing(school, hostile.station_id)), "seq": 1, "txn": 1}])
+    body = json.dumps([{**push_row(1, "gate_crossing", crossing_payload(school, hostile.station_id)), "seq": 1, "txn": 1}])
     call = "SELECT sync_push(%(school)s, %(station)s, 1, 'gate', %(body)s)"
-    sql = HOSTILE[how].format(push=f"SELECT sync_push(%(school)s, %(station)s, 1, 'gate', %(body)s), pg_sleep(20)",
+    sql = HOSTILE[how].format(push="SELECT sync_push(%(school)s, %(station)s, 1, 'gate', %(body)s), pg_sleep(20)",
                               push_then_sleep=f"{call}; SELECT pg_sleep(20)")
     params = {"school": school, "station": hostile.station_id, "body": body}
     connection = psycopg2.connect(hostile.role.url)
@@ -76,7 +76,7 @@ def test_a_station_holding_the_push_turn_is_ended_and_another_pushes_within_the_
         time.sleep(0.02)
     honest.db.execute_sql("SET lock_timeout = '8s'")
     started = time.monotonic()
-    answer = honest.push(_row(0, "gate_crossing", _crossing(school, honest.station_id)))
+    answer = honest.push(push_row(0, "gate_crossing", crossing_payload(school, honest.station_id)))
     seconds = time.monotonic() - started
     assert answer["accepted"] == 1
     assert seconds < LIMIT_S + 1.5, f"the honest push waited {seconds:.1f} s"
@@ -105,7 +105,7 @@ def test_an_administrators_session_is_never_ended_a_push_gives_up_after_its_lock
         honest.db.execute_sql("SET lock_timeout = '3s'")
         started = time.monotonic()
         with pytest.raises(Exception, match="lock timeout"):
-            honest.push(_row(0, "gate_crossing", _crossing(school, honest.station_id)))
+            honest.push(push_row(0, "gate_crossing", crossing_payload(school, honest.station_id)))
         assert LIMIT_S + 0.5 < time.monotonic() - started < 6
         with admin.cursor() as cursor:
             cursor.execute("SELECT 1")  # still alive
@@ -131,7 +131,7 @@ def test_a_station_that_took_the_turn_after_a_push_began_waiting_is_not_taken_fo
 
     def push() -> None:
         try:
-            answers.append(waiter.push(_row(0, "gate_crossing", _crossing(school, waiter.station_id))))
+            answers.append(waiter.push(push_row(0, "gate_crossing", crossing_payload(school, waiter.station_id))))
         except Exception as error:  # noqa: BLE001
             answers.append(error)
 
@@ -188,7 +188,7 @@ def test_honest_stations_pushing_at_once_are_never_ended(limited_central, school
     def pushes(gate: Role) -> None:
         try:
             for _ in range(25):
-                rows = [_row(0, "gate_crossing", _crossing(school, gate.station_id)) for _ in range(2)]
+                rows = [push_row(0, "gate_crossing", crossing_payload(school, gate.station_id)) for _ in range(2)]
                 accepted.append(gate.push(*rows)["accepted"])
         except BaseException as error:  # noqa: BLE001 (any failure is the finding)
             errors.append(error)

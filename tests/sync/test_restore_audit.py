@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 from kiosk.models import database_proxy
-from tests.sync.test_hostile_station import _scan
+from tests.sync.hostile import write_scans
 
 GATE_PULLS = dict(pull_tables=())  # what a gate pulls in production: not gate_scan
 
@@ -44,17 +44,17 @@ def test_restored_with_unpushed_rows_then_syncing_and_writing_names_the_gap(make
     """The backup still held 3 unpushed scans; the lost disk pushed 5 more. The restored gate syncs first (central
     holds more of its rows than this copy ever had), then keeps writing and syncing."""
     gate = make_station("gate")
-    _scan(gate, 3)
+    write_scans(gate, 3)
     _backup(gate, tmp_path / "backup.sqlite3")
     gate.sync(**GATE_PULLS)
-    _scan(gate, 5)
+    write_scans(gate, 5)
     gate.sync(**GATE_PULLS)
     gate.close()
 
     restored = make_station("restored", "gate", path=tmp_path / "backup.sqlite3")
     restored.sync(**GATE_PULLS)
     for _ in range(3):
-        _scan(restored, 2)
+        write_scans(restored, 2)
         _logins(restored, 1)
         restored.sync(**GATE_PULLS)
     assert restored.pending() == 0
@@ -71,7 +71,7 @@ def test_entries_the_lost_copy_wrote_without_rows_are_a_gap_too(make_station, tm
     entries. The station now tells central its audit head each round; a copy whose log does not hold that head
     is an older copy."""
     gate = make_station("gate")
-    _scan(gate, 2)
+    write_scans(gate, 2)
     gate.sync(**GATE_PULLS)
     _backup(gate, tmp_path / "backup.sqlite3")
     _logins(gate, 4)
@@ -81,7 +81,7 @@ def test_entries_the_lost_copy_wrote_without_rows_are_a_gap_too(make_station, tm
     restored = make_station("restored", "gate", path=tmp_path / "backup.sqlite3")
     _logins(restored, 2)  # keeps writing before and after its first round
     restored.sync(**GATE_PULLS)
-    _scan(restored, 1)
+    write_scans(restored, 1)
     restored.sync(**GATE_PULLS)
     problem = _verify(restored)
     assert problem is not None and problem.kind == "gap" and problem.seq == 2, problem
@@ -92,7 +92,7 @@ def test_entries_the_lost_copy_wrote_without_rows_are_a_gap_too(make_station, tm
 def test_a_station_that_was_not_restored_stays_intact(make_station):
     gate = make_station("gate")
     for _ in range(3):
-        _scan(gate, 2)
+        write_scans(gate, 2)
         _logins(gate, 2)
         gate.sync(**GATE_PULLS)
         gate.sync(**GATE_PULLS)
@@ -103,7 +103,7 @@ def test_a_station_role_reports_and_reads_only_its_own_audit_head(central_url, s
     import peewee
     import pytest
 
-    from tests.sync.test_hostile_station import Role
+    from tests.sync.hostile import Role
 
     gate_a, gate_b = Role(central_url, school, "gate-a", "gate", "st-a"), Role(central_url, school, "gate-b", "gate", "st-b")
     try:
@@ -134,6 +134,6 @@ def test_a_central_initialised_by_an_older_version_still_syncs(make_station, own
                       "DROP FUNCTION sync_audit_head(text, text, bigint, text)")
     admin.close()
     gate = make_station("gate", url=own_central)
-    _scan(gate, 2)
+    write_scans(gate, 2)
     gate.sync(**GATE_PULLS)
     assert gate.pending() == 0 and _verify(gate) is None
