@@ -11,8 +11,8 @@ Per table:
 - update_others: the kinds that may change a row another station owns (the exceptions, each with its reason);
 - set_once: fields that, once set, never change (a second, different value is a conflict kept with both versions).
 
-The README's Sync section shows this table; tests/sync/test_hostile_station.py (and test_hostile_conflicts.py) try every rule with a
-station's own role.
+The README's Sync section shows this table; tests/sync/test_hostile_station.py and test_hostile_conflicts.py try
+every rule with a station's own role.
 """
 from __future__ import annotations
 
