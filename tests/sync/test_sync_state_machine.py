@@ -52,12 +52,13 @@ def machine_for(central_url: str):
         def write(self, index, count, per):
             self.ids |= set(self.stations[index].write(count, per_transaction=per))
 
-        @rule(index=station, data=st.data())
-        def update_a_row_it_holds(self, index, data):
+        @rule(index=station, pick=st.integers(0, 10 ** 6))
+        def update_a_row_it_holds(self, index, pick):
+            # The row is picked by a number drawn whatever the station holds: a draw that depends on what it
+            # holds (which a stall's timing changes) made Hypothesis's replays inconsistent (FlakyStrategyDefinition).
             rows = sorted(self.stations[index].probe_rows())
             if rows:
-                row_id = data.draw(st.sampled_from(rows))
-                self.stations[index].update(row_id, text=f"changed at {self.stations[index].name}")
+                self.stations[index].update(rows[pick % len(rows)], text=f"changed at {self.stations[index].name}")
 
         @rule(index=station)
         def sync(self, index):
