@@ -5,7 +5,8 @@ import pytest
 
 from kiosk.models import all_models
 from kiosk.config import STATION_KINDS
-from kiosk.sync.engine import LOCAL_TABLES, pull_patterns
+from kiosk.sync.local import LOCAL_TABLES
+from kiosk.sync.policy import pull_patterns
 
 
 @pytest.mark.parametrize("kind", STATION_KINDS)

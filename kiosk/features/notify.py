@@ -7,49 +7,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 import time
 
+from kiosk.background import WorkerSlot
 from kiosk.cli_base import command
 from kiosk.features import Feature, StationAction
 from kiosk.notify.model import MODELS  # noqa: F401  (the registry reads MODELS)
 from kiosk.sync import policy
 
-_WORKER = {"thread": None}
-_WORKER_LOCK = threading.Lock()
+def _make_worker(settings):
+    from kiosk.notify.delivery import DeliveryWorker
+
+    return DeliveryWorker(settings)
 
 
-def start_worker(settings):
-    """Start the delivery worker once per process (no-op without a configured channel); returns it or None."""
+def _channel_configured(settings) -> bool:
     from kiosk.notify.store import enabled_channels
 
-    if not enabled_channels(settings):
-        return None
-    with _WORKER_LOCK:
-        worker = _WORKER["thread"]
-        if worker is None or not worker.is_alive():
-            from kiosk.notify.delivery import DeliveryWorker
-
-            worker = DeliveryWorker(settings)
-            worker.start()
-            _WORKER["thread"] = worker
-        return worker
+    return bool(enabled_channels(settings))
 
 
-def stop_worker() -> None:
-    with _WORKER_LOCK:
-        worker = _WORKER["thread"]
-        _WORKER["thread"] = None
-    if worker is not None:
-        worker.stop()
-
-
-def on_app_start(ctx) -> None:
-    start_worker(ctx.settings)
-
-
-def on_app_stop(ctx) -> None:
-    stop_worker()
+# The delivery worker runs with a station app when a channel is configured (nothing without one).
+_WORKER = WorkerSlot(_make_worker, enabled=_channel_configured)
+on_app_start, on_app_stop = _WORKER.on_app_start, _WORKER.on_app_stop
 
 
 def station_actions(station_kind: str) -> list[StationAction]:

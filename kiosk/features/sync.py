@@ -8,47 +8,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 
+from kiosk.background import WorkerSlot
 from kiosk.cli import CliError, command
 from kiosk.config import STATION_KINDS
 from kiosk.models.sync import MODELS  # noqa: F401  (the registry reads MODELS)
 from kiosk.features import Feature
 
-_WORKER = {"thread": None}
-_WORKER_LOCK = threading.Lock()
 
 
-def start_worker(settings):
-    """Start the background sync worker once per process (no-op without a central URL); returns it or None."""
-    if not settings.sync.central_url:
-        return None
-    with _WORKER_LOCK:
-        worker = _WORKER["thread"]
-        if worker is None or not worker.is_alive():
-            from kiosk.sync.worker import SyncWorker
+def _make_worker(settings):
+    from kiosk.sync.worker import SyncWorker
 
-            worker = SyncWorker(settings)
-            worker.start()
-            _WORKER["thread"] = worker
-        return worker
+    return SyncWorker(settings)
 
 
-def on_app_start(ctx) -> None:
-    """A station app starts its sync worker with it (nothing happens without a central URL)."""
-    start_worker(ctx.settings)
-
-
-def on_app_stop(ctx) -> None:
-    stop_worker()
-
-
-def stop_worker() -> None:
-    with _WORKER_LOCK:
-        worker = _WORKER["thread"]
-        _WORKER["thread"] = None
-    if worker is not None:
-        worker.stop()
+# A station app with a central URL runs the background sync worker while it runs (nothing without one).
+_WORKER = WorkerSlot(_make_worker, enabled=lambda settings: bool(settings.sync.central_url))
+on_app_start, on_app_stop = _WORKER.on_app_start, _WORKER.on_app_stop
 
 
 def status_text(state, zone) -> str:
@@ -173,11 +150,11 @@ def cmd_central_init(args: argparse.Namespace, settings) -> int:
 
 def cmd_central_add(args: argparse.Namespace, settings) -> int:
     from kiosk import config
-    from kiosk.sync import central
+    from kiosk.sync import station_roles
 
     role = _central_call(
-        lambda: central.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id,
-                                    args.station_id),
+        lambda: station_roles.add_station(_url(args, settings), args.name, args.kind, args.school or settings.school.id,
+                                          args.station_id),
         f"cannot add station {args.name}")
     station = config.Settings()
     station.school.id = args.school or settings.school.id
@@ -196,18 +173,18 @@ def cmd_central_add(args: argparse.Namespace, settings) -> int:
 
 
 def cmd_central_bind(args: argparse.Namespace, settings) -> int:
-    from kiosk.sync import central
+    from kiosk.sync import station_roles
 
-    _central_call(lambda: central.bind_station(_url(args, settings), args.name, args.station_id),
+    _central_call(lambda: station_roles.bind_station(_url(args, settings), args.name, args.station_id),
                   f"cannot bind station {args.name}")
     print(f"station {args.name} bound to station id {args.station_id}")
     return 0
 
 
 def cmd_central_remove(args: argparse.Namespace, settings) -> int:
-    from kiosk.sync import central
+    from kiosk.sync import station_roles
 
-    role = _central_call(lambda: central.remove_station(_url(args, settings), args.name),
+    role = _central_call(lambda: station_roles.remove_station(_url(args, settings), args.name),
                          f"cannot remove station {args.name}")
     print(f"station {args.name} removed; role {role} dropped")
     return 0

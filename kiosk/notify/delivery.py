@@ -139,7 +139,7 @@ def due_rows(station_id: str, now: datetime) -> list[Notification]:
 
 def deliver_once(settings, now: datetime | None = None, *, channels: dict | None = None) -> DeliveryReport:
     """One pass of the loop on this station (see the module docstring)."""
-    from kiosk.notify.channels import configured
+    from kiosk.notify.channels.registry import configured
     from kiosk.services.actor import system_actor
 
     now = now or clock.now()
@@ -155,7 +155,7 @@ def deliver_once(settings, now: datetime | None = None, *, channels: dict | None
 
 def send_now(settings, row_id: str, now: datetime | None = None) -> DeliveryReport:
     """Deliver one notification at once (`kiosk notify test`), through the same steps as the loop."""
-    from kiosk.notify.channels import configured
+    from kiosk.notify.channels.registry import configured
     from kiosk.services.actor import system_actor
 
     report = DeliveryReport()

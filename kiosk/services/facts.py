@@ -154,6 +154,14 @@ def audit_only(actor: Actor, action: str, **kwargs: Any) -> None:
         pass
 
 
+# What made sync notice an older copy (kiosk.sync.restore), in `kiosk audit verify`'s words.
+GAP_CAUSES = {
+    "epoch_conflict": "central holding other rows under this station's outbox numbers",
+    "older_copy": "central holding more of this station's rows than this copy ever had",
+    "audit_head": "an audit entry central heard of from this station that this log does not hold",
+}
+
+
 @dataclass(frozen=True)
 class AuditProblem:
     seq: int | None
@@ -191,9 +199,10 @@ def verify_audit_chain() -> AuditProblem | None:
     gap = LocalState.get_or_none(LocalState.key == "audit_gap")
     if gap is not None:
         info = json.loads(gap.value)
+        cause = GAP_CAUSES.get(info.get("cause"), info.get("cause"))
         return AuditProblem(info.get("after_seq"), "gap",
                             f"entry {info.get('after_seq')}: the entries written after it on the lost copy are missing: "
-                            f"this database was restored from an older copy or cloned (sync noticed {info.get('cause')} "
+                            f"this database was restored from an older copy or cloned (sync noticed {cause} "
                             f"at {info.get('noticed_at')}; {info.get('rows_taken_back', 0)} of its rows taken back from "
                             f"central); the entries here up to entry {last_seq} verify")
     return None

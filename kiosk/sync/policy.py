@@ -11,11 +11,12 @@ Per table:
 - update_others: the kinds that may change a row another station owns (the exceptions, each with its reason);
 - set_once: fields that, once set, never change (a second, different value is a conflict kept with both versions).
 
-The README's Sync section shows this table; tests/sync/test_hostile_station.py tries every rule with a
-station's own role.
+The README's Sync section shows this table; tests/sync/test_hostile_station.py and test_hostile_conflicts.py try
+every rule with a station's own role.
 """
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 
 KINDS = ("gate", "dorm", "canteen", "office")
@@ -52,6 +53,17 @@ CORE_POLICY: dict[str, TablePolicy] = {
 }
 
 
+ROSTER = ("school", "building", "room", "student", "staff", "station_info")  # the core tables every station pulls
+
+
+def pull_patterns(station_kind: str) -> tuple[str, ...]:
+    """What a station kind pulls (fnmatch patterns over table names): the core tables, then what each feature's
+    manifest declares for that kind (kiosk.features.Feature.pulls; the office pulls everything)."""
+    from kiosk import features
+
+    return ROSTER + features.pulled_tables(station_kind)
+
+
 def policies() -> dict[str, TablePolicy]:
     """Every table's write policy: the core's, then each feature's (a table in none cannot be written)."""
     from kiosk import features
@@ -78,10 +90,6 @@ _EXTRA: dict[str, tuple[type, TablePolicy]] = {}
 def readers(table: str, rule: TablePolicy) -> frozenset[str]:
     """The station kinds whose role may read `table` at central: those whose pull list names it (row-level
     security at central, so a stolen dorm station cannot read visitors' ID numbers)."""
-    import fnmatch
-
-    from kiosk.sync.engine import pull_patterns
-
     if rule.read is not None:
         return rule.read
     return frozenset(kind for kind in KINDS

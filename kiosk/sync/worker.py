@@ -219,11 +219,11 @@ class SyncWorker(threading.Thread):
                     log.warning("sync round failed (%s); retrying in %.0f s", message, wait)
                     if self.on_error is not None:
                         self.on_error(message, wait)
-                    engine._drop_connection(central)
+                    engine.drop_connection(central)
                     listener.forget()
         finally:
             self._halt.set()
-            engine._drop_connection(central)
+            engine.drop_connection(central)
             database_proxy.close() if not database_proxy.is_closed() else None
 
     def run_once(self) -> engine.RoundResult:
@@ -236,7 +236,7 @@ class SyncWorker(threading.Thread):
             return self._round(central, None)
         finally:
             self._halt.set()
-            engine._drop_connection(central)
+            engine.drop_connection(central)
 
     def _round(self, central, listener) -> engine.RoundResult:
         """One push + pull, watched: LISTEN first (so no wake-up between this round and the next wait is lost)."""
@@ -251,7 +251,7 @@ class SyncWorker(threading.Thread):
                 try:
                     listener.ensure(central)
                 except (peewee.OperationalError, peewee.InterfaceError) as error:
-                    engine._drop_connection(central)
+                    engine.drop_connection(central)
                     raise engine.SyncError(f"central unreachable: {error}") from error
             result = engine.sync_once(central, self.config)
         finally:
@@ -269,7 +269,7 @@ class SyncWorker(threading.Thread):
             return listener.wait(seconds, lambda: self._halt.is_set() or _WRITE_EVENT.is_set())
         except Exception as error:  # psycopg2 poll() on a lost connection
             log.info("sync: central connection lost while waiting (%s)", error)
-            engine._drop_connection(central)
+            engine.drop_connection(central)
             listener.forget()
             return True
 

@@ -73,16 +73,28 @@ def new_central_database() -> str:
 
 
 def drop_central_database(url: str) -> None:
-    from kiosk.sync import central
+    from kiosk.sync import station_roles
 
     name = url.rsplit("/", 1)[1]
     try:
-        roles = central.station_roles(url)
+        roles = station_roles.station_roles(url)
     except Exception:
         roles = []
     admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     for role in roles:
         admin_execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.fixture(autouse=True)
+def no_worker_state_from_an_earlier_test():
+    """The worker's runtime state (online, last success) is per process: a worker an earlier test ran in this
+    process must not show its last success on this test's status bar or admin screen."""
+    from kiosk.sync import worker
+
+    with worker._STATE_LOCK:
+        worker._RUNTIME.update(online=None, last_error="", last_success=None, next_try=None, started=None,
+                               stall_seconds=None)
+    yield
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +129,23 @@ def own_central():
 @pytest.fixture
 def school() -> str:
     return "sch-" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def roles(central_url, school):
+    """make(name, kind[, station_id]): a station's own database role at central (tests/sync/hostile.py: Role)."""
+    from tests.sync.hostile import Role
+
+    made = []
+
+    def make(name: str, kind: str, station_id: str | None = None):
+        role = Role(central_url, school, name, kind, station_id if station_id is not None else f"st-{name}")
+        made.append(role)
+        return role
+
+    yield make
+    for role in made:
+        role.close()
 
 
 @dataclass

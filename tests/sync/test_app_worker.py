@@ -7,13 +7,13 @@ from tests.ui_helpers import settle, start_app
 async def test_station_app_runs_the_sync_worker_while_it_runs(demo_school):
     demo_school.sync.central_url = "postgresql://kiosk@127.0.0.1:1/unreachable"  # nothing listens on port 1
     async with start_app(demo_school, "gate") as (app, pilot):
-        worker = sync_feature._WORKER["thread"]
+        worker = sync_feature._WORKER.worker
         assert worker is not None and worker.is_alive()
         app.refresh_station_status()
         await settle(pilot)
         text = str(app.screen.query_one(StatusBar).query_one("#status-sync").render())
         assert text and text != "本机模式"
-    assert sync_feature._WORKER["thread"] is None
+    assert sync_feature._WORKER.worker is None
     worker.join(timeout=10)
     assert not worker.is_alive()
 
@@ -21,7 +21,7 @@ async def test_station_app_runs_the_sync_worker_while_it_runs(demo_school):
 async def test_no_worker_without_a_central_database(demo_school):
     async with start_app(demo_school, "gate") as (app, pilot):
         await settle(pilot)
-        assert sync_feature._WORKER["thread"] is None
+        assert sync_feature._WORKER.worker is None
         assert str(app.screen.query_one("#status-sync").render()) == "本机模式"
 
 

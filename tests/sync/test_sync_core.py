@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from kiosk import clock
 from kiosk.models import database_proxy
-from kiosk.sync import engine
+from kiosk.sync import engine, outbox, pull, push
 from tests.sync.conftest import assert_converged, central_rows, central_scalar
 
 
@@ -29,10 +29,10 @@ def test_a_resent_batch_is_a_harmless_no_op(make_station, central_url):
     gate = make_station("gate")
     ids = set(gate.write(40, per_transaction=4))
     with gate.use():
-        rows, suspects = engine._stamp(engine.next_batch(500))
-        body, _ = engine._batch_json(rows, suspects, valid_only=False)
+        rows, suspects = outbox.stamp(outbox.next_batch(500))
+        body, _ = outbox.batch_json(rows, suspects, valid_only=False)
         config = gate.config()
-        first = engine._call_push(gate.central, config, gate.station_id, engine.epoch(), body)
+        first = push.call_push(gate.central, config, gate.station_id, engine.epoch(), body)
         # ... the answer never arrives; the rows stay pending and go again:
         assert engine.pending_count() == 40
     assert first["accepted"] == 40
@@ -52,11 +52,11 @@ def test_batches_never_split_a_local_transaction(make_station, central_url):
         assert None not in txns.values()
         seen_batches = []
         while True:
-            batch = engine.next_batch(250)
+            batch = outbox.next_batch(250)
             if not batch:
                 break
             seen_batches.append([row.seq for row in batch])
-            engine._ack(engine._stamp(batch)[0], {}, gate.station_id, 1, gate.school)
+            push.ack(outbox.stamp(batch)[0], {}, gate.station_id, 1, gate.school)
     for batch in seen_batches:
         assert len(batch) <= 250
     # Each transaction lies wholly inside one batch.
@@ -72,7 +72,7 @@ def test_a_transaction_bigger_than_a_batch_goes_whole(make_station):
     gate = make_station("gate")
     gate.write(30, per_transaction=30)
     with gate.use():
-        assert len(engine.next_batch(10)) == 30
+        assert len(outbox.next_batch(10)) == 30
 
 
 def test_a_poisoned_row_is_dead_lettered_and_the_queue_moves_on(make_station, central_url):
@@ -110,17 +110,17 @@ def test_cursors_never_go_backwards_and_pages_cover_everything(make_station, cen
     with dorm.use():
         config = dorm.config(page_size=300)
         seen = []
-        original = engine._apply
+        original = pull.apply_rows
 
         def spy(stream, rows, **kw):
-            seen.append(engine.cursor_of(stream) if stream else 0)
+            seen.append(pull.cursor_of(stream) if stream else 0)
             return original(stream, rows, **kw)
 
-        engine._apply = spy
+        pull.apply_rows = spy
         try:
             engine.pull(dorm.central, config)
         finally:
-            engine._apply = original
+            pull.apply_rows = original
     assert seen == sorted(seen) and len(seen) >= 9
     assert_converged(central_url, [dorm], ids)
 

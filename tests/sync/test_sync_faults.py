@@ -11,7 +11,7 @@ import pytest
 
 from kiosk import clock
 from kiosk.models import database_proxy
-from kiosk.sync import engine, hlc
+from kiosk.sync import engine, hlc, outbox, push
 from kiosk.sync.central import connect
 from tests.sync.conftest import Probe, assert_converged, central_rows, central_scalar
 
@@ -43,8 +43,10 @@ def _wait_for_blocked(url: str, school: str, count: int = 1) -> list[int]:
     admin = connect(url)
     try:
         for _ in range(200):
+            # waiting for the counter row, or polling for the school's push turn (kiosk.sync.push_sql)
             pids = [row[0] for row in admin.execute_sql(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s", (f'%sync_push%{school}%',))]
+                "SELECT pid FROM pg_stat_activity WHERE (wait_event_type = 'Lock' OR wait_event = 'PgSleep') "
+                "AND query LIKE %s", (f'%sync_push%{school}%',))]
             if len(pids) >= count:
                 return pids
             time.sleep(0.05)
@@ -87,8 +89,8 @@ def test_the_same_batch_sent_twice_at_once_is_applied_once(make_station, central
     gate = make_station("gate")
     ids = set(gate.write(25, per_transaction=5))
     with gate.use():
-        rows, suspects = engine._stamp(engine.next_batch(500))
-        body, _ = engine._batch_json(rows, suspects, valid_only=False)
+        rows, suspects = outbox.stamp(outbox.next_batch(500))
+        body, _ = outbox.batch_json(rows, suspects, valid_only=False)
         sid, ep, config = gate.station_id, engine.epoch(), gate.config()
     holder = _hold_counter(central_url, gate.school)
     answers = []
@@ -96,7 +98,7 @@ def test_the_same_batch_sent_twice_at_once_is_applied_once(make_station, central
     def send():
         database = connect(central_url)
         try:
-            answers.append(engine._call_push(database, config, sid, ep, body)["status"])
+            answers.append(push.call_push(database, config, sid, ep, body)["status"])
         finally:
             database.close()
 
@@ -276,7 +278,7 @@ def test_fifty_concurrent_writers_and_a_polling_reader_skip_nothing(central_url,
                     rows.append({"seq": seq, "txn": seq, "t": "probe", "id": row_id, "op": "insert", "h": seq,
                                  "p": {"id": row_id, "school_id": school, "station_id": f"writer-{index}",
                                        "recorded_at": "2026-11-30T08:00:00.000000Z"}})
-                answer = engine._call_push(database, config, f"writer-{index}", 1, json.dumps(rows))
+                answer = push.call_push(database, config, f"writer-{index}", 1, json.dumps(rows))
                 assert answer["status"] == "ok"
         except BaseException as error:
             errors.append(error)

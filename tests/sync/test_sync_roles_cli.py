@@ -136,7 +136,7 @@ KILL_SCRIPT = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
 from kiosk.db import open_database
-from kiosk.sync import central, engine
+from kiosk.sync import central, engine, hlc, push
 open_database({db!r})
 config = engine.SyncConfig(school_id={school!r}, station_kind="gate", central_url={url!r}, batch_size=7,
                            pull_tables=("probe",))
@@ -144,9 +144,9 @@ where = {where!r}
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 if where == "before_ack":
-    engine._ack = die  # central has committed the batch; the acknowledgement never lands
+    push.ack = die  # central has committed the batch; the acknowledgement never lands
 else:
-    engine.hlc.Clock.receive = die  # inside the page's transaction, after its rows were written
+    hlc.Clock.receive = die  # inside the page's transaction, after its rows were written
 engine.sync_once(central.connect({url!r}), config)
 print("not killed")
 """

@@ -9,7 +9,7 @@ import hmac
 import time
 from urllib.parse import quote_plus
 
-from kiosk.notify.channels import Message, Outcome
+from kiosk.notify.channels.base import Message, Outcome
 from kiosk.notify.channels.robot import post_to_robot
 
 # 130101: sending too fast (20 a minute per robot); -1: system busy. 310000 (sign, keyword or IP check

@@ -4,7 +4,7 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 
-from kiosk.notify.channels import Message, Outcome
+from kiosk.notify.channels.base import Message, Outcome
 
 TIMEOUT_SECONDS = 10
 

@@ -1,7 +1,7 @@
 """What the WeCom and DingTalk group robots share: post JSON, read `{"errcode": 0, "errmsg": "ok"}`."""
 from __future__ import annotations
 
-from kiosk.notify.channels import Outcome
+from kiosk.notify.channels.base import Outcome
 from kiosk.notify.channels.http import HttpFailure, post_json
 
 

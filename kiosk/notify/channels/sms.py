@@ -12,7 +12,7 @@ small gateway speaking this in front of it.
 """
 from __future__ import annotations
 
-from kiosk.notify.channels import Message, Outcome
+from kiosk.notify.channels.base import Message, Outcome
 from kiosk.notify.channels.http import HttpFailure, post_json
 
 # Throttled or the provider's own trouble: try again later. Anything else (bad number, template not

@@ -2,7 +2,7 @@
 (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...); it answers {"errcode": 0, "errmsg": "ok"}."""
 from __future__ import annotations
 
-from kiosk.notify.channels import Message, Outcome
+from kiosk.notify.channels.base import Message, Outcome
 from kiosk.notify.channels.robot import post_to_robot
 
 # -1 system busy, 45009 api freq out of limit (20 messages a minute per robot): worth another try.
