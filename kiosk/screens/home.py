@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Center
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -20,7 +21,9 @@ def allowed_actions(station_kind: str, roles: frozenset[str]) -> list[features.S
 
 class HomeScreen(KioskScreen):
     TITLE_KEY = "core.home_title"
-    BINDINGS = []  # escape does nothing here: logging out is Ctrl+L
+    # Escape does nothing here (logging out is Ctrl+L) and is not offered: KioskScreen's "esc 返回" is overridden,
+    # since an empty BINDINGS would still inherit it.
+    BINDINGS = [Binding("escape", "stay", show=False)]
 
     DEFAULT_CSS = """
     HomeScreen { align: center middle; }
@@ -38,6 +41,9 @@ class HomeScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.refresh_text()
+
+    def action_stay(self) -> None:
+        """Escape on the home screen: the station stays where it is."""
         self.query_one(OptionList).focus()
 
     @property

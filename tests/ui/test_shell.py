@@ -20,6 +20,11 @@ async def test_gatekeeper_logs_in_and_sees_the_gate_home(demo_school):
         await login(pilot, "G001", "111111")
         assert isinstance(app.screen, HomeScreen)
         assert app.ctx.session.number == "G001"
+        # Escape is not offered on the home screen (the key bar said "esc 返回") and changes nothing
+        assert "escape" not in {key for key, active in app.screen.active_bindings.items() if active.binding.show}
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and app.ctx.session.number == "G001"
 
 
 async def test_wrong_pin_says_how_many_tries_are_left_then_locks(demo_school):
