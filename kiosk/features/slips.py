@@ -386,8 +386,16 @@ def status_alerts(ctx) -> list[str]:
     if conflicts:
         alerts.append(t("slips.alert_conflicts", count=conflicts))
     if ctx.station_kind == "office":
-        pending = VerbalException.select().where((VerbalException.school_id == ctx.school_id)
-                                                 & VerbalException.confirmed_at.is_null()).count()
+        from kiosk.models import Student
+        from kiosk.services.acting_roles import listing_class
+
+        session = ctx.session  # a head teacher counts what their own list shows: their class
+        own = listing_class(session.roles if session else None, session.class_name if session else "")
+        pending = VerbalException.select().join(Student).where((VerbalException.school_id == ctx.school_id)
+                                                               & VerbalException.confirmed_at.is_null())
+        if own is not None:
+            pending = pending.where(Student.class_name == own)
+        pending = pending.count()
         if pending:
             alerts.append(t("slips.alert_verbal", count=pending))
     return alerts

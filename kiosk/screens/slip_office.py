@@ -11,6 +11,7 @@ from rich.text import Text
 
 from kiosk import clock
 from kiosk.i18n import Msg, t
+from kiosk.services import acting_roles
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.table import TableScreen
 from kiosk.widgets.catalog_text import CatalogText
@@ -24,15 +25,9 @@ def _hm(at, zone) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
-# Roles that see every class's slips, verbal permissions and conflicts; a head teacher sees their own class.
-SCHOOL_WIDE_ROLES = frozenset({"admin", "discipline", "principal", "duty_leader"})
-
-
 def listing_class(session) -> str | None:
     """The class whose slips, verbal permissions and conflicts this person sees; None for every class."""
-    if session is None or session.roles & SCHOOL_WIDE_ROLES:
-        return None
-    return session.class_name or "-"  # a head teacher without a class sees none
+    return acting_roles.listing_class(session.roles if session else None, session.class_name if session else "")
 
 
 def _act_then_list(actor, settings, what: str, slip_id: str, reason: str, fetch):

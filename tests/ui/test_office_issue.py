@@ -172,6 +172,8 @@ async def test_an_expired_slip_is_not_revoked(office):
 
 
 async def test_a_head_teacher_sees_verbal_permissions_of_their_own_class_only(office):
+    from kiosk.features.slips import status_alerts
+    from kiosk.i18n import t
     from kiosk.screens.slip_office import ExceptionsScreen
     from kiosk.services.slips_gate import record_verbal_exception
     from kiosk.services.slips_office import verbal_exceptions
@@ -188,6 +190,8 @@ async def test_a_head_teacher_sees_verbal_permissions_of_their_own_class_only(of
         assert isinstance(screen, ExceptionsScreen)
         table = screen.query_one(DataTable)
         assert table.row_count == 1 and "张华丽" in str(table.get_row_at(0)[1])
+        # the status bar counts what the list shows (it said 2: the whole school's)
+        assert status_alerts(app.ctx) == [t("slips.alert_verbal", count=1)]
         await pilot.press("f2")
         await settle(pilot)
         assert [row.student.name for row in verbal_exceptions("demo")] == ["张华强"]  # the other class waits
