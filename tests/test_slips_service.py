@@ -396,7 +396,7 @@ def test_status_bar_alerts(school):
 
     from kiosk.features.slips import status_alerts
 
-    office = status_alerts(SimpleNamespace(station_kind="office", school_id="demo"))
+    office = status_alerts(SimpleNamespace(station_kind="office", school_id="demo", session=None))
     assert any(text.startswith("请假未归") for text in office) and any("口头同意" in text for text in office)
     assert status_alerts(SimpleNamespace(station_kind="canteen", school_id="demo")) == []
 

@@ -104,8 +104,8 @@ def create_key(actor: Actor, *, key_dir: Path | None = None, rotate: bool = Fals
     _write_private(path, pem)
     try:
         with record(actor, "slip.key_create", entity="slip_key", detail={"key_id": key_id, "public_key": public_hex}) as w:
-            row = w.insert(SlipKey(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                                   recorded_at=now, key_id=key_id, public_key=public_hex, label=label or f"key {key_id}"))
+            row = w.insert(SlipKey(recorded_at=now, key_id=key_id, public_key=public_hex,
+                                   label=label or f"key {key_id}"))
             for old in existing:
                 if old.retired_at is None:
                     old.retired_at = now
@@ -152,8 +152,7 @@ def import_public(actor: Actor, source: Path) -> int:
     now = clock.now()
     with record(actor, "slip.key_import", entity="slip_key", detail={"key_ids": [k[0] for k in new]}) as w:
         for key_id, public_hex, label, retired in new:
-            w.insert(SlipKey(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                             recorded_at=now, key_id=key_id, public_key=public_hex, label=label,
+            w.insert(SlipKey(recorded_at=now, key_id=key_id, public_key=public_hex, label=label,
                              retired_at=now if retired else None))
     return len(new)
 

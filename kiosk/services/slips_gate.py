@@ -214,8 +214,7 @@ def check_at_gate(actor: Actor, settings: Settings, code: str, now: datetime | N
               **{k: str(v) for k, v in check.verdict.args.items()}}
     with record(actor, "gate.scan", entity="gate_scan", entity_id=scan_id,
                 detail={"verdict": check.verdict.kind, "reason": check.verdict.reason_code}, at=now) as w:
-        w.insert(GateScan(id=scan_id, school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                          recorded_at=now, raw=check.raw, verdict=check.verdict.kind,
+        w.insert(GateScan(id=scan_id, recorded_at=now, raw=check.raw, verdict=check.verdict.kind,
                           reason_code=check.verdict.reason_code,
                           student=check.student.id if check.student else None,
                           slip_id=check.slip.id if check.slip else check.verdict.slip_id, detail=detail,
@@ -244,8 +243,7 @@ def record_crossing(actor: Actor, settings: Settings, check: GateCheck, code: st
         slip_id = verdict.slip_id
         kind = "slip" if slip_id else "day_card"
         return_by = fresh.slip.return_by if (fresh.slip is not None and verdict.kind == "exit" and slip_id) else None
-        w.insert(GateCrossing(id=crossing_id, school_id=actor.school_id, station_id=actor.station_id,
-                              staff_id=actor.staff_id, recorded_at=now, student=check.student.id,
+        w.insert(GateCrossing(id=crossing_id, recorded_at=now, student=check.student.id,
                               direction=verdict.kind, kind=kind, slip_id=slip_id, at=now, return_by=return_by,
                               flags=",".join(verdict.flags), typed=check.typed))
         from kiosk.notify import events as notify_events  # the guardian's notice commits with the crossing
@@ -284,7 +282,6 @@ def record_verbal_exception(actor: Actor, *, student_number: str, direction: str
             recorded_at=now, student=student, direction=direction, teacher_name=teacher_name,
             teacher_phone=teacher_phone, teacher_staff_id=teacher.id if teacher else None, note=clean_text(note)[:200],
         ))
-        w.insert(GateCrossing(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                              recorded_at=now, student=student, direction=direction, kind="verbal_exception",
+        w.insert(GateCrossing(recorded_at=now, student=student, direction=direction, kind="verbal_exception",
                               exception_id=exception_id, at=now, flags="verbal_exception"))
     return exception_row(row)

@@ -106,8 +106,7 @@ def write_slip(actor: Actor, settings: Settings, student: Student, *, reason_kin
             companion_name=companion_name, companion_relation=companion_relation, companion_phone=companion_phone,
             required_roles=",".join(roles), approved_at=approved_at, key_id=key_id, code=code,
         ))
-        w.insert(SlipApproval(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                              recorded_at=now, slip=slip, role="head_teacher"))
+        w.insert(SlipApproval(recorded_at=now, slip=slip, role="head_teacher"))
     return slip
 
 
@@ -125,8 +124,7 @@ def approve_slip(actor: Actor, slip_id: str, note: str = "") -> SlipView:
     if role is None:
         raise SlipError("slips.err_cannot_approve", roles=", ".join(t(f"slips.role_{r}") for r in missing))
     with record(actor, "slip.approve", entity="pass_slip", entity_id=slip.id, detail={"role": role}, at=now) as w:
-        w.insert(SlipApproval(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                              recorded_at=now, slip=slip, role=role, note=clean_text(note)[:200]))
+        w.insert(SlipApproval(recorded_at=now, slip=slip, role=role, note=clean_text(note)[:200]))
         if len(missing) == 1:
             slip.approved_at = now
             w.update(slip, PassSlip.approved_at)
@@ -151,8 +149,7 @@ def revoke_slip(actor: Actor, slip_id: str, reason: str) -> SlipView:
     if refusal is not None:
         raise SlipError(refusal, name=student.name)
     with record(actor, "slip.revoke", entity="pass_slip", entity_id=slip.id, detail={"reason": reason}, at=now) as w:
-        w.insert(SlipRevocation(school_id=actor.school_id, station_id=actor.station_id, staff_id=actor.staff_id,
-                                recorded_at=now, slip=slip, reason=reason))
+        w.insert(SlipRevocation(recorded_at=now, slip=slip, reason=reason))
     return view_of(slip, now)
 
 

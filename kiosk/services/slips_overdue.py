@@ -102,8 +102,7 @@ def raise_overdue_alerts(actor: Actor, settings: Settings, now: datetime | None 
         with record(actor, "slip.overdue_alert", entity="overdue_alert", entity_id=alert_id,
                     detail={"student": row.student.number, "return_by": row.return_by}, at=now) as w:
             if OverdueAlert.get_or_none(OverdueAlert.id == alert_id) is None:
-                w.insert(OverdueAlert(id=alert_id, school_id=actor.school_id, station_id=actor.station_id,
-                                      staff_id=actor.staff_id, recorded_at=now, slip_id=row.slip_id,
+                w.insert(OverdueAlert(id=alert_id, recorded_at=now, slip_id=row.slip_id,
                                       student=row.student.id, return_by=row.return_by))
                 from kiosk.notify import events as notify_events  # told with the alert, in its transaction
                 notify_events.overdue_raised(w, settings, OverdueAlert.get_by_id(alert_id))
