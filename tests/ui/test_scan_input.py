@@ -101,3 +101,31 @@ async def test_focus_does_not_select_text_typed_ahead():
         await pilot.pause()
         await pilot.press("C")
         assert scan.value == "S1:ABC"
+
+
+class GateLaneApp(ConfirmApp):
+    """The gate's lane: an Enter ending a burst is held to see whether the burst goes on."""
+
+    def compose(self) -> ComposeResult:
+        yield ScanInput(id="scan", burst_gap_ms=40, repeat_ignore_seconds=2, hold_burst_end=True)
+
+
+async def test_the_gatekeepers_enter_after_a_scans_first_key_does_not_cut_the_scan():
+    """Found by the tmux shift: a 30 ms/key card scan with the gatekeeper's Enter landing after its first key,
+    and the next key 60 ms after the first (a loaded machine), was checked as '0260037', a false refusal."""
+    import time
+
+    from textual import events
+
+    app = GateLaneApp()
+    async with app.run_test() as pilot:
+        start = time.monotonic()
+        timed = [("2", 0.0), ("enter", 0.008)] + [(char, 0.060 + 0.030 * i) for i, char in enumerate("0260037")]
+        timed.append(("enter", timed[-1][1] + 0.005))
+        for key, offset in timed:
+            event = events.Key(key, key if len(key) == 1 else "\r")
+            event.time = start + offset  # as the driver stamps keys when the terminal delivers them
+            app.post_message(event)
+        await pilot.pause(ScanInput.HOLD_SECONDS + 0.1)
+        await pilot.pause()
+        assert [code for code, _ in app.scans] == ["20260037"] and app.enters == 1
