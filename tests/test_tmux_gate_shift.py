@@ -20,7 +20,7 @@ from datetime import date
 import pytest
 
 from tests import gate_shift_school
-from tests.tmux_gate_steps import Gatekeeper, run_lane
+from tests.tmux_gate_steps import Gatekeeper
 from tests.tmux_helpers import KIOSK, Terminal, kiosk_env, station_database
 
 # Students by what they do during the shift (see gate_shift_school.build); 80 codes in the evening, 20 at night.
@@ -96,13 +96,9 @@ def run_shift(tmp_path, settings, monkeypatch, counts: dict[str, int], seed: int
         run_station(evening, tmp_path, db, school.clock_text(16, 40), 120, 36)
         keeper = Gatekeeper(evening)
         keeper.log_in("G001", "111111")
-        keeper.open("v", "register")
-        outcomes = {visitor.name: keeper.register(visitor, rng) for visitor in evening_visitors}
-        keeper.back_home()
-        keeper.open("s", "lane_input")
-        lane = run_lane(keeper, [(code, kind) for code, kind, *_ in evening_lane], rng)
+        outcomes = keeper.register_all(evening_visitors, rng)
+        lane = keeper.student_lane(evening_lane, rng)
         print(f"evening lane: {lane}")
-        keeper.back_home()
         keeper.open("o", "onsite_input")
         for visitor in leaving:  # parents who came at dismissal leave with their children
             keeper.sign_out(visitor.name, visit_code(db, visitor.name), rng)
@@ -116,14 +112,9 @@ def run_shift(tmp_path, settings, monkeypatch, counts: dict[str, int], seed: int
         night.wait_for("请输入工号", timeout=90)
         keeper.switch_language("en")
         keeper.log_in("G001", "111111")
-        keeper.open("v", "register")
-        for visitor in school.night_visitors:
-            outcomes[visitor.name] = keeper.register(visitor, rng, duty_leader=("L001", "777777"))
-        keeper.back_home()
-        keeper.open("s", "lane_input")
-        lane_night = run_lane(keeper, [(code, kind) for code, kind, *_ in night_lane], rng)
+        outcomes.update(keeper.register_all(school.night_visitors, rng, duty_leader=("L001", "777777")))
+        lane_night = keeper.student_lane(night_lane, rng)
         print(f"night lane: {lane_night}")
-        keeper.back_home()
         keeper.open("p", "patrol")
         night.press("Tab", "Tab", "Tab")  # from the place (the main gate) past "other" and "all clear"
         night.wait_field(("Other", "Findings"), ("Findings",))

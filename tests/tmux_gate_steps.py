@@ -168,6 +168,20 @@ class Gatekeeper:
             self.term.wait_for(self.word("saved", name=visitor.name))
         return "admitted"
 
+    def register_all(self, visitors, rng: random.Random, *, duty_leader: tuple[str, str] | None = None) -> dict:
+        """From the home menu: the register, each visitor in turn, back home. {name: "admitted" | "refused"}."""
+        self.open("v", "register")
+        outcomes = {visitor.name: self.register(visitor, rng, duty_leader=duty_leader) for visitor in visitors}
+        self.back_home()
+        return outcomes
+
+    def student_lane(self, script, rng: random.Random) -> "LaneLog":
+        """From the home menu: the student lane for `script` ((code, kind, ...) in order; see run_lane), back home."""
+        self.open("s", "lane_input")
+        log = run_lane(self, [(code, kind) for code, kind, *_ in script], rng)
+        self.back_home()
+        return log
+
     def sign_out(self, visitor_name: str, code: str, rng: random.Random) -> None:
         """On the on-site list: scan the visitor slip's code."""
         self.term.scan(code, rng.choice([2, 3, 5, 8]))
@@ -214,7 +228,7 @@ def run_lane(gatekeeper: Gatekeeper, script: list[tuple[str, str]], rng: random.
             time.sleep(reading.uniform(0.3, 0.4))  # reading the verdict (an Enter sooner is taken as the last one's)
             term.press("Enter")
             log.confirms += 1
-            before, deadline = recorded_line(screen), time.monotonic() + 1.5
+            before, deadline = recorded_line(screen), time.monotonic() + 0.6
             while time.monotonic() < deadline:  # until the app says it recorded it (or the verdict went away)
                 now = term.screen()
                 if recorded_line(now) != before or confirm not in now:
