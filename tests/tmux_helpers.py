@@ -1,7 +1,8 @@
 """The kiosk in a real terminal for the tmux tests: start it in a tmux session, read the pane, send keys the way a
 person types them or the way a USB scanner does, and leave nothing running afterwards.
 
-Waits poll the pane for text rather than sleeping a fixed time, so a slow machine only makes a test slower. A scan
+Waits poll the pane for text, or for the cursor (Textual keeps it in the focused input) to reach a field, rather than
+sleeping a fixed time, so a slow machine only makes a test slower. A scan
 goes through a tmux control-mode client, one `send-keys` per character at the scanner's pace: a `tmux send-keys`
 process per character costs a few ms of its own (more on a loaded machine), which would stretch a burst into
 something no scanner types.
@@ -17,6 +18,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping
+
+from rich.cells import cell_len
 
 ROOT = Path(__file__).resolve().parent.parent
 KIOSK = f"{ROOT}/.venv/bin/python -m kiosk"
@@ -138,9 +141,6 @@ class Terminal:
                 self._control.kill()
             self._control = None
 
-    def resize(self, width: int, height: int) -> None:
-        subprocess.run(["tmux", "resize-window", "-t", self.session, "-x", str(width), "-y", str(height)], check=True)
-
     # ------------------------------------------------------------ reading
 
     def screen(self) -> str:
@@ -161,10 +161,9 @@ class Terminal:
 
     def field_label(self, labels) -> str:
         """Which of `labels` stands last on the cursor's row left of the cursor: the focused field's label."""
-        from rich.cells import cell_len
-
         column, row = self.cursor()
-        line = self.screen().splitlines()[row] if row < len(self.screen().splitlines()) else ""
+        lines = self.screen().splitlines()
+        line = lines[row] if row < len(lines) else ""
         left = ""
         for char in line:
             if cell_len(left + char) > column:
