@@ -119,6 +119,7 @@ def run_shift(tmp_path, settings, monkeypatch, counts: dict[str, int], seed: int
         night.press("Tab", "Tab", "Tab")  # from the place (the main gate) past "other" and "all clear"
         night.wait_field(("Other", "Findings"), ("Findings",))
         night.type("North fence checked, lights on")
+        night.wait_for("North fence checked, lights on")  # Ctrl+S acts at once, before keys still on their way
         night.press("C-s")
         night.wait_for(keeper.word("patrol_saved"))
         keeper.back_home()

@@ -211,7 +211,9 @@ def run_lane(gatekeeper: Gatekeeper, script: list[tuple[str, str]], rng: random.
     screen for a moment. Returns once every code is sent and nothing waits for an answer."""
     term, log = gatekeeper.term, LaneLog()
     reading = random.Random(rng.random())  # the gatekeeper's own pace: the scanner's sequence stays the seed's
-    # Between codes: mostly a queue of students one after another, sometimes a pause, now and then a long one.
+    # Between codes: mostly the next student right behind, sometimes a pause, now and then a long one. (While codes
+    # come less than 0.3 s apart the app takes the gatekeeper's Enter for the scanner's own trailing terminator, so
+    # verdicts queue up during a rush and are answered when it eases.)
     pauses = [lambda: rng.uniform(0.1, 0.18)] * 34 + [lambda: rng.uniform(0.18, 0.8)] * 5 + [lambda: rng.uniform(1, 3)]
     done = threading.Event()
     confirm, ready, recorded = gatekeeper.word("confirm"), gatekeeper.word("scan_ready"), gatekeeper.word("recorded")
