@@ -7,30 +7,24 @@ import time
 import pytest
 
 from kiosk import clock
-from tests.test_tmux_smoke import ROOT, start, wait_for
+from tests.tmux_helpers import ROOT, Terminal, kiosk_env, log_in, start, wait_for
 from tests.ui.test_dorm import build_tiny_dorm
 
 
 @pytest.fixture
 def tmux_session(have_tmux):
-    import uuid
-
-    name = f"kiosk-dorm-{uuid.uuid4().hex[:8]}"
-    yield name
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    terminal = Terminal("kiosk-dorm")
+    yield terminal.session
+    terminal.close()
 
 
 @pytest.mark.tmux
 def test_count_one_room_in_a_real_terminal(db, settings, tmux_session, tmp_path):
     build_tiny_dorm(settings, clock.now())
-    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
-           "LANG": "C.UTF-8", "KIOSK_STATION__BUILDING": "男生1号楼"}
+    env = kiosk_env(tmp_path, KIOSK_STATION__BUILDING="男生1号楼")
     start(tmux_session, f"{ROOT}/.venv/bin/python -m kiosk run --station dorm --db {settings.database.path}", env)
     wait_for(tmux_session, "请输入工号", timeout=120)
-    for keys in (["D001", "Enter"], ["222222", "Enter"]):
-        subprocess.run(["tmux", "send-keys", "-t", tmux_session, *keys], check=True)
-        time.sleep(0.5)
-    wait_for(tmux_session, "值班：", timeout=30)
+    log_in(tmux_session, "D001", "222222", timeout=30)
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "r"], check=True)
     screen = wait_for(tmux_session, "第 1 轮查寝", timeout=30)
     assert "男生1号楼" in screen and "房间 0/3" in screen
@@ -48,15 +42,11 @@ def test_a_scripted_22_30_round_through_the_real_ui(db, settings, tmux_session, 
     zone = ZoneInfo(settings.school.timezone)
     evening = datetime.now(zone).date() + timedelta(days=1)
     build_tiny_dorm(settings, clock.now())
-    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
-           "LANG": "C.UTF-8", "KIOSK_STATION__BUILDING": "男生1号楼", "KIOSK_CLOCK": f"{evening.isoformat()}T22:30"}
+    env = kiosk_env(tmp_path, KIOSK_STATION__BUILDING="男生1号楼", KIOSK_CLOCK=f"{evening.isoformat()}T22:30")
     start(tmux_session, f"{ROOT}/.venv/bin/python -m kiosk run --station dorm --db {settings.database.path}", env)
     screen = wait_for(tmux_session, "请输入工号", timeout=120)
     assert f"模拟 {evening:%m-%d} 22:3" in screen
-    for keys in (["D001", "Enter"], ["222222", "Enter"]):
-        subprocess.run(["tmux", "send-keys", "-t", tmux_session, *keys], check=True)
-        time.sleep(0.5)
-    wait_for(tmux_session, "值班：", timeout=30)
+    log_in(tmux_session, "D001", "222222", timeout=30)
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "r"], check=True)
     screen = wait_for(tmux_session, "第 1 轮查寝", timeout=30)
     assert evening.isoformat() in screen  # tonight's round is the scripted evening's
@@ -96,8 +86,7 @@ def test_a_dorm_night_scripted_in_a_real_terminal_matches_the_report(db, setting
     zone = ZoneInfo(settings.school.timezone)
     night = datetime.now(zone).date() + timedelta(days=1)
     _setup_night(settings, night)
-    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
-           "LANG": "C.UTF-8", "KIOSK_STATION__BUILDING": "男生1号楼", "KIOSK_CLOCK": f"{night.isoformat()}T22:30"}
+    env = kiosk_env(tmp_path, KIOSK_STATION__BUILDING="男生1号楼", KIOSK_CLOCK=f"{night.isoformat()}T22:30")
     start(tmux_session, f"{ROOT}/.venv/bin/python -m kiosk run --station dorm --db {settings.database.path}", env)
 
     def send(*keys: str) -> None:

@@ -1,29 +1,22 @@
 """The canteen station in a real terminal (tmux): log in, open today's meals, record one sample, see the label printed."""
 import subprocess
-import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.test_tmux_smoke import wait_for
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.tmux_helpers import KIOSK, ROOT, Terminal, kiosk_env, station_database
 
 
 def prepare(path: Path, settings) -> None:
     """A school with one canteen worker (C001 / 333333) and today's breakfast menu, in its own database file."""
-    from kiosk.db import close_database, ensure_station_identity, open_database
+    from kiosk.db import ensure_station_identity
     from kiosk.models import School, Staff
-    from kiosk.services.canteen.core import school_today
-    from kiosk.services.canteen.meals import add_dishes, add_meal
+    from kiosk.services.canteen import core as canteen_core, meals
     from kiosk.services.actor import Actor
     from kiosk.services.auth import hash_pin
     from kiosk.services.facts import record
 
-    settings.database.path = str(path)
-    open_database(path)
-    try:
+    with station_database(path, settings):
         system = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="test")
         with record(system, "test.setup") as w:
             w.insert(School(id=settings.school.id, name=settings.school.name, timezone=settings.school.timezone))
@@ -31,43 +24,36 @@ def prepare(path: Path, settings) -> None:
             w.insert(Staff(school_id=settings.school.id, number="C001", name="王师傅", initials="wsf", roles="canteen",
                            card_code="STAFF-C001", pin_hash=hash_pin("333333"), updated_at=clock.now()))
         cook = Actor(settings.school.id, system.station_id, "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
-        meal = add_meal(cook, settings, school_today(settings), "breakfast", "23:59")
-        add_dishes(cook, settings, meal, ["白粥", "肉包"])
-    finally:
-        close_database()
+        meal = meals.add_meal(cook, settings, canteen_core.school_today(settings), "breakfast", "23:59")
+        meals.add_dishes(cook, settings, meal, ["白粥", "肉包"])
 
 
 @pytest.mark.tmux
 def test_record_one_sample_in_a_real_terminal(have_tmux, tmp_path, settings):
     db = tmp_path / "canteen.sqlite3"
     prepare(db, settings)
-    session = f"kiosk-canteen-{uuid.uuid4().hex[:8]}"
-    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
-           "LANG": "C.UTF-8", "KIOSK_DB": db, "KIOSK_STATION": "canteen",
-           "KIOSK_PRINTER__OUTPUT_DIR": tmp_path / "labels"}
-    exports = " ".join(f"{key}={value}" for key, value in env.items())
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
-                    f"cd {ROOT} && env {exports} .venv/bin/python -m kiosk run"], check=True)
+    terminal = Terminal("kiosk-canteen")
+    terminal.start(f"{KIOSK} run", kiosk_env(tmp_path, KIOSK_DB=db, KIOSK_STATION="canteen",
+                                            KIOSK_PRINTER__OUTPUT_DIR=tmp_path / "labels"))
     try:
-        wait_for(session, "请输入工号", timeout=90)
+        terminal.wait_for("请输入工号", timeout=90)
 
         def keys(*sent):
-            subprocess.run(["tmux", "send-keys", "-t", session, *sent], check=True)
-            time.sleep(0.4)
+            terminal.send(*sent, pause=0.4)
 
         keys("C001", "Enter")
         keys("333333", "Enter")
-        wait_for(session, "今日餐次与留样", timeout=20)
+        terminal.wait_for("今日餐次与留样", timeout=20)
         keys("m")
-        wait_for(session, "白粥", timeout=20)
+        terminal.wait_for("白粥", timeout=20)
         keys("Down")  # from the breakfast row to its first dish
         keys("F2")
-        wait_for(session, "重量", timeout=10)
+        terminal.wait_for("重量", timeout=10)
         keys("150", "Enter")
         keys("Enter")
         keys("Enter")
         keys("Enter")
-        screen = wait_for(session, "标签已存为图片", timeout=20)
+        screen = terminal.wait_for("标签已存为图片", timeout=20)
         assert "已记录：白粥 150 克" in screen
         assert list((tmp_path / "labels").glob("sample-*.png"))
         import sqlite3
@@ -75,21 +61,19 @@ def test_record_one_sample_in_a_real_terminal(have_tmux, tmp_path, settings):
         with sqlite3.connect(db) as check:
             assert check.execute("SELECT dish_name, grams, sampler_name FROM sample").fetchall() == [("白粥", 150, "王师傅")]
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        terminal.close()
 
 
 def prepare_day(path: Path, settings, day) -> None:
     """A canteen worker (C001), a food-safety officer (F001) and three meals with their menus on `day`."""
-    from kiosk.db import close_database, ensure_station_identity, open_database
+    from kiosk.db import ensure_station_identity
     from kiosk.models import School, Staff
-    from kiosk.services.canteen.meals import add_dishes, add_meal
+    from kiosk.services.canteen import meals
     from kiosk.services.actor import Actor
     from kiosk.services.auth import hash_pin
     from kiosk.services.facts import record
 
-    settings.database.path = str(path)
-    open_database(path)
-    try:
+    with station_database(path, settings):
         system = Actor(school_id=settings.school.id, station_id=ensure_station_identity(), staff_name="test")
         with record(system, "test.setup") as w:
             from kiosk import clock
@@ -102,9 +86,7 @@ def prepare_day(path: Path, settings, day) -> None:
         cook = Actor(settings.school.id, system.station_id, "setup", staff_name="王师傅", roles=frozenset({"canteen"}))
         for kind, at, dishes in (("breakfast", "07:00", ["白粥", "肉包"]), ("lunch", "11:50", ["红烧肉", "清炒时蔬"]),
                                  ("dinner", "17:30", ["番茄炒蛋"])):
-            add_dishes(cook, settings, add_meal(cook, settings, day, kind, at), dishes)
-    finally:
-        close_database()
+            meals.add_dishes(cook, settings, meals.add_meal(cook, settings, day, kind, at), dishes)
 
 
 @pytest.mark.tmux
@@ -121,44 +103,33 @@ def test_a_canteen_day_scripted_in_a_real_terminal_matches_the_register(have_tmu
     day = datetime.now(ZoneInfo(settings.school.timezone)).date() + timedelta(days=1)
     db = tmp_path / "canteen.sqlite3"
     prepare_day(db, settings, day)
-    base = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
-            "LANG": "C.UTF-8", "KIOSK_DB": db, "KIOSK_STATION": "canteen", "KIOSK_PRINTER__OUTPUT_DIR": tmp_path / "labels"}
-
     def session_at(when: str, steps) -> None:
-        session = f"kiosk-canteen-{uuid.uuid4().hex[:8]}"
-        exports = " ".join(f"{key}={value}" for key, value in {**base, "KIOSK_CLOCK": when}.items())
-        for attempt in range(3):  # the previous session's server may still be exiting ("server exited unexpectedly")
-            started = subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
-                                      f"cd {ROOT} && env {exports} .venv/bin/python -m kiosk run"])
-            if started.returncode == 0:
-                break
-            time.sleep(1)
-        else:
-            raise AssertionError("tmux would not start a session")
+        terminal = Terminal("kiosk-canteen")
+        terminal.start(f"{KIOSK} run", kiosk_env(tmp_path, KIOSK_DB=db, KIOSK_STATION="canteen", KIOSK_CLOCK=when,
+                                                KIOSK_PRINTER__OUTPUT_DIR=tmp_path / "labels"))
         try:
-            wait_for(session, "请输入工号", timeout=90)
+            terminal.wait_for("请输入工号", timeout=90)
 
             def keys(*sent, literal=False):
-                subprocess.run(["tmux", "send-keys", "-t", session, *(["-l"] if literal else []), *sent], check=True)
-                time.sleep(0.3)
+                terminal.send(*sent, literal=literal, pause=0.3)
 
             keys("C001", literal=True), keys("Enter"), keys("333333", literal=True), keys("Enter")
-            wait_for(session, "今日餐次与留样", timeout=20)
-            steps(session, keys)
+            terminal.wait_for("今日餐次与留样", timeout=20)
+            steps(terminal, keys)
         finally:
-            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+            terminal.close()
 
     def record_sample(downs: int, grams: str, temperature: str, expect: str):
-        def steps(session, keys):
+        def steps(terminal, keys):
             keys("m")
-            wait_for(session, "番茄炒蛋", timeout=20)
+            terminal.wait_for("番茄炒蛋", timeout=20)
             for _ in range(downs):
                 keys("Down")
             keys("F2")
-            wait_for(session, "重量", timeout=10)
+            terminal.wait_for("重量", timeout=10)
             keys(grams, literal=True), keys("Enter"), keys("1号柜", literal=True), keys("Enter"), keys("Enter")
             keys(temperature, literal=True), keys("Enter")
-            screen = wait_for(session, "标签已存为图片", timeout=20)
+            screen = terminal.wait_for("标签已存为图片", timeout=20)
             assert "".join(expect.split()) in "".join(screen.split())  # the message may wrap onto more lines
         return steps
 
@@ -172,27 +143,27 @@ def test_a_canteen_day_scripted_in_a_real_terminal_matches_the_register(have_tmu
     with sqlite3.connect(db) as check:
         breakfast_code = check.execute("SELECT label_code FROM sample WHERE dish_name = '白粥'").fetchone()[0]
 
-    def dispose(session, keys):
+    def dispose(terminal, keys):
         keys("d")
-        wait_for(session, "扫码处理留样", timeout=20)
+        terminal.wait_for("扫码处理留样", timeout=20)
         for char in "LY" + breakfast_code:  # a scanner: one key at a time, quickly
-            subprocess.run(["tmux", "send-keys", "-t", session, "-l", char], check=True)
+            terminal.type(char)
         keys("Enter")
-        wait_for(session, "密码", timeout=20)
+        terminal.wait_for("密码", timeout=20)
         keys("F001", literal=True), keys("Enter"), keys("555555", literal=True), keys("Enter")
-        wait_for(session, "已处理", timeout=20)
+        terminal.wait_for("已处理", timeout=20)
 
     session_at(f"{(day + timedelta(days=2)).isoformat()}T07:00", dispose)  # 48 h 20 min later
 
     # The food-safety incident: the admin's hold over that day (the service the holds screen calls).
     from kiosk.db import close_database, open_database
-    from kiosk.services.canteen.holds import set_hold
+    from kiosk.services.canteen import holds
     from kiosk.services.actor import Actor
 
     open_database(db)
     try:
         admin = Actor(settings.school.id, "st-office", "admin-1", staff_name="赵管理", roles=frozenset({"admin"}))
-        set_hold(admin, settings, day, day, "学生腹泻")
+        holds.set_hold(admin, settings, day, day, "学生腹泻")
     finally:
         close_database()
 
@@ -209,7 +180,7 @@ def test_a_canteen_day_scripted_in_a_real_terminal_matches_the_register(have_tmu
     header, rows = register[0], {row[2]: row for row in register[1:]}
     assert header[-2:] == ["标签码", "备注"]
     assert set(rows) == {"白粥", "肉包", "红烧肉", "清炒时蔬", "番茄炒蛋"}
-    assert rows["白粥"][-1] == "" and rows["白粥"][-2] == "LY" + breakfast_code  # as printed under the label's QR
+    assert rows["白粥"][-1] == "" and rows["白粥"][-2] == breakfast_code
     assert (rows["白粥"][10], rows["白粥"][11]) == ("王师傅", "李安全") and rows["白粥"][9].startswith(
         (day + timedelta(days=2)).isoformat())  # disposer, reviewer, when
     assert rows["肉包"][-1] == "未留样（违规）" and rows["清炒时蔬"][-1] == "未留样（违规）"

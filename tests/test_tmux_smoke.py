@@ -1,69 +1,27 @@
 """Start the kiosk the README's way in a real terminal (tmux) and read the Chinese login screen."""
 import os
-import signal
 import subprocess
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def capture(session: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
-
-
-def wait_for(session: str, text: str, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = capture(session)
-        if text in screen:
-            return screen
-        time.sleep(0.3)
-    raise AssertionError(f"{text!r} not on screen after {timeout}s:\n{screen}")
-
-
-def pane_process_group(session: str) -> int | None:
-    out = subprocess.run(["tmux", "display-message", "-p", "-t", session, "#{pane_pid}"], capture_output=True, text=True)
-    try:
-        return os.getpgid(int(out.stdout.strip()))
-    except (ValueError, ProcessLookupError):
-        return None
+from tests.tmux_helpers import ROOT, Terminal, kiosk_env, log_in, start, wait_for
 
 
 @pytest.fixture
 def tmux_session(have_tmux):
-    name = f"kiosk-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    group = pane_process_group(name)
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-    if group is not None:  # make and kiosk run in the pane's process group: leave nothing behind
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def start(session: str, command: str, env: dict[str, str]) -> None:
-    exports = " ".join(f"{key}={value}" for key, value in env.items())
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
-                    f"cd {ROOT} && env {exports} {command}"], check=True)
+    terminal = Terminal("kiosk-test")
+    yield terminal.session
+    terminal.close()  # make and kiosk run in the pane's process group: leave nothing behind
 
 
 def test_make_run_shows_the_chinese_login_screen(tmux_session, tmp_path):
     """`make run` creates the demo school and shows its login; a gatekeeper logs in; quitting needs an admin."""
-    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
-           "DEMO_DB": tmp_path / "demo.sqlite3", "LANG": "C.UTF-8"}
+    env = kiosk_env(tmp_path, DEMO_DB=tmp_path / "demo.sqlite3")
     start(tmux_session, "make run", env)
     screen = wait_for(tmux_session, "请输入工号", timeout=120)
     assert "示范寄宿学校" in screen and "门卫室" in screen
-    for keys in (["G001", "Enter"], ["111111", "Enter"]):
-        subprocess.run(["tmux", "send-keys", "-t", tmux_session, *keys], check=True)
-        time.sleep(0.5)
-    screen = wait_for(tmux_session, "值班：", timeout=20)
+    log_in(tmux_session, "G001", "111111", timeout=20)
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-q"], check=True)
     wait_for(tmux_session, "退出程序需要管理员确认", timeout=10)
 
@@ -74,11 +32,10 @@ def test_closing_the_terminal_ends_the_station(tmux_session, tmp_path, launcher)
 
     Started directly (the systemd unit) it gets SIGHUP. Under `make run`, make leads the session and
     keeps the SIGHUP to itself, so the station must notice the hang-up on its own."""
-    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
-           "LANG": "C.UTF-8"}
+    env = kiosk_env(tmp_path)
     database = tmp_path / "station.sqlite3"
     subprocess.run([str(ROOT / ".venv/bin/kiosk"), "demo", "--db", str(database)], check=True, capture_output=True,
-                   env={**os.environ, **{k: str(v) for k, v in env.items()}})
+                   env={**os.environ, **env})
     command = f"make run DEMO_DB={database}" if launcher == "make" else f".venv/bin/kiosk run --db {database}"
     start(tmux_session, command, env)
     wait_for(tmux_session, "请输入工号", timeout=60)
@@ -98,11 +55,10 @@ def test_gatekeeper_registers_a_visitor_in_a_real_terminal(tmux_session, tmp_pat
     """Keyboard only, as at the gate: log in, open the register, fill it, pick the host, save."""
     import sqlite3
 
-    env = {"XDG_CONFIG_HOME": tmp_path / "config", "XDG_DATA_HOME": tmp_path / "data", "TERM": "xterm-256color",
-           "LANG": "C.UTF-8", "KIOSK_GATE__VISITING_HOURS": "00:00-23:59"}  # never a night visit, whenever CI runs
+    env = kiosk_env(tmp_path, KIOSK_GATE__VISITING_HOURS="00:00-23:59")  # never a night visit, whenever CI runs
     database = tmp_path / "station.sqlite3"
     subprocess.run([str(ROOT / ".venv/bin/kiosk"), "demo", "--db", str(database)], check=True, capture_output=True,
-                   env={**os.environ, **{k: str(v) for k, v in env.items()}})
+                   env={**os.environ, **env})
     start(tmux_session, f".venv/bin/kiosk run --db {database}", env)
     wait_for(tmux_session, "请输入工号", timeout=60)
 
