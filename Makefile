@@ -23,8 +23,10 @@ demo: $(DEMO_DB)
 run: $(STAMP) $(DEMO_DB)
 	$(BIN)/kiosk run --db $(DEMO_DB) $(ARGS)
 
+# Two workers (the station PCs and CI have 2 cores); a file's tests stay on one worker. JOBS=0 runs in one process.
+JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadfile) $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
 	$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/pip install --quiet -e '.[fuzz]'
