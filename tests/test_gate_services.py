@@ -422,3 +422,22 @@ def test_daily_purge_job_and_overstay_alert(gate):
     for job in gate_feature.daily_jobs:
         job(gate)
     assert Visit.get().name == "" and Visit.get().purged_at is not None
+
+
+def test_a_refusal_needs_who_it_was_not_what_they_came_for(gate):
+    """A watchlisted person refused at the ID scan is recorded with the ID (and the list's name), without the
+    phone, category, reason and host; a refusal with nobody on the list to refuse is checked as any visit."""
+    Decision = visitors.Decision
+    bare = VisitForm(id_type="resident", id_number=ID, name="", phone="", category="", reason="", host=None)
+    refuse = Decision("refuse")
+    unlisted = visitors.register_visit(actor_for("G002"), bare, gate, refuse)
+    assert unlisted.status == "invalid" and {e.field for e in unlisted.errors} >= {"name", "phone", "host"}
+    visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number=ID, name="郑志远", level="deny",
+                             reason="法院限制令", expires_at=None)
+    done = visitors.register_visit(actor_for("G002"), bare, gate, refuse)
+    assert done.status == "refused" and done.visit.name == "郑志远"
+    visit = Visit.get()
+    assert (visit.status, visit.id_number, visit.phone, visit.category, visit.host_name) == ("refused", ID, "", "", "")
+    assert visitors.onsite("demo") == []
+    admitted = visitors.register_visit(actor_for("G002"), bare, gate, Decision("allow", "家长说明"))
+    assert admitted.status == "invalid"  # letting someone in needs the whole form, decision or not

@@ -180,7 +180,7 @@ def test_a_canteen_day_scripted_in_a_real_terminal_matches_the_register(have_tmu
     header, rows = register[0], {row[2]: row for row in register[1:]}
     assert header[-2:] == ["标签码", "备注"]
     assert set(rows) == {"白粥", "肉包", "红烧肉", "清炒时蔬", "番茄炒蛋"}
-    assert rows["白粥"][-1] == "" and rows["白粥"][-2] == breakfast_code
+    assert rows["白粥"][-1] == "" and rows["白粥"][-2] == "LY" + breakfast_code  # as printed under the label's QR
     assert (rows["白粥"][10], rows["白粥"][11]) == ("王师傅", "李安全") and rows["白粥"][9].startswith(
         (day + timedelta(days=2)).isoformat())  # disposer, reviewer, when
     assert rows["肉包"][-1] == "未留样（违规）" and rows["清炒时蔬"][-1] == "未留样（违规）"

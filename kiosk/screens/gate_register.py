@@ -194,7 +194,14 @@ class RegisterScreen(WatchAlert, ProblemNotes, KioskScreen):
         host = self.host if self.host is not None and self.value("host") == self.host.name else None
         leader_id = self.night_leader[0] if self.night_leader and self.night_leader[1] == self.value("duty_leader") else ""
         when = FormRules(clock.now(), self.ctx.zone, gate.visiting_hours, gate.visitor_default_stay_minutes)
-        return check_form(self.typed(), host, leader_id, gate_card.sex_for(self, self.value("id_number")), when)
+        decision = self.decision_now()
+        return check_form(self.typed(), host, leader_id, gate_card.sex_for(self, self.value("id_number")), when,
+                          refusing=decision is not None and decision.decision == "refuse")
+
+    def decision_now(self):
+        """The watchlist decision already taken for the person on the form (from the card, or when the ID or the
+        name was entered), sent with the save; None: the save asks if the watchlist has them."""
+        return gate_card.decision_for(self, self.value("id_number")) or self.decided_for_who()
 
     # ------------------------------------------------------------ keyboard flow
 
@@ -345,7 +352,7 @@ class RegisterScreen(WatchAlert, ProblemNotes, KioskScreen):
                 self.ask_night_leader(form)
             return
         self.say("gate.working", level="info")
-        self.submit(form, gate_card.decision_for(self, form.id_number))
+        self.submit(form, self.decision_now())
 
     def submit(self, form: VisitForm, decision) -> None:
         from kiosk.services.visitors import register_visit
@@ -381,7 +388,7 @@ class RegisterScreen(WatchAlert, ProblemNotes, KioskScreen):
         self.last_visit = visit if result.status == "admitted" else None
         self.action_clear()
         if result.status == "refused":
-            self.say("gate.saved_refused", level="warning", name=visit.name)
+            self.say("gate.saved_refused", level="warning", name=visit.name or visit.id_masked)
         else:
             self.say("gate.saved_admitted", level="ok", name=visit.name, code=visit.code)
 

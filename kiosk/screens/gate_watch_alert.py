@@ -46,10 +46,14 @@ class WatchAlert:
         self.say("gate.watch_alert", level="error", level_name=Msg(f"gate.level_{level}"))
 
         def decided(decision) -> None:
-            if decision is not None:
-                self.watch_decision = (frozenset(hit.entry_id for hit in hits), decision)
-                self.say(f"idcard.decision_kept_{decision.decision}", level="warning")
-                self.note_watch()
+            if decision is None:
+                return
+            self.watch_decision = (frozenset(hit.entry_id for hit in hits), decision)
+            if decision.decision == "refuse":  # recorded at once: who was turned away, not what they came for
+                self.action_save()
+                return
+            self.say("idcard.decision_kept_allow", level="warning")
+            self.note_watch()
 
         self.app.push_screen(DecisionScreen(tuple(hits), level), decided)
 
@@ -63,6 +67,13 @@ class WatchAlert:
         level = Msg(f"gate.level_{rules.worst_level(self.watch_hits)}")
         self.set_note(FieldError("id_number", key, {"level_name": level}))
         self.service_noted.add("id_number")  # goes when the ID number changes, not with the form check
+
+    def decided_for_who(self):
+        """The decision taken for the person on the form now (their watchlist hits, shown when the ID or name was
+        entered), or None."""
+        if not self.watch_hits or self.watch_checked != self.who():
+            return None
+        return self.kept_decision(self.watch_hits)
 
     def kept_decision(self, hits):
         """The decision taken when these entries were shown (all of them), or None: ask now."""

@@ -27,9 +27,10 @@ class FormRules:
 
 
 def check_form(typed: Mapping[str, str], host: HostRef | None, duty_leader_id: str, sex: str,
-               when: FormRules) -> tuple[VisitForm | None, list[FieldError]]:
+               when: FormRules, *, refusing: bool = False) -> tuple[VisitForm | None, list[FieldError]]:
     """(the form, every problem of it). The form is None only when a field could not be read at all
-    (companions not a number, a leave time not a time); problems hold one entry per field at most."""
+    (companions not a number, a leave time not a time); problems hold one entry per field at most.
+    `refusing`: a watchlisted person turned away, recorded with who it was only (visitor_rules.validate_visit)."""
     errors: list[FieldError] = []
     companions = rules.parse_companions(typed.get("companions", ""))
     if companions is None:
@@ -46,7 +47,10 @@ def check_form(typed: Mapping[str, str], host: HostRef | None, duty_leader_id: s
         companion_names=typed.get("companion_names", ""), vehicle_plate=typed.get("vehicle_plate", ""),
         items=typed.get("items", ""), expected_leave_at=leave, duty_leader=typed.get("duty_leader", ""),
         duty_leader_id=duty_leader_id, sex=sex)
-    _, checked = rules.validate_visit(form, when.now, when.zone, when.visiting_hours, when.stay_minutes)
+    _, checked = rules.validate_visit(form, when.now, when.zone, when.visiting_hours, when.stay_minutes,
+                                      refusing=refusing)
+    if refusing:  # what the visitor came for is not asked; a field that cannot be read is simply not kept
+        return form, one_per_field(checked)
     errors = one_per_field(errors + checked)
     return (None if any(e.key in ("companions_bad", "leave_bad") for e in errors) else form), errors
 

@@ -357,20 +357,32 @@ class CleanVisit:
     warnings: tuple[str, ...] = ()
 
 
-def validate_visit(form: VisitForm, now: datetime, zone, visiting_hours: str, stay_minutes: int
-                   ) -> tuple[CleanVisit | None, list[FieldError]]:
-    """All checks of the register form, in form order: the first error is the field to fix."""
+def validate_visit(form: VisitForm, now: datetime, zone, visiting_hours: str, stay_minutes: int,
+                   *, refusing: bool = False) -> tuple[CleanVisit | None, list[FieldError]]:
+    """All checks of the register form, in form order: the first error is the field to fix.
+
+    `refusing`: the gatekeeper turns a watchlisted person away. The record needs who it was (a valid ID number;
+    the name as far as known), not what they came for: phone, category, reason, host and a night visit's duty
+    leader are not asked for, and a phone or plate that does not check out is left out instead of refused."""
     errors: list[FieldError] = []
     local = now.astimezone(zone)
     checked = check_id(form.id_type, form.id_number, local.date())
     if not checked.ok:
         errors.append(FieldError("id_number", checked.error, checked.error_values))
     name = clean_text(form.name)
-    if not name:
+    if not name and not refusing:
         errors.append(FieldError("name", "name_required"))
     elif len(name) > 40:
         errors.append(FieldError("name", "name_too_long"))
     phone, phone_error = check_phone(form.phone, international_ok=form.id_type in ("passport", "hk_macau", "taiwan"))
+    if refusing:
+        if errors:
+            return None, errors
+        plate, plate_error = check_plate(form.vehicle_plate)
+        night = is_night_visit(local, visiting_hours)
+        return CleanVisit(form, checked.number, "" if phone_error else phone, "" if plate_error else plate, night,
+                          default_leave_time(now, stay_minutes),
+                          (checked.warning,) if checked.warning else ()), []
     if phone_error:
         errors.append(FieldError("phone", phone_error))
     if form.category not in CATEGORIES:

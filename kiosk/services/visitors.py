@@ -129,10 +129,17 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
     """
     now = clock.now()
     zone = ZoneInfo(settings.school.timezone)
+    refusing = decision is not None and decision.decision == "refuse"
     clean, errors = rules.validate_visit(form, now, zone, settings.gate.visiting_hours,
-                                         settings.gate.visitor_default_stay_minutes)
+                                         settings.gate.visitor_default_stay_minutes, refusing=refusing)
     if clean is None:
         return RegisterResult("invalid", errors=tuple(errors))
+    if refusing and not check_watchlist(actor.school_id, clean.id_number, form.name, now):
+        # nobody on the list to refuse (the entry was lifted meanwhile): the whole form is checked, as for anyone
+        clean, errors = rules.validate_visit(form, now, zone, settings.gate.visiting_hours,
+                                             settings.gate.visitor_default_stay_minutes)
+        if clean is None:
+            return RegisterResult("invalid", errors=tuple(errors))
     already = _open_visit_of(actor.school_id, clean.id_number)
     if already is not None:  # a second open visit would put one person twice on the on-site and evacuation lists
         return RegisterResult("invalid", errors=(rules.FieldError("id_number", "already_onsite", {
@@ -156,7 +163,8 @@ def register_visit(actor: Actor, form: VisitForm, settings: Settings, decision: 
     visit_id = new_id()
     host = form.host
     visit = Visit(
-        id=visit_id, status=status, id_type=form.id_type, id_number=clean.id_number, name=clean_text(form.name),
+        id=visit_id, status=status, id_type=form.id_type, id_number=clean.id_number,
+        name=clean_text(form.name) or (hits[0].entry_name if hits else ""),  # refused before the name was typed
         sex=form.sex if form.sex in rules.SEXES else "", phone=clean.phone,
         category=form.category, unit=clean_text(form.unit), reason=clean_text(form.reason),
         host_kind=host.kind if host else "", host_id=host.id if host else "", host_name=host.name if host else "",
