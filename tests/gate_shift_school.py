@@ -166,6 +166,6 @@ def build(settings, today: date, counts: dict[str, int]) -> ShiftSchool:
             assert done.status == "admitted", done
             visitors.sign_out(morning_keeper, done.visit.id)
         visitors.add_watch_entry(staff_actor("Z001", "st-office"), id_type="resident",
-                                 id_number=school.watchlisted.id_number, name="", level="deny", reason="法院限制令",
-                                 expires_at=None)
+                                 id_number=school.watchlisted.id_number, name=school.watchlisted.name, level="deny",
+                                 reason="法院限制令", expires_at=None)  # refused at the ID scan: the record's name
     return school
