@@ -68,6 +68,7 @@ async def session(settings, sim) -> list[tuple[str, int, float]]:
 
     from kiosk.app import KioskApp
     from kiosk.idcard.simulator import demo_cards
+    from kiosk.services.visitors import onsite, sign_out
 
     cards = {card.key: card.text for card in demo_cards()}
     app = KioskApp(settings)
@@ -132,6 +133,8 @@ async def session(settings, sim) -> list[tuple[str, int, float]]:
 
         await measure("new visitor, card", new_with_card)
         await measure("new visitor, typed", new_typed)
+        for visit in onsite(settings.school.id):  # the first visit is over: one person is never on site twice
+            sign_out(app.ctx.actor(), visit.id)
         await measure("repeat visitor, card", repeat_with_card)
     return figures
 

@@ -29,11 +29,17 @@ class Result:
         return self.value / self.baseline
 
 
-def timings_ms(operation: Callable[[], object], repeat: int, warmup: int = 3) -> list[float]:
+def timings_ms(operation: Callable[[], object], repeat: int, warmup: int = 3,
+               setup: Callable[[], object] | None = None) -> list[float]:
+    """Milliseconds of each of `repeat` runs of `operation`; `setup` runs before each, untimed."""
     for _ in range(warmup):
+        if setup is not None:
+            setup()
         operation()
     samples = []
     for _ in range(repeat):
+        if setup is not None:
+            setup()
         start = time.perf_counter()
         operation()
         samples.append((time.perf_counter() - start) * 1000)
