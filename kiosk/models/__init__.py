@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kiosk.models.audit import AuditEntry, LocalState, Outbox
 from kiosk.models.base import BaseModel, FactModel, SchoolModel, database_proxy
-from kiosk.models.people import ROLES, Building, LoginState, Room, School, Staff, Student
+from kiosk.models.people import ROLES, Building, LoginState, Role, Room, School, Staff, Student
 from kiosk.models.stations import StationInfo
 
 CORE_MODELS = [School, Building, Room, Student, Staff, LoginState, AuditEntry, LocalState, Outbox, StationInfo]
@@ -21,5 +21,5 @@ def all_models() -> list[type[BaseModel]]:
 
 __all__ = [
     "AuditEntry", "BaseModel", "Building", "CORE_MODELS", "FactModel", "LocalState", "LoginState", "Outbox",
-    "ROLES", "Room", "School", "SchoolModel", "StationInfo", "Staff", "Student", "all_models", "database_proxy",
+    "ROLES", "Role", "Room", "School", "SchoolModel", "StationInfo", "Staff", "Student", "all_models", "database_proxy",
 ]

@@ -1,22 +1,31 @@
 """The school's people and places: school, dorm buildings and rooms, students, staff."""
 from __future__ import annotations
 
+from enum import StrEnum
+
 import peewee
 
 from kiosk.models.base import BaseModel, SchoolModel, UtcDateTimeField
 
-ROLES = (
-    "gatekeeper",
-    "dorm_supervisor",
-    "dorm_manager",
-    "canteen",
-    "food_safety",
-    "head_teacher",
-    "discipline",
-    "duty_leader",
-    "principal",
-    "admin",
-)
+
+class Role(StrEnum):
+    """A staff member's roles (Staff.roles, comma-separated). A StrEnum member is its string, so the role sets
+    of each feature (GATE_ROLES, REVIEW_ROLES, ...) stay plain strings; tests/test_roles.py checks every role
+    name written in the code is one of these."""
+
+    GATEKEEPER = "gatekeeper"
+    DORM_SUPERVISOR = "dorm_supervisor"
+    DORM_MANAGER = "dorm_manager"
+    CANTEEN = "canteen"
+    FOOD_SAFETY = "food_safety"
+    HEAD_TEACHER = "head_teacher"
+    DISCIPLINE = "discipline"
+    DUTY_LEADER = "duty_leader"
+    PRINCIPAL = "principal"
+    ADMIN = "admin"
+
+
+ROLES = tuple(role.value for role in Role)
 
 
 class School(BaseModel):
