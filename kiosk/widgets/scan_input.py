@@ -27,6 +27,7 @@ from textual.message import Message
 from kiosk.widgets.field_input import FieldInput
 
 MAX_CODE_LENGTH = 512  # a slip QR is < 200 characters; anything longer is junk
+MIN_CODE_KEYS = 4  # no code scanned here is shorter (staff and student numbers, labels, slips)
 
 
 def clean_code(raw: str) -> str:
@@ -111,21 +112,23 @@ class ScanInput(FieldInput):
             self._key_times.append(event.time)
 
     def _continues_burst(self, at: float) -> bool:
-        """Whether a key at `at` carries on the burst an Enter is held in. Either it follows the Enter within the
-        burst gap, or it follows the burst's last key within two gaps: the gatekeeper's Enter landed between two
-        scanner keys, so the scanner's own gap spans both (a 30 ms/key scanner on a busy machine left only
-        10 ms of margin when measured from the Enter alone). Two gaps (80 ms) stay below the shortest pause
-        between two codes (100 ms), so a new scan is never glued on."""
+        """Whether a key at `at` carries on the burst an Enter is held in: it follows the Enter within the burst
+        gap; or the Enter came after fewer keys than any code has (MIN_CODE_KEYS) and the key follows the
+        burst's last key within two gaps. That is the gatekeeper's Enter landing between a scan's first keys:
+        the scanner's own gap spans both (a 30 ms/key scanner on a busy machine left 10 ms of margin measured
+        from the Enter alone). Not after a whole code: a shaky hand re-triggers the scanner 50 ms later, and
+        that second scan must not be glued on."""
         if at - self._held_enter_at <= self.burst_gap:
             return True
-        return bool(self._key_times) and at - self._key_times[-1] <= 2 * self.burst_gap
+        return (0 < len(self._key_times) < MIN_CODE_KEYS
+                and at - self._key_times[-1] <= 2 * self.burst_gap)
 
     def looks_scanned(self) -> bool:
         """True when the current value came in a fast burst: at least 4 keys, most of them (the median gap)
         within the burst gap. A scanner's keys are a few ms apart, with now and then one late key when the
         machine is busy; a person's are 60 ms or more apart, hardly ever two in a row under the gap."""
         times = self._key_times
-        if len(times) < 4:
+        if len(times) < MIN_CODE_KEYS:
             return False
         gaps = sorted(later - earlier for earlier, later in zip(times, times[1:]))
         return gaps[len(gaps) // 2] <= self.burst_gap

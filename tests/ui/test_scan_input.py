@@ -129,3 +129,30 @@ async def test_the_gatekeepers_enter_after_a_scans_first_key_does_not_cut_the_sc
         await pilot.pause(ScanInput.HOLD_SECONDS + 0.1)
         await pilot.pause()
         assert [code for code, _ in app.scans] == ["20260037"] and app.enters == 1
+
+
+async def test_a_scanner_retriggered_50_ms_after_a_whole_code_stays_two_scans():
+    """The other side of the hold: after a whole code, the same code again 40 ms later (a shaky hand) is a
+    second scan, never glued onto the first (the 100-scan test found '2026506720265067')."""
+    import time
+
+    from textual import events
+
+    app = GateLaneApp()
+    async with app.run_test() as pilot:
+        start = time.monotonic()
+        timed, at = [], 0.0
+        for _ in range(2):
+            for char in "20265067":
+                timed.append((char, at))
+                at += 0.030
+            timed.append(("enter", at - 0.025))
+            at += 0.040  # the next key 70 ms after the code's last one
+        for key, offset in timed:
+            event = events.Key(key, key if len(key) == 1 else "\r")
+            event.time = start + offset
+            app.post_message(event)
+        await pilot.pause(ScanInput.HOLD_SECONDS + 0.1)
+        await pilot.pause()
+        assert [code for code, _ in app.scans] == ["20265067"]  # the second one is ignored as a repeat
+        assert app.query_one(ScanInput).value == ""
