@@ -168,7 +168,7 @@ def other_values() -> dict[str, Values]:
         "notify.title_{}": events,
         "notify.msg_{}": events,
         "notify.decision_{}": lambda: passed("watchlist_deny", "decision", 3),
-        "people.role_{}": lambda: constant("ROLES", under="models"),
+        "people.role_{}": lambda: enum_values("Role"),  # the staff roles (kiosk.models.Role)
         # `people.<key>`: the messages the import CLI prints in both languages, the row errors and the file errors
         # (ImportFileError adds the `people.` itself) ...
         "people.{key}": lambda: (passed("_both", "key", 0) | passed("bilingual", "key", 0)
