@@ -41,3 +41,12 @@ async def settle(pilot) -> None:
     await pilot.pause()  # let a key's handler start its worker first
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def open_from_home(pilot, number: str, pin: str, key: str, screen_class):
+    """Log in as staff `number` and open a home-menu entry by its key; the screen, checked to be `screen_class`."""
+    await login(pilot, number, pin)
+    await pilot.press(key)
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, screen_class)
+    return pilot.app.screen

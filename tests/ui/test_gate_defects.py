@@ -11,7 +11,7 @@ from kiosk.models.visitors import Visit
 from kiosk.screens.gate_onsite import OnsiteScreen
 from kiosk.services import visitors
 from tests.test_gate_services import ID, actor_for, form, make_school
-from tests.ui_helpers import login, settle, start_app, type_text
+from tests.ui_helpers import login, open_from_home, settle, start_app, type_text
 
 
 @pytest.fixture
@@ -37,10 +37,7 @@ async def test_onsite_list_shows_the_whole_code_and_the_overstay(gate_school, la
     gate_school.language = language
     i18n.set_language(language)
     async with start_app(gate_school, "gate", size=size) as (app, pilot):
-        await login(pilot, "G001", "111111")
-        await pilot.press("o")
-        await settle(pilot)
-        assert isinstance(app.screen, OnsiteScreen)
+        await open_from_home(pilot, "G001", "111111", "o", OnsiteScreen)
         row = table_line(app.screen.query_one(DataTable), 1)
         assert visit.code in row and "王建国" in row
         assert visitors.onsite("demo")[0].overstay_minutes > 0
@@ -78,11 +75,7 @@ async def test_f6_on_an_unsaved_form_prints_nothing(gate_school, settings):
 
     previous = visitors.register_visit(actor_for("G002"), form(), gate_school).visit
     async with start_app(gate_school, "gate") as (app, pilot):
-        await login(pilot, "G001", "111111")
-        await pilot.press("v")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, RegisterScreen)
+        screen = await open_from_home(pilot, "G001", "111111", "v", RegisterScreen)
         screen.last_visit = visitors.onsite("demo")[0]  # as if just saved at this screen
         await type_text(pilot, "360426199101010071")  # the next visitor, not saved
         await pilot.press("f6")
@@ -101,11 +94,7 @@ async def test_escape_on_the_verbal_permission_form_asks_before_discarding(gate_
     from kiosk.screens.gate_verbal import VerbalExceptionScreen
 
     async with start_app(gate_school, "gate") as (app, pilot):
-        await login(pilot, "G001", "111111")
-        await pilot.press("x")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, VerbalExceptionScreen)
+        screen = await open_from_home(pilot, "G001", "111111", "x", VerbalExceptionScreen)
         await type_text(pilot, "20260100")
         await pilot.press("escape")
         await pilot.pause()
@@ -123,11 +112,7 @@ async def test_watchlist_does_not_say_empty_above_its_entries(gate_school):
         visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number="", name=name, level="deny",
                                  reason="多次进校推销", expires_at=None)
     async with start_app(gate_school, "office") as (app, pilot):
-        await login(pilot, "Z001", "555555")
-        await pilot.press("w")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, WatchlistScreen)
+        screen = await open_from_home(pilot, "Z001", "555555", "w", WatchlistScreen)
         assert screen.query_one(DataTable).row_count == 3
         assert "名单为空" not in str(screen.query_one("#watch-message", Static).render())
 

@@ -18,7 +18,7 @@ from kiosk.screens.gate_form import FIELDS, LABEL_WIDTH, FieldNote
 from kiosk.screens.gate_register import RegisterScreen
 from kiosk.services import visitors
 from tests.test_gate_services import ID, actor_for, form, make_school
-from tests.ui_helpers import login, settle, start_app, type_text
+from tests.ui_helpers import login, open_from_home, settle, start_app, type_text
 
 SCREENS = Path(__file__).resolve().parents[2] / "kiosk" / "screens"
 
@@ -29,11 +29,7 @@ def gate_school(db, settings, frozen_now):
 
 
 async def open_register(app, pilot) -> RegisterScreen:
-    await login(pilot, "G001", "111111")
-    await pilot.press("v")
-    await settle(pilot)
-    assert isinstance(app.screen, RegisterScreen)
-    return app.screen
+    return await open_from_home(pilot, "G001", "111111", "v", RegisterScreen)
 
 
 def notes(screen) -> dict[str, str]:

@@ -11,7 +11,7 @@ from kiosk.screens.gate_register import RegisterScreen
 from kiosk.screens.gate_watchlist import WatchlistScreen
 from kiosk.services import visitors
 from tests.test_gate_services import actor_for, make_school
-from tests.ui_helpers import login, settle, start_app
+from tests.ui_helpers import open_from_home, settle, start_app
 
 
 @pytest.fixture
@@ -25,11 +25,7 @@ def shown(select: Select) -> str:
 
 async def test_f9_keeps_the_chosen_id_type_and_category(gate_school):
     async with start_app(gate_school, "gate") as (app, pilot):
-        await login(pilot, "G001", "111111")
-        await pilot.press("v")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, RegisterScreen)
+        screen = await open_from_home(pilot, "G001", "111111", "v", RegisterScreen)
         id_type, category = screen.query_one("#f-id_type", Select), screen.query_one("#f-category", Select)
         id_type.value, category.value = "passport", "parent"
         await pilot.pause()
@@ -53,11 +49,7 @@ async def test_watchlist_says_revoked_even_when_the_list_is_then_empty(gate_scho
     visitors.add_watch_entry(actor_for("Z001"), id_type="resident", id_number="", name="钱多多", level="deny",
                              reason="多次进校推销", expires_at=None)
     async with start_app(gate_school, "office") as (app, pilot):
-        await login(pilot, "Z001", "555555")
-        await pilot.press("w")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, WatchlistScreen)
+        screen = await open_from_home(pilot, "Z001", "555555", "w", WatchlistScreen)
         screen.query_one(DataTable).focus()
         await pilot.press("f8")
         await pilot.pause()

@@ -12,7 +12,7 @@ from kiosk.screens.dialogs import ConfirmDialog
 from kiosk.screens.gate_verbal import VerbalExceptionScreen
 from kiosk.services.actor import Actor
 from tests.test_gate_services import make_school
-from tests.ui_helpers import login, settle, start_app, type_text
+from tests.ui_helpers import open_from_home, settle, start_app, type_text
 
 STUDENT = "202601000"  # 张华丽, 高一(1)班 (tests.test_gate_services.make_school)
 
@@ -38,11 +38,7 @@ def under(screen, name: str) -> str:
 
 
 async def open_verbal(app, pilot) -> VerbalExceptionScreen:
-    await login(pilot, "G001", "111111")
-    await pilot.press("x")
-    await settle(pilot)
-    assert isinstance(app.screen, VerbalExceptionScreen)
-    return app.screen
+    return await open_from_home(pilot, "G001", "111111", "x", VerbalExceptionScreen)
 
 
 async def test_the_student_and_their_head_teacher_are_shown_before_recording(gate_school):

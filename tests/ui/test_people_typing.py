@@ -4,15 +4,11 @@ from textual.widgets import DataTable, Input
 from kiosk.models import Student
 from kiosk.screens.people import PeopleScreen
 from kiosk.services.names import full_pinyin
-from tests.ui_helpers import login, settle, start_app, type_text
+from tests.ui_helpers import open_from_home, settle, start_app, type_text
 
 
 async def open_people(app, pilot):
-    await login(pilot, "G001", "111111")
-    await pilot.press("n")
-    await settle(pilot)
-    assert isinstance(app.screen, PeopleScreen)
-    return app.screen
+    return await open_from_home(pilot, "G001", "111111", "n", PeopleScreen)
 
 
 async def test_typing_goes_on_after_no_result(demo_school):
