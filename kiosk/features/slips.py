@@ -387,10 +387,9 @@ def status_alerts(ctx) -> list[str]:
         alerts.append(t("slips.alert_conflicts", count=conflicts))
     if ctx.station_kind == "office":
         from kiosk.models import Student
-        from kiosk.services.acting_roles import listing_class
+        from kiosk.services.acting_roles import session_listing_class
 
-        session = ctx.session  # a head teacher counts what their own list shows: their class
-        own = listing_class(session.roles if session else None, session.class_name if session else "")
+        own = session_listing_class(ctx.session)  # a head teacher counts what their own list shows: their class
         pending = VerbalException.select().join(Student).where((VerbalException.school_id == ctx.school_id)
                                                                & VerbalException.confirmed_at.is_null())
         if own is not None:

@@ -6,7 +6,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from kiosk.i18n import t
-from kiosk.screens.slip_office import _hm, listing_class
+from kiosk.screens.slip_office import _hm
+from kiosk.services.acting_roles import session_listing_class
 from kiosk.screens.table import TableScreen
 
 
@@ -25,7 +26,7 @@ class ConflictsScreen(TableScreen):
         from kiosk.services.stations import station_names
 
         self.station_names = station_names(self.ctx.school_id)
-        own = listing_class(self.ctx.session)  # a head teacher reviews their own class's conflicts only
+        own = session_listing_class(self.ctx.session)  # a head teacher reviews their own class's conflicts only
         return [row for row in slip_conflicts(self.ctx.school_id) if own is None or row.class_name == own]
 
     def cells(self, r):

@@ -25,11 +25,6 @@ def _hm(at, zone) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M") if at else ""
 
 
-def listing_class(session) -> str | None:
-    """The class whose slips, verbal permissions and conflicts this person sees; None for every class."""
-    return acting_roles.listing_class(session.roles if session else None, session.class_name if session else "")
-
-
 def _act_then_list(actor, settings, what: str, slip_id: str, reason: str, fetch):
     """Approve, revoke or print one slip again; then the list as it is now. (view, SlipPrinted or None, rows)."""
     from kiosk.services import slips, slips_office
@@ -236,7 +231,7 @@ class SlipListScreen(TableScreen):
     def fetch(self):
         from kiosk.services.slips_office import class_slips
 
-        return class_slips(self.ctx.school_id, listing_class(self.ctx.session))
+        return class_slips(self.ctx.school_id, acting_roles.session_listing_class(self.ctx.session))
 
     def window(self, v) -> str:
         """`12-01 14:08~17:08` on one day, `12-01 14:08~12-02 10:00` across days."""
@@ -352,7 +347,7 @@ class ExceptionsScreen(TableScreen):
     def fetch(self):
         from kiosk.services.slips_office import verbal_exceptions
 
-        return verbal_exceptions(self.ctx.school_id, class_name=listing_class(self.ctx.session))
+        return verbal_exceptions(self.ctx.school_id, class_name=acting_roles.session_listing_class(self.ctx.session))
 
     def cells(self, r):
         return (_hm(r.at, self.ctx.zone), r.student.name, r.student.class_name, t(f"slips.direction_{r.direction}"),
@@ -364,7 +359,8 @@ class ExceptionsScreen(TableScreen):
             self.confirm(row.id)
 
     def confirm(self, exception_id: str) -> None:
-        self.call(_confirm_then_list, self.ctx.actor(), exception_id, listing_class(self.ctx.session), then=self.after_confirm, group="slip-exc-confirm")
+        self.call(_confirm_then_list, self.ctx.actor(), exception_id,
+                  acting_roles.session_listing_class(self.ctx.session), then=self.after_confirm, group="slip-exc-confirm")
 
     def after_confirm(self, result) -> None:
         row, rows = result

@@ -41,3 +41,8 @@ def listing_class(roles: frozenset[str] | None, staff_class: str) -> str | None:
     if roles is None or roles & SCHOOL_WIDE_ROLES:
         return None
     return staff_class or "-"  # a head teacher without a class sees none
+
+
+def session_listing_class(session) -> str | None:
+    """listing_class for whoever is logged in (a StaffSession, or None when nobody is)."""
+    return listing_class(session.roles if session else None, session.class_name if session else "")
