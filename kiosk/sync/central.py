@@ -11,9 +11,9 @@ Tables (every key starts with school_id, so one server can hold a district):
 - batch          per (school, station, epoch) the highest outbox seq received: a duplicate batch is a no-op
 - dead_letter    rows refused, with the reason; conflict: policy conflicts for a person to review
 - station        one row per station: its kind and its own database role (least privilege)
-- sync_table     the syncable tables and their write policy (kiosk.sync.policy), copied at init: a row for a
-                 table not listed here, or one its columns refuse (the column checks generated from the
-                 models by kiosk.sync.validation), is a dead letter and never touches row_state
+- sync_table     the syncable tables, their write policy (kiosk.sync.policy) and column checks (generated from
+                 the models by kiosk.sync.validation), copied at init: a row for a table not listed here, or
+                 one its columns refuse, is a dead letter and never touches row_state
 
 Stations never INSERT, UPDATE or DELETE a table: they call `sync_push(...)` (SECURITY DEFINER), which
 checks the caller's role against `station` (bound to one station id by the administrator, never by a
@@ -32,9 +32,8 @@ from kiosk.sync.push_sql import PUSH
 
 
 def schema() -> str:
-    """The whole schema, with the models' column checks (kiosk.sync.validation) spliced into sync_push."""
-    check = validation.sql_row_check({name: validation.columns_of(model) for name, (model, _) in policy.syncable().items()})
-    return (TABLES + PUSH + READS + AUDIT).replace("/*ROW_CHECK*/ NULL", check)
+    """The whole schema: tables, the push function, what stations read, the audit heads."""
+    return TABLES + PUSH + READS + AUDIT
 
 
 # How long a station session may hold its school's push turn before a waiting push ends it (sync_push_turn):
@@ -91,12 +90,12 @@ def _install_policy(database) -> None:
     """Copy the write policy and the models' column rules to central (replacing what an older version left)."""
     tables = policy.syncable()
     database.execute_sql("DELETE FROM sync_table")
-    for name, (_, rule) in sorted(tables.items()):
+    for name, (model, rule) in sorted(tables.items()):
         database.execute_sql(
-            "INSERT INTO sync_table (table_name, insert_kinds, owner, update_others, set_once, reader_kinds) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
+            "INSERT INTO sync_table (table_name, insert_kinds, owner, update_others, set_once, reader_kinds, row_check) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (name, sorted(rule.insert), rule.owner, sorted(rule.update_others), list(rule.set_once),
-             sorted(policy.readers(name, rule))))
+             sorted(policy.readers(name, rule)), validation.sql_table_check(validation.columns_of(model))))
     database.execute_sql("DELETE FROM sync_kind_login")
     for kind in policy.KINDS:
         database.execute_sql("INSERT INTO sync_kind_login (kind, roles) VALUES (%s, %s)",

@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS sync_table (
     set_once text[] NOT NULL
 );
 ALTER TABLE sync_table ADD COLUMN IF NOT EXISTS reader_kinds text[] NOT NULL DEFAULT '{}';
+-- The table's column checks, a SQL expression on r.p (kiosk.sync.validation.sql_table_check).
+ALTER TABLE sync_table ADD COLUMN IF NOT EXISTS row_check text NOT NULL DEFAULT 'NULL';
 -- Staff roles whose PIN verifiers a station of each kind receives (kiosk.sync.policy.verifier_roles).
 CREATE TABLE IF NOT EXISTS sync_kind_login (kind text PRIMARY KEY, roles text[] NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS station_bound_id ON station (school_id, station_id) WHERE removed_at IS NULL;

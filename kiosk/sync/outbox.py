@@ -29,10 +29,11 @@ class OutRow:
 OUT_COLUMNS = 'SELECT "seq", "txn", "table_name", "row_id", "op", "payload", "created_at", "hlc" FROM "outbox" '
 
 
-def next_batch(limit: int) -> list[OutRow]:
-    """The oldest pending rows, at most `limit`, cut at a transaction boundary (a bigger transaction goes whole)."""
+def next_batch(limit: int, after_seq: int = 0) -> list[OutRow]:
+    """The oldest pending rows after `after_seq` (a batch still at central), at most `limit`, cut at a
+    transaction boundary (a bigger transaction goes whole)."""
     rows = [OutRow(*row) for row in database_proxy.execute_sql(
-        OUT_COLUMNS + 'WHERE "acked_at" IS NULL ORDER BY "seq" LIMIT ?', (limit + 1,))]
+        OUT_COLUMNS + 'WHERE "acked_at" IS NULL AND "seq" > ? ORDER BY "seq" LIMIT ?', (after_seq, limit + 1))]
     if len(rows) <= limit:
         return rows
 
@@ -47,7 +48,7 @@ def next_batch(limit: int) -> list[OutRow]:
         return rows[:cut]
     # One transaction larger than a batch: send it whole rather than split it.
     return [OutRow(*row) for row in database_proxy.execute_sql(
-        OUT_COLUMNS + 'WHERE "acked_at" IS NULL AND "txn" = ? ORDER BY "seq"', (last,))]
+        OUT_COLUMNS + 'WHERE "acked_at" IS NULL AND "seq" > ? AND "txn" = ? ORDER BY "seq"', (after_seq, last))]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timezone
 
@@ -104,8 +105,45 @@ def ack(rows: list[OutRow], dead: dict[int, str], sid: str, ep: int, school_id: 
         local.set_value(ACKED_KEY, f"{ep}:{rows[-1].seq}")
 
 
+class _SharedConnection:
+    """central's psycopg2 connection, for the sender thread: peewee keeps a connection per thread, while a
+    psycopg2 connection may be shared between threads (one statement at a time, as here). Errors are raised
+    as peewee's, like central.execute_sql raises them, so callers handle both alike."""
+
+    def __init__(self, central) -> None:
+        self._connection = central.connection()  # opened in the calling thread if needed
+
+    def execute_sql(self, sql: str, params=()):
+        import peewee
+
+        with peewee.__exception_wrapper__:
+            cursor = self._connection.cursor()
+            cursor.execute(sql, params)
+            return cursor
+
+
+@dataclass
+class _Batch:
+    rows: list[OutRow]
+    suspects: list[bool]
+
+
+def _prepare(after_seq: int, end: int, batch_size: int) -> _Batch | None:
+    """The next batch after `after_seq`, stamped (stamps are saved before the batch is first sent)."""
+    rows = outbox.next_batch(batch_size, after_seq=after_seq)
+    if not rows or rows[0].seq > end:
+        return None
+    rows, suspects = outbox.stamp(rows)
+    return _Batch(rows, suspects)
+
+
 def push(central, config: SyncConfig, *, max_batches: int | None = None) -> PushResult:
-    """Push every pending row (rows written meanwhile too, up to the queue's end when we started)."""
+    """Push every pending row (rows written meanwhile too, up to the queue's end when we started).
+
+    One batch is at central at a time; while central works on it, this thread acknowledges the batch before
+    and stamps the one after, so the station's own work (a third of a push) overlaps central's. A batch is
+    sent only after the answer to the one before, so central's order and the resend rules are unchanged; an
+    acknowledgement still pending when something fails is written before the error goes up."""
     result = PushResult()
     sid = local.station_id()
     end = database_proxy.execute_sql('SELECT coalesce(max("seq"), 0) FROM "outbox"').fetchone()[0]
@@ -115,38 +153,52 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
     pulled = set(local.streams_for(config))
     if local.pending_count():
         local.measure_clock_offset(central)
-    while max_batches is None or result.batches < max_batches:
-        rows = outbox.next_batch(config.batch_size)
-        if not rows or rows[0].seq > end:
-            break
-        rows, suspects = outbox.stamp(rows)
-        ep = local.epoch()
-        answer, poisoned = send_batch(central, config, sid, ep, rows, suspects)
-        result.sent += len(rows)
-        status = answer.get("status")
-        if status == "epoch_conflict":
-            # Restored from an old copy or cloned: central already holds other rows under our seqs.
-            log.warning("sync: central holds other rows for our outbox seqs; moving to epoch %s", answer["next_epoch"])
-            with local.write_transaction():
-                # the next pull takes back our own rows this copy lacks
-                restore.mark_restored("epoch_conflict", restore.last_entry_before_restore(central, config, sid, ep, rows))
-                local.set_value(local.EPOCH_KEY, str(int(answer["next_epoch"])))
-            result.epoch_bumps += 1
-            if result.epoch_bumps > 5:
-                raise SyncError("central keeps refusing our epoch")
-            continue
-        if status not in ("ok", "duplicate"):
-            raise SyncError(f"unexpected answer from central: {answer}")
-        dead = {int(item["seq"]): str(item["reason"]) for item in answer.get("dead", [])}
-        for row, reason in poisoned:
-            dead[row.seq] = reason
-        ack(rows, dead, sid, ep, config.school_id, pulled)
-        if "now_ms" in answer:
-            local.set_value(hlc.OFFSET_KEY, str(int(answer["now_ms"]) - hlc.to_ms(clock.now())))
-        result.batches += 1
-        result.accepted += int(answer.get("accepted", 0))
-        result.duplicates += status == "duplicate"
-        result.dead += len(dead)
-        result.conflicts += int(answer.get("conflicts", 0))
+    shared = _SharedConnection(central)
+    pending_ack: tuple[list[OutRow], dict[int, str], int] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-sync-push") as sender:
+        try:
+            batch = _prepare(0, end, config.batch_size) if max_batches != 0 else None
+            while batch is not None:
+                ep = local.epoch()
+                in_flight = sender.submit(send_batch, shared, config, sid, ep, batch.rows, batch.suspects)
+                if pending_ack is not None:
+                    rows, dead, acked_epoch = pending_ack
+                    ack(rows, dead, sid, acked_epoch, config.school_id, pulled)
+                    pending_ack = None
+                more = max_batches is None or result.batches + 1 < max_batches
+                following = _prepare(batch.rows[-1].seq, end, config.batch_size) if more else None
+                answer, poisoned = in_flight.result()
+                result.sent += len(batch.rows)
+                status = answer.get("status")
+                if status == "epoch_conflict":
+                    # Restored from an old copy or cloned: central already holds other rows under our seqs.
+                    log.warning("sync: central holds other rows for our outbox seqs; moving to epoch %s", answer["next_epoch"])
+                    with local.write_transaction():
+                        # the next pull takes back our own rows this copy lacks
+                        restore.mark_restored("epoch_conflict",
+                                              restore.last_entry_before_restore(central, config, sid, ep, batch.rows))
+                        local.set_value(local.EPOCH_KEY, str(int(answer["next_epoch"])))
+                    result.epoch_bumps += 1
+                    if result.epoch_bumps > 5:
+                        raise SyncError("central keeps refusing our epoch")
+                    batch = _prepare(0, end, config.batch_size)  # the same rows again, under the new epoch
+                    continue
+                if status not in ("ok", "duplicate"):
+                    raise SyncError(f"unexpected answer from central: {answer}")
+                dead = {int(item["seq"]): str(item["reason"]) for item in answer.get("dead", [])}
+                for row, reason in poisoned:
+                    dead[row.seq] = reason
+                pending_ack = (batch.rows, dead, ep)
+                if "now_ms" in answer:
+                    local.set_value(hlc.OFFSET_KEY, str(int(answer["now_ms"]) - hlc.to_ms(clock.now())))
+                result.batches += 1
+                result.accepted += int(answer.get("accepted", 0))
+                result.duplicates += status == "duplicate"
+                result.dead += len(dead)
+                result.conflicts += int(answer.get("conflicts", 0))
+                batch = following
+        finally:
+            if pending_ack is not None:  # central holds this batch: remember that, whatever happens next
+                rows, dead, acked_epoch = pending_ack
+                ack(rows, dead, sid, acked_epoch, config.school_id, pulled)
     return result
-

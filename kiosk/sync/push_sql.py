@@ -1,6 +1,7 @@
 """Central's `sync_push` function, as SQL run by `kiosk central init`: one statement per batch that validates,
 dead-letters, stores facts, updates row_state by last writer wins and records conflicts, under the school's
-push turn. `/*ROW_CHECK*/ NULL` is replaced by the column checks generated from the models (kiosk.sync.validation).
+push turn. `/*ROW_CHECK*/ NULL` is replaced, on each call, by the column checks of the tables the batch holds
+(generated from the models by kiosk.sync.validation and stored in sync_table.row_check at init).
 """
 
 PUSH = r"""
@@ -81,6 +82,7 @@ DECLARE
     v_same integer;
     v_now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
     v_max_stamp bigint;
+    v_checks text;
 BEGIN
     -- The highest stamp accepted: central's clock plus the allowed skew (kiosk.sync.validation.MAX_AHEAD_MS).
     v_max_stamp := (v_now_ms + coalesce((SELECT value::bigint FROM sync_meta WHERE key = 'max_stamp_ahead_ms'), 0)) << 16;
@@ -119,8 +121,12 @@ BEGIN
     -- against the policy (sync_table), the row's owner (row_state before this batch) and its columns. The
     -- reasons are codes (kiosk.sync.validation) the admin screen translates.
     DROP TABLE IF EXISTS _push;
+    -- The column checks of the tables this batch holds: all of them, parsed and planned on every call, cost
+    -- a tenth of the push.
+    SELECT string_agg(format('WHEN %L THEN %s', c.table_name, c.row_check), E'\n') INTO v_checks
+    FROM sync_table c WHERE c.table_name IN (SELECT DISTINCT r.t FROM json_to_recordset(p_rows::json) AS r(t text));
     -- EXECUTE: planned per call with row_state's real size (see below), so the owner lookup uses the key.
-    EXECUTE $q$
+    EXECUTE replace($q$
     CREATE TEMP TABLE _push ON COMMIT DROP AS
         SELECT r.seq, r.txn, r.t, r.id, r.op, r.p, r.h, coalesce(r.cs, false) AS cs,
             CASE
@@ -150,7 +156,8 @@ BEGIN
         FROM json_to_recordset($5::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
         LEFT JOIN sync_table c ON c.table_name = r.t
         LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = r.t AND o.row_id = r.id
-    $q$ USING p_school, p_station, v_kind, v_max_stamp, p_rows;
+    $q$, '/*ROW_CHECK*/ NULL', coalesce('CASE r.t ' || v_checks || ' END', 'NULL'))
+    USING p_school, p_station, v_kind, v_max_stamp, p_rows;
     SELECT min(seq), max(seq) INTO v_first, v_last FROM _push;
     IF v_last IS NULL THEN
         RETURN jsonb_build_object('status', 'ok', 'accepted', 0, 'dead', '[]'::jsonb, 'conflicts', 0);

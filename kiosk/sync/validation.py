@@ -171,17 +171,14 @@ def _sql_value_check(column: Column, p: str) -> list[str]:
     return branches
 
 
-def sql_row_check(tables: dict[str, tuple[Column, ...]], t: str = "r.t", p: str = "r.p") -> str:
-    """A SQL expression: the reason the payload `p` (jsonb, an object) for table `t` is refused, or NULL.
-    Spliced into sync_push's one pass over the batch at `kiosk central init` (a function call per row,
-    even a SQL one, cost five times the rest of the push)."""
-    cases = []
-    for table, columns in sorted(tables.items()):
-        names = "ARRAY[" + ", ".join(_quote(column.name) for column in columns) + "]::text[]"
-        branches = [f"WHEN {p} - {names} <> '{{}}'::jsonb THEN 'unknown_field:' || "
-                    f"left((SELECT min(k) FROM jsonb_object_keys({p} - {names}) AS k), 40)"]
-        for column in columns:
-            branches.extend(_sql_value_check(column, p))
-        cases.append(f"WHEN {_quote(table)} THEN CASE\n                " + "\n                ".join(branches)
-                     + "\n                END")
-    return f"CASE {t}\n            " + "\n            ".join(cases) + "\n            ELSE 'unknown_table'\n            END"
+def sql_table_check(columns: tuple[Column, ...], p: str = "r.p") -> str:
+    """A SQL expression: the reason the payload `p` (jsonb, an object) for one table is refused, or NULL.
+    Stored per table in central's sync_table at `kiosk central init`; sync_push splices the checks of the
+    tables a batch holds into its one pass over the batch (a function call per row, even a SQL one, cost
+    five times the rest of the push; the checks of every table, parsed and planned on every call, a tenth)."""
+    names = "ARRAY[" + ", ".join(_quote(column.name) for column in columns) + "]::text[]"
+    branches = [f"WHEN {p} - {names} <> '{{}}'::jsonb THEN 'unknown_field:' || "
+                f"left((SELECT min(k) FROM jsonb_object_keys({p} - {names}) AS k), 40)"]
+    for column in columns:
+        branches.extend(_sql_value_check(column, p))
+    return "CASE\n    " + "\n    ".join(branches) + "\n    END"

@@ -69,6 +69,8 @@ def test_central_refuses_unknown_tables_and_sql_in_names_and_keys(roles, central
     assert gate.reasons(answer) == ["unknown_table"] * 5 + ['unknown_field:flags" = 1; DROP TABLE row_state; --',
                                                              "not_a_row"]
     assert answer["accepted"] == 0
+    # A batch of unknown tables only (no table's column checks to splice in) is refused the same way.
+    assert gate.reasons(gate.push(push_row(0, "made_up", {"id": "m2"}, row_id="m2"))) == ["unknown_table"]
     db = central.connect(central_url)
     try:
         assert db.execute_sql("SELECT count(*) FROM row_state WHERE school_id = %s", (school,)).fetchone()[0] == 0

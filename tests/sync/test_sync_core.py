@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
+
+import peewee
+import pytest
 
 from kiosk import clock
 from kiosk.models import database_proxy
@@ -73,6 +78,76 @@ def test_a_transaction_bigger_than_a_batch_goes_whole(make_station):
     gate.write(30, per_transaction=30)
     with gate.use():
         assert len(outbox.next_batch(10)) == 30
+
+
+def test_the_station_acknowledges_while_central_works_on_the_next_batch(make_station, central_url, monkeypatch):
+    """One batch at central at a time, and the station's own work overlaps it: batch 1's acknowledgement is
+    written while central works on batch 2 (a third of a push is the station's own work)."""
+    gate = make_station("gate")
+    gate.write_bulk(30, per_transaction=1)
+    at_central = threading.Event()
+    calls_at_once: list[int] = []
+    acks: list[tuple[int, bool]] = []
+    real_call, real_ack = push.call_push, push.ack
+
+    def slow_call(central, config, sid, ep, body):
+        calls_at_once.append(2 if at_central.is_set() else 1)
+        at_central.set()
+        try:
+            answer = real_call(central, config, sid, ep, body)
+            time.sleep(0.3)  # central is slow: the station's own work must not wait for it
+            return answer
+        finally:
+            at_central.clear()
+
+    def recorded_ack(rows, *args, **kwargs):
+        acks.append((rows[0].seq, at_central.wait(timeout=0.5)))  # is a batch at central meanwhile?
+        return real_ack(rows, *args, **kwargs)
+
+    monkeypatch.setattr(push, "call_push", slow_call)
+    monkeypatch.setattr(push, "ack", recorded_ack)
+    result = engine_push(gate, batch_size=10)
+    assert result.accepted == 30 and result.batches == 3 and gate.pending() == 0
+    assert calls_at_once == [1, 1, 1]
+    assert acks == [(1, True), (11, True), (21, False)]  # the last one has nothing left to overlap
+    assert central_scalar(central_url, "SELECT count(*) FROM fact WHERE school_id = %s", (gate.school,)) == 30
+
+
+def test_a_batch_central_answered_is_acknowledged_even_when_the_next_one_fails(make_station, central_url, monkeypatch):
+    gate = make_station("gate")
+    gate.write_bulk(30, per_transaction=1)
+    real_call = push.call_push
+    calls = []
+
+    def fail_second(central, config, sid, ep, body):
+        calls.append(body)
+        if len(calls) == 2:
+            raise peewee.OperationalError("server closed the connection unexpectedly")
+        return real_call(central, config, sid, ep, body)
+
+    monkeypatch.setattr(push, "call_push", fail_second)
+    with pytest.raises(peewee.OperationalError):
+        engine_push(gate, batch_size=10)
+    assert gate.pending() == 20  # the first batch is known to be at central; it is not sent again
+    monkeypatch.setattr(push, "call_push", real_call)
+    again = engine_push(gate, batch_size=10)
+    assert again.accepted == 20 and again.duplicates == 0 and gate.pending() == 0
+    assert central_scalar(central_url, "SELECT count(*) FROM fact WHERE school_id = %s", (gate.school,)) == 30
+
+
+def test_max_batches_sends_no_more_than_asked(make_station, central_url):
+    gate = make_station("gate")
+    gate.write_bulk(30, per_transaction=1)
+    result = engine_push(gate, batch_size=10, max_batches=2)
+    assert result.batches == 2 and result.sent == 20 and gate.pending() == 10
+    assert central_scalar(central_url, "SELECT count(*) FROM fact WHERE school_id = %s", (gate.school,)) == 20
+
+
+def engine_push(station, *, max_batches=None, **config):
+    from kiosk.sync import engine
+
+    with station.use():
+        return engine.push(station.central, station.config(**config), max_batches=max_batches)
 
 
 def test_a_poisoned_row_is_dead_lettered_and_the_queue_moves_on(make_station, central_url):
