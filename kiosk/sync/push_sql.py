@@ -1,7 +1,7 @@
 """Central's `sync_push` function, as SQL run by `kiosk central init`: one statement per batch that validates,
 dead-letters, stores facts, updates row_state by last writer wins and records conflicts, under the school's
-push turn. `/*ROW_CHECK*/ NULL` is replaced, on each call, by the column checks of the tables the batch holds
-(generated from the models by kiosk.sync.validation and stored in sync_table.row_check at init).
+push turn. The column checks (generated from the models by kiosk.sync.validation, stored per table in
+sync_table.row_check at init) are applied, on each call, for the tables the batch holds.
 """
 
 PUSH = r"""
@@ -121,12 +121,8 @@ BEGIN
     -- against the policy (sync_table), the row's owner (row_state before this batch) and its columns. The
     -- reasons are codes (kiosk.sync.validation) the admin screen translates.
     DROP TABLE IF EXISTS _push;
-    -- The column checks of the tables this batch holds: all of them, parsed and planned on every call, cost
-    -- a tenth of the push.
-    SELECT string_agg(format('WHEN %L THEN %s', c.table_name, c.row_check), E'\n') INTO v_checks
-    FROM sync_table c WHERE c.table_name IN (SELECT DISTINCT r.t FROM json_to_recordset(p_rows::json) AS r(t text));
     -- EXECUTE: planned per call with row_state's real size (see below), so the owner lookup uses the key.
-    EXECUTE replace($q$
+    EXECUTE $q$
     CREATE TEMP TABLE _push ON COMMIT DROP AS
         SELECT r.seq, r.txn, r.t, r.id, r.op, r.p, r.h, coalesce(r.cs, false) AS cs,
             CASE
@@ -148,7 +144,7 @@ BEGIN
             WHEN o.owner IS NOT NULL AND c.owner = 'creator' AND r.op = 'update' AND r.p ? 'station_id'
                  AND r.p->>'station_id' IS DISTINCT FROM o.owner
                 THEN 'claims_station:' || left(coalesce(r.p->>'station_id', ''), 40)
-            ELSE /*ROW_CHECK*/ NULL
+            ELSE NULL  -- the columns: checked next
             END AS reason,
             -- The row as central already holds it from this station (a restored station resending under a new
             -- epoch): the same fact, not a second one.
@@ -156,8 +152,16 @@ BEGIN
         FROM json_to_recordset($5::json) AS r(seq bigint, txn bigint, t text, id text, op text, p jsonb, h bigint, cs boolean)
         LEFT JOIN sync_table c ON c.table_name = r.t
         LEFT JOIN row_state o ON o.school_id = $1 AND o.table_name = r.t AND o.row_id = r.id
-    $q$, '/*ROW_CHECK*/ NULL', coalesce('CASE r.t ' || v_checks || ' END', 'NULL'))
-    USING p_school, p_station, v_kind, v_max_stamp, p_rows;
+    $q$ USING p_school, p_station, v_kind, v_max_stamp, p_rows;
+    -- The columns of the rows that passed so far, by the checks of the tables this batch holds: the checks
+    -- of every table, parsed and planned on every call, cost a tenth of the push. A row that passes is read,
+    -- not rewritten.
+    SELECT string_agg(format('WHEN %L THEN %s', c.table_name, c.row_check), E'\n') INTO v_checks
+    FROM sync_table c WHERE c.table_name IN (SELECT DISTINCT t FROM _push WHERE reason IS NULL);
+    IF v_checks IS NOT NULL THEN
+        v_checks := 'CASE r.t ' || v_checks || E'\nELSE ''unknown_table'' END';
+        EXECUTE 'UPDATE _push r SET reason = ' || v_checks || ' WHERE r.reason IS NULL AND (' || v_checks || ') IS NOT NULL';
+    END IF;
     SELECT min(seq), max(seq) INTO v_first, v_last FROM _push;
     IF v_last IS NULL THEN
         RETURN jsonb_build_object('status', 'ok', 'accepted', 0, 'dead', '[]'::jsonb, 'conflicts', 0);

@@ -173,9 +173,9 @@ def _sql_value_check(column: Column, p: str) -> list[str]:
 
 def sql_table_check(columns: tuple[Column, ...], p: str = "r.p") -> str:
     """A SQL expression: the reason the payload `p` (jsonb, an object) for one table is refused, or NULL.
-    Stored per table in central's sync_table at `kiosk central init`; sync_push splices the checks of the
-    tables a batch holds into its one pass over the batch (a function call per row, even a SQL one, cost
-    five times the rest of the push; the checks of every table, parsed and planned on every call, a tenth)."""
+    Stored per table in central's sync_table at `kiosk central init`; sync_push applies the checks of the
+    tables a batch holds in one statement over the batch (a function call per row, even a SQL one, cost five
+    times the rest of the push; the checks of every table, parsed and planned on every call, a tenth)."""
     names = "ARRAY[" + ", ".join(_quote(column.name) for column in columns) + "]::text[]"
     branches = [f"WHEN {p} - {names} <> '{{}}'::jsonb THEN 'unknown_field:' || "
                 f"left((SELECT min(k) FROM jsonb_object_keys({p} - {names}) AS k), 40)"]
