@@ -85,7 +85,7 @@ class ScanInput(FieldInput):
         self._key_times: list[float] = []
         self._last_code = ""
         self._last_code_at = 0.0
-        self._last_submit_at = 0.0
+        self._last_terminator_at = float("-inf")  # the key time of the Enter that ended the last code
         self._last_key = ""
         self._last_key_at = 0.0
         self.hold_burst_end = hold_burst_end
@@ -105,7 +105,7 @@ class ScanInput(FieldInput):
                 self._release_hold()  # the burst goes on: that Enter was the gatekeeper's, not the scanner's
                 self.post_message(self.EnterOnEmpty(self))
             else:
-                await self._submit_now()  # the held code is whole; this key starts something new
+                await self._submit_now(self._held_enter_at)  # the held code is whole; this key starts something new
         if event.is_printable:
             if not self.value:
                 self._key_times.clear()
@@ -141,7 +141,11 @@ class ScanInput(FieldInput):
 
     async def action_submit(self) -> None:
         if self._held_enter_at is not None:
-            await self._submit_now()  # a second terminator (CR LF): the first one was the scanner's
+            # The held code is whole. This Enter is the scanner's second terminator (CR LF) when it follows at
+            # once; later, it is the gatekeeper's (see _submit_now).
+            await self._submit_now(self._held_enter_at)
+            if not self.value:
+                await self._submit_now(self._last_key_at)
             return
         times = self._key_times
         if (self.hold_burst_end and self.value and self._last_key == "enter" and times
@@ -149,7 +153,7 @@ class ScanInput(FieldInput):
             held_at = self._held_enter_at = self._last_key_at
             self._hold_timer = self.set_timer(self.HOLD_SECONDS, lambda: self._hold_over(held_at))
             return
-        await self._submit_now()
+        await self._submit_now(self._last_key_at)
 
     def _hold_over(self, held_at: float) -> None:
         """The hold's time is up. Keys the terminal delivered meanwhile may still wait in the app's queue (the
@@ -160,21 +164,26 @@ class ScanInput(FieldInput):
     async def on_scan_input_hold_over(self, message: "ScanInput.HoldOver") -> None:
         message.stop()
         if self._held_enter_at is not None and self._held_enter_at == message.held_at:
-            await self._submit_now()
+            await self._submit_now(message.held_at)
 
-    async def _submit_now(self) -> None:
+    async def _submit_now(self, terminator_at: float) -> None:
+        """Submit what was typed; `terminator_at` is the key time of the Enter (or ctrl+j) that ended it. An
+        empty Enter is the scanner's second terminator only when its key came within
+        TRAILING_TERMINATOR_SECONDS of the last code's: measured on the keys' own times, so an app busy
+        checking a slip (or an Enter held to see whether a burst goes on) cannot make a person's Enter look
+        like the scanner's."""
         self._release_hold()
         code = clean_code(self.value)
         from_scanner = self.looks_scanned()
         self._key_times.clear()
         if self.clear_on_submit:
             self.value = ""
-        now = time.monotonic()
         if not code:
-            if self._last_key == "enter" and now - self._last_submit_at > self.TRAILING_TERMINATOR_SECONDS:
+            if self._last_key == "enter" and terminator_at - self._last_terminator_at > self.TRAILING_TERMINATOR_SECONDS:
                 self.post_message(self.EnterOnEmpty(self))
             return
-        self._last_submit_at = now
+        self._last_terminator_at = terminator_at
+        now = time.monotonic()
         if self.ignore_repeats and code == self._last_code and now - self._last_code_at < self.repeat_ignore:
             return
         self._last_code, self._last_code_at = code, now

@@ -156,3 +156,28 @@ async def test_a_scanner_retriggered_50_ms_after_a_whole_code_stays_two_scans():
         await pilot.pause()
         assert [code for code, _ in app.scans] == ["20265067"]  # the second one is ignored as a repeat
         assert app.query_one(ScanInput).value == ""
+
+
+async def test_the_gatekeepers_enter_after_a_scan_is_never_taken_for_the_scanners_when_the_app_is_busy():
+    """A person's Enter 0.35 s after a scan's Enter (by the keys' own times) is the person's, even when the app
+    handles both keys at once (it was busy checking the slip), and even while the scan's Enter is still held
+    to see whether the burst goes on. It was taken for the scanner's second terminator and lost."""
+    import time
+
+    from textual import events
+
+    for app in (ConfirmApp(), GateLaneApp()):
+        async with app.run_test() as pilot:
+            start = time.monotonic()
+            timed = [(char, 0.005 * i) for i, char in enumerate("20265067")]
+            timed += [("enter", 0.040), ("enter", 0.040 + 0.35)]
+            timed += [(char, 0.6 + 0.005 * i) for i, char in enumerate("20265099")]
+            timed += [("enter", 0.645), ("enter", 0.650)]  # a scanner sending CR CR: still the scanner's
+            for key, offset in timed:
+                event = events.Key(key, key if len(key) == 1 else "\r")
+                event.time = start + offset  # as the driver stamps keys when the terminal delivers them
+                app.post_message(event)
+            await pilot.pause(ScanInput.HOLD_SECONDS + 0.1)
+            await pilot.pause()
+            assert [code for code, _ in app.scans] == ["20265067", "20265099"], type(app).__name__
+            assert app.enters == 1, type(app).__name__
