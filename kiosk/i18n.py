@@ -95,6 +95,31 @@ class Msg:
         return f"Msg({self.key!r}, **{self.values!r})"
 
 
+class MsgList:
+    """Msgs (or plain texts) joined by the list separator of the language current when shown: 、 in Chinese,
+    ", " in English (a person's roles, the approvals a slip still needs)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items) -> None:
+        self.items = tuple(items)
+
+    def __str__(self) -> str:
+        return t("core.list_separator").join(str(item) for item in self.items)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MsgList) and other.items == self.items
+
+    def __hash__(self) -> int:
+        return hash(self.items)
+
+    def __repr__(self) -> str:
+        return f"MsgList({list(self.items)!r})"
+
+
 class UserError(Exception):
     """The one error a user can cause and fix: a catalog key + values, never translated text. `str()` is
     bilingual (zh-CN / en) for logs and the CLI; `message()` is in the current language, for the screen.

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from kiosk.i18n import t_in
+
 from kiosk import clock
 from kiosk.models import Staff, Student
 from kiosk.models.slips import GateCrossing, GateScan, OverdueAlert, SlipKey
@@ -196,8 +198,11 @@ def test_approval_ladder_blocks_until_approved(school):
     assert issued.slip.status == "pending"
     gate = actor_for("G001")
     assert slips_gate.check_at_gate(gate, school, issued.code).verdict.reason_code == "waiting_approval"
-    with pytest.raises(slips.SlipError):
+    with pytest.raises(slips.SlipError) as refused:
         slips_office.approve_slip(actor_for("T001"), issued.slip.id)  # head teacher cannot give the discipline approval
+    # The roles still missing are named in the language the message is shown in, not the service's.
+    assert "政教处" in t_in("zh-CN", refused.value.key, **refused.value.values)
+    assert "discipline" in t_in("en", refused.value.key, **refused.value.values).lower()
     assert issued.slip.id in {v.id for v in slips_office.slips_waiting_for(actor_for("Z001"))}
     view = slips_office.approve_slip(actor_for("Z001"), issued.slip.id)
     assert view.status == "issued" and set(view.approvals) == {"head_teacher", "discipline"}

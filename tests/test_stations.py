@@ -1,5 +1,6 @@
 """A station records its name once, again only when it changes; names fall back to kind + id tail."""
 from kiosk.models import Outbox, StationInfo
+from kiosk.i18n import t_in
 from kiosk.services.stations import announce_station, station_label, station_names
 
 
@@ -19,5 +20,7 @@ def test_names_for_people(db, settings):
     settings.station.kind, settings.station.name = "canteen", ""
     announce_station(settings, "st-000011112222")
     names = station_names(settings.school.id)
-    assert station_label(names, "st-000011112222") == "食堂 2222"
+    assert str(station_label(names, "st-000011112222")) == "食堂 2222"
     assert station_label(names, "st-notseenyet00") == "st-notseenyet00"  # not synced here yet: the id
+    # A station without a name is named in the language it is shown in (F9), not the one it was read in.
+    assert t_in("en", "core.verbatim", text=station_label(names, "st-000011112222")) == "Canteen 2222"

@@ -344,7 +344,7 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
                             student.number if student else "", student.name if student else "",
                             student.class_name if student else "", t(f"slips.direction_{c.direction}"),
                             t(f"slips.ckind_{c.kind}"), short_code(c.slip_id) if c.slip_id else "",
-                            flags_text(c.flags), station_label(stations, c.station_id), staff.get(c.staff_id, "")]))
+                            flags_text(c.flags), str(station_label(stations, c.station_id)), staff.get(c.staff_id, "")]))
     for s in GateScan.select().where((GateScan.school_id == school) & (GateScan.recorded_at >= low)
                                      & (GateScan.recorded_at < high)):
         student = students.get(s.student_id) if s.student_id else None
@@ -355,7 +355,7 @@ def export_gate(settings: Settings, start: date | None, end: date | None):
                                      student.number if student else "", student.name if student else "",
                                      student.class_name if student else "", t(f"slips.verdict_{s.verdict}"), reason,
                                      short_code(s.slip_id) if s.slip_id else "", s.raw,
-                                     station_label(stations, s.station_id), staff.get(s.staff_id, "")]))
+                                     str(station_label(stations, s.station_id)), staff.get(s.staff_id, "")]))
     rows.sort(key=lambda pair: pair[0])
     headers = [t(f"slips.col_{k}") for k in ("time", "record", "number", "name", "class", "direction", "detail",
                                              "slip", "extra", "station", "staff")]

@@ -96,7 +96,7 @@ class PeopleScreen(KioskScreen):
         table = self.query_one(DataTable)
         table.clear()
         for hit in self.hits:
-            table.add_row(t(f"core.people_kind_{hit.kind}"), hit.number, hit.name, hit.class_name, hit.detail)
+            table.add_row(t(f"core.people_kind_{hit.kind}"), hit.number, hit.name, hit.class_name, str(hit.detail))
         nothing = not self.hits and self.query_one("#people-query", Input).value.strip()
         self.query_one("#people-detail", CatalogText).set_message("core.search_nothing" if nothing else "core.verbatim",
                                                                   text="")

@@ -19,7 +19,7 @@ class ConflictsScreen(TableScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.station_names: dict[str, str] = {}
+        self.station_names: dict = {}  # id -> name (str, or a Msg for a station without one)
 
     def fetch(self):
         from kiosk.services.slip_conflicts import slip_conflicts
@@ -39,7 +39,7 @@ class ConflictsScreen(TableScreen):
         else:
             other = t("slips.conflict_revoked", time=_hm(r.revoked_at, zone))
         return (_hm(r.at, zone), t(f"slips.conflict_{r.kind}"), r.student_name, r.class_name,
-                t(f"slips.direction_{r.direction}"), station_label(self.station_names, r.station_id), r.gatekeeper, other)
+                t(f"slips.direction_{r.direction}"), str(station_label(self.station_names, r.station_id)), r.gatekeeper, other)
 
     def show_rows(self, rows) -> None:
         super().show_rows(rows)

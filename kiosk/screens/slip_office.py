@@ -333,7 +333,7 @@ class RefusalsScreen(TableScreen):
 
     def cells(self, item):
         r, station = item
-        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, station, r.staff_name, r.raw[:24]
+        return _hm(r.at, self.ctx.zone), r.student_name, r.reason, str(station), r.staff_name, r.raw[:24]
 
 
 class ExceptionsScreen(TableScreen):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from kiosk.i18n import Msg, t
+from kiosk.i18n import Msg, MsgList
 from kiosk.models import Building, Room, Staff, Student
 from kiosk.services.names import SURNAME_READINGS, clean_identifier, pinyin_query, pinyin_spellings
 from kiosk.services.student_record import StudentFields
@@ -22,7 +22,7 @@ class PersonHit:
     number: str
     name: str
     class_name: str
-    detail: str  # one line for a result list: dorm place, or roles
+    detail: Msg | MsgList  # one line for a result list: dorm place, or roles (translated when shown)
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,18 @@ class StudentInfo(StudentFields):
     id: str
 
 
-def role_labels(roles: str) -> str:
-    return "、".join(t(f"people.role_{role}") for role in roles.split(",") if role)
+def role_labels(roles: str) -> MsgList:
+    return MsgList(Msg(f"people.role_{role}") for role in roles.split(",") if role)
 
 
-def _student_detail(student: Student) -> str:
+def _student_detail(student: Student) -> Msg:
     if not student.active:
-        return t("people.hit_inactive")
+        return Msg("people.hit_inactive")
     if student.room_id is None:
-        return t("people.hit_boarder_only") if student.boarder else t("people.hit_day")
-    place = t("people.hit_boarder", building=student.room.building.name, room=student.room.number)
-    return f"{place} {t('people.hit_bed', bed=student.bed)}" if student.bed else place
+        return Msg("people.hit_boarder_only") if student.boarder else Msg("people.hit_day")
+    if student.bed:
+        return Msg("people.hit_boarder_bed", building=student.room.building.name, room=student.room.number, bed=student.bed)
+    return Msg("people.hit_boarder", building=student.room.building.name, room=student.room.number)
 
 
 def _rank(query: str, number: str, name: str, initials: str, spelled: str = "") -> int:
@@ -113,7 +114,7 @@ def search_people(query: str, school_id: str, limit: int = 20, *, include_inacti
         hit = PersonHit("student", student.id, student.number, student.name, student.class_name, _student_detail(student))
         ranked.append((_rank(folded, student.number, student.name, student.initials, spelled), 0, student.number, hit))
     for member, spelled in staff_rows.values():
-        detail = role_labels(member.roles) if member.active else t("people.hit_staff_inactive")
+        detail = role_labels(member.roles) if member.active else Msg("people.hit_staff_inactive")
         hit = PersonHit("staff", member.id, member.number, member.name, member.class_name, detail)
         ranked.append((_rank(folded, member.number, member.name, member.initials, spelled), 1, member.number, hit))
     ranked.sort(key=lambda item: item[:3])

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from kiosk import clock
 from kiosk.config import Settings
-from kiosk.i18n import Msg, t
+from kiosk.i18n import Msg, MsgList
 from kiosk.ids import new_id
 from kiosk.models import Student
 from kiosk.models.slips import (
@@ -122,7 +122,7 @@ def approve_slip(actor: Actor, slip_id: str, note: str = "") -> SlipView:
         raise SlipError("slips.err_already_approved")
     role = next((r for r in missing if r in actor.roles or "admin" in actor.roles), None)
     if role is None:
-        raise SlipError("slips.err_cannot_approve", roles=", ".join(t(f"slips.role_{r}") for r in missing))
+        raise SlipError("slips.err_cannot_approve", roles=MsgList(Msg(f"slips.role_{r}") for r in missing))
     with record(actor, "slip.approve", entity="pass_slip", entity_id=slip.id, detail={"role": role}, at=now) as w:
         w.insert(SlipApproval(recorded_at=now, slip=slip, role=role, note=clean_text(note)[:200]))
         if len(missing) == 1:

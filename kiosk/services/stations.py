@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kiosk import clock
 from kiosk.config import Settings
-from kiosk.i18n import t
+from kiosk.i18n import Msg
 from kiosk.models.stations import StationInfo
 from kiosk.services.actor import Actor
 from kiosk.services.facts import record
@@ -27,12 +27,13 @@ def announce_station(settings: Settings, station_id: str) -> bool:
     return True
 
 
-def station_names(school_id: str) -> dict[str, str]:
-    """Station id -> how to show it: its name, else its kind and the id's tail (for stations without a name)."""
-    return {row.id: row.name or f"{t(f'core.station_{row.kind}')} {row.id[-4:]}"
+def station_names(school_id: str) -> dict[str, str | Msg]:
+    """Station id -> how to show it: its name, else its kind and the id's tail (for stations without a name,
+    translated when shown)."""
+    return {row.id: row.name or Msg("core.station_unnamed", kind=Msg(f"core.station_{row.kind}"), tail=row.id[-4:])
             for row in StationInfo.select().where(StationInfo.school_id == school_id)}
 
 
-def station_label(names: dict[str, str], station_id: str) -> str:
+def station_label(names: dict[str, str | Msg], station_id: str) -> str | Msg:
     """A station for people: its name when known here (after sync), else its id."""
     return names.get(station_id, station_id)

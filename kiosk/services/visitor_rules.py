@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from kiosk.clock_times import parse_daily_window
+from kiosk.i18n import Msg
 from kiosk.services.names import clean_identifier, clean_text
 
 ID_TYPES = ("resident", "passport", "hk_macau", "taiwan", "none")
@@ -312,7 +313,7 @@ class HostRef:
     kind: str  # staff | student
     id: str
     name: str
-    detail: str = ""  # class or staff number, for the screen
+    detail: Msg | str = ""  # number and class or roles, translated when shown
 
 
 @dataclass(frozen=True)

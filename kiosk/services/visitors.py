@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from kiosk.i18n import UserError
+from kiosk.i18n import Msg, UserError
 from kiosk import clock
 from kiosk.config import Settings
 from kiosk.ids import new_id, short_code
@@ -414,6 +414,6 @@ def search_hosts(query: str, school_id: str, limit: int = 12) -> list[HostRef]:
     hosts = []
     for hit in search_people(query, school_id, limit):
         label = f"{hit.name} {hit.class_name}".strip() if hit.kind == "student" else hit.name
-        detail = f"{hit.number} {hit.class_name or hit.detail}".strip()
-        hosts.append(HostRef(hit.kind, hit.id, label, detail))
+        hosts.append(HostRef(hit.kind, hit.id, label, Msg("people.host_detail", number=hit.number,
+                                                          about=hit.class_name or hit.detail)))
     return hosts

@@ -68,3 +68,20 @@ async def test_admin_resets_a_pin_and_deactivates_staff(demo_school):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert Staff.get(Staff.number == "G002").active is False
+
+
+async def test_the_results_follow_f9(demo_school):
+    """A result's detail (dorm place, a staff member's roles) is translated when shown, so F9 changes it too."""
+    from kiosk.i18n import set_language
+
+    async with start_app(demo_school, "office") as (app, pilot):
+        await open_people(app, pilot, "A001", "888888")
+        try:
+            table = await search(app, pilot, "G001")
+            assert table.row_count == 1 and "门卫" in str(table.get_row_at(0)[4])
+            await pilot.press("f9")
+            await pilot.pause()
+            table = app.screen.query_one(DataTable)
+            assert "gatekeeper" in str(table.get_row_at(0)[4]).lower()
+        finally:
+            set_language("zh-CN")
