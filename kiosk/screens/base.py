@@ -12,8 +12,10 @@
 """
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from kiosk.context import KioskContext
 from kiosk.i18n import Msg
@@ -21,6 +23,7 @@ from kiosk.screens.dialogs import ConfirmDialog
 from kiosk.screens.modal import KioskModal  # screens import both bases from here
 from kiosk.screens.seam import ServiceCalls, binding_help
 from kiosk.widgets.bars import KeyBar, StatusBar
+from kiosk.widgets.field_input import FieldInput
 
 __all__ = ["KioskScreen", "KioskModal", "binding_help"]
 
@@ -44,6 +47,33 @@ class KioskScreen(ServiceCalls, Screen):
 
     def on_screen_resume(self) -> None:
         self.refresh_bars()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys that would be lost while a screen opens: typed (or scanned) right behind the key that opened it.
+        The app hands each key to the screen and widget that are in front when it takes the key from its own
+        queue, which runs ahead of the screens': so keys behind a menu key reach the menu's screen after it
+        opened the new one, and keys reach the new screen before its input took the focus. Both are passed on
+        to where the person now types, with the key's own time (the scanner input tells a burst by it). An
+        input never lets a printable key, nor a FieldInput its Enter, bubble up here itself, so nothing goes
+        round twice."""
+        active = self.app.screen
+        if active is not self:
+            # Only to a screen opened on top of this one, not a dialog (which may have opened by itself, over
+            # keys typed before it), and never from a screen already closed (an Enter behind a save must not
+            # act on the menu).
+            if not isinstance(active, KioskScreen) or self not in self.app.screen_stack:
+                return
+            target = active.focused or active
+        else:
+            target = self.focused
+            if not (event.is_printable and isinstance(target, Input)
+                    or event.key in FieldInput.SUBMIT_KEYS and isinstance(target, FieldInput)):
+                return
+        event.stop()
+        event.prevent_default()
+        passed = events.Key(event.key, event.character)
+        passed.time = event.time
+        target.post_message(passed)
 
     def key_help(self) -> list[tuple[str, str]]:
         return binding_help(self)

@@ -70,9 +70,12 @@ class HomeScreen(KioskScreen):
         self.open_action(self.actions[int(event.option.id)])
 
     def on_key(self, event: events.Key) -> None:
+        if self.app.screen is not self:
+            return  # typed behind the key that opened another screen: KioskScreen.on_key passes it on
         for action in self.actions:
             if event.key == action.key:
                 event.stop()
+                event.prevent_default()  # handled: not a key to pass on to the screen it opens (KioskScreen.on_key)
                 self.open_action(action)
                 return
 

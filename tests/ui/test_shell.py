@@ -200,7 +200,8 @@ def test_no_screen_handles_a_message_twice_by_accident():
     from textual.message_pump import MessagePump
 
     composed = {"on_mount", "on_screen_resume", "_on_key",  # base mounts bars / refreshes; ScanInput times keys
-                "on_worker_state_changed"}  # the seam reports faults; a screen may also follow its own workers
+                "on_worker_state_changed",  # the seam reports faults; a screen may also follow its own workers
+                "on_key"}  # a screen's own keys first; the base passes on keys typed while a screen opens
     found = []
     for package in (kiosk.screens, kiosk.widgets):
         for info in pkgutil.iter_modules(package.__path__):
