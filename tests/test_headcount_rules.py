@@ -160,11 +160,27 @@ def test_count_outcome_rejects_negative():
         r.count_outcome(6, -1)
 
 
-def test_on_leave_needs_a_gate_record():
-    assert not r.reason_allowed("on_leave", None)
-    assert not r.reason_allowed("on_leave", r.SlipFact("s", "slip", NOW, NOW))
-    assert r.reason_allowed("on_leave", r.SlipFact("s", "slip", NOW))
-    assert r.reason_allowed("unknown", None) and not r.reason_allowed("holiday", None)
+def test_on_leave_needs_a_slip_that_covers_the_absence():
+    assert r.leave_refusal(None, NOW) == "no_slip"
+    assert r.leave_refusal(r.SlipFact("s", "slip", NOW, NOW), NOW) == "no_slip"  # back through the gate
+    assert r.leave_refusal(r.SlipFact("s", "", NOW), NOW) == "no_slip"  # left without a slip
+    assert r.leave_refusal(r.SlipFact("s", "slip", NOW), NOW) == ""
+    # Left on a slip revoked afterwards: not a legitimate absence, so not leave either (it used to be accepted).
+    assert r.leave_refusal(r.SlipFact("s", "slip", NOW, revoked=True), NOW) == "slip_revoked"
+
+
+def test_every_line_carries_why_it_cannot_be_on_leave_for_the_reason_picker():
+    """Dorm defect: the picker offered 请假离校 to every student and the service refused it afterwards."""
+    slips = {"s1": r.SlipFact("s1", "", NOW - timedelta(hours=2)),
+             "s2": r.SlipFact("s2", "slip-1", NOW - timedelta(days=1), NOW - timedelta(hours=1)),
+             "s3": r.SlipFact("s3", "slip-2", NOW - timedelta(hours=2), revoked=True),
+             "s4": r.SlipFact("s4", "slip-3", NOW - timedelta(hours=2), None, NOW + timedelta(hours=1)),
+             "s5": r.SlipFact("s5", "slip-4", NOW - timedelta(days=1), None, NOW - timedelta(hours=1))}
+    result = r.reconcile_room(ROOM, six(), NOW, slips=slips)
+    assert {line.student_id: line.leave_refusal for line in result.expected} == {
+        "s1": "no_slip", "s2": "no_slip", "s3": "slip_revoked", "s6": "no_slip"}
+    assert {a.student_id: (a.reason, a.leave_refusal) for a in result.expected_absent} == {
+        "s4": ("on_leave", ""), "s5": (r.OVERDUE, "overdue")}
 
 
 def test_night_of_counts_small_hours_as_the_previous_night():
@@ -228,7 +244,7 @@ def test_verbal_exception_exit_is_on_leave_with_its_exception_id():
     result = r.reconcile_room(ROOM, six(), NOW, slips=slips)
     (absence,) = result.expected_absent
     assert (absence.reason, absence.exception_id, absence.slip_id) == ("on_leave", "ex-1", "")
-    assert r.reason_allowed("on_leave", slips["s1"])
+    assert r.leave_refusal(slips["s1"], NOW) == "" and absence.leave_refusal == ""
 
 
 def test_overdue_is_not_leave_and_is_a_problem_until_someone_records_where_the_student_is():
@@ -243,7 +259,7 @@ def test_overdue_is_not_leave_and_is_a_problem_until_someone_records_where_the_s
     assert result.status == "problem" and result.unknown_count == 1  # like an unknown whereabouts
     assert result.absent_by_reason()["on_leave"] == 0 and result.absent_by_reason()[r.OVERDUE] == 1
     assert r.totals([result]).absent[r.OVERDUE] == 1
-    assert not r.reason_allowed("on_leave", slips["s2"], NOW)  # nobody may call it leave by hand either
+    assert absence.leave_refusal == "overdue"  # nobody may call it leave by hand either
     # Someone records where the student is: still counted overdue, no longer unknown.
     marks = {**everyone_else, "s2": r.Mark("s2", False, "other", "家长来电：路上堵车，23:00前返校")}
     recorded = r.reconcile_room(ROOM, six(), NOW, slips=slips, marks=marks)

@@ -120,6 +120,11 @@ def test_revoked_slip_and_returned_student_are_expected_in_the_room(dorm):
     assert not result.expected_absent
     gates = {line.student_id: line.gate for line in result.expected}
     assert gates[a.id] == "revoked_out" and gates[b.id] == "returned_late"
+    # Out on a revoked slip is not leave: the picker shows why (the line says it) and the service refuses it.
+    assert {line.student_id: line.leave_refusal for line in result.expected}[a.id] == "slip_revoked"
+    with pytest.raises(headcount_common.HeadcountError) as error:
+        headcount_counting.mark_absent(dorm["actor"], view.round_id, a.id, "on_leave")
+    assert error.value.key == "dorm.err_on_leave_slip_revoked"
     # b is marked absent although the gate saw them return: flagged, never resolved silently.
     headcount_counting.mark_absent(dorm["actor"], view.round_id, b.id, "other", "在教室自习")
     result = headcount_rounds.round_view(view.round_id).room(room.id)

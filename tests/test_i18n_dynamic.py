@@ -112,6 +112,9 @@ def dorm_values() -> dict[str, Values]:
     return {
         "dorm.reason_{}": lambda: set(constant("ABSENCE_REASONS")) | set(constant("REASONS", under="services")),
         "dorm.dis_{}": lambda: (constant("RETURNED_NOT_IN_ROOM"), constant("OUT_BUT_PRESENT")),
+        # why a student cannot be recorded as on leave: beside the option in the picker, and the service's refusal
+        "dorm.leave_refused_{}": lambda: returned("leave_refusal"),
+        "dorm.err_on_leave_{}": lambda: returned("leave_refusal"),
         # "out" is shown as no hint (gate_text returns "" for it).
         "dorm.gate_{}": lambda: (constant("GATE_RETURNED"), constant("GATE_RETURNED_LATE"),
                                  constant("GATE_REVOKED_OUT"), constant("GATE_OUT_NO_SLIP")),

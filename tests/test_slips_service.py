@@ -302,6 +302,30 @@ def test_verbal_exception_flagged_until_teacher_confirms(school):
     assert row.id not in {e.id for e in slips_office.verbal_exceptions("demo")}
 
 
+def test_a_head_teacher_lists_the_gate_refusals_of_their_own_class_only(school):
+    """Gate defect: the office's list of refused scans showed a head teacher every class's students."""
+    from kiosk.services.acting_roles import listing_class
+
+    gate = actor_for("G001")
+    teachers = [Staff.get(Staff.number == number) for number in ("T001", "T002")]
+    assert teachers[0].class_name != teachers[1].class_name
+    refused = []
+    for teacher in teachers:  # a boarder's card on a school day, no slip: refused, naming the student
+        check = slips_gate.check_at_gate(gate, school, fresh_boarder(teacher).number)
+        assert check.verdict.kind == "refuse" and check.student.class_name == teacher.class_name
+        refused.append(check.scan_id)
+    unreadable = slips_gate.check_at_gate(gate, school, "NOSUCHCODE").scan_id  # names no student, so no class
+
+    def listed(staff: Staff) -> set[str]:
+        own = listing_class(staff.role_set(), staff.class_name)
+        return {row.id for row in slips_office.scans("demo", refusals_only=True, class_name=own)}
+
+    assert refused[0] in listed(teachers[0]) and not {refused[1], unreadable} & listed(teachers[0])
+    assert refused[1] in listed(teachers[1]) and not {refused[0], unreadable} & listed(teachers[1])
+    admin = Staff.select().where(Staff.roles.contains("admin")).first()
+    assert {*refused, unreadable} <= listed(admin)
+
+
 def test_cli_issue_check_record_json(school, capsys):
     from kiosk.cli import main
 

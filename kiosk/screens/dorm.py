@@ -323,7 +323,7 @@ class HeadcountScreen(KioskScreen):
             line = chosen[index]
 
             def checked(answer, problem) -> None:
-                if problem is not None:  # e.g. 请假离校 without a gate record: say why, ask this student again
+                if problem is not None:  # e.g. the gate record changed since the list was drawn: say why, ask again
                     self.say(problem, level="error")
                     next_one(index)
                     return
@@ -335,7 +335,7 @@ class HeadcountScreen(KioskScreen):
                     self.call(headcount_counting.reason_problem, self.view.round_id, line.student_id, *answer,
                               then=lambda problem: checked(answer, problem), group="hc-check")
 
-            ask_reason(self.app, line.name, answered)
+            ask_reason(self.app, line.name, line.leave_refusal, answered)
 
         next_one(0)
 

@@ -29,8 +29,9 @@ def mark_student(actor, round_id: str, room_id: str, student_id: str, absent: tu
     return result, headcount_counting.room_result(round_id, room_id)
 
 
-def ask_reason(app, name: str, done) -> None:
-    """Reason picker (+ a note for 'other'); `done((reason, note))`, or nothing if cancelled."""
+def ask_reason(app, name: str, leave_refusal: str, done) -> None:
+    """Reason picker (+ a note for 'other'); `done((reason, note))`, or nothing if cancelled. `leave_refusal`: the
+    student's line says why they cannot be recorded as on leave ("" when they can)."""
 
     def picked(reason) -> None:
         if reason is None:
@@ -42,11 +43,13 @@ def ask_reason(app, name: str, done) -> None:
         app.push_screen(TextDialog("dorm.other_note_title", required=True, required_key="dorm.err_note_needed"),
                         lambda note: done((reason, note)) if note else None)
 
-    app.push_screen(ReasonDialog(name), picked)
+    app.push_screen(ReasonDialog(name, leave_refusal), picked)
 
 
 class ReasonDialog(KioskModal):
-    """Why is this student absent? One number key."""
+    """Why is this student absent? One number key. A reason that cannot be recorded for this student keeps its
+    key (the keys never move) but is shown greyed with why, and its key says so instead of choosing it: picking
+    on leave for a student with no slip at the gate only to be refused cost a step at lights-out."""
 
     DEFAULT_CSS = """
     ReasonDialog { align: center middle; }
@@ -56,19 +59,31 @@ class ReasonDialog(KioskModal):
     BINDINGS = [Binding("escape", "cancel", "core.cancel")] + [
         Binding(str(i + 1), f"pick({i})", show=False) for i in range(len(rules.REASONS))]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, leave_refusal: str) -> None:
         super().__init__()
         self.student_name = name
+        self.refused = {"on_leave": Msg(f"dorm.leave_refused_{leave_refusal}")} if leave_refusal else {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield CatalogText("dorm.reason_title", classes="dialog-title", name=self.student_name)
             for i, reason in enumerate(rules.REASONS):
-                yield CatalogText(Msg("dorm.reason_option", key=i + 1, reason=Msg(f"dorm.reason_{reason}")))
+                label = Msg(f"dorm.reason_{reason}")
+                if reason in self.refused:
+                    yield CatalogText(Msg("dorm.reason_option_refused", key=i + 1, reason=label,
+                                          why=self.refused[reason]))
+                else:
+                    yield CatalogText(Msg("dorm.reason_option", key=i + 1, reason=label))
+            yield MessageLine(id="reason-message")
             yield CatalogText("dorm.reason_hint", classes="muted")
 
     def action_pick(self, index: int) -> None:
-        self.dismiss(rules.REASONS[index])
+        reason = rules.REASONS[index]
+        if reason in self.refused:
+            self.say(Msg("dorm.reason_refused", reason=Msg(f"dorm.reason_{reason}"), why=self.refused[reason]),
+                     level="warning")
+            return
+        self.dismiss(reason)
 
 
 class MissingDialog(KioskModal):
@@ -212,7 +227,7 @@ class TickScreen(KioskModal):
     def action_absent(self) -> None:
         line = self.selected()
         if line is not None:
-            ask_reason(self.app, line.name, lambda answer: self.mark(line.student_id, answer))
+            ask_reason(self.app, line.name, line.leave_refusal, lambda answer: self.mark(line.student_id, answer))
 
     def mark(self, student_id: str, absent: tuple[str, str] | None) -> None:
         # Every mark is its own call (group by student): quick Space presses down the list must all be written.

@@ -317,7 +317,8 @@ class SlipListScreen(TableScreen):
 
 
 class RefusalsScreen(TableScreen):
-    """Every refused scan at the gate (forgeries, expired, boarders without a slip, ...), newest first."""
+    """Refused scans at the gate (forgeries, expired, boarders without a slip, ...), newest first: a head teacher
+    sees their own class's, the school-wide roles every one (acting_roles.listing_class)."""
 
     TITLE_KEY = "slips.title_refusals"
     # What was scanned last: at 80 columns the station and gatekeeper stay on screen, the raw text is cut.
@@ -329,7 +330,9 @@ class RefusalsScreen(TableScreen):
         from kiosk.services.stations import station_label, station_names
 
         names = station_names(self.ctx.school_id)
-        return [(row, station_label(names, row.station_id)) for row in scans(self.ctx.school_id, refusals_only=True)]
+        own = acting_roles.session_listing_class(self.ctx.session)
+        return [(row, station_label(names, row.station_id))
+                for row in scans(self.ctx.school_id, refusals_only=True, class_name=own)]
 
     def cells(self, item):
         r, station = item

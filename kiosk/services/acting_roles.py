@@ -31,13 +31,14 @@ def may_act_as_head_teacher(roles: frozenset[str], staff_class: str, student_cla
     return may_act_as(HEAD_TEACHER, roles, staff_class, student_class)
 
 
-# Roles that see every class's slips, verbal permissions and conflicts; a head teacher sees their own class.
+# Roles that see every class's slips, verbal permissions, conflicts and gate refusals; a head teacher sees their own
+# class.
 SCHOOL_WIDE_ROLES = frozenset({"admin", "discipline", "principal", "duty_leader"})
 
 
 def listing_class(roles: frozenset[str] | None, staff_class: str) -> str | None:
-    """The class whose slips, verbal permissions and conflicts a person sees (lists and status-bar counts alike);
-    None for every class. Nobody logged in (None) is a station with no one to hide from: every class."""
+    """The class whose slips, verbal permissions, conflicts and gate refusals a person sees (lists and status-bar
+    counts alike); None for every class. Nobody logged in (None) is a station with no one to hide from: every class."""
     if roles is None or roles & SCHOOL_WIDE_ROLES:
         return None
     return staff_class or "-"  # a head teacher without a class sees none

@@ -193,10 +193,8 @@ def count_room(actor: Actor, round_id: str, room_id: str, counted: int, *,
 def _check_reason(reason: str, note: str, slip: rules.SlipFact | None, now: datetime) -> None:
     if reason not in rules.REASONS:
         raise HeadcountError("dorm.err_reason")
-    if slip is not None and reason == "on_leave" and slip.minutes_late(now):
-        raise HeadcountError("dorm.err_on_leave_overdue")
-    if not rules.reason_allowed(reason, slip, now):
-        raise HeadcountError("dorm.err_on_leave_no_slip")
+    if reason == "on_leave" and (refusal := rules.leave_refusal(slip, now)):
+        raise HeadcountError(f"dorm.err_on_leave_{refusal}")
     if reason == "other" and not clean_text(note):
         raise HeadcountError("dorm.err_note_needed")
 

@@ -161,6 +161,7 @@ class ExpectedAbsence:
     minutes_late: int = 0  # overdue: how late, as of now
     whereabouts: str = ""  # overdue: the reason the supervisor recorded (sick_bay | with_parent | other | unknown)
     resolution: Resolution | None = None  # recorded as unknown, and the incident was closed since
+    leave_refusal: str = ""  # why the picker may not record this student as on leave now (see leave_refusal)
 
     @property
     def needs_whereabouts(self) -> bool:
@@ -182,6 +183,7 @@ class StudentLine:
     gate_at: datetime | None = None
     slip_id: str = ""
     resolution: Resolution | None = None  # absent as unknown, and the incident was closed since
+    leave_refusal: str = ""  # why the picker may not record this student as on leave now (see leave_refusal)
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,7 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
         slip = slips.get(b.student_id)
         record = active_records.get(b.student_id)
         mark = marks.get(b.student_id)
+        refusal = leave_refusal(slip, now)
         if slip is not None and slip.legitimately_out:
             late = slip.minutes_late(now)
             recorded = mark.reason if late and mark is not None and not mark.present else ""
@@ -307,17 +310,20 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
                 b.student_id, b.number, b.name, b.class_name, OVERDUE if late else "on_leave", slip.slip_id,
                 slip.slip_code, slip.exited_at, slip.return_due, note=mark.note if recorded else "",
                 exception_id=slip.exception_id, minutes_late=late, whereabouts=recorded,
-                resolution=resolutions.get(b.student_id) if recorded == "unknown" else None))
+                resolution=resolutions.get(b.student_id) if recorded == "unknown" else None, leave_refusal=refusal))
             if mark is not None and mark.present:
                 present_absentees.append(StudentLine(b.student_id, b.number, b.name, b.class_name, "present",
-                                                     gate="out", gate_at=slip.exited_at, slip_id=slip.slip_id))
+                                                     gate="out", gate_at=slip.exited_at, slip_id=slip.slip_id,
+                                                     leave_refusal=refusal))
                 disagreements.append(disagreement(b, OUT_BUT_PRESENT, slip, slip.exited_at))
             continue
         if record is not None:
             expected_absent.append(ExpectedAbsence(
-                b.student_id, b.number, b.name, b.class_name, record.kind, note=record.note, record_id=record.record_id))
+                b.student_id, b.number, b.name, b.class_name, record.kind, note=record.note, record_id=record.record_id,
+                leave_refusal=refusal))
             if mark is not None and mark.present:
-                present_absentees.append(StudentLine(b.student_id, b.number, b.name, b.class_name, "present"))
+                present_absentees.append(StudentLine(b.student_id, b.number, b.name, b.class_name, "present",
+                                                     leave_refusal=refusal))
             continue
         gate, gate_at, slip_id = "", None, ""
         if slip is not None:
@@ -339,7 +345,7 @@ def reconcile_room(room: RoomFact, boarders: Iterable[BoarderFact], now: datetim
                 disagreements.append(disagreement(b, RETURNED_NOT_IN_ROOM, slip, slip.returned_at))
         resolution = resolutions.get(b.student_id) if state == "absent" and reason == "unknown" else None
         expected.append(StudentLine(b.student_id, b.number, b.name, b.class_name, state, reason, note,
-                                    gate, gate_at, slip_id, resolution))
+                                    gate, gate_at, slip_id, resolution, refusal))
     return RoomResult(
         room_id=room.room_id, number=room.number, residents=len(residents), expected=tuple(expected),
         expected_absent=tuple(expected_absent), present_absentees=tuple(present_absentees),
@@ -418,15 +424,18 @@ def count_outcome(expected: int, counted: int) -> CountOutcome:
     return CountOutcome("extra", counted - expected)
 
 
-def reason_allowed(reason: str, slip: SlipFact | None, now: datetime | None = None) -> bool:
-    """`on_leave` comes from the gate record: it needs a slip the student left on and has not returned from,
-    whose return deadline has not passed as of `now` (overdue is not leave)."""
-    if reason not in REASONS:
-        return False
-    if reason == "on_leave":
-        return (slip is not None and slip.out and slip.authorised
-                and not (now is not None and slip.minutes_late(now)))
-    return True
+def leave_refusal(slip: SlipFact | None, now: datetime) -> str:
+    """Why an absent student cannot be recorded as `on_leave` as of `now` ("" when they can), given their latest
+    slip at the gate. On leave comes from the gate record: a slip (or a recorded permission) the student left on,
+    has not returned from, that was not revoked since, and whose return deadline has not passed (overdue is not
+    leave). The reason picker shows this beside the option and the service refuses with it: one rule for both."""
+    if slip is None or not slip.out or not slip.authorised:
+        return "no_slip"
+    if slip.revoked:
+        return "slip_revoked"
+    if slip.minutes_late(now):
+        return "overdue"
+    return ""
 
 
 # ---------------------------------------------------------------- the night

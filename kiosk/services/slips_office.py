@@ -202,8 +202,13 @@ def confirm_verbal_exception(actor: Actor, exception_id: str, note: str = "") ->
 
 
 def scans(school_id: str, start: datetime | None = None, end: datetime | None = None, *,
-          refusals_only: bool = False, limit: int = 500) -> list[ScanRow]:
+          refusals_only: bool = False, class_name: str | None = None, limit: int = 500) -> list[ScanRow]:
+    """Scans at the gate, newest first. `class_name` (acting_roles.listing_class): only scans of that class's
+    students (a scan names no class: it is the student's, read at query time, so a scan naming no student, such
+    as a forged or unreadable code, is in no class's list); None for every scan."""
     query = GateScan.select().where(GateScan.school_id == school_id)
+    if class_name is not None:
+        query = query.join(Student, on=(GateScan.student == Student.id)).where(Student.class_name == class_name)
     if refusals_only:
         query = query.where(GateScan.verdict == "refuse")
     if start is not None:

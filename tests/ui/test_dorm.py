@@ -14,6 +14,7 @@ from kiosk.screens.dialogs import PinDialog
 from kiosk.screens.dorm import HeadcountScreen
 from kiosk.screens.dorm_tick import MissingDialog, ReasonDialog, TickScreen
 from kiosk.screens.dorm_incidents import IncidentScreen
+from tests.ui.screen_text import visible_texts
 from tests.ui_helpers import login, start_app, type_text
 
 EVENING = datetime(2026, 11, 18, 13, 30, tzinfo=timezone.utc)  # Wed 21:30 Shanghai
@@ -174,6 +175,29 @@ async def test_tick_list_and_unknown_absence_opens_an_incident(tiny_dorm):
         await pilot.press("escape")
         await settle(app, pilot)
         assert app.screen.view.rooms[0].unknown_count == 1 and app.screen.view.rooms[0].status == "problem"
+
+
+async def test_the_reason_picker_greys_on_leave_for_a_student_without_a_slip(tiny_dorm):
+    """Dorm defect: 请假离校 was offered to every student; picked without a slip at the gate, the service refused
+    it and the tick list said so after the picker had closed, a wasted step at lights-out."""
+    async with start_app(tiny_dorm, station="dorm") as (app, pilot):
+        await open_building(app, pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ReasonDialog)
+        texts = visible_texts(app.screen)
+        assert "1  请假离校（无有效假条）" in texts and "2  医务室" in texts  # the keys stay where they were
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReasonDialog) and "无有效假条" in app.screen.message_text()
+        assert not RoomMark.select().exists()
+        await pilot.press("2")  # sick bay
+        await settle(app, pilot)
+        assert isinstance(app.screen, TickScreen) and app.screen.message_text() == ""
+        (mark,) = RoomMark.select()
+        assert (mark.student.number, mark.present, mark.reason) == ("20250101", False, "sick_bay")
 
 
 async def test_student_card_scan_marks_present(tiny_dorm):
@@ -344,11 +368,12 @@ async def test_an_overdue_boarder_is_shown_apart_with_phones_and_on_the_status_b
         await pilot.press("down", "down", "down", "down", "down", "down")
         await pilot.press("a")
         await pilot.pause()
-        await pilot.press("1")  # on leave: refused, overdue is not leave
+        # On leave is shown greyed with why: overdue is not leave; its key says so and the picker stays.
+        assert isinstance(app.screen, ReasonDialog)
+        assert any("请假离校（已逾期，不算请假）" in text for text in visible_texts(app.screen))
+        await pilot.press("1")
         await settle(app, pilot)
-        assert "逾期未归" in str(app.screen.query_one("#tick-message", Static).render())
-        await pilot.press("a")
-        await pilot.pause()
+        assert isinstance(app.screen, ReasonDialog) and "已逾期" in app.screen.message_text()
         await pilot.press("4")  # other, with a note
         await pilot.pause()
         from textual.widgets import Input
@@ -425,8 +450,9 @@ async def test_an_accidental_enter_is_undone_with_z_and_a_room_number_jumps_ther
         assert screen.view.rooms[2].status == "done" and screen.view.rooms[0].status == "open"
 
 
-async def test_a_refused_reason_asks_again_for_that_student_and_keeps_the_count(tiny_dorm):
-    """Friction: a refused 请假离校 (no gate record) threw away the whole room entry."""
+async def test_on_leave_without_a_slip_is_not_offered_and_the_count_is_kept(tiny_dorm):
+    """Friction: a refused 请假离校 (no gate record) threw away the whole room entry; then (dorm defect) it was
+    offered to every student and refused only after it was picked."""
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
         await type_text(pilot, "5")
@@ -435,10 +461,12 @@ async def test_a_refused_reason_asks_again_for_that_student_and_keeps_the_count(
         await pilot.press("space", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ReasonDialog)
+        assert any("请假离校（无有效假条）" in text for text in visible_texts(app.screen))
         await pilot.press("1")  # 请假离校: the gate has no record of this student out
         await settle(app, pilot)
-        assert isinstance(app.screen, ReasonDialog)  # asked again, the count and the pick kept
-        assert "不能记为请假" in app.screen_stack[-2].message_text()  # said on the building view behind
+        assert isinstance(app.screen, ReasonDialog)  # the picker stays, the count and the pick kept
+        assert "无有效假条" in app.screen.message_text()
+        assert app.screen_stack[-2].message_text() == ""  # nothing was sent to be refused
         await pilot.press("3")  # with parent
         await settle(app, pilot)
         assert isinstance(app.screen, HeadcountScreen)
@@ -633,8 +661,6 @@ async def test_f9_re_renders_the_tick_list_and_the_reason_picker(tiny_dorm):
     """Issue 12 (3): after F9 the tick list and the reason picker kept their Chinese title, headers and reasons."""
     from textual.widgets import DataTable
 
-    from tests.ui.screen_text import visible_texts
-
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)
         await pilot.press("t")
@@ -647,17 +673,23 @@ async def test_f9_re_renders_the_tick_list_and_the_reason_picker(tiny_dorm):
         assert app.screen.query_one(DataTable).row_count == 6
         await pilot.press("a")
         await pilot.pause()
+        texts = visible_texts(app.screen)
+        assert isinstance(app.screen, ReasonDialog) and "1  On leave (no valid pass slip)" in texts
+        await pilot.press("1")  # said in English, then re-rendered in Chinese with the rest
+        await pilot.pause()
+        assert app.screen.message_text() == ("On leave is not available: no valid pass slip. "
+                                             "Choose another reason.")
         await pilot.press("f9")  # opened in English, back to Chinese
         await pilot.pause()
         texts = visible_texts(app.screen)
         assert isinstance(app.screen, ReasonDialog) and any("医务室" in text for text in texts)
-        assert not any("Sick bay" in text for text in texts)
+        assert "1  请假离校（无有效假条）" in texts and "不能选「请假离校」：无有效假条。请选其他原因。" in texts
+        assert not any(word in text for text in texts for word in ("Sick bay", "pass slip"))
 
 
 async def test_f9_re_renders_the_guest_form(tiny_dorm):
     """Issue 12 (3): after F9 the guest form kept its Chinese title, field labels and approval note."""
     from kiosk.screens.dorm_guests import GuestScreen
-    from tests.ui.screen_text import visible_texts
 
     async with start_app(tiny_dorm, station="dorm") as (app, pilot):
         await open_building(app, pilot)

@@ -197,6 +197,24 @@ async def test_a_head_teacher_sees_verbal_permissions_of_their_own_class_only(of
         assert [row.student.name for row in verbal_exceptions("demo")] == ["张华强"]  # the other class waits
 
 
+async def test_a_head_teacher_sees_gate_refusals_of_their_own_class_only(office):
+    """Gate defect: 门卫拒绝记录 showed a head teacher the refused scans of every class; the admin sees them all."""
+    from kiosk.screens.slip_office import RefusalsScreen
+    from kiosk.services.slips_gate import check_at_gate
+
+    gate = Actor(school_id="demo", station_id="st-gate", roles=frozenset({"gatekeeper"}))
+    for number in ("20260101", "20260201"):  # boarders without a slip: 张华丽 of 高一(1)班, 张华强 of 高一(2)班
+        assert check_at_gate(gate, office, number).verdict.kind == "refuse"
+    for number, pin, names in (("T001", "444444", ["张华丽"]), ("A001", "888888", ["张华强", "张华丽"])):
+        async with start_app(office, "office") as (app, pilot):
+            await login(pilot, number, pin)
+            await pilot.press("f")
+            await settle(pilot)
+            assert isinstance(app.screen, RefusalsScreen)
+            table = app.screen.query_one(DataTable)
+            assert sorted(str(table.get_row_at(i)[1]) for i in range(table.row_count)) == sorted(names), number
+
+
 async def test_a_head_teacher_sees_conflicts_of_their_own_class_only(office):
     from kiosk.screens.slip_conflicts import ConflictsScreen
     from kiosk.services.auth import hash_pin
