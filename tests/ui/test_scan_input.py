@@ -4,6 +4,20 @@ from textual.app import App, ComposeResult
 from kiosk.widgets.scan_input import ScanInput, clean_code
 
 
+def post_timed(app, timed) -> None:
+    """Post (key, seconds from now) pairs at once, each stamped with its own time as the driver stamps keys
+    when the terminal delivers them: the app handles them as fast as it can, the times say when they came."""
+    import time
+
+    from textual import events
+
+    start = time.monotonic()
+    for key, offset in timed:
+        event = events.Key(key, key if len(key) == 1 else "\r")
+        event.time = start + offset
+        app.post_message(event)
+
+
 class ScanApp(App):
     def __init__(self):
         super().__init__()
@@ -113,19 +127,11 @@ class GateLaneApp(ConfirmApp):
 async def test_the_gatekeepers_enter_after_a_scans_first_key_does_not_cut_the_scan():
     """Found by the tmux shift: a 30 ms/key card scan with the gatekeeper's Enter landing after its first key,
     and the next key 60 ms after the first (a loaded machine), was checked as '0260037', a false refusal."""
-    import time
-
-    from textual import events
-
     app = GateLaneApp()
     async with app.run_test() as pilot:
-        start = time.monotonic()
         timed = [("2", 0.0), ("enter", 0.008)] + [(char, 0.060 + 0.030 * i) for i, char in enumerate("0260037")]
         timed.append(("enter", timed[-1][1] + 0.005))
-        for key, offset in timed:
-            event = events.Key(key, key if len(key) == 1 else "\r")
-            event.time = start + offset  # as the driver stamps keys when the terminal delivers them
-            app.post_message(event)
+        post_timed(app, timed)
         await pilot.pause(ScanInput.HOLD_SECONDS + 0.1)
         await pilot.pause()
         assert [code for code, _ in app.scans] == ["20260037"] and app.enters == 1
@@ -134,13 +140,8 @@ async def test_the_gatekeepers_enter_after_a_scans_first_key_does_not_cut_the_sc
 async def test_a_scanner_retriggered_50_ms_after_a_whole_code_stays_two_scans():
     """The other side of the hold: after a whole code, the same code again 40 ms later (a shaky hand) is a
     second scan, never glued onto the first (the 100-scan test found '2026506720265067')."""
-    import time
-
-    from textual import events
-
     app = GateLaneApp()
     async with app.run_test() as pilot:
-        start = time.monotonic()
         timed, at = [], 0.0
         for _ in range(2):
             for char in "20265067":
@@ -148,10 +149,7 @@ async def test_a_scanner_retriggered_50_ms_after_a_whole_code_stays_two_scans():
                 at += 0.030
             timed.append(("enter", at - 0.025))
             at += 0.040  # the next key 70 ms after the code's last one
-        for key, offset in timed:
-            event = events.Key(key, key if len(key) == 1 else "\r")
-            event.time = start + offset
-            app.post_message(event)
+        post_timed(app, timed)
         await pilot.pause(ScanInput.HOLD_SECONDS + 0.1)
         await pilot.pause()
         assert [code for code, _ in app.scans] == ["20265067"]  # the second one is ignored as a repeat
@@ -162,21 +160,13 @@ async def test_the_gatekeepers_enter_after_a_scan_is_never_taken_for_the_scanner
     """A person's Enter 0.35 s after a scan's Enter (by the keys' own times) is the person's, even when the app
     handles both keys at once (it was busy checking the slip), and even while the scan's Enter is still held
     to see whether the burst goes on. It was taken for the scanner's second terminator and lost."""
-    import time
-
-    from textual import events
-
     for app in (ConfirmApp(), GateLaneApp()):
         async with app.run_test() as pilot:
-            start = time.monotonic()
             timed = [(char, 0.005 * i) for i, char in enumerate("20265067")]
             timed += [("enter", 0.040), ("enter", 0.040 + 0.35)]
             timed += [(char, 0.6 + 0.005 * i) for i, char in enumerate("20265099")]
             timed += [("enter", 0.645), ("enter", 0.650)]  # a scanner sending CR CR: still the scanner's
-            for key, offset in timed:
-                event = events.Key(key, key if len(key) == 1 else "\r")
-                event.time = start + offset  # as the driver stamps keys when the terminal delivers them
-                app.post_message(event)
+            post_timed(app, timed)
             await pilot.pause(ScanInput.HOLD_SECONDS + 0.1)
             await pilot.pause()
             assert [code for code, _ in app.scans] == ["20265067", "20265099"], type(app).__name__
