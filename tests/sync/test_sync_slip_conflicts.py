@@ -61,7 +61,7 @@ def test_two_gates_offline_then_one_conflict_at_the_office(make_station, frozen_
         assert GateCrossing.select().count() == 2  # both facts kept, nothing merged
         names = station_names(school)  # the office shows stations by name, not by id
         assert names[gate_a.station_id] == "east-gate"
-        assert names[gate_b.station_id] == f"门卫室 {gate_b.station_id[-4:]}"
+        assert str(names[gate_b.station_id]) == f"门卫室 {gate_b.station_id[-4:]}"
         review_conflict(replace(office.actor(), roles=frozenset({"discipline"})), DOUBLE_USE, ids["gate-b"],
                         "东门先放行 西门重复扫码")
         assert unreviewed_count(school) == 0
