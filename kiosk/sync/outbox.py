@@ -85,17 +85,51 @@ def stamp(rows: list[OutRow]) -> tuple[list[OutRow], list[bool]]:
     return stamped, suspects
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _jsonb_text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "lone surrogate"
+    return None
+
+
+def jsonb_readable(payload: str) -> None:
+    """Raise ValueError unless PostgreSQL's jsonb can hold `payload` as a row: JSON Python's parser reads may
+    still hold NaN/Infinity, a NUL character or a lone surrogate, which jsonb (or UTF-8) refuses, and a batch
+    resent with them would fail again on every retry."""
+    value = json.loads(payload, parse_constant=_refuse_constant)
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            problem = _jsonb_text_problem(item)
+            if problem:
+                raise ValueError(problem)
+
+
 def batch_json(rows: list[OutRow], suspects: list[bool], valid_only: bool) -> tuple[str, list[tuple[OutRow, str]]]:
-    """The batch as JSON; payloads are embedded as stored (already JSON). With valid_only, unreadable
-    payloads are left out and returned as poisoned rows instead."""
+    """The batch as JSON; payloads are embedded as stored (already JSON). With valid_only, payloads central
+    cannot read (see jsonb_readable) are left out and returned as poisoned rows instead."""
     parts: list[str] = []
     poisoned: list[tuple[OutRow, str]] = []
     for row, suspect in zip(rows, suspects):
         payload = row.payload
         if valid_only:
             try:
-                if not isinstance(json.loads(payload), dict):
-                    raise ValueError("not an object")
+                jsonb_readable(payload)
             except (ValueError, TypeError) as error:
                 # Sent as a stand-in in the same batch, so central dead-letters it under its own seq.
                 log.warning("sync: outbox row %s holds an unreadable payload: %s", row.seq, error)
