@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 
 import peewee
 
@@ -23,11 +22,21 @@ MAX_TEXT = 65536  # TextField and JSONField values
 INT32 = 2 ** 31
 INT64 = 2 ** 63
 
-TIME_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z$"
-DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# Only days that exist (a day of month the calendar has; 29 February in leap years; no year 0, which Python's
+# datetime cannot hold): both sides use these patterns, so central never accepts a date a pulling station
+# refuses. Central matches the shape first (no more costly than before) and the calendar only for days 29-31,
+# a regex match, never a cast or function call, and none for most rows.
+_YEAR = r"([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+_MONTH_DAY = r"((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+_LEAP_DAY = r"([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)-02-29"
+_DAY = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})"
+_DAY_SHAPE = f"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_CLOCK = r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z"
+TIME_PATTERN = f"^{_DAY}{_CLOCK}$"
+DATE_PATTERN = f"^{_DAY}$"
+_SHAPES = {"time": f"^{_DAY_SHAPE}{_CLOCK}$", "date": f"^{_DAY_SHAPE}$"}
 _TIME_RE = re.compile(TIME_PATTERN)
 _DATE_RE = re.compile(DATE_PATTERN)
-_INTEGER_RE = re.compile(r"^-?[0-9]{1,19}$")
 
 
 @dataclass(frozen=True)
@@ -73,9 +82,10 @@ def payload_problem(columns: tuple[Column, ...], payload) -> str | None:
     if not isinstance(payload, dict):
         return "not_a_row"
     known = {column.name for column in columns}
-    for key in payload:
-        if key not in known:
-            return f"unknown_field:{str(key)[:40]}"
+    unknown = [key for key in payload if key not in known]
+    if unknown:
+        # the first by code point (central: COLLATE "C"), whatever order the keys arrived in
+        return f"unknown_field:{min(str(key) for key in unknown)[:40]}"
     for column in columns:
         if column.name not in payload:
             if column.required:
@@ -96,30 +106,23 @@ def _value_problem(column: Column, value) -> str | None:
             return "bad_type"
         if len(value) > column.max_length:
             return "too_long"
-        if kind == "time":
-            try:
-                if not _TIME_RE.match(value):
-                    raise ValueError(value)
-                datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
-            except ValueError:
-                return "bad_type"
-        if kind == "date":
-            try:
-                if not _DATE_RE.match(value):
-                    raise ValueError(value)
-                date.fromisoformat(value)
-            except ValueError:
-                return "bad_type"
+        # fullmatch: Python's `$` also matches before a final newline, PostgreSQL's does not
+        if kind in ("time", "date") and not (_TIME_RE if kind == "time" else _DATE_RE).fullmatch(value):
+            return "bad_type"
         return None
     if kind == "bool":
-        return None if isinstance(value, bool) or value in (0, 1) else "bad_type"
+        # 0/1 from older rows are booleans too; 1.0 is not (jsonb keeps it as 1.0, central refuses it)
+        return None if isinstance(value, bool) or (type(value) is int and value in (0, 1)) else "bad_type"
     if kind in ("int", "bigint"):
         if isinstance(value, bool) or not isinstance(value, int):
             return "bad_type"
         bound = INT32 if kind == "int" else INT64
         return None if -bound <= value < bound else "bad_type"
     if kind == "float":
-        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "bad_type"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "bad_type"
+        # A number written without a fraction reaches Python as an int, which SQLite must hold as one
+        return None if isinstance(value, float) or -INT64 <= value < INT64 else "bad_type"
     return "bad_type"
 
 
@@ -154,7 +157,8 @@ def _sql_value_check(column: Column, p: str) -> list[str]:
     else:
         bad = f"{typeof} NOT IN ({accepted_sql})"
     if column.kind == "bool":
-        bad = f"({bad}) AND {text} NOT IN ('0', '1')"  # 0/1 from older rows are booleans too
+        # 0/1 from older rows are booleans too (not 1.0, not "1"); coalesce: an absent value is no number
+        bad = f"({bad}) AND NOT coalesce({typeof} = 'number' AND {text} IN ('0', '1'), false)"
     reason = (f"CASE WHEN NOT {p} ? {_quote(name)} THEN {_quote('missing_field:' + name)} "
               f"WHEN {typeof} = 'null' THEN {_quote('empty_field:' + name)} ELSE {_quote('bad_type:' + name)} END")
     branches = [f"WHEN {bad} THEN {reason}"]
@@ -163,11 +167,19 @@ def _sql_value_check(column: Column, p: str) -> list[str]:
         branches.append(f"WHEN length({text}) > {column.max_length} THEN {_quote('too_long:' + name)}")
         if column.kind in ("time", "date"):
             pattern = TIME_PATTERN if column.kind == "time" else DATE_PATTERN
-            branches.append(f"WHEN {text} !~ {_quote(pattern)} THEN {bad_type}")
+            branches.append(f"WHEN {text} !~ {_quote(_SHAPES[column.kind])} THEN {bad_type}")
+            # the shape holds; a day up to 28 exists in every month: the calendar is looked at for the rest
+            branches.append(f"WHEN substr({text}, 9, 2) IN ('29', '30', '31') AND {text} !~ {_quote(pattern)} "
+                            f"THEN {bad_type}")
     elif column.kind in ("int", "bigint"):
         bound = INT32 if column.kind == "int" else INT64
         branches.append(f"WHEN {text} !~ '^-?[0-9]{{1,19}}$' THEN {bad_type}")
         branches.append(f"WHEN ({text})::numeric < -{bound} OR ({text})::numeric >= {bound} THEN {bad_type}")
+    elif column.kind == "float":
+        # A number without a fraction reaches a station as an int SQLite must hold (jsonb prints numbers in
+        # full, never with an exponent): looked at only when longer than any 18-digit number.
+        branches.append(f"WHEN length({text}) > 18 AND strpos({text}, '.') = 0 AND (({text})::numeric < -{INT64} "
+                        f"OR ({text})::numeric >= {INT64}) THEN {bad_type}")
     return branches
 
 
@@ -178,7 +190,7 @@ def sql_table_check(columns: tuple[Column, ...], p: str = "r.p") -> str:
     times the rest of the push; the checks of every table, parsed and planned on every call, a tenth)."""
     names = "ARRAY[" + ", ".join(_quote(column.name) for column in columns) + "]::text[]"
     branches = [f"WHEN {p} - {names} <> '{{}}'::jsonb THEN 'unknown_field:' || "
-                f"left((SELECT min(k) FROM jsonb_object_keys({p} - {names}) AS k), 40)"]
+                f"left((SELECT min(k COLLATE \"C\") FROM jsonb_object_keys({p} - {names}) AS k), 40)"]
     for column in columns:
         branches.extend(_sql_value_check(column, p))
     return "CASE\n    " + "\n    ".join(branches) + "\n    END"
