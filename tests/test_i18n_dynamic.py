@@ -187,7 +187,7 @@ def other_values() -> dict[str, Values]:
 def sync_refusal_codes() -> set[str]:
     """Why a synced row was refused (`code` or `code:detail`): the codes the pull check's *_problem functions return
     (its SQL twin for central gives the same ones) and those central's push check writes in its `CASE ... END AS
-    reason` (`THEN 'not_owner:' || ...`), both in kiosk/sync/."""
+    reason` (`THEN 'not_owner:' || ...`) or builds as it runs (`THEN quote_literal('no_row_check')`), all in kiosk/sync/."""
     codes: set[str] = set()
     for module, function in nodes(*FUNCTIONS):
         if module.path.parent.name == "sync" and function.name.endswith("_problem"):
@@ -199,8 +199,11 @@ def sync_refusal_codes() -> set[str]:
                     codes |= strings_in(node.value)
     for module in modules():
         if module.path.parent.name == "sync":
-            for case in re.findall(r"CASE(.*?)END AS reason", module.path.read_text(encoding="utf-8"), re.S):
+            text = module.path.read_text(encoding="utf-8")
+            for case in re.findall(r"CASE(.*?)END AS reason", text, re.S):
                 codes |= set(re.findall(r"(?:THEN|ELSE)\s+'([a-z_]+)[:']", case))
+            # and a reason written into SQL that sync_push builds as it runs (a table with no stored check)
+            codes |= set(re.findall(r"THEN quote_literal\('([a-z_]+)'\)", text))
     return codes
 
 

@@ -89,7 +89,7 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _jsonb_text_problem(text: str) -> str | None:
+def _why_jsonb_refuses(text: str) -> str | None:
     if "\x00" in text:
         return "NUL character"
     try:
@@ -115,7 +115,7 @@ def jsonb_readable(payload: str) -> None:
         elif isinstance(item, list):
             pending.extend(item)
         elif isinstance(item, str):
-            problem = _jsonb_text_problem(item)
+            problem = _why_jsonb_refuses(item)
             if problem:
                 raise ValueError(problem)
 

@@ -156,7 +156,11 @@ BEGIN
     -- The columns of the rows that passed so far, by the checks of the tables this batch holds: the checks
     -- of every table, parsed and planned on every call, cost a tenth of the push. A row that passes is read,
     -- not rewritten.
-    SELECT string_agg(format('WHEN %L THEN %s', c.table_name, c.row_check), E'\n') INTO v_checks
+    -- A table without a stored check (the column's default, left by an older version's init) refuses its rows:
+    -- taken unchecked, one could poison every station that pulls it. Looked at once per table, not per row.
+    SELECT string_agg(format('WHEN %L THEN %s', c.table_name,
+                             CASE WHEN upper(btrim(coalesce(c.row_check, ''), E' \t\r\n')) IN ('', 'NULL')
+                                  THEN quote_literal('no_row_check') ELSE c.row_check END), E'\n') INTO v_checks
     FROM sync_table c WHERE c.table_name IN (SELECT DISTINCT t FROM _push WHERE reason IS NULL);
     IF v_checks IS NOT NULL THEN
         v_checks := 'CASE r.t ' || v_checks || E'\nELSE ''unknown_table'' END';
