@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timezone
 
@@ -16,6 +15,7 @@ from kiosk.models import database_proxy
 from kiosk.sync import hlc, local, outbox, restore
 from kiosk.sync.local import SyncConfig, SyncError
 from kiosk.sync.outbox import OutRow
+from kiosk.sync.sender import BatchSender
 
 log = logging.getLogger(__name__)
 
@@ -105,23 +105,6 @@ def ack(rows: list[OutRow], dead: dict[int, str], sid: str, ep: int, school_id: 
         local.set_value(ACKED_KEY, f"{ep}:{rows[-1].seq}")
 
 
-class _SharedConnection:
-    """central's psycopg2 connection, for the sender thread: peewee keeps a connection per thread, while a
-    psycopg2 connection may be shared between threads (one statement at a time, as here). Errors are raised
-    as peewee's, like central.execute_sql raises them, so callers handle both alike."""
-
-    def __init__(self, central) -> None:
-        self._connection = central.connection()  # opened in the calling thread if needed
-
-    def execute_sql(self, sql: str, params=()):
-        import peewee
-
-        with peewee.__exception_wrapper__:
-            cursor = self._connection.cursor()
-            cursor.execute(sql, params)
-            return cursor
-
-
 @dataclass
 class _Batch:
     rows: list[OutRow]
@@ -153,52 +136,55 @@ def push(central, config: SyncConfig, *, max_batches: int | None = None) -> Push
     pulled = set(local.streams_for(config))
     if local.pending_count():
         local.measure_clock_offset(central)
-    shared = _SharedConnection(central)
+    shared = BatchSender(central)
     pending_ack: tuple[list[OutRow], dict[int, str], int] | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-sync-push") as sender:
-        try:
-            batch = _prepare(0, end, config.batch_size) if max_batches != 0 else None
-            while batch is not None:
-                ep = local.epoch()
-                in_flight = sender.submit(send_batch, shared, config, sid, ep, batch.rows, batch.suspects)
-                if pending_ack is not None:
-                    rows, dead, acked_epoch = pending_ack
-                    ack(rows, dead, sid, acked_epoch, config.school_id, pulled)
-                    pending_ack = None
-                more = max_batches is None or result.batches + 1 < max_batches
-                following = _prepare(batch.rows[-1].seq, end, config.batch_size) if more else None
-                answer, poisoned = in_flight.result()
-                result.sent += len(batch.rows)
-                status = answer.get("status")
-                if status == "epoch_conflict":
-                    # Restored from an old copy or cloned: central already holds other rows under our seqs.
-                    log.warning("sync: central holds other rows for our outbox seqs; moving to epoch %s", answer["next_epoch"])
-                    with local.write_transaction():
-                        # the next pull takes back our own rows this copy lacks
-                        restore.mark_restored("epoch_conflict",
-                                              restore.last_entry_before_restore(central, config, sid, ep, batch.rows))
-                        local.set_value(local.EPOCH_KEY, str(int(answer["next_epoch"])))
-                    result.epoch_bumps += 1
-                    if result.epoch_bumps > 5:
-                        raise SyncError("central keeps refusing our epoch")
-                    batch = _prepare(0, end, config.batch_size)  # the same rows again, under the new epoch
-                    continue
-                if status not in ("ok", "duplicate"):
-                    raise SyncError(f"unexpected answer from central: {answer}")
-                dead = {int(item["seq"]): str(item["reason"]) for item in answer.get("dead", [])}
-                for row, reason in poisoned:
-                    dead[row.seq] = reason
-                pending_ack = (batch.rows, dead, ep)
-                if "now_ms" in answer:
-                    local.set_value(hlc.OFFSET_KEY, str(int(answer["now_ms"]) - hlc.to_ms(clock.now())))
-                result.batches += 1
-                result.accepted += int(answer.get("accepted", 0))
-                result.duplicates += status == "duplicate"
-                result.dead += len(dead)
-                result.conflicts += int(answer.get("conflicts", 0))
-                batch = following
-        finally:
-            if pending_ack is not None:  # central holds this batch: remember that, whatever happens next
+    in_flight = None
+    try:
+        batch = _prepare(0, end, config.batch_size) if max_batches != 0 else None
+        while batch is not None:
+            ep = local.epoch()
+            in_flight = shared.submit(send_batch, shared, config, sid, ep, batch.rows, batch.suspects)
+            if pending_ack is not None:
                 rows, dead, acked_epoch = pending_ack
                 ack(rows, dead, sid, acked_epoch, config.school_id, pulled)
+                pending_ack = None
+            more = max_batches is None or result.batches + 1 < max_batches
+            following = _prepare(batch.rows[-1].seq, end, config.batch_size) if more else None
+            answer, poisoned = in_flight.result()
+            in_flight = None
+            result.sent += len(batch.rows)
+            status = answer.get("status")
+            if status == "epoch_conflict":
+                # Restored from an old copy or cloned: central already holds other rows under our seqs.
+                log.warning("sync: central holds other rows for our outbox seqs; moving to epoch %s", answer["next_epoch"])
+                with local.write_transaction():
+                    # the next pull takes back our own rows this copy lacks
+                    restore.mark_restored("epoch_conflict",
+                                          restore.last_entry_before_restore(central, config, sid, ep, batch.rows))
+                    local.set_value(local.EPOCH_KEY, str(int(answer["next_epoch"])))
+                result.epoch_bumps += 1
+                if result.epoch_bumps > 5:
+                    raise SyncError("central keeps refusing our epoch")
+                batch = _prepare(0, end, config.batch_size)  # the same rows again, under the new epoch
+                continue
+            if status not in ("ok", "duplicate"):
+                raise SyncError(f"unexpected answer from central: {answer}")
+            dead = {int(item["seq"]): str(item["reason"]) for item in answer.get("dead", [])}
+            for row, reason in poisoned:
+                dead[row.seq] = reason
+            pending_ack = (batch.rows, dead, ep)
+            if "now_ms" in answer:
+                local.set_value(hlc.OFFSET_KEY, str(int(answer["now_ms"]) - hlc.to_ms(clock.now())))
+            result.batches += 1
+            result.accepted += int(answer.get("accepted", 0))
+            result.duplicates += status == "duplicate"
+            result.dead += len(dead)
+            result.conflicts += int(answer.get("conflicts", 0))
+            batch = following
+    finally:
+        if in_flight is not None and not in_flight.done():
+            shared.abort(in_flight)  # leaving while central works on a batch: never wait on a stalled one
+        if pending_ack is not None:  # central holds this batch: remember that, whatever happens next
+            rows, dead, acked_epoch = pending_ack
+            ack(rows, dead, sid, acked_epoch, config.school_id, pulled)
     return result

@@ -12,6 +12,8 @@ Watchdog: a round still running after `stall_seconds` has its connection's socke
 thread (libpq then fails at once and the next round reconnects): a stall the time limits cannot see (a
 connection whose far side vanished while this side waits for an answer) costs one watchdog period, not forever.
 The status bar says "sync stalled N min" when the last completed round is older than `stall_seconds`.
+stop() (the app quits) shuts the socket of a round in progress down the same way, so a round stalled at central
+never keeps the app from exiting; what it had not had acknowledged is sent again at the next start.
 """
 from __future__ import annotations
 
@@ -129,12 +131,30 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._since: float | None = None
         self._socket: socket.socket | None = None
+        self._halted = False
         self.fired = 0
 
     def begin(self, raw_connection) -> None:
         with self._lock:
             self._since = time.monotonic()
             self._socket = socket.socket(fileno=os.dup(raw_connection.fileno()))
+            if self._halted:  # stop() came as this round was starting: it ends at its first statement
+                self._shutdown()
+
+    def halt(self) -> None:
+        """The worker stops (the app quits): end the round in progress now. A round stalled at central would
+        otherwise keep the app from exiting until the watchdog fired; its unacknowledged rows are sent again
+        at the next start."""
+        with self._lock:
+            self._halted = True
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def end(self) -> None:
         with self._lock:
@@ -148,10 +168,7 @@ class _Watchdog:
             if self._since is None or time.monotonic() - self._since <= self.limit:
                 return False
             self._since = None  # once per round
-            try:
-                self._socket.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._shutdown()
             self.fired += 1
             return True
 
@@ -177,6 +194,7 @@ class SyncWorker(threading.Thread):
 
     def stop(self, timeout: float = 10.0) -> None:
         self._halt.set()
+        self.watchdog.halt()
         _WRITE_EVENT.set()
         self.join(timeout)
 

@@ -1,0 +1,65 @@
+"""A push cut short does not hang the process: Ctrl-C on `kiosk sync --once`, or the app quitting (the worker's
+stop()), while a batch is at central over a stalled connection (tests/sync/fault_proxy.py). The batch is sent
+from a thread of its own; the process must not wait for that thread until the watchdog or a timeout frees it.
+After healing, nothing pushed is lost or duplicated."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+from tests.sync.conftest import assert_converged
+from tests.sync.test_sync_stalls import FAST, ROOT, _settle, kiosk_cli, proxy, start_worker, wait_for  # noqa: F401
+
+PROMPT = 6.0  # seconds: far below the watchdog (60 s) that would otherwise free the stalled push
+
+
+def _ended_within(process: subprocess.Popen, seconds: float) -> tuple[float | None, str]:
+    started = time.monotonic()
+    try:
+        _, err = process.communicate(timeout=seconds)
+        return time.monotonic() - started, err
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+        return None, err
+
+
+def test_ctrl_c_during_a_stalled_push_ends_kiosk_sync_once_at_once(make_station, central_url, proxy, tmp_path):
+    gate, dorm = make_station("gate", limits=FAST), make_station("dorm", "dorm", limits=FAST)
+    ids = set(gate.write(20, per_transaction=4))
+    config = tmp_path / "gate.toml"
+    config.write_text(f'[school]\nid = "{gate.school}"\n[station]\nkind = "gate"\n'
+                      f'[sync]\ncentral_url = "{proxy.url(central_url)}"\npull_tables = ["probe"]\nbatch_size = 8\n'
+                      'connect_timeout_seconds = 2\nstatement_timeout_seconds = 3\nlock_timeout_seconds = 2.5\n'
+                      'idle_in_transaction_seconds = 2\nstall_seconds = 60\n', encoding="utf-8")
+    proxy.stall_after(b"sync_push")
+    process = subprocess.Popen(kiosk_cli("sync", "--once", "--config", str(config), "--db", str(gate.path)), cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: proxy.triggered, 15, "the push reached central")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    seconds, err = _ended_within(process, PROMPT)
+    assert seconds is not None, f"kiosk sync --once still running {PROMPT} s after Ctrl-C: {err[-1500:]}"
+    assert process.returncode == 130, err[-1500:]
+    proxy.heal()
+    _settle(gate, dorm)
+    assert_converged(central_url, [gate, dorm], ids)
+
+
+def test_the_app_quitting_during_a_stalled_push_is_not_held_up(make_station, central_url, proxy):
+    gate, dorm = make_station("gate", limits=FAST), make_station("dorm", "dorm", limits=FAST)
+    ids = set(gate.write(12, per_transaction=3))
+    proxy.stall_after(b"sync_push")
+    worker = start_worker(gate, proxy.url(central_url), interval=1, stall=60.0)
+    wait_for(lambda: proxy.triggered, 15, "the worker's push reached central")
+    time.sleep(0.5)
+    worker.stdin.write("stop\n")
+    worker.stdin.flush()
+    seconds, err = _ended_within(worker, PROMPT)
+    assert seconds is not None, f"the station process still running {PROMPT} s after stop(): {err[-1500:]}"
+    assert worker.returncode == 0, err[-1500:]
+    proxy.heal()
+    ids |= set(gate.write(2))
+    _settle(gate, dorm)
+    assert_converged(central_url, [gate, dorm], ids)
