@@ -36,7 +36,9 @@ def status_text(state, zone) -> str:
         return t("sync.local_only")
     parts = []
     stalled = getattr(state, "stalled", None)
-    if stalled is not None:
+    if getattr(state, "central_outdated", False):
+        parts.append(t("sync.central_outdated"))  # not "offline": a person must act, and where
+    elif stalled is not None:
         parts.append(stalled_text(stalled))  # never "online" while no round completes
     elif state.online is None:
         parts.append(t("sync.connecting"))

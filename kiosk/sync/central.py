@@ -36,6 +36,11 @@ def schema() -> str:
     return TABLES + PUSH + READS + AUDIT
 
 
+# The shape of the schema above; stored at init, and a station refuses to sync with a central whose stored
+# version is older (kiosk.sync.engine.check_schema): an older init's sync_push and sync_table judge rows by
+# older rules or fail on what they lack (2: sync_table.row_check, the column checks).
+SCHEMA_VERSION = 2
+
 # How long a station session may hold its school's push turn before a waiting push ends it (sync_push_turn):
 # the stations' default statement_timeout. Kept on re-init; an administrator may change it in sync_meta.
 PUSH_LIMIT_MS = 30_000
@@ -80,7 +85,8 @@ def init(url: str) -> str:
             _install_policy(database)
             database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('server_epoch', %s) ON CONFLICT DO NOTHING",
                                  (str(uuid.uuid4()),))
-            database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO UPDATE SET value = '1'")
+            database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('schema_version', %s) "
+                                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
             return database.execute_sql("SELECT value FROM sync_meta WHERE key = 'server_epoch'").fetchone()[0]
     finally:
         database.close()

@@ -19,14 +19,15 @@ import time
 from dataclasses import dataclass
 
 from kiosk.sync.apply import PullResult
+from kiosk.sync.central import SCHEMA_VERSION
 from kiosk.sync.central import connect as connect_central
 from kiosk.sync.local import LAST_PULL_KEY, LAST_PUSH_KEY, SyncConfig, SyncError, epoch, pending_count, station_id
 from kiosk.sync.pull import pull
 from kiosk.sync.push import PushResult, push
 
 # The station-side API the worker, the CLI and the bench use, in one place.
-__all__ = ["LAST_PULL_KEY", "LAST_PUSH_KEY", "PullResult", "PushResult", "RoundResult", "SyncConfig", "SyncError",
-           "connect", "drop_connection", "epoch", "pending_count", "pull", "push", "station_id", "sync_once"]
+__all__ = ["LAST_PULL_KEY", "LAST_PUSH_KEY", "CentralOutdated", "PullResult", "PushResult", "RoundResult", "SyncConfig",
+           "SyncError", "check_schema", "connect", "drop_connection", "epoch", "pending_count", "pull", "push", "station_id", "sync_once"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,36 @@ log = logging.getLogger(__name__)
 def connect(config: SyncConfig):
     """The station's connection to central, with its time limits (peewee reconnects with the same ones)."""
     return connect_central(config.central_url, **config.limits.connect_params())
+
+
+class CentralOutdated(SyncError):
+    """Central was set up by an older version (or not at all): an administrator must run `kiosk central init`
+    there. Its text is translated when shown (status bar, CLI), in the language of the moment."""
+
+    def __init__(self, found: int) -> None:
+        super().__init__(found)
+        self.found = found
+
+    def __str__(self) -> str:
+        from kiosk.i18n import t
+
+        return t("sync.central_outdated_detail", found=self.found, needed=SCHEMA_VERSION)
+
+
+def check_schema(central) -> None:
+    """Raise CentralOutdated unless central's stored schema version is at least this station's: checked before
+    anything is sent, so no row is judged by an older central's rules and no raw SQL error reaches the screen."""
+    import peewee
+
+    try:
+        row = central.execute_sql("SELECT value FROM sync_meta WHERE key = 'schema_version'").fetchone()
+    except peewee.ProgrammingError as error:  # no sync_meta: never initialised
+        if getattr(error.__context__, "pgcode", None) != "42P01":
+            raise
+        raise CentralOutdated(0) from error
+    found = int(row[0]) if row and str(row[0]).isdigit() else 0
+    if found < SCHEMA_VERSION:
+        raise CentralOutdated(found)
 
 
 @dataclass(frozen=True)
@@ -50,6 +81,7 @@ def sync_once(central, config: SyncConfig, *, pull_after: bool = True) -> RoundR
 
     started = time.perf_counter()
     try:
+        check_schema(central)
         pushed = push(central, config)
         pulled = pull(central, config) if pull_after else None
     except (peewee.OperationalError, peewee.InterfaceError) as error:

@@ -39,7 +39,7 @@ POLL_SECONDS = 1.0
 _WRITE_EVENT = threading.Event()
 _STATE_LOCK = threading.Lock()
 _RUNTIME = {"online": None, "last_error": "", "last_success": None, "next_try": None, "started": None,
-            "stall_seconds": None}
+            "stall_seconds": None, "central_outdated": False}
 
 
 def notify_local_write() -> None:
@@ -76,19 +76,22 @@ class SyncState:
     dead_letters: int
     conflicts: int
     stalled: timedelta | None = None  # age of the last completed round, when it is too old
+    central_outdated: bool = False  # central needs `kiosk central init` (engine.CentralOutdated)
 
 
-def _record(online: bool, error: str = "", *, completed_round: bool = False) -> None:
+def _record(online: bool, error: str = "", *, completed_round: bool = False, central_outdated: bool = False) -> None:
     with _STATE_LOCK:
         _RUNTIME["online"] = online
         _RUNTIME["last_error"] = error
+        _RUNTIME["central_outdated"] = central_outdated
         if completed_round:
             _RUNTIME["last_success"] = clock.now()
 
 
 def _record_start(stall_seconds: float) -> None:
     with _STATE_LOCK:
-        _RUNTIME.update(online=None, last_error="", last_success=None, started=clock.now(), stall_seconds=stall_seconds)
+        _RUNTIME.update(online=None, last_error="", last_success=None, started=clock.now(), stall_seconds=stall_seconds,
+                        central_outdated=False)
 
 
 def sync_state(settings=None) -> SyncState:
@@ -109,6 +112,7 @@ def sync_state(settings=None) -> SyncState:
         error = _RUNTIME["last_error"]
         started = _RUNTIME["started"]
         stall_seconds = _RUNTIME["stall_seconds"]
+        outdated = _RUNTIME["central_outdated"]
     if last_success is None:
         stored = local_value(engine.LAST_PULL_KEY) or local_value(engine.LAST_PUSH_KEY)
         if stored:
@@ -119,7 +123,8 @@ def sync_state(settings=None) -> SyncState:
     if enabled and stall_seconds is not None and online is not None:
         stalled = stalled_for(now, last_success, started, stall_seconds)
     return SyncState(enabled=enabled, online=online, pending=pending, last_success=last_success, last_error=error,
-                     clock_warning=bool(warning), dead_letters=dead, conflicts=conflicts, stalled=stalled)
+                     clock_warning=bool(warning), dead_letters=dead, conflicts=conflicts, stalled=stalled,
+                     central_outdated=bool(outdated))
 
 
 class _Watchdog:
@@ -232,7 +237,7 @@ class SyncWorker(threading.Thread):
                 except Exception as error:  # keep the station working; say so on the status bar
                     self.failures += 1
                     message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                    _record(False, message)
+                    _record(False, message, central_outdated=isinstance(error, engine.CentralOutdated))
                     wait = backoff_delay(self.failures)
                     log.warning("sync round failed (%s); retrying in %.0f s", message, wait)
                     if self.on_error is not None:

@@ -93,7 +93,7 @@ def no_worker_state_from_an_earlier_test():
 
     with worker._STATE_LOCK:
         worker._RUNTIME.update(online=None, last_error="", last_success=None, next_try=None, started=None,
-                               stall_seconds=None)
+                               stall_seconds=None, central_outdated=False)
     yield
 
 
