@@ -145,7 +145,12 @@ def cmd_central_init(args: argparse.Namespace, settings) -> int:
     from kiosk.sync import central
 
     url = _url(args, settings)
-    server_epoch = _central_call(lambda: central.init(url), f"cannot initialise {central.redact(url)}")
+    def busy(attempt: int, seconds: float) -> None:
+        from kiosk.i18n import t
+
+        print(t("sync.central_init_busy", attempt=attempt, seconds=f"{seconds:g}"), file=sys.stderr, flush=True)
+
+    server_epoch = _central_call(lambda: central.init(url, on_busy=busy), f"cannot initialise {central.redact(url)}")
     print(f"central schema ready (server epoch {server_epoch})")
     return 0
 

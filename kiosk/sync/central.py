@@ -21,6 +21,8 @@ push), and SELECT from row_state/conflict/school_counter/sync_meta.
 """
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -73,23 +75,51 @@ def redact(url: str) -> str:
     return url
 
 
-def init(url: str) -> str:
-    """Create or upgrade the shared schema; returns the server epoch (kept across re-runs)."""
-    database = connect(url)
-    try:
-        with database.atomic():
-            database.execute_sql("SELECT pg_advisory_xact_lock(7007)")  # two inits at once take turns
-            with database.cursor() as cursor:
-                cursor.execute(schema())  # no parameters: the function body's % signs stay as they are
-                wake.install(cursor)  # NOTIFY on each push, so stations pull at once (kiosk/sync/wake.py)
-            _install_policy(database)
-            database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('server_epoch', %s) ON CONFLICT DO NOTHING",
-                                 (str(uuid.uuid4()),))
-            database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('schema_version', %s) "
-                                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
-            return database.execute_sql("SELECT value FROM sync_meta WHERE key = 'server_epoch'").fetchone()[0]
-    finally:
-        database.close()
+# `kiosk central init` on a live school: pushes and pulls wait for it (sync_push and station_rows take the
+# shared side of its advisory lock first), but a station of an older version (its functions not yet replaced)
+# can still meet init in a deadlock; PostgreSQL then ends one side, and init tries again.
+INIT_ATTEMPTS = 5
+INIT_RETRY_SECONDS = 1.0
+_BUSY_CODES = ("40P01", "55P03", "40001")  # deadlock, lock not available, serialization failure
+
+log = logging.getLogger(__name__)
+
+
+def init(url: str, on_busy=None) -> str:
+    """Create or upgrade the shared schema; returns the server epoch (kept across re-runs). When stations in
+    use get in its way, tries again (`on_busy(attempt, seconds)` is told, e.g. to say so on the CLI)."""
+    for attempt in range(1, INIT_ATTEMPTS + 1):
+        database = connect(url)
+        try:
+            return _init_once(database)
+        except Exception as error:  # psycopg2's own (the schema runs on a raw cursor) or peewee's wrapping it
+            if (getattr(error, "pgcode", None) or getattr(error.__context__, "pgcode", None)) not in _BUSY_CODES:
+                raise
+            if attempt == INIT_ATTEMPTS:
+                raise CentralError(f"stations kept the shared database busy through {INIT_ATTEMPTS} attempts "
+                                   f"({str(error).splitlines()[0]}); run kiosk central init again") from error
+            log.warning("central init: %s; trying again", str(error).splitlines()[0])
+            if on_busy is not None:
+                on_busy(attempt, INIT_RETRY_SECONDS)
+            time.sleep(INIT_RETRY_SECONDS)
+        finally:
+            database.close()
+    raise AssertionError("unreachable")
+
+
+def _init_once(database) -> str:
+    with database.atomic():
+        # Exclusive: two inits take turns, and pushes and pulls (which take it shared, first) wait for this one.
+        database.execute_sql("SELECT pg_advisory_xact_lock(7007)")
+        with database.cursor() as cursor:
+            cursor.execute(schema())  # no parameters: the function body's % signs stay as they are
+            wake.install(cursor)  # NOTIFY on each push, so stations pull at once (kiosk/sync/wake.py)
+        _install_policy(database)
+        database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('server_epoch', %s) ON CONFLICT DO NOTHING",
+                             (str(uuid.uuid4()),))
+        database.execute_sql("INSERT INTO sync_meta (key, value) VALUES ('schema_version', %s) "
+                             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
+        return database.execute_sql("SELECT value FROM sync_meta WHERE key = 'server_epoch'").fetchone()[0]
 
 
 def _install_policy(database) -> None:

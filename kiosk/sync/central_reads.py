@@ -34,6 +34,7 @@ DECLARE
     st station%ROWTYPE;
     v_roles text[];
 BEGIN
+    PERFORM pg_advisory_xact_lock_shared(7007);  -- waits for a `kiosk central init` (see sync_push)
     SELECT * INTO st FROM station WHERE role_name = session_user AND removed_at IS NULL;
     IF NOT FOUND THEN
         IF NOT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false) THEN

@@ -84,6 +84,10 @@ DECLARE
     v_max_stamp bigint;
     v_checks text;
 BEGIN
+    -- `kiosk central init` replaces these functions and alters the tables under an exclusive hold on 7007:
+    -- taken (shared) before any table lock, so a push waits for an init (at most its lock_timeout) instead of
+    -- holding one table while init holds another (a deadlock that failed pushes while a school was live).
+    PERFORM pg_advisory_xact_lock_shared(7007);
     -- The highest stamp accepted: central's clock plus the allowed skew (kiosk.sync.validation.MAX_AHEAD_MS).
     v_max_stamp := (v_now_ms + coalesce((SELECT value::bigint FROM sync_meta WHERE key = 'max_stamp_ahead_ms'), 0)) << 16;
     SELECT * INTO st FROM station WHERE role_name = session_user AND removed_at IS NULL;
