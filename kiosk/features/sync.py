@@ -226,10 +226,10 @@ def cmd_sync(args: argparse.Namespace, settings) -> int:
                         on_error=lambda message, delay: print(f"kiosk: {message}; retrying in {delay:.0f} s",
                                                               file=sys.stderr, flush=True))
     if not args.once:
-        worker.run()
+        worker.run_in_front()
         return 0
     try:
-        worker.run_once()
+        worker.run_in_front(once=True)
         return 0
     except engine.SyncError as error:
         print(f"kiosk: {error}", file=sys.stderr)

@@ -23,6 +23,7 @@ import random
 import socket
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST = 2.0
 BACKOFF_MAX = 300.0
 POLL_SECONDS = 1.0
+CUT_WAIT_SECONDS = 3.0  # after a cut the round fails at once; this only bounds the wait for it
 
 _WRITE_EVENT = threading.Event()
 _STATE_LOCK = threading.Lock()
@@ -198,10 +200,37 @@ class SyncWorker(threading.Thread):
         self.failures = 0
 
     def stop(self, timeout: float = 10.0) -> None:
+        self._cut()
+        self.join(timeout)
+
+    def _cut(self) -> None:
+        """End the rounds: no new one starts, and the one in progress is cut (its socket shut down)."""
         self._halt.set()
         self.watchdog.halt()
         _WRITE_EVENT.set()
-        self.join(timeout)
+
+    def run_in_front(self, *, once: bool = False) -> engine.RoundResult | None:
+        """`kiosk sync [--once]`: the rounds run in a thread of their own while the calling (main) thread waits,
+        so Ctrl-C ends the process at once. A round blocked inside libpq (a stalled pull) cannot see Ctrl-C in
+        the thread that runs it: Python runs the signal handler only when libpq returns, which on a stalled
+        connection was when the watchdog fired. Here the waiting thread gets it and cuts the round, as stop()
+        does; the rows of a cut round are sent or fetched again next time."""
+        outcome: Future = Future()
+
+        def work() -> None:
+            try:
+                outcome.set_result(self.run_once() if once else self.run())
+            except BaseException as error:  # handed to the waiting thread, which raises it
+                outcome.set_exception(error)
+
+        rounds = threading.Thread(target=work, name="kiosk-sync-front", daemon=True)
+        rounds.start()
+        try:
+            return outcome.result()  # a lock wait: Ctrl-C interrupts it
+        except KeyboardInterrupt:
+            self._cut()
+            rounds.join(CUT_WAIT_SECONDS)
+            raise
 
     def run(self) -> None:
         from kiosk.models import database_proxy
@@ -250,8 +279,8 @@ class SyncWorker(threading.Thread):
             database_proxy.close() if not database_proxy.is_closed() else None
 
     def run_once(self) -> engine.RoundResult:
-        """One watched round in the caller's thread (`kiosk sync --once`): a stall costs `stall_seconds`, not
-        forever. Raises SyncError when central cannot be reached or the round was cut."""
+        """One watched round in the caller's thread (`kiosk sync --once`, through run_in_front): a stall costs
+        `stall_seconds`, not forever. Raises SyncError when central cannot be reached or the round was cut."""
         central = engine.connect(self.config)
         watcher = threading.Thread(target=self._watch, name="kiosk-sync-watchdog", daemon=True)
         watcher.start()

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from tests.sync.conftest import assert_converged
 from tests.sync.test_sync_stalls import FAST, ROOT, _settle, kiosk_cli, proxy, start_worker, wait_for  # noqa: F401
 
@@ -63,3 +65,25 @@ def test_the_app_quitting_during_a_stalled_push_is_not_held_up(make_station, cen
     ids |= set(gate.write(2))
     _settle(gate, dorm)
     assert_converged(central_url, [gate, dorm], ids)
+
+
+@pytest.mark.parametrize("loop", [False, True], ids=["once", "loop"])
+def test_ctrl_c_during_a_stalled_pull_ends_kiosk_sync_at_once(make_station, central_url, proxy, tmp_path, loop):
+    """The pull runs in the process's own thread, blocked inside libpq, where Ctrl-C's handler cannot run: it
+    waited for the watchdog (60 s by default) before the process could end."""
+    dorm = make_station("dorm", "dorm", limits=FAST)
+    config = tmp_path / "dorm.toml"
+    config.write_text(f'[school]\nid = "{dorm.school}"\n[station]\nkind = "dorm"\n'
+                      f'[sync]\ncentral_url = "{proxy.url(central_url)}"\npull_tables = ["probe"]\n'
+                      'connect_timeout_seconds = 2\nstatement_timeout_seconds = 3\nlock_timeout_seconds = 2.5\n'
+                      'idle_in_transaction_seconds = 2\nstall_seconds = 60\n', encoding="utf-8")
+    proxy.stall_after(b"station_rows")
+    command = ("sync",) if loop else ("sync", "--once")
+    process = subprocess.Popen(kiosk_cli(*command, "--config", str(config), "--db", str(dorm.path)), cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: proxy.triggered, 15, "the pull reached central")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    seconds, err = _ended_within(process, PROMPT)
+    assert seconds is not None, f"kiosk sync still running {PROMPT} s after Ctrl-C: {err[-1500:]}"
+    assert process.returncode == 130, err[-1500:]
