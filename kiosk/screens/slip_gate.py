@@ -91,7 +91,8 @@ class SlipCheckScreen(KioskScreen):
     SlipCheckScreen #slip-scan { margin: 0 1; }
     SlipCheckScreen #slip-queue { padding: 0 2; height: auto; text-style: bold; color: $warning; }
     SlipCheckScreen #slip-details { padding: 0 2; height: auto; }
-    SlipCheckScreen #slip-hint { padding: 0 2; height: 1; color: $text-muted; }
+    /* What to do with the verdict wraps rather than loses its end (按 Esc ... at 80 columns; most English). */
+    SlipCheckScreen #slip-hint { padding: 0 2; height: auto; color: $text-muted; }
     SlipCheckScreen #slip-previous { padding: 0 2; height: auto; color: $text-muted; }
     """
 
