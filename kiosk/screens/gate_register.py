@@ -270,6 +270,9 @@ class RegisterScreen(WatchAlert, ProblemNotes, KioskScreen):
 
     def apply_prefill(self, prefill, *, keep_name: bool = False) -> None:
         """A returning visitor's last visit on the form, as today's (the card's name wins when it gave one)."""
+        if prefill.on_site_code:
+            self.say_still_on_site(prefill)
+            return
         if not (keep_name and self.value("name").strip()):
             self.set_value("name", prefill.name)
         self.set_value("phone", prefill.phone)
@@ -283,6 +286,17 @@ class RegisterScreen(WatchAlert, ProblemNotes, KioskScreen):
         last = prefill.last_visit.astimezone(self.ctx.zone).strftime("%Y-%m-%d")
         self.say("gate.returning", level="ok", visits=prefill.visits + 1, date=last)
         self.focus_field("reason")
+
+    def say_still_on_site(self, prefill) -> None:
+        """Not signed out from the last visit: the save would refuse a second one, so say it now, before the form
+        is filled in or (at night) a duty leader is called to the gate for it."""
+        since = prefill.on_site_since.astimezone(self.ctx.zone).strftime("%H:%M")
+        error = FieldError("id_number", "already_onsite", {"name": prefill.name, "code": prefill.on_site_code,
+                                                           "time": since})
+        self.set_note(error)
+        self.service_noted.add("id_number")  # the form's own check cannot see it: kept until the number changes
+        self.say(f"gate.{error.key}", level="error", **error.values)
+        self.focus_field("id_number")
 
     # ------------------------------------------------------------ host search
 

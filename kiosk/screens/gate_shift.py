@@ -221,6 +221,8 @@ class HandoverScreen(_GateForm):
         # The incoming gatekeeper confirmed with their PIN: the station is theirs from now on, so what
         # happens next is recorded under their name, not the one who went home.
         self.app.hand_over_session(incoming_session)
+        # The next handover from this screen is theirs: the outgoing PIN asked for is theirs too.
+        self.query_one("#l-outgoing-pin", CatalogText).set_message("gate.f_outgoing_pin", name=incoming_session.name)
         for wid in ("handover-outgoing-pin", "handover-incoming", "handover-incoming-pin", "handover-notes"):
             self.query_one(f"#{wid}", Input).value = ""
         self.say("gate.handover_saved", level="ok", outgoing=done.outgoing_name, incoming=done.incoming_name)

@@ -91,7 +91,8 @@ class SlipCheckScreen(KioskScreen):
     SlipCheckScreen #slip-scan { margin: 0 1; }
     SlipCheckScreen #slip-queue { padding: 0 2; height: auto; text-style: bold; color: $warning; }
     SlipCheckScreen #slip-details { padding: 0 2; height: auto; }
-    SlipCheckScreen #slip-hint { padding: 0 2; height: 1; color: $text-muted; }
+    /* What to do with the verdict wraps rather than loses its end (按 Esc ... at 80 columns; most English). */
+    SlipCheckScreen #slip-hint { padding: 0 2; height: auto; color: $text-muted; }
     SlipCheckScreen #slip-previous { padding: 0 2; height: auto; color: $text-muted; }
     """
 
@@ -347,8 +348,9 @@ class OverdueScreen(TableScreen):
     def show_rows(self, rows) -> None:
         super().show_rows(rows)
         out = sum(1 for r in rows if r.returned_at is None)
+        to_handle = sum(1 for r in rows if not r.resolved)  # a student still out with an outcome is handled
         self.query_one("#overdue-summary", Static).update(
-            t("slips.overdue_summary", count=out, open=len(rows)) if rows else t("slips.overdue_none"))
+            t("slips.overdue_summary", count=out, open=to_handle) if rows else t("slips.overdue_none"))
 
     def action_resolve(self) -> None:
         row = self.selected()

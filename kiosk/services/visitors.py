@@ -217,6 +217,8 @@ class Prefill:
     vehicle_plate: str
     visits: int
     last_visit: datetime
+    on_site_code: str = ""  # still on site on that visit (not signed out): its visitor code
+    on_site_since: datetime | None = None
 
 
 def returning_visitor(school_id: str, id_number: str) -> Prefill | None:
@@ -228,8 +230,10 @@ def returning_visitor(school_id: str, id_number: str) -> Prefill | None:
     last = base.order_by(Visit.time_in.desc()).first()
     if last is None:
         return None
+    still_in = _open_visit_of(school_id, number)
     return Prefill(last.id_type, last.id_number, last.name, last.phone, last.category, last.unit, last.reason,
-                   last.host_kind, last.host_id, last.host_name, last.vehicle_plate, base.count(), last.time_in)
+                   last.host_kind, last.host_id, last.host_name, last.vehicle_plate, base.count(), last.time_in,
+                   still_in.code if still_in else "", still_in.time_in if still_in else None)
 
 
 # ---------------------------------------------------------------- on site, sign-out

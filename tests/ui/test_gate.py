@@ -222,6 +222,10 @@ async def test_handover_typed_field_by_field_with_enter(gate_school):
         await settle(pilot)
         handover = ShiftHandover.get()
         assert handover.notes == "东门灯坏了已报修" and app.ctx.session.number == "G002"
+        # Walk-through finding: the outgoing PIN's label still named the one who went home; the next handover
+        # from this screen is the incoming gatekeeper's
+        label = str(app.screen.query_one("#l-outgoing-pin").render())
+        assert handover.incoming_name in label and handover.outgoing_name not in label
 
 
 async def test_patrol_handover_and_office_watchlist_screens(gate_school):

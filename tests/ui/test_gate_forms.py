@@ -105,6 +105,25 @@ async def test_a_problem_found_by_the_save_is_shown_under_its_field(gate_school)
         assert Visit.select().count() == 1
 
 
+async def test_a_visitor_still_on_site_is_said_the_moment_the_id_is_entered(gate_school):
+    """Walk-through finding: the number of a visitor still on site prefilled the form as a returning visitor
+    (第 2 次来访), and only the save said 已在校内: at night after the duty leader had come and given a PIN."""
+    visitors.register_visit(actor_for("G002"), form(), gate_school)
+    async with start_app(gate_school, "gate") as (app, pilot):
+        screen = await open_register(app, pilot)
+        screen.query_one("#f-id_number", Input).focus()
+        await type_text(pilot, ID)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert list(notes(screen)) == ["id_number"] and "已在校内" in notes(screen)["id_number"]
+        assert "已在校内" in screen.message_text() and "签离" in screen.message_text()  # what to do, whole
+        assert screen.query_one("#f-id_number", Input).has_focus
+        screen.query_one("#f-phone", Input).value = "13812345678"  # another field: the note stays
+        await pilot.pause()
+        assert list(notes(screen)) == ["id_number"]
+        assert Visit.select().count() == 1
+
+
 async def test_enter_on_a_chosen_dropdown_moves_on(gate_school):
     async with start_app(gate_school, "gate") as (app, pilot):
         screen = await open_register(app, pilot)

@@ -57,6 +57,28 @@ async def test_enter_on_an_empty_outcome_keeps_the_dialog_open(tiny):
         assert table.row_count == 1 and "明天返校" in " ".join(str(cell) for cell in table.get_row_at(0))
 
 
+async def test_the_summary_counts_only_alerts_still_to_handle(tiny):
+    """Walk-through finding: after F2 recorded an outcome the board still said 未归 1 人（待处理 1 条） while the
+    status bar had dropped the alert: 待处理 counted every row, handled or not."""
+    from kiosk.screens.slip_gate import OverdueScreen
+
+    out_and_overdue(tiny)
+    async with start_app(tiny, "gate") as (app, pilot):
+        await login(pilot, "G001", "111111")
+        await pilot.press("l")
+        await settle(pilot)
+        board = app.screen
+        assert isinstance(board, OverdueScreen)
+        summary = lambda: str(board.query_one("#overdue-summary", Static).render())  # noqa: E731
+        assert summary() == "未归 1 人（待处理 1 条）"
+        await pilot.press("f2")
+        await pilot.pause()
+        await type_text(pilot, "家长来电：明天返校")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert summary() == "未归 1 人（待处理 0 条）"  # still out, nothing left to handle
+
+
 async def test_the_refusal_list_names_the_station(tiny):
     """Friction: the office's 门卫拒绝记录 showed station ids (st-efee39fe4ef5), not names."""
     from kiosk.screens.slip_office import RefusalsScreen

@@ -256,3 +256,28 @@ async def test_a_required_reason_is_never_taken_as_cancelled(demo_school):
         await pilot.press("escape")
         await settle(pilot)
         assert answers == [None]
+
+
+async def test_at_80_columns_the_gates_night_alerts_keep_their_counts_in_english(demo_school):
+    """Walk-through finding: the gate's usual night (visitors overstaying and students overdue) read
+    "3 visitors overstaying · Overdue:…" at 80 columns in English: the ellipsis took the overdue count."""
+    from datetime import timedelta
+
+    from rich.cells import cell_len
+
+    from kiosk import clock
+    from kiosk.i18n import t
+    from kiosk.widgets.bars import StatusBar
+    from tests.ui_helpers import settle, start_app
+
+    demo_school.language = "en"
+    clock.advance(timedelta(hours=12))  # 22:00: more of the day's visitors overstay, as on the walk
+    async with start_app(demo_school, "gate", size=(80, 24)) as (app, pilot):
+        await settle(pilot)
+        alerts = app.screen.query_one(StatusBar).query_one("#status-alerts")
+        text = app.station_status.alert_text
+        assert "verstay" in text and "Overdue" in text  # the demo has both at 22:00
+        assert alerts.region.width - 2 >= cell_len(text), text  # whole, less its padding
+        room = 80 * 45 // 100 - 2  # the alerts' max-width (45%) less the padding
+        office = " · ".join((t("slips.alert_overdue", count=12), t("slips.alert_conflicts", count=3)))
+        assert cell_len(office) <= room, office  # the office's pair was "Overdue: 2 · Slip conflicts to re…"

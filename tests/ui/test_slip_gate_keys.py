@@ -164,3 +164,32 @@ async def test_a_slip_scanned_into_the_pin_field_is_not_a_wrong_pin(tiny):
         await login_scan(app, pilot, code)  # a student's slip while the gatekeeper was about to type his PIN
         assert (staff.value, pin.value) == ("", "") and "请先登录" in app.screen.message_text()
         assert LoginState.select().count() == 0  # no wrong PIN counted against G001
+
+
+async def test_at_80x24_the_line_under_a_verdict_says_whole_what_to_do_in_both_languages(tiny):
+    """Walk-through finding: the line under a verdict was one row high, so at 80 columns a typed number's
+    "...; 按 Esc 不予记录（会写入日志）" was cut after 按 Esc, and in English every verdict's line lost its end
+    (a refusal's "use the verbal-permission screen")."""
+    from rich.cells import cell_len
+
+    from kiosk.i18n import t
+    from tests.ui.test_canteen_80x24 import screen_lines
+
+    def assert_whole(app, key: str) -> None:
+        drawn = "".join("".join(screen_lines(app)).split())  # wrapped or not, the same characters in order
+        assert "".join(t(key).split()) in drawn, f"{t(key)!r} cut:\n" + "\n".join(screen_lines(app))
+        assert max(cell_len(line) for line in screen_lines(app)) <= 80
+
+    tiny.scanner.repeat_ignore_seconds = 0.2
+    async with start_app(tiny, "gate", size=(80, 24)) as (app, pilot):
+        screen = await open_check(app, pilot)
+        for language in ("zh-CN", "en"):
+            await type_number(app, pilot, "20260102")  # a typed number: only F2 records it
+            assert_whole(app, "slips.hint_confirm_key")
+            await pilot.press("escape")
+            await settle(pilot)
+            await scan(app, pilot, f"NOSUCHCODE-{language}")
+            assert_whole(app, "slips.hint_refused")
+            await pilot.press("f9")
+            await settle(pilot)
+        assert screen.pending is False
