@@ -23,6 +23,12 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The files of the longest tests (marker `long`) first: pytest-xdist hands each file to one worker in
+    collection order, and a 100 s test collected last kept one worker busy while the other sat idle."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the rest keep their order
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path_factory, monkeypatch):
     """Keep the developer's own config, data and KIOSK_* variables out of tests."""

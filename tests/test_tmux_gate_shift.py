@@ -68,6 +68,7 @@ def visit_code(db, name: str) -> str:
                              (name,)).fetchone()[0]
 
 
+@pytest.mark.long
 @pytest.mark.tmux
 def test_a_gate_shift_in_a_real_terminal(have_tmux, tmp_path, settings, monkeypatch):
     run_shift(tmp_path, settings, monkeypatch, COUNTS, seed=14)

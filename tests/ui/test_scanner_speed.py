@@ -243,6 +243,7 @@ def school(tiny):
     tiny_settings.clear()
 
 
+@pytest.mark.long
 async def test_100_scans_at_scanner_speed(school):
     script, esc_codes = await run_shift(school, 100, seed=14)
     check_log(script, esc_codes)
