@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from kiosk import clock
+from kiosk.i18n import t_in
 from kiosk.models import AuditEntry, Outbox, Staff, Student
 from kiosk.models.visitors import PatrolRound, ShiftHandover, Visit, WatchlistDecision
 from kiosk.services import gate_exports, gate_shift, visitors
@@ -203,6 +204,8 @@ def test_onsite_overstay_and_sign_out_by_code(gate):
     with pytest.raises(visitors.GateError) as error:
         visitors.sign_out_by_code(keeper, "NOSUCHCODE")
     assert error.value.key == "gate.signout_unknown_code"
+    for language in ("zh-CN", "en"):  # the refusal says what to do next: the code on the slip, or the list
+        assert "F2" in t_in(language, error.value.key, **error.value.values)
     row = Visit.get_by_id(first.id)
     assert row.out_staff_id == keeper.staff_id and row.out_station_id == "st-test"
 

@@ -253,7 +253,9 @@ class SlipCheckScreen(KioskScreen):
         self.query_one("#slip-details", Static).update("\n".join(lines))
         hint = "slips.hint_refused"
         if verdict.allowed:
-            hint = "slips.hint_confirm_key" if check.needs_confirmation else "slips.hint_confirm"
+            # a day student's card names no slip and no companion: only the student is to be checked
+            hint = ("slips.hint_confirm_key" if check.needs_confirmation
+                    else "slips.hint_confirm" if check.slip is not None else "slips.hint_confirm_card")
         self.query_one("#slip-hint", Static).update(t(hint))
 
     def action_confirm(self) -> None:

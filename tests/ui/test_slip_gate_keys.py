@@ -193,3 +193,12 @@ async def test_at_80x24_the_line_under_a_verdict_says_whole_what_to_do_in_both_l
             await pilot.press("f9")
             await settle(pilot)
         assert screen.pending is False
+
+
+async def test_a_day_students_card_asks_to_check_the_student_only(tiny):
+    """A day student's card names no slip and no companion; the line under the verdict asked to check both."""
+    async with start_app(tiny, "gate") as (app, pilot):
+        screen = await open_check(app, pilot)
+        await scan(app, pilot, "20260102")  # the day student's card
+        assert "刷卡进校" in banner(screen)
+        assert "陪同人" not in text_of(screen, "#slip-hint") and "学生本人" in text_of(screen, "#slip-hint")
