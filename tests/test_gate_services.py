@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk import clock
+from kiosk import clock, i18n
 from kiosk.i18n import t_in
 from kiosk.models import AuditEntry, Outbox, Staff, Student
 from kiosk.models.visitors import PatrolRound, ShiftHandover, Visit, WatchlistDecision
@@ -243,6 +243,22 @@ def test_patrol_and_handover(gate):
     assert ShiftHandover.select().count() == count + 1
     assert done.onsite_count == 1 and "王建国" in done.open_items[0].text
     assert done.incoming_name == Staff.get(Staff.number == "G002").name
+
+
+def test_an_overstayer_handed_over_is_marked_in_the_language_shown(gate):
+    """The mark was built in the service as `+468min` and shown so in Chinese too."""
+    from kiosk.screens.gate_shift import handover_line
+
+    keeper = actor_for("G001")
+    visitors.register_visit(keeper, form(), gate)
+    clock.advance(timedelta(minutes=130))  # 10 minutes past the expected 120
+    done = gate_shift.record_handover(keeper, "111111", "G002", "111111", "")
+    item, = done.open_items
+    assert item.overstay_minutes == 10 and "min" not in item.text
+    assert gate_shift.handovers("demo")[0].open_items == (item,)  # stored with its minutes, read back alike
+    assert handover_line(item).endswith("超 10 分")
+    i18n.set_language("en")
+    assert handover_line(item).endswith("+10 min")
 
 
 def test_hand_over_returns_a_refusal_with_its_field_or_the_incoming_session(gate):

@@ -26,6 +26,13 @@ SCREEN_CSS = """
 """
 
 
+def handover_line(item) -> str:
+    """An item handed over, as shown: overstayers marked in the language of the moment (超 468 分 / +468 min)."""
+    if not item.overstay_minutes:
+        return item.text
+    return f"{item.text} {t('gate.overstay_short', minutes=item.overstay_minutes)}"
+
+
 def _handover_lists(school_id: str, zone):
     """(open items to hand over, recent handovers)."""
     from kiosk.services.gate_shift import handovers, open_items
@@ -180,7 +187,7 @@ class HandoverScreen(_GateForm):
             title.set_message("gate.handover_items", count=len(items))
         else:
             title.set_message("gate.handover_no_items")
-        self.query_one("#handover-items", Static).update("\n".join(f"  {item.text}" for item in items))
+        self.query_one("#handover-items", Static).update("\n".join(f"  {handover_line(item)}" for item in items))
 
     def show_loaded(self, loaded) -> None:
         items, recent = loaded

@@ -62,7 +62,8 @@ def patrols(school_id: str, start: datetime | None = None, end: datetime | None 
 @dataclass(frozen=True)
 class OpenItem:
     kind: str  # visitor | note
-    text: str
+    text: str  # who, whose visitor, since when: the same in every language
+    overstay_minutes: int = 0  # past the visit's expected end; words added when shown, in the language of the moment
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ def open_items(school_id: str, now: datetime | None = None, zone: ZoneInfo | Non
     zone = zone or ZoneInfo("Asia/Shanghai")
     items = []
     for visit in onsite(school_id, now):
-        mark = f" +{visit.overstay_minutes}min" if visit.overstay_minutes else ""
-        items.append(OpenItem("visitor", f"{visit.name} ({visit.host_name}) {visit.time_in.astimezone(zone).strftime('%m-%d %H:%M')}{mark}"))
+        since = visit.time_in.astimezone(zone).strftime('%m-%d %H:%M')
+        items.append(OpenItem("visitor", f"{visit.name} ({visit.host_name}) {since}", visit.overstay_minutes))
     return items
 
 
@@ -110,7 +111,8 @@ def record_handover(actor: Actor, outgoing_pin: str, incoming_code: str, incomin
     notes = clean_text(notes)
     row = ShiftHandover(outgoing_id=actor.staff_id, outgoing_name=actor.staff_name, incoming_id=incoming.id,
                         incoming_name=incoming.name, onsite_count=len(items),
-                        open_items=[{"kind": i.kind, "text": i.text} for i in items], notes=notes)
+                        open_items=[{"kind": i.kind, "text": i.text, "overstay_minutes": i.overstay_minutes}
+                                    for i in items], notes=notes)
     with record(actor, "gate.handover", entity="shift_handover", entity_id=row.id,
                 detail={"incoming": incoming.id, "onsite": len(items)}, at=now) as w:
         w.insert(row)
@@ -142,4 +144,5 @@ def hand_over(actor: Actor, outgoing_pin: str, incoming_code: str, incoming_pin:
 def handovers(school_id: str, limit: int = 20) -> list[HandoverView]:
     rows = ShiftHandover.select().where(ShiftHandover.school_id == school_id).order_by(ShiftHandover.recorded_at.desc()).limit(limit)
     return [HandoverView(r.id, r.recorded_at, r.outgoing_name, r.incoming_name, r.onsite_count,
-                         tuple(OpenItem(i["kind"], i["text"]) for i in r.open_items), r.notes) for r in rows]
+                         tuple(OpenItem(i["kind"], i["text"], int(i.get("overstay_minutes") or 0)) for i in r.open_items),
+                         r.notes) for r in rows]
