@@ -149,6 +149,10 @@ class MissingDialog(KioskModal):
     def action_done(self) -> None:
         if len(self.selected) == self.k:
             self.dismiss([self.lines[i] for i in sorted(self.selected)])
+            return
+        # Not closed, and not silently: an Enter that did nothing at lights-out looked like a dead key.
+        self.query_one("#missing-status", Static).update(
+            t("dorm.missing_wrong_count", n=len(self.selected), k=self.k))
 
 
 class TickScreen(KioskModal):

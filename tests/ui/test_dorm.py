@@ -112,8 +112,10 @@ async def test_count_with_a_discrepancy_asks_who_is_missing(tiny_dorm):
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, MissingDialog)
-        await pilot.press("enter")  # nobody selected yet: refuses to finish
+        await pilot.press("enter")  # nobody selected yet: refuses to finish, and says why
+        await pilot.pause()
         assert isinstance(app.screen, MissingDialog)
+        assert "须正好选出 1 人" in str(app.screen.query_one("#missing-status").render())
         await pilot.press("down", "space")
         await pilot.pause()
         # Defect 4: the chosen student is marked [x] on screen (the markup used to swallow it).
