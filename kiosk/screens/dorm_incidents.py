@@ -44,6 +44,7 @@ class IncidentScreen(TableScreen):
         yield SentNotices(id="inc-notices")  # what was sent to whom (issue 17)
 
     def on_mount(self) -> None:
+        self.unconfirmed_whereabouts: dict[str, str] = {}  # incident id -> typed, then the PIN cancelled
         self.set_interval(REFRESH_SECONDS, self.load)
 
     def load(self) -> None:
@@ -123,7 +124,11 @@ class IncidentScreen(TableScreen):
 
         def confirmed(where: str, who) -> None:
             if who is None:
+                # Escape at the PIN: not closed, and said so; the answer typed is offered again next time.
+                self.unconfirmed_whereabouts[inc.incident_id] = where
+                self.say("dorm.close_not_confirmed", level="warning")
                 return
+            self.unconfirmed_whereabouts.pop(inc.incident_id, None)
             self.call(change_incident, headcount_incidents.close_incident, self.ctx.actor(), inc.incident_id, where,
                       who, self.ctx.settings.dorm, then=lambda found: self._changed(found, "dorm.close_done"),
                       group="inc-write")
@@ -133,7 +138,8 @@ class IncidentScreen(TableScreen):
                 self.app.push_screen(PinDialog("dorm.close_confirm_title"), lambda who: confirmed(where, who))
 
         self.app.push_screen(TextDialog("dorm.close_where_title", required=True,
-                                        required_key="dorm.err_whereabouts_needed"), written)
+                                        required_key="dorm.err_whereabouts_needed",
+                                        value=self.unconfirmed_whereabouts.get(inc.incident_id, "")), written)
 
 
 def incidents_noting_returns(actor, dorm_settings):

@@ -261,6 +261,17 @@ async def test_unknown_whereabouts_escalation_acknowledged_on_the_incident_scree
         await type_text(pilot, "zai yi wu shi")
         await pilot.press("enter")
         await pilot.pause()
+        # Walk-through: Escape at the PIN closed nothing and said nothing, and the answer typed was gone.
+        assert isinstance(app.screen, PinDialog)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, IncidentScreen) and "未结案" in app.screen.message_text()
+        assert Incident.get().whereabouts in (None, "")
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.query_one("#text-value").value == "zai yi wu shi"
+        await pilot.press("enter")
+        await pilot.pause()
         await pin(app, pilot, "L001", "777777")
         assert Incident.get().whereabouts == "zai yi wu shi" and Incident.get().confirmed_name == "值班领导丙"
 
