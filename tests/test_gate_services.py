@@ -368,6 +368,8 @@ def test_demo_seed_has_a_week_with_visitors_on_site(gate):
 def test_host_search_by_pinyin_initials_name_and_number(gate):
     hosts = visitors.search_hosts("zhl", "demo")
     assert hosts and hosts[0].name.startswith("张华丽") and hosts[0].kind == "student"
+    student = hosts[0]  # the class once, in the name; the detail is the number (it said the class again)
+    assert student.name.count("班") == 1 and "班" not in str(student.detail)
     assert visitors.search_hosts("李国强", "demo")[0].kind == "staff"
     assert visitors.search_hosts("G001", "demo")[0].name == "门卫甲"
     assert visitors.search_hosts("", "demo") == []

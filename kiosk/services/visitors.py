@@ -417,7 +417,9 @@ def search_hosts(query: str, school_id: str, limit: int = 12) -> list[HostRef]:
 
     hosts = []
     for hit in search_people(query, school_id, limit):
-        label = f"{hit.name} {hit.class_name}".strip() if hit.kind == "student" else hit.name
-        hosts.append(HostRef(hit.kind, hit.id, label, Msg("people.host_detail", number=hit.number,
-                                                          about=hit.class_name or hit.detail)))
+        if hit.kind == "student":  # the class is in the name already: `苏超一 高一(1)班  学生 20260102`
+            label, about = f"{hit.name} {hit.class_name}".strip(), ""
+        else:  # a head teacher's class, else the roles
+            label, about = hit.name, hit.class_name or hit.detail
+        hosts.append(HostRef(hit.kind, hit.id, label, Msg("people.host_detail", number=hit.number, about=about)))
     return hosts
