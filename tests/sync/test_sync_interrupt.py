@@ -27,23 +27,29 @@ def _ended_within(process: subprocess.Popen, seconds: float) -> tuple[float | No
         return None, err
 
 
-def test_ctrl_c_during_a_stalled_push_ends_kiosk_sync_once_at_once(make_station, central_url, proxy, tmp_path):
-    gate, dorm = make_station("gate", limits=FAST), make_station("dorm", "dorm", limits=FAST)
-    ids = set(gate.write(20, per_transaction=4))
-    config = tmp_path / "gate.toml"
-    config.write_text(f'[school]\nid = "{gate.school}"\n[station]\nkind = "gate"\n'
+def _ctrl_c_when_stalled(station, kind: str, proxy, central_url, tmp_path, stall_at: bytes, *command: str) -> None:
+    """`kiosk <command>` for `station` through the proxy, stalled once it sends `stall_at`; Ctrl-C must end it
+    within PROMPT seconds with status 130 (the watchdog is 60 s away)."""
+    config = tmp_path / f"{kind}.toml"
+    config.write_text(f'[school]\nid = "{station.school}"\n[station]\nkind = "{kind}"\n'
                       f'[sync]\ncentral_url = "{proxy.url(central_url)}"\npull_tables = ["probe"]\nbatch_size = 8\n'
                       'connect_timeout_seconds = 2\nstatement_timeout_seconds = 3\nlock_timeout_seconds = 2.5\n'
                       'idle_in_transaction_seconds = 2\nstall_seconds = 60\n', encoding="utf-8")
-    proxy.stall_after(b"sync_push")
-    process = subprocess.Popen(kiosk_cli("sync", "--once", "--config", str(config), "--db", str(gate.path)), cwd=ROOT,
+    proxy.stall_after(stall_at)
+    process = subprocess.Popen(kiosk_cli(*command, "--config", str(config), "--db", str(station.path)), cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: proxy.triggered, 15, "the push reached central")
+    wait_for(lambda: proxy.triggered, 15, f"{stall_at!r} reached central")
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     seconds, err = _ended_within(process, PROMPT)
-    assert seconds is not None, f"kiosk sync --once still running {PROMPT} s after Ctrl-C: {err[-1500:]}"
+    assert seconds is not None, f"kiosk {' '.join(command)} still running {PROMPT} s after Ctrl-C: {err[-1500:]}"
     assert process.returncode == 130, err[-1500:]
+
+
+def test_ctrl_c_during_a_stalled_push_ends_kiosk_sync_once_at_once(make_station, central_url, proxy, tmp_path):
+    gate, dorm = make_station("gate", limits=FAST), make_station("dorm", "dorm", limits=FAST)
+    ids = set(gate.write(20, per_transaction=4))
+    _ctrl_c_when_stalled(gate, "gate", proxy, central_url, tmp_path, b"sync_push", "sync", "--once")
     proxy.heal()
     _settle(gate, dorm)
     assert_converged(central_url, [gate, dorm], ids)
@@ -72,18 +78,5 @@ def test_ctrl_c_during_a_stalled_pull_ends_kiosk_sync_at_once(make_station, cent
     """The pull runs in the process's own thread, blocked inside libpq, where Ctrl-C's handler cannot run: it
     waited for the watchdog (60 s by default) before the process could end."""
     dorm = make_station("dorm", "dorm", limits=FAST)
-    config = tmp_path / "dorm.toml"
-    config.write_text(f'[school]\nid = "{dorm.school}"\n[station]\nkind = "dorm"\n'
-                      f'[sync]\ncentral_url = "{proxy.url(central_url)}"\npull_tables = ["probe"]\n'
-                      'connect_timeout_seconds = 2\nstatement_timeout_seconds = 3\nlock_timeout_seconds = 2.5\n'
-                      'idle_in_transaction_seconds = 2\nstall_seconds = 60\n', encoding="utf-8")
-    proxy.stall_after(b"station_rows")
     command = ("sync",) if loop else ("sync", "--once")
-    process = subprocess.Popen(kiosk_cli(*command, "--config", str(config), "--db", str(dorm.path)), cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: proxy.triggered, 15, "the pull reached central")
-    time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    seconds, err = _ended_within(process, PROMPT)
-    assert seconds is not None, f"kiosk sync still running {PROMPT} s after Ctrl-C: {err[-1500:]}"
-    assert process.returncode == 130, err[-1500:]
+    _ctrl_c_when_stalled(dorm, "dorm", proxy, central_url, tmp_path, b"station_rows", *command)
