@@ -29,6 +29,7 @@ class StatusBar(Horizontal):
     StatusBar > #status-alerts { max-width: 45%; text-overflow: ellipsis; }
     StatusBar > #status-alerts { background: $error; color: $text; text-style: bold; }
     StatusBar > #status-alerts.-empty { display: none; }
+    StatusBar > #status-sync { text-overflow: ellipsis; }
     """
 
     def compose(self) -> ComposeResult:
@@ -45,6 +46,7 @@ class StatusBar(Horizontal):
 
     def on_resize(self) -> None:
         self.refresh_clock()  # the console's width decides the clock's shape
+        self.fit_sync()
 
     def refresh_clock(self) -> None:
         ctx = self.app.ctx
@@ -68,6 +70,21 @@ class StatusBar(Horizontal):
         alerts.update(status.alert_text)
         alerts.set_class(not status.alert_text, "-empty")
         self.refresh_clock()
+        self.fit_sync()
+
+    def fit_sync(self) -> None:
+        """The sync state gets what the station, the alerts and the clock leave (its start says the most): a
+        width set by CSS cannot do it, as `auto` never shrinks, and at 80 columns a long sync text (an offline
+        night's backlog beside two alerts, or a central to upgrade) pushed the clock off the right edge."""
+        width = self.app.size.width
+        used = 2  # who is on duty: it gives way first, down to its padding
+        for name in ("status-school", "status-station", "status-alerts", "status-clock"):
+            part = self.query_one(f"#{name}", Static)
+            if not part.display:  # the school's name on a narrow console, the alerts when there are none
+                continue
+            size = cell_len(str(part.render())) + 2  # its padding
+            used += min(size, width * 45 // 100) if name == "status-alerts" else size
+        self.query_one("#status-sync", Static).styles.max_width = max(0, width - used)
 
 
 def pack_key_hints(hints: list[tuple[str, str]], width: int) -> list[list[tuple[str, str]]]:

@@ -1,13 +1,15 @@
 """Pilot tests of the station shell: login, lockout, idle lock, quit guard, language switch, help."""
 import time
 
+import pytest
+
 from textual.widgets import Input, Static
 
 from kiosk.models import AuditEntry
 from kiosk.screens.dialogs import HelpScreen, PinDialog
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.login import LoginScreen
-from tests.ui_helpers import login, start_app, type_text
+from tests.ui_helpers import login, settle, start_app, type_text
 
 
 def message(app) -> str:
@@ -281,3 +283,26 @@ async def test_at_80_columns_the_gates_night_alerts_keep_their_counts_in_english
         room = 80 * 45 // 100 - 2  # the alerts' max-width (45%) less the padding
         office = " · ".join((t("slips.alert_overdue", count=12), t("slips.alert_conflicts", count=3)))
         assert cell_len(office) <= room, office  # the office's pair was "Overdue: 2 · Slip conflicts to re…"
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_at_80_columns_an_outdated_central_leaves_the_clock_on_the_status_bar(demo_school, monkeypatch, language):
+    """The sync text for a central set up by an older version was a sentence (76 cells in Chinese, 92 in English):
+    at 80 columns it pushed the clock off the right edge and was cut itself."""
+    from dataclasses import replace
+
+    from kiosk.sync import worker
+    from kiosk.widgets.bars import StatusBar
+
+    demo_school.sync.central_url = "postgresql://nobody@127.0.0.1:1/none"
+    demo_school.language = language
+    real = worker.sync_state
+    monkeypatch.setattr(worker, "sync_state", lambda settings: replace(real(settings), online=False,
+                                                                        central_outdated=True, pending=128))
+    async with start_app(demo_school, "gate", size=(80, 24)) as (app, pilot):
+        app.refresh_station_status()
+        await settle(pilot)
+        bar = app.screen.query_one(StatusBar)
+        sync, clock_shown = bar.query_one("#status-sync"), bar.query_one("#status-clock")
+        assert "kiosk central init" in str(sync.render())
+        assert clock_shown.region.right <= 80 and sync.region.right <= clock_shown.region.x, (sync.region, clock_shown.region)
