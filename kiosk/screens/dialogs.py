@@ -177,21 +177,31 @@ class ChoiceDialog(KioskModal):
 
 
 class HelpScreen(KioskModal):
-    """F1: the keys of the screen below, then the keys that work everywhere."""
+    """F1: the keys of the screen below, then the keys that work everywhere. `content()` gives them as
+    (screen name, [(key, label)], [(key, label)]) in the current language; F9 asks it again."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen")
     BINDINGS = [Binding("escape,f1", "cancel", "core.cancel")]
 
-    def __init__(self, screen_name: str, keys: list[tuple[str, str]], global_keys: list[tuple[str, str]]) -> None:
+    def __init__(self, content) -> None:
         super().__init__()
-        self.screen_name = screen_name
-        self.keys = keys
-        self.global_keys = global_keys
+        self.content = content
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t("core.help_title", screen=self.screen_name), classes="dialog-title")
-            yield Static("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in self.keys))
-            yield Label(t("core.help_global"), classes="dialog-title")
-            yield Static("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in self.global_keys))
+            yield Label(id="help-title", classes="dialog-title")
+            yield Static(id="help-keys")
+            yield Label(id="help-global-title", classes="dialog-title")
+            yield Static(id="help-global-keys")
             yield CatalogText("core.help_close")
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+
+    def refresh_text(self) -> None:
+        screen_name, keys, global_keys = self.content()
+        self.query_one("#help-title", Label).update(t("core.help_title", screen=screen_name))
+        self.query_one("#help-keys", Static).update("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in keys))
+        self.query_one("#help-global-title", Label).update(t("core.help_global"))
+        self.query_one("#help-global-keys", Static).update(
+            "\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in global_keys))

@@ -40,3 +40,17 @@ async def test_f9_leaves_no_chinese_on_any_menu_screen(demo_school, station):
                 await settle(pilot)
         i18n.set_language("zh-CN")
     assert problems == {}, "\n".join(f"{where}: {left}" for where, left in problems.items())
+
+
+async def test_f9_while_the_key_help_is_open_translates_it(demo_school):
+    """Walk-through finding: F1 then F9 left the key help in Chinese (only its 'press Esc' line changed), its keys
+    having been translated once when it opened."""
+    phrases = chinese_catalog_phrases()
+    async with start_app(demo_school, "canteen", size=(80, 24)) as (app, pilot):
+        await login(pilot, "C001", "333333")
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("f1", "f9")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HelpScreen"
+        assert leftover_chinese(app.screen, phrases) == []
