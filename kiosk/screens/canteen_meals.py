@@ -16,6 +16,7 @@ from kiosk.screens.base import KioskScreen
 from kiosk.screens.canteen_common import MISSED_STYLE, OK_STYLE, WARNING_STYLE, local_time, meal_name, printed_msg
 from kiosk.screens.canteen_record import RecordSampleScreen
 from kiosk.screens.dialogs import ChoiceDialog, ConfirmDialog, TextDialog
+from kiosk.screens.table import cursor_kept
 from kiosk.services.canteen import meals
 from kiosk.services.canteen.core import CanteenError, school_today
 from kiosk.services.canteen.register import export_register
@@ -95,12 +96,13 @@ class MealsScreen(KioskScreen):
 
     def refresh_text(self) -> None:
         table = self.query_one(DataTable)
-        table.clear(columns=True)
-        # What the worker acts on first (which dish, sampled or not, its label code), so that at 80 columns the
-        # code is never cut; the meal is a heading row in the dish column, not a column of its own.
-        for key in MEAL_COLUMNS:
-            table.add_column(t(f"canteen.meals_col_{key}"), key=key)
-        self.show(self.meals)
+        with cursor_kept(table):
+            table.clear(columns=True)
+            # What the worker acts on first (which dish, sampled or not, its label code), so that at 80 columns the
+            # code is never cut; the meal is a heading row in the dish column, not a column of its own.
+            for key in MEAL_COLUMNS:
+                table.add_column(t(f"canteen.meals_col_{key}"), key=key)
+            self.show(self.meals)
 
     def load(self) -> None:
         self.call(meals.meals_for_day, self.ctx.settings, self.day, then=lambda day_meals: self.show(day_meals, True),

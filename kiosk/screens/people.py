@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Input, Static
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import ConfirmDialog, TextDialog
+from kiosk.screens.table import cursor_kept
 from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.message_line import MessageLine
 
@@ -53,10 +54,11 @@ class PeopleScreen(KioskScreen):
         self.query_one("#people-title", Static).update(t("core.people_title"))
         self.query_one("#people-query", Input).placeholder = t("people.search_placeholder")
         table = self.query_one(DataTable)
-        table.clear(columns=True)
-        for key in ("kind", "number", "name", "class", "detail"):
-            table.add_column(t(f"core.people_col_{key}"), key=key)
-        self.show_hits(self.hits)
+        with cursor_kept(table):
+            table.clear(columns=True)
+            for key in ("kind", "number", "name", "class", "detail"):
+                table.add_column(t(f"core.people_col_{key}"), key=key)
+            self.show_hits(self.hits)
 
     def action_focus_search(self) -> None:
         """F2: a new search; the old text is selected, so typing replaces it."""
