@@ -1,6 +1,8 @@
 """Small dialogs every station uses: confirm who you are (PIN), yes/no, one line of text, a choice, key help."""
 from __future__ import annotations
 
+from typing import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -104,14 +106,19 @@ class TextDialog(KioskModal):
     """Ask one line of text (a reason, a name); dismisses with the text, or None on Escape or empty.
 
     `required=True` (a reason the record needs): Enter on an empty line says so and the dialog stays open;
-    only Escape cancels. An empty Enter used to close it as if cancelled while the person believed it saved."""
+    only Escape cancels. An empty Enter used to close it as if cancelled while the person believed it saved.
+    `check(text)` (a rule of the value's shape, such as a PIN's) returns the i18n key of a refusal or None: a
+    refused value keeps the dialog open with the text to correct, instead of closing it on a message that asks
+    to type it again."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
 
     def __init__(self, title_key: str, prompt_key: str | None = None, *, value: str = "", password: bool = False,
-                 required: bool = False, required_key: str = "core.text_required", **title_values: object) -> None:
+                 required: bool = False, required_key: str = "core.text_required",
+                 check: Callable[[str], str | None] | None = None, **title_values: object) -> None:
         super().__init__()
         self.required, self.required_key = required, required_key
+        self.check = check
         self.title_key = title_key
         self.title_values = title_values
         self.prompt_key = prompt_key
@@ -134,6 +141,10 @@ class TextDialog(KioskModal):
         text = event.value.strip()
         if not text and self.required:
             self.say(self.required_key, level="error")
+            return
+        refusal = self.check(text) if text and self.check else None
+        if refusal:
+            self.say(refusal, level="error")
             return
         self.dismiss(text or None)
 

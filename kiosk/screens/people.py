@@ -143,7 +143,10 @@ class PeopleScreen(KioskScreen):
                 self.call(staff_admin.reset_pin, self.ctx.actor(), hit.id, pin,
                           then=lambda _: self.after_admin("core.people_pin_reset_done", hit))
 
+        from kiosk.services.auth import valid_new_pin
+
         self.app.push_screen(TextDialog("core.people_new_pin_title", "core.people_new_pin_prompt", password=True,
+                                        check=lambda pin: None if valid_new_pin(pin) else "core.people_pin_invalid",
                                         name=hit.name), chosen)
 
     def action_toggle_active(self) -> None:
