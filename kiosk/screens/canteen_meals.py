@@ -29,7 +29,10 @@ def change_menu(actor, settings, day: date, what: str, target, value) -> Msg:
     """In the worker: one change to the day's menu; returns what to say. `target`: the meal id (add_dishes) or
     the meal kind (add_meal)."""
     if what == "add_dishes":
-        return Msg("canteen.dishes_added", count=meals.add_dishes(actor, settings, target, value))
+        added = meals.add_dishes(actor, settings, target, value)
+        if not added:  # every name typed is on the menu already: say so, "0 dishes added" does not say why
+            raise CanteenError("canteen.err_dishes_on_menu")
+        return Msg("canteen.dishes_added", count=added)
     if what == "add_meal":
         name, service_time = value
         meals.add_meal(actor, settings, day, target, service_time, name)
