@@ -285,7 +285,7 @@ class StaffRow:
     phone: str
     card_code: str
     pin: str
-    active: bool
+    active: bool | None  # None: the file does not say (no 在职 column, or a blank cell)
 
 
 def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
@@ -310,6 +310,10 @@ def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
     if pin and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
         check.fail("bad_pin")
     active = check.active()
+    # A staff list is often an old one kept to add a newcomer: a row that does not say whether the person still
+    # works here must not switch back on an account the admin switched off.
+    stated = "active" in columns and bool(_cell(cells, columns["active"]))
     if check.errors:
         return None, check.errors
-    return StaffRow(row, number, name, ",".join(roles), class_name, phone, card, pin, bool(active)), []
+    return StaffRow(row, number, name, ",".join(roles), class_name, phone, card, pin,
+                    bool(active) if stated else None), []
