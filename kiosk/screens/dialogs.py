@@ -107,7 +107,8 @@ class TextDialog(KioskModal):
 
     `required=True` (a reason the record needs): Enter on an empty line says so and the dialog stays open;
     only Escape cancels. An empty Enter used to close it as if cancelled while the person believed it saved.
-    `check(text)` (a rule of the value's shape, such as a PIN's) returns the i18n key of a refusal or None: a
+    `check(text)` (a rule of the value's shape, such as a PIN's or a date's) returns a refusal (an i18n key or a
+    Msg) or None: a
     refused value keeps the dialog open with the text to correct, instead of closing it on a message that asks
     to type it again."""
 
@@ -115,7 +116,7 @@ class TextDialog(KioskModal):
 
     def __init__(self, title_key: str, prompt_key: str | None = None, *, value: str = "", password: bool = False,
                  required: bool = False, required_key: str = "core.text_required",
-                 check: Callable[[str], str | None] | None = None, **title_values: object) -> None:
+                 check: Callable[[str], str | Msg | None] | None = None, **title_values: object) -> None:
         super().__init__()
         self.required, self.required_key = required, required_key
         self.check = check
