@@ -62,7 +62,12 @@ class PinDialog(KioskModal):
         if event.input.id == "pin-staff":
             self.query_one("#pin-pin", Input).focus()
             return
-        self.check(self.query_one("#pin-staff", Input).value, event.value)
+        staff = self.query_one("#pin-staff", Input)
+        if not staff.value.strip():  # not "wrong number or PIN": there is no number, and the cursor goes to it
+            self.say("core.pin_staff_missing", level="error")
+            staff.focus()
+            return
+        self.check(staff.value, event.value)
 
     def check(self, number: str, pin: str) -> None:
         from kiosk.services.auth import session_for_pin
