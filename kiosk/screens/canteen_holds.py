@@ -111,10 +111,10 @@ class HoldsScreen(KioskScreen):
                 self.app.push_screen(TextDialog("canteen.hold_reason_title", "canteen.hold_reason_prompt", required=True), got_reason)
 
             self.app.push_screen(TextDialog("canteen.hold_end_title", "canteen.hold_date_prompt", value=start,
-                                            check=date_refusal), got_end)
+                                            required=True, check=date_refusal), got_end)
 
         self.app.push_screen(TextDialog("canteen.hold_start_title", "canteen.hold_date_prompt", value=today,
-                                        check=date_refusal), got_start)
+                                        required=True, check=date_refusal), got_start)
 
     def action_release_hold(self) -> None:
         table = self.query_one("#holds-table", DataTable)

@@ -317,7 +317,7 @@ class MealsScreen(KioskScreen):
                                               [("ok", Msg(f"canteen.check_{kind}_answer_ok")),
                                                ("problem", Msg(f"canteen.check_{kind}_answer_problem"))]), answered)
 
-        self.app.push_screen(TextDialog(f"canteen.check_{kind}_title", "canteen.check_person_prompt",
+        self.app.push_screen(TextDialog(f"canteen.check_{kind}_title", "canteen.check_person_prompt", required=True,
                                         meal=meal_name(meal.kind, meal.name)), person_entered)
 
     def save_check(self, meal_id: str, kind: str, person: str, ok: bool, feedback: str) -> None:

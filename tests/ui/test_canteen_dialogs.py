@@ -1,4 +1,4 @@
-"""Dates typed into the canteen's dialogs (an incident hold's first and last day, the day a menu is copied from)."""
+"""What is typed into the canteen's one-line dialogs: an incident hold's days, the name of who tasted a meal."""
 from __future__ import annotations
 
 from textual.widgets import Input
@@ -34,3 +34,27 @@ async def test_a_hold_date_that_is_not_a_date_is_refused_where_it_was_typed(cant
         await settle(pilot)
         assert isinstance(app.screen, HoldsScreen)
         assert [hold.reason for hold in holds(canteen_school)] == ["学生腹泻待查"]
+
+
+async def test_enter_on_an_empty_taster_name_asks_for_it_instead_of_closing(canteen_school):
+    """Walk-through finding: Enter on the empty name of who tasted the meal (F11) or ate with the students (F12)
+    closed the dialog without a word, as if it had been recorded."""
+    from textual.widgets import DataTable
+
+    from kiosk.screens.canteen_meals import MealsScreen
+
+    async with start_app(canteen_school, "canteen", size=(80, 24)) as (app, pilot):
+        await login(pilot, "C001", "333333")
+        await pilot.press("m")
+        await settle(pilot)
+        app.screen.query_one(DataTable).move_cursor(row=0)
+        for key in ("f11", "f12"):
+            await pilot.press(key)
+            await settle(pilot)
+            dialog = app.screen
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is dialog and dialog.message_text()
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, MealsScreen)
