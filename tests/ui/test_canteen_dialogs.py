@@ -21,6 +21,10 @@ async def test_a_hold_date_that_is_not_a_date_is_refused_where_it_was_typed(cant
         await pilot.press("f2", "enter")  # the first day: today, prefilled
         await pilot.pause()
         dialog = app.screen
+        dialog.query_one(Input).value = ""
+        await pilot.press("enter")  # empty: asked for, not taken as cancelled
+        await pilot.pause()
+        assert app.screen is dialog and dialog.message_text()
         dialog.query_one(Input).value = "2026-12-40"
         await pilot.press("enter")
         await pilot.pause()
