@@ -398,8 +398,8 @@ def test_english_counts_of_one_are_singular():
 
     assert t_in("en", "canteen.dishes_added", count=1) == "1 dish added."
     assert t_in("en", "canteen.dishes_added", count=3) == "3 dishes added."
-    assert t_in("en", "canteen.alert_overdue", count=1) == "1 sample overdue for disposal"
-    assert t_in("en", "canteen.alert_missed", count=1) == "1 dish not sampled"
+    assert t_in("en", "canteen.alert_overdue", count=1) == "Overdue samples: 1"  # a label: no plural to get wrong
+    assert t_in("en", "canteen.alert_missed", count=1) == "Unsampled: 1"
     assert t_in("en", "canteen.copy_done", count=1, day="2026-11-18") == "Copied 1 dish from 2026-11-18."
     assert t_in("en", "canteen.held_heading", count=1).startswith("1 sample on hold")
     assert t_in("en", "canteen.meals_missed_count", count=2) == "2 dishes NOT sampled (violation)"
