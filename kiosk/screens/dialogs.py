@@ -113,9 +113,8 @@ class TextDialog(KioskModal):
     `required=True` (a reason the record needs): Enter on an empty line says so and the dialog stays open;
     only Escape cancels. An empty Enter used to close it as if cancelled while the person believed it saved.
     `check(text)` (a rule of the value's shape, such as a PIN's or a date's) returns a refusal (an i18n key or a
-    Msg) or None: a
-    refused value keeps the dialog open with the text to correct, instead of closing it on a message that asks
-    to type it again."""
+    Msg) or None: a refused value keeps the dialog open with the text to correct, instead of closing it on a
+    message that asks to type it again."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
 
