@@ -116,3 +116,10 @@ async def test_at_80_columns_the_canteens_alerts_keep_their_counts_in_english(de
         text = app.station_status.alert_text
         assert "ampled" in text and "verdue" in text  # both alerts, as on the walk
         assert alerts.region.width - 2 >= cell_len(text), text  # whole, less its padding
+    from kiosk.i18n import t_in
+
+    room = 80 * 45 // 100 - 2  # the alerts' max-width (45%) less the padding
+    for language in ("zh-CN", "en"):  # two days after a busy week: 17 overdue on the walk; Chinese lost that count
+        pair = " · ".join((t_in(language, "canteen.alert_missed", count=9),
+                           t_in(language, "canteen.alert_overdue", count=99)))
+        assert cell_len(pair) <= room, pair
