@@ -195,11 +195,16 @@ class KioskApp(App, inherit_bindings=False):
         if isinstance(self.screen, HelpScreen):
             return
         screen = self.screen
-        own = screen.key_help() if hasattr(screen, "key_help") else []
-        global_keys = [(self.get_key_display(b), t(b.description)) for b in self.BINDINGS if b.description]
-        own = [item for item in own if item[1] not in {label for _, label in global_keys}]
-        name = t(getattr(screen, "TITLE_KEY", "core.app_title"), station="", screen="").strip(" ·")
-        self.push_screen(HelpScreen(name, own, global_keys))
+
+        def content() -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+            """The keys in the language of the moment: F9 with the help open asks again."""
+            own = screen.key_help() if hasattr(screen, "key_help") else []
+            global_keys = [(self.get_key_display(b), t(b.description)) for b in self.BINDINGS if b.description]
+            own = [item for item in own if item[1] not in {label for _, label in global_keys}]
+            name = t(getattr(screen, "TITLE_KEY", "core.app_title"), station="", screen="").strip(" ·")
+            return name, own, global_keys
+
+        self.push_screen(HelpScreen(content))
 
     def action_toggle_language(self) -> None:
         i18n.set_language("en" if i18n.language() == "zh-CN" else "zh-CN")

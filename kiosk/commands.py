@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kiosk import config
@@ -33,7 +34,8 @@ def register_cli(subparsers) -> None:
     export.add_argument("kind", help="what to export (students, staff, and each station's kinds)")
     export.add_argument("--from", dest="start", type=date.fromisoformat, help="first day (YYYY-MM-DD)")
     export.add_argument("--to", dest="end", type=date.fromisoformat, help="last day (YYYY-MM-DD)")
-    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--format", choices=("csv", "xlsx"),
+                        help="default: from the output file's name (.xlsx or .csv), else csv")
     export.add_argument("-o", "--output", required=True, help="output file")
 
 
@@ -83,6 +85,19 @@ def day_range_utc(start: date | None, end: date | None, zone: ZoneInfo) -> tuple
     return low, high
 
 
+FORMAT_BY_SUFFIX = {".xlsx": "xlsx", ".csv": "csv"}
+
+
+def export_format(output: str, asked: str | None) -> str:
+    """The format to write: the one the file's name says, unless asked for; a name that says another is refused
+    (CSV text in a file named .xlsx is one Excel will not open)."""
+    named = FORMAT_BY_SUFFIX.get(Path(output).suffix.lower())
+    if asked and named and asked != named:
+        raise CliError(f"{output} is named as {named.upper()} but --format {asked} was asked: "
+                       f"name the file .{asked}, or use --format {named}")
+    return asked or named or "csv"
+
+
 def cmd_export(args: argparse.Namespace, settings: config.Settings) -> int:
     from kiosk import features
     from kiosk.services.exports import write_table
@@ -92,10 +107,11 @@ def cmd_export(args: argparse.Namespace, settings: config.Settings) -> int:
         raise CliError(f"unknown export kind {args.kind!r}; choose from: {', '.join(sorted(kinds))}")
     if args.start and args.end and args.start > args.end:
         raise CliError("--from is after --to")
+    fmt = export_format(args.output, args.format)
     table = kinds[args.kind](settings, args.start, args.end)
     try:
-        count = write_table(table, args.output, args.format)
+        count = write_table(table, args.output, fmt)
     except OSError as error:
         raise CliError(f"cannot write {args.output}: {error.strerror}") from None
-    print(f"{count} rows -> {args.output}")
+    print(f"{count} rows -> {Path(args.output).resolve()}")  # where it went, whatever directory this ran in
     return 0

@@ -63,6 +63,24 @@ def test_menu_entry_skips_duplicates_and_blank_names(settings, lunch):
     assert add_meal(Actor(settings.school.id, "st", "x", roles=frozenset({"canteen"})), settings, DAY, "lunch") == lunch
 
 
+def test_dishes_already_on_the_menu_are_refused_saying_so(settings, cook, lunch):
+    """Walk-through finding: F3 with a dish already on the menu said '0 dishes added' in green, not why."""
+    from kiosk.screens.canteen_meals import change_menu
+
+    with pytest.raises(CanteenError) as caught:
+        change_menu(cook, settings, DAY, "add_dishes", lunch, ["红烧肉", "米饭"])
+    assert caught.value.key == "canteen.err_dishes_on_menu"
+    assert str(change_menu(cook, settings, DAY, "add_dishes", lunch, ["红烧肉", "番茄炒蛋"])) == "已添加 1 个菜品。"
+
+
+def test_an_empty_weight_asks_for_the_weight(settings, cook, lunch):
+    """Walk-through finding: Enter through an empty record form said 'cannot read the weight: ' about nothing."""
+    with pytest.raises(CanteenError) as caught:
+        record_sample(cook, settings, dishes(settings)["米饭"].id, "  ")
+    assert caught.value.key == "canteen.err_weight_missing"
+    assert Sample.select().count() == 0
+
+
 def test_copy_menu_from_an_earlier_day(settings, cook, lunch):
     added = copy_menu(cook, settings, DAY, DAY + timedelta(days=7))
     assert added == 3
@@ -380,8 +398,8 @@ def test_english_counts_of_one_are_singular():
 
     assert t_in("en", "canteen.dishes_added", count=1) == "1 dish added."
     assert t_in("en", "canteen.dishes_added", count=3) == "3 dishes added."
-    assert t_in("en", "canteen.alert_overdue", count=1) == "1 sample overdue for disposal"
-    assert t_in("en", "canteen.alert_missed", count=1) == "1 dish not sampled"
+    assert t_in("en", "canteen.alert_overdue", count=1) == "Overdue samples: 1"  # a label: no plural to get wrong
+    assert t_in("en", "canteen.alert_missed", count=1) == "Unsampled: 1"
     assert t_in("en", "canteen.copy_done", count=1, day="2026-11-18") == "Copied 1 dish from 2026-11-18."
     assert t_in("en", "canteen.held_heading", count=1).startswith("1 sample on hold")
     assert t_in("en", "canteen.meals_missed_count", count=2) == "2 dishes NOT sampled (violation)"

@@ -128,3 +128,21 @@ def test_formula_text_is_escaped_in_xlsx(school, tmp_path, frozen_now):
 def test_unknown_export_kind_is_a_clean_error(school, tmp_path, capsys):
     assert export(school, "nonsense", "csv", tmp_path / "x.csv") == 2
     assert "students" in capsys.readouterr().err
+
+
+def test_the_output_file_name_decides_the_format_and_the_whole_path_is_said(school, tmp_path, capsys, monkeypatch):
+    """Walk-through finding: `kiosk export students -o students.xlsx` wrote CSV text into a file named .xlsx, which
+    Excel refuses to open; and the path it printed was only as typed (relative), not where the file went."""
+    monkeypatch.chdir(tmp_path)
+    database = str(school.database_path())
+    assert main(["export", "students", "-o", "students.xlsx", "--db", database]) == 0
+    assert read_xlsx(tmp_path / "students.xlsx")[0][:2] == ["学号", "姓名"]
+    assert str(tmp_path / "students.xlsx") in capsys.readouterr().out
+    assert main(["export", "students", "-o", "students.csv", "--db", database]) == 0
+    assert read_csv(tmp_path / "students.csv")[0][:2] == ["学号", "姓名"]
+
+
+def test_a_format_that_contradicts_the_file_name_is_refused_and_nothing_is_written(school, tmp_path, capsys):
+    assert export(school, "students", "csv", tmp_path / "students.xlsx") == 2
+    assert "--format xlsx" in capsys.readouterr().err
+    assert not (tmp_path / "students.xlsx").exists()

@@ -325,7 +325,7 @@ def test_exports_are_masked_with_register_columns(gate, tmp_path):
     onsite = tmp_path / "onsite.csv"
     assert main(["export", "onsite", "--db", gate.database.path, "-o", str(onsite)]) == 0
     assert visit.code in onsite.read_text(encoding="utf-8-sig")
-    patrols = tmp_path / "patrols.csv"
+    patrols = tmp_path / "patrols.xlsx"
     assert main(["export", "patrols", "--db", gate.database.path, "--format", "xlsx", "-o", str(patrols)]) == 0
 
 

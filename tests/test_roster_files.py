@@ -258,13 +258,25 @@ def test_a_16_digit_phone_or_card_number_is_refused_too_but_15_digits_are_exact(
     assert "K3" in report.errors[0].message
 
 
-@pytest.mark.parametrize("text, column", [("4.30102E+17", 0), ("1.38001E+10", 10), ("4.30102e+17", 0)])
+# 2.0260101E7: how WPS, pandas or a Java export write the number 20260101 (no sign in the exponent).
+@pytest.mark.parametrize("text, column", [("4.30102E+17", 0), ("1.38001E+10", 10), ("4.30102e+17", 0), ("2.0260101E7", 0)])
 def test_scientific_notation_text_is_refused_naming_the_cell(tmp_path, actor, text, column):
     rows = [student(), student("2026002", "李芳", bed="2")]
     rows[1][column] = text
     report = import_roster(write_text(tmp_path / "r.csv", [HEADER] + rows, "gb18030"), actor)
     assert keys(report) == [(3, "cell_scientific")]
     assert f"{column_letter(column)}3" in report.errors[0].message and text in report.errors[0].message
+
+
+def test_an_excel_error_value_in_a_csv_is_refused_naming_the_cell(tmp_path, actor):
+    """Walk-through finding: a CSV saved from a sheet whose formulas failed holds #N/A or #REF! as text; a name
+    #N/A was imported as the student's name, and a class #REF! was reported as a class without a grade."""
+    rows = [student(), student("2026002", "#N/A", bed="2"), student("2026003", "王丽", class_name="#REF!")]
+    report = import_roster(write_text(tmp_path / "r.csv", [HEADER] + rows, "utf-8-sig"), actor)
+    assert keys(report) == [(3, "cell_error"), (4, "cell_error")]
+    assert "B3" in report.errors[0].message and "#N/A" in report.errors[0].message
+    assert "E4" in report.errors[1].message and "Correct the cell" in report.errors[1].message
+    assert Student.select().count() == 0
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "xls", "ods"])

@@ -499,6 +499,21 @@ def test_staff_dry_run_and_skip_bad(tmp_path, actor):
     assert report.imported and [s.number for s in Staff.select()] == ["G001"]
 
 
+def test_a_staff_list_without_a_say_on_active_leaves_a_disabled_account_disabled(tmp_path, actor):
+    """Walk-through finding: the admin disabled a leaver (F6), then imported the staff list again to add a new
+    gatekeeper; the leaver's row, with no 在职 column, switched the account back on (report: updated 1)."""
+    rows = [["G001", "周强", "门卫", "", "", "", "1234"]]
+    path = write_csv(tmp_path / "s.csv", rows, header=STAFF_HEADER)
+    import_staff(path, actor)
+    Staff.update(active=False).where(Staff.number == "G001").execute()
+    report = import_staff(write_csv(tmp_path / "s2.csv", rows + [["G002", "吴敏", "门卫", "", "", "", "1234"]],
+                                    header=STAFF_HEADER), actor)
+    assert (report.created, report.updated, report.unchanged) == (1, 0, 1)
+    assert {s.number: s.active for s in Staff.select()} == {"G001": False, "G002": True}
+    said = write_csv(tmp_path / "s3.csv", [rows[0] + ["是"]], header=STAFF_HEADER + ["在职"])
+    assert import_staff(said, actor).updated == 1 and Staff.get(Staff.number == "G001").active  # said so: back on
+
+
 # ---------------------------------------------------------------- CLI
 
 def _cli(settings, *args: str) -> int:

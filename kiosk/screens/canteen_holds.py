@@ -110,9 +110,11 @@ class HoldsScreen(KioskScreen):
 
                 self.app.push_screen(TextDialog("canteen.hold_reason_title", "canteen.hold_reason_prompt", required=True), got_reason)
 
-            self.app.push_screen(TextDialog("canteen.hold_end_title", "canteen.hold_date_prompt", value=start), got_end)
+            self.app.push_screen(TextDialog("canteen.hold_end_title", "canteen.hold_date_prompt", value=start,
+                                            required=True, check=date_refusal), got_end)
 
-        self.app.push_screen(TextDialog("canteen.hold_start_title", "canteen.hold_date_prompt", value=today), got_start)
+        self.app.push_screen(TextDialog("canteen.hold_start_title", "canteen.hold_date_prompt", value=today,
+                                        required=True, check=date_refusal), got_start)
 
     def action_release_hold(self) -> None:
         table = self.query_one("#holds-table", DataTable)
@@ -140,6 +142,15 @@ class HoldsScreen(KioskScreen):
     def action_export_held(self) -> None:
         self.call(export_held_list, self.ctx.settings, group="export",
                   then=lambda path: self.say("canteen.exported", level="ok", path=path))
+
+
+def date_refusal(text: str) -> Msg | None:
+    """A typed date's refusal, said in its dialog while the date can still be corrected (not after the reason)."""
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return Msg("canteen.err_date", value=text.strip()[:20])
+    return None
 
 
 def holds_and_samples(settings):

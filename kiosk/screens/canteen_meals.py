@@ -16,6 +16,7 @@ from kiosk.screens.base import KioskScreen
 from kiosk.screens.canteen_common import MISSED_STYLE, OK_STYLE, WARNING_STYLE, local_time, meal_name, printed_msg
 from kiosk.screens.canteen_record import RecordSampleScreen
 from kiosk.screens.dialogs import ChoiceDialog, ConfirmDialog, TextDialog
+from kiosk.screens.table import cursor_kept
 from kiosk.services.canteen import meals
 from kiosk.services.canteen.core import CanteenError, school_today
 from kiosk.services.canteen.register import export_register
@@ -28,7 +29,10 @@ def change_menu(actor, settings, day: date, what: str, target, value) -> Msg:
     """In the worker: one change to the day's menu; returns what to say. `target`: the meal id (add_dishes) or
     the meal kind (add_meal)."""
     if what == "add_dishes":
-        return Msg("canteen.dishes_added", count=meals.add_dishes(actor, settings, target, value))
+        added = meals.add_dishes(actor, settings, target, value)
+        if not added:  # every name typed is on the menu already: say so, "0 dishes added" does not say why
+            raise CanteenError("canteen.err_dishes_on_menu")
+        return Msg("canteen.dishes_added", count=added)
     if what == "add_meal":
         name, service_time = value
         meals.add_meal(actor, settings, day, target, service_time, name)
@@ -95,12 +99,13 @@ class MealsScreen(KioskScreen):
 
     def refresh_text(self) -> None:
         table = self.query_one(DataTable)
-        table.clear(columns=True)
-        # What the worker acts on first (which dish, sampled or not, its label code), so that at 80 columns the
-        # code is never cut; the meal is a heading row in the dish column, not a column of its own.
-        for key in MEAL_COLUMNS:
-            table.add_column(t(f"canteen.meals_col_{key}"), key=key)
-        self.show(self.meals)
+        with cursor_kept(table):
+            table.clear(columns=True)
+            # What the worker acts on first (which dish, sampled or not, its label code), so that at 80 columns the
+            # code is never cut; the meal is a heading row in the dish column, not a column of its own.
+            for key in MEAL_COLUMNS:
+                table.add_column(t(f"canteen.meals_col_{key}"), key=key)
+            self.show(self.meals)
 
     def load(self) -> None:
         self.call(meals.meals_for_day, self.ctx.settings, self.day, then=lambda day_meals: self.show(day_meals, True),
@@ -312,7 +317,7 @@ class MealsScreen(KioskScreen):
                                               [("ok", Msg(f"canteen.check_{kind}_answer_ok")),
                                                ("problem", Msg(f"canteen.check_{kind}_answer_problem"))]), answered)
 
-        self.app.push_screen(TextDialog(f"canteen.check_{kind}_title", "canteen.check_person_prompt",
+        self.app.push_screen(TextDialog(f"canteen.check_{kind}_title", "canteen.check_person_prompt", required=True,
                                         meal=meal_name(meal.kind, meal.name)), person_entered)
 
     def save_check(self, meal_id: str, kind: str, person: str, ok: bool, feedback: str) -> None:

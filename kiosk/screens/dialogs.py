@@ -1,6 +1,8 @@
 """Small dialogs every station uses: confirm who you are (PIN), yes/no, one line of text, a choice, key help."""
 from __future__ import annotations
 
+from typing import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -60,7 +62,12 @@ class PinDialog(KioskModal):
         if event.input.id == "pin-staff":
             self.query_one("#pin-pin", Input).focus()
             return
-        self.check(self.query_one("#pin-staff", Input).value, event.value)
+        staff = self.query_one("#pin-staff", Input)
+        if not staff.value.strip():  # not "wrong number or PIN": there is no number, and the cursor goes to it
+            self.say("core.pin_staff_missing", level="error")
+            staff.focus()
+            return
+        self.check(staff.value, event.value)
 
     def check(self, number: str, pin: str) -> None:
         from kiosk.services.auth import session_for_pin
@@ -104,14 +111,19 @@ class TextDialog(KioskModal):
     """Ask one line of text (a reason, a name); dismisses with the text, or None on Escape or empty.
 
     `required=True` (a reason the record needs): Enter on an empty line says so and the dialog stays open;
-    only Escape cancels. An empty Enter used to close it as if cancelled while the person believed it saved."""
+    only Escape cancels. An empty Enter used to close it as if cancelled while the person believed it saved.
+    `check(text)` (a rule of the value's shape, such as a PIN's or a date's) returns a refusal (an i18n key or a
+    Msg) or None: a refused value keeps the dialog open with the text to correct, instead of closing it on a
+    message that asks to type it again."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
 
     def __init__(self, title_key: str, prompt_key: str | None = None, *, value: str = "", password: bool = False,
-                 required: bool = False, required_key: str = "core.text_required", **title_values: object) -> None:
+                 required: bool = False, required_key: str = "core.text_required",
+                 check: Callable[[str], str | Msg | None] | None = None, **title_values: object) -> None:
         super().__init__()
         self.required, self.required_key = required, required_key
+        self.check = check
         self.title_key = title_key
         self.title_values = title_values
         self.prompt_key = prompt_key
@@ -134,6 +146,10 @@ class TextDialog(KioskModal):
         text = event.value.strip()
         if not text and self.required:
             self.say(self.required_key, level="error")
+            return
+        refusal = self.check(text) if text and self.check else None
+        if refusal:
+            self.say(refusal, level="error")
             return
         self.dismiss(text or None)
 
@@ -177,21 +193,31 @@ class ChoiceDialog(KioskModal):
 
 
 class HelpScreen(KioskModal):
-    """F1: the keys of the screen below, then the keys that work everywhere."""
+    """F1: the keys of the screen below, then the keys that work everywhere. `content()` gives them as
+    (screen name, [(key, label)], [(key, label)]) in the current language; F9 asks it again."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen")
     BINDINGS = [Binding("escape,f1", "cancel", "core.cancel")]
 
-    def __init__(self, screen_name: str, keys: list[tuple[str, str]], global_keys: list[tuple[str, str]]) -> None:
+    def __init__(self, content) -> None:
         super().__init__()
-        self.screen_name = screen_name
-        self.keys = keys
-        self.global_keys = global_keys
+        self.content = content
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t("core.help_title", screen=self.screen_name), classes="dialog-title")
-            yield Static("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in self.keys))
-            yield Label(t("core.help_global"), classes="dialog-title")
-            yield Static("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in self.global_keys))
+            yield Label(id="help-title", classes="dialog-title")
+            yield Static(id="help-keys")
+            yield Label(id="help-global-title", classes="dialog-title")
+            yield Static(id="help-global-keys")
             yield CatalogText("core.help_close")
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+
+    def refresh_text(self) -> None:
+        screen_name, keys, global_keys = self.content()
+        self.query_one("#help-title", Label).update(t("core.help_title", screen=screen_name))
+        self.query_one("#help-keys", Static).update("\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in keys))
+        self.query_one("#help-global-title", Label).update(t("core.help_global"))
+        self.query_one("#help-global-keys", Static).update(
+            "\n".join(f"[b]{key:>10}[/b]  {label}" for key, label in global_keys))

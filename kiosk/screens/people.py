@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Input, Static
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import ConfirmDialog, TextDialog
+from kiosk.screens.table import cursor_kept
 from kiosk.widgets.catalog_text import CatalogText
 from kiosk.widgets.message_line import MessageLine
 
@@ -53,10 +54,11 @@ class PeopleScreen(KioskScreen):
         self.query_one("#people-title", Static).update(t("core.people_title"))
         self.query_one("#people-query", Input).placeholder = t("people.search_placeholder")
         table = self.query_one(DataTable)
-        table.clear(columns=True)
-        for key in ("kind", "number", "name", "class", "detail"):
-            table.add_column(t(f"core.people_col_{key}"), key=key)
-        self.show_hits(self.hits)
+        with cursor_kept(table):
+            table.clear(columns=True)
+            for key in ("kind", "number", "name", "class", "detail"):
+                table.add_column(t(f"core.people_col_{key}"), key=key)
+            self.show_hits(self.hits)
 
     def action_focus_search(self) -> None:
         """F2: a new search; the old text is selected, so typing replaces it."""
@@ -141,7 +143,10 @@ class PeopleScreen(KioskScreen):
                 self.call(staff_admin.reset_pin, self.ctx.actor(), hit.id, pin,
                           then=lambda _: self.after_admin("core.people_pin_reset_done", hit))
 
+        from kiosk.services.auth import valid_new_pin
+
         self.app.push_screen(TextDialog("core.people_new_pin_title", "core.people_new_pin_prompt", password=True,
+                                        check=lambda pin: None if valid_new_pin(pin) else "core.people_pin_invalid",
                                         name=hit.name), chosen)
 
     def action_toggle_active(self) -> None:

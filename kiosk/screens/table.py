@@ -2,7 +2,8 @@
 (refusals, verbal permissions, conflicts, ...): subclasses say what to fetch and how a row reads."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +12,16 @@ from textual.widgets import DataTable, Static
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets.message_line import MessageLine
+
+
+@contextmanager
+def cursor_kept(table: DataTable) -> Iterator[None]:
+    """Around re-labelling a table's columns (F9): clearing it puts the cursor on the first row, and the key the
+    person presses next (sample, reset PIN) would act on that row instead of the one they had picked."""
+    row = table.cursor_row
+    yield
+    if table.row_count:
+        table.move_cursor(row=min(row, table.row_count - 1))
 
 
 class TableScreen(KioskScreen):
@@ -59,7 +70,8 @@ class TableScreen(KioskScreen):
 
     def refresh_text(self) -> None:
         self.query_one(".table-title", Static).update(t(self.TITLE_KEY))
-        self.show_rows(self.rows)
+        with cursor_kept(self.query_one(DataTable)):
+            self.show_rows(self.rows)
 
     def action_refresh(self) -> None:
         self.load()

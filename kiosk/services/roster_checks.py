@@ -128,7 +128,8 @@ class _RowCheck:
         if value.startswith("="):
             self.fail("formula", column=label, value=value[:40])
             return ""
-        problem = getattr(value, "problem", None) or (_text_problem(value) if field in IDENTIFIERS else None)
+        problem = (getattr(value, "problem", None) or (_text_problem(value) if field in IDENTIFIERS else None)
+                   or ("error" if value.upper() in EXCEL_ERRORS else None))
         if problem:  # a value Excel has already changed: refuse it, never import what is left of it
             self.refused.add(field)
             self.fail(f"cell_{problem}", column=label, cell=f"{column_letter(index)}{self.row}", value=value[:40])
@@ -183,8 +184,9 @@ GROUP_COLUMNS = frozenset({"class_name", "grade", "building", "room"})
 # scientific notation; the value that arrives is not what the school typed.
 IDENTIFIERS = frozenset({"number", "class_name", "grade", "building", "room", "bed", "guardian_phone", "phone",
                          "card_code", "pin"})
-# Excel (any locale) writes an exponent with its sign: 4.30102E+17. `1E5` could be a room's name.
-_SCIENTIFIC = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?[eE][+-][0-9]+$")
+# Excel (any locale) writes an exponent with its sign: 4.30102E+17. WPS, pandas and Java exports leave the sign
+# out (2.0260101E7 for 20260101), always after a decimal point. `1E5` could be a room's name.
+_SCIENTIFIC = re.compile(r"^[+-]?[0-9]+(?:(?:\.[0-9]+)?[eE][+-]|\.[0-9]+[eE])[0-9]+$")
 # Dates as Excel writes them into a CSV or a text cell: 2026/3/12, 3/12/2026, 3月12日, 2026年3月12日,
 # 12-Mar, or any date with a time (2026-03-12 00:00:00). A bare 2026-03-12 is left alone: 学号 such as
 # 2024-03-12 (year-class-seat) exist, and Excel never writes a date that way without a time.
@@ -193,6 +195,11 @@ _DATE_TEXT = re.compile(
     r"|[0-9]{1,2}-(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:-[0-9]{2,4})?"
     r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?=[ T]))(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$",
     re.IGNORECASE)
+
+
+# What a formula that failed shows; saved as CSV it is the cell's text, and the value it stood for is not in the file.
+EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                          "#GETTING_DATA"})
 
 
 def _text_problem(value: str) -> str | None:
@@ -278,7 +285,7 @@ class StaffRow:
     phone: str
     card_code: str
     pin: str
-    active: bool
+    active: bool | None  # None: the file does not say (no 在职 column, or a blank cell)
 
 
 def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
@@ -303,6 +310,10 @@ def check_staff_row(row: int, cells: tuple[str, ...], columns: dict[str, int],
     if pin and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
         check.fail("bad_pin")
     active = check.active()
+    # A staff list is often an old one kept to add a newcomer: a row that does not say whether the person still
+    # works here must not switch back on an account the admin switched off.
+    stated = "active" in columns and bool(_cell(cells, columns["active"]))
     if check.errors:
         return None, check.errors
-    return StaffRow(row, number, name, ",".join(roles), class_name, phone, card, pin, bool(active)), []
+    return StaffRow(row, number, name, ",".join(roles), class_name, phone, card, pin,
+                    bool(active) if stated else None), []

@@ -311,8 +311,10 @@ class _StaffPlan:
 def _staff_changes(current: Staff, member: StaffRow) -> list[str]:
     from kiosk.services.auth import check_pin
 
-    fields = [name for name in ("name", "roles", "class_name", "phone", "card_code", "active")
+    fields = [name for name in ("name", "roles", "class_name", "phone", "card_code")
               if getattr(current, name) != getattr(member, name)]
+    if member.active is not None and current.active != member.active:  # only when the file says so
+        fields.append("active")
     if current.initials != pinyin_initials(member.name):  # a new name, or initials made by an older rule
         fields.append("initials")
     if member.pin and not check_pin(member.pin, current.pin_hash):
@@ -399,7 +401,7 @@ def import_staff(path: Path | str, actor: Actor, *, dry_run: bool = False, skip_
             w.insert(Staff(
                 number=member.number, name=member.name, initials=pinyin_initials(member.name),
                 roles=member.roles, class_name=member.class_name, phone=member.phone, card_code=member.card_code,
-                pin_hash=hash_pin(member.pin), active=member.active, updated_at=now,
+                pin_hash=hash_pin(member.pin), active=member.active is not False, updated_at=now,
             ))
         for current, member, fields in changes:
             for name in fields:

@@ -24,3 +24,21 @@ async def test_choice_options_given_as_messages_follow_f9(demo_school):
         await pilot.press("2")
         await settle(pilot)
     assert chosen == ["event"]
+
+
+async def test_a_pin_without_a_staff_number_asks_for_the_number_and_goes_back_to_it(demo_school):
+    """Walk-through finding (the disposal's reviewer): Enter, Enter on an empty dialog said 'wrong staff number or
+    PIN' and left the cursor in the PIN field, where the reviewer then typed their staff number."""
+    from textual.widgets import Input
+
+    from kiosk.screens.dialogs import PinDialog
+
+    async with start_app(demo_school, "canteen") as (app, pilot):
+        await app.push_screen(PinDialog("canteen.reviewer_title"))
+        await settle(pilot)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PinDialog)
+        assert dialog.message_text() == t_in("zh-CN", "core.pin_staff_missing")
+        assert dialog.focused is dialog.query_one("#pin-staff", Input)

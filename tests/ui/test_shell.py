@@ -306,3 +306,21 @@ async def test_at_80_columns_an_outdated_central_leaves_the_clock_on_the_status_
         sync, clock_shown = bar.query_one("#status-sync"), bar.query_one("#status-clock")
         assert "kiosk central init" in str(sync.render())
         assert clock_shown.region.right <= 80 and sync.region.right <= clock_shown.region.x, (sync.region, clock_shown.region)
+
+
+async def test_at_80_columns_the_offices_morning_alerts_keep_their_counts_in_english(demo_school):
+    """Walk-through finding: the office's status bar at 80 columns in English read "Overdue: 3 · Verbal
+    permissions t…": the verbal permissions waiting for confirmation lost their count."""
+    from rich.cells import cell_len
+
+    from kiosk.widgets.bars import StatusBar
+    from tests.ui_helpers import login, settle, start_app
+
+    demo_school.language = "en"
+    async with start_app(demo_school, "office", size=(80, 24)) as (app, pilot):
+        await login(pilot, "A001", "888888")
+        await settle(pilot)
+        alerts = app.screen.query_one(StatusBar).query_one("#status-alerts")
+        text = app.station_status.alert_text
+        assert "Overdue" in text and "onfirm" in text  # the demo has both
+        assert alerts.region.width - 2 >= cell_len(text), text  # whole, less its padding

@@ -59,6 +59,8 @@ def record_sample(actor: Actor, settings: Settings, dish_id: str, grams: int | s
     if dish is None or dish.removed_at is not None:
         raise CanteenError("canteen.err_dish_unknown")
     meal = Meal.get_by_id(dish.meal_id)
+    if isinstance(grams, str) and not grams.strip():
+        raise CanteenError("canteen.err_weight_missing", minimum=settings.canteen.min_weight_grams)
     value = rules.parse_grams(grams) if isinstance(grams, str) else grams
     if value is None:
         raise CanteenError("canteen.err_weight_unreadable", value=str(grams).strip())
