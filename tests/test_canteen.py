@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from kiosk import clock
+from kiosk.i18n import t_in
 from kiosk.cli import main
 from kiosk.labels.printers import PrinterError
 from kiosk.models import AuditEntry, Outbox
@@ -161,8 +162,10 @@ def test_disposal_by_scan_waits_for_retention_then_records_who_and_reviewer(sett
     assert (outcome.sample.disposer_name, outcome.sample.reviewer_name) == ("李安全", "王师傅")
     again = dispose(officer, settings, s.qr_payload)
     assert not again.done and again.reason == "already_disposed"
-    with pytest.raises(CanteenError):
+    with pytest.raises(CanteenError) as unknown:
         dispose(officer, settings, "LYNOSUCHCODE")
+    for language in ("zh-CN", "en"):  # says what to check, not only that nothing was found
+        assert "LY" in t_in(language, unknown.value.key, **unknown.value.values).split("LYNOSUCHCODE", 1)[1]
 
 
 def test_reviewer_required_setting(settings, cook, officer, lunch):
