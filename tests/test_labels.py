@@ -63,7 +63,7 @@ def test_missing_characters_are_reported_and_drawn_as_question_marks():
 def test_qr_reads_back_with_zxing(size):
     import zxingcpp  # a dev dependency: the real decoder, never skipped
     label = make(size, payload="LY0A1B2C3D4E5F")
-    results = zxingcpp.read_barcodes(label.image.convert("L"))
+    results = zxingcpp.read_barcodes(label.image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
     assert [r.text for r in results] == ["LY0A1B2C3D4E5F"]
 
 
@@ -291,7 +291,7 @@ def test_tspl_stream_prints_exactly_the_png_with_no_black_stripe(size, dpi):
 def _qr_symbol_box(image: Image.Image) -> tuple[int, int, int, int]:
     """Where the QR symbol is, measured on the label: zxing finds it, then its dark modules' bounding box."""
     import zxingcpp
-    (result,) = zxingcpp.read_barcodes(image.convert("L"))
+    (result,) = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
     corners = [result.position.top_left, result.position.top_right, result.position.bottom_left,
                result.position.bottom_right]
     xs, ys = [p.x for p in corners], [p.y for p in corners]
@@ -349,7 +349,8 @@ def test_a_long_dish_name_wraps_or_shrinks_instead_of_being_cut(size):
     label = render_text_qr_label(name, LINES, "LY3F9A2B7C1D0E", footer=["可处理时间 11-20 10:06"], size=size)
     assert "".join(label.title_lines) == name and len(label.title_lines) >= 1
     assert not any(line.endswith("..") for line in label.title_lines)
-    assert [r.text for r in zxingcpp.read_barcodes(label.image.convert("L"))] == ["LY3F9A2B7C1D0E"]
+    found = zxingcpp.read_barcodes(label.image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert [r.text for r in found] == ["LY3F9A2B7C1D0E"]
     # the premise: at the size the old layout stopped shrinking (26 dots at 240 high), one line cannot hold it
     width, height = label.image.size
     assert render.text_width(name, int(26 * height / 240)) > width - 2 * max(4, width // 64)
