@@ -2,9 +2,12 @@
 several catalog texts."""
 from __future__ import annotations
 
+from datetime import date
+
 from rich.text import Text
 
 from kiosk.i18n import Msg, t
+from kiosk.services.canteen.core import CanteenError
 
 MISSED_STYLE = "bold white on red"
 OVERDUE_STYLE = "bold red"
@@ -16,6 +19,14 @@ WARNING_STYLE = "bold yellow"
 def local_time(ctx, at, fmt: str = "%m-%d %H:%M") -> str:
     """`at` in the school's time zone ("" when there is none)."""
     return at.astimezone(ctx.zone).strftime(fmt) if at else ""
+
+
+def typed_date(text: str) -> date:
+    """A date typed into a dialog (YYYY-MM-DD), or CanteenError canteen.err_date naming what was typed."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CanteenError("canteen.err_date", value=text.strip()) from None
 
 
 def meal_name(kind: str, name: str = "") -> str:

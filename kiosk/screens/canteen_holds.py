@@ -2,8 +2,6 @@
 already disposed). Admins set and release holds; F4 exports the list."""
 from __future__ import annotations
 
-from datetime import date
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,7 +9,7 @@ from textual.widgets import DataTable, Static
 
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.canteen_common import HELD_STYLE, SAMPLE_COLUMNS, local_time, sample_row
+from kiosk.screens.canteen_common import HELD_STYLE, SAMPLE_COLUMNS, local_time, sample_row, typed_date
 from kiosk.screens.dialogs import TextDialog
 from kiosk.services.canteen.holds import disposed_under_holds, held_samples, holds, release_hold, set_hold
 from kiosk.services.canteen.core import CanteenError, school_today
@@ -147,9 +145,9 @@ class HoldsScreen(KioskScreen):
 def date_refusal(text: str) -> Msg | None:
     """A typed date's refusal, said in its dialog while the date can still be corrected (not after the reason)."""
     try:
-        date.fromisoformat(text.strip())
-    except ValueError:
-        return Msg("canteen.err_date", value=text.strip()[:20])
+        typed_date(text)
+    except CanteenError as refusal:
+        return refusal.as_msg()
     return None
 
 
@@ -164,11 +162,6 @@ def change_hold(actor, settings, what: str, values: tuple) -> Msg:
         release_hold(actor, settings, values[0], values[1])
         return Msg("canteen.hold_release_done")
     start_text, end_text, reason = values
-    dates = []
-    for text in (start_text, end_text):
-        try:
-            dates.append(date.fromisoformat(text.strip()))
-        except ValueError:
-            raise CanteenError("canteen.err_date", value=text.strip()) from None
-    set_hold(actor, settings, dates[0], dates[1], reason)
-    return Msg("canteen.hold_set_done", start=dates[0].isoformat(), end=dates[1].isoformat())
+    start, end = typed_date(start_text), typed_date(end_text)
+    set_hold(actor, settings, start, end, reason)
+    return Msg("canteen.hold_set_done", start=start.isoformat(), end=end.isoformat())

@@ -13,7 +13,8 @@ from textual.widgets import DataTable, Static
 
 from kiosk.i18n import Msg, t
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.canteen_common import MISSED_STYLE, OK_STYLE, WARNING_STYLE, local_time, meal_name, printed_msg
+from kiosk.screens.canteen_common import (MISSED_STYLE, OK_STYLE, WARNING_STYLE, local_time, meal_name, printed_msg,
+                                          typed_date)
 from kiosk.screens.canteen_record import RecordSampleScreen
 from kiosk.screens.dialogs import ChoiceDialog, ConfirmDialog, TextDialog
 from kiosk.screens.table import cursor_kept
@@ -40,10 +41,7 @@ def change_menu(actor, settings, day: date, what: str, target, value) -> Msg:
     if what == "standard_meals":
         meals.add_standard_meals(actor, settings, day)
         return Msg("canteen.standard_meals_done")
-    try:
-        source = date.fromisoformat(value.strip())
-    except ValueError:
-        raise CanteenError("canteen.err_date", value=value.strip()) from None
+    source = typed_date(value)
     return Msg("canteen.copy_done", count=meals.copy_menu(actor, settings, source, day), day=source.isoformat())
 
 
