@@ -32,16 +32,21 @@ def test_an_outcome_keeps_a_student_who_is_still_out_on_the_board(tiny):
     assert len(rows) == 1 and rows[0].resolved and rows[0].returned_at is None
 
 
-async def test_enter_on_an_empty_outcome_keeps_the_dialog_open(tiny):
+async def open_board(app, pilot):
+    """The gatekeeper logs in and opens the overdue board (l)."""
     from kiosk.screens.slip_gate import OverdueScreen
 
+    await login(pilot, "G001", "111111")
+    await pilot.press("l")
+    await settle(pilot)
+    assert isinstance(app.screen, OverdueScreen)
+    return app.screen
+
+
+async def test_enter_on_an_empty_outcome_keeps_the_dialog_open(tiny):
     out_and_overdue(tiny)
     async with start_app(tiny, "gate") as (app, pilot):
-        await login(pilot, "G001", "111111")
-        await pilot.press("l")
-        await settle(pilot)
-        board = app.screen
-        assert isinstance(board, OverdueScreen)
+        board = await open_board(app, pilot)
         await pilot.press("f2")
         await pilot.pause()
         dialog = app.screen
@@ -60,15 +65,9 @@ async def test_enter_on_an_empty_outcome_keeps_the_dialog_open(tiny):
 async def test_the_summary_counts_only_alerts_still_to_handle(tiny):
     """Walk-through finding: after F2 recorded an outcome the board still said 未归 1 人（待处理 1 条） while the
     status bar had dropped the alert: 待处理 counted every row, handled or not."""
-    from kiosk.screens.slip_gate import OverdueScreen
-
     out_and_overdue(tiny)
     async with start_app(tiny, "gate") as (app, pilot):
-        await login(pilot, "G001", "111111")
-        await pilot.press("l")
-        await settle(pilot)
-        board = app.screen
-        assert isinstance(board, OverdueScreen)
+        board = await open_board(app, pilot)
         summary = lambda: str(board.query_one("#overdue-summary", Static).render())  # noqa: E731
         assert summary() == "未归 1 人（待处理 1 条）"
         await pilot.press("f2")
@@ -101,15 +100,10 @@ async def test_the_refusal_list_names_the_station(tiny):
 
 async def test_at_80_columns_the_board_keeps_whom_to_call_on_screen(tiny):
     """Friction: at 80x24 the head teacher and guardian phone columns were off-screen."""
-    from kiosk.screens.slip_gate import OverdueScreen
-
     out_and_overdue(tiny)
     async with start_app(tiny, "gate", size=(80, 24)) as (app, pilot):
-        await login(pilot, "G001", "111111")
-        await pilot.press("l")
-        await settle(pilot)
-        assert isinstance(app.screen, OverdueScreen)
-        table = app.screen.query_one(DataTable)
+        board = await open_board(app, pilot)
+        table = board.query_one(DataTable)
         line = "".join(segment.text for segment in table.render_line(1))
         assert "张华丽" in line and "13800000009" in line and "13900000001" in line
 
